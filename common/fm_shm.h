@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_shm.h — names and layouts of every object flowmgr shares with VNF processes.
+ *
+ * What: the one header both sides of the multi-process platform agree on. flowmgr (the DPDK
+ * primary) creates every object named here; nfsdk (linked into each VNF, a DPDK secondary) looks
+ * them up by name and refuses to run when the magic or the ABI version differ.
+ *
+ * Objects:
+ *   FM_SHM_ZONE          memzone holding struct fm_shm (VNF table, path table, edge matrix).
+ *   FM_SHM_MBUF_POOL     the one packet mempool.
+ *   FM_SHM_RING_FMT      one single-producer/single-consumer rte_ring per edge of the ring graph,
+ *                        named after its producer and consumer node ids. Node 0 is flowmgr,
+ *                        node i (1..FM_SHM_MAX_VNFS) is the VNF with id i. A process that dies
+ *                        mid-enqueue can only wedge its own rings.
+ *   FM_MBUF_DYNFIELD     struct fm_mbuf_meta in every mbuf: which FCB/path the packet follows,
+ *                        which hop it is at, and which process owns it.
+ *
+ * Paths: classification gives each packet a path id; the path is the ordered list of VNF ids the
+ * packet visits before it leaves through its egress port. Every process resolves the next hop with
+ * fm_hop_resolve() (fm_hop.h), which skips VNFs that are down under the bypass policy.
+ *
+ * Concurrency: one writer per field, stated per block below. Fields read by another process are
+ * _Atomic and accessed with explicit memory orders; blocks written by different processes sit on
+ * separate cache lines. No pointers cross processes: only ids and indices.
+ *
+ * Versioning: bump FM_SHM_ABI_VERSION on any change to a layout or name in this file.
+ */
+#ifndef FM_SHM_H
+#define FM_SHM_H
+
+#include <assert.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
+#define FM_SHM_ABI_VERSION 1u
+
+#define FM_SHM_ZONE	 "fs_shm"
+#define FM_SHM_MBUF_POOL "fs_mbuf"
+#define FM_SHM_RING_FMT	 "fs_e%u_%u" /* producer node id, consumer node id */
+#define FM_MBUF_DYNFIELD "flowsplice_meta"
+
+#define FM_SHM_MAX_VNFS	 32
+#define FM_SHM_MAX_NODES (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
+#define FM_SHM_MAX_PATHS 1024
+#define FM_SHM_MAX_HOPS	 15
+#define FM_SHM_MAX_PORTS 8
+#define FM_SHM_NAME_MAX	 32
+
+#define FM_NODE_FLOWMGR 0u
+#define FM_IDX_NONE	UINT32_MAX
+
+/* The first lcore id of VNF processes: VNF id i runs as lcore FM_VNF_LCORE_BASE + i, so that no two
+ * processes share a mempool cache (DPDK-NOTES.md). flowmgr uses lcores below this base. */
+#define FM_VNF_LCORE_BASE 64u
+
+/* VNF states (written by flowmgr only). */
+enum fm_vnf_state {
+	FM_VNF_CONFIGURED = 0, /* in the chain, never attached */
+	FM_VNF_RUNNING = 1,
+	FM_VNF_DEAD = 2,
+	FM_VNF_STALLED = 3,
+};
+
+/* Path flags. */
+#define FM_PATH_DROP (1u << 0) /* early drop: no VNF accepts this class */
+
+/* Result of fm_hop_resolve(). */
+#define FM_HOP_TO_OUTPUT 0u		   /* leave through meta->out_port */
+#define FM_HOP_TO_DROP	 (FM_SHM_MAX_NODES) /* drop (policy or early drop) */
+
+/*
+ * Per-mbuf metadata (mbuf dynfield). Written by whichever process owns the mbuf; `owner` is set to
+ * the consumer's node id before every enqueue, so flowmgr can find the mbufs a dead VNF held.
+ */
+struct fm_mbuf_meta {
+	uint32_t fcb;	  /* FCB index, FM_IDX_NONE if none */
+	uint16_t path;	  /* path id (index in fm_shm.paths) */
+	uint8_t hop;	  /* index in the path of the hop the packet is at / going to */
+	uint8_t owner;	  /* node id that owns the mbuf now */
+	uint16_t in_port; /* ingress port id */
+	uint16_t out_port;
+	uint32_t flags;
+};
+static_assert(sizeof(struct fm_mbuf_meta) == 16, "fm_mbuf_meta is 16 bytes");
+
+struct fm_shm_path {
+	uint8_t nb_hops;
+	uint8_t flags; /* FM_PATH_* */
+	uint8_t hops[FM_SHM_MAX_HOPS]; /* VNF node ids, in order */
+};
+
+/*
+ * One VNF slot. Three cache-line blocks, each with a single writer.
+ */
+struct fm_shm_vnf {
+	/* Written by flowmgr (control thread); read by every process. */
+	alignas(64) char name[FM_SHM_NAME_MAX];
+	_Atomic uint32_t state;	 /* enum fm_vnf_state */
+	_Atomic uint32_t policy; /* enum fm_fail_policy */
+	_Atomic int32_t pid;
+	_Atomic uint32_t generation; /* bumps on each registration */
+	uint32_t restarts;
+
+	/* Written by the VNF process only. */
+	alignas(64) _Atomic uint64_t rx_pkts;
+	_Atomic uint64_t tx_pkts;
+	_Atomic uint64_t drop_pkts;
+	_Atomic uint64_t progress; /* bumps every loop iteration that did work or found none */
+
+	/* Written by the flowmgr worker and by other VNFs' nfsdk when they resolve hops: atomic adds. */
+	alignas(64) _Atomic uint64_t bypass_pkts; /* skipped while down (bypass) */
+	_Atomic uint64_t policy_drop_pkts;	  /* dropped while down (drop policy) */
+	_Atomic uint64_t lost_pkts;		  /* held by the VNF when it died */
+};
+
+struct fm_shm {
+	alignas(64) uint32_t magic;
+	uint32_t abi_version;
+	uint32_t nb_vnfs; /* VNF ids 1..nb_vnfs are configured */
+	uint32_t nb_paths;
+	uint32_t nb_ports;
+	uint32_t meta_offset; /* dynfield offset, for the secondaries' cross-check */
+	int32_t flowmgr_pid;
+	uint32_t ring_size;
+	/* edge[p][c] != 0: ring FM_SHM_RING_FMT(p, c) exists. */
+	uint8_t edge[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
+	struct fm_shm_vnf vnfs[FM_SHM_MAX_NODES]; /* index 0 unused (flowmgr) */
+	struct fm_shm_path paths[FM_SHM_MAX_PATHS];
+};
+
+static_assert(sizeof(struct fm_shm_vnf) == 192, "fm_shm_vnf is three cache lines");
+static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
+
+#endif /* FM_SHM_H */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowmgr.h — the flowmgr process: state shared by its modules (not by other processes: that is
+ * common/fm_shm.h).
+ *
+ * Threads: the main lcore runs the control plane (control socket, supervisor, stats); one worker
+ * lcore runs the datapath (fm_worker.c): port RX → classify → dispatch on the ring graph, and the
+ * egress (VNF → flowmgr rings → port TX).
+ *
+ * Concurrency: struct flowmgr is written by the main lcore during set-up, before the worker is
+ * launched, and read-only afterwards, except the fields marked otherwise. Worker counters have one
+ * writer (the worker) and are read by the main lcore with relaxed atomics.
+ */
+#ifndef FLOWMGR_H
+#define FLOWMGR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include "fm_config.h"
+#include "fm_shm.h"
+
+#define FM_BURST 32
+
+/* Drop reasons counted by the worker (X-macro: enum + names). */
+#define FM_DROP_REASONS(X)                                                                         \
+	X(EARLY, "early_drop")	   /* no path accepts the packet's class */                         \
+	X(POLICY, "vnf_down")	   /* next VNF down with the drop policy */                         \
+	X(NO_RING, "no_ring")	   /* path needs an edge the ring graph lacks */                    \
+	X(TX_FULL, "tx_full")	   /* port kept refusing the packet */                              \
+	X(LOST, "vnf_lost")	   /* queued to a VNF that died */
+
+enum fm_drop_reason {
+#define FM_X_ENUM(e, s) FM_DROP_##e,
+	FM_DROP_REASONS(FM_X_ENUM)
+#undef FM_X_ENUM
+		FM_DROP_MAX
+};
+
+extern const char *const fm_drop_names[FM_DROP_MAX];
+
+struct fm_worker_stats {
+	alignas(64) _Atomic uint64_t rx_pkts;
+	_Atomic uint64_t tx_pkts;
+	_Atomic uint64_t to_vnf_pkts;
+	_Atomic uint64_t from_vnf_pkts;
+	_Atomic uint64_t drops[FM_DROP_MAX];
+};
+
+struct fm_port {
+	uint16_t port_id;
+	char name[FM_NAME_MAX];
+};
+
+struct fm_vnf_rt {
+	int pidfd;		/* -1 when not attached */
+	void *conn;		/* control connection, NULL when not attached */
+	uint64_t dead_since_ms; /* 0 while alive */
+	bool exited;		/* its process is known to have exited */
+};
+
+struct flowmgr {
+	struct fm_config *cfg;
+	struct fm_shm *shm;
+	struct rte_mempool *pool;
+	int meta_off; /* mbuf dynfield offset of struct fm_mbuf_meta */
+	uint16_t nb_ports;
+	struct fm_port ports[FM_SHM_MAX_PORTS];
+	struct rte_ring *rings[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
+	unsigned int worker_lcore;
+	bool adaptive_idle; /* sleep a little when idle (shared cores) */
+	_Atomic bool stop;
+	_Atomic bool ports_open; /* worker polls ports only once this is set */
+	struct fm_worker_stats wstats;
+	struct fm_vnf_rt vnf_rt[FM_SHM_MAX_NODES];
+	uint64_t start_ms;
+	struct ctl_server *ctl;
+};
+
+static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, fm->meta_off, struct fm_mbuf_meta *);
+}
+
+uint64_t fm_now_ms(void);
+
+/* fm_graph.c — rings of the ring graph and the path table. */
+int fm_graph_create(struct flowmgr *fm);
+void fm_graph_destroy(struct flowmgr *fm);
+
+/* fm_port.c — ports from vdev devargs. */
+int fm_ports_init(struct flowmgr *fm);
+void fm_ports_close(struct flowmgr *fm);
+
+/* fm_worker.c — the datapath lcore. */
+int fm_worker_main(void *arg);
+
+/* fm_ctl.c — control-channel handlers. */
+int fm_ctl_init(struct flowmgr *fm);
+void fm_ctl_poll(struct flowmgr *fm, int timeout_ms);
+void fm_ctl_uninit(struct flowmgr *fm);
+
+/* fm_super.c — VNF liveness. */
+void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid);
+void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why);
+void fm_super_tick(struct flowmgr *fm);
+
+#endif /* FLOWMGR_H */

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_ctl.c — flowmgr's control-channel handlers: VNF registration, status, VNF list, stats,
+ * kill, policy. Runs on the main lcore only (ctl_server is single-threaded); reads the datapath's
+ * shared counters with relaxed atomics.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_ring.h>
+
+#include "ctl_server.h"
+#include "flowmgr.h"
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+static Flowsplice__Counter *counter(struct ctl_conn *c, const char *name, uint64_t v)
+{
+	Flowsplice__Counter *k = ctl_reply_alloc(c, sizeof(*k));
+
+	if (k == NULL)
+		return NULL;
+	flowsplice__counter__init(k);
+	k->name = ctl_reply_strdup(c, name);
+	k->value = v;
+	return k->name ? k : NULL;
+}
+
+static int vnf_by_name(const struct flowmgr *fm, const char *name)
+{
+	int idx = fm_config_vnf_index(fm->cfg, name);
+
+	return idx < 0 ? -1 : idx + 1;
+}
+
+static Flowsplice__Declaration *decl_msg(struct ctl_conn *c, const struct fm_decl *d)
+{
+	Flowsplice__Declaration *m = ctl_reply_alloc(c, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	flowsplice__declaration__init(m);
+	m->traffic_class = ctl_reply_strdup(c, d->traffic_class);
+	m->session = ctl_reply_strdup(c, d->session);
+	m->scratchpad_size = d->scratchpad;
+	m->timeout_ms = d->timeout_ms;
+	m->flags = d->flags;
+	m->isolation = (Flowsplice__Isolation)d->isolation;
+	return m->traffic_class && m->session ? m : NULL;
+}
+
+static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uint32_t id)
+{
+	struct fm_shm_vnf *v = &fm->shm->vnfs[id];
+	Flowsplice__VnfInfo *m = ctl_reply_alloc(c, sizeof(*m));
+	uint64_t queued = 0;
+
+	if (m == NULL)
+		return NULL;
+	flowsplice__vnf_info__init(m);
+	m->id = id;
+	m->name = ctl_reply_strdup(c, v->name);
+	m->state = (Flowsplice__VnfState)atomic_load(&v->state);
+	m->pid = LOAD(v->pid);
+	m->policy = (Flowsplice__FailPolicy)LOAD(v->policy);
+	m->rx_pkts = LOAD(v->rx_pkts);
+	m->tx_pkts = LOAD(v->tx_pkts);
+	m->drop_pkts = LOAD(v->drop_pkts);
+	m->bypass_pkts = LOAD(v->bypass_pkts);
+	m->policy_drop_pkts = LOAD(v->policy_drop_pkts);
+	m->restarts = v->restarts;
+	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++)
+		if (fm->rings[p][id] != NULL)
+			queued += rte_ring_count(fm->rings[p][id]);
+	m->ring_count = queued;
+	m->decl = decl_msg(c, &fm->cfg->chain.vnfs[id - 1]);
+	return m->name && m->decl ? m : NULL;
+}
+
+static int fill_vnfs(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__VnfInfo ***list, size_t *n)
+{
+	uint32_t nb = fm->shm->nb_vnfs;
+
+	*list = ctl_reply_alloc(c, (nb + 1) * sizeof(**list));
+	if (*list == NULL)
+		return -ENOMEM;
+	for (uint32_t id = 1; id <= nb; id++) {
+		(*list)[id - 1] = vnf_info(fm, c, id);
+		if ((*list)[id - 1] == NULL)
+			return -ENOMEM;
+	}
+	*n = nb;
+	return 0;
+}
+
+static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
+			 size_t *n)
+{
+	struct fm_worker_stats *w = &fm->wstats;
+	size_t nb = 0, cap = 4 + FM_DROP_MAX;
+
+	*list = ctl_reply_alloc(c, cap * sizeof(**list));
+	if (*list == NULL)
+		return -ENOMEM;
+	(*list)[nb++] = counter(c, "worker_rx", LOAD(w->rx_pkts));
+	(*list)[nb++] = counter(c, "worker_tx", LOAD(w->tx_pkts));
+	(*list)[nb++] = counter(c, "worker_to_vnf", LOAD(w->to_vnf_pkts));
+	(*list)[nb++] = counter(c, "worker_from_vnf", LOAD(w->from_vnf_pkts));
+	for (int i = 0; i < FM_DROP_MAX; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "drop_%s", fm_drop_names[i]);
+		(*list)[nb++] = counter(c, name, LOAD(w->drops[i]));
+	}
+	for (size_t i = 0; i < nb; i++)
+		if ((*list)[i] == NULL)
+			return -ENOMEM;
+	*n = nb;
+	return ctl_reply_add_counters(c, list, n);
+}
+
+static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Register *r,
+		       Flowsplice__Reply *rep)
+{
+	Flowsplice__RegisterReply *rr;
+	struct fm_shm_vnf *v;
+	int id = vnf_by_name(fm, r->name);
+
+	if (r->abi_version != FM_SHM_ABI_VERSION)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_ABI,
+				       "VNF built for shared-memory ABI %u, flowmgr speaks %u: rebuild "
+				       "the VNF against this FlowSplice",
+				       r->abi_version, FM_SHM_ABI_VERSION);
+	if (id < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+				       "no VNF named \"%s\" in chain \"%s\"", r->name,
+				       fm->cfg->chain.name);
+	if (ctl_conn_user(c) != NULL)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "this connection already registered a VNF");
+	if (fm->vnf_rt[id].conn != NULL)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
+				       "VNF \"%s\" is already attached (pid %d)", r->name,
+				       (int)LOAD(fm->shm->vnfs[id].pid));
+	v = &fm->shm->vnfs[id];
+	rr = ctl_reply_alloc(c, sizeof(*rr));
+	if (rr == NULL)
+		return -ENOMEM;
+	flowsplice__register_reply__init(rr);
+	if (atomic_load(&v->generation) > 0)
+		v->restarts++;
+	atomic_fetch_add(&v->generation, 1);
+	fm->vnf_rt[id].conn = c;
+	ctl_conn_set_user(c, (void *)(uintptr_t)id);
+	fm_super_vnf_attached(fm, (uint32_t)id, (int)ctl_conn_pid(c));
+	rr->vnf_id = (uint32_t)id;
+	rr->shm_zone = ctl_reply_strdup(c, FM_SHM_ZONE);
+	rr->pktmbuf_pool = ctl_reply_strdup(c, FM_SHM_MBUF_POOL);
+	rr->rx_ring = ctl_reply_strdup(c, "");
+	rr->tx_ring = ctl_reply_strdup(c, "");
+	rr->generation = atomic_load(&v->generation);
+	rr->restarts = v->restarts;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_REGISTER;
+	rep->register_ = rr;
+	return 0;
+}
+
+static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
+{
+	Flowsplice__StatusReply *s = ctl_reply_alloc(c, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	flowsplice__status_reply__init(s);
+	s->pid = getpid();
+	s->uptime_ms = fm_now_ms() - fm->start_ms;
+	s->nb_ports = fm->nb_ports;
+	s->nb_vnfs = fm->shm->nb_vnfs;
+	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);
+	if (s->chain == NULL || fill_counters(fm, c, &s->counters, &s->n_counters) < 0)
+		return -ENOMEM;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_STATUS;
+	rep->status = s;
+	return 0;
+}
+
+static int on_list(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
+{
+	Flowsplice__VnfList *l = ctl_reply_alloc(c, sizeof(*l));
+
+	if (l == NULL)
+		return -ENOMEM;
+	flowsplice__vnf_list__init(l);
+	if (fill_vnfs(fm, c, &l->vnfs, &l->n_vnfs) < 0)
+		return -ENOMEM;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_VNFS;
+	rep->vnfs = l;
+	return 0;
+}
+
+static Flowsplice__PortInfo *port_info(struct flowmgr *fm, struct ctl_conn *c, uint16_t i)
+{
+	Flowsplice__PortInfo *p = ctl_reply_alloc(c, sizeof(*p));
+	struct rte_eth_stats st;
+
+	if (p == NULL)
+		return NULL;
+	flowsplice__port_info__init(p);
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(fm->ports[i].port_id, &st);
+	p->id = i;
+	p->name = ctl_reply_strdup(c, fm->ports[i].name);
+	p->rx_pkts = st.ipackets;
+	p->tx_pkts = st.opackets;
+	p->rx_bytes = st.ibytes;
+	p->tx_bytes = st.obytes;
+	p->rx_missed = st.imissed;
+	p->tx_dropped = st.oerrors;
+	return p->name ? p : NULL;
+}
+
+static int on_stats(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
+{
+	Flowsplice__StatsReply *s = ctl_reply_alloc(c, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	flowsplice__stats_reply__init(s);
+	s->ports = ctl_reply_alloc(c, (fm->nb_ports + 1u) * sizeof(*s->ports));
+	if (s->ports == NULL)
+		return -ENOMEM;
+	for (uint16_t i = 0; i < fm->nb_ports; i++)
+		if ((s->ports[i] = port_info(fm, c, i)) == NULL)
+			return -ENOMEM;
+	s->n_ports = fm->nb_ports;
+	if (fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0 ||
+	    fill_counters(fm, c, &s->counters, &s->n_counters) < 0)
+		return -ENOMEM;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_STATS;
+	rep->stats = s;
+	return 0;
+}
+
+static int on_kill(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Kill *k,
+		   Flowsplice__Reply *rep)
+{
+	int id = vnf_by_name(fm, k->name);
+	int sig = k->signal ? k->signal : SIGTERM;
+	int pid;
+
+	if (id < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+				       "no VNF named \"%s\"", k->name);
+	pid = LOAD(fm->shm->vnfs[id].pid);
+	if (fm->vnf_rt[id].conn == NULL || pid <= 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "VNF \"%s\" is not running", k->name);
+	if (sig < 1 || sig > 64)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "bad signal %d", sig);
+	if (kill(pid, sig) < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+				       "kill(%d, %d): %s", pid, sig, strerror(errno));
+	RTE_LOG(NOTICE, USER1, "flowmgr: sent signal %d to VNF %s (pid %d) on operator request\n",
+		sig, k->name, pid);
+	return 0;
+}
+
+static int on_policy(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__SetPolicy *p,
+		     Flowsplice__Reply *rep)
+{
+	int id = vnf_by_name(fm, p->name);
+
+	if (id < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+				       "no VNF named \"%s\"", p->name);
+	if (p->policy > FLOWSPLICE__FAIL_POLICY__FAIL_HOLD)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "unknown policy %d", (int)p->policy);
+	atomic_store_explicit(&fm->shm->vnfs[id].policy, (uint32_t)p->policy,
+			      memory_order_release);
+	fm->cfg->chain.vnfs[id - 1].policy = (enum fm_fail_policy)p->policy;
+	RTE_LOG(NOTICE, USER1, "flowmgr: VNF %s policy set to %s\n", p->name,
+		fm_config_policy_name((enum fm_fail_policy)p->policy));
+	return 0;
+}
+
+static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,
+		      Flowsplice__Reply *rep)
+{
+	struct flowmgr *fm = arg;
+
+	switch (req->body_case) {
+	case FLOWSPLICE__REQUEST__BODY_REGISTER:
+		return on_register(fm, c, req->register_, rep);
+	case FLOWSPLICE__REQUEST__BODY_HEARTBEAT:
+		return 0; /* liveness is the open socket and the shared progress counter */
+	case FLOWSPLICE__REQUEST__BODY_STATUS:
+		return on_status(fm, c, rep);
+	case FLOWSPLICE__REQUEST__BODY_LIST_VNFS:
+		return on_list(fm, c, rep);
+	case FLOWSPLICE__REQUEST__BODY_STATS:
+		return on_stats(fm, c, rep);
+	case FLOWSPLICE__REQUEST__BODY_KILL:
+		return on_kill(fm, c, req->kill, rep);
+	case FLOWSPLICE__REQUEST__BODY_SET_POLICY:
+		return on_policy(fm, c, req->set_policy, rep);
+	case FLOWSPLICE__REQUEST__BODY_RESTART:
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "restart is not available yet: flowmgr does not launch VNFs "
+				       "(start the VNF again; it re-registers under its name)");
+	default:
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_UNKNOWN,
+				       "unknown request");
+	}
+}
+
+static void on_disconnect(void *arg, struct ctl_conn *c)
+{
+	struct flowmgr *fm = arg;
+	uint32_t id = (uint32_t)(uintptr_t)ctl_conn_user(c);
+
+	if (id == 0 || fm->vnf_rt[id].conn != c)
+		return;
+	fm->vnf_rt[id].conn = NULL;
+	fm_super_vnf_gone(fm, id, "control connection closed");
+}
+
+int fm_ctl_init(struct flowmgr *fm)
+{
+	struct ctl_server_opts opts;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.on_request = on_request;
+	opts.on_disconnect = on_disconnect;
+	opts.arg = fm;
+	rc = ctl_server_create(fm->cfg->socket_path, &opts, &fm->ctl);
+	if (rc < 0)
+		RTE_LOG(ERR, USER1, "flowmgr: control socket %s: %s\n", fm->cfg->socket_path,
+			rc == -EADDRINUSE ? "another flowmgr is serving it" : strerror(-rc));
+	return rc;
+}
+
+void fm_ctl_poll(struct flowmgr *fm, int timeout_ms)
+{
+	ctl_server_poll(fm->ctl, timeout_ms);
+}
+
+void fm_ctl_uninit(struct flowmgr *fm)
+{
+	if (fm->ctl != NULL)
+		ctl_server_destroy(fm->ctl);
+	fm->ctl = NULL;
+}

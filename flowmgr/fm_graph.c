@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_graph.c — the ring graph (one SP/SC rte_ring per producer → consumer edge) and the path table.
+ *
+ * Edges: flowmgr (node 0) → every VNF reachable from the input; VNF i → every VNF reachable from
+ * i in the chain graph (transitively, because a VNF that is down under the bypass policy is
+ * skipped, so i may hand a packet to any VNF after it); every VNF → flowmgr (egress).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_ring.h>
+
+#include "flowmgr.h"
+
+static void reach_from(const struct fm_chain *ch, const struct fm_chain_node *n, uint8_t *seen)
+{
+	for (int e = 0; e < n->nb_edges; e++) {
+		int to = n->edges[e].to;
+
+		if (to < 0 || seen[to])
+			continue;
+		seen[to] = 1;
+		reach_from(ch, &ch->nodes[to], seen);
+	}
+}
+
+static int ring_create(struct flowmgr *fm, unsigned int from, unsigned int to)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct rte_ring *r;
+
+	snprintf(name, sizeof(name), FM_SHM_RING_FMT, from, to);
+	r = rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
+			    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r == NULL) {
+		RTE_LOG(ERR, USER1, "cannot create ring %s: %s\n", name, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	fm->rings[from][to] = r;
+	fm->shm->edge[from][to] = 1;
+	return 0;
+}
+
+/*
+ * The static path of the first-edge walk from the input. The classifier (fm_tree) replaces this
+ * with one path per tree leaf; until then every packet follows this path.
+ */
+static void path_first_edges(const struct fm_chain *ch, struct fm_shm_path *p)
+{
+	const struct fm_chain_node *n = &ch->input;
+
+	memset(p, 0, sizeof(*p));
+	while (n->nb_edges > 0 && p->nb_hops < FM_SHM_MAX_HOPS) {
+		int to = n->edges[0].to;
+
+		if (to == FM_HOP_DROP) {
+			p->flags |= FM_PATH_DROP;
+			return;
+		}
+		if (to == FM_HOP_OUTPUT)
+			return;
+		p->hops[p->nb_hops++] = (uint8_t)(to + 1);
+		n = &ch->nodes[to];
+	}
+}
+
+int fm_graph_create(struct flowmgr *fm)
+{
+	const struct fm_chain *ch = &fm->cfg->chain;
+	uint8_t seen[FM_MAX_VNFS];
+	int rc;
+
+	memset(seen, 0, sizeof(seen));
+	reach_from(ch, &ch->input, seen);
+	for (int j = 0; j < ch->nb_vnfs; j++) {
+		if (seen[j] && (rc = ring_create(fm, 0, (unsigned int)j + 1)) < 0)
+			return rc;
+	}
+	for (int i = 0; i < ch->nb_vnfs; i++) {
+		memset(seen, 0, sizeof(seen));
+		reach_from(ch, &ch->nodes[i], seen);
+		for (int j = 0; j < ch->nb_vnfs; j++) {
+			if (seen[j] && (rc = ring_create(fm, (unsigned int)i + 1,
+							 (unsigned int)j + 1)) < 0)
+				return rc;
+		}
+		if ((rc = ring_create(fm, (unsigned int)i + 1, 0)) < 0)
+			return rc;
+	}
+	path_first_edges(ch, &fm->shm->paths[0]);
+	fm->shm->nb_paths = 1;
+	return 0;
+}
+
+void fm_graph_destroy(struct flowmgr *fm)
+{
+	for (unsigned int i = 0; i < FM_SHM_MAX_NODES; i++) {
+		for (unsigned int j = 0; j < FM_SHM_MAX_NODES; j++) {
+			if (fm->rings[i][j] == NULL)
+				continue;
+			rte_ring_free(fm->rings[i][j]);
+			fm->rings[i][j] = NULL;
+		}
+	}
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_main.c — flowmgr: the FlowSplice primary process.
+ *
+ *   flowmgr -c CHAIN.yaml [-s SOCKET] [--port NAME=DEVARGS]... [--wait-vnfs] [--poll]
+ *           [-- EAL ARGS...]
+ *   flowmgr --check-config CHAIN.yaml        (no EAL: validate and print, then exit)
+ *
+ * flowmgr builds its EAL arguments from the chain config (one --vdev per port) plus the EAL
+ * arguments given after "--"; it always adds --no-pci (ports are vdevs) and defaults to
+ * --file-prefix flowsplice and -l 0,1 (main lcore: control plane; second lcore: datapath).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_memzone.h>
+
+#include "flowmgr.h"
+
+#define FM_MAX_EAL_ARGS 64
+#define FM_MBUF_CACHE	256
+
+static struct flowmgr g_fm;
+static struct fm_config g_cfg;
+
+uint64_t fm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&g_fm.stop, true);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: flowmgr -c CHAIN.yaml [-s SOCKET] [--port NAME=DEVARGS]... "
+		     "[--wait-vnfs] [--poll] [-- EAL ARGS...]\n"
+		     "       flowmgr --check-config CHAIN.yaml\n"
+		     "  -c, --config FILE     chain config (YAML, see deploy/chains/)\n"
+		     "  -s, --socket PATH     control socket (default: the config's, else "
+		     "/run/flowsplice/flowmgr.sock)\n"
+		     "  --port NAME=DEVARGS   override a port's DPDK devargs\n"
+		     "  --wait-vnfs           open the ports only once every VNF is attached\n"
+		     "  --poll                busy-poll even when idle (dedicated cores)\n"
+		     "  --check-config FILE   validate FILE and print it, without EAL\n");
+}
+
+struct fm_opts {
+	const char *config;
+	const char *socket;
+	const char *check;
+	const char *ports[FM_MAX_PORTS * 2];
+	int nb_ports;
+	bool wait_vnfs;
+	bool poll;
+	int eal_argc;
+	char **eal_argv;
+};
+
+static int parse_args(int argc, char **argv, struct fm_opts *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"port", required_argument, NULL, 'p'},
+		{"wait-vnfs", no_argument, NULL, 'w'},
+		{"poll", no_argument, NULL, 'P'},
+		{"check-config", required_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'p':
+			if (o->nb_ports == (int)(sizeof(o->ports) / sizeof(o->ports[0])))
+				return -E2BIG;
+			o->ports[o->nb_ports++] = optarg;
+			break;
+		case 'w':
+			o->wait_vnfs = true;
+			break;
+		case 'P':
+			o->poll = true;
+			break;
+		case 'C':
+			o->check = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	o->eal_argc = argc - optind;
+	o->eal_argv = argv + optind;
+	if (o->check == NULL && o->config == NULL)
+		return -EINVAL;
+	return 0;
+}
+
+/* True when the EAL arguments contain option `a` or `b` (also as "a=value"). */
+static bool has_arg(int argc, char **argv, const char *a, const char *b)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *names[2] = {a, b};
+
+		for (int k = 0; k < 2; k++) {
+			size_t n = names[k] ? strlen(names[k]) : 0;
+
+			if (n > 0 && strncmp(argv[i], names[k], n) == 0 &&
+			    (argv[i][n] == '\0' || argv[i][n] == '='))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int eal_init(const struct fm_opts *o, const struct fm_config *cfg)
+{
+	char *argv[FM_MAX_EAL_ARGS];
+	int argc = 0;
+
+	argv[argc++] = "flowmgr";
+	for (int i = 0; i < o->eal_argc && argc < FM_MAX_EAL_ARGS - 12; i++)
+		argv[argc++] = o->eal_argv[i];
+	if (!has_arg(o->eal_argc, o->eal_argv, "--no-pci", NULL))
+		argv[argc++] = "--no-pci";
+	if (!has_arg(o->eal_argc, o->eal_argv, "--file-prefix", NULL)) {
+		argv[argc++] = "--file-prefix";
+		argv[argc++] = "flowsplice";
+	}
+	if (!has_arg(o->eal_argc, o->eal_argv, "-l", "--lcores")) {
+		argv[argc++] = "-l";
+		argv[argc++] = "0,1";
+	}
+	argv[argc++] = "--proc-type=primary";
+	for (int i = 0; i < cfg->nb_ports; i++) {
+		argv[argc++] = "--vdev";
+		argv[argc++] = (char *)cfg->ports[i].dev;
+	}
+	return rte_eal_init(argc, argv);
+}
+
+static int shm_create(struct flowmgr *fm)
+{
+	const struct rte_memzone *mz;
+	static const struct rte_mbuf_dynfield meta_desc = {
+		.name = FM_MBUF_DYNFIELD,
+		.size = sizeof(struct fm_mbuf_meta),
+		.align = __alignof__(struct fm_mbuf_meta),
+	};
+
+	mz = rte_memzone_reserve_aligned(FM_SHM_ZONE, sizeof(struct fm_shm), (int)rte_socket_id(),
+					 0, 64);
+	if (mz == NULL) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot reserve memzone %s: %s\n", FM_SHM_ZONE,
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	fm->shm = mz->addr;
+	memset(fm->shm, 0, sizeof(*fm->shm));
+	fm->meta_off = rte_mbuf_dynfield_register(&meta_desc);
+	if (fm->meta_off < 0) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot register mbuf dynfield: %s\n",
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	fm->pool = rte_pktmbuf_pool_create(FM_SHM_MBUF_POOL, fm->cfg->mbufs, FM_MBUF_CACHE, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (fm->pool == NULL) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot create mbuf pool (%u mbufs): %s\n",
+			fm->cfg->mbufs, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	fm->shm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
+	fm->shm->meta_offset = (uint32_t)fm->meta_off;
+	fm->shm->flowmgr_pid = getpid();
+	fm->shm->ring_size = fm->cfg->ring_size;
+	for (int i = 0; i < fm->cfg->chain.nb_vnfs; i++) {
+		struct fm_shm_vnf *v = &fm->shm->vnfs[i + 1];
+
+		snprintf(v->name, sizeof(v->name), "%s", fm->cfg->chain.vnfs[i].name);
+		atomic_store(&v->state, FM_VNF_CONFIGURED);
+		atomic_store(&v->policy, (uint32_t)fm->cfg->chain.vnfs[i].policy);
+		fm->vnf_rt[i + 1].pidfd = -1;
+	}
+	fm->shm->abi_version = FM_SHM_ABI_VERSION;
+	atomic_thread_fence(memory_order_release);
+	fm->shm->magic = FM_SHM_MAGIC; /* last: secondaries check it */
+	return 0;
+}
+
+static int check_config(const char *path)
+{
+	char err[512];
+	int rc = fm_config_load(path, &g_cfg, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("# %s: valid chain \"%s\" (%d VNFs, %d ports)\n", path, g_cfg.chain.name,
+	       g_cfg.chain.nb_vnfs, g_cfg.nb_ports);
+	fm_config_print(&g_cfg, stdout);
+	return 0;
+}
+
+static int load_config(const struct fm_opts *o)
+{
+	char err[512];
+	int rc = fm_config_load(o->config, &g_cfg, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, "flowmgr: %s\n", err);
+		return rc;
+	}
+	for (int i = 0; i < o->nb_ports; i++) {
+		rc = fm_config_set_port(&g_cfg, o->ports[i], err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "flowmgr: --port %s: %s\n", o->ports[i], err);
+			return rc;
+		}
+	}
+	if (o->socket != NULL)
+		snprintf(g_cfg.socket_path, sizeof(g_cfg.socket_path), "%s", o->socket);
+	if (g_cfg.nb_ports == 0) {
+		fprintf(stderr, "flowmgr: %s: no ports\n", o->config);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static unsigned int pick_worker_lcore(void)
+{
+	unsigned int lc;
+
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		return lc;
+	}
+	return RTE_MAX_LCORE;
+}
+
+static int run(struct flowmgr *fm)
+{
+	int rc;
+
+	rc = rte_eal_remote_launch(fm_worker_main, fm, fm->worker_lcore);
+	if (rc < 0)
+		return rc;
+	RTE_LOG(NOTICE, USER1, "flowmgr: chain \"%s\" running: %u ports, %u VNFs, socket %s%s\n",
+		fm->cfg->chain.name, fm->nb_ports, fm->shm->nb_vnfs, fm->cfg->socket_path,
+		atomic_load(&fm->ports_open) ? "" : " (ports open once every VNF is attached)");
+	while (!atomic_load(&fm->stop)) {
+		fm_ctl_poll(fm, 100);
+		fm_super_tick(fm);
+	}
+	rte_eal_wait_lcore(fm->worker_lcore);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct flowmgr *fm = &g_fm;
+	struct fm_opts o;
+	int rc;
+
+	if (parse_args(argc, argv, &o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.check != NULL)
+		return check_config(o.check);
+	if (load_config(&o) < 0)
+		return 1;
+	fm->cfg = &g_cfg;
+	fm->adaptive_idle = !o.poll;
+	atomic_store(&fm->ports_open, !o.wait_vnfs || g_cfg.chain.nb_vnfs == 0);
+	fm->start_ms = fm_now_ms();
+	if (eal_init(&o, &g_cfg) < 0) {
+		fprintf(stderr, "flowmgr: EAL init failed: %s (are hugepages reserved? run "
+				"deploy/hugepages.sh)\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	fm->worker_lcore = pick_worker_lcore();
+	rc = -EINVAL;
+	if (fm->worker_lcore == RTE_MAX_LCORE) {
+		RTE_LOG(ERR, USER1, "flowmgr: needs two lcores (e.g. -l 0,1): one control, one "
+				    "datapath\n");
+		goto out_eal;
+	}
+	if ((rc = shm_create(fm)) < 0)
+		goto out_eal;
+	if ((rc = fm_ports_init(fm)) < 0)
+		goto out_ports;
+	if ((rc = fm_graph_create(fm)) < 0)
+		goto out_graph;
+	if ((rc = fm_ctl_init(fm)) < 0)
+		goto out_graph;
+	rc = run(fm);
+	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
+	fm_ctl_uninit(fm);
+out_graph:
+	fm_graph_destroy(fm);
+out_ports:
+	fm_ports_close(fm);
+out_eal:
+	rte_eal_cleanup();
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_worker.c — the datapath lcore.
+ *
+ * One iteration: (1) egress: dequeue what VNFs hand back to flowmgr and transmit it on each
+ * packet's egress port; (2) ingress: receive a burst per port, classify each packet to its FCB and
+ * path, resolve its first hop and stage it per destination; (3) flush the staging buffers with
+ * one burst enqueue per destination ring and one TX burst per port.
+ *
+ * Back-pressure, not loss: the worker receives only when every staging buffer is empty, so a full
+ * VNF ring or a busy port slows the RX polling (the port then counts rx_missed like a NIC does)
+ * instead of dropping inside the platform. A port that refuses a staged burst for longer than
+ * FM_TX_STUCK_MS has it dropped and counted (tx_full).
+ *
+ * No locks, no allocation, no syscalls per packet. Counters are kept in locals and published once
+ * per iteration. When idle and adaptive_idle is set, the lcore naps FM_IDLE_NAP_US at a time so
+ * that VNF processes sharing the cores get CPU.
+ */
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "flowmgr.h"
+#include "fm_hop.h"
+
+#define FM_STAGE_CAP	 (FM_BURST * FM_SHM_MAX_PORTS)
+#define FM_TX_STUCK_MS	 100
+#define FM_IDLE_SPINS	 256
+#define FM_IDLE_NAP_US	 20
+
+const char *const fm_drop_names[FM_DROP_MAX] = {
+#define FM_X_NAME(e, s) s,
+	FM_DROP_REASONS(FM_X_NAME)
+#undef FM_X_NAME
+};
+
+struct fm_stage {
+	uint16_t n;
+	struct rte_mbuf *pkts[FM_STAGE_CAP];
+};
+
+struct fm_wk {
+	struct flowmgr *fm;
+	uint32_t staged; /* packets in all staging buffers */
+	uint32_t staged_ports; /* of which towards ports */
+	struct fm_stage to_node[FM_SHM_MAX_NODES];
+	struct fm_stage to_port[FM_SHM_MAX_PORTS];
+	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
+	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX];
+};
+
+static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbuf *m)
+{
+	s->pkts[s->n++] = m;
+	w->staged++;
+}
+
+static inline void drop(struct fm_wk *w, struct rte_mbuf *m, enum fm_drop_reason why)
+{
+	w->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Routes one packet after fm_hop_resolve(). */
+static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta,
+			 uint32_t dest)
+{
+	if (dest == FM_HOP_TO_OUTPUT) {
+		meta->owner = FM_NODE_FLOWMGR;
+		stage_put(w, &w->to_port[meta->out_port], m);
+		w->staged_ports++;
+	} else if (dest == FM_HOP_TO_DROP) {
+		drop(w, m, w->fm->shm->paths[meta->path].flags & FM_PATH_DROP ? FM_DROP_EARLY
+									     : FM_DROP_POLICY);
+	} else if (w->fm->rings[FM_NODE_FLOWMGR][dest] == NULL) {
+		drop(w, m, FM_DROP_NO_RING);
+	} else {
+		meta->owner = (uint8_t)dest;
+		stage_put(w, &w->to_node[dest], m);
+	}
+}
+
+static void ingress_port(struct fm_wk *w, uint16_t pidx)
+{
+	struct flowmgr *fm = w->fm;
+	struct rte_mbuf *pkts[FM_BURST];
+	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
+	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, 0, pkts, FM_BURST);
+
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
+
+		/* One FCB per port direction until the classifier is wired in. */
+		meta->fcb = pidx;
+		meta->path = 0;
+		meta->hop = 0;
+		meta->in_port = pidx;
+		meta->out_port = out;
+		meta->flags = 0;
+		route(w, pkts[i], meta, fm_hop_resolve(fm->shm, meta));
+	}
+	w->rx += n;
+}
+
+static void egress(struct fm_wk *w)
+{
+	struct flowmgr *fm = w->fm;
+	struct rte_mbuf *pkts[FM_BURST];
+
+	for (uint32_t v = 1; v <= fm->shm->nb_vnfs; v++) {
+		struct rte_ring *r = fm->rings[v][FM_NODE_FLOWMGR];
+		unsigned int n;
+
+		if (r == NULL || w->staged_ports + FM_BURST > FM_STAGE_CAP)
+			continue;
+		n = rte_ring_dequeue_burst(r, (void **)pkts, FM_BURST, NULL);
+		for (unsigned int i = 0; i < n; i++) {
+			struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
+
+			meta->owner = FM_NODE_FLOWMGR;
+			if (meta->out_port >= fm->nb_ports) {
+				drop(w, pkts[i], FM_DROP_NO_RING);
+				continue;
+			}
+			stage_put(w, &w->to_port[meta->out_port], pkts[i]);
+			w->staged_ports++;
+		}
+		w->from_vnf += n;
+	}
+}
+
+static void flush_nodes(struct fm_wk *w)
+{
+	for (uint32_t d = 1; d <= w->fm->shm->nb_vnfs; d++) {
+		struct fm_stage *s = &w->to_node[d];
+		unsigned int k;
+
+		if (s->n == 0)
+			continue;
+		k = rte_ring_enqueue_burst(w->fm->rings[FM_NODE_FLOWMGR][d], (void **)s->pkts, s->n,
+					   NULL);
+		if (k < s->n)
+			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
+		s->n = (uint16_t)(s->n - k);
+		w->staged -= k;
+		w->to_vnf += k;
+	}
+}
+
+static void flush_ports(struct fm_wk *w, uint64_t now_ms)
+{
+	for (uint16_t p = 0; p < w->fm->nb_ports; p++) {
+		struct fm_stage *s = &w->to_port[p];
+		uint16_t k;
+
+		if (s->n == 0)
+			continue;
+		k = rte_eth_tx_burst(w->fm->ports[p].port_id, 0, s->pkts, s->n);
+		if (k < s->n)
+			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
+		s->n = (uint16_t)(s->n - k);
+		w->staged -= k;
+		w->staged_ports -= k;
+		w->tx += k;
+		if (s->n == 0 || k > 0) {
+			w->port_stuck_since[p] = 0;
+		} else if (w->port_stuck_since[p] == 0) {
+			w->port_stuck_since[p] = now_ms;
+		} else if (now_ms - w->port_stuck_since[p] > FM_TX_STUCK_MS) {
+			for (uint16_t i = 0; i < s->n; i++)
+				drop(w, s->pkts[i], FM_DROP_TX_FULL);
+			w->staged -= s->n;
+			w->staged_ports -= s->n;
+			s->n = 0;
+			w->port_stuck_since[p] = 0;
+		}
+	}
+}
+
+static void publish(struct fm_wk *w)
+{
+	struct fm_worker_stats *st = &w->fm->wstats;
+
+	atomic_store_explicit(&st->rx_pkts, w->rx, memory_order_relaxed);
+	atomic_store_explicit(&st->tx_pkts, w->tx, memory_order_relaxed);
+	atomic_store_explicit(&st->to_vnf_pkts, w->to_vnf, memory_order_relaxed);
+	atomic_store_explicit(&st->from_vnf_pkts, w->from_vnf, memory_order_relaxed);
+	for (int i = 0; i < FM_DROP_MAX; i++)
+		atomic_store_explicit(&st->drops[i], w->drops[i], memory_order_relaxed);
+}
+
+static void nap(void)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = FM_IDLE_NAP_US * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Frees whatever is still staged when the worker stops (counted as tx_full). */
+static void drain_stages(struct fm_wk *w)
+{
+	for (uint32_t d = 0; d < FM_SHM_MAX_NODES; d++)
+		for (uint16_t i = 0; i < w->to_node[d].n; i++)
+			drop(w, w->to_node[d].pkts[i], FM_DROP_LOST);
+	for (uint16_t p = 0; p < FM_SHM_MAX_PORTS; p++)
+		for (uint16_t i = 0; i < w->to_port[p].n; i++)
+			drop(w, w->to_port[p].pkts[i], FM_DROP_TX_FULL);
+}
+
+int fm_worker_main(void *arg)
+{
+	static struct fm_wk w; /* one worker lcore; too large for the stack */
+	struct flowmgr *fm = arg;
+	uint64_t hz_ms = rte_get_tsc_hz() / 1000;
+	unsigned int idle = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.fm = fm;
+	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
+		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
+
+		/* Egress runs whenever the ports are clear, so a VNF waiting on its ring to flowmgr
+		 * is never blocked by packets flowmgr has staged towards VNFs. */
+		if (w.staged_ports == 0)
+			egress(&w);
+		if (w.staged == 0 && atomic_load_explicit(&fm->ports_open, memory_order_acquire))
+			for (uint16_t p = 0; p < fm->nb_ports; p++)
+				ingress_port(&w, p);
+		if (w.staged > 0) {
+			flush_nodes(&w);
+			flush_ports(&w, rte_rdtsc() / hz_ms);
+		}
+		publish(&w);
+		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {
+			idle = 0;
+		} else if (++idle > FM_IDLE_SPINS && fm->adaptive_idle) {
+			nap();
+		} else {
+			rte_pause();
+		}
+	}
+	drain_stages(&w);
+	publish(&w);
+	return 0;
+}

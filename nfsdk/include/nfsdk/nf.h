@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nfsdk/nf.h — the VNF side of FlowSplice.
+ *
+ * What: a VNF is a separate process linked to nfsdk. It declares what it wants (traffic class,
+ * session, scratchpad size, timeout, flags, isolation), attaches to the running flowmgr and
+ * receives packet bursts over rte_rings; its handler gives each packet a verdict. nfsdk forwards
+ * each packet to the next hop of its path (read from the packet's metadata, so the VNF never
+ * classifies), applies the failure policy of VNFs that are down, keeps the shared counters and
+ * the progress counter flowmgr watches, and notices when flowmgr goes away.
+ *
+ * Life cycle:
+ *	struct nf_ctx *nf;
+ *	if (nf_init(argc, argv, &decl, &nf) < 0) exit(1);	// register, then attach (EAL)
+ *	nf_run(nf, &ops, my_state);				// until nf_stop() or flowmgr exits
+ *	nf_close(nf);
+ *
+ * Command line understood by nf_init() (the VNF's own options come after "--"):
+ *	--name NAME         name in the chain config (default: decl->name)
+ *	--socket PATH       flowmgr's control socket (default $FLOWSPLICE_SOCK, then
+ *	                    /run/flowsplice/flowmgr.sock)
+ *	--file-prefix P     flowmgr's EAL file prefix (default "flowsplice")
+ *	--cpus LIST         CPUs this VNF may run on, EAL syntax (default: all)
+ *	--poll              busy-poll even when idle (dedicated core); default: nap when idle
+ *
+ * Multi-process safety: every function here is for the VNF's one datapath thread, except
+ * nf_stop(), which is async-signal-safe.
+ */
+#ifndef NFSDK_NF_H
+#define NFSDK_NF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rte_mbuf;
+struct nf_ctx;
+
+/* Declaration flags (same bits as FM_DECL_* in flowmgr/cls/fm_chain.h). */
+#define NF_FLAG_EARLY_DROP (1u << 0) /* flowmgr may drop this VNF's rejected class early */
+#define NF_FLAG_IN_ORDER   (1u << 1) /* needs the TCP stream in order */
+#define NF_FLAG_MAY_STALL  (1u << 2) /* may hold data */
+#define NF_FLAG_RESIZE	   (1u << 3) /* may change the stream size */
+#define NF_FLAG_BIDIR	   (1u << 4) /* sees both directions */
+
+enum nf_isolation { NF_ISO_DIRECT = 0, NF_ISO_INDIRECT = 1 };
+
+struct nf_decl {
+	const char *name;	   /* default name in the chain config */
+	const char *traffic_class; /* filter language; NULL or "" = every packet */
+	const char *session;	   /* "5tuple", ...; NULL or "" = stateless */
+	uint32_t scratchpad;	   /* bytes per session */
+	uint32_t timeout_ms;	   /* idle timeout of a session */
+	uint32_t flags;		   /* NF_FLAG_* */
+	enum nf_isolation isolation;
+};
+
+enum nf_verdict {
+	NF_FORWARD = 0, /* on along the packet's path (the default) */
+	NF_DROP = 1,	/* free it, counted in this VNF's drops */
+};
+
+struct nf_ops {
+	/*
+	 * Called with each received burst (1..32 packets). verdicts[i] starts as NF_FORWARD.
+	 * The handler may modify packets in place; it must not free or keep them.
+	 */
+	void (*on_burst)(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
+			 uint8_t *verdicts);
+	/* Called when a poll found nothing (optional). Keep it short. */
+	void (*on_idle)(struct nf_ctx *nf, void *arg);
+};
+
+/**
+ * Parses nfsdk's options from argv (see above), registers with flowmgr over the control socket,
+ * then attaches to its shared memory as a DPDK secondary and looks up the rings of this VNF.
+ * Returns 0 and *out, or -errno after printing an actionable message on stderr ("is flowmgr
+ * running?", ABI mismatch, unknown VNF name...). On return, argc_left and argv_left (if not NULL)
+ * point at the VNF's own arguments (those after "--").
+ */
+int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **out,
+	    int *argc_left, char ***argv_left);
+
+/**
+ * Runs the receive → handler → forward loop until nf_stop() or until flowmgr goes away.
+ * Returns 0 after nf_stop(), -ENOTCONN when flowmgr went away.
+ */
+int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg);
+
+/** Asks nf_run() to return after the current burst. Async-signal-safe. */
+void nf_stop(struct nf_ctx *nf);
+
+/** Detaches: closes the control connection and releases DPDK resources. */
+void nf_close(struct nf_ctx *nf);
+
+/** This VNF's id (1..) and name. */
+uint32_t nf_id(const struct nf_ctx *nf);
+const char *nf_name(const struct nf_ctx *nf);
+
+/** Counters of this VNF (as flowmgr shows them). */
+uint64_t nf_rx_pkts(const struct nf_ctx *nf);
+uint64_t nf_tx_pkts(const struct nf_ctx *nf);
+
+#endif /* NFSDK_NF_H */

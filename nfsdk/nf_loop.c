@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nf_loop.c — nf_run(): receive → handler → forward along the path.
+ *
+ * Each iteration dequeues up to one burst from the VNF's input rings (round robin), runs the
+ * handler, resolves each forwarded packet's next hop (fm_hop.h) and stages it per destination;
+ * the stages are flushed with one burst enqueue per ring. A full destination ring is back-pressure:
+ * nothing new is dequeued until the stages drain, so nothing is dropped inside the chain.
+ *
+ * Liveness: self->progress bumps every iteration (flowmgr's stall detector reads it); every
+ * NF_CHECK_MS the control socket is checked for hang-up, which means flowmgr is gone.
+ * Idle: unless --poll, after NF_IDLE_SPINS empty polls the loop naps NF_IDLE_NAP_US at a time.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "ctl_client.h"
+#include "fm_hop.h"
+#include "nf_int.h"
+
+#define NF_CHECK_MS	 100
+#define NF_IDLE_SPINS	 256
+#define NF_IDLE_NAP_US	 50
+#define NF_STOP_FLUSH_MS 200
+
+static inline void stage_put(struct nf_ctx *nf, uint32_t dest, struct rte_mbuf *m)
+{
+	struct nf_stage *s = &nf->stage[dest];
+
+	nf_meta(nf, m)->owner = (uint8_t)dest;
+	s->pkts[s->n++] = m;
+	nf->staged++;
+}
+
+static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	struct fm_mbuf_meta *meta = nf_meta(nf, m);
+	uint32_t dest;
+
+	meta->hop++;
+	dest = fm_hop_resolve(nf->shm, meta);
+	if (dest == FM_HOP_TO_DROP) {
+		rte_pktmbuf_free(m); /* counted by fm_hop_resolve in the down VNF */
+		return;
+	}
+	if (nf->out[dest] == NULL) {
+		nf->drop++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	stage_put(nf, dest, m);
+}
+
+static void flush(struct nf_ctx *nf)
+{
+	for (uint32_t d = 0; d < FM_SHM_MAX_NODES && nf->staged > 0; d++) {
+		struct nf_stage *s = &nf->stage[d];
+		unsigned int k;
+
+		if (s->n == 0)
+			continue;
+		k = rte_ring_enqueue_burst(nf->out[d], (void **)s->pkts, s->n, NULL);
+		if (k < s->n)
+			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
+		s->n = (uint16_t)(s->n - k);
+		nf->staged -= k;
+		nf->tx += k;
+	}
+}
+
+static uint16_t receive(struct nf_ctx *nf, struct rte_mbuf **pkts, unsigned int *rr)
+{
+	uint16_t n = 0;
+
+	for (unsigned int k = 0; k < nf->nb_in && n < NF_BURST; k++) {
+		struct rte_ring *r = nf->in[(*rr + k) % nf->nb_in];
+
+		n += (uint16_t)rte_ring_dequeue_burst(r, (void **)pkts + n, NF_BURST - n, NULL);
+	}
+	if (nf->nb_in > 0)
+		*rr = (*rr + 1) % nf->nb_in;
+	return n;
+}
+
+static void publish(struct nf_ctx *nf)
+{
+	struct fm_shm_vnf *v = nf->self;
+
+	atomic_store_explicit(&v->rx_pkts, nf->rx, memory_order_relaxed);
+	atomic_store_explicit(&v->tx_pkts, nf->tx, memory_order_relaxed);
+	atomic_store_explicit(&v->drop_pkts, nf->drop, memory_order_relaxed);
+	atomic_fetch_add_explicit(&v->progress, 1, memory_order_relaxed);
+}
+
+static void nap(void)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = NF_IDLE_NAP_US * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* On stop: give staged packets a short while to drain, then free them as drops. */
+static void finish(struct nf_ctx *nf)
+{
+	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() / 1000 * NF_STOP_FLUSH_MS;
+
+	while (nf->staged > 0 && rte_rdtsc() < end)
+		flush(nf);
+	for (uint32_t d = 0; d < FM_SHM_MAX_NODES; d++) {
+		nf->drop += nf->stage[d].n;
+		for (uint16_t i = 0; i < nf->stage[d].n; i++)
+			rte_pktmbuf_free(nf->stage[d].pkts[i]);
+		nf->stage[d].n = 0;
+	}
+	nf->staged = 0;
+	publish(nf);
+}
+
+int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
+{
+	uint64_t check_every = rte_get_tsc_hz() / 1000 * NF_CHECK_MS;
+	uint64_t next_check = rte_rdtsc() + check_every;
+	struct rte_mbuf *pkts[NF_BURST];
+	uint8_t verdicts[NF_BURST];
+	unsigned int rr = 0, idle = 0;
+	int rc = 0;
+
+	while (!nf->stop) {
+		uint16_t n = 0;
+
+		if (nf->staged > 0)
+			flush(nf);
+		if (nf->staged == 0)
+			n = receive(nf, pkts, &rr);
+		if (n > 0) {
+			for (uint16_t i = 0; i < n; i++)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+			nf->rx += n;
+			memset(verdicts, NF_FORWARD, n);
+			if (ops->on_burst != NULL)
+				ops->on_burst(nf, arg, pkts, n, verdicts);
+			for (uint16_t i = 0; i < n; i++) {
+				if (verdicts[i] == NF_DROP) {
+					nf->drop++;
+					rte_pktmbuf_free(pkts[i]);
+				} else {
+					forward(nf, pkts[i]);
+				}
+			}
+			flush(nf);
+			idle = 0;
+		} else if (nf->staged == 0) {
+			if (ops->on_idle != NULL)
+				ops->on_idle(nf, arg);
+			if (++idle > NF_IDLE_SPINS && !nf->poll)
+				nap();
+			else
+				rte_pause();
+		}
+		publish(nf);
+		if (rte_rdtsc() > next_check) {
+			next_check = rte_rdtsc() + check_every;
+			if (ctl_peer_closed(ctl_client_fd(nf->ctl))) {
+				rc = -ENOTCONN;
+				break;
+			}
+		}
+	}
+	finish(nf);
+	return rc;
+}
+
+void nf_stop(struct nf_ctx *nf)
+{
+	nf->stop = 1;
+}
