@@ -247,7 +247,7 @@ static int load_config(const struct fm_opts *o)
 	for (int i = 0; i < o->nb_ports; i++) {
 		rc = fm_config_set_port(&g_cfg, o->ports[i], err, sizeof(err));
 		if (rc < 0) {
-			fprintf(stderr, "flowmgr: --port %s: %s\n", o->ports[i], err);
+			fprintf(stderr, "flowmgr: %s\n", err);
 			return rc;
 		}
 	}

@@ -4,7 +4,7 @@
  *
  * What: the VNFs of a chain with their declarations (traffic class, session, scratchpad, timeout,
  * flags, isolation) and the graph that orders them. It is filled by the YAML chain config
- * (flowmgr/fm_config.c) and, at run time, updated from VNF registrations; the classifier
+ * (flowmgr/config/fm_config.c) and, at run time, updated from VNF registrations; the classifier
  * (fm_tree.h) synthesises one tree from it.
  *
  * Graph semantics ("context link", DESIGN.md): every node (the port input, or a VNF) has an

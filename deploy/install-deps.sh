@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# deploy/install-deps.sh — install every Debian 12 (bookworm) package that FlowSplice's build,
+# tests, demo and benchmarks need. Idempotent: installs only what is missing, and runs
+# `apt-get update` only when the package lists are older than an hour (or with --update).
+#
+# Usage: sudo deploy/install-deps.sh [--update] [--list]
+#   --update   refresh the package lists even if they are fresh
+#   --list     print the package list and exit
+# Env: FS_APT_MAX_AGE  seconds after which the lists count as stale (default 3600)
+set -euo pipefail
+
+# One package a line, with what needs it. Every name checked with `apt-cache policy` on bookworm.
+PACKAGES=(
+	build-essential     # gcc, make, libc headers
+	cmake               # build system (>= 3.20)
+	pkg-config          # finds the libraries below
+	clang               # BPF objects (XDP offload), also a second compiler
+	llvm                # llvm-strip/llvm-objdump for BPF objects
+	clang-format        # style check of C sources
+	shellcheck          # lint of deploy/ and tests/ scripts
+	libdpdk-dev         # DPDK 22.11 headers and libraries
+	dpdk                # dpdk-testpmd, dpdk-telemetry.py, dpdk-dumpcap (tests, benchmarks)
+	protobuf-c-compiler # protoc-c: control protocol
+	libprotobuf-c-dev   # control protocol runtime
+	check               # unit and integration tests
+	libbpf-dev          # XDP offload loader
+	libxdp-dev          # XDP program attach (af_xdp ports)
+	xdp-tools           # xdp-loader for inspection
+	libhyperscan-dev    # IDS pattern matching
+	libpcap-dev         # filter-language cross-checks, pcap ports
+	libyaml-dev         # chain config (flowmgr/config)
+	iproute2            # ip netns, veth (tests, demo)
+	iputils-ping        # reachability checks in tests
+	ethtool             # checksum/GRO/GSO/TSO offloads off on veths
+	util-linux          # mount, nsenter
+	procps              # ps, sysctl
+	curl                # HTTP client of the demo and e2e tests
+	wrk                 # HTTP load (benchmarks)
+	iperf3              # TCP throughput (benchmarks)
+	nginx-light         # HTTP server of the demo and e2e tests
+	python3             # helper scripts, dpdk-telemetry.py
+	tcpdump             # captures while debugging tests
+	tshark              # pcap inspection in tests
+	nftables            # loss/duplication injection (netdev hooks) in e2e tests
+	gnuplot-nox         # bench plots
+)
+
+die() {
+	echo "install-deps: $*" >&2
+	exit 1
+}
+
+force_update=0
+for arg in "$@"; do
+	case "$arg" in
+	--update) force_update=1 ;;
+	--list)
+		printf '%s\n' "${PACKAGES[@]}"
+		exit 0
+		;;
+	-h | --help)
+		sed -n '2,9p' "$0"
+		exit 0
+		;;
+	*) die "unknown argument '$arg' (try --help)" ;;
+	esac
+done
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (try: sudo $0)"
+command -v apt-get >/dev/null || die "apt-get not found: this script targets Debian 12 (bookworm)"
+if [[ -r /etc/os-release ]]; then
+	# shellcheck disable=SC1091
+	. /etc/os-release
+	[[ ${VERSION_CODENAME:-} == bookworm ]] ||
+		echo "install-deps: warning: tested on Debian 12 (bookworm), this is ${PRETTY_NAME:-unknown}" >&2
+fi
+
+is_installed() {
+	[[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == "ii "* ]]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	is_installed "$pkg" || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+echo "install-deps: missing ${#missing[@]} of ${#PACKAGES[@]}: ${missing[*]}"
+
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer "no" instead of prompting.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+
+# Refresh the package lists once, unless they are fresh (newest list file < FS_APT_MAX_AGE old).
+max_age=${FS_APT_MAX_AGE:-3600}
+newest=$(find /var/lib/apt/lists -maxdepth 1 -type f -name '*_InRelease' -printf '%T@\n' 2>/dev/null |
+	sort -n | tail -n 1)
+now=$(date +%s)
+if [[ $force_update -eq 1 || -z $newest || $((now - ${newest%.*})) -gt $max_age ]]; then
+	echo "install-deps: apt-get update"
+	apt-get update -q
+else
+	echo "install-deps: package lists are $((now - ${newest%.*})) s old, skipping apt-get update"
+fi
+
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+still=()
+for pkg in "${missing[@]}"; do
+	is_installed "$pkg" || still+=("$pkg")
+done
+[[ ${#still[@]} -eq 0 ]] || die "still missing after install: ${still[*]}"
+echo "install-deps: installed ${#missing[@]} package(s); all ${#PACKAGES[@]} packages present"

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_config.h — the YAML chain config file (pure C, libyaml, no DPDK).
+ *
+ * What: reads the operator's chain file into a struct fm_config: the platform settings (control
+ * socket, mbuf pool size, per-edge ring size, ports and their mode) and the chain itself (struct
+ * fm_chain, fm_chain.h: VNF declarations plus the graph of ordered first-match edges), together
+ * with what flowmgr needs to spawn each VNF (exec, args). deploy/chains/ holds examples:
+ *
+ *	name: demo                         # required, <= 63 bytes
+ *	socket: /run/flowsplice/flowmgr.sock   # optional, <= 107 bytes (sun_path)
+ *	mbufs: 16383                       # optional, FM_CONFIG_MBUFS_MIN..MAX
+ *	ring_size: 1024                    # optional, power of 2, FM_CONFIG_RING_MIN..MAX
+ *	ports:                             # required, 1..FM_MAX_PORTS
+ *	  - {name: p0, dev: "net_af_packet0,iface=fsd-pa"}   # dev: DPDK vdev devargs
+ *	  - {name: p1, dev: "net_af_packet1,iface=fsd-pb"}
+ *	mode: bridge                       # optional; the only mode: p0 <-> p1 (1 port: hairpin)
+ *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
+ *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
+ *	    exec: forward                  # optional: binary flowmgr may spawn
+ *	    args: []                       # optional: its arguments
+ *	    class: "ip"                    # optional filter string ("" = every packet)
+ *	    session: "5tuple"              # optional ("" = stateless)
+ *	    scratchpad: 16                 # optional, bytes per session (0)
+ *	    timeout_ms: 30000              # optional, > 0 (30000)
+ *	    flags: [early_drop, in_order, may_stall, resize, bidir]   # optional
+ *	    isolation: direct              # optional: direct | indirect (direct)
+ *	    policy: bypass                 # optional: bypass | drop | hold (bypass)
+ *	graph:                             # optional, see below
+ *	  input:
+ *	    - {match: "tcp dst port 80", to: fwd1}   # edge with an extra filter
+ *	    - drop                         # bare target = {to: drop}
+ *	  fwd1: [output]
+ *
+ * Design: the file is loaded whole (at most FM_CONFIG_FILE_MAX bytes) into a libyaml document,
+ * then walked with a fixed schema. The parser is strict, because a typo in a chain file must not
+ * pass silently: unknown keys, duplicate keys, a wrong type (a quoted "16" where a number is
+ * expected, a list where a string is expected), out-of-range numbers, over-long strings, names
+ * outside [A-Za-z][A-Za-z0-9_-]*, duplicate VNF or port names, graph edges to unknown nodes,
+ * cycles, empty edge lists, and edges that can never be taken (after an unconditional edge to
+ * output, drop or a VNF without a class) are all errors. Every error message is one line,
+ * "FILE:LINE:COLUMN: problem", where FILE is the path given to fm_config_load() or "<string>".
+ * Filter strings (class, match) and session strings are stored verbatim; the classifier's filter
+ * parser reads them and reports their errors.
+ *
+ * Graph: the keys are "input" (the ports) or a VNF name; each value is an ordered edge list whose
+ * targets are a VNF name, "output" or "drop" (semantics in fm_chain.h). A VNF missing from the
+ * graph has no edges, i.e. goes to output. When "graph" is absent the chain is linear in the
+ * order of "vnfs", with context-link skipping: the edges out of the input and out of VNF i are
+ * [vnf i+1, vnf i+2, ..., output], cut after the first VNF with an empty class (which accepts
+ * every packet, so later edges could never be taken). A packet thus visits, in order, every VNF
+ * whose class accepts it and is never dropped for lack of an edge; with class-less VNFs (the
+ * usual case) this is exactly input -> vnfs[0] -> vnfs[1] -> ... -> output.
+ *
+ * Ports: chain files name their devices by devargs. flowmgr's --port NAME=DEVARGS option maps to
+ * fm_config_set_port(), which replaces one port's devargs after loading, so one chain file serves
+ * any interface names (deploy/chains/ use fsd-pa/fsd-pb, the names deploy/demo.sh creates).
+ *
+ * Versioning: none yet; new optional keys may be added, existing keys keep their meaning.
+ *
+ * Concurrency: plain functions over caller-owned memory; no global state, thread-safe as long as
+ * two threads do not share one struct fm_config. struct fm_config is large (~200 KiB): allocate
+ * it statically or on the heap.
+ */
+#ifndef FM_CONFIG_H
+#define FM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fm_chain.h"
+
+#define FM_MAX_PORTS	   2
+#define FM_DEVARGS_MAX	   256 /* port "dev" string, NUL included */
+#define FM_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path), NUL included */
+#define FM_EXEC_MAX	   256 /* VNF "exec", NUL included */
+#define FM_MAX_ARGS	   16  /* VNF "args" entries */
+#define FM_ARG_MAX	   128 /* one argument, NUL included */
+#define FM_CONFIG_FILE_MAX (1u << 20)
+
+#define FM_CONFIG_SOCKET_DEFAULT  "/run/flowsplice/flowmgr.sock"
+#define FM_CONFIG_MBUFS_DEFAULT	  16383
+#define FM_CONFIG_MBUFS_MIN	  512
+#define FM_CONFIG_MBUFS_MAX	  (1u << 24)
+#define FM_CONFIG_RING_DEFAULT	  1024
+#define FM_CONFIG_RING_MIN	  64
+#define FM_CONFIG_RING_MAX	  (1u << 20)
+#define FM_CONFIG_TIMEOUT_DEFAULT 30000
+#define FM_CONFIG_SCRATCHPAD_MAX  (1u << 16) /* sanity bound per VNF and session */
+
+enum fm_port_mode { FM_MODE_BRIDGE = 0 };
+
+struct fm_port_cfg {
+	char name[FM_NAME_MAX];	  /* "p0": how the graph and nfctl name the port */
+	char dev[FM_DEVARGS_MAX]; /* vdev devargs, e.g. "net_af_packet0,iface=fsd-pa" */
+};
+
+/* How flowmgr may start a VNF (a later issue); exec "" = started by the operator. */
+struct fm_vnf_exec {
+	char exec[FM_EXEC_MAX];
+	int nb_args;
+	char args[FM_MAX_ARGS][FM_ARG_MAX];
+};
+
+struct fm_config {
+	char socket_path[FM_SOCKET_PATH_MAX];
+	uint32_t mbufs;	    /* mbuf pool size */
+	uint32_t ring_size; /* per-edge rte_ring size, power of 2 */
+	enum fm_port_mode mode;
+	int nb_ports;
+	struct fm_port_cfg ports[FM_MAX_PORTS];
+	struct fm_chain chain;		      /* name, VNF declarations, graph */
+	struct fm_vnf_exec exec[FM_MAX_VNFS]; /* parallel to chain.vnfs[] */
+};
+
+/*
+ * Sets every field to its default: empty chain and ports, FM_CONFIG_*_DEFAULT settings.
+ */
+void fm_config_init(struct fm_config *cfg);
+
+/*
+ * Reads and checks the chain file at `path`. On success fills *cfg (defaults for what the file
+ * leaves out) and returns 0. On failure returns -errno (-ENOENT, -EACCES... from opening or
+ * reading the file, -EFBIG over FM_CONFIG_FILE_MAX, -ENOMEM, -EINVAL for any content error),
+ * writes a one-line "PATH:LINE:COL: problem" message to err (truncated to errlen; err may be
+ * NULL) and leaves *cfg unchanged.
+ */
+int fm_config_load(const char *path, struct fm_config *cfg, char *err, size_t errlen);
+
+/*
+ * Same as fm_config_load() on `len` bytes of YAML text (need not be NUL-terminated); messages
+ * name the source "<string>".
+ */
+int fm_config_parse_string(const char *yaml, size_t len, struct fm_config *cfg, char *err,
+			   size_t errlen);
+
+/*
+ * Replaces the devargs of one port from a "NAME=DEVARGS" spec (flowmgr's --port option).
+ * Returns 0, or -EINVAL with a message (no '=', unknown port name, devargs empty or too long);
+ * *cfg is unchanged on failure.
+ */
+int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_t errlen);
+
+/*
+ * Index of the VNF called `name` in cfg->chain.vnfs, or -1.
+ */
+int fm_config_vnf_index(const struct fm_config *cfg, const char *name);
+
+/*
+ * Writes the whole config as YAML that fm_config_parse_string() reads back into an identical
+ * struct (every setting explicit, strings double-quoted, the graph always written out).
+ */
+void fm_config_print(const struct fm_config *cfg, FILE *out);
+
+/* Names used in the file for enum values and flags (also handy for nfctl and logs). */
+const char *fm_config_isolation_name(enum fm_isolation iso);
+const char *fm_config_policy_name(enum fm_fail_policy policy);
+const char *fm_config_mode_name(enum fm_port_mode mode);
+/* Name of one FM_DECL_* bit, or NULL if `bit` is not exactly one known flag. */
+const char *fm_config_flag_name(uint32_t bit);
+
+#endif /* FM_CONFIG_H */
