@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nfctl: the operator's CLI for flowmgr, over the control channel (docs/control-protocol.md).
+ *
+ *   nfctl [-s SOCKET] [-t MS] [--json] status|vnfs|stats
+ *   nfctl [-s SOCKET] kill NAME [SIGNAL] | restart NAME | policy NAME bypass|drop|hold
+ *
+ * Exit status: 0 success, 1 flowmgr answered with an error, 2 usage, 3 cannot reach flowmgr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_client.h"
+
+#define NFCTL_EXIT_REPLY   1
+#define NFCTL_EXIT_USAGE   2
+#define NFCTL_EXIT_CONNECT 3
+
+struct nfctl {
+	const char *path;
+	int timeout_ms;
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: nfctl [-s SOCKET] [-t TIMEOUT_MS] [--json] COMMAND\n"
+		   "commands:\n"
+		   "  status                     flowmgr process, chain and global counters\n"
+		   "  vnfs                       VNFs with state, policy and packet counters\n"
+		   "  stats                      ports, VNFs and counters\n"
+		   "  kill NAME [SIGNAL]         signal a VNF process (default SIGTERM)\n"
+		   "  restart NAME               restart a VNF\n"
+		   "  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
+		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
+		   "--json: machine-readable output of status, vnfs and stats\n");
+}
+
+/* ---- JSON -------------------------------------------------------------------------------- */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static const char *state_str(int s)
+{
+	switch (s) {
+	case FLOWSPLICE__VNF_STATE__VNF_CONFIGURED:
+		return "configured";
+	case FLOWSPLICE__VNF_STATE__VNF_RUNNING:
+		return "running";
+	case FLOWSPLICE__VNF_STATE__VNF_DEAD:
+		return "dead";
+	case FLOWSPLICE__VNF_STATE__VNF_STALLED:
+		return "stalled";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *policy_str(int p)
+{
+	switch (p) {
+	case FLOWSPLICE__FAIL_POLICY__FAIL_BYPASS:
+		return "bypass";
+	case FLOWSPLICE__FAIL_POLICY__FAIL_DROP:
+		return "drop";
+	case FLOWSPLICE__FAIL_POLICY__FAIL_HOLD:
+		return "hold";
+	default:
+		return "unknown";
+	}
+}
+
+static void json_counters(Flowsplice__Counter **c, size_t n)
+{
+	size_t i;
+
+	printf("{");
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? "," : "");
+		json_str(c[i]->name);
+		printf(":%" PRIu64, c[i]->value);
+	}
+	printf("}");
+}
+
+static void json_vnf(const Flowsplice__VnfInfo *v)
+{
+	printf("{\"id\":%" PRIu32 ",\"name\":", v->id);
+	json_str(v->name);
+	printf(",\"state\":\"%s\",\"pid\":%" PRId32 ",\"policy\":\"%s\"", state_str(v->state),
+	       v->pid, policy_str(v->policy));
+	printf(",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"drop_pkts\":%" PRIu64
+	       ",\"bypass_pkts\":%" PRIu64 ",\"policy_drop_pkts\":%" PRIu64 ",\"restarts\":%" PRIu32
+	       ",\"ring_count\":%" PRIu64 "}",
+	       v->rx_pkts, v->tx_pkts, v->drop_pkts, v->bypass_pkts, v->policy_drop_pkts,
+	       v->restarts, v->ring_count);
+}
+
+static void json_vnfs(Flowsplice__VnfInfo **v, size_t n)
+{
+	size_t i;
+
+	printf("[");
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? "," : "");
+		json_vnf(v[i]);
+	}
+	printf("]");
+}
+
+static void json_port(const Flowsplice__PortInfo *p)
+{
+	printf("{\"id\":%" PRIu32 ",\"name\":", p->id);
+	json_str(p->name);
+	printf(",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+	       ",\"tx_bytes\":%" PRIu64 ",\"rx_missed\":%" PRIu64 ",\"tx_dropped\":%" PRIu64 "}",
+	       p->rx_pkts, p->tx_pkts, p->rx_bytes, p->tx_bytes, p->rx_missed, p->tx_dropped);
+}
+
+/* ---- tables ------------------------------------------------------------------------------ */
+
+/* Names come from VNFs: print them with control characters replaced, truncated to 63 bytes. */
+static const char *clean(const char *s, char buf[64])
+{
+	size_t i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i < 63; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+static void table_vnfs(Flowsplice__VnfInfo **v, size_t n)
+{
+	char name[64];
+	int w = 4;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((int)strlen(clean(v[i]->name, name)) > w)
+			w = (int)strlen(name);
+	printf("%4s  %-*s  %-10s  %7s  %-6s  %12s  %12s  %10s  %10s  %12s  %8s\n", "ID", w, "NAME",
+	       "STATE", "PID", "POLICY", "RX", "TX", "DROPS", "BYPASSED", "POLICY-DROPS",
+	       "RESTARTS");
+	for (i = 0; i < n; i++)
+		printf("%4" PRIu32 "  %-*s  %-10s  %7" PRId32 "  %-6s  %12" PRIu64 "  %12" PRIu64
+		       "  %10" PRIu64 "  %10" PRIu64 "  %12" PRIu64 "  %8" PRIu32 "\n",
+		       v[i]->id, w, clean(v[i]->name, name), state_str(v[i]->state), v[i]->pid,
+		       policy_str(v[i]->policy), v[i]->rx_pkts, v[i]->tx_pkts, v[i]->drop_pkts,
+		       v[i]->bypass_pkts, v[i]->policy_drop_pkts, v[i]->restarts);
+	if (n == 0)
+		printf("(no VNFs)\n");
+}
+
+static void table_ports(Flowsplice__PortInfo **p, size_t n)
+{
+	char name[64];
+	int w = 4;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((int)strlen(clean(p[i]->name, name)) > w)
+			w = (int)strlen(name);
+	printf("%4s  %-*s  %12s  %12s  %14s  %14s  %10s  %10s\n", "PORT", w, "NAME", "RX", "TX",
+	       "RX-BYTES", "TX-BYTES", "RX-MISSED", "TX-DROPPED");
+	for (i = 0; i < n; i++)
+		printf("%4" PRIu32 "  %-*s  %12" PRIu64 "  %12" PRIu64 "  %14" PRIu64 "  %14" PRIu64
+		       "  %10" PRIu64 "  %10" PRIu64 "\n",
+		       p[i]->id, w, clean(p[i]->name, name), p[i]->rx_pkts, p[i]->tx_pkts,
+		       p[i]->rx_bytes, p[i]->tx_bytes, p[i]->rx_missed, p[i]->tx_dropped);
+}
+
+static void table_counters(Flowsplice__Counter **c, size_t n)
+{
+	char name[64];
+	int w = 7;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((int)strlen(clean(c[i]->name, name)) > w)
+			w = (int)strlen(name);
+	for (i = 0; i < n; i++)
+		printf("  %-*s  %16" PRIu64 "\n", w, clean(c[i]->name, name), c[i]->value);
+}
+
+/* ---- commands ---------------------------------------------------------------------------- */
+
+static void show_status(const struct nfctl *o, const Flowsplice__StatusReply *s)
+{
+	if (o->json) {
+		printf("{\"pid\":%" PRId32 ",\"uptime_ms\":%" PRIu64 ",\"nb_ports\":%" PRIu32
+		       ",\"nb_vnfs\":%" PRIu32 ",\"chain\":",
+		       s->pid, s->uptime_ms, s->nb_ports, s->nb_vnfs);
+		json_str(s->chain);
+		printf(",\"counters\":");
+		json_counters(s->counters, s->n_counters);
+		printf("}\n");
+		return;
+	}
+	printf("flowmgr pid %" PRId32 ", up %" PRIu64 ".%03" PRIu64 " s\n", s->pid,
+	       s->uptime_ms / 1000, s->uptime_ms % 1000);
+	printf("chain    %s\n", s->chain && *s->chain ? s->chain : "(none)");
+	printf("ports    %" PRIu32 "\nvnfs     %" PRIu32 "\n", s->nb_ports, s->nb_vnfs);
+	if (s->n_counters > 0) {
+		printf("counters\n");
+		table_counters(s->counters, s->n_counters);
+	}
+}
+
+static void show_stats(const struct nfctl *o, const Flowsplice__StatsReply *s)
+{
+	size_t i;
+
+	if (o->json) {
+		printf("{\"ports\":[");
+		for (i = 0; i < s->n_ports; i++) {
+			printf("%s", i ? "," : "");
+			json_port(s->ports[i]);
+		}
+		printf("],\"vnfs\":");
+		json_vnfs(s->vnfs, s->n_vnfs);
+		printf(",\"counters\":");
+		json_counters(s->counters, s->n_counters);
+		printf("}\n");
+		return;
+	}
+	table_ports(s->ports, s->n_ports);
+	printf("\n");
+	table_vnfs(s->vnfs, s->n_vnfs);
+	if (s->n_counters > 0) {
+		printf("\ncounters\n");
+		table_counters(s->counters, s->n_counters);
+	}
+}
+
+/* Prints a successful reply of the expected kind; 0, or NFCTL_EXIT_REPLY on a mismatch. */
+static int show(const struct nfctl *o, const Flowsplice__Reply *rep, int want)
+{
+	if ((int)rep->body_case != want) {
+		fprintf(stderr, "nfctl: unexpected reply body %d from flowmgr\n", rep->body_case);
+		return NFCTL_EXIT_REPLY;
+	}
+	switch (rep->body_case) {
+	case FLOWSPLICE__REPLY__BODY_STATUS:
+		show_status(o, rep->status);
+		break;
+	case FLOWSPLICE__REPLY__BODY_VNFS:
+		if (o->json) {
+			printf("{\"vnfs\":");
+			json_vnfs(rep->vnfs->vnfs, rep->vnfs->n_vnfs);
+			printf("}\n");
+		} else {
+			table_vnfs(rep->vnfs->vnfs, rep->vnfs->n_vnfs);
+		}
+		break;
+	case FLOWSPLICE__REPLY__BODY_STATS:
+		show_stats(o, rep->stats);
+		break;
+	default:
+		if (rep->message != NULL && *rep->message != '\0')
+			printf("%s\n", rep->message);
+		else
+			printf("ok\n");
+	}
+	return 0;
+}
+
+static int call(const struct nfctl *o, const char *cmd, Flowsplice__Request *req, int want)
+{
+	Flowsplice__Reply *rep = NULL;
+	struct ctl_client *cl;
+	char msg[512];
+	int r;
+
+	r = ctl_client_connect(o->path, &cl);
+	if (r < 0) {
+		fprintf(stderr, "nfctl: %s\n", ctl_connect_strerror(r, o->path, msg, sizeof(msg)));
+		return NFCTL_EXIT_CONNECT;
+	}
+	r = ctl_client_call(cl, req, &rep, NULL, NULL, o->timeout_ms);
+	ctl_client_close(cl);
+	if (r < 0) {
+		fprintf(stderr, "nfctl: %s: no reply from flowmgr on %s: %s\n", cmd, o->path,
+			r == -ETIMEDOUT ? "timed out" : strerror(-r));
+		return NFCTL_EXIT_CONNECT;
+	}
+	if (rep->code != FLOWSPLICE__ERROR_CODE__OK) {
+		fprintf(stderr, "nfctl: %s: %s: %s\n", cmd, ctl_code_name(rep->code),
+			rep->message && *rep->message ? rep->message : ctl_code_str(rep->code));
+		ctl_reply_free(rep);
+		return NFCTL_EXIT_REPLY;
+	}
+	r = show(o, rep, want);
+	ctl_reply_free(rep);
+	return r;
+}
+
+static int parse_policy(const char *s, Flowsplice__FailPolicy *p)
+{
+	if (strcmp(s, "bypass") == 0)
+		*p = FLOWSPLICE__FAIL_POLICY__FAIL_BYPASS;
+	else if (strcmp(s, "drop") == 0)
+		*p = FLOWSPLICE__FAIL_POLICY__FAIL_DROP;
+	else if (strcmp(s, "hold") == 0)
+		*p = FLOWSPLICE__FAIL_POLICY__FAIL_HOLD;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_signal(const char *s, int *sig)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {{"TERM", SIGTERM}, {"KILL", SIGKILL}, {"INT", SIGINT},
+		     {"HUP", SIGHUP},	{"STOP", SIGSTOP}, {"CONT", SIGCONT}};
+	char *end;
+	size_t i;
+	long v;
+
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(s, names[i].name) == 0) {
+			*sig = names[i].sig;
+			return 0;
+		}
+	}
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v <= 0 || v >= 65)
+		return -EINVAL;
+	*sig = (int)v;
+	return 0;
+}
+
+/* Builds and sends the request for argv[0..argc); returns the exit status. */
+static int run(const struct nfctl *o, int argc, char **argv)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__StatusRequest st = FLOWSPLICE__STATUS_REQUEST__INIT;
+	Flowsplice__ListVnfs lv = FLOWSPLICE__LIST_VNFS__INIT;
+	Flowsplice__StatsRequest sr = FLOWSPLICE__STATS_REQUEST__INIT;
+	Flowsplice__Kill k = FLOWSPLICE__KILL__INIT;
+	Flowsplice__Restart rs = FLOWSPLICE__RESTART__INIT;
+	Flowsplice__SetPolicy sp = FLOWSPLICE__SET_POLICY__INIT;
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "status") == 0 && argc == 1) {
+		req.body_case = FLOWSPLICE__REQUEST__BODY_STATUS;
+		req.status = &st;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_STATUS);
+	}
+	if (strcmp(cmd, "vnfs") == 0 && argc == 1) {
+		req.body_case = FLOWSPLICE__REQUEST__BODY_LIST_VNFS;
+		req.list_vnfs = &lv;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_VNFS);
+	}
+	if (strcmp(cmd, "stats") == 0 && argc == 1) {
+		req.body_case = FLOWSPLICE__REQUEST__BODY_STATS;
+		req.stats = &sr;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_STATS);
+	}
+	if (strcmp(cmd, "kill") == 0 && (argc == 2 || argc == 3)) {
+		k.name = argv[1];
+		k.signal = SIGTERM;
+		if (argc == 3 && parse_signal(argv[2], &k.signal) < 0) {
+			fprintf(stderr, "nfctl: kill: bad signal '%s'\n", argv[2]);
+			return NFCTL_EXIT_USAGE;
+		}
+		req.body_case = FLOWSPLICE__REQUEST__BODY_KILL;
+		req.kill = &k;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+	}
+	if (strcmp(cmd, "restart") == 0 && argc == 2) {
+		rs.name = argv[1];
+		req.body_case = FLOWSPLICE__REQUEST__BODY_RESTART;
+		req.restart = &rs;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+	}
+	if (strcmp(cmd, "policy") == 0 && argc == 3) {
+		sp.name = argv[1];
+		if (parse_policy(argv[2], &sp.policy) < 0) {
+			fprintf(stderr, "nfctl: policy: '%s' is not bypass, drop or hold\n",
+				argv[2]);
+			return NFCTL_EXIT_USAGE;
+		}
+		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_POLICY;
+		req.set_policy = &sp;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+	}
+	fprintf(stderr, "nfctl: unknown command or wrong arguments: %s\n", cmd);
+	usage(stderr);
+	return NFCTL_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct nfctl o = {.path = getenv(CTL_ENV_SOCK), .timeout_ms = 5000};
+	char *end;
+	int c;
+
+	if (o.path == NULL || *o.path == '\0')
+		o.path = CTL_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "+s:t:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.path = optarg;
+			break;
+		case 't':
+			o.timeout_ms = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o.timeout_ms <= 0) {
+				fprintf(stderr, "nfctl: bad timeout '%s'\n", optarg);
+				return NFCTL_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return NFCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return NFCTL_EXIT_USAGE;
+	}
+	return run(&o, argc - optind, argv + optind);
+}

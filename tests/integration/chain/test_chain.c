@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Integration tests of the skeleton datapath: a real flowmgr primary and real VNF secondaries on
+ * hugepages, pcap ports (net_pcap) so that what goes in and what comes out can be compared
+ * packet by packet.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/stat.h>
+
+#include "ctl_abuse.h"
+#include "ctl_client.h"
+#include "fs_harness.h"
+#include "fs_pcap.h"
+
+#define FLOWS 64
+
+static uint32_t nb_packets(void)
+{
+	const char *e = getenv("FS_TEST_PACKETS");
+
+	return e ? (uint32_t)strtoul(e, NULL, 10) : 100000;
+}
+
+static const Flowsplice__PortInfo *port(const Flowsplice__Reply *st, const char *name)
+{
+	for (size_t i = 0; i < st->stats->n_ports; i++)
+		if (strcmp(st->stats->ports[i]->name, name) == 0)
+			return st->stats->ports[i];
+	ck_abort_msg("no port %s", name);
+	return NULL;
+}
+
+static const char *chain_yaml(struct fs_h *h, const char *rx0, bool infinite, const char *tx1,
+			      const char *policy)
+{
+	static char y[2048];
+
+	snprintf(y, sizeof(y),
+		 "name: it-chain\n"
+		 "mbufs: 16383\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s%s,tx_pcap=%s\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=%s\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fwd1, policy: %s}\n"
+		 "  - {name: fwd2, policy: drop}\n",
+		 rx0, infinite ? ",infinite_rx=1" : "", fs_h_path(h, "out0.pcap"),
+		 fs_h_path(h, "empty.pcap"), tx1, policy);
+	return fs_h_write(h, "chain.yaml", y);
+}
+
+static void start_chain(struct fs_h *h, const char *cfg)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s", cfg);
+	fs_h_start_flowmgr(h, path, wait);
+	fs_h_start_vnf(h, "forward", "fwd1", NULL);
+	fs_h_start_vnf(h, "forward", "fwd2", NULL);
+}
+
+static uint64_t p1_tx(struct fs_h *h)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	uint64_t v = port(st, "p1")->tx_pkts;
+
+	ctl_reply_free(st);
+	return v;
+}
+
+START_TEST(test_chain_two_vnfs_exact_count_in_order)
+{
+	uint32_t n = nb_packets();
+	struct fs_h h;
+	struct fs_pcap_check out, back;
+	Flowsplice__Reply *st;
+	uint64_t end;
+	char in[512], empty[512], out1[512], out0[512];
+
+	fs_h_init(&h, "chain");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	snprintf(empty, sizeof(empty), "%s", fs_h_path(&h, "empty.pcap"));
+	snprintf(out1, sizeof(out1), "%s", fs_h_path(&h, "out1.pcap"));
+	snprintf(out0, sizeof(out0), "%s", fs_h_path(&h, "out0.pcap"));
+	fs_pcap_write(in, n, FLOWS);
+	fs_pcap_write(empty, 0, 1);
+	start_chain(&h, chain_yaml(&h, in, false, out1, "drop"));
+
+	end = fs_h_now_ms() + 180000;
+	while (p1_tx(&h) < n && fs_h_now_ms() < end)
+		fs_h_sleep_ms(100);
+	fs_h_sleep_ms(300); /* anything extra would show up now */
+	st = fs_h_stats(&h);
+	ck_assert_uint_eq(port(st, "p0")->rx_pkts, n);
+	ck_assert_uint_eq(port(st, "p1")->tx_pkts, n);
+	ck_assert_uint_eq(port(st, "p0")->tx_pkts, 0);
+	ck_assert_uint_eq(fs_h_counter(st, "worker_rx"), n);
+	ck_assert_uint_eq(fs_h_counter(st, "worker_to_vnf"), n);
+	ck_assert_uint_eq(fs_h_counter(st, "worker_from_vnf"), n);
+	ck_assert_uint_eq(fs_h_counter(st, "worker_tx"), n);
+	ck_assert_uint_eq(fs_h_counter(st, "drop_early_drop"), 0);
+	ck_assert_uint_eq(fs_h_counter(st, "drop_tx_full"), 0);
+	ck_assert_uint_eq(fs_h_counter(st, "drop_vnf_down"), 0);
+	for (int i = 0; i < 2; i++) {
+		const Flowsplice__VnfInfo *v = fs_h_vnf(st, i == 0 ? "fwd1" : "fwd2");
+
+		ck_assert_uint_eq(v->rx_pkts, n);
+		ck_assert_uint_eq(v->tx_pkts, n);
+		ck_assert_uint_eq(v->drop_pkts, 0);
+		ck_assert_uint_eq(v->bypass_pkts, 0);
+	}
+	ctl_reply_free(st);
+	fs_h_stop_all(&h); /* VNFs, then flowmgr: its pcap files are complete */
+	fs_pcap_check(out1, FLOWS, &out);
+	ck_assert_uint_eq(out.packets, n);
+	ck_assert_uint_eq(out.foreign, 0);
+	ck_assert_uint_eq(out.bad_bytes, 0);
+	ck_assert_uint_eq(out.reordered, 0);
+	fs_pcap_check(out0, FLOWS, &back);
+	ck_assert_uint_eq(back.packets, 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
+/* SIGKILL one VNF under sustained traffic; returns how long flowmgr took to see it dead. */
+static uint64_t kill_and_detect(struct fs_h *h, pid_t victim, const char *name)
+{
+	uint64_t t0, dt = UINT64_MAX;
+
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	t0 = fs_h_now_ms();
+	while (fs_h_now_ms() - t0 < 3000) {
+		Flowsplice__Reply *st = fs_h_stats(h);
+		bool dead = fs_h_vnf(st, name)->state == FLOWSPLICE__VNF_STATE__VNF_DEAD;
+
+		ctl_reply_free(st);
+		if (dead) {
+			dt = fs_h_now_ms() - t0;
+			break;
+		}
+		fs_h_sleep_ms(10);
+	}
+	return dt;
+}
+
+static pid_t start_sustained(struct fs_h *h, const char *policy)
+{
+	char in[512], empty[512];
+	uint64_t end;
+	pid_t fwd1;
+
+	snprintf(in, sizeof(in), "%s", fs_h_path(h, "in.pcap"));
+	snprintf(empty, sizeof(empty), "%s", fs_h_path(h, "empty.pcap"));
+	fs_pcap_write(in, 4096, FLOWS);
+	fs_pcap_write(empty, 0, 1);
+	start_chain(h, chain_yaml(h, in, true, "/dev/null", policy));
+	fwd1 = h->procs[1];
+	end = fs_h_now_ms() + 20000;
+	while (p1_tx(h) < 20000)
+		ck_assert_msg(fs_h_now_ms() < end, "no sustained traffic through the chain");
+	return fwd1;
+}
+
+START_TEST(test_supervise_sigkill_bypass_keeps_traffic)
+{
+	struct fs_h h;
+	Flowsplice__Reply *st;
+	uint64_t dt, a, b, fwd2_rx;
+	pid_t fwd1;
+
+	fs_h_init(&h, "kb");
+	fwd1 = start_sustained(&h, "bypass");
+	dt = kill_and_detect(&h, fwd1, "fwd1");
+	printf("bypass: VNF death detected in %lu ms\n", (unsigned long)dt);
+	ck_assert_msg(dt < 1000, "death seen after %lu ms", (unsigned long)dt);
+	st = fs_h_stats(&h);
+	a = port(st, "p1")->tx_pkts;
+	fwd2_rx = fs_h_vnf(st, "fwd2")->rx_pkts;
+	ctl_reply_free(st);
+	fs_h_sleep_ms(500);
+	st = fs_h_stats(&h);
+	b = port(st, "p1")->tx_pkts;
+	ck_assert_msg(b > a + 1000, "traffic stopped under bypass: %lu -> %lu", (unsigned long)a,
+		      (unsigned long)b);
+	ck_assert_uint_gt(fs_h_vnf(st, "fwd1")->bypass_pkts, 1000);
+	ck_assert_uint_gt(fs_h_vnf(st, "fwd2")->rx_pkts, fwd2_rx + 1000);
+	ck_assert_int_eq(fs_h_vnf(st, "fwd1")->state, FLOWSPLICE__VNF_STATE__VNF_DEAD);
+	ctl_reply_free(st);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
+START_TEST(test_supervise_sigkill_drop_stops_traffic)
+{
+	struct fs_h h;
+	Flowsplice__Reply *st;
+	uint64_t dt, a, b, drops;
+	pid_t fwd1;
+
+	fs_h_init(&h, "kd");
+	fwd1 = start_sustained(&h, "drop");
+	dt = kill_and_detect(&h, fwd1, "fwd1");
+	printf("drop: VNF death detected in %lu ms\n", (unsigned long)dt);
+	ck_assert_msg(dt < 1000, "death seen after %lu ms", (unsigned long)dt);
+	fs_h_sleep_ms(300); /* what fwd2 already had drains */
+	st = fs_h_stats(&h);
+	a = port(st, "p1")->tx_pkts;
+	drops = fs_h_vnf(st, "fwd1")->policy_drop_pkts;
+	ctl_reply_free(st);
+	fs_h_sleep_ms(500);
+	st = fs_h_stats(&h);
+	b = port(st, "p1")->tx_pkts;
+	ck_assert_msg(b == a, "packets passed a dead fail-closed VNF: %lu -> %lu", (unsigned long)a,
+		      (unsigned long)b);
+	ck_assert_uint_gt(fs_h_vnf(st, "fwd1")->policy_drop_pkts, drops + 1000);
+	ck_assert_uint_gt(fs_h_counter(st, "drop_vnf_down"), 1000);
+	ctl_reply_free(st);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
+/* Garbage, truncated, oversized, empty-body and unknown-body datagrams, a stray fd and a
+ * wrong-uid peer against the real flowmgr: each gets its error reply and counter, and flowmgr
+ * keeps serving well-formed clients and forwarding traffic. */
+START_TEST(test_ctl_flowmgr_survives_abuse)
+{
+	struct fs_h h;
+	char err[512], in[512];
+	uint64_t a, end;
+
+	fs_h_init(&h, "ctl");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	fs_pcap_write(in, 1024, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	start_chain(&h, chain_yaml(&h, in, true, "/dev/null", "drop"));
+	ck_assert_int_eq(chmod(h.sock, 0666), 0); /* let uid 65534 reach the credential check */
+	ck_assert_int_eq(chmod(h.dir, 0755), 0);
+	a = p1_tx(&h);
+	ck_assert_msg(ctl_abuse_run_all(h.sock, err, sizeof(err)) == 0, "%s", err);
+	end = fs_h_now_ms() + 5000;
+	while (p1_tx(&h) < a + 10000)
+		ck_assert_msg(fs_h_now_ms() < end, "traffic stopped after control abuse");
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("chain");
+	TCase *tc = tcase_create("chain");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_chain_two_vnfs_exact_count_in_order);
+	tcase_add_test(tc, test_supervise_sigkill_bypass_keeps_traffic);
+	tcase_add_test(tc, test_supervise_sigkill_drop_stops_traffic);
+	tcase_add_test(tc, test_ctl_flowmgr_survives_abuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
