@@ -310,7 +310,7 @@ static int parse_flags(struct parse_ctx *c, const yaml_node_t *seq, uint32_t *fl
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	     it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *n = node_at(c, *it);
-		int bit;
+		int bit = 0;
 
 		ret = get_enum(c, n, flag_names, nb, &bit, "flag");
 		if (ret < 0)
@@ -363,7 +363,7 @@ static int parse_vnf_values(struct parse_ctx *c, yaml_node_t **v, struct fm_decl
 {
 	static const char *const isos[] = {"direct", "indirect"};
 	static const char *const policies[] = {"bypass", "drop", "hold"};
-	int ret = 0, e;
+	int ret = 0, e = 0;
 
 	if (v[VK_EXEC])
 		ret = get_str(c, v[VK_EXEC], ex->exec, sizeof(ex->exec), "exec");
