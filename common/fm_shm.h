@@ -68,7 +68,7 @@ enum fm_vnf_state {
 #define FM_PATH_DROP (1u << 0) /* early drop: no VNF accepts this class */
 
 /* Result of fm_hop_resolve(). */
-#define FM_HOP_TO_OUTPUT 0u		   /* leave through meta->out_port */
+#define FM_HOP_TO_OUTPUT 0u		    /* leave through meta->out_port */
 #define FM_HOP_TO_DROP	 (FM_SHM_MAX_NODES) /* drop (policy or early drop) */
 
 /*
@@ -88,7 +88,7 @@ static_assert(sizeof(struct fm_mbuf_meta) == 16, "fm_mbuf_meta is 16 bytes");
 
 struct fm_shm_path {
 	uint8_t nb_hops;
-	uint8_t flags; /* FM_PATH_* */
+	uint8_t flags;		       /* FM_PATH_* */
 	uint8_t hops[FM_SHM_MAX_HOPS]; /* VNF node ids, in order */
 };
 
@@ -110,7 +110,8 @@ struct fm_shm_vnf {
 	_Atomic uint64_t drop_pkts;
 	_Atomic uint64_t progress; /* bumps every loop iteration that did work or found none */
 
-	/* Written by the flowmgr worker and by other VNFs' nfsdk when they resolve hops: atomic adds. */
+	/* Written by the flowmgr worker and by other VNFs' nfsdk when they resolve hops: atomic
+	 * adds. */
 	alignas(64) _Atomic uint64_t bypass_pkts; /* skipped while down (bypass) */
 	_Atomic uint64_t policy_drop_pkts;	  /* dropped while down (drop policy) */
 	_Atomic uint64_t lost_pkts;		  /* held by the VNF when it died */

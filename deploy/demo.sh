@@ -33,7 +33,7 @@ fi
 
 say "build"
 build=${FS_BUILD_DIR:-$top/build}
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+[[ -f $build/CMakeCache.txt ]] || cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target flowmgr forward nfctl >/dev/null
 bin=$build/bin
 
@@ -100,7 +100,8 @@ done
 say "HTTP server on host b (198.18.0.2:8080), ${size_mb} MB file"
 mkdir -p "$run/www"
 head -c "$((size_mb * 1024 * 1024))" /dev/urandom >"$run/www/blob.bin"
-fs_ns_exec "$ns" b python3 -m http.server 8080 --bind "$(fs_ns_ip b)" --directory "$run/www" \
+# ip netns exec execs the server in place, so $! is the server's own PID.
+ip netns exec "$ns-b" python3 -m http.server 8080 --bind "$(fs_ns_ip b)" --directory "$run/www" \
 	>"$run/http.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 50); do

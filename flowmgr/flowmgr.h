@@ -29,17 +29,17 @@
 
 /* Drop reasons counted by the worker (X-macro: enum + names). */
 #define FM_DROP_REASONS(X)                                                                         \
-	X(EARLY, "early_drop")	   /* no path accepts the packet's class */                         \
-	X(POLICY, "vnf_down")	   /* next VNF down with the drop policy */                         \
-	X(NO_RING, "no_ring")	   /* path needs an edge the ring graph lacks */                    \
-	X(TX_FULL, "tx_full")	   /* port kept refusing the packet */                              \
-	X(LOST, "vnf_lost")	   /* queued to a VNF that died */
+	X(EARLY, "early_drop") /* no path accepts the packet's class */                            \
+	X(POLICY, "vnf_down")  /* next VNF down with the drop policy */                            \
+	X(NO_RING, "no_ring")  /* path needs an edge the ring graph lacks */                       \
+	X(TX_FULL, "tx_full")  /* port kept refusing the packet */                                 \
+	X(LOST, "vnf_lost")    /* queued to a VNF that died */
 
 enum fm_drop_reason {
 #define FM_X_ENUM(e, s) FM_DROP_##e,
 	FM_DROP_REASONS(FM_X_ENUM)
 #undef FM_X_ENUM
-		FM_DROP_MAX
+	    FM_DROP_MAX
 };
 
 extern const char *const fm_drop_names[FM_DROP_MAX];

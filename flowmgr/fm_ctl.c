@@ -131,10 +131,11 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	int id = vnf_by_name(fm, r->name);
 
 	if (r->abi_version != FM_SHM_ABI_VERSION)
-		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_ABI,
-				       "VNF built for shared-memory ABI %u, flowmgr speaks %u: rebuild "
-				       "the VNF against this FlowSplice",
-				       r->abi_version, FM_SHM_ABI_VERSION);
+		return ctl_reply_error(
+		    c, rep, FLOWSPLICE__ERROR_CODE__ERR_ABI,
+		    "VNF built for shared-memory ABI %u, flowmgr speaks %u: rebuild "
+		    "the VNF against this FlowSplice",
+		    r->abi_version, FM_SHM_ABI_VERSION);
 	if (id < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
 				       "no VNF named \"%s\" in chain \"%s\"", r->name,
@@ -260,8 +261,8 @@ static int on_kill(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Kil
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "VNF \"%s\" is not running", k->name);
 	if (sig < 1 || sig > 64)
-		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
-				       "bad signal %d", sig);
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "bad signal %d",
+				       sig);
 	if (kill(pid, sig) < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
 				       "kill(%d, %d): %s", pid, sig, strerror(errno));
@@ -281,8 +282,7 @@ static int on_policy(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__S
 	if (p->policy > FLOWSPLICE__FAIL_POLICY__FAIL_HOLD)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "unknown policy %d", (int)p->policy);
-	atomic_store_explicit(&fm->shm->vnfs[id].policy, (uint32_t)p->policy,
-			      memory_order_release);
+	atomic_store_explicit(&fm->shm->vnfs[id].policy, (uint32_t)p->policy, memory_order_release);
 	fm->cfg->chain.vnfs[id - 1].policy = (enum fm_fail_policy)p->policy;
 	RTE_LOG(NOTICE, USER1, "flowmgr: VNF %s policy set to %s\n", p->name,
 		fm_config_policy_name((enum fm_fail_policy)p->policy));

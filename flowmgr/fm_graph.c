@@ -84,8 +84,8 @@ int fm_graph_create(struct flowmgr *fm)
 		memset(seen, 0, sizeof(seen));
 		reach_from(ch, &ch->nodes[i], seen);
 		for (int j = 0; j < ch->nb_vnfs; j++) {
-			if (seen[j] && (rc = ring_create(fm, (unsigned int)i + 1,
-							 (unsigned int)j + 1)) < 0)
+			if (seen[j] &&
+			    (rc = ring_create(fm, (unsigned int)i + 1, (unsigned int)j + 1)) < 0)
 				return rc;
 		}
 		if ((rc = ring_create(fm, (unsigned int)i + 1, 0)) < 0)

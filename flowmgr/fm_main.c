@@ -80,14 +80,14 @@ struct fm_opts {
 static int parse_args(int argc, char **argv, struct fm_opts *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 's'},
-		{"port", required_argument, NULL, 'p'},
-		{"wait-vnfs", no_argument, NULL, 'w'},
-		{"poll", no_argument, NULL, 'P'},
-		{"check-config", required_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"wait-vnfs", no_argument, NULL, 'w'},
+	    {"poll", no_argument, NULL, 'P'},
+	    {"check-config", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -175,9 +175,9 @@ static int shm_create(struct flowmgr *fm)
 {
 	const struct rte_memzone *mz;
 	static const struct rte_mbuf_dynfield meta_desc = {
-		.name = FM_MBUF_DYNFIELD,
-		.size = sizeof(struct fm_mbuf_meta),
-		.align = __alignof__(struct fm_mbuf_meta),
+	    .name = FM_MBUF_DYNFIELD,
+	    .size = sizeof(struct fm_mbuf_meta),
+	    .align = __alignof__(struct fm_mbuf_meta),
 	};
 
 	mz = rte_memzone_reserve_aligned(FM_SHM_ZONE, sizeof(struct fm_shm), (int)rte_socket_id(),
@@ -308,8 +308,9 @@ int main(int argc, char **argv)
 	atomic_store(&fm->ports_open, !o.wait_vnfs || g_cfg.chain.nb_vnfs == 0);
 	fm->start_ms = fm_now_ms();
 	if (eal_init(&o, &g_cfg) < 0) {
-		fprintf(stderr, "flowmgr: EAL init failed: %s (are hugepages reserved? run "
-				"deploy/hugepages.sh)\n",
+		fprintf(stderr,
+			"flowmgr: EAL init failed: %s (are hugepages reserved? run "
+			"deploy/hugepages.sh)\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
@@ -319,8 +320,9 @@ int main(int argc, char **argv)
 	fm->worker_lcore = pick_worker_lcore();
 	rc = -EINVAL;
 	if (fm->worker_lcore == RTE_MAX_LCORE) {
-		RTE_LOG(ERR, USER1, "flowmgr: needs two lcores (e.g. -l 0,1): one control, one "
-				    "datapath\n");
+		RTE_LOG(ERR, USER1,
+			"flowmgr: needs two lcores (e.g. -l 0,1): one control, one "
+			"datapath\n");
 		goto out_eal;
 	}
 	if ((rc = shm_create(fm)) < 0)

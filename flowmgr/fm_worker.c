@@ -29,14 +29,14 @@
 #include "flowmgr.h"
 #include "fm_hop.h"
 
-#define FM_STAGE_CAP	 (FM_BURST * FM_SHM_MAX_PORTS)
-#define FM_TX_STUCK_MS	 100
-#define FM_IDLE_SPINS	 256
-#define FM_IDLE_NAP_US	 20
+#define FM_STAGE_CAP   (FM_BURST * FM_SHM_MAX_PORTS)
+#define FM_TX_STUCK_MS 100
+#define FM_IDLE_SPINS  256
+#define FM_IDLE_NAP_US 20
 
 const char *const fm_drop_names[FM_DROP_MAX] = {
 #define FM_X_NAME(e, s) s,
-	FM_DROP_REASONS(FM_X_NAME)
+    FM_DROP_REASONS(FM_X_NAME)
 #undef FM_X_NAME
 };
 
@@ -47,7 +47,7 @@ struct fm_stage {
 
 struct fm_wk {
 	struct flowmgr *fm;
-	uint32_t staged; /* packets in all staging buffers */
+	uint32_t staged;       /* packets in all staging buffers */
 	uint32_t staged_ports; /* of which towards ports */
 	struct fm_stage to_node[FM_SHM_MAX_NODES];
 	struct fm_stage to_port[FM_SHM_MAX_PORTS];
@@ -76,8 +76,9 @@ static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_met
 		stage_put(w, &w->to_port[meta->out_port], m);
 		w->staged_ports++;
 	} else if (dest == FM_HOP_TO_DROP) {
-		drop(w, m, w->fm->shm->paths[meta->path].flags & FM_PATH_DROP ? FM_DROP_EARLY
-									     : FM_DROP_POLICY);
+		drop(w, m,
+		     w->fm->shm->paths[meta->path].flags & FM_PATH_DROP ? FM_DROP_EARLY
+									: FM_DROP_POLICY);
 	} else if (w->fm->rings[FM_NODE_FLOWMGR][dest] == NULL) {
 		drop(w, m, FM_DROP_NO_RING);
 	} else {

@@ -192,7 +192,8 @@ static int lookup_shared(struct nf_ctx *nf)
 	nf->self = &nf->shm->vnfs[nf->id];
 	nf->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	nf->meta_off = rte_mbuf_dynfield_lookup(FM_MBUF_DYNFIELD, NULL);
-	if (nf->pool == NULL || nf->meta_off < 0 || (uint32_t)nf->meta_off != nf->shm->meta_offset) {
+	if (nf->pool == NULL || nf->meta_off < 0 ||
+	    (uint32_t)nf->meta_off != nf->shm->meta_offset) {
 		nf_err(nf->name, "mbuf pool or metadata field missing/mismatched");
 		return -ENOENT;
 	}
@@ -214,8 +215,8 @@ missing:
 	return -ENOENT;
 }
 
-int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **out,
-	    int *argc_left, char ***argv_left)
+int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **out, int *argc_left,
+	    char ***argv_left)
 {
 	struct nf_ctx *nf = calloc(1, sizeof(*nf));
 	const char *env = getenv("FLOWSPLICE_SOCK");

@@ -23,10 +23,10 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const struct nf_decl decl = {
-		.name = "forward",
-		.traffic_class = "",
-		.session = "",
-		.timeout_ms = 0,
+	    .name = "forward",
+	    .traffic_class = "",
+	    .session = "",
+	    .timeout_ms = 0,
 	};
 	static const struct nf_ops ops = {0}; /* every verdict stays NF_FORWARD */
 	int rc;

@@ -77,8 +77,8 @@ struct nf_ops {
  * running?", ABI mismatch, unknown VNF name...). On return, argc_left and argv_left (if not NULL)
  * point at the VNF's own arguments (those after "--").
  */
-int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **out,
-	    int *argc_left, char ***argv_left);
+int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **out, int *argc_left,
+	    char ***argv_left);
 
 /**
  * Runs the receive → handler → forward loop until nf_stop() or until flowmgr goes away.

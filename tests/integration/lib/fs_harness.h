@@ -46,7 +46,8 @@ int fs_h_stop(struct fs_h *h, pid_t pid, int timeout_ms);
 /* Stops everything still running (VNFs first) and removes the prefix's DPDK files. */
 void fs_h_stop_all(struct fs_h *h);
 /* fs_h_stop_all(), then removes the run directory (kept when FS_KEEP_LOGS is set). Also
- * run at exit. Stops everything still running and removes DPDK files of the prefix and the run directory. */
+ * run at exit. Stops everything still running and removes DPDK files of the prefix and the run
+ * directory. */
 void fs_h_cleanup(struct fs_h *h);
 
 /* Control calls (fail the test on transport errors). Free with ctl_reply_free(). */

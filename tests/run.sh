@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# tests/run.sh — installs what is missing, builds (normal, and ASan+UBSan), runs every test.
+# Exits non-zero on any failure. Needs root (hugepages, network namespaces).
+#
+#   ./tests/run.sh                 everything
+#   ./tests/run.sh --no-install    skip deploy/install-deps.sh
+#   ./tests/run.sh -R REGEX        only the ctest tests matching REGEX (both builds)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+install=1
+ctest_args=()
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--no-install) install=0; shift ;;
+	-R) ctest_args+=(-R "$2"); shift 2 ;;
+	*) echo "tests/run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+jobs=$(nproc)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+if [[ $install -eq 1 ]]; then
+	step "dependencies"
+	"$top/deploy/install-deps.sh"
+fi
+step "hugepages"
+"$top/deploy/hugepages.sh"
+
+step "build (RelWithDebInfo) in build/"
+cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$top/build" -j"$jobs"
+
+step "build (ASan+UBSan, EAL-free units) in build-asan/"
+cmake -S "$top" -B "$top/build-asan" -DCMAKE_BUILD_TYPE=Debug -DFS_UNIT_ONLY=ON \
+	-DFS_SANITIZE=ON -DFS_BUILD_BENCH=OFF >/dev/null
+cmake --build "$top/build-asan" -j"$jobs"
+
+rc=0
+step "unit tests (ASan+UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --test-dir "$top/build-asan" -L unit --output-on-failure "${ctest_args[@]}" || rc=1
+
+step "all tests (unit, integration, end-to-end)"
+ctest --test-dir "$top/build" --output-on-failure "${ctest_args[@]}" || rc=1
+
+if [[ $rc -ne 0 ]]; then
+	echo "tests/run.sh: FAILED" >&2
+	exit 1
+fi
+echo "tests/run.sh: all tests passed"
