@@ -182,7 +182,8 @@ static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *
 	s->nb_ports = fm->nb_ports;
 	s->nb_vnfs = fm->shm->nb_vnfs;
 	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);
-	if (s->chain == NULL || fill_counters(fm, c, &s->counters, &s->n_counters) < 0)
+	if (s->chain == NULL || fill_counters(fm, c, &s->counters, &s->n_counters) < 0 ||
+	    fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0)
 		return -ENOMEM;
 	rep->body_case = FLOWSPLICE__REPLY__BODY_STATUS;
 	rep->status = s;

@@ -211,6 +211,8 @@ static void show_status(const struct nfctl *o, const Flowsplice__StatusReply *s)
 		       ",\"nb_vnfs\":%" PRIu32 ",\"chain\":",
 		       s->pid, s->uptime_ms, s->nb_ports, s->nb_vnfs);
 		json_str(s->chain);
+		printf(",\"vnfs\":");
+		json_vnfs(s->vnfs, s->n_vnfs);
 		printf(",\"counters\":");
 		json_counters(s->counters, s->n_counters);
 		printf("}\n");
@@ -219,8 +221,10 @@ static void show_status(const struct nfctl *o, const Flowsplice__StatusReply *s)
 	printf("flowmgr pid %" PRId32 ", up %" PRIu64 ".%03" PRIu64 " s\n", s->pid,
 	       s->uptime_ms / 1000, s->uptime_ms % 1000);
 	printf("chain    %s\n", s->chain && *s->chain ? s->chain : "(none)");
-	printf("ports    %" PRIu32 "\nvnfs     %" PRIu32 "\n", s->nb_ports, s->nb_vnfs);
+	printf("ports    %" PRIu32 "\nvnfs     %" PRIu32 "\n\n", s->nb_ports, s->nb_vnfs);
+	table_vnfs(s->vnfs, s->n_vnfs);
 	if (s->n_counters > 0) {
+		printf("\n");
 		printf("counters\n");
 		table_counters(s->counters, s->n_counters);
 	}

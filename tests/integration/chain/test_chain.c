@@ -167,6 +167,29 @@ static pid_t start_sustained(struct fs_h *h, const char *policy)
 	return fwd1;
 }
 
+/* Runs `nfctl -s SOCK CMD` and returns the table row of VNF `name` (state column checked by
+ * the caller), failing the test if nfctl fails or lacks the row. */
+static void nfctl_row(struct fs_h *h, const char *cmd, const char *name, char *row, size_t len)
+{
+	char line[512], sh[1024];
+	FILE *p;
+	bool found = false;
+
+	snprintf(sh, sizeof(sh), "%s/nfctl -s %s %s", h->bindir, h->sock, cmd);
+	p = popen(sh, "r");
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p) != NULL) {
+		char id[16], n[64];
+
+		if (sscanf(line, "%15s %63s", id, n) == 2 && strcmp(n, name) == 0 && !found) {
+			snprintf(row, len, "%s", line);
+			found = true;
+		}
+	}
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_msg(found, "nfctl %s shows no VNF %s", cmd, name);
+}
+
 START_TEST(test_supervise_sigkill_bypass_keeps_traffic)
 {
 	struct fs_h h;
@@ -192,6 +215,16 @@ START_TEST(test_supervise_sigkill_bypass_keeps_traffic)
 	ck_assert_uint_gt(fs_h_vnf(st, "fwd2")->rx_pkts, fwd2_rx + 1000);
 	ck_assert_int_eq(fs_h_vnf(st, "fwd1")->state, FLOWSPLICE__VNF_STATE__VNF_DEAD);
 	ctl_reply_free(st);
+	/* What the operator sees. */
+	for (int i = 0; i < 2; i++) {
+		char row[512];
+		const char *cmd = i == 0 ? "vnfs" : "status";
+
+		nfctl_row(&h, cmd, "fwd1", row, sizeof(row));
+		ck_assert_msg(strstr(row, " dead ") != NULL, "nfctl %s: %s", cmd, row);
+		nfctl_row(&h, cmd, "fwd2", row, sizeof(row));
+		ck_assert_msg(strstr(row, " running ") != NULL, "nfctl %s: %s", cmd, row);
+	}
 	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
 	fs_h_cleanup(&h);
 }
