@@ -35,19 +35,20 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 1u
+#define FM_SHM_ABI_VERSION 3u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
 #define FM_SHM_RING_FMT	 "fs_e%u_%u" /* producer node id, consumer node id */
 #define FM_MBUF_DYNFIELD "flowsplice_meta"
 
-#define FM_SHM_MAX_VNFS	 32
-#define FM_SHM_MAX_NODES (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
-#define FM_SHM_MAX_PATHS 1024
-#define FM_SHM_MAX_HOPS	 15
-#define FM_SHM_MAX_PORTS 8
-#define FM_SHM_NAME_MAX	 32
+#define FM_SHM_MAX_VNFS	   32
+#define FM_SHM_MAX_NODES   (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
+#define FM_SHM_MAX_PATHS   1024
+#define FM_SHM_MAX_HOPS	   15
+#define FM_SHM_MAX_PORTS   8
+#define FM_SHM_NAME_MAX	   32
+#define FM_SHM_TRANSIT_MAX 64 /* largest burst a VNF enqueues at once */
 
 #define FM_NODE_FLOWMGR 0u
 #define FM_IDX_NONE	UINT32_MAX
@@ -72,19 +73,29 @@ enum fm_vnf_state {
 #define FM_HOP_TO_DROP	 (FM_SHM_MAX_NODES) /* drop (policy or early drop) */
 
 /*
- * Per-mbuf metadata (mbuf dynfield). Written by whichever process owns the mbuf; `owner` is set to
- * the consumer's node id before every enqueue, so flowmgr can find the mbufs a dead VNF held.
+ * Mbuf ownership stamp (fm_mbuf_meta.owner), so that flowmgr can find the mbufs a dead VNF held:
+ *   node id              in the hands of that process (dequeued, being handled or staged);
+ *   node id | QUEUED     in that node's input ring (set by the producer right before the
+ *                        enqueue; the consumer clears the flag right after its dequeue);
+ *   FM_OWNER_FREE        freed (every free path stamps it), or never classified.
+ * A producer whose enqueue is partial stamps the leftovers back to itself.
  */
+#define FM_OWNER_QUEUED	 0x80u
+#define FM_OWNER_FREE	 0x7fu
+#define FM_OWNER_NODE(o) ((o)&0x7fu)
+
+/* Per-mbuf metadata (mbuf dynfield), written by whichever process owns the mbuf. */
 struct fm_mbuf_meta {
 	uint32_t fcb;	  /* FCB index, FM_IDX_NONE if none */
 	uint16_t path;	  /* path id (index in fm_shm.paths) */
 	uint8_t hop;	  /* index in the path of the hop the packet is at / going to */
-	uint8_t owner;	  /* node id that owns the mbuf now */
+	uint8_t owner;	  /* FM_OWNER_*: who holds the mbuf now */
 	uint16_t in_port; /* ingress port id */
 	uint16_t out_port;
 	uint32_t flags;
 };
 static_assert(sizeof(struct fm_mbuf_meta) == 16, "fm_mbuf_meta is 16 bytes");
+static_assert(FM_SHM_MAX_NODES < FM_OWNER_FREE, "node ids fit the owner stamp");
 
 struct fm_shm_path {
 	uint8_t nb_hops;
@@ -110,11 +121,21 @@ struct fm_shm_vnf {
 	_Atomic uint64_t drop_pkts;
 	_Atomic uint64_t progress; /* bumps every loop iteration that did work or found none */
 
+	/* Written by the VNF only: the burst it is enqueuing right now, so that flowmgr can free
+	 * what a VNF killed in the middle of an enqueue had stamped but not published (fm_stage.h).
+	 * Mbuf addresses are valid in every process (DPDK maps shared memory at one address). */
+	alignas(64) _Atomic uint32_t transit_n; /* 0: no enqueue in progress */
+	uint32_t transit_to;			/* consumer node id */
+	uint32_t transit_head;			/* the ring's prod.tail before the enqueue */
+	uint32_t transit_pad;
+	uint64_t transit_pkts[FM_SHM_TRANSIT_MAX];
+
 	/* Written by the flowmgr worker and by other VNFs' nfsdk when they resolve hops: atomic
 	 * adds. */
 	alignas(64) _Atomic uint64_t bypass_pkts; /* skipped while down (bypass) */
 	_Atomic uint64_t policy_drop_pkts;	  /* dropped while down (drop policy) */
-	_Atomic uint64_t lost_pkts;		  /* held by the VNF when it died */
+	_Atomic uint64_t lost_pkts;		  /* held by / queued to the VNF when it died */
+	_Atomic uint64_t hold_drop_pkts;	  /* held for it while down, beyond the ring */
 };
 
 struct fm_shm {
@@ -132,7 +153,7 @@ struct fm_shm {
 	struct fm_shm_path paths[FM_SHM_MAX_PATHS];
 };
 
-static_assert(sizeof(struct fm_shm_vnf) == 192, "fm_shm_vnf is three cache lines");
+static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache lines");
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
 
 #endif /* FM_SHM_H */

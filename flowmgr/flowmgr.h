@@ -62,6 +62,7 @@ struct fm_vnf_rt {
 	void *conn;		/* control connection, NULL when not attached */
 	uint64_t dead_since_ms; /* 0 while alive */
 	bool exited;		/* its process is known to have exited */
+	bool reclaimed;		/* what it held went back to the pool */
 };
 
 struct flowmgr {
@@ -74,6 +75,7 @@ struct flowmgr {
 	struct rte_ring *rings[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	unsigned int worker_lcore;
 	bool adaptive_idle; /* sleep a little when idle (shared cores) */
+	bool wait_vnfs;	    /* ports still closed until every VNF is attached */
 	_Atomic bool stop;
 	_Atomic bool ports_open; /* worker polls ports only once this is set */
 	struct fm_worker_stats wstats;
@@ -109,5 +111,7 @@ void fm_ctl_uninit(struct flowmgr *fm);
 void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid);
 void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why);
 void fm_super_tick(struct flowmgr *fm);
+bool fm_super_vnf_exited(struct flowmgr *fm, uint32_t id);
+void fm_super_vnf_before_attach(struct flowmgr *fm, uint32_t id);
 
 #endif /* FLOWMGR_H */

@@ -73,6 +73,9 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	m->bypass_pkts = LOAD(v->bypass_pkts);
 	m->policy_drop_pkts = LOAD(v->policy_drop_pkts);
 	m->restarts = v->restarts;
+	m->lost_pkts = LOAD(v->lost_pkts);
+	m->hold_drop_pkts = LOAD(v->hold_drop_pkts);
+	m->generation = LOAD(v->generation);
 	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++)
 		if (fm->rings[p][id] != NULL)
 			queued += rte_ring_count(fm->rings[p][id]);
@@ -101,7 +104,7 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 			 size_t *n)
 {
 	struct fm_worker_stats *w = &fm->wstats;
-	size_t nb = 0, cap = 4 + FM_DROP_MAX;
+	size_t nb = 0, cap = 7 + FM_DROP_MAX;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -110,6 +113,9 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	(*list)[nb++] = counter(c, "worker_tx", LOAD(w->tx_pkts));
 	(*list)[nb++] = counter(c, "worker_to_vnf", LOAD(w->to_vnf_pkts));
 	(*list)[nb++] = counter(c, "worker_from_vnf", LOAD(w->from_vnf_pkts));
+	(*list)[nb++] = counter(c, "ports_open", atomic_load(&fm->ports_open));
+	(*list)[nb++] = counter(c, "mbuf_in_use", rte_mempool_in_use_count(fm->pool));
+	(*list)[nb++] = counter(c, "mbuf_avail", rte_mempool_avail_count(fm->pool));
 	for (int i = 0; i < FM_DROP_MAX; i++) {
 		char name[64];
 
@@ -147,6 +153,11 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
 				       "VNF \"%s\" is already attached (pid %d)", r->name,
 				       (int)LOAD(fm->shm->vnfs[id].pid));
+	if (!fm_super_vnf_exited(fm, (uint32_t)id))
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
+				       "the previous process of VNF \"%s\" (pid %d) is still alive",
+				       r->name, (int)LOAD(fm->shm->vnfs[id].pid));
+	fm_super_vnf_before_attach(fm, (uint32_t)id);
 	v = &fm->shm->vnfs[id];
 	rr = ctl_reply_alloc(c, sizeof(*rr));
 	if (rr == NULL)
@@ -310,6 +321,11 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_kill(fm, c, req->kill, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_POLICY:
 		return on_policy(fm, c, req->set_policy, rep);
+	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:
+		atomic_store(&fm->ports_open, req->set_ports->open);
+		RTE_LOG(NOTICE, USER1, "flowmgr: ports %s on operator request\n",
+			req->set_ports->open ? "opened" : "closed");
+		return 0;
 	case FLOWSPLICE__REQUEST__BODY_RESTART:
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "restart is not available yet: flowmgr does not launch VNFs "

@@ -305,7 +305,8 @@ int main(int argc, char **argv)
 		return 1;
 	fm->cfg = &g_cfg;
 	fm->adaptive_idle = !o.poll;
-	atomic_store(&fm->ports_open, !o.wait_vnfs || g_cfg.chain.nb_vnfs == 0);
+	fm->wait_vnfs = o.wait_vnfs && g_cfg.chain.nb_vnfs > 0;
+	atomic_store(&fm->ports_open, !fm->wait_vnfs);
 	fm->start_ms = fm_now_ms();
 	if (eal_init(&o, &g_cfg) < 0) {
 		fprintf(stderr,

@@ -20,6 +20,9 @@
 #include <rte_ring.h>
 
 #include "flowmgr.h"
+#include "fm_stage.h"
+
+#define FM_RECLAIM_GRACE_MS 200
 
 static int pidfd_open(int pid)
 {
@@ -39,6 +42,7 @@ void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid)
 			pid, strerror(errno));
 	rt->dead_since_ms = 0;
 	rt->exited = false;
+	rt->reclaimed = false;
 	atomic_store_explicit(&v->pid, pid, memory_order_relaxed);
 	atomic_store_explicit(&v->state, FM_VNF_RUNNING, memory_order_release);
 	RTE_LOG(NOTICE, USER1, "flowmgr: VNF %s attached (id %u, pid %d, generation %u)\n", v->name,
@@ -65,14 +69,20 @@ static bool process_exited(struct fm_vnf_rt *rt)
 	return rt->pidfd >= 0 && poll(&p, 1, 0) == 1;
 }
 
+static void lose(struct flowmgr *fm, uint32_t id, struct rte_mbuf **pkts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		fm_mbuf_free(pkts[i], fm->meta_off);
+	if (n > 0)
+		atomic_fetch_add(&fm->shm->vnfs[id].lost_pkts, n);
+}
+
 /* Frees what is queued to dead VNF `id` (its process has exited: we are the only consumer). */
 static void drain_dead(struct flowmgr *fm, uint32_t id)
 {
-	struct fm_shm_vnf *v = &fm->shm->vnfs[id];
 	struct rte_mbuf *pkts[FM_BURST];
-	uint64_t lost = 0;
 
-	if (atomic_load(&v->policy) == FM_FAIL_HOLD)
+	if (atomic_load(&fm->shm->vnfs[id].policy) == FM_FAIL_HOLD)
 		return;
 	for (uint32_t p = 0; p < FM_SHM_MAX_NODES; p++) {
 		struct rte_ring *r = fm->rings[p][id];
@@ -80,18 +90,142 @@ static void drain_dead(struct flowmgr *fm, uint32_t id)
 
 		if (r == NULL)
 			continue;
-		while ((n = rte_ring_dequeue_burst(r, (void **)pkts, FM_BURST, NULL)) > 0) {
-			rte_pktmbuf_free_bulk(pkts, n);
-			lost += n;
-		}
+		while ((n = rte_ring_dequeue_burst(r, (void **)pkts, FM_BURST, NULL)) > 0)
+			lose(fm, id, pkts, n);
 	}
-	if (lost > 0)
-		atomic_fetch_add(&v->lost_pkts, lost);
+}
+
+/*
+ * Repairs the rings a process died in the middle of using (all are single-producer/single-
+ * consumer, and the process is gone, so nobody else touches its side). As consumer: entries it
+ * reserved (cons.head) but never released (cons.tail) are freed unless already stamped as in its
+ * hands (the pool walk frees those), and released. As producer: slots it reserved (prod.head) but
+ * never published (prod.tail) are given back, so the next producer does not publish stale slots;
+ * the packets of that enqueue are found through the VNF's transit log (recover_transit()).
+ */
+static void repair_rings(struct flowmgr *fm, uint32_t id)
+{
+	for (uint32_t p = 0; p < FM_SHM_MAX_NODES; p++) {
+		struct rte_ring *in = fm->rings[p][id], *out = fm->rings[id][p];
+
+		if (in != NULL && in->cons.head != in->cons.tail) {
+			void **slots = (void **)&in[1];
+			uint32_t n = in->cons.head - in->cons.tail;
+
+			for (uint32_t i = 0; i < n; i++) {
+				struct rte_mbuf *m = slots[(in->cons.tail + i) & in->mask];
+
+				if (fm_meta(fm, m)->owner == (uint8_t)(id | FM_OWNER_QUEUED))
+					lose(fm, id, &m, 1);
+			}
+			__atomic_store_n(&in->cons.tail, in->cons.head, __ATOMIC_RELEASE);
+		}
+		if (out != NULL && out->prod.head != out->prod.tail)
+			out->prod.head = out->prod.tail;
+	}
+}
+
+/*
+ * The enqueue a VNF died in (its transit log): packets past what the ring published and still
+ * stamped for the consumer were never handed over; they are freed. Runs after repair_rings().
+ */
+static void recover_transit(struct flowmgr *fm, uint32_t id)
+{
+	struct fm_shm_vnf *v = &fm->shm->vnfs[id];
+	uint32_t n = atomic_load_explicit(&v->transit_n, memory_order_acquire);
+	uint32_t to = v->transit_to, published;
+	struct rte_ring *r;
+
+	if (n == 0 || n > FM_SHM_TRANSIT_MAX || to >= FM_SHM_MAX_NODES ||
+	    (r = fm->rings[id][to]) == NULL)
+		return;
+	published = r->prod.tail - v->transit_head;
+	for (uint32_t i = published < n ? published : n; i < n; i++) {
+		struct rte_mbuf *m = (struct rte_mbuf *)(uintptr_t)v->transit_pkts[i];
+
+		if (fm_meta(fm, m)->owner == (uint8_t)(to | FM_OWNER_QUEUED))
+			lose(fm, id, &m, 1);
+	}
+	atomic_store(&v->transit_n, 0);
+}
+
+struct reclaim_arg {
+	struct flowmgr *fm;
+	uint8_t in_hand; /* the dead VNF's node id */
+	uint64_t n;
+};
+
+static void reclaim_one(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct reclaim_arg *a = arg;
+	struct rte_mbuf *m = obj;
+	uint8_t o = fm_meta(a->fm, m)->owner;
+
+	(void)mp;
+	(void)idx;
+	if (o == a->in_hand) {
+		fm_mbuf_free(m, a->fm->meta_off);
+		a->n++;
+	}
+}
+
+/*
+ * Everything a dead VNF held goes back to the pool: half-done ring operations are repaired, its
+ * input rings drained (unless hold), every mbuf still stamped as in its hands freed (a walk of
+ * the whole pool), and its lcore's mempool cache flushed. Runs once per death, on the main lcore,
+ * FM_RECLAIM_GRACE_MS after the death was seen, so that no producer is still inside a burst it
+ * resolved before the state turned DEAD.
+ */
+static void reclaim(struct flowmgr *fm, uint32_t id)
+{
+	struct fm_shm_vnf *v = &fm->shm->vnfs[id];
+	struct reclaim_arg a = {.fm = fm, .in_hand = (uint8_t)id};
+	struct rte_mempool_cache *cache;
+
+	repair_rings(fm, id); /* first: a dequeue would skip a half-done one */
+	recover_transit(fm, id);
+	drain_dead(fm, id);
+	rte_mempool_obj_iter(fm->pool, reclaim_one, &a);
+	if (a.n > 0)
+		atomic_fetch_add(&v->lost_pkts, a.n);
+	cache = rte_mempool_default_cache(fm->pool, FM_VNF_LCORE_BASE + id);
+	if (cache != NULL)
+		rte_mempool_cache_flush(cache, fm->pool);
+	fm->vnf_rt[id].reclaimed = true;
+	RTE_LOG(NOTICE, USER1,
+		"flowmgr: VNF %s: reclaimed %lu mbufs it held; %lu packets lost to it in all\n",
+		v->name, (unsigned long)a.n, (unsigned long)atomic_load(&v->lost_pkts));
+}
+
+/* Called before a VNF re-attaches: its previous life must be cleaned up first. */
+void fm_super_vnf_before_attach(struct flowmgr *fm, uint32_t id)
+{
+	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+	if (atomic_load(&fm->shm->vnfs[id].generation) == 0 || rt->reclaimed)
+		return;
+	reclaim(fm, id);
+}
+
+/* True when VNF id's previous process is known to be gone (never attached counts as gone). */
+bool fm_super_vnf_exited(struct flowmgr *fm, uint32_t id)
+{
+	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+	if (atomic_load(&fm->shm->vnfs[id].generation) == 0 || rt->exited)
+		return true;
+	if (process_exited(rt)) {
+		close(rt->pidfd);
+		rt->pidfd = -1;
+		rt->exited = true;
+		return true;
+	}
+	return false;
 }
 
 static void check_ports_open(struct flowmgr *fm)
 {
-	if (atomic_load(&fm->ports_open))
+	if (!fm->wait_vnfs)
 		return;
 	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
 		if (atomic_load(&fm->shm->vnfs[id].state) != FM_VNF_RUNNING)
@@ -99,6 +233,7 @@ static void check_ports_open(struct flowmgr *fm)
 	RTE_LOG(NOTICE, USER1, "flowmgr: all %u VNFs attached, opening the ports\n",
 		fm->shm->nb_vnfs);
 	atomic_store_explicit(&fm->ports_open, true, memory_order_release);
+	fm->wait_vnfs = false; /* once: afterwards the operator opens and closes them */
 }
 
 void fm_super_tick(struct flowmgr *fm)
@@ -113,8 +248,15 @@ void fm_super_tick(struct flowmgr *fm)
 		rt->pidfd = -1;
 		rt->exited = true;
 	}
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
-		if (fm->vnf_rt[id].exited && atomic_load(&fm->shm->vnfs[id].state) == FM_VNF_DEAD)
-			drain_dead(fm, id);
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+		if (!rt->exited || atomic_load(&fm->shm->vnfs[id].state) != FM_VNF_DEAD)
+			continue;
+		if (!rt->reclaimed && fm_now_ms() - rt->dead_since_ms >= FM_RECLAIM_GRACE_MS)
+			reclaim(fm, id);
+		else if (rt->reclaimed)
+			drain_dead(fm, id); /* what producers queued since (bypass races, drop) */
+	}
 	check_ports_open(fm);
 }

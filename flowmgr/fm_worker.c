@@ -28,6 +28,7 @@
 
 #include "flowmgr.h"
 #include "fm_hop.h"
+#include "fm_stage.h"
 
 #define FM_STAGE_CAP   (FM_BURST * FM_SHM_MAX_PORTS)
 #define FM_TX_STUCK_MS 100
@@ -64,7 +65,7 @@ static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbu
 static inline void drop(struct fm_wk *w, struct rte_mbuf *m, enum fm_drop_reason why)
 {
 	w->drops[why]++;
-	rte_pktmbuf_free(m);
+	fm_mbuf_free(m, w->fm->meta_off);
 }
 
 /* Routes one packet after fm_hop_resolve(). */
@@ -82,7 +83,6 @@ static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_met
 	} else if (w->fm->rings[FM_NODE_FLOWMGR][dest] == NULL) {
 		drop(w, m, FM_DROP_NO_RING);
 	} else {
-		meta->owner = (uint8_t)dest;
 		stage_put(w, &w->to_node[dest], m);
 	}
 }
@@ -106,6 +106,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 		meta->in_port = pidx;
 		meta->out_port = out;
 		meta->flags = 0;
+		meta->owner = FM_NODE_FLOWMGR;
 		route(w, pkts[i], meta, fm_hop_resolve(fm->shm, meta));
 	}
 	w->rx += n;
@@ -142,17 +143,16 @@ static void flush_nodes(struct fm_wk *w)
 {
 	for (uint32_t d = 1; d <= w->fm->shm->nb_vnfs; d++) {
 		struct fm_stage *s = &w->to_node[d];
-		unsigned int k;
+		uint16_t before = s->n;
+		unsigned int k, dropped;
 
 		if (s->n == 0)
 			continue;
-		k = rte_ring_enqueue_burst(w->fm->rings[FM_NODE_FLOWMGR][d], (void **)s->pkts, s->n,
-					   NULL);
-		if (k < s->n)
-			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
-		s->n = (uint16_t)(s->n - k);
-		w->staged -= k;
+		k = fm_stage_enqueue(w->fm->shm, w->fm->rings[FM_NODE_FLOWMGR][d], w->fm->meta_off,
+				     s->pkts, &s->n, d, FM_NODE_FLOWMGR, NULL, &dropped);
+		w->staged -= (uint32_t)(before - s->n);
 		w->to_vnf += k;
+		w->drops[FM_DROP_POLICY] += dropped;
 	}
 }
 

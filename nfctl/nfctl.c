@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		   "  kill NAME [SIGNAL]         signal a VNF process (default SIGTERM)\n"
 		   "  restart NAME               restart a VNF\n"
 		   "  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
+		   "  ports open|close           start or stop receiving on the ports (drain)\n"
 		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
 		   "--json: machine-readable output of status, vnfs and stats\n");
 }
@@ -110,9 +111,10 @@ static void json_vnf(const Flowsplice__VnfInfo *v)
 	       v->pid, policy_str(v->policy));
 	printf(",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"drop_pkts\":%" PRIu64
 	       ",\"bypass_pkts\":%" PRIu64 ",\"policy_drop_pkts\":%" PRIu64 ",\"restarts\":%" PRIu32
-	       ",\"ring_count\":%" PRIu64 "}",
+	       ",\"ring_count\":%" PRIu64 ",\"lost_pkts\":%" PRIu64 ",\"hold_drop_pkts\":%" PRIu64
+	       ",\"generation\":%" PRIu64 "}",
 	       v->rx_pkts, v->tx_pkts, v->drop_pkts, v->bypass_pkts, v->policy_drop_pkts,
-	       v->restarts, v->ring_count);
+	       v->restarts, v->ring_count, v->lost_pkts, v->hold_drop_pkts, v->generation);
 }
 
 static void json_vnfs(Flowsplice__VnfInfo **v, size_t n)
@@ -410,6 +412,15 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		}
 		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_POLICY;
 		req.set_policy = &sp;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+	}
+	if (strcmp(cmd, "ports") == 0 && argc == 2 &&
+	    (strcmp(argv[1], "open") == 0 || strcmp(argv[1], "close") == 0)) {
+		Flowsplice__SetPorts ps = FLOWSPLICE__SET_PORTS__INIT;
+
+		ps.open = strcmp(argv[1], "open") == 0;
+		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_PORTS;
+		req.set_ports = &ps;
 		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
 	}
 	fprintf(stderr, "nfctl: unknown command or wrong arguments: %s\n", cmd);

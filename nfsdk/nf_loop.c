@@ -19,9 +19,11 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
+#include <rte_ring_peek.h>
 
 #include "ctl_client.h"
 #include "fm_hop.h"
+#include "fm_stage.h"
 #include "nf_int.h"
 
 #define NF_CHECK_MS	 100
@@ -33,7 +35,6 @@ static inline void stage_put(struct nf_ctx *nf, uint32_t dest, struct rte_mbuf *
 {
 	struct nf_stage *s = &nf->stage[dest];
 
-	nf_meta(nf, m)->owner = (uint8_t)dest;
 	s->pkts[s->n++] = m;
 	nf->staged++;
 }
@@ -46,12 +47,12 @@ static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
 	meta->hop++;
 	dest = fm_hop_resolve(nf->shm, meta);
 	if (dest == FM_HOP_TO_DROP) {
-		rte_pktmbuf_free(m); /* counted by fm_hop_resolve in the down VNF */
+		fm_mbuf_free(m, nf->meta_off); /* counted by fm_hop_resolve in the down VNF */
 		return;
 	}
 	if (nf->out[dest] == NULL) {
 		nf->drop++;
-		rte_pktmbuf_free(m);
+		fm_mbuf_free(m, nf->meta_off);
 		return;
 	}
 	stage_put(nf, dest, m);
@@ -61,15 +62,14 @@ static void flush(struct nf_ctx *nf)
 {
 	for (uint32_t d = 0; d < FM_SHM_MAX_NODES && nf->staged > 0; d++) {
 		struct nf_stage *s = &nf->stage[d];
-		unsigned int k;
+		uint16_t before = s->n;
+		unsigned int k, dropped;
 
 		if (s->n == 0)
 			continue;
-		k = rte_ring_enqueue_burst(nf->out[d], (void **)s->pkts, s->n, NULL);
-		if (k < s->n)
-			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
-		s->n = (uint16_t)(s->n - k);
-		nf->staged -= k;
+		k = fm_stage_enqueue(nf->shm, nf->out[d], nf->meta_off, s->pkts, &s->n, d, nf->id,
+				     nf->self, &dropped);
+		nf->staged -= (uint32_t)(before - s->n);
 		nf->tx += k;
 	}
 }
@@ -78,10 +78,18 @@ static uint16_t receive(struct nf_ctx *nf, struct rte_mbuf **pkts, unsigned int 
 {
 	uint16_t n = 0;
 
+	/* Two-phase dequeue: the packets are stamped ours before the ring releases them, so a
+	 * death at any point leaves each one either in the ring's reserved range or stamped ours.
+	 */
 	for (unsigned int k = 0; k < nf->nb_in && n < NF_BURST; k++) {
 		struct rte_ring *r = nf->in[(*rr + k) % nf->nb_in];
+		unsigned int got;
 
-		n += (uint16_t)rte_ring_dequeue_burst(r, (void **)pkts + n, NF_BURST - n, NULL);
+		got = rte_ring_dequeue_burst_start(r, (void **)pkts + n, NF_BURST - n, NULL);
+		for (unsigned int i = 0; i < got; i++)
+			nf_meta(nf, pkts[n + i])->owner = (uint8_t)nf->id;
+		rte_ring_dequeue_finish(r, got);
+		n = (uint16_t)(n + got);
 	}
 	if (nf->nb_in > 0)
 		*rr = (*rr + 1) % nf->nb_in;
@@ -115,7 +123,7 @@ static void finish(struct nf_ctx *nf)
 	for (uint32_t d = 0; d < FM_SHM_MAX_NODES; d++) {
 		nf->drop += nf->stage[d].n;
 		for (uint16_t i = 0; i < nf->stage[d].n; i++)
-			rte_pktmbuf_free(nf->stage[d].pkts[i]);
+			fm_mbuf_free(nf->stage[d].pkts[i], nf->meta_off);
 		nf->stage[d].n = 0;
 	}
 	nf->staged = 0;
@@ -148,7 +156,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			for (uint16_t i = 0; i < n; i++) {
 				if (verdicts[i] == NF_DROP) {
 					nf->drop++;
-					rte_pktmbuf_free(pkts[i]);
+					fm_mbuf_free(pkts[i], nf->meta_off);
 				} else {
 					forward(nf, pkts[i]);
 				}

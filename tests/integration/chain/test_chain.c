@@ -302,7 +302,10 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
+	SRunner *sr;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	sr = srunner_create(suite());
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);

@@ -32,11 +32,13 @@ void fs_h_sleep_ms(unsigned int ms)
 }
 
 static struct fs_h *g_h;
+static pid_t g_owner;
 
-/* A failed ck_assert exits the test process: clean up from there too. */
+/* A failed ck_assert exits the test process: clean up from there too (but not from children
+ * forked by the test, which inherit the handler). */
 static void at_exit(void)
 {
-	if (g_h != NULL)
+	if (g_h != NULL && getpid() == g_owner)
 		fs_h_cleanup(g_h);
 }
 
@@ -54,6 +56,7 @@ void fs_h_init(struct fs_h *h, const char *tag)
 	if (g_h == NULL)
 		atexit(at_exit);
 	g_h = h;
+	g_owner = getpid();
 }
 
 const char *fs_h_path(struct fs_h *h, const char *name)

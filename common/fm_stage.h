@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_stage.h — handing a staged burst to the next process, shared by the flowmgr worker and nfsdk.
+ *
+ * fm_stage_enqueue() stamps the packets' owner (fm_shm.h: consumer | QUEUED) right before the
+ * burst enqueue and stamps the leftovers of a partial enqueue back to the producer, so at any time
+ * an mbuf's stamp says whether it is in a ring or in some process's hands. When the consumer is
+ * down (its ring is only filling because of the hold policy) a full ring must not back-pressure the
+ * whole chain: the leftovers are then freed and counted against the consumer — in its
+ * hold_drop_pkts under the hold policy, else in its lost_pkts (they were on their way to it when
+ * it died).
+ *
+ * Concurrency: called by the ring's single producer only.
+ */
+#ifndef FM_STAGE_H
+#define FM_STAGE_H
+
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include "fm_shm.h"
+
+static inline struct fm_mbuf_meta *fm_mbuf_meta(struct rte_mbuf *m, int off)
+{
+	return RTE_MBUF_DYNFIELD(m, off, struct fm_mbuf_meta *);
+}
+
+/* Frees a packet, stamping it free first. */
+static inline void fm_mbuf_free(struct rte_mbuf *m, int off)
+{
+	fm_mbuf_meta(m, off)->owner = FM_OWNER_FREE;
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * Enqueues up to *n staged packets to `r` (consumer node `dest`, producer node `self`); the
+ * leftovers are moved to the front of pkts and *n updated. Returns the number enqueued plus, in
+ * *dropped, the number freed because `dest` is down and its ring is full. A VNF passes its
+ * transit log (`log`, its own fm_shm_vnf), flowmgr passes NULL.
+ */
+static_assert(FM_SHM_TRANSIT_MAX >= 64, "transit log holds a whole stage");
+
+static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring *r, int off,
+					    struct rte_mbuf **pkts, uint16_t *n, uint32_t dest,
+					    uint32_t self, struct fm_shm_vnf *log,
+					    unsigned int *dropped)
+{
+	uint16_t cnt = *n;
+	unsigned int k;
+
+	if (log != NULL) {
+		memcpy(log->transit_pkts, pkts, cnt * sizeof(pkts[0]));
+		log->transit_to = dest;
+		log->transit_head = r->prod.tail;
+		atomic_store_explicit(&log->transit_n, cnt, memory_order_release);
+	}
+	for (uint16_t i = 0; i < cnt; i++)
+		fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)(dest | FM_OWNER_QUEUED);
+	k = rte_ring_enqueue_burst(r, (void **)pkts, cnt, NULL);
+	*dropped = 0;
+	if (k == cnt) {
+		*n = 0;
+		goto out;
+	}
+	if (dest != FM_NODE_FLOWMGR &&
+	    atomic_load_explicit(&shm->vnfs[dest].state, memory_order_acquire) != FM_VNF_RUNNING) {
+		for (uint16_t i = (uint16_t)k; i < cnt; i++)
+			fm_mbuf_free(pkts[i], off);
+		struct fm_shm_vnf *v = &shm->vnfs[dest];
+
+		*dropped = cnt - k;
+		if (atomic_load_explicit(&v->policy, memory_order_relaxed) == 2 /* FM_FAIL_HOLD */)
+			atomic_fetch_add_explicit(&v->hold_drop_pkts, cnt - k,
+						  memory_order_relaxed);
+		else
+			atomic_fetch_add_explicit(&v->lost_pkts, cnt - k, memory_order_relaxed);
+		*n = 0;
+		goto out;
+	}
+	for (uint16_t i = (uint16_t)k; i < cnt; i++)
+		fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)self;
+	memmove(pkts, pkts + k, (cnt - k) * sizeof(pkts[0]));
+	*n = (uint16_t)(cnt - k);
+out:
+	if (log != NULL)
+		atomic_store_explicit(&log->transit_n, 0, memory_order_release);
+	return k;
+}
+
+#endif /* FM_STAGE_H */
