@@ -136,6 +136,7 @@ struct fm_shm_vnf {
 	_Atomic uint64_t policy_drop_pkts;	  /* dropped while down (drop policy) */
 	_Atomic uint64_t lost_pkts;		  /* held by / queued to the VNF when it died */
 	_Atomic uint64_t hold_drop_pkts;	  /* held for it while down, beyond the ring */
+	_Atomic uint64_t stalls;		  /* times it was found stalled (flowmgr) */
 };
 
 struct fm_shm {

@@ -63,6 +63,14 @@ struct fm_vnf_rt {
 	uint64_t dead_since_ms; /* 0 while alive */
 	bool exited;		/* its process is known to have exited */
 	bool reclaimed;		/* what it held went back to the pool */
+	/* Launcher (fm_launch.c). */
+	int child; /* pid of the process flowmgr launched, 0 if none */
+	uint64_t started_ms;
+	uint64_t restart_at_ms;
+	uint32_t backoff_ms;
+	/* Stall detection (fm_super.c). */
+	uint64_t last_progress;
+	uint64_t progress_still_since_ms; /* 0 while progress moves or nothing is queued */
 };
 
 struct flowmgr {
@@ -76,6 +84,9 @@ struct flowmgr {
 	unsigned int worker_lcore;
 	bool adaptive_idle; /* sleep a little when idle (shared cores) */
 	bool wait_vnfs;	    /* ports still closed until every VNF is attached */
+	bool launch;	    /* flowmgr starts and restarts the VNFs that name an exec */
+	uint32_t stall_ms;  /* a VNF with queued input and no progress for this long is stalled */
+	char file_prefix[64];
 	_Atomic bool stop;
 	_Atomic bool ports_open; /* worker polls ports only once this is set */
 	struct fm_worker_stats wstats;
@@ -106,6 +117,13 @@ int fm_worker_main(void *arg);
 int fm_ctl_init(struct flowmgr *fm);
 void fm_ctl_poll(struct flowmgr *fm, int timeout_ms);
 void fm_ctl_uninit(struct flowmgr *fm);
+
+/* fm_launch.c — flowmgr as the launcher of its VNFs. */
+int fm_launch_start_all(struct flowmgr *fm);
+void fm_launch_tick(struct flowmgr *fm);
+int fm_launch_restart(struct flowmgr *fm, uint32_t id);
+bool fm_launch_is_launched(const struct flowmgr *fm, uint32_t id);
+void fm_launch_stop_all(struct flowmgr *fm);
 
 /* fm_super.c — VNF liveness. */
 void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid);

@@ -76,6 +76,7 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	m->lost_pkts = LOAD(v->lost_pkts);
 	m->hold_drop_pkts = LOAD(v->hold_drop_pkts);
 	m->generation = LOAD(v->generation);
+	m->stalls = LOAD(v->stalls);
 	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++)
 		if (fm->rings[p][id] != NULL)
 			queued += rte_ring_count(fm->rings[p][id]);
@@ -301,6 +302,29 @@ static int on_policy(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__S
 	return 0;
 }
 
+static int on_restart(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Restart *r,
+		      Flowsplice__Reply *rep)
+{
+	int id = vnf_by_name(fm, r->name);
+	int rc;
+
+	if (id < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+				       "no VNF named \"%s\"", r->name);
+	rc = fm_launch_restart(fm, (uint32_t)id);
+	if (rc == -EPERM)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "VNF \"%s\" is not launched by flowmgr (run flowmgr with "
+				       "--launch and an exec in the config, or start it again "
+				       "yourself: it re-registers under its name)",
+				       r->name);
+	if (rc < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+				       "restart %s: %s", r->name, strerror(-rc));
+	RTE_LOG(NOTICE, USER1, "flowmgr: restarting VNF %s on operator request\n", r->name);
+	return 0;
+}
+
 static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,
 		      Flowsplice__Reply *rep)
 {
@@ -327,9 +351,7 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 			req->set_ports->open ? "opened" : "closed");
 		return 0;
 	case FLOWSPLICE__REQUEST__BODY_RESTART:
-		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
-				       "restart is not available yet: flowmgr does not launch VNFs "
-				       "(start the VNF again; it re-registers under its name)");
+		return on_restart(fm, c, req->restart, rep);
 	default:
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_UNKNOWN,
 				       "unknown request");

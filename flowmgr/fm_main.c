@@ -53,16 +53,20 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: flowmgr -c CHAIN.yaml [-s SOCKET] [--port NAME=DEVARGS]... "
-		     "[--wait-vnfs] [--poll] [-- EAL ARGS...]\n"
-		     "       flowmgr --check-config CHAIN.yaml\n"
-		     "  -c, --config FILE     chain config (YAML, see deploy/chains/)\n"
-		     "  -s, --socket PATH     control socket (default: the config's, else "
-		     "/run/flowsplice/flowmgr.sock)\n"
-		     "  --port NAME=DEVARGS   override a port's DPDK devargs\n"
-		     "  --wait-vnfs           open the ports only once every VNF is attached\n"
-		     "  --poll                busy-poll even when idle (dedicated cores)\n"
-		     "  --check-config FILE   validate FILE and print it, without EAL\n");
+	fprintf(out,
+		"usage: flowmgr -c CHAIN.yaml [-s SOCKET] [--port NAME=DEVARGS]... "
+		"[--wait-vnfs] [--poll] [-- EAL ARGS...]\n"
+		"       flowmgr --check-config CHAIN.yaml\n"
+		"  -c, --config FILE     chain config (YAML, see deploy/chains/)\n"
+		"  -s, --socket PATH     control socket (default: the config's, else "
+		"/run/flowsplice/flowmgr.sock)\n"
+		"  --port NAME=DEVARGS   override a port's DPDK devargs\n"
+		"  --wait-vnfs           open the ports only once every VNF is attached\n"
+		"  --poll                busy-poll even when idle (dedicated cores)\n"
+		"  --launch              start (and restart) the VNFs whose config names an exec\n"
+		"  --stall-ms N          a VNF with queued input and no progress for N ms is "
+		"stalled (500)\n"
+		"  --check-config FILE   validate FILE and print it, without EAL\n");
 }
 
 struct fm_opts {
@@ -73,6 +77,8 @@ struct fm_opts {
 	int nb_ports;
 	bool wait_vnfs;
 	bool poll;
+	bool launch;
+	uint32_t stall_ms;
 	int eal_argc;
 	char **eal_argv;
 };
@@ -85,6 +91,8 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"port", required_argument, NULL, 'p'},
 	    {"wait-vnfs", no_argument, NULL, 'w'},
 	    {"poll", no_argument, NULL, 'P'},
+	    {"launch", no_argument, NULL, 'L'},
+	    {"stall-ms", required_argument, NULL, 'S'},
 	    {"check-config", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -92,6 +100,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->stall_ms = 500;
 	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -111,6 +120,18 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 		case 'P':
 			o->poll = true;
 			break;
+		case 'L':
+			o->launch = true;
+			break;
+		case 'S': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || v < 10 || v > 600000)
+				return -EINVAL;
+			o->stall_ms = (uint32_t)v;
+			break;
+		}
 		case 'C':
 			o->check = optarg;
 			break;
@@ -143,6 +164,20 @@ static bool has_arg(int argc, char **argv, const char *a, const char *b)
 		}
 	}
 	return false;
+}
+
+/* The value of EAL option `name` ("--name V" or "--name=V"), or NULL. */
+static const char *arg_value(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], name) == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+			return argv[i] + n + 1;
+	}
+	return NULL;
 }
 
 static int eal_init(const struct fm_opts *o, const struct fm_config *cfg)
@@ -281,10 +316,15 @@ static int run(struct flowmgr *fm)
 	RTE_LOG(NOTICE, USER1, "flowmgr: chain \"%s\" running: %u ports, %u VNFs, socket %s%s\n",
 		fm->cfg->chain.name, fm->nb_ports, fm->shm->nb_vnfs, fm->cfg->socket_path,
 		atomic_load(&fm->ports_open) ? "" : " (ports open once every VNF is attached)");
+	rc = fm_launch_start_all(fm);
+	if (rc < 0)
+		RTE_LOG(ERR, USER1, "flowmgr: launching the VNFs failed: %s\n", strerror(-rc));
 	while (!atomic_load(&fm->stop)) {
 		fm_ctl_poll(fm, 100);
 		fm_super_tick(fm);
+		fm_launch_tick(fm);
 	}
+	fm_launch_stop_all(fm);
 	rte_eal_wait_lcore(fm->worker_lcore);
 	return 0;
 }
@@ -305,6 +345,12 @@ int main(int argc, char **argv)
 		return 1;
 	fm->cfg = &g_cfg;
 	fm->adaptive_idle = !o.poll;
+	fm->launch = o.launch;
+	fm->stall_ms = o.stall_ms;
+	snprintf(fm->file_prefix, sizeof(fm->file_prefix), "%s",
+		 arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
+		     ? arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
+		     : "flowsplice");
 	fm->wait_vnfs = o.wait_vnfs && g_cfg.chain.nb_vnfs > 0;
 	atomic_store(&fm->ports_open, !fm->wait_vnfs);
 	fm->start_ms = fm_now_ms();

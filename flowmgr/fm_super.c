@@ -43,6 +43,8 @@ void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid)
 	rt->dead_since_ms = 0;
 	rt->exited = false;
 	rt->reclaimed = false;
+	rt->last_progress = atomic_load(&v->progress);
+	rt->progress_still_since_ms = 0;
 	atomic_store_explicit(&v->pid, pid, memory_order_relaxed);
 	atomic_store_explicit(&v->state, FM_VNF_RUNNING, memory_order_release);
 	RTE_LOG(NOTICE, USER1, "flowmgr: VNF %s attached (id %u, pid %d, generation %u)\n", v->name,
@@ -56,6 +58,7 @@ void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why)
 	if (atomic_load(&v->state) == FM_VNF_DEAD)
 		return;
 	atomic_store_explicit(&v->state, FM_VNF_DEAD, memory_order_release);
+	fm->vnf_rt[id].progress_still_since_ms = 0;
 	fm->vnf_rt[id].dead_since_ms = fm_now_ms();
 	RTE_LOG(WARNING, USER1, "flowmgr: VNF %s (pid %d) is dead: %s; policy %s\n", v->name,
 		(int)atomic_load(&v->pid), why,
@@ -236,8 +239,58 @@ static void check_ports_open(struct flowmgr *fm)
 	fm->wait_vnfs = false; /* once: afterwards the operator opens and closes them */
 }
 
+static uint64_t queued_to(struct flowmgr *fm, uint32_t id)
+{
+	uint64_t q = 0;
+
+	for (uint32_t p = 0; p < FM_SHM_MAX_NODES; p++)
+		if (fm->rings[p][id] != NULL)
+			q += rte_ring_count(fm->rings[p][id]);
+	return q;
+}
+
+/*
+ * A VNF is stalled when its input is not empty and its progress counter has not moved for
+ * stall_ms; it is running again as soon as the counter moves (or its input empties).
+ */
+static void check_stall(struct flowmgr *fm, uint32_t id)
+{
+	struct fm_shm_vnf *v = &fm->shm->vnfs[id];
+	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+	uint32_t st = atomic_load(&v->state);
+	uint64_t p = atomic_load_explicit(&v->progress, memory_order_relaxed);
+	uint64_t now = fm_now_ms();
+
+	if (st != FM_VNF_RUNNING && st != FM_VNF_STALLED)
+		return;
+	if (p != rt->last_progress || queued_to(fm, id) == 0) {
+		rt->last_progress = p;
+		rt->progress_still_since_ms = 0;
+		if (st == FM_VNF_STALLED) {
+			atomic_store_explicit(&v->state, FM_VNF_RUNNING, memory_order_release);
+			RTE_LOG(NOTICE, USER1, "flowmgr: VNF %s resumed\n", v->name);
+		}
+		return;
+	}
+	if (rt->progress_still_since_ms == 0) {
+		rt->progress_still_since_ms = now;
+	} else if (st == FM_VNF_RUNNING && now - rt->progress_still_since_ms >= fm->stall_ms) {
+		atomic_store_explicit(&v->state, FM_VNF_STALLED, memory_order_release);
+		atomic_fetch_add(&v->stalls, 1);
+		RTE_LOG(
+		    WARNING, USER1,
+		    "flowmgr: VNF %s (pid %d) stalled: %lu packets queued, no progress for %lu ms; "
+		    "policy %s\n",
+		    v->name, (int)atomic_load(&v->pid), (unsigned long)queued_to(fm, id),
+		    (unsigned long)(now - rt->progress_still_since_ms),
+		    fm_config_policy_name((enum fm_fail_policy)atomic_load(&v->policy)));
+	}
+}
+
 void fm_super_tick(struct flowmgr *fm)
 {
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+		check_stall(fm, id);
 	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 

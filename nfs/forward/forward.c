@@ -4,18 +4,43 @@
  * measure the platform's own cost and to test chains. Stateless: no session, no scratchpad.
  *
  *	forward [nfsdk options: --name NAME --socket PATH --file-prefix P --cpus LIST --poll]
+ *
+ * Supervision drills: SIGUSR1 freezes the VNF inside its handler (it stops dequeuing, as a hung
+ * VNF would), SIGUSR2 thaws it.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "nfsdk/nf.h"
 
 static struct nf_ctx *g_nf;
+static volatile sig_atomic_t g_frozen;
+
+static void on_freeze(int sig)
+{
+	g_frozen = sig == SIGUSR1;
+}
+
+static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
+		     uint8_t *verdicts)
+{
+	struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+
+	(void)nf;
+	(void)arg;
+	(void)pkts;
+	(void)n;
+	(void)verdicts; /* every verdict stays NF_FORWARD */
+	while (g_frozen)
+		nanosleep(&ms, NULL);
+}
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	g_frozen = 0;
 	if (g_nf != NULL)
 		nf_stop(g_nf);
 }
@@ -28,11 +53,13 @@ int main(int argc, char **argv)
 	    .session = "",
 	    .timeout_ms = 0,
 	};
-	static const struct nf_ops ops = {0}; /* every verdict stays NF_FORWARD */
+	static const struct nf_ops ops = {.on_burst = on_burst};
 	int rc;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_freeze);
+	signal(SIGUSR2, on_freeze);
 	if (nf_init(argc, argv, &decl, &g_nf, NULL, NULL) < 0)
 		return 1;
 	rc = nf_run(g_nf, &ops, NULL);

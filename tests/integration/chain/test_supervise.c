@@ -151,6 +151,201 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 }
 END_TEST
 
+static void set_policy(struct fs_h *h, const char *name, Flowsplice__FailPolicy pol)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__SetPolicy sp = FLOWSPLICE__SET_POLICY__INIT;
+	Flowsplice__Reply *rep;
+
+	sp.name = (char *)name;
+	sp.policy = pol;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_SET_POLICY;
+	req.set_policy = &sp;
+	rep = fs_h_call(h, &req);
+	ck_assert_int_eq(rep->code, FLOWSPLICE__ERROR_CODE__OK);
+	ctl_reply_free(rep);
+}
+
+static Flowsplice__VnfInfo vnf_now(struct fs_h *h, const char *name, uint64_t *p1_tx)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	Flowsplice__VnfInfo v = *fs_h_vnf(st, name);
+
+	for (size_t i = 0; p1_tx != NULL && i < st->stats->n_ports; i++)
+		if (strcmp(st->stats->ports[i]->name, "p1") == 0)
+			*p1_tx = st->stats->ports[i]->tx_pkts;
+	ctl_reply_free(st);
+	v.name = NULL;
+	v.decl = NULL;
+	return v;
+}
+
+/* Returns how long after `t0` the VNF reached `state` (fails after 3 s). */
+static uint64_t wait_state(struct fs_h *h, const char *name, Flowsplice__VnfState state,
+			   uint64_t t0)
+{
+	for (;;) {
+		if (vnf_now(h, name, NULL).state == state)
+			return fs_h_now_ms() - t0;
+		ck_assert_msg(fs_h_now_ms() - t0 < 3000, "%s never reached state %d", name, state);
+		fs_h_sleep_ms(10);
+	}
+}
+
+static uint64_t tx_over(struct fs_h *h, unsigned int ms)
+{
+	uint64_t a, b;
+
+	vnf_now(h, "fwd1", &a);
+	fs_h_sleep_ms(ms);
+	vnf_now(h, "fwd1", &b);
+	return b - a;
+}
+
+/*
+ * A VNF that stops dequeuing (frozen in its handler by SIGUSR1): detected within the configured
+ * stall time; bypass keeps traffic flowing through the rest of the chain, drop drops it with a
+ * counter, hold queues it and delivers the queue once the VNF resumes (SIGUSR2).
+ */
+START_TEST(test_supervise_stall_policies)
+{
+	static const char *const opts[] = {"--wait-vnfs", "--stall-ms", "300", NULL};
+	struct fs_h h;
+	char y[2048], in[512];
+	Flowsplice__VnfInfo v;
+	uint64_t t0, dt, moved, before;
+	pid_t fwd1;
+
+	fs_h_init(&h, "stall");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	fs_pcap_write(in, 4096, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-stall\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,infinite_rx=1,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fwd1, policy: bypass}\n"
+		 "  - {name: fwd2, policy: drop}\n",
+		 in, fs_h_path(&h, "empty.pcap"));
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), opts);
+	fwd1 = fs_h_start_vnf(&h, "forward", "fwd1", NULL);
+	fs_h_start_vnf(&h, "forward", "fwd2", NULL);
+	wait_rx_beyond(&h, "fwd2", 0, 10000);
+
+	/* bypass */
+	t0 = fs_h_now_ms();
+	ck_assert_int_eq(kill(fwd1, SIGUSR1), 0);
+	dt = wait_state(&h, "fwd1", FLOWSPLICE__VNF_STATE__VNF_STALLED, t0);
+	printf("stall: detected after %lu ms (stall time 300 ms)\n", (unsigned long)dt);
+	ck_assert_uint_lt(dt, 1000);
+	moved = tx_over(&h, 300);
+	ck_assert_msg(moved > 1000, "bypass: only %lu packets in 300 ms", (unsigned long)moved);
+	ck_assert_uint_gt(vnf_now(&h, "fwd1", NULL).bypass_pkts, 1000);
+	ck_assert_uint_eq(vnf_now(&h, "fwd1", NULL).stalls, 1);
+	ck_assert_int_eq(kill(fwd1, SIGUSR2), 0);
+	wait_state(&h, "fwd1", FLOWSPLICE__VNF_STATE__VNF_RUNNING, fs_h_now_ms());
+
+	/* drop */
+	set_policy(&h, "fwd1", FLOWSPLICE__FAIL_POLICY__FAIL_DROP);
+	ck_assert_int_eq(kill(fwd1, SIGUSR1), 0);
+	wait_state(&h, "fwd1", FLOWSPLICE__VNF_STATE__VNF_STALLED, fs_h_now_ms());
+	before = vnf_now(&h, "fwd1", NULL).policy_drop_pkts;
+	fs_h_sleep_ms(200); /* what was already past fwd1 drains */
+	moved = tx_over(&h, 300);
+	ck_assert_msg(moved == 0, "drop: %lu packets passed a stalled fail-closed VNF",
+		      (unsigned long)moved);
+	ck_assert_uint_gt(vnf_now(&h, "fwd1", NULL).policy_drop_pkts, before + 1000);
+	ck_assert_int_eq(kill(fwd1, SIGUSR2), 0);
+	wait_state(&h, "fwd1", FLOWSPLICE__VNF_STATE__VNF_RUNNING, fs_h_now_ms());
+
+	/* hold */
+	set_policy(&h, "fwd1", FLOWSPLICE__FAIL_POLICY__FAIL_HOLD);
+	ck_assert_int_eq(kill(fwd1, SIGUSR1), 0);
+	wait_state(&h, "fwd1", FLOWSPLICE__VNF_STATE__VNF_STALLED, fs_h_now_ms());
+	fs_h_sleep_ms(300);
+	v = vnf_now(&h, "fwd1", NULL);
+	printf("hold: %lu packets queued for the stalled VNF, %lu beyond its ring dropped\n",
+	       (unsigned long)v.ring_count, (unsigned long)v.hold_drop_pkts);
+	ck_assert_uint_gt(v.ring_count, 500);
+	ck_assert_uint_gt(v.hold_drop_pkts, 0);
+	ck_assert_uint_eq(tx_over(&h, 200), 0);
+	ck_assert_int_eq(kill(fwd1, SIGUSR2), 0);
+	wait_state(&h, "fwd1", FLOWSPLICE__VNF_STATE__VNF_RUNNING, fs_h_now_ms());
+	/* The queue it held was delivered: fwd1 received it and traffic flows again. */
+	wait_rx_beyond(&h, "fwd1", v.rx_pkts, v.ring_count);
+	ck_assert_uint_gt(tx_over(&h, 200), 1000);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
+static Flowsplice__VnfInfo wait_running_pid_not(struct fs_h *h, const char *name, int32_t old)
+{
+	uint64_t end = fs_h_now_ms() + 5000;
+
+	for (;;) {
+		Flowsplice__VnfInfo v = vnf_now(h, name, NULL);
+
+		if (v.state == FLOWSPLICE__VNF_STATE__VNF_RUNNING && v.pid > 0 && v.pid != old)
+			return v;
+		ck_assert_msg(fs_h_now_ms() < end, "%s was not (re)started", name);
+		fs_h_sleep_ms(20);
+	}
+}
+
+/* flowmgr --launch starts the chain's VNFs, restarts one that dies, restarts one on request,
+ * and stops them all when it stops. */
+START_TEST(test_launch_restarts_and_stops_vnfs)
+{
+	static const char *const opts[] = {"--wait-vnfs", "--launch", NULL};
+	struct fs_h h;
+	char y[2048], in[512];
+	Flowsplice__VnfInfo a, b;
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Restart rs = FLOWSPLICE__RESTART__INIT;
+	Flowsplice__Reply *rep;
+
+	fs_h_init(&h, "launch");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	fs_pcap_write(in, 4096, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-launch\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,infinite_rx=1,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fwd1, exec: forward, policy: bypass}\n"
+		 "  - {name: fwd2, exec: forward, policy: bypass}\n",
+		 in, fs_h_path(&h, "empty.pcap"));
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), opts);
+	a = wait_running_pid_not(&h, "fwd1", 0);
+	b = wait_running_pid_not(&h, "fwd2", 0);
+	wait_rx_beyond(&h, "fwd2", 0, 10000);
+
+	ck_assert_int_eq(kill(a.pid, SIGKILL), 0);
+	a = wait_running_pid_not(&h, "fwd1", a.pid);
+	ck_assert_uint_eq(a.restarts, 1);
+	wait_rx_beyond(&h, "fwd1", 0, 1000);
+
+	rs.name = "fwd2";
+	req.body_case = FLOWSPLICE__REQUEST__BODY_RESTART;
+	req.restart = &rs;
+	rep = fs_h_call(&h, &req);
+	ck_assert_int_eq(rep->code, FLOWSPLICE__ERROR_CODE__OK);
+	ctl_reply_free(rep);
+	b = wait_running_pid_not(&h, "fwd2", b.pid);
+	ck_assert_uint_eq(b.restarts, 1);
+	wait_rx_beyond(&h, "fwd2", 0, 1000);
+
+	fs_h_stop(&h, h.flowmgr, 10000);
+	ck_assert_msg(kill(a.pid, 0) < 0 && kill(b.pid, 0) < 0, "VNFs outlived flowmgr");
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("supervise");
@@ -162,6 +357,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_supervise_kill_restart_reclaims_everything);
+	tcase_add_test(tc, test_supervise_stall_policies);
+	tcase_add_test(tc, test_launch_restarts_and_stops_vnfs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_launch.c — flowmgr as the launcher of its chain's VNFs (flowmgr --launch).
+ *
+ * Every VNF whose config names an `exec` is started by flowmgr as
+ *	EXEC --name NAME --socket SOCK --file-prefix PREFIX -- ARGS...
+ * (EXEC without a '/' is looked up next to the flowmgr binary). A launched VNF that dies is
+ * started again after a back-off that doubles from FM_BACKOFF_MIN_MS up to FM_BACKOFF_MAX_MS and
+ * resets once the VNF has stayed up FM_BACKOFF_RESET_MS. Children get PR_SET_PDEATHSIG=SIGTERM:
+ * if flowmgr dies, its VNFs stop too (DPDK cannot restart a primary under live secondaries). On a
+ * clean stop flowmgr terminates them (SIGTERM, then SIGKILL after FM_STOP_WAIT_MS) before it
+ * tears down the shared memory.
+ *
+ * Everything here runs on the main lcore, from the supervisor tick.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rte_log.h>
+
+#include "flowmgr.h"
+
+#define FM_BACKOFF_MIN_MS   100
+#define FM_BACKOFF_MAX_MS   5000
+#define FM_BACKOFF_RESET_MS 10000
+#define FM_STOP_WAIT_MS	    3000
+
+static void exec_path(const char *exec, char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (strchr(exec, '/') != NULL) {
+		snprintf(out, len, "%s", exec);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		snprintf(out, len, "%s", exec);
+		return;
+	}
+	self[n] = '\0';
+	snprintf(out, len, "%s/%s", dirname(self), exec);
+}
+
+static int spawn(struct flowmgr *fm, uint32_t id)
+{
+	const struct fm_vnf_exec *x = &fm->cfg->exec[id - 1];
+	const char *name = fm->cfg->chain.vnfs[id - 1].name;
+	char path[PATH_MAX];
+	char *argv[FM_MAX_ARGS + 12];
+	int argc = 0;
+	pid_t pid;
+
+	exec_path(x->exec, path, sizeof(path));
+	argv[argc++] = path;
+	argv[argc++] = "--name";
+	argv[argc++] = (char *)name;
+	argv[argc++] = "--socket";
+	argv[argc++] = fm->cfg->socket_path;
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = fm->file_prefix;
+	argv[argc++] = "--";
+	for (int i = 0; i < x->nb_args; i++)
+		argv[argc++] = (char *)x->args[i];
+	argv[argc] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(1); /* flowmgr already gone */
+		execv(path, argv);
+		fprintf(stderr, "flowmgr: cannot start VNF %s: exec %s: %s\n", name, path,
+			strerror(errno));
+		_exit(127);
+	}
+	fm->vnf_rt[id].child = pid;
+	fm->vnf_rt[id].started_ms = fm_now_ms();
+	RTE_LOG(NOTICE, USER1, "flowmgr: launched VNF %s: %s (pid %d)\n", name, path, (int)pid);
+	return 0;
+}
+
+bool fm_launch_is_launched(const struct flowmgr *fm, uint32_t id)
+{
+	return fm->launch && fm->cfg->exec[id - 1].exec[0] != '\0';
+}
+
+int fm_launch_start_all(struct flowmgr *fm)
+{
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+		int rc;
+
+		if (!fm_launch_is_launched(fm, id))
+			continue;
+		fm->vnf_rt[id].backoff_ms = FM_BACKOFF_MIN_MS;
+		if ((rc = spawn(fm, id)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Reaps exited children and schedules their restart. */
+static void reap(struct flowmgr *fm)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+			uint64_t now = fm_now_ms();
+
+			if (rt->child != pid)
+				continue;
+			rt->child = 0;
+			if (now - rt->started_ms >= FM_BACKOFF_RESET_MS)
+				rt->backoff_ms = FM_BACKOFF_MIN_MS;
+			rt->restart_at_ms = now + rt->backoff_ms;
+			RTE_LOG(WARNING, USER1,
+				"flowmgr: VNF %s (pid %d) %s %d; restarting in %u ms\n",
+				fm->shm->vnfs[id].name, (int)pid,
+				WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+				rt->backoff_ms);
+			rt->backoff_ms = rt->backoff_ms * 2 > FM_BACKOFF_MAX_MS
+					     ? FM_BACKOFF_MAX_MS
+					     : rt->backoff_ms * 2;
+		}
+	}
+}
+
+void fm_launch_tick(struct flowmgr *fm)
+{
+	if (!fm->launch)
+		return;
+	reap(fm);
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+		if (!fm_launch_is_launched(fm, id) || rt->child != 0 ||
+		    fm_now_ms() < rt->restart_at_ms)
+			continue;
+		if (spawn(fm, id) < 0)
+			rt->restart_at_ms = fm_now_ms() + FM_BACKOFF_MAX_MS;
+	}
+}
+
+int fm_launch_restart(struct flowmgr *fm, uint32_t id)
+{
+	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+	if (!fm_launch_is_launched(fm, id))
+		return -EPERM;
+	rt->backoff_ms = FM_BACKOFF_MIN_MS;
+	rt->restart_at_ms = 0;
+	if (rt->child > 0 && kill(rt->child, SIGTERM) < 0)
+		return -errno;
+	return 0;
+}
+
+void fm_launch_stop_all(struct flowmgr *fm)
+{
+	uint64_t end = fm_now_ms() + FM_STOP_WAIT_MS;
+	int left;
+
+	if (!fm->launch)
+		return;
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+		if (fm->vnf_rt[id].child > 0)
+			kill(fm->vnf_rt[id].child, SIGTERM);
+	do {
+		left = 0;
+		for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+			if (rt->child > 0 && waitpid(rt->child, NULL, WNOHANG) == rt->child)
+				rt->child = 0;
+			left += rt->child > 0;
+		}
+		if (left > 0)
+			usleep(20000);
+	} while (left > 0 && fm_now_ms() < end);
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
+
+		if (rt->child > 0) {
+			kill(rt->child, SIGKILL);
+			waitpid(rt->child, NULL, 0);
+			rt->child = 0;
+		}
+	}
+}
