@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 3u
+#define FM_SHM_ABI_VERSION 4u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -120,6 +120,10 @@ struct fm_shm_vnf {
 	_Atomic uint64_t tx_pkts;
 	_Atomic uint64_t drop_pkts;
 	_Atomic uint64_t progress; /* bumps every loop iteration that did work or found none */
+
+	/* Shared-core sleep (fm_stage.h, nfsdk): the VNF sets it to 1 before it sleeps on it
+	 * (futex), a producer that finds it set clears it and wakes the VNF. */
+	alignas(64) _Atomic uint32_t doorbell;
 
 	/* Written by the VNF only: the burst it is enqueuing right now, so that flowmgr can free
 	 * what a VNF killed in the middle of an enqueue had stamped but not published (fm_stage.h).

@@ -15,7 +15,10 @@
 #ifndef FM_STAGE_H
 #define FM_STAGE_H
 
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
@@ -41,6 +44,22 @@ static inline void fm_mbuf_free(struct rte_mbuf *m, int off)
  * *dropped, the number freed because `dest` is down and its ring is full. A VNF passes its
  * transit log (`log`, its own fm_shm_vnf), flowmgr passes NULL.
  */
+/*
+ * Wakes consumer VNF `dest` if it sleeps (shared-core mode) after packets were published to it.
+ * The fence orders the ring's tail store before the doorbell load; the sleeper orders its doorbell
+ * store before its ring check the same way, so one of the two always sees the other. A syscall
+ * happens only when the VNF actually sleeps.
+ */
+static inline void fm_doorbell_ring(struct fm_shm *shm, uint32_t dest)
+{
+	_Atomic uint32_t *bell = &shm->vnfs[dest].doorbell;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(bell, memory_order_relaxed) != 0 &&
+	    atomic_exchange_explicit(bell, 0, memory_order_acq_rel) != 0)
+		syscall(SYS_futex, (uint32_t *)bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
 static_assert(FM_SHM_TRANSIT_MAX >= 64, "transit log holds a whole stage");
 
 static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring *r, int off,
@@ -60,6 +79,8 @@ static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring 
 	for (uint16_t i = 0; i < cnt; i++)
 		fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)(dest | FM_OWNER_QUEUED);
 	k = rte_ring_enqueue_burst(r, (void **)pkts, cnt, NULL);
+	if (k > 0 && dest != FM_NODE_FLOWMGR)
+		fm_doorbell_ring(shm, dest);
 	*dropped = 0;
 	if (k == cnt) {
 		*n = 0;

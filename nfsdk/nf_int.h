@@ -42,6 +42,7 @@ struct nf_ctx {
 	uint32_t staged;
 	struct nf_stage stage[FM_SHM_MAX_NODES];
 	uint64_t rx, tx, drop;
+	uint64_t sleeps;
 };
 
 static inline struct fm_mbuf_meta *nf_meta(const struct nf_ctx *nf, struct rte_mbuf *m)

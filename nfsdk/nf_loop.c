@@ -9,11 +9,15 @@
  *
  * Liveness: self->progress bumps every iteration (flowmgr's stall detector reads it); every
  * NF_CHECK_MS the control socket is checked for hang-up, which means flowmgr is gone.
- * Idle: unless --poll, after NF_IDLE_SPINS empty polls the loop naps NF_IDLE_NAP_US at a time.
+ * Idle: unless --poll, after NF_IDLE_SPINS empty polls the VNF sleeps on its doorbell (futex in
+ * shared memory) until a producer wakes it, so idle VNFs cost no CPU on shared cores.
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -28,7 +32,7 @@
 
 #define NF_CHECK_MS	 100
 #define NF_IDLE_SPINS	 256
-#define NF_IDLE_NAP_US	 50
+#define NF_SLEEP_MS	 50
 #define NF_STOP_FLUSH_MS 200
 
 static inline void stage_put(struct nf_ctx *nf, uint32_t dest, struct rte_mbuf *m)
@@ -106,11 +110,29 @@ static void publish(struct nf_ctx *nf)
 	atomic_fetch_add_explicit(&v->progress, 1, memory_order_relaxed);
 }
 
-static void nap(void)
+static bool input_pending(const struct nf_ctx *nf)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = NF_IDLE_NAP_US * 1000};
+	for (unsigned int k = 0; k < nf->nb_in; k++)
+		if (!rte_ring_empty(nf->in[k]))
+			return true;
+	return false;
+}
 
-	nanosleep(&ts, NULL);
+/*
+ * Shared-core sleep: ring the doorbell "asleep", check the inputs once more (a producer that
+ * published before seeing the doorbell would not wake us), then sleep on it until a producer
+ * clears it or NF_SLEEP_MS passes (the periodic checks still run).
+ */
+static void sleep_until_work(struct nf_ctx *nf)
+{
+	_Atomic uint32_t *bell = &nf->self->doorbell;
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = NF_SLEEP_MS * 1000000L};
+
+	atomic_store_explicit(bell, 1, memory_order_seq_cst);
+	if (!input_pending(nf) && !nf->stop)
+		syscall(SYS_futex, (uint32_t *)bell, FUTEX_WAIT, 1, &ts, NULL, 0);
+	atomic_store_explicit(bell, 0, memory_order_relaxed);
+	nf->sleeps++;
 }
 
 /* On stop: give staged packets a short while to drain, then free them as drops. */
@@ -167,7 +189,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			if (ops->on_idle != NULL)
 				ops->on_idle(nf, arg);
 			if (++idle > NF_IDLE_SPINS && !nf->poll)
-				nap();
+				sleep_until_work(nf);
 			else
 				rte_pause();
 		}
