@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 4u
+#define FM_SHM_ABI_VERSION 5u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -92,7 +92,7 @@ struct fm_mbuf_meta {
 	uint8_t owner;	  /* FM_OWNER_*: who holds the mbuf now */
 	uint16_t in_port; /* ingress port id */
 	uint16_t out_port;
-	uint32_t flags;
+	uint32_t rx_tsc; /* low 32 bits of the TSC at port RX (latency through the chain) */
 };
 static_assert(sizeof(struct fm_mbuf_meta) == 16, "fm_mbuf_meta is 16 bytes");
 static_assert(FM_SHM_MAX_NODES < FM_OWNER_FREE, "node ids fit the owner stamp");

@@ -25,7 +25,8 @@
 #include "fm_config.h"
 #include "fm_shm.h"
 
-#define FM_BURST 32
+#define FM_BURST       32
+#define FM_LAT_BUCKETS 32
 
 /* Drop reasons counted by the worker (X-macro: enum + names). */
 #define FM_DROP_REASONS(X)                                                                         \
@@ -50,6 +51,8 @@ struct fm_worker_stats {
 	_Atomic uint64_t to_vnf_pkts;
 	_Atomic uint64_t from_vnf_pkts;
 	_Atomic uint64_t drops[FM_DROP_MAX];
+	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
+	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
 };
 
 struct fm_port {

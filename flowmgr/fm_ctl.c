@@ -105,7 +105,7 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 			 size_t *n)
 {
 	struct fm_worker_stats *w = &fm->wstats;
-	size_t nb = 0, cap = 7 + FM_DROP_MAX;
+	size_t nb = 0, cap = 7 + FM_DROP_MAX + FM_LAT_BUCKETS;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -122,6 +122,16 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 
 		snprintf(name, sizeof(name), "drop_%s", fm_drop_names[i]);
 		(*list)[nb++] = counter(c, name, LOAD(w->drops[i]));
+	}
+	for (int i = 0; i < FM_LAT_BUCKETS; i++) {
+		uint64_t v = LOAD(w->lat_hist[i]);
+		char name[64];
+
+		if (v == 0)
+			continue;
+		/* latency_ns_<lower bound>: packets whose RX-to-TX time was in [2^i, 2^(i+1)) ns */
+		snprintf(name, sizeof(name), "latency_ns_%llu", 1ull << i);
+		(*list)[nb++] = counter(c, name, v);
 	}
 	for (size_t i = 0; i < nb; i++)
 		if ((*list)[i] == NULL)

@@ -54,6 +54,8 @@ struct fm_wk {
 	struct fm_stage to_port[FM_SHM_MAX_PORTS];
 	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX];
+	uint64_t lat_hist[FM_LAT_BUCKETS];
+	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
 };
 
 static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbuf *m)
@@ -93,6 +95,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 	struct rte_mbuf *pkts[FM_BURST];
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
 	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, 0, pkts, FM_BURST);
+	uint32_t now = (uint32_t)rte_rdtsc();
 
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -105,7 +108,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 		meta->hop = 0;
 		meta->in_port = pidx;
 		meta->out_port = out;
-		meta->flags = 0;
+		meta->rx_tsc = now;
 		meta->owner = FM_NODE_FLOWMGR;
 		route(w, pkts[i], meta, fm_hop_resolve(fm->shm, meta));
 	}
@@ -156,6 +159,22 @@ static void flush_nodes(struct fm_wk *w)
 	}
 }
 
+/* Latency histogram of a burst about to be transmitted (one TSC read per burst). Packets a port
+ * refuses are recorded again on the next attempt: the histogram counts attempts, which only
+ * matters when a port is stuck. */
+static void record_latency(struct fm_wk *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint32_t now = (uint32_t)rte_rdtsc();
+
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t cyc = now - fm_meta(w->fm, pkts[i])->rx_tsc;
+		uint64_t ns = ((uint64_t)cyc * w->ns_per_2p20_cycles) >> 20;
+		unsigned int b = ns == 0 ? 0 : 63u - (unsigned int)__builtin_clzll(ns);
+
+		w->lat_hist[b < FM_LAT_BUCKETS ? b : FM_LAT_BUCKETS - 1]++;
+	}
+}
+
 static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 {
 	for (uint16_t p = 0; p < w->fm->nb_ports; p++) {
@@ -164,6 +183,7 @@ static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 
 		if (s->n == 0)
 			continue;
+		record_latency(w, s->pkts, s->n);
 		k = rte_eth_tx_burst(w->fm->ports[p].port_id, 0, s->pkts, s->n);
 		if (k < s->n)
 			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
@@ -196,6 +216,8 @@ static void publish(struct fm_wk *w)
 	atomic_store_explicit(&st->from_vnf_pkts, w->from_vnf, memory_order_relaxed);
 	for (int i = 0; i < FM_DROP_MAX; i++)
 		atomic_store_explicit(&st->drops[i], w->drops[i], memory_order_relaxed);
+	for (int i = 0; i < FM_LAT_BUCKETS; i++)
+		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
 }
 
 static void nap(void)
@@ -225,6 +247,7 @@ int fm_worker_main(void *arg)
 
 	memset(&w, 0, sizeof(w));
 	w.fm = fm;
+	w.ns_per_2p20_cycles = (1000000000ull << 20) / rte_get_tsc_hz();
 	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
 		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
 

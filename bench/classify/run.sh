@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# bench/classify/run.sh — launched by `bench/run.sh classify`; prints figures, writes $FS_BENCH_CSV.
+# Single process, no hugepages, no PCI: the classifier needs no NIC.
+set -euo pipefail
+build=${FS_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+bin="$build/bin/bench_classify"
+if [ ! -x "$bin" ]; then
+	cmake --build "$build" --target bench_classify -j2 >/dev/null
+fi
+csv=${FS_BENCH_CSV:-/dev/null}
+exec "$bin" --no-huge --no-shconf --no-pci --file-prefix "fsbench$$" -l 0 -m 2048 --log-level=error -- "$csv"

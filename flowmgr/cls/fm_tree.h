@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_tree.h — combined classification: one tree for the whole chain, FCBs as leaves.
+ *
+ * What: fm_tree_build() compiles a chain (fm_chain.h: VNF traffic classes, sessions, scratchpad
+ * sizes and the ordered edges of the graph) into ONE decision tree. A descent (fm_tree_lookup())
+ * returns the packet's Flow Control Block: the path of the packet through the chain (next hops),
+ * and one scratchpad area per VNF of that path, shared by all packets of the same session. The
+ * result is identical to running each VNF's classifier in sequence (first-match edges, "context
+ * link" semantics, early drop where nothing accepts) — tests/unit/cls checks it against a linear
+ * evaluation on random chains and packets.
+ *
+ * Design (paper §II-A..F, docs/classification.md):
+ *  - Synthesis splits the packet space recursively. A region is a set of per-field constraints
+ *    (a known prefix, plus the values excluded on a default branch). In each region, every filter
+ *    of the chain evaluates to true/false/unknown (three-valued, over its DNF); when the chain's
+ *    path is still unknown, the region is split on the first field (enum fm_field order) that an
+ *    undecided filter on a reachable edge tests, with one child per value of interest plus a
+ *    default child. Static levels therefore come first. When the path is known, the region is a
+ *    static leaf.
+ *  - Session groups: all static leaves with the same path (and IP family, when sessions use
+ *    addresses) share one session subtree, so a VNF's scratchpad is per (path, session) even when
+ *    several rules lead to the same path. The session key is the union of the sessions of the
+ *    VNFs on the path, minus fields that are constant in every leaf of the group (Table I: the HTTP
+ *    path keys on 3 fields, NetFlow's on 2). A group without key fields is one static FCB.
+ *  - PFP levels: by default one "session level" keyed on all PFP fields at once (one hash probe);
+ *    opts.pfp_per_field gives the paper's one-level-per-field shape. On a miss the default child
+ *    (the FCB template, or a template node) is duplicated with the packet's values.
+ *  - Node kinds are chosen per node: two-case, sorted array, direct table (fields or prefixes of at
+ *    most 16 bits), open-addressing hash. A dynamic node that is full GROWS: a larger node becomes
+ *    its default child and receives all new sessions, the old one only serves its existing children
+ *    and is spliced out when it becomes empty (no rehash stall). An empty session root shrinks
+ *    back to its initial size.
+ *  - Verify (fm_tree_verify(), paper Fig. 5) climbs from the FCB to the root comparing the packet's
+ *    value at each level; a default branch checks that the packet's value has no explicit child; a
+ *    group root with several static parents checks each parent's branch.
+ *  - FCB layout (fm_layout.h): one offset per VNF, valid in every FCB it can see.
+ *
+ * Memory: FCBs come from an allocator (struct fm_alloc, default malloc) so that a later layer can
+ * hand out per-lcore hugepage pools. Nodes use malloc. No fixed cap on sessions other than memory;
+ * on allocation failure fm_tree_lookup() returns NULL and counts it.
+ *
+ * Concurrency: one tree per writer. fm_tree_lookup() and fm_tree_release() modify dynamic nodes and
+ * MUST NOT run concurrently on the same tree (flowmgr gives each worker lcore its own dynamic
+ * subtrees, DESIGN.md "thread level"). fm_tree_verify() and the print functions only read.
+ */
+#ifndef FM_TREE_H
+#define FM_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fm_chain.h"
+#include "fm_field.h"
+#include "fm_filter.h"
+#include "fm_pkt.h"
+
+#define FM_PATH_MAX (FM_MAX_VNFS + 1) /* VNF hops + the terminal hop */
+#define FM_KEY_MAX  FM_F_COUNT	      /* fields in one level key */
+#define FM_OFF_NONE UINT32_MAX	      /* VNF has no area (not on any path, or 0 bytes) */
+
+/** FCB allocator: a later issue backs this with per-lcore hugepage pools. */
+struct fm_alloc {
+	void *(*alloc)(void *opaque, size_t size); /* NULL on failure */
+	void (*free)(void *opaque, void *ptr, size_t size);
+	void *opaque;
+};
+
+enum fm_node_kind { FM_NODE_AUTO = 0, FM_NODE_TWO, FM_NODE_ARRAY, FM_NODE_TABLE, FM_NODE_HASH };
+
+enum fm_layout_mode {
+	FM_LAYOUT_MAXIMAL = 0, /* ordered maximal offset (paper §II-C), default */
+	FM_LAYOUT_PARALLEL, /* + bitvector over reachable components: no sharing along the graph */
+	FM_LAYOUT_COMPACT,  /* most frequent first, lowest free offset */
+};
+
+struct fm_tree_opts {
+	enum fm_layout_mode layout;
+	uint32_t area_align;	       /* alignment of each VNF area; 0 = 8 */
+	bool pfp_per_field;	       /* one dynamic level per PFP field (paper Fig. 4) */
+	bool allow_impossible;	       /* impossible paths are warnings instead of errors */
+	enum fm_node_kind static_kind; /* force a kind for static nodes (tests); AUTO = choose */
+	uint32_t hash_init;	       /* initial capacity of session roots (power of 2); 0 = 64 */
+	uint32_t max_load_pct;	       /* hash nodes grow above this load; 0 = 75 */
+	const struct fm_alloc *fcb_alloc; /* NULL = malloc */
+};
+
+/* FCB flags */
+#define FM_FCB_DYNAMIC	  0x01 /* a session FCB (duplicated on a PFP miss); release it */
+#define FM_FCB_TEMPLATE	  0x02 /* a template (never returned by lookup) */
+#define FM_FCB_EARLY_DROP 0x04 /* drop in flowmgr: no VNF sees the packet */
+
+/* Common header of nodes and FCBs (internal; the parent link used by verify and release). */
+struct fm_hdr {
+	struct fm_node *parent;
+	uint8_t is_fcb;
+	uint8_t link; /* how the parent reaches us: key, default, group root, tree root */
+	uint8_t nkey; /* FCB: number of key words */
+	uint8_t pad;
+	uint32_t group;
+};
+
+/**
+ * Flow Control Block. Hot fields first. The VNF areas start at `area_off` bytes from the FCB; a
+ * VNF's area is at area_off + fm_tree_vnf_offset(). For an indirect VNF the area is a uint32_t slot
+ * index (UINT32_MAX until the VNF's pool assigns one).
+ */
+struct fm_fcb {
+	struct fm_hdr hdr;
+	uint32_t path_id;
+	uint16_t area_off;
+	uint8_t flags; /* FM_FCB_* */
+	uint8_t nb_hops;
+	int8_t hops[FM_PATH_MAX]; /* VNF indices, then FM_HOP_OUTPUT or FM_HOP_DROP */
+	uint32_t usage;		  /* packets in flight (flow layer) */
+	uint32_t generation;	  /* bumped on reuse (flow layer) */
+	uint32_t timeout_ms;	  /* min idle timeout of the stateful VNFs on the path */
+	uint64_t last_use;	  /* flow layer */
+	uint64_t key[];		  /* session key words (hdr.nkey), then the areas at area_off */
+};
+
+struct fm_tree;
+struct fm_node;
+
+/**
+ * Build the tree of a chain. Errors (filter syntax with the VNF/edge named, cycles, impossible
+ * paths naming the VNFs, too large) go to err. @return 0, -EINVAL, -E2BIG or -ENOMEM.
+ */
+int fm_tree_build(const struct fm_chain *chain, const struct fm_tree_opts *opts,
+		  struct fm_tree **out, char *err, size_t errlen);
+/** Free the tree, every node and every FCB (session FCBs through the allocator). */
+void fm_tree_destroy(struct fm_tree *t);
+
+/**
+ * Classify: descend the tree; on a PFP miss duplicate the default child with the packet's values.
+ * @return the FCB (static or session), or NULL if a session FCB could not be allocated.
+ * Not thread-safe (writer).
+ */
+struct fm_fcb *fm_tree_lookup(struct fm_tree *t, const struct fm_pkt *pkt);
+/** Same, on field values already extracted with fm_pkt_fields(). */
+struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals);
+/** Read-only descent: the FCB if it exists (no duplication), else NULL for a session miss. */
+const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals);
+
+/** Bottom-up check that `fcb` is the FCB a lookup of `pkt` returns (paper Fig. 5). Read-only. */
+bool fm_tree_verify(const struct fm_tree *t, const struct fm_fcb *fcb, const struct fm_pkt *pkt);
+bool fm_tree_verify_fields(const struct fm_tree *t, const struct fm_fcb *fcb, const uint64_t *vals);
+
+/**
+ * Release a session FCB: remove it from its node, free it, prune empty duplicated nodes, splice
+ * drained growing nodes, shrink an empty session root. Static FCBs are not released.
+ * @return 0, or -EINVAL for a static/template FCB.
+ */
+int fm_tree_release(struct fm_tree *t, struct fm_fcb *fcb);
+
+/** Pointer to a VNF's area in an FCB, or NULL if the VNF has no area. */
+void *fm_fcb_vnf_area(const struct fm_tree *t, struct fm_fcb *fcb, int vnf);
+/** A VNF's offset inside the FCB areas (FM_OFF_NONE if none) and size. */
+uint32_t fm_tree_vnf_offset(const struct fm_tree *t, int vnf);
+uint32_t fm_tree_vnf_size(const struct fm_tree *t, int vnf);
+/** Bytes of VNF areas per FCB, and the full FCB size. */
+uint32_t fm_tree_area_size(const struct fm_tree *t);
+size_t fm_tree_fcb_size(const struct fm_tree *t);
+
+/* ---- introspection ---------------------------------------------------------------------- */
+
+struct fm_tree_stats {
+	uint64_t sessions;   /* live session FCBs */
+	uint64_t alloc_fail; /* lookups that could not allocate */
+	uint64_t static_nodes;
+	uint64_t dyn_nodes;	 /* live dynamic nodes (session roots included) */
+	uint64_t dyn_node_bytes; /* bytes of those */
+	uint64_t grows;		 /* growth events */
+	uint64_t splices;	 /* drained growing nodes removed */
+	uint64_t shrinks;	 /* empty session roots reset to initial size */
+	uint32_t nb_paths, nb_groups, nb_static_fcbs;
+};
+void fm_tree_get_stats(const struct fm_tree *t, struct fm_tree_stats *st);
+
+/** One path (class of Table I). */
+struct fm_path_info {
+	uint32_t id;
+	uint8_t nb_hops;
+	const int8_t *hops;
+	bool early_drop;
+	uint32_t session; /* union of the abstract session fields of the VNFs on the path */
+};
+int fm_tree_nb_paths(const struct fm_tree *t);
+int fm_tree_path_info(const struct fm_tree *t, int path, struct fm_path_info *out);
+
+/** One session group: a path in one IP family, with its PFP key. */
+struct fm_group_info {
+	uint32_t path_id;
+	enum fm_family family;
+	uint32_t key_fields; /* bit i = enum fm_field i; 0 = static FCB */
+	uint32_t nb_leaves;  /* static leaves (rules) leading to it */
+	uint64_t sessions;
+	enum fm_node_kind root_kind;
+	uint32_t root_cap;  /* capacity of the newest node of the root chain */
+	uint32_t chain_len; /* nodes in the root's growth chain (1 = not growing) */
+};
+int fm_tree_nb_groups(const struct fm_tree *t);
+int fm_tree_group_info(const struct fm_tree *t, int group, struct fm_group_info *out);
+
+/** Warnings of the build (unused edges, ...), "" if none. */
+const char *fm_tree_warnings(const struct fm_tree *t);
+
+/** Print levels, node kinds, child counts, growth state. */
+void fm_tree_print(const struct fm_tree *t, FILE *out);
+/** Print the FCB layout: offset/size per VNF, and per path. */
+void fm_layout_print(const struct fm_tree *t, FILE *out);
+/** Format a path "netflow -> lb -> output". */
+void fm_tree_format_path(const struct fm_tree *t, const int8_t *hops, int nb_hops, char *buf,
+			 size_t len);
+
+#endif /* FM_TREE_H */
