@@ -40,7 +40,7 @@ static inline uint32_t fm_hop_resolve(struct fm_shm *shm, struct fm_mbuf_meta *m
 		atomic_fetch_add_explicit(&v->bypass_pkts, 1, memory_order_relaxed);
 		m->hop++;
 	}
-	return FM_HOP_TO_OUTPUT;
+	return p->flags & FM_PATH_DROP_END ? FM_HOP_TO_DROP : FM_HOP_TO_OUTPUT;
 }
 
 #endif /* FM_HOP_H */

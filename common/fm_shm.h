@@ -66,7 +66,8 @@ enum fm_vnf_state {
 };
 
 /* Path flags. */
-#define FM_PATH_DROP (1u << 0) /* early drop: no VNF accepts this class */
+#define FM_PATH_DROP	 (1u << 0) /* early drop: no VNF accepts this class */
+#define FM_PATH_DROP_END (1u << 1) /* dropped after its VNFs (an explicit drop edge) */
 
 /* Result of fm_hop_resolve(). */
 #define FM_HOP_TO_OUTPUT 0u		    /* leave through meta->out_port */

@@ -30,11 +30,13 @@
 
 /* Drop reasons counted by the worker (X-macro: enum + names). */
 #define FM_DROP_REASONS(X)                                                                         \
-	X(EARLY, "early_drop") /* no path accepts the packet's class */                            \
-	X(POLICY, "vnf_down")  /* next VNF down with the drop policy */                            \
-	X(NO_RING, "no_ring")  /* path needs an edge the ring graph lacks */                       \
-	X(TX_FULL, "tx_full")  /* port kept refusing the packet */                                 \
-	X(LOST, "vnf_lost")    /* queued to a VNF that died */
+	X(MALFORMED, "malformed") /* headers truncated or inconsistent */                          \
+	X(NO_FCB, "no_fcb")	  /* session FCB could not be allocated */                         \
+	X(EARLY, "early_drop")	  /* no path accepts the packet's class */                         \
+	X(POLICY, "vnf_down")	  /* next VNF down with the drop policy */                         \
+	X(NO_RING, "no_ring")	  /* path needs an edge the ring graph lacks */                    \
+	X(TX_FULL, "tx_full")	  /* port kept refusing the packet */                              \
+	X(LOST, "vnf_lost")	  /* queued to a VNF that died */
 
 enum fm_drop_reason {
 #define FM_X_ENUM(e, s) FM_DROP_##e,
@@ -96,7 +98,12 @@ struct flowmgr {
 	struct fm_vnf_rt vnf_rt[FM_SHM_MAX_NODES];
 	uint64_t start_ms;
 	struct ctl_server *ctl;
+	struct fm_tree *tree; /* the combined classifier: worker lcore only */
+	_Atomic int dump_req; /* FM_DUMP_*: introspection the worker does between bursts */
+	char *dump_buf;
 };
+
+enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)
 {
@@ -105,7 +112,13 @@ static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_
 
 uint64_t fm_now_ms(void);
 
-/* fm_graph.c — rings of the ring graph and the path table. */
+/* fm_classify.c — the combined classification tree and the path table. */
+int fm_classify_init(struct flowmgr *fm);
+void fm_classify_uninit(struct flowmgr *fm);
+void fm_classify_dump_poll(struct flowmgr *fm);
+char *fm_classify_dump(struct flowmgr *fm, int what);
+
+/* fm_graph.c — rings of the ring graph. */
 int fm_graph_create(struct flowmgr *fm);
 void fm_graph_destroy(struct flowmgr *fm);
 

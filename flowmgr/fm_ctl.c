@@ -5,6 +5,7 @@
  * shared counters with relaxed atomics.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -335,6 +336,33 @@ static int on_restart(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__
 	return 0;
 }
 
+static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Introspect *q,
+			 Flowsplice__Reply *rep)
+{
+	Flowsplice__Text *t = ctl_reply_alloc(c, sizeof(*t));
+	char *text = fm_classify_dump(fm, q->layout ? FM_DUMP_LAYOUT : FM_DUMP_TREE);
+
+	if (text == NULL)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+				       "the datapath did not answer the %s request",
+				       q->layout ? "layout" : "tree");
+	if (t == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	flowsplice__text__init(t);
+	/* Replies are at most CTL_MSG_MAX: a huge tree is cut (the head is the useful part). */
+	if (strlen(text) > CTL_MSG_MAX - 1024)
+		strcpy(text + CTL_MSG_MAX - 1024 - 20, "\n... (truncated)\n");
+	t->text = ctl_reply_strdup(c, text);
+	free(text);
+	if (t->text == NULL)
+		return -ENOMEM;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_TEXT;
+	rep->text = t;
+	return 0;
+}
+
 static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,
 		      Flowsplice__Reply *rep)
 {
@@ -355,6 +383,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_kill(fm, c, req->kill, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_POLICY:
 		return on_policy(fm, c, req->set_policy, rep);
+	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
+		return on_introspect(fm, c, req->introspect, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:
 		atomic_store(&fm->ports_open, req->set_ports->open);
 		RTE_LOG(NOTICE, USER1, "flowmgr: ports %s on operator request\n",

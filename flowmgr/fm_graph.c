@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_graph.c — the ring graph (one SP/SC rte_ring per producer → consumer edge) and the path table.
+ * fm_graph.c — the ring graph (one SP/SC rte_ring per producer → consumer edge).
  *
  * Edges: flowmgr (node 0) → every VNF reachable from the input; VNF i → every VNF reachable from
  * i in the chain graph (transitively, because a VNF that is down under the bypass policy is
@@ -45,29 +45,6 @@ static int ring_create(struct flowmgr *fm, unsigned int from, unsigned int to)
 	return 0;
 }
 
-/*
- * The static path of the first-edge walk from the input. The classifier (fm_tree) replaces this
- * with one path per tree leaf; until then every packet follows this path.
- */
-static void path_first_edges(const struct fm_chain *ch, struct fm_shm_path *p)
-{
-	const struct fm_chain_node *n = &ch->input;
-
-	memset(p, 0, sizeof(*p));
-	while (n->nb_edges > 0 && p->nb_hops < FM_SHM_MAX_HOPS) {
-		int to = n->edges[0].to;
-
-		if (to == FM_HOP_DROP) {
-			p->flags |= FM_PATH_DROP;
-			return;
-		}
-		if (to == FM_HOP_OUTPUT)
-			return;
-		p->hops[p->nb_hops++] = (uint8_t)(to + 1);
-		n = &ch->nodes[to];
-	}
-}
-
 int fm_graph_create(struct flowmgr *fm)
 {
 	const struct fm_chain *ch = &fm->cfg->chain;
@@ -91,8 +68,6 @@ int fm_graph_create(struct flowmgr *fm)
 		if ((rc = ring_create(fm, (unsigned int)i + 1, 0)) < 0)
 			return rc;
 	}
-	path_first_edges(ch, &fm->shm->paths[0]);
-	fm->shm->nb_paths = 1;
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 #include <rte_memzone.h>
 
 #include "flowmgr.h"
+#include "fm_cls.h"
 
 #define FM_MAX_EAL_ARGS 64
 #define FM_MBUF_CACHE	256
@@ -264,9 +265,16 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	printf("# %s: valid chain \"%s\" (%d VNFs, %d ports)\n", path, g_cfg.chain.name,
+	printf("# %s: chain \"%s\" (%d VNFs, %d ports)\n", path, g_cfg.chain.name,
 	       g_cfg.chain.nb_vnfs, g_cfg.nb_ports);
 	fm_config_print(&g_cfg, stdout);
+	printf("\n");
+	rc = fm_cls_check_chain(&g_cfg.chain, stdout, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return 1;
+	}
+	printf("\n# %s: valid\n", path);
 	return 0;
 }
 
@@ -374,6 +382,8 @@ int main(int argc, char **argv)
 	}
 	if ((rc = shm_create(fm)) < 0)
 		goto out_eal;
+	if ((rc = fm_classify_init(fm)) < 0)
+		goto out_ports;
 	if ((rc = fm_ports_init(fm)) < 0)
 		goto out_ports;
 	if ((rc = fm_graph_create(fm)) < 0)
@@ -387,6 +397,7 @@ out_graph:
 	fm_graph_destroy(fm);
 out_ports:
 	fm_ports_close(fm);
+	fm_classify_uninit(fm);
 out_eal:
 	rte_eal_cleanup();
 	return rc < 0 ? 1 : 0;

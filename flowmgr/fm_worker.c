@@ -28,6 +28,8 @@
 
 #include "flowmgr.h"
 #include "fm_hop.h"
+#include "fm_pkt.h"
+#include "fm_tree.h"
 #include "fm_stage.h"
 
 #define FM_STAGE_CAP   (FM_BURST * FM_SHM_MAX_PORTS)
@@ -89,27 +91,42 @@ static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_met
 	}
 }
 
+/* Classifies one received burst: parse every packet first (prefetched), then descend the tree. */
 static void ingress_port(struct fm_wk *w, uint16_t pidx)
 {
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST];
+	struct fm_pkt parsed[FM_BURST];
+	int bad[FM_BURST];
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
 	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, 0, pkts, FM_BURST);
 	uint32_t now = (uint32_t)rte_rdtsc();
 
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++)
+		bad[i] = fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				      rte_pktmbuf_data_len(pkts[i]), &parsed[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
+		struct fm_fcb *fcb;
 
-		/* One FCB per port direction until the classifier is wired in. */
-		meta->fcb = pidx;
-		meta->path = 0;
+		meta->owner = FM_NODE_FLOWMGR;
+		if (bad[i] < 0) {
+			drop(w, pkts[i], FM_DROP_MALFORMED);
+			continue;
+		}
+		fcb = fm_tree_lookup(fm->tree, &parsed[i]);
+		if (fcb == NULL) {
+			drop(w, pkts[i], FM_DROP_NO_FCB);
+			continue;
+		}
+		meta->fcb = FM_IDX_NONE; /* FCB slots shared with VNFs: flow-table issue */
+		meta->path = (uint16_t)fcb->path_id;
 		meta->hop = 0;
 		meta->in_port = pidx;
 		meta->out_port = out;
 		meta->rx_tsc = now;
-		meta->owner = FM_NODE_FLOWMGR;
 		route(w, pkts[i], meta, fm_hop_resolve(fm->shm, meta));
 	}
 	w->rx += n;
@@ -263,6 +280,7 @@ int fm_worker_main(void *arg)
 			flush_ports(&w, rte_rdtsc() / hz_ms);
 		}
 		publish(&w);
+		fm_classify_dump_poll(fm);
 		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {
 			idle = 0;
 		} else if (++idle > FM_IDLE_SPINS && fm->adaptive_idle) {

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		   "  restart NAME               restart a VNF\n"
 		   "  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
 		   "  ports open|close           start or stop receiving on the ports (drain)\n"
+		   "  tree                       the classification tree (levels, nodes, growth)\n"
+		   "  layout                     the FCB layout per VNF and per path\n"
 		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
 		   "--json: machine-readable output of status, vnfs and stats\n");
 }
@@ -281,6 +283,15 @@ static int show(const struct nfctl *o, const Flowsplice__Reply *rep, int want)
 	case FLOWSPLICE__REPLY__BODY_STATS:
 		show_stats(o, rep->stats);
 		break;
+	case FLOWSPLICE__REPLY__BODY_TEXT:
+		if (o->json) {
+			printf("{\"text\":");
+			json_str(rep->text->text);
+			printf("}\n");
+		} else {
+			fputs(rep->text->text, stdout);
+		}
+		break;
 	default:
 		if (rep->message != NULL && *rep->message != '\0')
 			printf("%s\n", rep->message);
@@ -413,6 +424,14 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_POLICY;
 		req.set_policy = &sp;
 		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+	}
+	if ((strcmp(cmd, "tree") == 0 || strcmp(cmd, "layout") == 0) && argc == 1) {
+		Flowsplice__Introspect in = FLOWSPLICE__INTROSPECT__INIT;
+
+		in.layout = strcmp(cmd, "layout") == 0;
+		req.body_case = FLOWSPLICE__REQUEST__BODY_INTROSPECT;
+		req.introspect = &in;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
 	}
 	if (strcmp(cmd, "ports") == 0 && argc == 2 &&
 	    (strcmp(argv[1], "open") == 0 || strcmp(argv[1], "close") == 0)) {

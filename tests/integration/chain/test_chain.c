@@ -279,6 +279,23 @@ START_TEST(test_ctl_flowmgr_survives_abuse)
 	ck_assert_int_eq(chmod(h.dir, 0755), 0);
 	a = p1_tx(&h);
 	ck_assert_msg(ctl_abuse_run_all(h.sock, err, sizeof(err)) == 0, "%s", err);
+	/* Introspection through the CLI: the worker prints its own tree and layout. */
+	{
+		char sh[2048], out[8192];
+		size_t got;
+		FILE *p;
+
+		snprintf(sh, sizeof(sh), "%s/nfctl -s %s tree && %s/nfctl -s %s layout", h.bindir,
+			 h.sock, h.bindir, h.sock);
+		p = popen(sh, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(out, 1, sizeof(out) - 1, p);
+		out[got] = '\0';
+		ck_assert_int_eq(pclose(p), 0);
+		ck_assert_msg(strstr(out, "classification tree:") != NULL, "nfctl tree: %s", out);
+		ck_assert_msg(strstr(out, "FCB layout") != NULL, "nfctl layout: %s", out);
+		ck_assert_msg(strstr(out, "fwd1 -> fwd2 -> output") != NULL, "paths: %s", out);
+	}
 	end = fs_h_now_ms() + 5000;
 	while (p1_tx(&h) < a + 10000)
 		ck_assert_msg(fs_h_now_ms() < end, "traffic stopped after control abuse");

@@ -303,4 +303,8 @@ void fs_h_cleanup(struct fs_h *h)
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup: %s failed\n", cmd);
 	h->dir[0] = '\0';
+	/* The at-exit hook must not touch `h` any more: it usually lives in a test's stack frame
+	 * that is gone by the time the process exits. */
+	if (g_h == h)
+		g_h = NULL;
 }

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fm_flow.c — per-lcore flow table: lifecycle, timeouts, cache, exhaustion (fm_flow.h). */
+#include "fm_flow.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fm_flow_int.h"
+
+const char *const fm_flow_cnt_names[FM_FLOW_CNT_COUNT] = {
+#define FM_FLOW_CNT_NAME(n) #n,
+    FM_FLOW_COUNTERS(FM_FLOW_CNT_NAME)
+#undef FM_FLOW_CNT_NAME
+};
+
+/* ---- tree allocator hooks: the pool, plus "which FCB did this lookup create" --------------- */
+
+static void *flow_alloc(void *opaque, size_t size)
+{
+	struct fm_flow *f = opaque;
+	if (!f->pool || size > fm_fcb_pool_obj_size(f->pool))
+		return NULL;
+	void *o = fm_fcb_pool_get(f->pool);
+	f->fresh = o;
+	return o;
+}
+
+static void flow_free(void *opaque, void *ptr, size_t size)
+{
+	struct fm_flow *f = opaque;
+	(void)size;
+	/* a release whose events are acknowledged later keeps the slot out of the free list */
+	if (fm_fcb_pool_slot_of(ptr)->aux)
+		fm_fcb_pool_drain(f->pool, ptr);
+	else
+		fm_fcb_pool_put(f->pool, ptr);
+}
+
+/* ---- creation ------------------------------------------------------------------------------ */
+
+static int conf_check(const struct fm_flow_conf *c, char *err, size_t errlen)
+{
+	if (!c->chain || !c->max_sessions) {
+		snprintf(err, errlen, "flow conf: chain and max_sessions are required");
+		return -EINVAL;
+	}
+	if (c->cache_size & (c->cache_size - 1)) {
+		snprintf(err, errlen, "flow conf: cache_size %u is not a power of 2", c->cache_size);
+		return -EINVAL;
+	}
+	if (c->max_sessions >= FM_POOL_NONE) {
+		snprintf(err, errlen, "flow conf: max_sessions too large");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fm_flow_region_size(const struct fm_flow_conf *conf, size_t *bytes, char *err, size_t errlen)
+{
+	int rc = conf_check(conf, err, errlen);
+	if (rc)
+		return rc;
+	struct fm_tree_opts o = conf->tree;
+	o.fcb_alloc = NULL;
+	struct fm_tree *t;
+	rc = fm_tree_build(conf->chain, &o, &t, err, errlen);
+	if (rc)
+		return rc;
+	*bytes = fm_fcb_pool_region_size(fm_tree_fcb_size(t), conf->max_sessions);
+	fm_tree_destroy(t);
+	return 0;
+}
+
+/* Largest declared timeout among the VNFs of each path (the tree keeps the minimum). */
+static int path_timeouts(struct fm_flow *f, const struct fm_chain *ch, uint32_t dflt)
+{
+	int n = fm_tree_nb_paths(f->tree);
+	f->nb_paths = n > 0 ? (uint32_t)n : 0;
+	f->path_timeout = calloc(f->nb_paths + 1, sizeof(*f->path_timeout));
+	f->plists = calloc(f->nb_paths + 1, sizeof(*f->plists));
+	if (!f->path_timeout || !f->plists)
+		return -ENOMEM;
+	for (uint32_t p = 0; p < f->nb_paths; p++) {
+		struct fm_path_info pi;
+		uint32_t to = 0;
+		if (fm_tree_path_info(f->tree, (int)p, &pi) == 0)
+			for (int i = 0; i < pi.nb_hops; i++)
+				if (pi.hops[i] >= 0 && pi.hops[i] < ch->nb_vnfs &&
+				    ch->vnfs[pi.hops[i]].timeout_ms > to)
+					to = ch->vnfs[pi.hops[i]].timeout_ms;
+		f->path_timeout[p] = to ? to : dflt;
+		f->plists[p].head = f->plists[p].tail = FM_POOL_NONE;
+	}
+	return 0;
+}
+
+static void conf_defaults(struct fm_flow *f, const struct fm_flow_conf *c)
+{
+	f->exhaust = c->exhaust;
+	f->evict_min_idle_ms = c->evict_min_idle_ms;
+	f->threshold_min = c->pending_threshold ? c->pending_threshold : 1024;
+	f->threshold_max = c->pending_threshold_max ? c->pending_threshold_max : 1u << 20;
+	if (f->threshold_max < f->threshold_min)
+		f->threshold_max = f->threshold_min;
+	f->threshold = f->threshold_min;
+	f->sweep_budget = c->sweep_budget ? c->sweep_budget : 64;
+	f->full_sweep_ms = c->full_sweep_ms ? c->full_sweep_ms : 15000;
+	f->full_sweep_step = c->full_sweep_step ? c->full_sweep_step : 256;
+	f->on_release = c->on_release;
+	f->release_opaque = c->release_opaque;
+	if (c->clock) {
+		f->clock = c->clock;
+	} else {
+		f->own_clock.now_ms = fm_clock_monotonic;
+		f->clock = &f->own_clock;
+	}
+}
+
+static int make_region(struct fm_flow *f, const struct fm_flow_conf *c, char *err, size_t errlen)
+{
+	size_t osz = fm_tree_fcb_size(f->tree);
+	size_t need = fm_fcb_pool_region_size(osz, c->max_sessions);
+	void *region = c->region;
+	if (!region) {
+		f->region_owned = aligned_alloc(64, need);
+		if (!f->region_owned)
+			return -ENOMEM;
+		region = f->region_owned;
+	} else if (c->region_len < need) {
+		snprintf(err, errlen, "flow: region of %zu bytes, %zu needed", c->region_len, need);
+		return -EINVAL;
+	}
+	int rc = fm_fcb_pool_create(region, need, osz, c->max_sessions, c->base_index, &f->pool);
+	if (rc) {
+		snprintf(err, errlen, "flow: FCB pool: %s", strerror(-rc));
+		return rc;
+	}
+	f->region = region;
+	f->stride = fm_fcb_pool_slot_stride(f->pool);
+	f->region_bytes = need;
+	return 0;
+}
+
+int fm_flow_create(const struct fm_flow_conf *c, struct fm_flow **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	int rc = conf_check(c, err, errlen);
+	if (rc)
+		return rc;
+	struct fm_flow *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	conf_defaults(f, c);
+	f->alloc = (struct fm_alloc){flow_alloc, flow_free, f};
+	struct fm_tree_opts o = c->tree;
+	o.fcb_alloc = &f->alloc;
+	rc = fm_tree_build(c->chain, &o, &f->tree, err, errlen);
+	if (rc)
+		goto free_flow;
+	rc = make_region(f, c, err, errlen);
+	if (rc)
+		goto destroy;
+	rc = path_timeouts(f, c->chain, c->default_timeout_ms);
+	if (rc)
+		goto destroy;
+	if (c->cache_size) {
+		f->cache = aligned_alloc(64, (size_t)c->cache_size * sizeof(*f->cache));
+		if (!f->cache) {
+			rc = -ENOMEM;
+			goto destroy;
+		}
+		for (uint32_t i = 0; i < c->cache_size; i++)
+			f->cache[i] = (struct fm_cache_ent){0, FM_POOL_NONE, 0, 0};
+		f->cache_mask = c->cache_size - 1;
+		f->cache_on = true;
+	}
+	f->now = fm_clock_now(f->clock);
+	f->next_full = f->now + f->full_sweep_ms;
+	*out = f;
+	return 0;
+destroy:
+	fm_flow_destroy(f);
+	return rc;
+free_flow:
+	free(f);
+	return rc;
+}
+
+void fm_flow_destroy(struct fm_flow *f)
+{
+	if (!f)
+		return;
+	fm_tree_destroy(f->tree); /* session FCBs go back to the pool through flow_free */
+	fm_fcb_pool_destroy(f->pool);
+	free(f->region_owned);
+	free(f->path_timeout);
+	free(f->plists);
+	free(f->cache);
+	free(f);
+}
+
+/* ---- pending-timeout lists (one per path: sorted by deadline) ------------------------------ */
+
+static void pending_append(struct fm_flow *f, struct fm_fcb *fcb)
+{
+	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
+	struct fm_plist *l = &f->plists[fcb->path_id];
+	uint32_t me = flow_local(f, fcb);
+	s->prev = l->tail;
+	s->next = FM_POOL_NONE;
+	if (l->tail != FM_POOL_NONE)
+		flow_slot(f, l->tail)->next = me;
+	else
+		l->head = me;
+	l->tail = me;
+	s->flags |= FM_SF_PENDING;
+	f->pending++;
+}
+
+static void pending_unlink(struct fm_flow *f, struct fm_fcb *fcb)
+{
+	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
+	struct fm_plist *l = &f->plists[fcb->path_id];
+	if (s->prev != FM_POOL_NONE)
+		flow_slot(f, s->prev)->next = s->next;
+	else
+		l->head = s->next;
+	if (s->next != FM_POOL_NONE)
+		flow_slot(f, s->next)->prev = s->prev;
+	else
+		l->tail = s->prev;
+	s->prev = s->next = FM_POOL_NONE;
+	s->flags &= (uint8_t)~FM_SF_PENDING;
+	f->pending--;
+}
+
+/* ---- release ------------------------------------------------------------------------------- */
+
+static inline bool is_expired(const struct fm_fcb *fcb, uint64_t now)
+{
+	return now >= fcb->last_use && now - fcb->last_use >= fcb->timeout_ms;
+}
+
+/* Release events (each VNF of the path once), then out of the tree, back to the pool. */
+static void flow_release(struct fm_flow *f, struct fm_fcb *fcb, enum fm_flow_cnt why)
+{
+	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
+	if (s->flags & FM_SF_PENDING)
+		pending_unlink(f, fcb);
+	uint32_t acks = 0;
+	if (f->on_release) {
+		uint32_t idx = fm_fcb_pool_index(f->pool, fcb);
+		for (int i = 0; i < fcb->nb_hops; i++) {
+			int v = fcb->hops[i];
+			if (v < 0)
+				continue;
+			void *area = fm_fcb_vnf_area(f->tree, fcb, v);
+			if (f->on_release(f->release_opaque, v, idx, fcb, area) > 0)
+				acks++;
+		}
+	}
+	s->aux = acks;
+	f->cnt[FM_FLOW_CNT_release_deferred] += acks;
+	int rc = fm_tree_release(f->tree, fcb);
+	assert(rc == 0);
+	(void)rc;
+	f->cnt[why]++;
+	f->cnt[FM_FLOW_CNT_released]++;
+}
+
+int fm_flow_release_ack(struct fm_flow *f, uint32_t index)
+{
+	void *o = fm_fcb_pool_ptr(f->pool, index);
+	if (!o)
+		return -EINVAL;
+	struct fm_pool_slot *s = fm_fcb_pool_slot_of(o);
+	if (s->state != FM_SLOT_DRAINING || !s->aux)
+		return -EINVAL;
+	if (--s->aux == 0)
+		fm_fcb_pool_put(f->pool, o);
+	return 0;
+}
+
+/* ---- exhaustion ---------------------------------------------------------------------------- */
+
+/* The oldest idle session: the oldest head among the pending lists (each sorted). O(paths). */
+static bool evict_one(struct fm_flow *f, uint64_t now)
+{
+	struct fm_fcb *best = NULL;
+	for (uint32_t p = 0; p < f->nb_paths; p++) {
+		if (f->plists[p].head == FM_POOL_NONE)
+			continue;
+		struct fm_fcb *c = flow_obj(f, f->plists[p].head);
+		if (fm_fcb_usage_read(c) || now < c->last_use ||
+		    now - c->last_use < f->evict_min_idle_ms)
+			continue;
+		if (!best || c->last_use < best->last_use)
+			best = c;
+	}
+	if (!best)
+		return false;
+	flow_release(f, best, FM_FLOW_CNT_evicted);
+	return true;
+}
+
+/* Room for one more session? Evicts (policy evict) until a slot is free; at most 4 tries
+ * because an evicted slot whose release events are deferred is not free yet. */
+static bool make_room(struct fm_flow *f, uint64_t now)
+{
+	if (f->exhaust != FM_FLOW_EXHAUST_EVICT) {
+		f->cnt[FM_FLOW_CNT_exhausted_drop]++;
+		return false;
+	}
+	for (int i = 0; i < 4 && fm_fcb_pool_is_full(f->pool); i++)
+		if (!evict_one(f, now))
+			break;
+	if (fm_fcb_pool_is_full(f->pool)) {
+		f->cnt[FM_FLOW_CNT_evict_none]++;
+		return false;
+	}
+	return true;
+}
+
+/* ---- lookup -------------------------------------------------------------------------------- */
+
+static void session_init(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
+{
+	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
+	fcb->generation = s->gen;
+	fcb->timeout_ms = fcb->path_id < f->nb_paths ? f->path_timeout[fcb->path_id] : 0;
+	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, 0, memory_order_relaxed);
+	fcb->last_use = now;
+	s->created = now;
+	f->cnt[FM_FLOW_CNT_new_session]++;
+}
+
+/* Tree descent; when the pool is full, a read-only descent first so that existing sessions are
+ * still found and only a new session meets the exhaustion policy. */
+static struct fm_fcb *tree_get(struct fm_flow *f, const uint64_t *vals, uint64_t now)
+{
+	if (fm_fcb_pool_is_full(f->pool)) {
+		const struct fm_fcb *c = fm_tree_find(f->tree, vals);
+		if (c)
+			return (struct fm_fcb *)c;
+		if (!make_room(f, now))
+			return NULL;
+	}
+	f->fresh = NULL;
+	struct fm_fcb *fcb = fm_tree_lookup_fields(f->tree, vals);
+	if (!fcb) {
+		f->cnt[FM_FLOW_CNT_alloc_fail]++;
+		return NULL;
+	}
+	if (fcb == f->fresh)
+		session_init(f, fcb, now);
+	return fcb;
+}
+
+/* usage++ / last_use; lazy renewal of an expired FCB; revival of an idle one. */
+static struct fm_fcb *acquire(struct fm_flow *f, struct fm_fcb *fcb, const uint64_t *vals,
+			      uint64_t now)
+{
+	if (!(fcb->flags & FM_FCB_DYNAMIC))
+		return fcb;
+	if (fm_fcb_usage_read(fcb) == 0) {
+		if (is_expired(fcb, now)) {
+			flow_release(f, fcb, FM_FLOW_CNT_lazy_renew);
+			fcb = tree_get(f, vals, now);
+			if (!fcb || !(fcb->flags & FM_FCB_DYNAMIC))
+				return fcb;
+		} else if (fm_fcb_pool_slot_of(fcb)->flags & FM_SF_PENDING) {
+			pending_unlink(f, fcb);
+			f->cnt[FM_FLOW_CNT_revived]++;
+		}
+	}
+	atomic_fetch_add_explicit((_Atomic uint32_t *)&fcb->usage, 1, memory_order_relaxed);
+	fcb->last_use = now;
+	return fcb;
+}
+
+/* Cache probe: the FCB if the entry is for this hash, its slot still holds the same
+ * incarnation, and the FCB verifies bottom-up against the packet. */
+static struct fm_fcb *cache_probe(struct fm_flow *f, const struct fm_cache_ent *e,
+				  const uint64_t *vals, uint32_t hash)
+{
+	if (e->hash != hash || e->slot == FM_POOL_NONE) {
+		f->cnt[FM_FLOW_CNT_cache_miss]++;
+		return NULL;
+	}
+	struct fm_pool_slot *s = flow_slot(f, e->slot);
+	if (s->state != FM_SLOT_IN_USE || s->gen != e->gen) {
+		f->cnt[FM_FLOW_CNT_cache_stale]++;
+		return NULL;
+	}
+	struct fm_fcb *c = flow_obj(f, e->slot);
+	if (!fm_tree_verify_fields(f->tree, c, vals)) {
+		f->cnt[FM_FLOW_CNT_cache_verify_fail]++;
+		return NULL;
+	}
+	f->cnt[FM_FLOW_CNT_cache_hit]++;
+	return c;
+}
+
+static struct fm_fcb *lookup_one(struct fm_flow *f, const uint64_t *vals, uint32_t hash,
+				 uint64_t now)
+{
+	struct fm_cache_ent *e = NULL;
+	struct fm_fcb *fcb = NULL;
+	f->cnt[FM_FLOW_CNT_lookup]++;
+	if (f->cache_on) {
+		e = &f->cache[hash & f->cache_mask];
+		fcb = cache_probe(f, e, vals, hash);
+	}
+	struct fm_fcb *hit = fcb; /* the cache entry is already right for a hit */
+	if (!fcb) {
+		fcb = tree_get(f, vals, now);
+		if (!fcb)
+			return NULL;
+	}
+	fcb = acquire(f, fcb, vals, now);
+	if (e && fcb && fcb != hit && (fcb->flags & FM_FCB_DYNAMIC)) {
+		e->hash = hash;
+		e->slot = flow_local(f, fcb);
+		e->gen = fm_fcb_pool_slot_of(fcb)->gen;
+	}
+	return fcb;
+}
+
+struct fm_fcb *fm_flow_lookup(struct fm_flow *f, const uint64_t *vals, uint32_t hash)
+{
+	f->now = fm_clock_now(f->clock);
+	return lookup_one(f, vals, hash, f->now);
+}
+
+unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
+			      const uint32_t *hash, unsigned n, struct fm_fcb **out)
+{
+	uint64_t now = f->now = fm_clock_now(f->clock);
+	unsigned ok = 0;
+	if (f->cache_on) {
+		/* pass 1: cache entries; pass 2: the slots they name */
+		for (unsigned i = 0; i < n; i++)
+			__builtin_prefetch(&f->cache[hash[i] & f->cache_mask]);
+		for (unsigned i = 0; i < n; i++) {
+			const struct fm_cache_ent *e = &f->cache[hash[i] & f->cache_mask];
+			if (e->slot != FM_POOL_NONE && e->hash == hash[i])
+				__builtin_prefetch(flow_slot(f, e->slot));
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = lookup_one(f, vals[i], hash[i], now);
+		ok += out[i] != NULL;
+	}
+	return ok;
+}
+
+/* ---- put ------------------------------------------------------------------------------------ */
+
+static inline void put_one(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
+{
+	if (!(fcb->flags & FM_FCB_DYNAMIC))
+		return;
+	if (fm_fcb_usage_dec(fcb) != 0)
+		return;
+	fcb->last_use = now;
+	if (!(fm_fcb_pool_slot_of(fcb)->flags & FM_SF_PENDING))
+		pending_append(f, fcb);
+}
+
+void fm_flow_put(struct fm_flow *f, struct fm_fcb *fcb)
+{
+	f->now = fm_clock_now(f->clock);
+	put_one(f, fcb, f->now);
+}
+
+void fm_flow_put_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, unsigned n)
+{
+	uint64_t now = f->now = fm_clock_now(f->clock);
+	for (unsigned i = 0; i < n; i++)
+		if (fcbs[i])
+			put_one(f, fcbs[i], now);
+}
+
+/* ---- upkeep --------------------------------------------------------------------------------- */
+
+/* Release expired list heads, round-robin over the paths: at most `budget` releases, and at
+ * most budget + nb_paths heads looked at. */
+static unsigned sweep_pending(struct fm_flow *f, uint64_t now, unsigned budget)
+{
+	unsigned done = 0;
+	for (uint32_t k = 0; k < f->nb_paths && done < budget; k++) {
+		uint32_t p = (f->sweep_path + k) % f->nb_paths;
+		struct fm_plist *l = &f->plists[p];
+		while (l->head != FM_POOL_NONE && done < budget) {
+			struct fm_fcb *c = flow_obj(f, l->head);
+			if (fm_fcb_usage_read(c)) { /* defensive: revived without lookup */
+				pending_unlink(f, c);
+				continue;
+			}
+			if (!is_expired(c, now))
+				break;
+			flow_release(f, c, FM_FLOW_CNT_expired);
+			done++;
+		}
+		if (done >= budget)
+			f->sweep_path = p; /* resume on this path next time */
+	}
+	f->cnt[FM_FLOW_CNT_sweep_runs]++;
+	return done;
+}
+
+/* One bounded step of the full sweep: full_sweep_step slots. */
+static unsigned full_sweep_step(struct fm_flow *f, uint64_t now)
+{
+	uint32_t carved = fm_fcb_pool_carved(f->pool);
+	uint32_t end = f->full_cursor + f->full_sweep_step;
+	unsigned done = 0;
+	if (end > carved)
+		end = carved;
+	for (uint32_t i = f->full_cursor; i < end; i++) {
+		if (flow_slot(f, i)->state != FM_SLOT_IN_USE)
+			continue;
+		struct fm_fcb *c = flow_obj(f, i);
+		if (fm_fcb_usage_read(c))
+			continue;
+		if (is_expired(c, now)) {
+			flow_release(f, c, FM_FLOW_CNT_swept);
+			done++;
+		} else if (!(flow_slot(f, i)->flags & FM_SF_PENDING)) {
+			pending_append(f, c); /* usage reached 0 in another process */
+		}
+	}
+	f->full_cursor = end;
+	if (end >= carved) {
+		f->full_active = false;
+		f->next_full = now + f->full_sweep_ms;
+		f->cnt[FM_FLOW_CNT_full_sweeps]++;
+	}
+	return done;
+}
+
+unsigned fm_flow_upkeep(struct fm_flow *f, bool idle)
+{
+	uint64_t now = f->now = fm_clock_now(f->clock);
+	unsigned done = 0;
+	if (idle || f->pending > f->threshold) {
+		bool over = f->pending > f->threshold;
+		done += sweep_pending(f, now, f->sweep_budget);
+		if (over && f->pending > f->threshold && f->threshold < f->threshold_max)
+			f->threshold = f->threshold * 2 < f->threshold_max ? f->threshold * 2
+									    : f->threshold_max;
+		else if (f->pending < f->threshold / 4 && f->threshold > f->threshold_min)
+			f->threshold = f->threshold / 2 > f->threshold_min ? f->threshold / 2
+									    : f->threshold_min;
+	}
+	if (!f->full_active && now >= f->next_full) {
+		f->full_active = true;
+		f->full_cursor = 0;
+	}
+	if (f->full_active)
+		done += full_sweep_step(f, now);
+	return done;
+}
+
+unsigned fm_flow_flush(struct fm_flow *f)
+{
+	uint32_t carved = fm_fcb_pool_carved(f->pool);
+	unsigned done = 0;
+	for (uint32_t i = 0; i < carved; i++) {
+		if (flow_slot(f, i)->state != FM_SLOT_IN_USE)
+			continue;
+		struct fm_fcb *c = flow_obj(f, i);
+		if (fm_fcb_usage_read(c))
+			continue;
+		flow_release(f, c, FM_FLOW_CNT_flushed);
+		done++;
+	}
+	return done;
+}
+
+/* ---- accessors ----------------------------------------------------------------------------- */
+
+struct fm_tree *fm_flow_tree(struct fm_flow *f)
+{
+	return f->tree;
+}
+
+struct fm_fcb_pool *fm_flow_pool(struct fm_flow *f)
+{
+	return f->pool;
+}
+
+uint32_t fm_flow_index(const struct fm_flow *f, const struct fm_fcb *fcb)
+{
+	if (!(fcb->flags & FM_FCB_DYNAMIC))
+		return FM_POOL_NONE;
+	return fm_fcb_pool_index(f->pool, fcb);
+}
+
+struct fm_fcb *fm_flow_fcb(const struct fm_flow *f, uint32_t index)
+{
+	void *o = fm_fcb_pool_ptr(f->pool, index);
+	if (!o || fm_fcb_pool_slot_of(o)->state != FM_SLOT_IN_USE)
+		return NULL;
+	return o;
+}
+
+uint32_t fm_flow_path_timeout(const struct fm_flow *f, uint32_t path_id)
+{
+	return path_id < f->nb_paths ? f->path_timeout[path_id] : 0;
+}
+
+void fm_flow_cache_enable(struct fm_flow *f, bool on)
+{
+	f->cache_on = on && f->cache;
+}
+
+void fm_flow_get_stats(const struct fm_flow *f, struct fm_flow_stats *st)
+{
+	struct fm_tree_stats ts;
+	memset(st, 0, sizeof(*st));
+	memcpy(st->cnt, f->cnt, sizeof(st->cnt));
+	fm_tree_get_stats(f->tree, &ts);
+	st->sessions = ts.sessions;
+	st->pool_in_use = fm_fcb_pool_in_use(f->pool);
+	st->pool_draining = fm_fcb_pool_draining(f->pool);
+	st->pool_capacity = fm_fcb_pool_capacity(f->pool);
+	st->pending = f->pending;
+	st->pending_threshold = f->threshold;
+	st->region_bytes = f->region_bytes;
+	st->cache_bytes = f->cache ? (size_t)(f->cache_mask + 1) * sizeof(*f->cache) : 0;
+}
