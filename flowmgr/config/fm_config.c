@@ -676,7 +676,46 @@ static int default_graph(struct parse_ctx *c, yaml_mark_t where)
 
 /* ---- top level ------------------------------------------------------------------------- */
 
-enum top_key { TK_NAME, TK_SOCKET, TK_MBUFS, TK_RING, TK_PORTS, TK_MODE, TK_VNFS, TK_GRAPH, TK_NB };
+enum top_key {
+	TK_NAME,
+	TK_SOCKET,
+	TK_MBUFS,
+	TK_RING,
+	TK_PORTS,
+	TK_MODE,
+	TK_VNFS,
+	TK_GRAPH,
+	TK_SESSIONS,
+	TK_EXHAUST,
+	TK_CACHE,
+	TK_SWEEP,
+	TK_NB
+};
+
+/* The flow table's settings: session bound, exhaustion policy, RSS cache, full-sweep period. */
+static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
+{
+	static const char *const exhaust[] = {"drop", "evict"};
+	struct fm_config *cfg = c->cfg;
+	int ret = 0, e = 0;
+
+	if (v[TK_SESSIONS])
+		ret = get_u32(c, v[TK_SESSIONS], FM_CONFIG_SESSIONS_MIN, FM_CONFIG_SESSIONS_MAX,
+			      &cfg->sessions, "sessions");
+	if (ret == 0 && v[TK_EXHAUST]) {
+		ret = get_enum(c, v[TK_EXHAUST], exhaust, 2, &e, "exhaust");
+		cfg->exhaust_evict = e == 1;
+	}
+	if (ret == 0 && v[TK_CACHE]) {
+		ret = get_u32(c, v[TK_CACHE], 0, FM_CONFIG_CACHE_MAX, &cfg->cache, "cache");
+		if (ret == 0 && (cfg->cache & (cfg->cache - 1)) != 0)
+			ret = fail_at(c, v[TK_CACHE]->start_mark,
+				      "cache: %u is not 0 or a power of 2", cfg->cache);
+	}
+	if (ret == 0 && v[TK_SWEEP])
+		ret = get_u32(c, v[TK_SWEEP], 100, 3600000, &cfg->sweep_ms, "sweep_ms");
+	return ret;
+}
 
 static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 {
@@ -703,13 +742,14 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 		ret = get_enum(c, v[TK_MODE], modes, 1, &e, "mode");
 		cfg->mode = (enum fm_port_mode)e;
 	}
-	return ret;
+	return ret == 0 ? parse_flow_settings(c, v) : ret;
 }
 
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = {"name", "socket", "mbufs", "ring_size", "ports",
-					   "mode", "vnfs",   "graph", NULL};
+	static const char *const keys[] = {"name",  "socket",	"mbufs", "ring_size", "ports",
+					   "mode",  "vnfs",	"graph", "sessions",  "exhaust",
+					   "cache", "sweep_ms", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = get_fields(c, root, keys, v, "config");
 
@@ -913,6 +953,9 @@ void fm_config_init(struct fm_config *cfg)
 	cfg->mbufs = FM_CONFIG_MBUFS_DEFAULT;
 	cfg->ring_size = FM_CONFIG_RING_DEFAULT;
 	cfg->mode = FM_MODE_BRIDGE;
+	cfg->sessions = FM_CONFIG_SESSIONS_DEFAULT;
+	cfg->cache = FM_CONFIG_CACHE_DEFAULT;
+	cfg->sweep_ms = FM_CONFIG_SWEEP_DEFAULT;
 	for (int i = 0; i < FM_MAX_VNFS; i++) {
 		cfg->chain.vnfs[i].timeout_ms = FM_CONFIG_TIMEOUT_DEFAULT;
 		cfg->chain.vnfs[i].isolation = FM_ISO_DIRECT;
@@ -1049,8 +1092,10 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 
 	fprintf(out, "name: %s\nsocket: ", ch->name);
 	print_str(out, cfg->socket_path);
-	fprintf(out, "\nmbufs: %u\nring_size: %u\nmode: %s\nports:\n", cfg->mbufs, cfg->ring_size,
+	fprintf(out, "\nmbufs: %u\nring_size: %u\nmode: %s\n", cfg->mbufs, cfg->ring_size,
 		fm_config_mode_name(cfg->mode));
+	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\nports:\n", cfg->sessions,
+		cfg->exhaust_evict ? "evict" : "drop", cfg->cache, cfg->sweep_ms);
 	for (int i = 0; i < cfg->nb_ports; i++) {
 		fprintf(out, "  - name: %s\n    dev: ", cfg->ports[i].name);
 		print_str(out, cfg->ports[i].dev);

@@ -15,6 +15,10 @@
  *	  - {name: p0, dev: "net_af_packet0,iface=fsd-pa"}   # dev: DPDK vdev devargs
  *	  - {name: p1, dev: "net_af_packet1,iface=fsd-pb"}
  *	mode: bridge                       # optional; the only mode: p0 <-> p1 (1 port: hairpin)
+ *	sessions: 65536                    # optional: concurrent sessions bound (FCB pool)
+ *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
+ *	cache: 4096                        # optional: RSS-hash cache entries, 0 | power of 2
+ *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
  *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
  *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
  *	    exec: forward                  # optional: binary flowmgr may spawn
@@ -65,6 +69,7 @@
 #ifndef FM_CONFIG_H
 #define FM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,15 +84,21 @@
 #define FM_ARG_MAX	   128 /* one argument, NUL included */
 #define FM_CONFIG_FILE_MAX (1u << 20)
 
-#define FM_CONFIG_SOCKET_DEFAULT  "/run/flowsplice/flowmgr.sock"
-#define FM_CONFIG_MBUFS_DEFAULT	  16383
-#define FM_CONFIG_MBUFS_MIN	  512
-#define FM_CONFIG_MBUFS_MAX	  (1u << 24)
-#define FM_CONFIG_RING_DEFAULT	  1024
-#define FM_CONFIG_RING_MIN	  64
-#define FM_CONFIG_RING_MAX	  (1u << 20)
-#define FM_CONFIG_TIMEOUT_DEFAULT 30000
-#define FM_CONFIG_SCRATCHPAD_MAX  (1u << 16) /* sanity bound per VNF and session */
+#define FM_CONFIG_SOCKET_DEFAULT   "/run/flowsplice/flowmgr.sock"
+#define FM_CONFIG_MBUFS_DEFAULT	   16383
+#define FM_CONFIG_MBUFS_MIN	   512
+#define FM_CONFIG_MBUFS_MAX	   (1u << 24)
+#define FM_CONFIG_RING_DEFAULT	   1024
+#define FM_CONFIG_RING_MIN	   64
+#define FM_CONFIG_RING_MAX	   (1u << 20)
+#define FM_CONFIG_TIMEOUT_DEFAULT  30000
+#define FM_CONFIG_SESSIONS_DEFAULT 65536 /* concurrent sessions (FCB pool bound) */
+#define FM_CONFIG_SESSIONS_MIN	   64
+#define FM_CONFIG_SESSIONS_MAX	   (1u << 24)
+#define FM_CONFIG_CACHE_DEFAULT	   4096 /* RSS-hash cache entries, 0 = off */
+#define FM_CONFIG_CACHE_MAX	   (1u << 22)
+#define FM_CONFIG_SWEEP_DEFAULT	   15000      /* full sweep period, ms */
+#define FM_CONFIG_SCRATCHPAD_MAX   (1u << 16) /* sanity bound per VNF and session */
 
 enum fm_port_mode { FM_MODE_BRIDGE = 0 };
 
@@ -107,6 +118,10 @@ struct fm_config {
 	char socket_path[FM_SOCKET_PATH_MAX];
 	uint32_t mbufs;	    /* mbuf pool size */
 	uint32_t ring_size; /* per-edge rte_ring size, power of 2 */
+	uint32_t sessions;  /* concurrent sessions bound (FCB pool and scratchpad pools) */
+	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
+	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
+	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
 	enum fm_port_mode mode;
 	int nb_ports;
 	struct fm_port_cfg ports[FM_MAX_PORTS];

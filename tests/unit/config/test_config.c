@@ -333,8 +333,12 @@ static const struct bad_case bad[] = {
     {"- a\n- b\n", "<string>:1:1: config: expected a mapping, got a list"},
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
-     "ring_size, ports, mode, vnfs, graph)"},
+     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms)"},
     {BASE "mbufs: 100\nmbufs: 200\n", "<string>:5:1: config: duplicate key 'mbufs'"},
+    {BASE "sessions: 10\n", "<string>:4:11: sessions: 10 is out of range [64, 16777216]"},
+    {BASE "exhaust: random\n",
+     "<string>:4:10: exhaust: unknown value 'random' (expected one of: drop, evict)"},
+    {BASE "cache: 1000\n", "<string>:4:8: cache: 1000 is not 0 or a power of 2"},
     {"ports: [{name: p0, dev: x}]\n", "<string>:1:1: config: missing key 'name'"},
     {"name: t\n", "<string>:1:1: config: missing key 'ports'"},
     {BASE "mbufs: \"16383\"\n", "<string>:4:8: mbufs: expected a number, got a quoted string"},
