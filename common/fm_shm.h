@@ -35,12 +35,15 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 5u
+#define FM_SHM_ABI_VERSION 6u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
 #define FM_SHM_RING_FMT	 "fs_e%u_%u" /* producer node id, consumer node id */
 #define FM_MBUF_DYNFIELD "flowsplice_meta"
+#define FM_SHM_FCB_ZONE	 "fs_fcb"   /* FCB slots (flowmgr/flow/fm_fcb_pool.h layout) */
+#define FM_SHM_EVENT_FMT "fs_ev%u"  /* flowmgr → VNF i: release events (FCB slot index) */
+#define FM_SHM_ACK_FMT	 "fs_ack%u" /* VNF i → flowmgr: release done (FCB slot index) */
 
 #define FM_SHM_MAX_VNFS	   32
 #define FM_SHM_MAX_NODES   (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
@@ -115,6 +118,9 @@ struct fm_shm_vnf {
 	_Atomic int32_t pid;
 	_Atomic uint32_t generation; /* bumps on each registration */
 	uint32_t restarts;
+	uint32_t area_off;  /* this VNF's area in every FCB it sees (FM_IDX_NONE: none) */
+	uint32_t area_size; /* its scratchpad size */
+	uint32_t isolation; /* 0 direct (area = scratchpad), 1 indirect (area = pool slot) */
 
 	/* Written by the VNF process only. */
 	alignas(64) _Atomic uint64_t rx_pkts;
@@ -153,11 +159,45 @@ struct fm_shm {
 	uint32_t meta_offset; /* dynfield offset, for the secondaries' cross-check */
 	int32_t flowmgr_pid;
 	uint32_t ring_size;
+	uint64_t fcb_stride; /* bytes per FCB slot in FM_SHM_FCB_ZONE */
+	uint32_t fcb_slots;  /* slots in the zone */
+	uint32_t fcb_pad;
 	/* edge[p][c] != 0: ring FM_SHM_RING_FMT(p, c) exists. */
 	uint8_t edge[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	struct fm_shm_vnf vnfs[FM_SHM_MAX_NODES]; /* index 0 unused (flowmgr) */
 	struct fm_shm_path paths[FM_SHM_MAX_PATHS];
 };
+
+/*
+ * Header of an isolated (indirect) VNF's scratchpad pool: a memfd created by flowmgr, mapped by
+ * flowmgr and that VNF only, kept by flowmgr across the VNF's restarts (so per-session state
+ * survives them). The VNF allocates and frees its slots (single writer); the FCB area of an
+ * indirect VNF holds the slot index (FM_IDX_NONE until the VNF first needs it).
+ *   [0, 64)                      this header
+ *   [64, 64 + 4 * nb_slots)      free-list links
+ *   [slots_off, ...)             nb_slots slots of slot_size bytes
+ */
+#define FM_POOL_MAGIC 0x4c4f4f50u /* "POOL" */
+struct fm_shm_pool_hdr {
+	uint32_t magic;
+	uint32_t slot_size;
+	uint32_t nb_slots;
+	uint32_t free_head; /* FM_IDX_NONE: take the next never-used slot */
+	uint32_t carved;    /* slots ever handed out (high-water mark) */
+	uint32_t in_use;
+	uint64_t slots_off;
+	uint8_t pad[32];
+};
+static_assert(sizeof(struct fm_shm_pool_hdr) == 64, "pool header is one cache line");
+
+static inline uint64_t fm_shm_pool_size(uint32_t slot_size, uint32_t nb_slots, uint64_t *slots_off)
+{
+	uint64_t off = (64 + 4ull * nb_slots + 63) & ~63ull;
+
+	if (slots_off != NULL)
+		*slots_off = off;
+	return off + (uint64_t)slot_size * nb_slots;
+}
 
 static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache lines");
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");

@@ -73,6 +73,10 @@ struct fm_vnf_rt {
 	uint64_t started_ms;
 	uint64_t restart_at_ms;
 	uint32_t backoff_ms;
+	/* Isolated scratchpad pool (fm_pool.c). */
+	int pool_fd;
+	struct fm_shm_pool_hdr *pool;
+	uint64_t pool_len;
 	/* Stall detection (fm_super.c). */
 	uint64_t last_progress;
 	uint64_t progress_still_since_ms; /* 0 while progress moves or nothing is queued */
@@ -86,6 +90,8 @@ struct flowmgr {
 	uint16_t nb_ports;
 	struct fm_port ports[FM_SHM_MAX_PORTS];
 	struct rte_ring *rings[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
+	struct rte_ring *ev[FM_SHM_MAX_NODES];	/* release events to VNF i */
+	struct rte_ring *ack[FM_SHM_MAX_NODES]; /* their acknowledgements */
 	unsigned int worker_lcore;
 	bool adaptive_idle; /* sleep a little when idle (shared cores) */
 	bool wait_vnfs;	    /* ports still closed until every VNF is attached */
@@ -133,6 +139,10 @@ int fm_worker_main(void *arg);
 int fm_ctl_init(struct flowmgr *fm);
 void fm_ctl_poll(struct flowmgr *fm, int timeout_ms);
 void fm_ctl_uninit(struct flowmgr *fm);
+
+/* fm_pool.c — scratchpad pools of isolated VNFs. */
+int fm_pools_create(struct flowmgr *fm);
+void fm_pools_destroy(struct flowmgr *fm);
 
 /* fm_launch.c — flowmgr as the launcher of its VNFs. */
 int fm_launch_start_all(struct flowmgr *fm);

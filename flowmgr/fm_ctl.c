@@ -181,6 +181,9 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	fm->vnf_rt[id].conn = c;
 	ctl_conn_set_user(c, (void *)(uintptr_t)id);
 	fm_super_vnf_attached(fm, (uint32_t)id, (int)ctl_conn_pid(c));
+	if (fm->vnf_rt[id].pool_fd >= 0 &&
+	    ctl_reply_attach_fd(c, fm->vnf_rt[id].pool_fd, "scratchpad_pool") < 0)
+		return -ENOMEM;
 	rr->vnf_id = (uint32_t)id;
 	rr->shm_zone = ctl_reply_strdup(c, FM_SHM_ZONE);
 	rr->pktmbuf_pool = ctl_reply_strdup(c, FM_SHM_MBUF_POOL);

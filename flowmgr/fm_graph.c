@@ -45,6 +45,27 @@ static int ring_create(struct flowmgr *fm, unsigned int from, unsigned int to)
 	return 0;
 }
 
+/* Release events flowmgr → VNF and their acknowledgements back: one SP/SC ring each way. */
+static int event_rings_create(struct flowmgr *fm, unsigned int id)
+{
+	char name[RTE_RING_NAMESIZE];
+	unsigned int size = fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions;
+
+	size = rte_align32pow2(size);
+	snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
+	fm->ev[id] = rte_ring_create(name, size, (int)rte_socket_id(),
+				     RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
+	fm->ack[id] = rte_ring_create(name, size, (int)rte_socket_id(),
+				      RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (fm->ev[id] == NULL || fm->ack[id] == NULL) {
+		RTE_LOG(ERR, USER1, "cannot create event rings of VNF %u: %s\n", id,
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
 int fm_graph_create(struct flowmgr *fm)
 {
 	const struct fm_chain *ch = &fm->cfg->chain;
@@ -67,12 +88,19 @@ int fm_graph_create(struct flowmgr *fm)
 		}
 		if ((rc = ring_create(fm, (unsigned int)i + 1, 0)) < 0)
 			return rc;
+		if ((rc = event_rings_create(fm, (unsigned int)i + 1)) < 0)
+			return rc;
 	}
 	return 0;
 }
 
 void fm_graph_destroy(struct flowmgr *fm)
 {
+	for (unsigned int i = 0; i < FM_SHM_MAX_NODES; i++) {
+		rte_ring_free(fm->ev[i]);
+		rte_ring_free(fm->ack[i]);
+		fm->ev[i] = fm->ack[i] = NULL;
+	}
 	for (unsigned int i = 0; i < FM_SHM_MAX_NODES; i++) {
 		for (unsigned int j = 0; j < FM_SHM_MAX_NODES; j++) {
 			if (fm->rings[i][j] == NULL)

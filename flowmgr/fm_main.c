@@ -248,6 +248,8 @@ static int shm_create(struct flowmgr *fm)
 		snprintf(v->name, sizeof(v->name), "%s", fm->cfg->chain.vnfs[i].name);
 		atomic_store(&v->state, FM_VNF_CONFIGURED);
 		atomic_store(&v->policy, (uint32_t)fm->cfg->chain.vnfs[i].policy);
+		v->area_off = FM_IDX_NONE; /* set by the flow table once FCBs are shared */
+		v->isolation = (uint32_t)fm->cfg->chain.vnfs[i].isolation;
 		fm->vnf_rt[i + 1].pidfd = -1;
 	}
 	fm->shm->abi_version = FM_SHM_ABI_VERSION;
@@ -388,12 +390,15 @@ int main(int argc, char **argv)
 		goto out_ports;
 	if ((rc = fm_graph_create(fm)) < 0)
 		goto out_graph;
+	if ((rc = fm_pools_create(fm)) < 0)
+		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
 	fm_ctl_uninit(fm);
 out_graph:
+	fm_pools_destroy(fm);
 	fm_graph_destroy(fm);
 out_ports:
 	fm_ports_close(fm);

@@ -102,6 +102,7 @@ static int do_register(struct nf_ctx *nf, const struct nf_decl *d)
 	Flowsplice__Register reg = FLOWSPLICE__REGISTER__INIT;
 	Flowsplice__Declaration decl = FLOWSPLICE__DECLARATION__INIT;
 	Flowsplice__Reply *rep = NULL;
+	int fds[CTL_MAX_FDS], nb_fds = 0;
 	char msg[256];
 	int rc;
 
@@ -122,7 +123,8 @@ static int do_register(struct nf_ctx *nf, const struct nf_decl *d)
 	reg.decl = &decl;
 	req.body_case = FLOWSPLICE__REQUEST__BODY_REGISTER;
 	req.register_ = &reg;
-	rc = ctl_client_call(nf->ctl, &req, &rep, NULL, NULL, NF_CALL_TIMEOUT_MS);
+	nb_fds = CTL_MAX_FDS;
+	rc = ctl_client_call(nf->ctl, &req, &rep, fds, &nb_fds, NF_CALL_TIMEOUT_MS);
 	if (rc < 0) {
 		nf_err(nf->name, "registration with flowmgr at %s failed: %s", nf->socket,
 		       strerror(-rc));
@@ -136,6 +138,13 @@ static int do_register(struct nf_ctx *nf, const struct nf_decl *d)
 		return -EPERM;
 	}
 	nf->id = rep->register_->vnf_id;
+	for (int i = 0; i < nb_fds; i++) {
+		if (i < (int)rep->n_fds && strcmp(rep->fds[i], "scratchpad_pool") == 0 &&
+		    nf->pool_fd < 0)
+			nf->pool_fd = fds[i];
+		else
+			close(fds[i]);
+	}
 	ctl_reply_free(rep);
 	if (nf->id == 0 || nf->id >= FM_SHM_MAX_NODES) {
 		nf_err(nf->name, "flowmgr gave an invalid VNF id %u", nf->id);
@@ -224,6 +233,7 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 
 	if (nf == NULL)
 		return -ENOMEM;
+	nf->pool_fd = -1;
 	snprintf(nf->name, sizeof(nf->name), "%s", decl->name ? decl->name : "vnf");
 	snprintf(nf->socket, sizeof(nf->socket), "%s",
 		 env && *env ? env : "/run/flowsplice/flowmgr.sock");
@@ -237,6 +247,14 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 		goto fail;
 	if ((rc = lookup_shared(nf)) < 0)
 		goto fail;
+	rc = nf_session_attach(nf, nf->pool_fd);
+	if (nf->pool_fd >= 0)
+		close(nf->pool_fd);
+	nf->pool_fd = -1;
+	if (rc < 0) {
+		nf_err(nf->name, "cannot map the session state flowmgr passed: %s", strerror(-rc));
+		goto fail;
+	}
 	if (argc_left != NULL) {
 		*argc_left = argc - left;
 		*argv_left = argv + left;
@@ -252,6 +270,9 @@ void nf_close(struct nf_ctx *nf)
 {
 	if (nf == NULL)
 		return;
+	nf_session_detach(nf);
+	if (nf->pool_fd >= 0)
+		close(nf->pool_fd);
 	ctl_client_close(nf->ctl);
 	if (nf->eal_up)
 		rte_eal_cleanup();

@@ -43,7 +43,29 @@ struct nf_ctx {
 	struct nf_stage stage[FM_SHM_MAX_NODES];
 	uint64_t rx, tx, drop;
 	uint64_t sleeps;
+	/* Sessions (nf_session.c). */
+	uint8_t *fcb_region; /* FM_SHM_FCB_ZONE, NULL when flowmgr keeps no FCBs */
+	uint64_t fcb_stride;
+	uint32_t fcb_slots;
+	uint32_t area_off; /* FM_IDX_NONE: this VNF has no area */
+	uint32_t area_size;
+	bool indirect;
+	int pool_fd;		       /* received at registration, until mapped */
+	struct fm_shm_pool_hdr *spool; /* indirect: the mapped memfd pool */
+	uint64_t pool_len;
+	struct rte_ring *ev, *ack; /* release events in, acks out */
+	uint32_t ack_pending[NF_BURST];
+	unsigned int nb_ack_pending;
+	uint64_t releases, scratch_exhausted;
 };
+
+int nf_session_attach(struct nf_ctx *nf, int pool_fd);
+void nf_session_detach(struct nf_ctx *nf);
+void *nf_scratch_of(struct nf_ctx *nf, uint32_t fcb, bool create);
+void nf_fcb_put(struct nf_ctx *nf, uint32_t fcb);
+void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg);
+void nf_dispatch_sessions(struct nf_ctx *nf, const struct nf_ops *ops, void *arg,
+			  struct rte_mbuf **pkts, uint16_t n, uint8_t *verdicts);
 
 static inline struct fm_mbuf_meta *nf_meta(const struct nf_ctx *nf, struct rte_mbuf *m)
 {

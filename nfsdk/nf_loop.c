@@ -51,11 +51,13 @@ static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
 	meta->hop++;
 	dest = fm_hop_resolve(nf->shm, meta);
 	if (dest == FM_HOP_TO_DROP) {
+		nf_fcb_put(nf, meta->fcb);
 		fm_mbuf_free(m, nf->meta_off); /* counted by fm_hop_resolve in the down VNF */
 		return;
 	}
 	if (nf->out[dest] == NULL) {
 		nf->drop++;
+		nf_fcb_put(nf, meta->fcb);
 		fm_mbuf_free(m, nf->meta_off);
 		return;
 	}
@@ -112,6 +114,8 @@ static void publish(struct nf_ctx *nf)
 
 static bool input_pending(const struct nf_ctx *nf)
 {
+	if (nf->ev != NULL && !rte_ring_empty(nf->ev))
+		return true;
 	for (unsigned int k = 0; k < nf->nb_in; k++)
 		if (!rte_ring_empty(nf->in[k]))
 			return true;
@@ -164,6 +168,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	while (!nf->stop) {
 		uint16_t n = 0;
 
+		nf_events_poll(nf, ops, arg);
 		if (nf->staged > 0)
 			flush(nf);
 		if (nf->staged == 0)
@@ -173,11 +178,14 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 			nf->rx += n;
 			memset(verdicts, NF_FORWARD, n);
-			if (ops->on_burst != NULL)
+			if (ops->on_session != NULL)
+				nf_dispatch_sessions(nf, ops, arg, pkts, n, verdicts);
+			else if (ops->on_burst != NULL)
 				ops->on_burst(nf, arg, pkts, n, verdicts);
 			for (uint16_t i = 0; i < n; i++) {
 				if (verdicts[i] == NF_DROP) {
 					nf->drop++;
+					nf_fcb_put(nf, nf_meta(nf, pkts[i])->fcb);
 					fm_mbuf_free(pkts[i], nf->meta_off);
 				} else {
 					forward(nf, pkts[i]);

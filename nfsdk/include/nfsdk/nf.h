@@ -61,8 +61,22 @@ enum nf_verdict {
 
 struct nf_ops {
 	/*
-	 * Called with each received burst (1..32 packets). verdicts[i] starts as NF_FORWARD.
-	 * The handler may modify packets in place; it must not free or keep them.
+	 * Per-session handler (the paper's push_flow): called once per session present in a
+	 * received burst, with that session's packets in arrival order and this VNF's scratchpad
+	 * for the session (zeroed when the session starts; NULL for a stateless VNF or a packet of
+	 * a path without session). verdicts[i] starts as NF_FORWARD. The handler may modify
+	 * packets in place; it must not free or keep them. Takes precedence over on_burst.
+	 */
+	void (*on_session)(struct nf_ctx *nf, void *arg, void *scratchpad, struct rte_mbuf **pkts,
+			   uint16_t n, uint8_t *verdicts);
+	/*
+	 * Called once when a session this VNF saw is released (idle timeout passed, no packet in
+	 * flight), before its scratchpad is reused: return ports, close records... (optional)
+	 */
+	void (*on_release)(struct nf_ctx *nf, void *arg, void *scratchpad);
+	/*
+	 * Raw handler: each received burst (1..32 packets) at once, without session grouping.
+	 * verdicts[i] starts as NF_FORWARD. Used when on_session is NULL.
 	 */
 	void (*on_burst)(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
 			 uint8_t *verdicts);
@@ -91,6 +105,9 @@ void nf_stop(struct nf_ctx *nf);
 
 /** Detaches: closes the control connection and releases DPDK resources. */
 void nf_close(struct nf_ctx *nf);
+
+/** This VNF's scratchpad for the session of packet `m` (see on_session), or NULL. */
+void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
 
 /** This VNF's id (1..) and name. */
 uint32_t nf_id(const struct nf_ctx *nf);
