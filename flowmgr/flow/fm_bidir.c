@@ -12,7 +12,7 @@
 #define FM_BIDIR_MAGIC 0x52494442u /* "BDIR" */
 
 struct fm_bidir_bucket {
-	_Atomic int32_t rw;	  /* > 0 readers, -1 writer, 0 free */
+	_Atomic int32_t rw;    /* > 0 readers, -1 writer, 0 free */
 	_Atomic uint32_t head; /* first record index, FM_BIDIR_NONE */
 };
 
@@ -22,7 +22,7 @@ struct fm_bidir_rec {
 	_Atomic uint32_t next;	    /* chain link (written under the bucket's write lock) */
 	_Atomic uint32_t refs;	    /* directions attached */
 	_Atomic uint32_t free_next; /* free-stack link */
-	/* data follows at FM_BIDIR_REC_HDR */
+				    /* data follows at FM_BIDIR_REC_HDR */
 };
 #define FM_BIDIR_REC_HDR 64u
 _Static_assert(sizeof(struct fm_bidir_rec) <= FM_BIDIR_REC_HDR, "record header fits 64 bytes");
@@ -77,10 +77,11 @@ static void free_push(struct fm_bidir *b, uint32_t i)
 	uint64_t top = atomic_load_explicit(&b->free_top, memory_order_relaxed);
 	uint64_t nw;
 	do {
-		atomic_store_explicit(&rec_at(b, i)->free_next, (uint32_t)top, memory_order_relaxed);
+		atomic_store_explicit(&rec_at(b, i)->free_next, (uint32_t)top,
+				      memory_order_relaxed);
 		nw = ((top >> 32) + 1) << 32 | i;
-	} while (!atomic_compare_exchange_weak_explicit(&b->free_top, &top, nw, memory_order_release,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &b->free_top, &top, nw, memory_order_release, memory_order_relaxed));
 }
 
 static uint32_t free_pop(struct fm_bidir *b)
@@ -91,10 +92,11 @@ static uint32_t free_pop(struct fm_bidir *b)
 		uint32_t i = (uint32_t)top;
 		if (i == FM_BIDIR_NONE)
 			return FM_BIDIR_NONE;
-		uint32_t next = atomic_load_explicit(&rec_at(b, i)->free_next, memory_order_relaxed);
+		uint32_t next =
+		    atomic_load_explicit(&rec_at(b, i)->free_next, memory_order_relaxed);
 		nw = ((top >> 32) + 1) << 32 | next;
-	} while (!atomic_compare_exchange_weak_explicit(&b->free_top, &top, nw, memory_order_acquire,
-							memory_order_acquire));
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &b->free_top, &top, nw, memory_order_acquire, memory_order_acquire));
 	return (uint32_t)top;
 }
 
@@ -112,8 +114,9 @@ int fm_bidir_init(void *region, size_t len, uint32_t nb_records, uint32_t data_s
 	b->data_size = data_size;
 	b->rec_stride = rec_stride(data_size);
 	b->buckets_off = sizeof(*b);
-	b->records_off = b->buckets_off + (((uint64_t)b->nb_buckets *
-					     sizeof(struct fm_bidir_bucket) + 63u) & ~(uint64_t)63u);
+	b->records_off =
+	    b->buckets_off +
+	    (((uint64_t)b->nb_buckets * sizeof(struct fm_bidir_bucket) + 63u) & ~(uint64_t)63u);
 	for (uint32_t i = 0; i < b->nb_buckets; i++) {
 		struct fm_bidir_bucket *bk = bucket(b, i);
 		atomic_init(&bk->rw, 0);
@@ -147,9 +150,8 @@ static void read_lock(struct fm_bidir_bucket *bk)
 {
 	int32_t v = atomic_load_explicit(&bk->rw, memory_order_relaxed);
 	for (;;) {
-		if (v >= 0 && atomic_compare_exchange_weak_explicit(&bk->rw, &v, v + 1,
-								   memory_order_acquire,
-								   memory_order_relaxed))
+		if (v >= 0 && atomic_compare_exchange_weak_explicit(
+				  &bk->rw, &v, v + 1, memory_order_acquire, memory_order_relaxed))
 			return;
 		if (v < 0) {
 			__builtin_ia32_pause();
@@ -252,8 +254,8 @@ static uint32_t scan_ref(struct fm_bidir *b, struct fm_bidir_bucket *bk,
 	return FM_BIDIR_NONE;
 }
 
-int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t hash,
-		    uint32_t *rec, bool *created)
+int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t hash, uint32_t *rec,
+		    bool *created)
 {
 	struct fm_bidir_bucket *bk = bucket(b, hash);
 	int rc = 0;
@@ -276,7 +278,8 @@ int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t h
 		r->hash = hash;
 		memset((uint8_t *)r + FM_BIDIR_REC_HDR, 0, b->data_size);
 		atomic_store_explicit(&r->refs, 1, memory_order_relaxed);
-		atomic_store_explicit(&r->next, atomic_load_explicit(&bk->head, memory_order_relaxed),
+		atomic_store_explicit(&r->next,
+				      atomic_load_explicit(&bk->head, memory_order_relaxed),
 				      memory_order_relaxed);
 		atomic_store_explicit(&bk->head, i, memory_order_relaxed);
 		atomic_fetch_add_explicit(&b->in_use, 1, memory_order_relaxed);
@@ -300,8 +303,8 @@ int fm_bidir_detach(struct fm_bidir *b, uint32_t i)
 	do {
 		if (!refs)
 			return -EINVAL;
-	} while (!atomic_compare_exchange_weak_explicit(&r->refs, &refs, refs - 1,
-							memory_order_acq_rel, memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &r->refs, &refs, refs - 1, memory_order_acq_rel, memory_order_relaxed));
 	if (refs > 1)
 		return 0;
 	struct fm_bidir_bucket *bk = bucket(b, r->hash);
@@ -310,7 +313,8 @@ int fm_bidir_detach(struct fm_bidir *b, uint32_t i)
 	for (uint32_t j = atomic_load_explicit(link, memory_order_relaxed); j != FM_BIDIR_NONE;
 	     j = atomic_load_explicit(link, memory_order_relaxed)) {
 		if (j == i) {
-			atomic_store_explicit(link, atomic_load_explicit(&r->next, memory_order_relaxed),
+			atomic_store_explicit(link,
+					      atomic_load_explicit(&r->next, memory_order_relaxed),
 					      memory_order_relaxed);
 			break;
 		}

@@ -76,8 +76,8 @@ int fm_bidir_lookup_region(void *region, struct fm_bidir **out);
  * Find the session's record or create it; one reference per call (one per direction).
  * *created tells which (may be NULL). @return 0, -ENOSPC (no free record).
  */
-int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t hash,
-		    uint32_t *rec, bool *created);
+int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t hash, uint32_t *rec,
+		    bool *created);
 /** Drop one reference. @return 1 if the record was freed, 0 if still referenced, -EINVAL. */
 int fm_bidir_detach(struct fm_bidir *b, uint32_t rec);
 /** The record's common data (data_size bytes, 64-byte aligned, zeroed at creation). */

@@ -47,7 +47,8 @@ static int conf_check(const struct fm_flow_conf *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (c->cache_size & (c->cache_size - 1)) {
-		snprintf(err, errlen, "flow conf: cache_size %u is not a power of 2", c->cache_size);
+		snprintf(err, errlen, "flow conf: cache_size %u is not a power of 2",
+			 c->cache_size);
 		return -EINVAL;
 	}
 	if (c->max_sessions >= FM_POOL_NONE) {
@@ -550,10 +551,10 @@ unsigned fm_flow_upkeep(struct fm_flow *f, bool idle)
 		done += sweep_pending(f, now, f->sweep_budget);
 		if (over && f->pending > f->threshold && f->threshold < f->threshold_max)
 			f->threshold = f->threshold * 2 < f->threshold_max ? f->threshold * 2
-									    : f->threshold_max;
+									   : f->threshold_max;
 		else if (f->pending < f->threshold / 4 && f->threshold > f->threshold_min)
 			f->threshold = f->threshold / 2 > f->threshold_min ? f->threshold / 2
-									    : f->threshold_min;
+									   : f->threshold_min;
 	}
 	if (!f->full_active && now >= f->next_full) {
 		f->full_active = true;

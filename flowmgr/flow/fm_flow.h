@@ -79,24 +79,24 @@
 /* ---- counters ----------------------------------------------------------------------------- */
 
 #define FM_FLOW_COUNTERS(X)                                                                        \
-	X(lookup)	     /* packets classified (lookup calls) */                                   \
-	X(new_session)	     /* session FCBs created */                                                \
-	X(alloc_fail)	     /* tree could not create a session (node memory) */                       \
-	X(exhausted_drop)    /* pool full, new session refused (policy drop) */                        \
-	X(evict_none)	     /* pool full, policy evict, but no idle session: refused */               \
-	X(evicted)	     /* idle sessions released to make room */                                 \
-	X(expired)	     /* released by the pending-list sweep */                                  \
-	X(swept)	     /* released by the periodic full sweep */                                 \
-	X(lazy_renew)	     /* expired FCB met by a lookup: released and renewed */                   \
-	X(flushed)	     /* released by fm_flow_flush() */                                         \
-	X(released)	     /* all releases (sum of the above reasons) */                             \
-	X(release_deferred)  /* release events answered "ack later" */                                 \
-	X(revived)	     /* idle FCB taken off its pending list by a packet */                     \
-	X(cache_hit)	     /* verified cache hits */                                                 \
-	X(cache_miss)	     /* no entry for the hash */                                               \
-	X(cache_stale)	     /* entry's slot released or reused (generation) */                        \
-	X(cache_verify_fail) /* entry's FCB is another flow (hash collision) */                        \
-	X(sweep_runs)	     /* pending sweeps */                                                      \
+	X(lookup)	     /* packets classified (lookup calls) */                               \
+	X(new_session)	     /* session FCBs created */                                            \
+	X(alloc_fail)	     /* tree could not create a session (node memory) */                   \
+	X(exhausted_drop)    /* pool full, new session refused (policy drop) */                    \
+	X(evict_none)	     /* pool full, policy evict, but no idle session: refused */           \
+	X(evicted)	     /* idle sessions released to make room */                             \
+	X(expired)	     /* released by the pending-list sweep */                              \
+	X(swept)	     /* released by the periodic full sweep */                             \
+	X(lazy_renew)	     /* expired FCB met by a lookup: released and renewed */               \
+	X(flushed)	     /* released by fm_flow_flush() */                                     \
+	X(released)	     /* all releases (sum of the above reasons) */                         \
+	X(release_deferred)  /* release events answered "ack later" */                             \
+	X(revived)	     /* idle FCB taken off its pending list by a packet */                 \
+	X(cache_hit)	     /* verified cache hits */                                             \
+	X(cache_miss)	     /* no entry for the hash */                                           \
+	X(cache_stale)	     /* entry's slot released or reused (generation) */                    \
+	X(cache_verify_fail) /* entry's FCB is another flow (hash collision) */                    \
+	X(sweep_runs)	     /* pending sweeps */                                                  \
 	X(full_sweeps)	     /* completed full sweeps */
 
 enum fm_flow_cnt {
@@ -116,18 +116,18 @@ struct fm_flow_conf {
 	struct fm_tree_opts tree;     /* tree options (fcb_alloc is ignored: the pool is used) */
 	void *region;		      /* FCB slots (64-byte aligned); NULL: allocated here */
 	size_t region_len;
-	uint32_t max_sessions;	       /* pool bound (required) */
-	uint32_t base_index;	       /* global index of this lcore's first slot */
-	enum fm_flow_exhaust exhaust;  /* drop (default) or evict */
-	uint32_t evict_min_idle_ms;    /* evict only sessions idle at least this long */
-	uint32_t default_timeout_ms;   /* for paths whose VNFs all declare 0 */
-	uint32_t cache_size;	       /* RSS cache entries (power of 2), 0 = off */
-	uint32_t pending_threshold;    /* initial sweep threshold, 0 = 1024 */
+	uint32_t max_sessions;		/* pool bound (required) */
+	uint32_t base_index;		/* global index of this lcore's first slot */
+	enum fm_flow_exhaust exhaust;	/* drop (default) or evict */
+	uint32_t evict_min_idle_ms;	/* evict only sessions idle at least this long */
+	uint32_t default_timeout_ms;	/* for paths whose VNFs all declare 0 */
+	uint32_t cache_size;		/* RSS cache entries (power of 2), 0 = off */
+	uint32_t pending_threshold;	/* initial sweep threshold, 0 = 1024 */
 	uint32_t pending_threshold_max; /* 0 = 1 << 20 */
-	uint32_t sweep_budget;	       /* max releases per pending sweep, 0 = 64 */
-	uint32_t full_sweep_ms;	       /* full sweep period, 0 = 15000 */
-	uint32_t full_sweep_step;      /* slots per upkeep call during a full sweep, 0 = 256 */
-	struct fm_clock *clock;	       /* NULL: CLOCK_MONOTONIC */
+	uint32_t sweep_budget;		/* max releases per pending sweep, 0 = 64 */
+	uint32_t full_sweep_ms;		/* full sweep period, 0 = 15000 */
+	uint32_t full_sweep_step;	/* slots per upkeep call during a full sweep, 0 = 256 */
+	struct fm_clock *clock;		/* NULL: CLOCK_MONOTONIC */
 	/*
 	 * Release event for VNF `vnf` (index in the chain) of `fcb` (global slot index `index`);
 	 * `area` is the VNF's area in the FCB or NULL. Runs on the owning lcore, before the slot

@@ -101,8 +101,8 @@ int fm_flow_info_format(const struct fm_flow *f, const struct fm_flow_info *i, c
 			break;
 		o += (size_t)n;
 	}
-	return snprintf(buf, len, "%u path=%u [%s] usage=%u age=%llums idle=%llums timeout=%ums%s %s",
-			i->index, i->path_id, path, i->usage, (unsigned long long)i->age_ms,
-			(unsigned long long)i->idle_ms, i->timeout_ms, i->pending ? " pending" : "",
-			key);
+	return snprintf(
+	    buf, len, "%u path=%u [%s] usage=%u age=%llums idle=%llums timeout=%ums%s %s", i->index,
+	    i->path_id, path, i->usage, (unsigned long long)i->age_ms,
+	    (unsigned long long)i->idle_ms, i->timeout_ms, i->pending ? " pending" : "", key);
 }
