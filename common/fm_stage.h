@@ -6,9 +6,9 @@
  * burst enqueue and stamps the leftovers of a partial enqueue back to the producer, so at any time
  * an mbuf's stamp says whether it is in a ring or in some process's hands. When the consumer is
  * down (its ring is only filling because of the hold policy) a full ring must not back-pressure the
- * whole chain: the leftovers are then freed and counted against the consumer — in its
- * hold_drop_pkts under the hold policy, else in its lost_pkts (they were on their way to it when
- * it died).
+ * whole chain: the leftovers are then handed back to the caller as dropped (it frees them and
+ * releases their FCB usage) and counted against the consumer — in its hold_drop_pkts under the
+ * hold policy, else in its lost_pkts (they were on their way to it when it died).
  *
  * Concurrency: called by the ring's single producer only.
  */
@@ -39,12 +39,6 @@ static inline void fm_mbuf_free(struct rte_mbuf *m, int off)
 }
 
 /*
- * Enqueues up to *n staged packets to `r` (consumer node `dest`, producer node `self`); the
- * leftovers are moved to the front of pkts and *n updated. Returns the number enqueued plus, in
- * *dropped, the number freed because `dest` is down and its ring is full. A VNF passes its
- * transit log (`log`, its own fm_shm_vnf), flowmgr passes NULL.
- */
-/*
  * Wakes consumer VNF `dest` if it sleeps (shared-core mode) after packets were published to it.
  * The fence orders the ring's tail store before the doorbell load; the sleeper orders its doorbell
  * store before its ring check the same way, so one of the two always sees the other. A syscall
@@ -60,6 +54,13 @@ static inline void fm_doorbell_ring(struct fm_shm *shm, uint32_t dest)
 		syscall(SYS_futex, (uint32_t *)bell, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
+/*
+ * Enqueues up to *n staged packets to `r` (consumer node `dest`, producer node `self`). Returns
+ * the number enqueued. The leftovers are moved to the front of pkts and *n updated; when `dest`
+ * is down they are not kept but returned as dropped: *dropped says how many of the first *n the
+ * caller must free now (fm_mbuf_free()), and *n is 0 afterwards for the stage.
+ * A VNF passes its transit log (`log`, its own fm_shm_vnf), flowmgr passes NULL.
+ */
 static_assert(FM_SHM_TRANSIT_MAX >= 64, "transit log holds a whole stage");
 
 static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring *r, int off,
@@ -86,12 +87,13 @@ static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring 
 		*n = 0;
 		goto out;
 	}
+	memmove(pkts, pkts + k, (cnt - k) * sizeof(pkts[0]));
 	if (dest != FM_NODE_FLOWMGR &&
 	    atomic_load_explicit(&shm->vnfs[dest].state, memory_order_acquire) != FM_VNF_RUNNING) {
-		for (uint16_t i = (uint16_t)k; i < cnt; i++)
-			fm_mbuf_free(pkts[i], off);
 		struct fm_shm_vnf *v = &shm->vnfs[dest];
 
+		for (uint16_t i = 0; i < cnt - k; i++) /* ours until the caller frees them */
+			fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)self;
 		*dropped = cnt - k;
 		if (atomic_load_explicit(&v->policy, memory_order_relaxed) == 2 /* FM_FAIL_HOLD */)
 			atomic_fetch_add_explicit(&v->hold_drop_pkts, cnt - k,
@@ -101,9 +103,8 @@ static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring 
 		*n = 0;
 		goto out;
 	}
-	for (uint16_t i = (uint16_t)k; i < cnt; i++)
+	for (uint16_t i = 0; i < cnt - k; i++)
 		fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)self;
-	memmove(pkts, pkts + k, (cnt - k) * sizeof(pkts[0]));
 	*n = (uint16_t)(cnt - k);
 out:
 	if (log != NULL)

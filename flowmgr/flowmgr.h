@@ -25,8 +25,9 @@
 #include "fm_config.h"
 #include "fm_shm.h"
 
-#define FM_BURST       32
-#define FM_LAT_BUCKETS 32
+#define FM_BURST	    32
+#define FM_LAT_BUCKETS	    32
+#define FM_FLOW_CNT_MAX_PUB 32
 
 /* Drop reasons counted by the worker (X-macro: enum + names). */
 #define FM_DROP_REASONS(X)                                                                         \
@@ -53,6 +54,10 @@ struct fm_worker_stats {
 	_Atomic uint64_t to_vnf_pkts;
 	_Atomic uint64_t from_vnf_pkts;
 	_Atomic uint64_t drops[FM_DROP_MAX];
+	_Atomic uint64_t release_ev_full; /* release events a VNF's event ring could not take */
+	/* Flow table counters (fm_flow.h), published by the worker every FM_FLOW_PUBLISH polls. */
+	_Atomic uint64_t flow_cnt[FM_FLOW_CNT_MAX_PUB];
+	_Atomic uint64_t sessions, pool_in_use, pool_draining, pending;
 	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
 	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
 };
@@ -104,12 +109,16 @@ struct flowmgr {
 	struct fm_vnf_rt vnf_rt[FM_SHM_MAX_NODES];
 	uint64_t start_ms;
 	struct ctl_server *ctl;
-	struct fm_tree *tree; /* the combined classifier: worker lcore only */
+	struct fm_flow *flow; /* the flow table (FCB pool, lifecycle): worker lcore only */
+	struct fm_tree *tree; /* its combined classifier: worker lcore only */
 	_Atomic int dump_req; /* FM_DUMP_*: introspection the worker does between bursts */
 	char *dump_buf;
+	int dump_vnf;		       /* flows: only through this VNF index (-1: all) */
+	struct fm_filter *dump_filter; /* flows: only sessions matching (NULL: all) */
+	uint32_t dump_max;	       /* flows: at most this many lines */
 };
 
-enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2 };
+enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2, FM_DUMP_FLOWS = 3 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)
 {

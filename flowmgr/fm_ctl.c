@@ -16,6 +16,8 @@
 
 #include "ctl_server.h"
 #include "flowmgr.h"
+#include "fm_filter.h"
+#include "fm_flow.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -106,7 +108,7 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 			 size_t *n)
 {
 	struct fm_worker_stats *w = &fm->wstats;
-	size_t nb = 0, cap = 7 + FM_DROP_MAX + FM_LAT_BUCKETS;
+	size_t nb = 0, cap = 12 + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -123,6 +125,17 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 
 		snprintf(name, sizeof(name), "drop_%s", fm_drop_names[i]);
 		(*list)[nb++] = counter(c, name, LOAD(w->drops[i]));
+	}
+	(*list)[nb++] = counter(c, "sessions", LOAD(w->sessions));
+	(*list)[nb++] = counter(c, "fcb_in_use", LOAD(w->pool_in_use));
+	(*list)[nb++] = counter(c, "fcb_draining", LOAD(w->pool_draining));
+	(*list)[nb++] = counter(c, "fcb_pending", LOAD(w->pending));
+	(*list)[nb++] = counter(c, "release_event_full", LOAD(w->release_ev_full));
+	for (int i = 0; i < FM_FLOW_CNT_COUNT; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "flow_%s", fm_flow_cnt_names[i]);
+		(*list)[nb++] = counter(c, name, LOAD(w->flow_cnt[i]));
 	}
 	for (int i = 0; i < FM_LAT_BUCKETS; i++) {
 		uint64_t v = LOAD(w->lat_hist[i]);
@@ -366,6 +379,44 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 	return 0;
 }
 
+static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Flows *q,
+		    Flowsplice__Reply *rep)
+{
+	Flowsplice__Text *t = ctl_reply_alloc(c, sizeof(*t));
+	struct fm_filter *flt = NULL;
+	char err[256], *text;
+	int vnf = -1;
+
+	if (t == NULL)
+		return -ENOMEM;
+	if (q->vnf != NULL && q->vnf[0] != '\0' && (vnf = fm_config_vnf_index(fm->cfg, q->vnf)) < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+				       "no VNF named \"%s\"", q->vnf);
+	if (q->filter != NULL && q->filter[0] != '\0' &&
+	    fm_filter_parse(q->filter, &flt, err, sizeof(err)) < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "filter: %s",
+				       err);
+	fm->dump_vnf = vnf;
+	fm->dump_filter = flt;
+	fm->dump_max = q->max ? q->max : 100;
+	text = fm_classify_dump(fm, FM_DUMP_FLOWS);
+	if (flt != NULL)
+		fm_filter_destroy(flt);
+	if (text == NULL)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+				       "the datapath did not answer the flows request");
+	flowsplice__text__init(t);
+	if (strlen(text) > CTL_MSG_MAX - 1024)
+		strcpy(text + CTL_MSG_MAX - 1024 - 20, "\n... (truncated)\n");
+	t->text = ctl_reply_strdup(c, text);
+	free(text);
+	if (t->text == NULL)
+		return -ENOMEM;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_TEXT;
+	rep->text = t;
+	return 0;
+}
+
 static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,
 		      Flowsplice__Reply *rep)
 {
@@ -386,6 +437,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_kill(fm, c, req->kill, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_POLICY:
 		return on_policy(fm, c, req->set_policy, rep);
+	case FLOWSPLICE__REQUEST__BODY_FLOWS:
+		return on_flows(fm, c, req->flows, rep);
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
 		return on_introspect(fm, c, req->introspect, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "flowmgr.h"
+#include "fm_flow.h"
 #include "fm_stage.h"
 
 #define FM_RECLAIM_GRACE_MS 200
@@ -74,8 +75,15 @@ static bool process_exited(struct fm_vnf_rt *rt)
 
 static void lose(struct flowmgr *fm, uint32_t id, struct rte_mbuf **pkts, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t idx = fm_meta(fm, pkts[i])->fcb;
+		struct fm_fcb *fcb;
+
+		/* A remote usage decrement: the worker's full sweep releases the FCB later. */
+		if (idx != FM_IDX_NONE && fm->flow != NULL && (fcb = fm_flow_fcb(fm->flow, idx)))
+			fm_fcb_usage_dec(fcb);
 		fm_mbuf_free(pkts[i], fm->meta_off);
+	}
 	if (n > 0)
 		atomic_fetch_add(&fm->shm->vnfs[id].lost_pkts, n);
 }
@@ -167,6 +175,12 @@ static void reclaim_one(struct rte_mempool *mp, void *arg, void *obj, unsigned i
 	(void)mp;
 	(void)idx;
 	if (o == a->in_hand) {
+		uint32_t fidx = fm_meta(a->fm, m)->fcb;
+		struct fm_fcb *fcb;
+
+		if (fidx != FM_IDX_NONE && a->fm->flow != NULL &&
+		    (fcb = fm_flow_fcb(a->fm->flow, fidx)) != NULL)
+			fm_fcb_usage_dec(fcb);
 		fm_mbuf_free(m, a->fm->meta_off);
 		a->n++;
 	}

@@ -29,6 +29,7 @@
 #include "flowmgr.h"
 #include "fm_hop.h"
 #include "fm_pkt.h"
+#include "fm_flow.h"
 #include "fm_tree.h"
 #include "fm_stage.h"
 
@@ -66,9 +67,20 @@ static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbu
 	w->staged++;
 }
 
+/* The packet leaves the platform: its FCB's usage goes down (fm_flow lifecycle). */
+static inline void put_fcb(struct fm_wk *w, struct rte_mbuf *m)
+{
+	uint32_t idx = fm_meta(w->fm, m)->fcb;
+	struct fm_fcb *fcb;
+
+	if (idx != FM_IDX_NONE && (fcb = fm_flow_fcb(w->fm->flow, idx)) != NULL)
+		fm_flow_put(w->fm->flow, fcb);
+}
+
 static inline void drop(struct fm_wk *w, struct rte_mbuf *m, enum fm_drop_reason why)
 {
 	w->drops[why]++;
+	put_fcb(w, m);
 	fm_mbuf_free(m, w->fm->meta_off);
 }
 
@@ -91,45 +103,74 @@ static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_met
 	}
 }
 
-/* Classifies one received burst: parse every packet first (prefetched), then descend the tree. */
+/*
+ * Classifies one received burst: parse every packet (prefetched), then one burst lookup in the
+ * flow table (RSS-hash cache verified bottom-up, else tree descent; usage++), then route.
+ */
 static void ingress_port(struct fm_wk *w, uint16_t pidx)
 {
 	struct flowmgr *fm = w->fm;
-	struct rte_mbuf *pkts[FM_BURST];
-	struct fm_pkt parsed[FM_BURST];
-	int bad[FM_BURST];
+	struct rte_mbuf *pkts[FM_BURST], *ok[FM_BURST];
+	uint64_t vals[FM_BURST][FM_F_COUNT];
+	uint32_t hash[FM_BURST];
+	struct fm_fcb *fcbs[FM_BURST];
+	struct fm_pkt parsed;
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
 	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, 0, pkts, FM_BURST);
 	uint32_t now = (uint32_t)rte_rdtsc();
+	unsigned int nok = 0;
 
+	w->rx += n;
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++)
-		bad[i] = fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-				      rte_pktmbuf_data_len(pkts[i]), &parsed[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
-		struct fm_fcb *fcb;
 
 		meta->owner = FM_NODE_FLOWMGR;
-		if (bad[i] < 0) {
+		meta->fcb = FM_IDX_NONE;
+		if (fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				 rte_pktmbuf_data_len(pkts[i]), &parsed) < 0) {
 			drop(w, pkts[i], FM_DROP_MALFORMED);
 			continue;
 		}
-		fcb = fm_tree_lookup(fm->tree, &parsed[i]);
-		if (fcb == NULL) {
-			drop(w, pkts[i], FM_DROP_NO_FCB);
+		fm_pkt_fields(&parsed, vals[nok]);
+		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? pkts[i]->hash.rss
+									 : fm_flow_hash(vals[nok]);
+		ok[nok++] = pkts[i];
+	}
+	fm_flow_lookup_burst(fm->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, nok, fcbs);
+	for (unsigned int i = 0; i < nok; i++) {
+		struct fm_mbuf_meta *meta = fm_meta(fm, ok[i]);
+
+		if (fcbs[i] == NULL) { /* pool exhausted or node memory: counted by fm_flow */
+			drop(w, ok[i], FM_DROP_NO_FCB);
 			continue;
 		}
-		meta->fcb = FM_IDX_NONE; /* FCB slots shared with VNFs: flow-table issue */
-		meta->path = (uint16_t)fcb->path_id;
+		meta->fcb = fm_flow_index(fm->flow, fcbs[i]);
+		meta->path = (uint16_t)fcbs[i]->path_id;
 		meta->hop = 0;
 		meta->in_port = pidx;
 		meta->out_port = out;
 		meta->rx_tsc = now;
-		route(w, pkts[i], meta, fm_hop_resolve(fm->shm, meta));
+		route(w, ok[i], meta, fm_hop_resolve(fm->shm, meta));
 	}
-	w->rx += n;
+}
+
+/* Release acknowledgements from the VNFs: the FCB slots they held can be reused. */
+static void release_acks(struct fm_wk *w)
+{
+	void *acks[FM_BURST];
+
+	for (uint32_t v = 1; v <= w->fm->shm->nb_vnfs; v++) {
+		struct rte_ring *r = w->fm->ack[v];
+		unsigned int n;
+
+		if (r == NULL)
+			continue;
+		n = rte_ring_dequeue_burst(r, acks, FM_BURST, NULL);
+		for (unsigned int i = 0; i < n; i++)
+			fm_flow_release_ack(w->fm->flow, (uint32_t)(uintptr_t)acks[i]);
+	}
 }
 
 static void egress(struct fm_wk *w)
@@ -172,7 +213,8 @@ static void flush_nodes(struct fm_wk *w)
 				     s->pkts, &s->n, d, FM_NODE_FLOWMGR, NULL, &dropped);
 		w->staged -= (uint32_t)(before - s->n);
 		w->to_vnf += k;
-		w->drops[FM_DROP_POLICY] += dropped;
+		for (unsigned int i = 0; i < dropped; i++) /* its consumer is down: counted there */
+			drop(w, s->pkts[i], FM_DROP_POLICY);
 	}
 }
 
@@ -192,8 +234,20 @@ static void record_latency(struct fm_wk *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+static void put_sent(struct fm_wk *w, const uint32_t *idx, uint16_t k)
+{
+	for (uint16_t i = 0; i < k; i++) {
+		struct fm_fcb *fcb;
+
+		if (idx[i] != FM_IDX_NONE && (fcb = fm_flow_fcb(w->fm->flow, idx[i])) != NULL)
+			fm_flow_put(w->fm->flow, fcb);
+	}
+}
+
 static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 {
+	uint32_t fcb_idx[FM_STAGE_CAP];
+
 	for (uint16_t p = 0; p < w->fm->nb_ports; p++) {
 		struct fm_stage *s = &w->to_port[p];
 		uint16_t k;
@@ -201,7 +255,10 @@ static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 		if (s->n == 0)
 			continue;
 		record_latency(w, s->pkts, s->n);
+		for (uint16_t i = 0; i < s->n; i++) /* before TX: the PMD may free them */
+			fcb_idx[i] = fm_meta(w->fm, s->pkts[i])->fcb;
 		k = rte_eth_tx_burst(w->fm->ports[p].port_id, 0, s->pkts, s->n);
+		put_sent(w, fcb_idx, k);
 		if (k < s->n)
 			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
 		s->n = (uint16_t)(s->n - k);
@@ -237,6 +294,22 @@ static void publish(struct fm_wk *w)
 		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
 }
 
+/* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */
+static void publish_flow(struct fm_wk *w)
+{
+	struct fm_worker_stats *st = &w->fm->wstats;
+	struct fm_flow_stats fs;
+
+	static_assert(FM_FLOW_CNT_COUNT <= FM_FLOW_CNT_MAX_PUB, "room for every flow counter");
+	fm_flow_get_stats(w->fm->flow, &fs);
+	for (int i = 0; i < FM_FLOW_CNT_COUNT; i++)
+		atomic_store_explicit(&st->flow_cnt[i], fs.cnt[i], memory_order_relaxed);
+	atomic_store_explicit(&st->sessions, fs.sessions, memory_order_relaxed);
+	atomic_store_explicit(&st->pool_in_use, fs.pool_in_use, memory_order_relaxed);
+	atomic_store_explicit(&st->pool_draining, fs.pool_draining, memory_order_relaxed);
+	atomic_store_explicit(&st->pending, fs.pending, memory_order_relaxed);
+}
+
 static void nap(void)
 {
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = FM_IDLE_NAP_US * 1000};
@@ -261,12 +334,14 @@ int fm_worker_main(void *arg)
 	struct flowmgr *fm = arg;
 	uint64_t hz_ms = rte_get_tsc_hz() / 1000;
 	unsigned int idle = 0;
+	uint64_t iter = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.fm = fm;
 	w.ns_per_2p20_cycles = (1000000000ull << 20) / rte_get_tsc_hz();
 	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
 		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
+		uint64_t before_rx = w.rx;
 
 		/* Egress runs whenever the ports are clear, so a VNF waiting on its ring to flowmgr
 		 * is never blocked by packets flowmgr has staged towards VNFs. */
@@ -279,7 +354,11 @@ int fm_worker_main(void *arg)
 			flush_nodes(&w);
 			flush_ports(&w, rte_rdtsc() / hz_ms);
 		}
+		release_acks(&w);
+		fm_flow_upkeep(fm->flow, w.rx == before_rx);
 		publish(&w);
+		if ((++iter & 1023) == 0 || idle == FM_IDLE_SPINS)
+			publish_flow(&w);
 		fm_classify_dump_poll(fm);
 		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {
 			idle = 0;
@@ -291,5 +370,6 @@ int fm_worker_main(void *arg)
 	}
 	drain_stages(&w);
 	publish(&w);
+	publish_flow(&w);
 	return 0;
 }

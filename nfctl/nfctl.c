@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		   "  restart NAME               restart a VNF\n"
 		   "  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
 		   "  ports open|close           start or stop receiving on the ports (drain)\n"
+		   "  flows [--vnf NAME] [--filter EXPR] [--max N]   live sessions\n"
 		   "  tree                       the classification tree (levels, nodes, growth)\n"
 		   "  layout                     the FCB layout per VNF and per path\n"
 		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
@@ -424,6 +425,26 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_POLICY;
 		req.set_policy = &sp;
 		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+	}
+	if (strcmp(cmd, "flows") == 0) {
+		Flowsplice__Flows fl = FLOWSPLICE__FLOWS__INIT;
+
+		for (int i = 1; i < argc; i++) {
+			if (i + 1 < argc && strcmp(argv[i], "--vnf") == 0)
+				fl.vnf = argv[++i];
+			else if (i + 1 < argc && strcmp(argv[i], "--filter") == 0)
+				fl.filter = argv[++i];
+			else if (i + 1 < argc && strcmp(argv[i], "--max") == 0)
+				fl.max = (uint32_t)strtoul(argv[++i], NULL, 10);
+			else {
+				fprintf(stderr,
+					"nfctl: flows [--vnf NAME] [--filter EXPR] [--max N]\n");
+				return NFCTL_EXIT_USAGE;
+			}
+		}
+		req.body_case = FLOWSPLICE__REQUEST__BODY_FLOWS;
+		req.flows = &fl;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
 	}
 	if ((strcmp(cmd, "tree") == 0 || strcmp(cmd, "layout") == 0) && argc == 1) {
 		Flowsplice__Introspect in = FLOWSPLICE__INTROSPECT__INIT;

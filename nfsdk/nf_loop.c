@@ -77,6 +77,11 @@ static void flush(struct nf_ctx *nf)
 				     nf->self, &dropped);
 		nf->staged -= (uint32_t)(before - s->n);
 		nf->tx += k;
+		for (unsigned int i = 0; i < dropped;
+		     i++) { /* its consumer is down: counted there */
+			nf_fcb_put(nf, nf_meta(nf, s->pkts[i])->fcb);
+			fm_mbuf_free(s->pkts[i], nf->meta_off);
+		}
 	}
 }
 
