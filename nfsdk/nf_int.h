@@ -54,7 +54,7 @@ struct nf_ctx {
 	struct fm_shm_pool_hdr *spool; /* indirect: the mapped memfd pool */
 	uint64_t pool_len;
 	struct rte_ring *ev, *ack; /* release events in, acks out */
-	uint32_t ack_pending[NF_BURST];
+	void *ack_pending[NF_BURST]; /* FCB slot indices, as ring entries */
 	unsigned int nb_ack_pending;
 	uint64_t releases, scratch_exhausted;
 };

@@ -165,8 +165,8 @@ static void flush_acks(struct nf_ctx *nf)
 
 	if (nf->nb_ack_pending == 0)
 		return;
-	k = rte_ring_enqueue_burst(nf->ack, (void **)nf->ack_pending, nf->nb_ack_pending, NULL);
-	memmove(nf->ack_pending, nf->ack_pending + k, (nf->nb_ack_pending - k) * sizeof(uint32_t));
+	k = rte_ring_enqueue_burst(nf->ack, nf->ack_pending, nf->nb_ack_pending, NULL);
+	memmove(nf->ack_pending, nf->ack_pending + k, (nf->nb_ack_pending - k) * sizeof(void *));
 	nf->nb_ack_pending -= k;
 }
 
@@ -196,7 +196,7 @@ void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			*slot = FM_IDX_NONE;
 		}
 		nf->releases++;
-		nf->ack_pending[nf->nb_ack_pending++] = idx;
+		nf->ack_pending[nf->nb_ack_pending++] = (void *)(uintptr_t)idx;
 	}
 	flush_acks(nf);
 }

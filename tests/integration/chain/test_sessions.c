@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sessions across processes: a per-session counting VNF (nfs/counter) gets its scratchpad for
+ * every session, sees every release exactly once with the state it accumulated, and the flow
+ * table returns to zero sessions; isolated (indirect) scratchpad pools are mapped by their own VNF
+ * only.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_client.h"
+#include "fs_harness.h"
+#include "fs_pcap.h"
+
+#define FLOWS 64
+
+static uint64_t counter_of(struct fs_h *h, const char *name)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	uint64_t v = fs_h_counter(st, name);
+
+	ctl_reply_free(st);
+	return v;
+}
+
+/* Asks counter VNF `pid` for its report and reads key `k` from it. */
+static uint64_t report(pid_t pid, const char *path, const char *k)
+{
+	char line[256], key[64];
+	unsigned long v;
+	uint64_t end = fs_h_now_ms() + 5000;
+
+	unlink(path);
+	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
+	while (access(path, R_OK) != 0) {
+		ck_assert_msg(fs_h_now_ms() < end, "counter VNF wrote no report");
+		fs_h_sleep_ms(20);
+	}
+	fs_h_sleep_ms(50); /* written whole by then */
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%63s %lu", key, &v) == 2 && strcmp(key, k) == 0) {
+			fclose(f);
+			return v;
+		}
+	fclose(f);
+	ck_abort_msg("no %s in %s", k, path);
+	return 0;
+}
+
+static bool maps_contain(pid_t pid, const char *needle)
+{
+	char path[64], line[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+static void run_counting(const char *isolation)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	const uint32_t n = 20000;
+	struct fs_h h;
+	char y[2048], in[512], rep_a[512], rep_b[512];
+	pid_t ca, cb;
+	uint64_t end, pkts_a, pkts_b;
+
+	fs_h_init(&h, "sess");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	snprintf(rep_a, sizeof(rep_a), "%s", fs_h_path(&h, "ca.report"));
+	snprintf(rep_b, sizeof(rep_b), "%s", fs_h_path(&h, "cb.report"));
+	fs_pcap_write(in, n, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-sessions\n"
+		 "sessions: 4096\n"
+		 "sweep_ms: 1000\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "vnfs:\n"
+		 "  - {name: ca, session: 5tuple, scratchpad: 24, timeout_ms: 500, "
+		 "isolation: %s, policy: drop}\n"
+		 "  - {name: cb, session: 5tuple, scratchpad: 24, timeout_ms: 800, "
+		 "isolation: %s, policy: drop}\n",
+		 in, fs_h_path(&h, "empty.pcap"), isolation, isolation);
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
+	{
+		static const char *a[4], *b[4];
+
+		a[0] = "--", a[1] = "--report", a[2] = rep_a, a[3] = NULL;
+		b[0] = "--", b[1] = "--report", b[2] = rep_b, b[3] = NULL;
+		ca = fs_h_start_vnf(&h, "counter", "ca", a);
+		cb = fs_h_start_vnf(&h, "counter", "cb", b);
+	}
+
+	/* All traffic through; FLOWS sessions live. */
+	end = fs_h_now_ms() + 60000;
+	while (counter_of(&h, "worker_tx") < n)
+		ck_assert_msg(fs_h_now_ms() < end, "traffic did not get through");
+	ck_assert_uint_eq(counter_of(&h, "flow_new_session"), FLOWS);
+
+	/* Idle: after the largest timeout on the path (800 ms) every session is released, each
+	 * VNF's release handler ran once per session with that session's full count. */
+	end = fs_h_now_ms() + 10000;
+	while (counter_of(&h, "sessions") != 0 || counter_of(&h, "fcb_in_use") != 0)
+		ck_assert_msg(fs_h_now_ms() < end, "sessions not released: %lu live",
+			      (unsigned long)counter_of(&h, "sessions"));
+	ck_assert_uint_eq(counter_of(&h, "flow_released"), FLOWS);
+	ck_assert_uint_eq(report(ca, rep_a, "released_sessions"), FLOWS);
+	ck_assert_uint_eq(report(cb, rep_b, "released_sessions"), FLOWS);
+	pkts_a = report(ca, rep_a, "released_pkts");
+	pkts_b = report(cb, rep_b, "released_pkts");
+	printf("sessions (%s): %u sessions released, %lu/%lu packets counted in scratchpads\n",
+	       isolation, FLOWS, (unsigned long)pkts_a, (unsigned long)pkts_b);
+	ck_assert_uint_eq(pkts_a, n);
+	ck_assert_uint_eq(pkts_b, n);
+
+	/* Isolation: each VNF maps its own pool and not the other's. */
+	if (strcmp(isolation, "indirect") == 0) {
+		ck_assert(maps_contain(ca, "flowsplice-pool-ca"));
+		ck_assert(!maps_contain(ca, "flowsplice-pool-cb"));
+		ck_assert(maps_contain(cb, "flowsplice-pool-cb"));
+		ck_assert(!maps_contain(cb, "flowsplice-pool-ca"));
+	}
+	fs_h_cleanup(&h);
+}
+
+START_TEST(test_sessions_direct_scratchpads_released_once)
+{
+	run_counting("direct");
+}
+END_TEST
+
+START_TEST(test_sessions_indirect_scratchpads_isolated_and_released_once)
+{
+	run_counting("indirect");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sessions");
+	TCase *tc = tcase_create("sessions");
+	SRunner *sr;
+	int failed;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_sessions_direct_scratchpads_released_once);
+	tcase_add_test(tc, test_sessions_indirect_scratchpads_isolated_and_released_once);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
