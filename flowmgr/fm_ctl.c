@@ -80,6 +80,7 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	m->hold_drop_pkts = LOAD(v->hold_drop_pkts);
 	m->generation = LOAD(v->generation);
 	m->stalls = LOAD(v->stalls);
+	m->scratch_in_use = fm->vnf_rt[id].pool ? fm->vnf_rt[id].pool->in_use : 0;
 	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++)
 		if (fm->rings[p][id] != NULL)
 			queued += rte_ring_count(fm->rings[p][id]);

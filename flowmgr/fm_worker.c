@@ -334,7 +334,7 @@ int fm_worker_main(void *arg)
 	struct flowmgr *fm = arg;
 	uint64_t hz_ms = rte_get_tsc_hz() / 1000;
 	unsigned int idle = 0;
-	uint64_t iter = 0;
+	uint64_t iter = 0, next_pub = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.fm = fm;
@@ -357,8 +357,10 @@ int fm_worker_main(void *arg)
 		release_acks(&w);
 		fm_flow_upkeep(fm->flow, w.rx == before_rx);
 		publish(&w);
-		if ((++iter & 1023) == 0 || idle == FM_IDLE_SPINS)
+		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
+			next_pub = rte_rdtsc() + hz_ms * 10;
 			publish_flow(&w);
+		}
 		fm_classify_dump_poll(fm);
 		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {
 			idle = 0;

@@ -74,7 +74,11 @@ int fm_flow_region_size(const struct fm_flow_conf *conf, size_t *bytes, char *er
 	return 0;
 }
 
-/* Largest declared timeout among the VNFs of each path (the tree keeps the minimum). */
+/*
+ * Largest declared timeout among the stateful VNFs (those with a session) of each path (the tree
+ * keeps the minimum). A stateless VNF keeps nothing per session, so its timeout does not hold the
+ * session's state alive.
+ */
 static int path_timeouts(struct fm_flow *f, const struct fm_chain *ch, uint32_t dflt)
 {
 	int n = fm_tree_nb_paths(f->tree);
@@ -89,6 +93,7 @@ static int path_timeouts(struct fm_flow *f, const struct fm_chain *ch, uint32_t 
 		if (fm_tree_path_info(f->tree, (int)p, &pi) == 0)
 			for (int i = 0; i < pi.nb_hops; i++)
 				if (pi.hops[i] >= 0 && pi.hops[i] < ch->nb_vnfs &&
+				    ch->vnfs[pi.hops[i]].session[0] != '\0' &&
 				    ch->vnfs[pi.hops[i]].timeout_ms > to)
 					to = ch->vnfs[pi.hops[i]].timeout_ms;
 		f->path_timeout[p] = to ? to : dflt;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Supervision under sustained traffic: the middle VNF of a three-VNF chain is SIGKILLed and
+ * Supervision under sustained traffic: the middle VNF of a three-VNF chain (a per-session
+ * counter with isolated scratchpads) is SIGKILLed and
  * restarted again and again; the others keep forwarding, every packet lost to the dead VNF is
  * counted, and after the last cycle the mbuf pool is back at its baseline (what the dead processes
  * held was reclaimed).
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_client.h"
 #include "fs_harness.h"
@@ -17,7 +19,7 @@
 
 #define FLOWS 64
 
-static const char *const vnfs[3] = {"fwd1", "fwd2", "fwd3"};
+static const char *const vnfs[3] = {"fwd1", "ctr", "fwd3"};
 
 static void ports(struct fs_h *h, bool open)
 {
@@ -55,6 +57,15 @@ static Flowsplice__Reply *drain(struct fs_h *h)
 	}
 }
 
+static uint64_t counter_of(struct fs_h *h, const char *name)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	uint64_t v = fs_h_counter(st, name);
+
+	ctl_reply_free(st);
+	return v;
+}
+
 static uint64_t vnf_rx(struct fs_h *h, const char *name)
 {
 	Flowsplice__Reply *st = fs_h_stats(h);
@@ -72,15 +83,45 @@ static void wait_rx_beyond(struct fs_h *h, const char *name, uint64_t base, uint
 		ck_assert_msg(fs_h_now_ms() < end, "%s stopped receiving", name);
 }
 
+/* Asks counter VNF `pid` for its report and reads key `k`. */
+static uint64_t report_value(pid_t pid, const char *path, const char *k)
+{
+	char line[256], key[64];
+	unsigned long v;
+	uint64_t end = fs_h_now_ms() + 5000;
+	FILE *f;
+
+	unlink(path);
+	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
+	while (access(path, R_OK) != 0) {
+		ck_assert_msg(fs_h_now_ms() < end, "counter VNF wrote no report");
+		fs_h_sleep_ms(20);
+	}
+	fs_h_sleep_ms(50);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%63s %lu", key, &v) == 2 && strcmp(key, k) == 0) {
+			fclose(f);
+			return v;
+		}
+	fclose(f);
+	ck_abort_msg("no %s in %s", k, path);
+	return 0;
+}
+
 START_TEST(test_supervise_kill_restart_reclaims_everything)
 {
 	const char *e = getenv("FS_TEST_KILLS");
 	int kills = e ? atoi(e) : 100;
 	static const char *const wait[] = {"--wait-vnfs", NULL};
+	static char report[512];
+	static const char *const ctr_args[] = {"--", "--report", report, NULL};
 	struct fs_h h;
 	char y[2048], in[512];
 	Flowsplice__Reply *st;
-	uint64_t baseline, lost, to_vnf, from_vnf, fwd1_rx, fwd3_rx;
+	uint64_t baseline, lost, to_vnf, from_vnf, fwd1_rx, fwd3_rx, p_in, counted, end;
+	uint64_t tx0, bypass0, lost0;
 	pid_t victim;
 
 	fs_h_init(&h, "sup");
@@ -92,61 +133,105 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 		 "ports:\n"
 		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,infinite_rx=1,tx_pcap=/dev/null\"}\n"
 		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "sessions: 4096\n"
 		 "vnfs:\n"
 		 "  - {name: fwd1, policy: bypass}\n"
-		 "  - {name: fwd2, policy: bypass}\n"
+		 "  - {name: ctr, session: 5tuple, scratchpad: 24, timeout_ms: 300, "
+		 "isolation: indirect, policy: bypass}\n"
 		 "  - {name: fwd3, policy: bypass}\n",
 		 in, fs_h_path(&h, "empty.pcap"));
+	snprintf(report, sizeof(report), "%s", fs_h_path(&h, "ctr.report"));
 	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
-	for (int i = 0; i < 3; i++)
-		fs_h_start_vnf(&h, "forward", vnfs[i], NULL);
-	victim = h.procs[2];
+	fs_h_start_vnf(&h, "forward", "fwd1", NULL);
+	victim = fs_h_start_vnf(&h, "counter", "ctr", ctr_args);
+	fs_h_start_vnf(&h, "forward", "fwd3", NULL);
 	wait_rx_beyond(&h, "fwd3", 0, 10000);
 
 	st = drain(&h);
 	baseline = fs_h_counter(st, "mbuf_in_use");
+	ctl_reply_free(st);
+	/* Start from no session at all, so the last ctr process sees every session that follows. */
+	end = fs_h_now_ms() + 15000;
+	while (counter_of(&h, "sessions") != 0)
+		ck_assert_msg(fs_h_now_ms() < end, "sessions of the warm-up not released");
+	st = fs_h_stats(&h);
+	tx0 = fs_h_vnf(st, "fwd1")->tx_pkts;
+	bypass0 = fs_h_vnf(st, "ctr")->bypass_pkts;
+	lost0 = fs_h_vnf(st, "ctr")->lost_pkts;
 	ctl_reply_free(st);
 	ports(&h, true);
 
 	for (int k = 0; k < kills; k++) {
 		uint64_t r1 = vnf_rx(&h, "fwd1"), r3 = vnf_rx(&h, "fwd3");
 
-		wait_rx_beyond(&h, "fwd2", 0, 2000);
+		wait_rx_beyond(&h, "ctr", 0, 2000);
 		ck_assert_int_eq(kill(victim, SIGKILL), 0);
 		fs_h_stop(&h, victim, 1000); /* reaps it */
-		/* The neighbours keep forwarding while fwd2 is down (bypass). */
+		/* The neighbours keep forwarding while ctr is down (bypass). */
 		wait_rx_beyond(&h, "fwd1", r1, 2000);
 		wait_rx_beyond(&h, "fwd3", r3, 2000);
-		victim = fs_h_start_vnf(&h, "forward", "fwd2", NULL);
+		victim = fs_h_start_vnf(&h, "counter", "ctr", ctr_args);
 	}
-	wait_rx_beyond(&h, "fwd2", 0, 2000);
+	wait_rx_beyond(&h, "ctr", 0, 2000);
 
 	st = drain(&h);
-	lost = fs_h_vnf(st, "fwd2")->lost_pkts;
+	lost = fs_h_vnf(st, "ctr")->lost_pkts;
 	to_vnf = fs_h_counter(st, "worker_to_vnf");
 	from_vnf = fs_h_counter(st, "worker_from_vnf");
 	fwd1_rx = fs_h_vnf(st, "fwd1")->rx_pkts;
 	fwd3_rx = fs_h_vnf(st, "fwd3")->rx_pkts;
-	printf("supervise: %d kills; %lu packets through fwd1, %lu lost to fwd2 (%lu bypassed), "
+	p_in = (fs_h_vnf(st, "fwd1")->tx_pkts - tx0) - (fs_h_vnf(st, "ctr")->bypass_pkts - bypass0);
+	printf("supervise: %d kills; %lu packets through fwd1, %lu lost to ctr (%lu bypassed), "
 	       "mbufs in use %lu (baseline %lu)\n",
 	       kills, (unsigned long)fwd1_rx, (unsigned long)lost,
-	       (unsigned long)fs_h_vnf(st, "fwd2")->bypass_pkts,
+	       (unsigned long)fs_h_vnf(st, "ctr")->bypass_pkts,
 	       (unsigned long)fs_h_counter(st, "mbuf_in_use"), (unsigned long)baseline);
 	/* fwd1 and fwd3 saw every packet meant for them and dropped or lost none. (fwd1's tx
-	 * excludes what it handed towards fwd2 as fwd2 died: counted in fwd2's lost_pkts.) */
+	 * excludes what it handed towards ctr as ctr died: counted in ctr's lost_pkts.) */
 	ck_assert_uint_eq(fs_h_vnf(st, "fwd1")->drop_pkts, 0);
 	ck_assert_uint_eq(fs_h_vnf(st, "fwd1")->lost_pkts, 0);
 	ck_assert_uint_eq(fs_h_vnf(st, "fwd3")->drop_pkts, 0);
 	ck_assert_uint_eq(fs_h_vnf(st, "fwd3")->tx_pkts, fwd3_rx);
 	ck_assert_uint_eq(fs_h_vnf(st, "fwd3")->lost_pkts, 0);
-	ck_assert_uint_eq(fs_h_vnf(st, "fwd2")->restarts, (uint32_t)kills);
-	/* Every packet that entered the chain left it or is counted as lost to fwd2. */
+	ck_assert_uint_eq(fs_h_vnf(st, "ctr")->restarts, (uint32_t)kills);
+	/* Every packet that entered the chain left it or is counted as lost to ctr. */
 	ck_assert_uint_eq(to_vnf, fwd1_rx);
 	ck_assert_uint_eq(to_vnf, from_vnf + lost);
 	ck_assert_uint_eq(fs_h_counter(st, "worker_tx"), from_vnf);
 	/* And nothing leaked. */
 	ck_assert_uint_eq(fs_h_counter(st, "mbuf_in_use"), baseline);
 	ctl_reply_free(st);
+
+	/* Per-session state survived every crash: once the sessions are released (idle timeout),
+	 * the last ctr process's release handlers add up every session's count, kept in its
+	 * isolated pool across all its predecessors: every packet queued to ctr, less at most those
+	 * lost. */
+	end = fs_h_now_ms() + 15000;
+	for (;;) {
+		st = fs_h_stats(&h);
+		if (fs_h_counter(st, "sessions") == 0 && fs_h_counter(st, "fcb_in_use") == 0 &&
+		    fs_h_vnf(st, "ctr")->scratch_in_use == 0)
+			break;
+		ck_assert_msg(
+		    fs_h_now_ms() < end,
+		    "not released: %lu sessions, %lu FCBs (%lu draining, %lu pending), %lu "
+		    "scratchpads",
+		    (unsigned long)fs_h_counter(st, "sessions"),
+		    (unsigned long)fs_h_counter(st, "fcb_in_use"),
+		    (unsigned long)fs_h_counter(st, "fcb_draining"),
+		    (unsigned long)fs_h_counter(st, "fcb_pending"),
+		    (unsigned long)fs_h_vnf(st, "ctr")->scratch_in_use);
+		ctl_reply_free(st);
+		fs_h_sleep_ms(100);
+	}
+	ctl_reply_free(st);
+	counted = report_value(victim, report, "released_pkts");
+	lost -= lost0;
+	printf("supervise: ctr's sessions counted %lu packets of %lu queued to it (%lu lost)\n",
+	       (unsigned long)counted, (unsigned long)p_in, (unsigned long)lost);
+	ck_assert_uint_eq(report_value(victim, report, "released_sessions"), FLOWS);
+	ck_assert_uint_le(counted, p_in);
+	ck_assert_uint_ge(counted + lost, p_in);
 	fs_h_cleanup(&h);
 }
 END_TEST
