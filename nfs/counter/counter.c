@@ -7,14 +7,26 @@
  * given with --report, which tests and operators read. Declares `ip` / 5tuple / 24 bytes; the
  * chain config may override the class, session, timeout and isolation.
  *
- *	counter [nfsdk options] -- [--report FILE]
+ *	counter [nfsdk options] -- [--report FILE] [--independent]
+ *
+ * --independent: the way a chain of independent VNFs works (the baseline of bench/chain): the VNF
+ * parses every packet itself and keeps its own flow table (rte_hash on the 5-tuple, its state in
+ * an array) instead of using the platform's classification and scratchpads. Declare it stateless
+ * in the chain config (no session) for that comparison.
  */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <rte_hash.h>
+#include <rte_jhash.h>
 #include <rte_mbuf.h>
+#include <unistd.h>
+
+#include "fm_pkt.h"
 
 #include "nfsdk/nf.h"
 
@@ -27,7 +39,76 @@ struct cnt_session {
 struct cnt_state {
 	uint64_t released_sessions, released_pkts, released_bytes;
 	const char *report;
+	struct rte_hash *indep; /* --independent: own flow table */
+	struct cnt_session *indep_state;
 };
+
+#define INDEP_SESSIONS 65536
+
+struct indep_key {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto, pad[3];
+};
+
+/* --independent: classify each packet again, look its session up in our own table. */
+static void on_burst_independent(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
+				 uint8_t *verdicts)
+{
+	struct cnt_state *st = arg;
+	struct indep_key keys[32];
+	const void *kp[32];
+	int32_t pos[32];
+	struct fm_pkt p;
+
+	(void)nf;
+	(void)verdicts;
+	for (uint16_t i = 0; i < n; i++) {
+		memset(&keys[i], 0, sizeof(keys[i]));
+		if (fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				 rte_pktmbuf_data_len(pkts[i]), &p) == 0) {
+			keys[i].src = p.ip4_src;
+			keys[i].dst = p.ip4_dst;
+			keys[i].sport = p.sport;
+			keys[i].dport = p.dport;
+			keys[i].proto = p.proto;
+		}
+		kp[i] = &keys[i];
+	}
+	rte_hash_lookup_bulk(st->indep, kp, n, pos);
+	for (uint16_t i = 0; i < n; i++) {
+		struct cnt_session *s;
+
+		if (pos[i] < 0)
+			pos[i] = rte_hash_add_key(st->indep, &keys[i]);
+		if (pos[i] < 0)
+			continue; /* table full: not counted */
+		s = &st->indep_state[pos[i]];
+		s->pkts++;
+		s->bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	}
+}
+
+static int independent_init(struct cnt_state *st, const char *name)
+{
+	char hname[64];
+	struct rte_hash_parameters hp = {
+	    .name = hname,
+	    .entries = INDEP_SESSIONS,
+	    .key_len = sizeof(struct indep_key),
+	    .hash_func = rte_jhash,
+	    .socket_id = 0,
+	};
+
+	snprintf(hname, sizeof(hname), "indep-%s-%d", name, (int)getpid());
+	st->indep = rte_hash_create(&hp);
+	st->indep_state = calloc(INDEP_SESSIONS, sizeof(*st->indep_state));
+	if (st->indep == NULL || st->indep_state == NULL) {
+		fprintf(stderr, "counter: cannot create its own flow table\n");
+		return -1;
+	}
+	return 0;
+}
 
 static struct nf_ctx *g_nf;
 static volatile sig_atomic_t g_report;
@@ -110,7 +191,12 @@ int main(int argc, char **argv)
 	    .on_release = on_release,
 	    .on_idle = on_idle,
 	};
+	static const struct nf_ops ops_independent = {
+	    .on_burst = on_burst_independent,
+	    .on_idle = on_idle,
+	};
 	struct cnt_state st = {.report = "/dev/null"};
+	bool independent = false;
 	char **args;
 	int nargs, rc;
 
@@ -119,11 +205,21 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
-	for (int i = 0; i < nargs; i++)
+	for (int i = 0; i < nargs; i++) {
 		if (strcmp(args[i], "--report") == 0 && i + 1 < nargs)
 			st.report = args[++i];
-	rc = nf_run(g_nf, &ops, &st);
+		else if (strcmp(args[i], "--independent") == 0)
+			independent = true;
+	}
+	if (independent && independent_init(&st, nf_name(g_nf)) < 0) {
+		nf_close(g_nf);
+		return 1;
+	}
+	rc = nf_run(g_nf, independent ? &ops_independent : &ops, &st);
 	write_report(&st);
+	if (st.indep != NULL)
+		rte_hash_free(st.indep);
+	free(st.indep_state);
 	nf_close(g_nf);
 	return rc == 0 ? 0 : 1;
 }
