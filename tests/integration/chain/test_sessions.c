@@ -6,6 +6,7 @@
  * only.
  */
 #include <check.h>
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,100 @@ START_TEST(test_sessions_indirect_scratchpads_isolated_and_released_once)
 }
 END_TEST
 
+/*
+ * SYN flood: 1000 established sessions, then 2 x (pool capacity) new sessions per round for 10
+ * rounds, interleaved with packets of the established sessions. The pool is full after the first
+ * few thousand: every further new session is refused and counted, every established packet gets
+ * through in order, and the pool never holds more than its bound. (The pool is 2048 sessions so
+ * that the 40960 flood 5-tuples stay distinct: fs_pkt_build() keys repeat every 65536 flows.)
+ */
+START_TEST(test_flow_syn_flood_spares_established)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	const uint32_t est = 1000, cap = 2048, rounds = 10, flood_per_round = 2 * cap;
+	struct fs_h h;
+	char y[2048], in[512], out[512];
+	uint32_t *seq = calloc(est, sizeof(*seq)), next_est = 0, flood = est, n_est = 0, total = 0;
+	uint8_t buf[2048];
+	struct fs_pcap_check chk;
+	Flowsplice__Reply *st;
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d;
+	uint64_t end, refused;
+
+	fs_h_init(&h, "flood");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	snprintf(out, sizeof(out), "%s", fs_h_path(&h, "out1.pcap"));
+	d = pcap_dump_open(pd, in);
+	ck_assert_ptr_nonnull(d);
+	for (uint32_t i = 0; i < 2 * est; i++) { /* set-up: 2 packets per established session */
+		struct pcap_pkthdr ph = {0};
+		uint32_t f = i % est;
+
+		ph.caplen = ph.len = fs_pkt_build(buf, f, seq[f]++);
+		pcap_dump((u_char *)d, &ph, buf);
+		n_est++;
+		total++;
+	}
+	for (uint32_t r = 0; r < rounds; r++) {
+		for (uint32_t i = 0; i < flood_per_round; i++) {
+			struct pcap_pkthdr ph = {0};
+
+			ph.caplen = ph.len = fs_pkt_build(buf, flood++, 0); /* a new session */
+			pcap_dump((u_char *)d, &ph, buf);
+			total++;
+			if (i % 8 == 7) { /* and the established ones keep talking */
+				uint32_t f = next_est++ % est;
+
+				ph.caplen = ph.len = fs_pkt_build(buf, f, seq[f]++);
+				pcap_dump((u_char *)d, &ph, buf);
+				n_est++;
+				total++;
+			}
+		}
+	}
+	pcap_dump_close(d);
+	pcap_close(pd);
+	free(seq);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(
+	    y, sizeof(y),
+	    "name: it-flood\n"
+	    "sessions: %u\n"
+	    "exhaust: drop\n"
+	    "ports:\n"
+	    "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+	    "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=%s\"}\n"
+	    "vnfs:\n"
+	    "  - {name: ctr, session: 5tuple, scratchpad: 24, timeout_ms: 60000, policy: drop}\n",
+	    cap, in, fs_h_path(&h, "empty.pcap"), out);
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
+	fs_h_start_vnf(&h, "counter", "ctr", NULL);
+	end = fs_h_now_ms() + 120000;
+	while (counter_of(&h, "worker_rx") < total)
+		ck_assert_msg(fs_h_now_ms() < end, "the capture was not read");
+	fs_h_sleep_ms(500);
+	st = fs_h_stats(&h);
+	refused = fs_h_counter(st, "flow_exhausted_drop");
+	printf("flood: %u packets (%u established, %u new sessions); %lu sessions live (bound %u), "
+	       "%lu new sessions refused\n",
+	       total, n_est, total - n_est, (unsigned long)fs_h_counter(st, "sessions"), cap,
+	       (unsigned long)refused);
+	ck_assert_uint_le(fs_h_counter(st, "fcb_in_use"), cap);
+	ck_assert_uint_eq(fs_h_counter(st, "sessions"), cap);
+	ck_assert_uint_eq(refused, (total - n_est) - (cap - est));
+	ck_assert_uint_eq(fs_h_counter(st, "drop_no_fcb"), refused);
+	ctl_reply_free(st);
+	fs_h_stop_all(&h);
+	fs_pcap_check(out, est, &chk);
+	ck_assert_uint_eq(chk.packets - chk.foreign, n_est); /* every established packet */
+	ck_assert_uint_eq(chk.reordered, 0);		     /* in order, no gap */
+	ck_assert_uint_eq(chk.bad_bytes, 0);
+	ck_assert_uint_eq(chk.foreign, cap - est); /* the flood sessions that fit */
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sessions");
@@ -162,6 +257,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_sessions_direct_scratchpads_released_once);
 	tcase_add_test(tc, test_sessions_indirect_scratchpads_isolated_and_released_once);
+	tcase_add_test(tc, test_flow_syn_flood_spares_established);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
