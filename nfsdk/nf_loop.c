@@ -64,6 +64,21 @@ static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
 	stage_put(nf, dest, m);
 }
 
+/* NF_TO_PORT verdict: straight to flowmgr's egress, out of `port`. */
+static void to_port(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port)
+{
+	struct fm_mbuf_meta *meta = nf_meta(nf, m);
+
+	if (port >= nf->shm->nb_ports || nf->out[FM_NODE_FLOWMGR] == NULL) {
+		nf->drop++;
+		nf_fcb_put(nf, meta->fcb);
+		fm_mbuf_free(m, nf->meta_off);
+		return;
+	}
+	meta->out_port = port;
+	stage_put(nf, FM_NODE_FLOWMGR, m);
+}
+
 static void flush(struct nf_ctx *nf)
 {
 	for (uint32_t d = 0; d < FM_SHM_MAX_NODES && nf->staged > 0; d++) {
@@ -188,7 +203,9 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			else if (ops->on_burst != NULL)
 				ops->on_burst(nf, arg, pkts, n, verdicts);
 			for (uint16_t i = 0; i < n; i++) {
-				if (verdicts[i] == NF_DROP) {
+				if (NF_IS_TO_PORT(verdicts[i])) {
+					to_port(nf, pkts[i], verdicts[i] & 0x7f);
+				} else if (verdicts[i] == NF_DROP) {
 					nf->drop++;
 					nf_fcb_put(nf, nf_meta(nf, pkts[i])->fcb);
 					fm_mbuf_free(pkts[i], nf->meta_off);
@@ -217,6 +234,11 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	}
 	finish(nf);
 	return rc;
+}
+
+uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	return nf_meta(nf, m)->in_port;
 }
 
 void nf_stop(struct nf_ctx *nf)

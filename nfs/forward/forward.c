@@ -5,18 +5,24 @@
  *
  *	forward [nfsdk options: --name NAME --socket PATH --file-prefix P --cpus LIST --poll]
  *
+ * With `-- --reflect` it sends every packet back out of the port it came in (NF_TO_PORT), the
+ * smallest use of that verdict.
+ *
  * Supervision drills: SIGUSR1 freezes the VNF inside its handler (it stops dequeuing, as a hung
  * VNF would), SIGUSR2 thaws it.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "nfsdk/nf.h"
 
 static struct nf_ctx *g_nf;
 static volatile sig_atomic_t g_frozen;
+static bool g_reflect;
 
 static void on_freeze(int sig)
 {
@@ -28,13 +34,11 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 {
 	struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
 
-	(void)nf;
 	(void)arg;
-	(void)pkts;
-	(void)n;
-	(void)verdicts; /* every verdict stays NF_FORWARD */
 	while (g_frozen)
 		nanosleep(&ms, NULL);
+	for (uint16_t i = 0; g_reflect && i < n; i++)
+		verdicts[i] = NF_TO_PORT(nf_in_port(nf, pkts[i]));
 }
 
 static void on_signal(int sig)
@@ -60,8 +64,13 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_freeze);
 	signal(SIGUSR2, on_freeze);
-	if (nf_init(argc, argv, &decl, &g_nf, NULL, NULL) < 0)
+	char **args;
+	int nargs;
+
+	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
+	for (int i = 0; i < nargs; i++)
+		g_reflect |= strcmp(args[i], "--reflect") == 0;
 	rc = nf_run(g_nf, &ops, NULL);
 	fprintf(stderr, "forward[%s]: %s after %lu packets in, %lu out\n", nf_name(g_nf),
 		rc == 0 ? "stopped" : "flowmgr went away", (unsigned long)nf_rx_pkts(g_nf),

@@ -59,6 +59,11 @@ enum nf_verdict {
 	NF_DROP = 1,	/* free it, counted in this VNF's drops */
 };
 
+/* Verdict: leave the chain now through port `p` (0..127, flowmgr's port index), skipping the rest
+ * of the path — e.g. a reply generated in place (ARP answer, TCP RST, HTTP 403). */
+#define NF_TO_PORT(p)	 ((uint8_t)(0x80u | ((p)&0x7fu)))
+#define NF_IS_TO_PORT(v) (((v)&0x80u) != 0)
+
 struct nf_ops {
 	/*
 	 * Per-session handler (the paper's push_flow): called once per session present in a
@@ -108,6 +113,9 @@ void nf_close(struct nf_ctx *nf);
 
 /** This VNF's scratchpad for the session of packet `m` (see on_session), or NULL. */
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
+
+/** The port packet `m` entered the platform through (flowmgr's port index). */
+uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m);
 
 /** This VNF's id (1..) and name. */
 uint32_t nf_id(const struct nf_ctx *nf);

@@ -66,6 +66,24 @@ static void start_chain(struct fs_h *h, const char *cfg)
 	fs_h_start_vnf(h, "forward", "fwd2", NULL);
 }
 
+static uint64_t vnf_rx(struct fs_h *h, const char *name)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	uint64_t v = fs_h_vnf(st, name)->rx_pkts;
+
+	ctl_reply_free(st);
+	return v;
+}
+
+static uint64_t vnf_tx(struct fs_h *h, const char *name)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	uint64_t v = fs_h_vnf(st, name)->tx_pkts;
+
+	ctl_reply_free(st);
+	return v;
+}
+
 static uint64_t p1_tx(struct fs_h *h)
 {
 	Flowsplice__Reply *st = fs_h_stats(h);
@@ -389,6 +407,51 @@ START_TEST(test_shared_core_six_vnfs)
 }
 END_TEST
 
+/* NF_TO_PORT: a VNF sends packets back out of their ingress port, skipping the rest of the path. */
+START_TEST(test_verdict_to_port_reflects)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	static const char *const reflect[] = {"--", "--reflect", NULL};
+	const uint32_t n = 5000;
+	struct fs_h h;
+	char y[2048], in[512], out0[512], out1[512];
+	struct fs_pcap_check back, fwd;
+	uint64_t end;
+
+	fs_h_init(&h, "refl");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	snprintf(out0, sizeof(out0), "%s", fs_h_path(&h, "out0.pcap"));
+	snprintf(out1, sizeof(out1), "%s", fs_h_path(&h, "out1.pcap"));
+	fs_pcap_write(in, n, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-reflect\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=%s\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=%s\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fwd1, policy: drop}\n"
+		 "  - {name: fwd2, policy: drop}\n",
+		 in, out0, fs_h_path(&h, "empty.pcap"), out1);
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
+	fs_h_start_vnf(&h, "forward", "fwd1", reflect);
+	fs_h_start_vnf(&h, "forward", "fwd2", NULL);
+	end = fs_h_now_ms() + 60000;
+	while (vnf_tx(&h, "fwd1") < n)
+		ck_assert_msg(fs_h_now_ms() < end, "fwd1 did not handle the capture");
+	fs_h_sleep_ms(300);
+	ck_assert_uint_eq(vnf_rx(&h, "fwd2"), 0); /* the rest of the path was skipped */
+	fs_h_stop_all(&h);
+	fs_pcap_check(out0, FLOWS, &back);
+	fs_pcap_check(out1, FLOWS, &fwd);
+	ck_assert_uint_eq(back.packets, n);
+	ck_assert_uint_eq(back.bad_bytes, 0);
+	ck_assert_uint_eq(back.reordered, 0);
+	ck_assert_uint_eq(fwd.packets, 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("chain");
@@ -400,6 +463,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_supervise_sigkill_drop_stops_traffic);
 	tcase_add_test(tc, test_ctl_flowmgr_survives_abuse);
 	tcase_add_test(tc, test_shared_core_six_vnfs);
+	tcase_add_test(tc, test_verdict_to_port_reflects);
 	suite_add_tcase(s, tc);
 	return s;
 }
