@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 6u
+#define FM_SHM_ABI_VERSION 7u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -44,6 +44,12 @@
 #define FM_SHM_FCB_ZONE	 "fs_fcb"   /* FCB slots (flowmgr/flow/fm_fcb_pool.h layout) */
 #define FM_SHM_EVENT_FMT "fs_ev%u"  /* flowmgr → VNF i: release events (FCB slot index) */
 #define FM_SHM_ACK_FMT	 "fs_ack%u" /* VNF i → flowmgr: release done (FCB slot index) */
+/* Worker w >= 1 of flowmgr (worker 0 uses the names above, as node 0): */
+#define FM_SHM_WRING_FMT   "fs_w%u_%u"	  /* worker w → VNF i */
+#define FM_SHM_WEVENT_FMT  "fs_ev%u_w%u"  /* VNF i's release events from worker w */
+#define FM_SHM_WACK_FMT	   "fs_ack%u_w%u" /* VNF i's acks to worker w */
+#define FM_SHM_MAX_WORKERS 4
+#define FM_SHM_BIDIR_ZONE  "fs_bidir" /* common data linking both directions (fm_bidir.h) */
 
 #define FM_SHM_MAX_VNFS	   32
 #define FM_SHM_MAX_NODES   (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
@@ -159,9 +165,11 @@ struct fm_shm {
 	uint32_t meta_offset; /* dynfield offset, for the secondaries' cross-check */
 	int32_t flowmgr_pid;
 	uint32_t ring_size;
-	uint64_t fcb_stride; /* bytes per FCB slot in FM_SHM_FCB_ZONE */
-	uint32_t fcb_slots;  /* slots in the zone */
-	uint32_t fcb_pad;
+	uint64_t fcb_stride;	 /* bytes per FCB slot in FM_SHM_FCB_ZONE */
+	uint32_t fcb_slots;	 /* slots in the zone (all workers) */
+	uint32_t fcb_per_worker; /* worker w owns slots [w * fcb_per_worker, (w + 1) * ...) */
+	uint32_t nb_workers;
+	uint32_t pad0;
 	/* edge[p][c] != 0: ring FM_SHM_RING_FMT(p, c) exists. */
 	uint8_t edge[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	struct fm_shm_vnf vnfs[FM_SHM_MAX_NODES]; /* index 0 unused (flowmgr) */

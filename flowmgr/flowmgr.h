@@ -23,7 +23,14 @@
 #include <rte_ring.h>
 
 #include "fm_config.h"
+#include "fm_field.h"
 #include "fm_shm.h"
+
+#define FM_CLS_FIELDS FM_F_COUNT
+
+struct fm_fcb;
+struct fm_flow;
+struct fm_bidir;
 
 #define FM_BURST	    32
 #define FM_LAT_BUCKETS	    32
@@ -55,11 +62,33 @@ struct fm_worker_stats {
 	_Atomic uint64_t from_vnf_pkts;
 	_Atomic uint64_t drops[FM_DROP_MAX];
 	_Atomic uint64_t release_ev_full; /* release events a VNF's event ring could not take */
+	_Atomic uint64_t bidir_created;	  /* common-data records created (first direction) */
+	_Atomic uint64_t bidir_linked;	  /* second directions linked to an existing record */
+	_Atomic uint64_t bidir_full;	  /* no record free */
 	/* Flow table counters (fm_flow.h), published by the worker every FM_FLOW_PUBLISH polls. */
 	_Atomic uint64_t flow_cnt[FM_FLOW_CNT_MAX_PUB];
 	_Atomic uint64_t sessions, pool_in_use, pool_draining, pending;
 	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
 	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
+};
+
+/*
+ * One datapath worker lcore: its own flow table (tree, FCB pool slice, cache: the paper's
+ * per-thread dynamic subtrees), its rings towards the VNFs and its release-event rings. Worker w
+ * polls the ports with index % nb_workers == w and transmits on TX queue w; worker 0 also serves
+ * the egress rings (VNF → flowmgr).
+ */
+struct fm_wctx {
+	struct flowmgr *fm;
+	unsigned int idx;
+	unsigned int lcore;
+	struct fm_flow *flow;
+	struct rte_ring *to_vnf[FM_SHM_MAX_NODES]; /* this worker → VNF i */
+	struct rte_ring *ev[FM_SHM_MAX_NODES];	   /* release events to VNF i */
+	struct rte_ring *ack[FM_SHM_MAX_NODES];	   /* their acknowledgements */
+	struct fm_worker_stats stats;
+	_Atomic int dump_req; /* FM_DUMP_*: introspection done between bursts */
+	char *dump_buf;
 };
 
 struct fm_port {
@@ -97,7 +126,8 @@ struct flowmgr {
 	struct rte_ring *rings[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	struct rte_ring *ev[FM_SHM_MAX_NODES];	/* release events to VNF i */
 	struct rte_ring *ack[FM_SHM_MAX_NODES]; /* their acknowledgements */
-	unsigned int worker_lcore;
+	unsigned int nb_workers;
+	struct fm_wctx wk[FM_SHM_MAX_WORKERS];
 	bool adaptive_idle; /* sleep a little when idle (shared cores) */
 	bool wait_vnfs;	    /* ports still closed until every VNF is attached */
 	bool launch;	    /* flowmgr starts and restarts the VNFs that name an exec */
@@ -105,17 +135,16 @@ struct flowmgr {
 	char file_prefix[64];
 	_Atomic bool stop;
 	_Atomic bool ports_open; /* worker polls ports only once this is set */
-	struct fm_worker_stats wstats;
 	struct fm_vnf_rt vnf_rt[FM_SHM_MAX_NODES];
 	uint64_t start_ms;
 	struct ctl_server *ctl;
-	struct fm_flow *flow; /* the flow table (FCB pool, lifecycle): worker lcore only */
-	struct fm_tree *tree; /* its combined classifier: worker lcore only */
-	_Atomic int dump_req; /* FM_DUMP_*: introspection the worker does between bursts */
-	char *dump_buf;
-	int dump_vnf;		       /* flows: only through this VNF index (-1: all) */
-	struct fm_filter *dump_filter; /* flows: only sessions matching (NULL: all) */
-	uint32_t dump_max;	       /* flows: at most this many lines */
+	struct fm_tree *tree;	    /* worker 0's tree: paths, layout (static parts) */
+	struct fm_bidir *bidir;	    /* common data of both directions (shared memzone) */
+	_Atomic uint32_t *bidir_of; /* per FCB slot: its common-data record, FM_IDX_NONE */
+	uint8_t path_bidir[FM_SHM_MAX_PATHS]; /* a VNF on the path wants both directions linked */
+	int dump_vnf;			      /* flows: only through this VNF index (-1: all) */
+	struct fm_filter *dump_filter;	      /* flows: only sessions matching (NULL: all) */
+	uint32_t dump_max;		      /* flows: at most this many lines */
 };
 
 enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2, FM_DUMP_FLOWS = 3 };
@@ -130,8 +159,10 @@ uint64_t fm_now_ms(void);
 /* fm_classify.c — the combined classification tree and the path table. */
 int fm_classify_init(struct flowmgr *fm);
 void fm_classify_uninit(struct flowmgr *fm);
-void fm_classify_dump_poll(struct flowmgr *fm);
-char *fm_classify_dump(struct flowmgr *fm, int what);
+void fm_classify_dump_poll(struct fm_wctx *wk);
+char *fm_classify_dump(struct flowmgr *fm, unsigned int worker, int what);
+void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
+			      const uint64_t (*vals)[FM_CLS_FIELDS], unsigned int n);
 
 /* fm_graph.c — rings of the ring graph. */
 int fm_graph_create(struct flowmgr *fm);
@@ -141,8 +172,19 @@ void fm_graph_destroy(struct flowmgr *fm);
 int fm_ports_init(struct flowmgr *fm);
 void fm_ports_close(struct flowmgr *fm);
 
-/* fm_worker.c — the datapath lcore. */
-int fm_worker_main(void *arg);
+/* fm_worker.c — the datapath lcores. */
+int fm_worker_main(void *arg); /* arg: struct fm_wctx */
+
+/* The worker owning FCB slot `idx`. */
+static inline struct fm_wctx *fm_fcb_owner(struct flowmgr *fm, uint32_t idx)
+{
+	uint32_t w = fm->shm->fcb_per_worker ? idx / fm->shm->fcb_per_worker : 0;
+
+	return w < fm->nb_workers ? &fm->wk[w] : NULL;
+}
+
+/* fm_graph.c: every ring that feeds VNF `id` (from flowmgr's workers and from other VNFs). */
+unsigned int fm_vnf_inputs(struct flowmgr *fm, uint32_t id, struct rte_ring **out);
 
 /* fm_ctl.c — control-channel handlers. */
 int fm_ctl_init(struct flowmgr *fm);

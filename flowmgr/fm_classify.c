@@ -26,6 +26,7 @@
 
 #include "flowmgr.h"
 #include "fm_cls.h"
+#include "fm_bidir.h"
 #include "fm_flow.h"
 #include "fm_stage.h"
 
@@ -78,21 +79,96 @@ static uint64_t tsc_ms(void *opaque)
  */
 static int on_release(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb, void *area)
 {
-	struct flowmgr *fm = opaque;
+	struct fm_wctx *wk = opaque;
+	struct flowmgr *fm = wk->fm;
 	uint32_t id = (uint32_t)vnf + 1;
 
-	(void)fcb;
-	if (area == NULL || fm->ev[id] == NULL ||
+	/* Once per FCB (at its first VNF's event): unlink it from its common data. */
+	if (fm->bidir_of != NULL && fcb->nb_hops > 0 && fcb->hops[0] == vnf) {
+		uint32_t rec = atomic_exchange(&fm->bidir_of[index], FM_IDX_NONE);
+
+		if (rec != FM_IDX_NONE)
+			fm_bidir_detach(fm->bidir, rec);
+	}
+	if (area == NULL || wk->ev[id] == NULL ||
 	    atomic_load(&fm->shm->vnfs[id].state) == FM_VNF_CONFIGURED)
 		return 0;
-	if (rte_ring_enqueue(fm->ev[id], (void *)(uintptr_t)index) != 0) {
-		atomic_fetch_add(&fm->wstats.release_ev_full, 1);
+	if (rte_ring_enqueue(wk->ev[id], (void *)(uintptr_t)index) != 0) {
+		atomic_fetch_add(&wk->stats.release_ev_full, 1);
 		return 0;
 	}
 	fm_doorbell_ring(fm->shm, id);
 	return 1;
 }
 
+/*
+ * Both directions of a session meet on common data (paper §IV-D), even when they are classified
+ * by different workers: at its first packet, each direction's FCB is attached to the record of
+ * the session (keyed by the direction-independent 5-tuple) in the shared table; the record lives
+ * until both FCBs are released. Only for paths where a VNF declared `bidir`.
+ */
+void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
+			      const uint64_t (*vals)[FM_CLS_FIELDS], unsigned int n)
+{
+	struct flowmgr *fm = wk->fm;
+
+	if (fm->bidir == NULL)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		struct fm_bidir_key k;
+		uint32_t idx, rec;
+		bool fwd, created;
+
+		if (fcbs[i] == NULL || !fm->path_bidir[fcbs[i]->path_id] ||
+		    (idx = fm_flow_index(wk->flow, fcbs[i])) == FM_IDX_NONE ||
+		    atomic_load_explicit(&fm->bidir_of[idx], memory_order_relaxed) != FM_IDX_NONE)
+			continue;
+		fm_bidir_key_from_fields(vals[i], &k, &fwd);
+		if (fm_bidir_attach(fm->bidir, &k, fm_bidir_hash(&k), &rec, &created) < 0) {
+			atomic_fetch_add(&wk->stats.bidir_full, 1);
+			continue;
+		}
+		atomic_store_explicit(&fm->bidir_of[idx], rec, memory_order_release);
+		atomic_fetch_add(created ? &wk->stats.bidir_created : &wk->stats.bidir_linked, 1);
+	}
+}
+
+static int bidir_create(struct flowmgr *fm, uint32_t slots)
+{
+	uint32_t records = slots; /* at most one per FCB: each direction has its own */
+	size_t len = fm_bidir_region_size(records, 64);
+	const struct rte_memzone *mz;
+	bool wanted = false;
+
+	for (int i = 0; i < fm->cfg->chain.nb_vnfs; i++)
+		wanted |= (fm->cfg->chain.vnfs[i].flags & FM_DECL_BIDIR) != 0;
+	if (!wanted)
+		return 0;
+	mz = rte_memzone_reserve_aligned(FM_SHM_BIDIR_ZONE, len + (size_t)slots * 4,
+					 (int)rte_socket_id(), 0, 64);
+	if (mz == NULL || fm_bidir_init(mz->addr, len, records, 64, &fm->bidir) < 0) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot create the common-data table (%u records)\n",
+			records);
+		return -ENOMEM;
+	}
+	fm->bidir_of = (_Atomic uint32_t *)((uint8_t *)mz->addr + len);
+	for (uint32_t i = 0; i < slots; i++)
+		atomic_store(&fm->bidir_of[i], FM_IDX_NONE);
+	for (int p = 0; p < fm_tree_nb_paths(fm->tree) && p < FM_SHM_MAX_PATHS; p++) {
+		struct fm_path_info pi;
+
+		if (fm_tree_path_info(fm->tree, p, &pi) < 0)
+			continue;
+		for (int h = 0; h < pi.nb_hops; h++)
+			if (pi.hops[h] >= 0 &&
+			    (fm->cfg->chain.vnfs[pi.hops[h]].flags & FM_DECL_BIDIR) != 0)
+				fm->path_bidir[p] = 1;
+	}
+	return 0;
+}
+
+/* One flow table per worker, each on its slice of the FCB zone (global slot index = w * cap + i).
+ */
 static int flow_create(struct flowmgr *fm)
 {
 	static uint64_t hz_ms;
@@ -114,26 +190,33 @@ static int flow_create(struct flowmgr *fm)
 	conf.full_sweep_ms = fm->cfg->sweep_ms;
 	conf.clock = &clock;
 	conf.on_release = on_release;
-	conf.release_opaque = fm;
 	rc = fm_flow_region_size(&conf, &bytes, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
-	mz = rte_memzone_reserve_aligned(FM_SHM_FCB_ZONE, bytes, (int)rte_socket_id(), 0, 64);
+	mz = rte_memzone_reserve_aligned(FM_SHM_FCB_ZONE, bytes * fm->nb_workers,
+					 (int)rte_socket_id(), 0, 64);
 	if (mz == NULL) {
 		snprintf(err, sizeof(err), "cannot reserve %zu bytes of FCBs for %u sessions: %s",
-			 bytes, fm->cfg->sessions, rte_strerror(rte_errno));
+			 bytes * fm->nb_workers, fm->cfg->sessions * fm->nb_workers,
+			 rte_strerror(rte_errno));
 		rc = -ENOMEM;
 		goto fail;
 	}
-	conf.region = mz->addr;
-	conf.region_len = bytes;
-	rc = fm_flow_create(&conf, &fm->flow, err, sizeof(err));
-	if (rc < 0)
-		goto fail;
-	fm->tree = fm_flow_tree(fm->flow);
-	fm->shm->fcb_stride = fm_fcb_pool_slot_stride(fm_flow_pool(fm->flow));
-	fm->shm->fcb_slots = fm_fcb_pool_capacity(fm_flow_pool(fm->flow));
-	return 0;
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		conf.region = (uint8_t *)mz->addr + bytes * w;
+		conf.region_len = bytes;
+		conf.base_index = fm->cfg->sessions * w;
+		conf.release_opaque = &fm->wk[w];
+		rc = fm_flow_create(&conf, &fm->wk[w].flow, err, sizeof(err));
+		if (rc < 0)
+			goto fail;
+	}
+	fm->tree = fm_flow_tree(fm->wk[0].flow);
+	fm->shm->fcb_stride = fm_fcb_pool_slot_stride(fm_flow_pool(fm->wk[0].flow));
+	fm->shm->fcb_per_worker = fm->cfg->sessions;
+	fm->shm->fcb_slots = fm->cfg->sessions * fm->nb_workers;
+	fm->shm->nb_workers = fm->nb_workers;
+	return bidir_create(fm, fm->shm->fcb_slots);
 fail:
 	RTE_LOG(ERR, USER1, "flowmgr: chain \"%s\": %s\n", fm->cfg->chain.name, err);
 	return rc;
@@ -162,28 +245,37 @@ int fm_classify_init(struct flowmgr *fm)
 void fm_classify_uninit(struct flowmgr *fm)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(FM_SHM_FCB_ZONE);
+	const struct rte_memzone *bz = rte_memzone_lookup(FM_SHM_BIDIR_ZONE);
 
-	if (fm->flow != NULL)
-		fm_flow_destroy(fm->flow);
-	fm->flow = NULL;
+	for (unsigned int w = 0; w < FM_SHM_MAX_WORKERS; w++) {
+		if (fm->wk[w].flow != NULL)
+			fm_flow_destroy(fm->wk[w].flow);
+		fm->wk[w].flow = NULL;
+	}
 	fm->tree = NULL;
+	fm->bidir = NULL;
+	fm->bidir_of = NULL;
 	if (mz != NULL)
 		rte_memzone_free(mz);
+	if (bz != NULL)
+		rte_memzone_free(bz);
 }
 
 /* `nfctl flows`: live sessions, optionally only those through a VNF or matching a filter. */
-static void dump_flows(struct flowmgr *fm, FILE *f)
+static void dump_flows(struct fm_wctx *wk, FILE *f)
 {
+	struct flowmgr *fm = wk->fm;
 	struct fm_flow_stats st;
 	struct fm_flow_info info;
 	uint32_t cursor = 0, shown = 0, matched = 0;
 	int rc;
 
-	fm_flow_get_stats(fm->flow, &st);
-	fprintf(f, "%-8s %-9s %-9s %-5s %-7s %s\n", "SLOT", "AGE_MS", "IDLE_MS", "USAGE", "TIMEOUT",
-		"PATH / SESSION");
-	while ((rc = fm_flow_iter(fm->flow, &cursor, UINT32_MAX, &info)) == 1) {
-		char line[512];
+	fm_flow_get_stats(wk->flow, &st);
+	fprintf(f, "# worker %u\n%-8s %-9s %-9s %-5s %-7s %-7s %s\n", wk->idx, "SLOT", "AGE_MS",
+		"IDLE_MS", "USAGE", "TIMEOUT", "COMMON", "PATH / SESSION");
+	while ((rc = fm_flow_iter(wk->flow, &cursor, UINT32_MAX, &info)) == 1) {
+		uint32_t rec = fm->bidir_of ? atomic_load(&fm->bidir_of[info.index]) : FM_IDX_NONE;
+		char line[512], common[16] = "-";
 
 		if (fm->dump_vnf >= 0 && !fm_flow_info_has_vnf(&info, fm->dump_vnf))
 			continue;
@@ -193,19 +285,22 @@ static void dump_flows(struct flowmgr *fm, FILE *f)
 		if (shown >= fm->dump_max)
 			continue;
 		shown++;
-		fm_flow_info_format(fm->flow, &info, line, sizeof(line));
-		fprintf(f, "%-8u %-9lu %-9lu %-5u %-7u %s\n", info.index,
+		if (rec != FM_IDX_NONE)
+			snprintf(common, sizeof(common), "%u", rec);
+		fm_flow_info_format(wk->flow, &info, line, sizeof(line));
+		fprintf(f, "%-8u %-9lu %-9lu %-5u %-7u %-7s %s\n", info.index,
 			(unsigned long)info.age_ms, (unsigned long)info.idle_ms, info.usage,
-			info.timeout_ms, line);
+			info.timeout_ms, common, line);
 	}
 	fprintf(f, "%u sessions listed, %u matching%s\n", shown, matched,
 		shown < matched ? " (raise --max to see more)" : "");
 }
 
 /* Worker side: serve a pending dump request (tree or layout) between bursts. */
-void fm_classify_dump_poll(struct flowmgr *fm)
+void fm_classify_dump_poll(struct fm_wctx *wk)
 {
-	int req = atomic_load_explicit(&fm->dump_req, memory_order_acquire);
+	struct flowmgr *fm = wk->fm;
+	int req = atomic_load_explicit(&wk->dump_req, memory_order_acquire);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -215,28 +310,30 @@ void fm_classify_dump_poll(struct flowmgr *fm)
 	f = open_memstream(&buf, &len);
 	if (f != NULL) {
 		if (req == FM_DUMP_TREE)
-			fm_tree_print(fm->tree, f);
+			fm_tree_print(fm_flow_tree(wk->flow), f);
 		else if (req == FM_DUMP_LAYOUT)
-			fm_layout_print(fm->tree, f);
+			fm_layout_print(fm_flow_tree(wk->flow), f);
 		else
-			dump_flows(fm, f);
+			dump_flows(wk, f);
 		fclose(f);
 	}
-	fm->dump_buf = buf;
-	atomic_store_explicit(&fm->dump_req, FM_DUMP_NONE, memory_order_release);
+	(void)fm;
+	wk->dump_buf = buf;
+	atomic_store_explicit(&wk->dump_req, FM_DUMP_NONE, memory_order_release);
 }
 
 /* Control side: ask the worker for a dump; returns a malloc'ed text (caller frees) or NULL. */
-char *fm_classify_dump(struct flowmgr *fm, int what)
+char *fm_classify_dump(struct flowmgr *fm, unsigned int worker, int what)
 {
+	struct fm_wctx *wk = &fm->wk[worker];
 	int expected = FM_DUMP_NONE;
 
-	fm->dump_buf = NULL;
-	if (!atomic_compare_exchange_strong(&fm->dump_req, &expected, what))
+	wk->dump_buf = NULL;
+	if (!atomic_compare_exchange_strong(&wk->dump_req, &expected, what))
 		return NULL;
 	for (int i = 0; i < 2000; i++) { /* the worker answers within one iteration */
-		if (atomic_load_explicit(&fm->dump_req, memory_order_acquire) == FM_DUMP_NONE)
-			return fm->dump_buf;
+		if (atomic_load_explicit(&wk->dump_req, memory_order_acquire) == FM_DUMP_NONE)
+			return wk->dump_buf;
 		usleep(500);
 	}
 	return NULL; /* worker not running: leave the request, it is served when it starts */

@@ -5,6 +5,7 @@
  * shared counters with relaxed atomics.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "ctl_server.h"
 #include "flowmgr.h"
 #include "fm_filter.h"
+#include "fm_bidir.h"
 #include "fm_flow.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -81,9 +83,11 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	m->generation = LOAD(v->generation);
 	m->stalls = LOAD(v->stalls);
 	m->scratch_in_use = fm->vnf_rt[id].pool ? fm->vnf_rt[id].pool->in_use : 0;
-	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++)
-		if (fm->rings[p][id] != NULL)
-			queued += rte_ring_count(fm->rings[p][id]);
+	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
+	unsigned int nb_in = fm_vnf_inputs(fm, id, in);
+
+	for (unsigned int k = 0; k < nb_in; k++)
+		queued += rte_ring_count(in[k]);
 	m->ring_count = queued;
 	m->decl = decl_msg(c, &fm->cfg->chain.vnfs[id - 1]);
 	return m->name && m->decl ? m : NULL;
@@ -105,19 +109,34 @@ static int fill_vnfs(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__VnfInfo
 	return 0;
 }
 
+/* A worker counter summed over the workers (`off`: its offset in struct fm_worker_stats). */
+static uint64_t wsum(const struct flowmgr *fm, size_t off)
+{
+	uint64_t v = 0;
+
+	for (unsigned int w = 0; w < fm->nb_workers; w++)
+		v += atomic_load_explicit(
+		    (const _Atomic uint64_t *)((const uint8_t *)&fm->wk[w].stats + off),
+		    memory_order_relaxed);
+	return v;
+}
+
 static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
 			 size_t *n)
 {
-	struct fm_worker_stats *w = &fm->wstats;
-	size_t nb = 0, cap = 12 + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
+	size_t nb = 0, cap = 16 + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
 		return -ENOMEM;
-	(*list)[nb++] = counter(c, "worker_rx", LOAD(w->rx_pkts));
-	(*list)[nb++] = counter(c, "worker_tx", LOAD(w->tx_pkts));
-	(*list)[nb++] = counter(c, "worker_to_vnf", LOAD(w->to_vnf_pkts));
-	(*list)[nb++] = counter(c, "worker_from_vnf", LOAD(w->from_vnf_pkts));
+	(*list)[nb++] =
+	    counter(c, "worker_rx", wsum(fm, offsetof(struct fm_worker_stats, rx_pkts)));
+	(*list)[nb++] =
+	    counter(c, "worker_tx", wsum(fm, offsetof(struct fm_worker_stats, tx_pkts)));
+	(*list)[nb++] =
+	    counter(c, "worker_to_vnf", wsum(fm, offsetof(struct fm_worker_stats, to_vnf_pkts)));
+	(*list)[nb++] = counter(c, "worker_from_vnf",
+				wsum(fm, offsetof(struct fm_worker_stats, from_vnf_pkts)));
 	(*list)[nb++] = counter(c, "ports_open", atomic_load(&fm->ports_open));
 	(*list)[nb++] = counter(c, "mbuf_in_use", rte_mempool_in_use_count(fm->pool));
 	(*list)[nb++] = counter(c, "mbuf_avail", rte_mempool_avail_count(fm->pool));
@@ -125,21 +144,35 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 		char name[64];
 
 		snprintf(name, sizeof(name), "drop_%s", fm_drop_names[i]);
-		(*list)[nb++] = counter(c, name, LOAD(w->drops[i]));
+		(*list)[nb++] = counter(
+		    c, name, wsum(fm, offsetof(struct fm_worker_stats, drops) + (size_t)i * 8));
 	}
-	(*list)[nb++] = counter(c, "sessions", LOAD(w->sessions));
-	(*list)[nb++] = counter(c, "fcb_in_use", LOAD(w->pool_in_use));
-	(*list)[nb++] = counter(c, "fcb_draining", LOAD(w->pool_draining));
-	(*list)[nb++] = counter(c, "fcb_pending", LOAD(w->pending));
-	(*list)[nb++] = counter(c, "release_event_full", LOAD(w->release_ev_full));
+	(*list)[nb++] =
+	    counter(c, "sessions", wsum(fm, offsetof(struct fm_worker_stats, sessions)));
+	(*list)[nb++] =
+	    counter(c, "fcb_in_use", wsum(fm, offsetof(struct fm_worker_stats, pool_in_use)));
+	(*list)[nb++] =
+	    counter(c, "fcb_draining", wsum(fm, offsetof(struct fm_worker_stats, pool_draining)));
+	(*list)[nb++] =
+	    counter(c, "fcb_pending", wsum(fm, offsetof(struct fm_worker_stats, pending)));
+	(*list)[nb++] =
+	    counter(c, "bidir_created", wsum(fm, offsetof(struct fm_worker_stats, bidir_created)));
+	(*list)[nb++] =
+	    counter(c, "bidir_linked", wsum(fm, offsetof(struct fm_worker_stats, bidir_linked)));
+	(*list)[nb++] =
+	    counter(c, "bidir_full", wsum(fm, offsetof(struct fm_worker_stats, bidir_full)));
+	(*list)[nb++] = counter(c, "bidir_records", fm->bidir ? fm_bidir_in_use(fm->bidir) : 0);
+	(*list)[nb++] = counter(c, "release_event_full",
+				wsum(fm, offsetof(struct fm_worker_stats, release_ev_full)));
 	for (int i = 0; i < FM_FLOW_CNT_COUNT; i++) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "flow_%s", fm_flow_cnt_names[i]);
-		(*list)[nb++] = counter(c, name, LOAD(w->flow_cnt[i]));
+		(*list)[nb++] = counter(
+		    c, name, wsum(fm, offsetof(struct fm_worker_stats, flow_cnt) + (size_t)i * 8));
 	}
 	for (int i = 0; i < FM_LAT_BUCKETS; i++) {
-		uint64_t v = LOAD(w->lat_hist[i]);
+		uint64_t v = wsum(fm, offsetof(struct fm_worker_stats, lat_hist) + (size_t)i * 8);
 		char name[64];
 
 		if (v == 0)
@@ -357,7 +390,7 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 			 Flowsplice__Reply *rep)
 {
 	Flowsplice__Text *t = ctl_reply_alloc(c, sizeof(*t));
-	char *text = fm_classify_dump(fm, q->layout ? FM_DUMP_LAYOUT : FM_DUMP_TREE);
+	char *text = fm_classify_dump(fm, 0, q->layout ? FM_DUMP_LAYOUT : FM_DUMP_TREE);
 
 	if (text == NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
@@ -380,6 +413,29 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 	return 0;
 }
 
+static char *flows_of_all_workers(struct flowmgr *fm)
+{
+	char *all = NULL;
+	size_t len = 0;
+
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		char *part = fm_classify_dump(fm, w, FM_DUMP_FLOWS);
+		size_t n = part ? strlen(part) : 0;
+		char *grown = part ? realloc(all, len + n + 1) : NULL;
+
+		if (grown == NULL) {
+			free(part);
+			free(all);
+			return NULL;
+		}
+		all = grown;
+		memcpy(all + len, part, n + 1);
+		len += n;
+		free(part);
+	}
+	return all;
+}
+
 static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Flows *q,
 		    Flowsplice__Reply *rep)
 {
@@ -400,7 +456,7 @@ static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Fl
 	fm->dump_vnf = vnf;
 	fm->dump_filter = flt;
 	fm->dump_max = q->max ? q->max : 100;
-	text = fm_classify_dump(fm, FM_DUMP_FLOWS);
+	text = flows_of_all_workers(fm);
 	if (flt != NULL)
 		fm_filter_destroy(flt);
 	if (text == NULL)

@@ -45,25 +45,66 @@ static int ring_create(struct flowmgr *fm, unsigned int from, unsigned int to)
 	return 0;
 }
 
-/* Release events flowmgr → VNF and their acknowledgements back: one SP/SC ring each way. */
-static int event_rings_create(struct flowmgr *fm, unsigned int id)
+static struct rte_ring *ring_named(const char *name, unsigned int size)
 {
-	char name[RTE_RING_NAMESIZE];
-	unsigned int size = fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions;
+	struct rte_ring *r = rte_ring_create(name, size, (int)rte_socket_id(),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 
-	size = rte_align32pow2(size);
-	snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
-	fm->ev[id] = rte_ring_create(name, size, (int)rte_socket_id(),
-				     RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
-	fm->ack[id] = rte_ring_create(name, size, (int)rte_socket_id(),
-				      RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	if (fm->ev[id] == NULL || fm->ack[id] == NULL) {
-		RTE_LOG(ERR, USER1, "cannot create event rings of VNF %u: %s\n", id,
-			rte_strerror(rte_errno));
-		return -rte_errno;
+	if (r == NULL)
+		RTE_LOG(ERR, USER1, "cannot create ring %s: %s\n", name, rte_strerror(rte_errno));
+	return r;
+}
+
+/*
+ * Per worker w: its ring to every VNF the input reaches (worker 0's is the node-0 ring), and the
+ * release events to each VNF with their acknowledgements back: one SP/SC ring each way.
+ */
+static int worker_rings_create(struct flowmgr *fm, unsigned int w, const uint8_t *from_input)
+{
+	struct fm_wctx *wk = &fm->wk[w];
+	unsigned int size = rte_align32pow2(fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions);
+	char name[RTE_RING_NAMESIZE];
+
+	for (unsigned int id = 1; id <= fm->shm->nb_vnfs; id++) {
+		if (from_input[id - 1]) {
+			if (w == 0) {
+				wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];
+			} else {
+				snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, id);
+				wk->to_vnf[id] =
+				    rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
+						    RING_F_SP_ENQ | RING_F_SC_DEQ);
+				if (wk->to_vnf[id] == NULL)
+					return -ENOMEM;
+			}
+		}
+		if (w == 0)
+			snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
+		else
+			snprintf(name, sizeof(name), FM_SHM_WEVENT_FMT, id, w);
+		if ((wk->ev[id] = ring_named(name, size)) == NULL)
+			return -ENOMEM;
+		if (w == 0)
+			snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
+		else
+			snprintf(name, sizeof(name), FM_SHM_WACK_FMT, id, w);
+		if ((wk->ack[id] = ring_named(name, size)) == NULL)
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+unsigned int fm_vnf_inputs(struct flowmgr *fm, uint32_t id, struct rte_ring **out)
+{
+	unsigned int n = 0;
+
+	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++)
+		if (fm->rings[p][id] != NULL)
+			out[n++] = fm->rings[p][id];
+	for (unsigned int w = 1; w < fm->nb_workers; w++)
+		if (fm->wk[w].to_vnf[id] != NULL)
+			out[n++] = fm->wk[w].to_vnf[id];
+	return n;
 }
 
 int fm_graph_create(struct flowmgr *fm)
@@ -72,8 +113,11 @@ int fm_graph_create(struct flowmgr *fm)
 	uint8_t seen[FM_MAX_VNFS];
 	int rc;
 
+	uint8_t from_input[FM_MAX_VNFS];
+
 	memset(seen, 0, sizeof(seen));
 	reach_from(ch, &ch->input, seen);
+	memcpy(from_input, seen, sizeof(from_input));
 	for (int j = 0; j < ch->nb_vnfs; j++) {
 		if (seen[j] && (rc = ring_create(fm, 0, (unsigned int)j + 1)) < 0)
 			return rc;
@@ -88,18 +132,23 @@ int fm_graph_create(struct flowmgr *fm)
 		}
 		if ((rc = ring_create(fm, (unsigned int)i + 1, 0)) < 0)
 			return rc;
-		if ((rc = event_rings_create(fm, (unsigned int)i + 1)) < 0)
-			return rc;
 	}
+	for (unsigned int w = 0; w < fm->nb_workers; w++)
+		if ((rc = worker_rings_create(fm, w, from_input)) < 0)
+			return rc;
 	return 0;
 }
 
 void fm_graph_destroy(struct flowmgr *fm)
 {
-	for (unsigned int i = 0; i < FM_SHM_MAX_NODES; i++) {
-		rte_ring_free(fm->ev[i]);
-		rte_ring_free(fm->ack[i]);
-		fm->ev[i] = fm->ack[i] = NULL;
+	for (unsigned int w = 0; w < FM_SHM_MAX_WORKERS; w++) {
+		for (unsigned int i = 0; i < FM_SHM_MAX_NODES; i++) {
+			rte_ring_free(fm->wk[w].ev[i]);
+			rte_ring_free(fm->wk[w].ack[i]);
+			if (w > 0)
+				rte_ring_free(fm->wk[w].to_vnf[i]);
+			fm->wk[w].ev[i] = fm->wk[w].ack[i] = fm->wk[w].to_vnf[i] = NULL;
+		}
 	}
 	for (unsigned int i = 0; i < FM_SHM_MAX_NODES; i++) {
 		for (unsigned int j = 0; j < FM_SHM_MAX_NODES; j++) {

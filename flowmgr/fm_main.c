@@ -80,6 +80,7 @@ struct fm_opts {
 	bool poll;
 	bool launch;
 	uint32_t stall_ms;
+	unsigned int workers;
 	int eal_argc;
 	char **eal_argv;
 };
@@ -94,6 +95,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"poll", no_argument, NULL, 'P'},
 	    {"launch", no_argument, NULL, 'L'},
 	    {"stall-ms", required_argument, NULL, 'S'},
+	    {"workers", required_argument, NULL, 'W'},
 	    {"check-config", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -102,6 +104,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->stall_ms = 500;
+	o->workers = 1;
 	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -135,6 +138,11 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 		}
 		case 'C':
 			o->check = optarg;
+			break;
+		case 'W':
+			o->workers = (unsigned int)atoi(optarg);
+			if (o->workers < 1 || o->workers > FM_SHM_MAX_WORKERS)
+				return -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -305,24 +313,32 @@ static int load_config(const struct fm_opts *o)
 	return 0;
 }
 
-static unsigned int pick_worker_lcore(void)
+/* The first nb_workers worker lcores of the EAL, in order; -ENODEV if there are too few. */
+static int pick_worker_lcores(struct flowmgr *fm)
 {
-	unsigned int lc;
+	unsigned int lc, n = 0;
 
 	RTE_LCORE_FOREACH_WORKER(lc)
 	{
-		return lc;
+		if (n == fm->nb_workers)
+			break;
+		fm->wk[n].fm = fm;
+		fm->wk[n].idx = n;
+		fm->wk[n].lcore = lc;
+		n++;
 	}
-	return RTE_MAX_LCORE;
+	return n == fm->nb_workers ? 0 : -ENODEV;
 }
 
 static int run(struct flowmgr *fm)
 {
 	int rc;
 
-	rc = rte_eal_remote_launch(fm_worker_main, fm, fm->worker_lcore);
-	if (rc < 0)
-		return rc;
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		rc = rte_eal_remote_launch(fm_worker_main, &fm->wk[w], fm->wk[w].lcore);
+		if (rc < 0)
+			return rc;
+	}
 	RTE_LOG(NOTICE, USER1, "flowmgr: chain \"%s\" running: %u ports, %u VNFs, socket %s%s\n",
 		fm->cfg->chain.name, fm->nb_ports, fm->shm->nb_vnfs, fm->cfg->socket_path,
 		atomic_load(&fm->ports_open) ? "" : " (ports open once every VNF is attached)");
@@ -335,7 +351,8 @@ static int run(struct flowmgr *fm)
 		fm_launch_tick(fm);
 	}
 	fm_launch_stop_all(fm);
-	rte_eal_wait_lcore(fm->worker_lcore);
+	for (unsigned int w = 0; w < fm->nb_workers; w++)
+		rte_eal_wait_lcore(fm->wk[w].lcore);
 	return 0;
 }
 
@@ -374,12 +391,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	fm->worker_lcore = pick_worker_lcore();
+	fm->nb_workers = o.workers;
 	rc = -EINVAL;
-	if (fm->worker_lcore == RTE_MAX_LCORE) {
+	if (pick_worker_lcores(fm) < 0) {
 		RTE_LOG(ERR, USER1,
-			"flowmgr: needs two lcores (e.g. -l 0,1): one control, one "
-			"datapath\n");
+			"flowmgr: needs %u lcores (e.g. -l 0-%u): one control, %u datapath\n",
+			fm->nb_workers + 1, fm->nb_workers, fm->nb_workers);
 		goto out_eal;
 	}
 	if ((rc = shm_create(fm)) < 0)

@@ -25,15 +25,22 @@ static int port_setup(struct flowmgr *fm, uint16_t pid)
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc < 0)
 		return rc;
-	rc = rte_eth_dev_configure(pid, 1, 1, &conf);
+	if (info.max_tx_queues < fm->nb_workers) {
+		RTE_LOG(ERR, USER1, "port %u: %u TX queues, %u workers need one each\n", pid,
+			info.max_tx_queues, fm->nb_workers);
+		return -ENOTSUP;
+	}
+	rc = rte_eth_dev_configure(pid, 1, (uint16_t)fm->nb_workers, &conf);
 	if (rc < 0)
 		return rc;
 	rc = rte_eth_rx_queue_setup(pid, 0, FM_RX_DESC, rte_eth_dev_socket_id(pid), NULL, fm->pool);
 	if (rc < 0)
 		return rc;
-	rc = rte_eth_tx_queue_setup(pid, 0, FM_TX_DESC, rte_eth_dev_socket_id(pid), NULL);
-	if (rc < 0)
-		return rc;
+	for (uint16_t q = 0; q < fm->nb_workers; q++) {
+		rc = rte_eth_tx_queue_setup(pid, q, FM_TX_DESC, rte_eth_dev_socket_id(pid), NULL);
+		if (rc < 0)
+			return rc;
+	}
 	rc = rte_eth_dev_start(pid);
 	if (rc < 0)
 		return rc;

@@ -77,10 +77,11 @@ static void lose(struct flowmgr *fm, uint32_t id, struct rte_mbuf **pkts, unsign
 {
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t idx = fm_meta(fm, pkts[i])->fcb;
+		struct fm_wctx *owner = idx == FM_IDX_NONE ? NULL : fm_fcb_owner(fm, idx);
 		struct fm_fcb *fcb;
 
 		/* A remote usage decrement: the worker's full sweep releases the FCB later. */
-		if (idx != FM_IDX_NONE && fm->flow != NULL && (fcb = fm_flow_fcb(fm->flow, idx)))
+		if (owner != NULL && owner->flow != NULL && (fcb = fm_flow_fcb(owner->flow, idx)))
 			fm_fcb_usage_dec(fcb);
 		fm_mbuf_free(pkts[i], fm->meta_off);
 	}
@@ -95,13 +96,13 @@ static void drain_dead(struct flowmgr *fm, uint32_t id)
 
 	if (atomic_load(&fm->shm->vnfs[id].policy) == FM_FAIL_HOLD)
 		return;
-	for (uint32_t p = 0; p < FM_SHM_MAX_NODES; p++) {
-		struct rte_ring *r = fm->rings[p][id];
+	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
+	unsigned int nb_in = fm_vnf_inputs(fm, id, in);
+
+	for (unsigned int k = 0; k < nb_in; k++) {
 		unsigned int n;
 
-		if (r == NULL)
-			continue;
-		while ((n = rte_ring_dequeue_burst(r, (void **)pkts, FM_BURST, NULL)) > 0)
+		while ((n = rte_ring_dequeue_burst(in[k], (void **)pkts, FM_BURST, NULL)) > 0)
 			lose(fm, id, pkts, n);
 	}
 }
@@ -116,8 +117,12 @@ static void drain_dead(struct flowmgr *fm, uint32_t id)
  */
 static void repair_rings(struct flowmgr *fm, uint32_t id)
 {
-	for (uint32_t p = 0; p < FM_SHM_MAX_NODES; p++) {
-		struct rte_ring *in = fm->rings[p][id], *out = fm->rings[id][p];
+	struct rte_ring *ins[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
+	unsigned int nb_in = fm_vnf_inputs(fm, id, ins);
+
+	for (uint32_t p = 0; p < FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS; p++) {
+		struct rte_ring *in = p < nb_in ? ins[p] : NULL;
+		struct rte_ring *out = p < FM_SHM_MAX_NODES ? fm->rings[id][p] : NULL;
 
 		if (in != NULL && in->cons.head != in->cons.tail) {
 			void **slots = (void **)&in[1];
@@ -176,10 +181,11 @@ static void reclaim_one(struct rte_mempool *mp, void *arg, void *obj, unsigned i
 	(void)idx;
 	if (o == a->in_hand) {
 		uint32_t fidx = fm_meta(a->fm, m)->fcb;
+		struct fm_wctx *owner = fidx == FM_IDX_NONE ? NULL : fm_fcb_owner(a->fm, fidx);
 		struct fm_fcb *fcb;
 
-		if (fidx != FM_IDX_NONE && a->fm->flow != NULL &&
-		    (fcb = fm_flow_fcb(a->fm->flow, fidx)) != NULL)
+		if (owner != NULL && owner->flow != NULL &&
+		    (fcb = fm_flow_fcb(owner->flow, fidx)) != NULL)
 			fm_fcb_usage_dec(fcb);
 		fm_mbuf_free(m, a->fm->meta_off);
 		a->n++;
@@ -255,11 +261,12 @@ static void check_ports_open(struct flowmgr *fm)
 
 static uint64_t queued_to(struct flowmgr *fm, uint32_t id)
 {
+	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
+	unsigned int n = fm_vnf_inputs(fm, id, in);
 	uint64_t q = 0;
 
-	for (uint32_t p = 0; p < FM_SHM_MAX_NODES; p++)
-		if (fm->rings[p][id] != NULL)
-			q += rte_ring_count(fm->rings[p][id]);
+	for (unsigned int k = 0; k < n; k++)
+		q += rte_ring_count(in[k]);
 	return q;
 }
 

@@ -51,6 +51,7 @@ struct fm_stage {
 
 struct fm_wk {
 	struct flowmgr *fm;
+	struct fm_wctx *wk;
 	uint32_t staged;       /* packets in all staging buffers */
 	uint32_t staged_ports; /* of which towards ports */
 	struct fm_stage to_node[FM_SHM_MAX_NODES];
@@ -67,14 +68,28 @@ static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbu
 	w->staged++;
 }
 
-/* The packet leaves the platform: its FCB's usage goes down (fm_flow lifecycle). */
-static inline void put_fcb(struct fm_wk *w, struct rte_mbuf *m)
+/*
+ * A packet of FCB slot `idx` leaves the platform: its usage goes down (fm_flow lifecycle); an FCB
+ * of another worker gets a remote (atomic) decrement, which that worker's sweep picks up.
+ */
+static inline void put_idx(struct fm_wk *w, uint32_t idx)
 {
-	uint32_t idx = fm_meta(w->fm, m)->fcb;
+	struct fm_wctx *owner;
 	struct fm_fcb *fcb;
 
-	if (idx != FM_IDX_NONE && (fcb = fm_flow_fcb(w->fm->flow, idx)) != NULL)
-		fm_flow_put(w->fm->flow, fcb);
+	if (idx == FM_IDX_NONE || (owner = fm_fcb_owner(w->fm, idx)) == NULL ||
+	    (fcb = fm_flow_fcb(owner->flow, idx)) == NULL)
+		return;
+	if (owner == w->wk)
+		fm_flow_put(owner->flow, fcb);
+	else
+		fm_fcb_usage_dec(fcb);
+}
+
+/* The packet leaves the platform: its FCB's usage goes down. */
+static inline void put_fcb(struct fm_wk *w, struct rte_mbuf *m)
+{
+	put_idx(w, fm_meta(w->fm, m)->fcb);
 }
 
 static inline void drop(struct fm_wk *w, struct rte_mbuf *m, enum fm_drop_reason why)
@@ -96,7 +111,7 @@ static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_met
 		drop(w, m,
 		     w->fm->shm->paths[meta->path].flags & FM_PATH_DROP ? FM_DROP_EARLY
 									: FM_DROP_POLICY);
-	} else if (w->fm->rings[FM_NODE_FLOWMGR][dest] == NULL) {
+	} else if (w->wk->to_vnf[dest] == NULL) {
 		drop(w, m, FM_DROP_NO_RING);
 	} else {
 		stage_put(w, &w->to_node[dest], m);
@@ -138,7 +153,8 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 									 : fm_flow_hash(vals[nok]);
 		ok[nok++] = pkts[i];
 	}
-	fm_flow_lookup_burst(fm->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, nok, fcbs);
+	fm_flow_lookup_burst(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, nok, fcbs);
+	fm_classify_new_sessions(w->wk, fcbs, (const uint64_t(*)[FM_CLS_FIELDS])vals, nok);
 	for (unsigned int i = 0; i < nok; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, ok[i]);
 
@@ -146,7 +162,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 			drop(w, ok[i], FM_DROP_NO_FCB);
 			continue;
 		}
-		meta->fcb = fm_flow_index(fm->flow, fcbs[i]);
+		meta->fcb = fm_flow_index(w->wk->flow, fcbs[i]);
 		meta->path = (uint16_t)fcbs[i]->path_id;
 		meta->hop = 0;
 		meta->in_port = pidx;
@@ -162,14 +178,14 @@ static void release_acks(struct fm_wk *w)
 	void *acks[FM_BURST];
 
 	for (uint32_t v = 1; v <= w->fm->shm->nb_vnfs; v++) {
-		struct rte_ring *r = w->fm->ack[v];
+		struct rte_ring *r = w->wk->ack[v];
 		unsigned int n;
 
 		if (r == NULL)
 			continue;
 		n = rte_ring_dequeue_burst(r, acks, FM_BURST, NULL);
 		for (unsigned int i = 0; i < n; i++)
-			fm_flow_release_ack(w->fm->flow, (uint32_t)(uintptr_t)acks[i]);
+			fm_flow_release_ack(w->wk->flow, (uint32_t)(uintptr_t)acks[i]);
 	}
 }
 
@@ -209,8 +225,8 @@ static void flush_nodes(struct fm_wk *w)
 
 		if (s->n == 0)
 			continue;
-		k = fm_stage_enqueue(w->fm->shm, w->fm->rings[FM_NODE_FLOWMGR][d], w->fm->meta_off,
-				     s->pkts, &s->n, d, FM_NODE_FLOWMGR, NULL, &dropped);
+		k = fm_stage_enqueue(w->fm->shm, w->wk->to_vnf[d], w->fm->meta_off, s->pkts, &s->n,
+				     d, FM_NODE_FLOWMGR, NULL, &dropped);
 		w->staged -= (uint32_t)(before - s->n);
 		w->to_vnf += k;
 		for (unsigned int i = 0; i < dropped; i++) /* its consumer is down: counted there */
@@ -236,12 +252,8 @@ static void record_latency(struct fm_wk *w, struct rte_mbuf **pkts, uint16_t n)
 
 static void put_sent(struct fm_wk *w, const uint32_t *idx, uint16_t k)
 {
-	for (uint16_t i = 0; i < k; i++) {
-		struct fm_fcb *fcb;
-
-		if (idx[i] != FM_IDX_NONE && (fcb = fm_flow_fcb(w->fm->flow, idx[i])) != NULL)
-			fm_flow_put(w->fm->flow, fcb);
-	}
+	for (uint16_t i = 0; i < k; i++)
+		put_idx(w, idx[i]);
 }
 
 static void flush_ports(struct fm_wk *w, uint64_t now_ms)
@@ -257,7 +269,7 @@ static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 		record_latency(w, s->pkts, s->n);
 		for (uint16_t i = 0; i < s->n; i++) /* before TX: the PMD may free them */
 			fcb_idx[i] = fm_meta(w->fm, s->pkts[i])->fcb;
-		k = rte_eth_tx_burst(w->fm->ports[p].port_id, 0, s->pkts, s->n);
+		k = rte_eth_tx_burst(w->fm->ports[p].port_id, (uint16_t)w->wk->idx, s->pkts, s->n);
 		put_sent(w, fcb_idx, k);
 		if (k < s->n)
 			memmove(s->pkts, s->pkts + k, (s->n - k) * sizeof(s->pkts[0]));
@@ -282,7 +294,7 @@ static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 
 static void publish(struct fm_wk *w)
 {
-	struct fm_worker_stats *st = &w->fm->wstats;
+	struct fm_worker_stats *st = &w->wk->stats;
 
 	atomic_store_explicit(&st->rx_pkts, w->rx, memory_order_relaxed);
 	atomic_store_explicit(&st->tx_pkts, w->tx, memory_order_relaxed);
@@ -297,11 +309,11 @@ static void publish(struct fm_wk *w)
 /* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */
 static void publish_flow(struct fm_wk *w)
 {
-	struct fm_worker_stats *st = &w->fm->wstats;
+	struct fm_worker_stats *st = &w->wk->stats;
 	struct fm_flow_stats fs;
 
 	static_assert(FM_FLOW_CNT_COUNT <= FM_FLOW_CNT_MAX_PUB, "room for every flow counter");
-	fm_flow_get_stats(w->fm->flow, &fs);
+	fm_flow_get_stats(w->wk->flow, &fs);
 	for (int i = 0; i < FM_FLOW_CNT_COUNT; i++)
 		atomic_store_explicit(&st->flow_cnt[i], fs.cnt[i], memory_order_relaxed);
 	atomic_store_explicit(&st->sessions, fs.sessions, memory_order_relaxed);
@@ -330,14 +342,18 @@ static void drain_stages(struct fm_wk *w)
 
 int fm_worker_main(void *arg)
 {
-	static struct fm_wk w; /* one worker lcore; too large for the stack */
-	struct flowmgr *fm = arg;
+	static struct fm_wk wks[FM_SHM_MAX_WORKERS]; /* too large for the stack */
+	struct fm_wctx *wk = arg;
+	struct flowmgr *fm = wk->fm;
+	struct fm_wk *wp = &wks[wk->idx];
+#define w (*wp)
 	uint64_t hz_ms = rte_get_tsc_hz() / 1000;
 	unsigned int idle = 0;
 	uint64_t iter = 0, next_pub = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.fm = fm;
+	w.wk = wk;
 	w.ns_per_2p20_cycles = (1000000000ull << 20) / rte_get_tsc_hz();
 	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
 		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
@@ -345,23 +361,24 @@ int fm_worker_main(void *arg)
 
 		/* Egress runs whenever the ports are clear, so a VNF waiting on its ring to flowmgr
 		 * is never blocked by packets flowmgr has staged towards VNFs. */
-		if (w.staged_ports == 0)
+		if (w.staged_ports == 0 && wk->idx == 0)
 			egress(&w);
 		if (w.staged == 0 && atomic_load_explicit(&fm->ports_open, memory_order_acquire))
-			for (uint16_t p = 0; p < fm->nb_ports; p++)
+			for (uint16_t p = (uint16_t)wk->idx; p < fm->nb_ports;
+			     p = (uint16_t)(p + fm->nb_workers))
 				ingress_port(&w, p);
 		if (w.staged > 0) {
 			flush_nodes(&w);
 			flush_ports(&w, rte_rdtsc() / hz_ms);
 		}
 		release_acks(&w);
-		fm_flow_upkeep(fm->flow, w.rx == before_rx);
+		fm_flow_upkeep(wk->flow, w.rx == before_rx);
 		publish(&w);
 		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
 			next_pub = rte_rdtsc() + hz_ms * 10;
 			publish_flow(&w);
 		}
-		fm_classify_dump_poll(fm);
+		fm_classify_dump_poll(wk);
 		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {
 			idle = 0;
 		} else if (++idle > FM_IDLE_SPINS && fm->adaptive_idle) {
@@ -374,4 +391,5 @@ int fm_worker_main(void *arg)
 	publish(&w);
 	publish_flow(&w);
 	return 0;
+#undef w
 }

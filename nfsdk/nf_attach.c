@@ -212,6 +212,14 @@ static int lookup_shared(struct nf_ctx *nf)
 			if ((nf->in[nf->nb_in++] = rte_ring_lookup(name)) == NULL)
 				goto missing;
 		}
+		if (p == FM_NODE_FLOWMGR && nf->shm->edge[p][nf->id]) {
+			/* flowmgr's other datapath workers each have their ring to us */
+			for (unsigned int w = 1; w < nf->shm->nb_workers; w++) {
+				snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, nf->id);
+				if ((nf->in[nf->nb_in++] = rte_ring_lookup(name)) == NULL)
+					goto missing;
+			}
+		}
 		if (nf->shm->edge[nf->id][p]) {
 			snprintf(name, sizeof(name), FM_SHM_RING_FMT, nf->id, p);
 			if ((nf->out[p] = rte_ring_lookup(name)) == NULL)

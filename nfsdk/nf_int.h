@@ -36,7 +36,7 @@ struct nf_ctx {
 	struct rte_mempool *pool;
 	int meta_off;
 	unsigned int nb_in;
-	struct rte_ring *in[FM_SHM_MAX_NODES];
+	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
 	struct rte_ring *out[FM_SHM_MAX_NODES]; /* by consumer node id; [0] = flowmgr */
 	volatile sig_atomic_t stop;
 	uint32_t staged;
@@ -53,9 +53,11 @@ struct nf_ctx {
 	int pool_fd;		       /* received at registration, until mapped */
 	struct fm_shm_pool_hdr *spool; /* indirect: the mapped memfd pool */
 	uint64_t pool_len;
-	struct rte_ring *ev, *ack; /* release events in, acks out */
-	void *ack_pending[NF_BURST]; /* FCB slot indices, as ring entries */
-	unsigned int nb_ack_pending;
+	unsigned int nb_workers;			 /* flowmgr's datapath workers */
+	struct rte_ring *ev[FM_SHM_MAX_WORKERS];	 /* release events from worker w */
+	struct rte_ring *ack[FM_SHM_MAX_WORKERS];	 /* acks to worker w */
+	void *ack_pending[FM_SHM_MAX_WORKERS][NF_BURST]; /* FCB slot indices, as ring entries */
+	unsigned int nb_ack_pending[FM_SHM_MAX_WORKERS];
 	uint64_t releases, scratch_exhausted;
 };
 

@@ -134,8 +134,9 @@ static void publish(struct nf_ctx *nf)
 
 static bool input_pending(const struct nf_ctx *nf)
 {
-	if (nf->ev != NULL && !rte_ring_empty(nf->ev))
-		return true;
+	for (unsigned int w = 0; w < nf->nb_workers && w < FM_SHM_MAX_WORKERS; w++)
+		if (nf->ev[w] != NULL && !rte_ring_empty(nf->ev[w]))
+			return true;
 	for (unsigned int k = 0; k < nf->nb_in; k++)
 		if (!rte_ring_empty(nf->in[k]))
 			return true;

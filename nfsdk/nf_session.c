@@ -42,10 +42,19 @@ int nf_session_attach(struct nf_ctx *nf, int pool_fd)
 		nf->fcb_stride = nf->shm->fcb_stride;
 		nf->fcb_slots = nf->shm->fcb_slots;
 	}
-	snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, nf->id);
-	nf->ev = rte_ring_lookup(name);
-	snprintf(name, sizeof(name), FM_SHM_ACK_FMT, nf->id);
-	nf->ack = rte_ring_lookup(name);
+	nf->nb_workers = nf->shm->nb_workers ? nf->shm->nb_workers : 1;
+	for (unsigned int w = 0; w < nf->nb_workers && w < FM_SHM_MAX_WORKERS; w++) {
+		if (w == 0)
+			snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, nf->id);
+		else
+			snprintf(name, sizeof(name), FM_SHM_WEVENT_FMT, nf->id, w);
+		nf->ev[w] = rte_ring_lookup(name);
+		if (w == 0)
+			snprintf(name, sizeof(name), FM_SHM_ACK_FMT, nf->id);
+		else
+			snprintf(name, sizeof(name), FM_SHM_WACK_FMT, nf->id, w);
+		nf->ack[w] = rte_ring_lookup(name);
+	}
 	if (!nf->indirect || nf->area_off == FM_IDX_NONE)
 		return 0;
 	if (pool_fd < 0) {
@@ -159,28 +168,29 @@ void nf_fcb_put(struct nf_ctx *nf, uint32_t idx)
 		fm_fcb_usage_dec(fcb);
 }
 
-static void flush_acks(struct nf_ctx *nf)
+static void flush_acks(struct nf_ctx *nf, unsigned int w)
 {
-	unsigned int k;
+	unsigned int k, n = nf->nb_ack_pending[w];
 
-	if (nf->nb_ack_pending == 0)
+	if (n == 0)
 		return;
-	k = rte_ring_enqueue_burst(nf->ack, nf->ack_pending, nf->nb_ack_pending, NULL);
-	memmove(nf->ack_pending, nf->ack_pending + k, (nf->nb_ack_pending - k) * sizeof(void *));
-	nf->nb_ack_pending -= k;
+	k = rte_ring_enqueue_burst(nf->ack[w], nf->ack_pending[w], n, NULL);
+	memmove(nf->ack_pending[w], nf->ack_pending[w] + k, (n - k) * sizeof(void *));
+	nf->nb_ack_pending[w] = n - k;
 }
 
-void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
+/* Release events of worker w: run the handler, free an isolated slot, acknowledge to w. */
+static void events_of(struct nf_ctx *nf, unsigned int w, const struct nf_ops *ops, void *arg)
 {
 	void *ev[NF_BURST];
 	unsigned int n;
 
-	if (nf->ev == NULL || nf->ack == NULL)
+	if (nf->ev[w] == NULL || nf->ack[w] == NULL)
 		return;
-	flush_acks(nf);
-	if (nf->nb_ack_pending > 0)
+	flush_acks(nf, w);
+	if (nf->nb_ack_pending[w] > 0)
 		return; /* flowmgr is not draining acks: keep events queued */
-	n = rte_ring_dequeue_burst(nf->ev, ev, NF_BURST, NULL);
+	n = rte_ring_dequeue_burst(nf->ev[w], ev, NF_BURST, NULL);
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t idx = (uint32_t)(uintptr_t)ev[i];
 		void *scratch = nf_scratch_of(nf, idx, false);
@@ -196,9 +206,15 @@ void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			*slot = FM_IDX_NONE;
 		}
 		nf->releases++;
-		nf->ack_pending[nf->nb_ack_pending++] = (void *)(uintptr_t)idx;
+		nf->ack_pending[w][nf->nb_ack_pending[w]++] = ev[i];
 	}
-	flush_acks(nf);
+	flush_acks(nf, w);
+}
+
+void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
+{
+	for (unsigned int w = 0; w < nf->nb_workers && w < FM_SHM_MAX_WORKERS; w++)
+		events_of(nf, w, ops, arg);
 }
 
 /*

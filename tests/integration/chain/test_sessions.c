@@ -246,6 +246,121 @@ START_TEST(test_flow_syn_flood_spares_established)
 }
 END_TEST
 
+/* Packet `seq` of flow `f` in the reverse direction (addresses and ports swapped). */
+static uint32_t build_reverse(uint8_t *b, uint32_t f, uint32_t seq)
+{
+	uint32_t len = fs_pkt_build(b, f, seq);
+	uint8_t t[4];
+
+	memcpy(t, b + 26, 4); /* IPv4 source <-> destination */
+	memcpy(b + 26, b + 30, 4);
+	memcpy(b + 30, t, 4);
+	memcpy(t, b + 34, 2); /* L4 ports */
+	memcpy(b + 34, b + 36, 2);
+	memcpy(b + 36, t, 2);
+	return len;
+}
+
+static void write_direction(const char *path, uint32_t flows, uint32_t per_flow, bool reverse)
+{
+	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(pd, path);
+	uint8_t buf[2048];
+
+	ck_assert_ptr_nonnull(d);
+	for (uint32_t k = 0; k < per_flow; k++)
+		for (uint32_t f = 0; f < flows; f++) {
+			struct pcap_pkthdr ph = {0};
+
+			ph.caplen = ph.len =
+			    reverse ? build_reverse(buf, f, k) : fs_pkt_build(buf, f, k);
+			pcap_dump((u_char *)d, &ph, buf);
+		}
+	pcap_dump_close(d);
+	pcap_close(pd);
+}
+
+/*
+ * Two datapath workers, each direction of every session on a different one (worker w polls port
+ * w): both directions' FCBs reach the same common-data record, and the record goes away with the
+ * second FCB. Checked through the counters and, per session, through `nfctl flows`.
+ */
+START_TEST(test_flow_bidir_two_workers_share_common_data)
+{
+	static const char *const opts[] = {"--wait-vnfs", "--workers", "2", NULL};
+	const uint32_t flows = 120, per_flow = 8; /* 240 lines of nfctl flows fit one reply */
+	struct fs_h h;
+	char y[2048], fwd[512], rev[512], sh[1024], line[1024];
+	static uint8_t seen[2][4096];
+	unsigned int worker = 0, lines = 0, pairs = 0;
+	uint64_t end;
+	FILE *p;
+
+	fs_h_init(&h, "bidir");
+	snprintf(fwd, sizeof(fwd), "%s", fs_h_path(&h, "fwd.pcap"));
+	snprintf(rev, sizeof(rev), "%s", fs_h_path(&h, "rev.pcap"));
+	write_direction(fwd, flows, per_flow, false);
+	write_direction(rev, flows, per_flow, true);
+	snprintf(
+	    y, sizeof(y),
+	    "name: it-bidir\n"
+	    "sessions: 4096\n"
+	    "ports:\n"
+	    "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=/dev/null,tx_pcap=/dev/null\"}\n"
+	    "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null,tx_pcap=/dev/null\"}\n"
+	    "vnfs:\n"
+	    "  - {name: ctr, session: 5tuple, scratchpad: 24, timeout_ms: 3000, flags: [bidir], "
+	    "policy: drop}\n",
+	    fwd, rev);
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), opts);
+	fs_h_start_vnf(&h, "counter", "ctr", NULL);
+	end = fs_h_now_ms() + 60000;
+	while (counter_of(&h, "worker_tx") < 2 * flows * per_flow)
+		ck_assert_msg(fs_h_now_ms() < end, "traffic did not get through");
+	ck_assert_uint_eq(counter_of(&h, "sessions"), 2 * flows);
+	ck_assert_uint_eq(counter_of(&h, "bidir_created"), flows);
+	ck_assert_uint_eq(counter_of(&h, "bidir_linked"), flows);
+	ck_assert_uint_eq(counter_of(&h, "bidir_records"), flows);
+	ck_assert_uint_eq(counter_of(&h, "bidir_full"), 0);
+
+	/* Per session: the common record of each FCB, by worker; each must appear once on each. */
+	snprintf(sh, sizeof(sh), "%s/nfctl -s %s flows --max 100000", h.bindir, h.sock);
+	p = popen(sh, "r");
+	ck_assert_ptr_nonnull(p);
+	memset(seen, 0, sizeof(seen));
+	while (fgets(line, sizeof(line), p) != NULL) {
+		unsigned int slot, usage, timeout, rec;
+		unsigned long age, idle;
+
+		if (sscanf(line, "# worker %u", &worker) == 1)
+			continue;
+		if (sscanf(line, "%u %lu %lu %u %u %u", &slot, &age, &idle, &usage, &timeout,
+			   &rec) != 6)
+			continue;
+		ck_assert_uint_lt(worker, 2);
+		ck_assert_uint_lt(rec, 4096);
+		seen[worker][rec]++;
+		lines++;
+	}
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_uint_eq(lines, 2 * flows);
+	for (unsigned int r = 0; r < 4096; r++) {
+		ck_assert_uint_le(seen[0][r], 1);
+		ck_assert_uint_eq(seen[0][r], seen[1][r]);
+		pairs += seen[0][r];
+	}
+	ck_assert_uint_eq(pairs, flows);
+	printf("bidir: %u sessions, each direction on its own worker, %u common records shared\n",
+	       flows, pairs);
+
+	/* Both FCBs released -> record freed. */
+	end = fs_h_now_ms() + 20000;
+	while (counter_of(&h, "sessions") != 0 || counter_of(&h, "bidir_records") != 0)
+		ck_assert_msg(fs_h_now_ms() < end, "sessions or common records not released");
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sessions");
@@ -258,6 +373,7 @@ int main(void)
 	tcase_add_test(tc, test_sessions_direct_scratchpads_released_once);
 	tcase_add_test(tc, test_sessions_indirect_scratchpads_isolated_and_released_once);
 	tcase_add_test(tc, test_flow_syn_flood_spares_established);
+	tcase_add_test(tc, test_flow_bidir_two_workers_share_common_data);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

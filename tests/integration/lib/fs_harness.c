@@ -186,7 +186,7 @@ pid_t fs_h_start_flowmgr(struct fs_h *h, const char *cfg, const char *const *ext
 	argv[argc++] = "--file-prefix";
 	argv[argc++] = h->prefix;
 	argv[argc++] = "--lcores";
-	argv[argc++] = "0@0,1@1";
+	argv[argc++] = "0@0,1@1,2@0";
 	argv[argc] = NULL;
 	h->flowmgr = spawn(h, "flowmgr.log", argv);
 	end = fs_h_now_ms() + 20000;
