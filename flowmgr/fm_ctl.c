@@ -386,22 +386,17 @@ static int on_restart(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__
 	return 0;
 }
 
-static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Introspect *q,
-			 Flowsplice__Reply *rep)
+/* A Text reply from a malloc'ed string (freed here); replies are at most CTL_MSG_MAX, so a huge
+ * text is cut (its head is the useful part). */
+static int reply_text(struct ctl_conn *c, Flowsplice__Reply *rep, char *text)
 {
 	Flowsplice__Text *t = ctl_reply_alloc(c, sizeof(*t));
-	char *text = fm_classify_dump(fm, 0, q->layout ? FM_DUMP_LAYOUT : FM_DUMP_TREE);
 
-	if (text == NULL)
-		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
-				       "the datapath did not answer the %s request",
-				       q->layout ? "layout" : "tree");
 	if (t == NULL) {
 		free(text);
 		return -ENOMEM;
 	}
 	flowsplice__text__init(t);
-	/* Replies are at most CTL_MSG_MAX: a huge tree is cut (the head is the useful part). */
 	if (strlen(text) > CTL_MSG_MAX - 1024)
 		strcpy(text + CTL_MSG_MAX - 1024 - 20, "\n... (truncated)\n");
 	t->text = ctl_reply_strdup(c, text);
@@ -411,6 +406,18 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 	rep->body_case = FLOWSPLICE__REPLY__BODY_TEXT;
 	rep->text = t;
 	return 0;
+}
+
+static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Introspect *q,
+			 Flowsplice__Reply *rep)
+{
+	char *text = fm_classify_dump(fm, 0, q->layout ? FM_DUMP_LAYOUT : FM_DUMP_TREE);
+
+	if (text == NULL)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+				       "the datapath did not answer the %s request",
+				       q->layout ? "layout" : "tree");
+	return reply_text(c, rep, text);
 }
 
 static char *flows_of_all_workers(struct flowmgr *fm)
@@ -439,13 +446,10 @@ static char *flows_of_all_workers(struct flowmgr *fm)
 static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Flows *q,
 		    Flowsplice__Reply *rep)
 {
-	Flowsplice__Text *t = ctl_reply_alloc(c, sizeof(*t));
 	struct fm_filter *flt = NULL;
 	char err[256], *text;
 	int vnf = -1;
 
-	if (t == NULL)
-		return -ENOMEM;
 	if (q->vnf != NULL && q->vnf[0] != '\0' && (vnf = fm_config_vnf_index(fm->cfg, q->vnf)) < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
 				       "no VNF named \"%s\"", q->vnf);
@@ -462,16 +466,7 @@ static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Fl
 	if (text == NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
 				       "the datapath did not answer the flows request");
-	flowsplice__text__init(t);
-	if (strlen(text) > CTL_MSG_MAX - 1024)
-		strcpy(text + CTL_MSG_MAX - 1024 - 20, "\n... (truncated)\n");
-	t->text = ctl_reply_strdup(c, text);
-	free(text);
-	if (t->text == NULL)
-		return -ENOMEM;
-	rep->body_case = FLOWSPLICE__REPLY__BODY_TEXT;
-	rep->text = t;
-	return 0;
+	return reply_text(c, rep, text);
 }
 
 static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,

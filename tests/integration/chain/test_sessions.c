@@ -19,42 +19,6 @@
 
 #define FLOWS 64
 
-static uint64_t counter_of(struct fs_h *h, const char *name)
-{
-	Flowsplice__Reply *st = fs_h_stats(h);
-	uint64_t v = fs_h_counter(st, name);
-
-	ctl_reply_free(st);
-	return v;
-}
-
-/* Asks counter VNF `pid` for its report and reads key `k` from it. */
-static uint64_t report(pid_t pid, const char *path, const char *k)
-{
-	char line[256], key[64];
-	unsigned long v;
-	uint64_t end = fs_h_now_ms() + 5000;
-
-	unlink(path);
-	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
-	while (access(path, R_OK) != 0) {
-		ck_assert_msg(fs_h_now_ms() < end, "counter VNF wrote no report");
-		fs_h_sleep_ms(20);
-	}
-	fs_h_sleep_ms(50); /* written whole by then */
-	FILE *f = fopen(path, "r");
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%63s %lu", key, &v) == 2 && strcmp(key, k) == 0) {
-			fclose(f);
-			return v;
-		}
-	fclose(f);
-	ck_abort_msg("no %s in %s", k, path);
-	return 0;
-}
-
 static bool maps_contain(pid_t pid, const char *needle)
 {
 	char path[64], line[1024];
@@ -110,21 +74,21 @@ static void run_counting(const char *isolation)
 
 	/* All traffic through; FLOWS sessions live. */
 	end = fs_h_now_ms() + 60000;
-	while (counter_of(&h, "worker_tx") < n)
+	while (fs_h_stat(&h, "worker_tx") < n)
 		ck_assert_msg(fs_h_now_ms() < end, "traffic did not get through");
-	ck_assert_uint_eq(counter_of(&h, "flow_new_session"), FLOWS);
+	ck_assert_uint_eq(fs_h_stat(&h, "flow_new_session"), FLOWS);
 
 	/* Idle: after the largest timeout on the path (800 ms) every session is released, each
 	 * VNF's release handler ran once per session with that session's full count. */
 	end = fs_h_now_ms() + 10000;
-	while (counter_of(&h, "sessions") != 0 || counter_of(&h, "fcb_in_use") != 0)
+	while (fs_h_stat(&h, "sessions") != 0 || fs_h_stat(&h, "fcb_in_use") != 0)
 		ck_assert_msg(fs_h_now_ms() < end, "sessions not released: %lu live",
-			      (unsigned long)counter_of(&h, "sessions"));
-	ck_assert_uint_eq(counter_of(&h, "flow_released"), FLOWS);
-	ck_assert_uint_eq(report(ca, rep_a, "released_sessions"), FLOWS);
-	ck_assert_uint_eq(report(cb, rep_b, "released_sessions"), FLOWS);
-	pkts_a = report(ca, rep_a, "released_pkts");
-	pkts_b = report(cb, rep_b, "released_pkts");
+			      (unsigned long)fs_h_stat(&h, "sessions"));
+	ck_assert_uint_eq(fs_h_stat(&h, "flow_released"), FLOWS);
+	ck_assert_uint_eq(fs_h_counter_report(ca, rep_a, "released_sessions"), FLOWS);
+	ck_assert_uint_eq(fs_h_counter_report(cb, rep_b, "released_sessions"), FLOWS);
+	pkts_a = fs_h_counter_report(ca, rep_a, "released_pkts");
+	pkts_b = fs_h_counter_report(cb, rep_b, "released_pkts");
 	printf("sessions (%s): %u sessions released, %lu/%lu packets counted in scratchpads\n",
 	       isolation, FLOWS, (unsigned long)pkts_a, (unsigned long)pkts_b);
 	ck_assert_uint_eq(pkts_a, n);
@@ -222,7 +186,7 @@ START_TEST(test_flow_syn_flood_spares_established)
 	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
 	fs_h_start_vnf(&h, "counter", "ctr", NULL);
 	end = fs_h_now_ms() + 120000;
-	while (counter_of(&h, "worker_rx") < total)
+	while (fs_h_stat(&h, "worker_rx") < total)
 		ck_assert_msg(fs_h_now_ms() < end, "the capture was not read");
 	fs_h_sleep_ms(500);
 	st = fs_h_stats(&h);
@@ -315,13 +279,13 @@ START_TEST(test_flow_bidir_two_workers_share_common_data)
 	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), opts);
 	fs_h_start_vnf(&h, "counter", "ctr", NULL);
 	end = fs_h_now_ms() + 60000;
-	while (counter_of(&h, "worker_tx") < 2 * flows * per_flow)
+	while (fs_h_stat(&h, "worker_tx") < 2 * flows * per_flow)
 		ck_assert_msg(fs_h_now_ms() < end, "traffic did not get through");
-	ck_assert_uint_eq(counter_of(&h, "sessions"), 2 * flows);
-	ck_assert_uint_eq(counter_of(&h, "bidir_created"), flows);
-	ck_assert_uint_eq(counter_of(&h, "bidir_linked"), flows);
-	ck_assert_uint_eq(counter_of(&h, "bidir_records"), flows);
-	ck_assert_uint_eq(counter_of(&h, "bidir_full"), 0);
+	ck_assert_uint_eq(fs_h_stat(&h, "sessions"), 2 * flows);
+	ck_assert_uint_eq(fs_h_stat(&h, "bidir_created"), flows);
+	ck_assert_uint_eq(fs_h_stat(&h, "bidir_linked"), flows);
+	ck_assert_uint_eq(fs_h_stat(&h, "bidir_records"), flows);
+	ck_assert_uint_eq(fs_h_stat(&h, "bidir_full"), 0);
 
 	/* Per session: the common record of each FCB, by worker; each must appear once on each. */
 	snprintf(sh, sizeof(sh), "%s/nfctl -s %s flows --max 100000", h.bindir, h.sock);
@@ -355,7 +319,7 @@ START_TEST(test_flow_bidir_two_workers_share_common_data)
 
 	/* Both FCBs released -> record freed. */
 	end = fs_h_now_ms() + 20000;
-	while (counter_of(&h, "sessions") != 0 || counter_of(&h, "bidir_records") != 0)
+	while (fs_h_stat(&h, "sessions") != 0 || fs_h_stat(&h, "bidir_records") != 0)
 		ck_assert_msg(fs_h_now_ms() < end, "sessions or common records not released");
 	fs_h_cleanup(&h);
 }

@@ -57,15 +57,6 @@ static Flowsplice__Reply *drain(struct fs_h *h)
 	}
 }
 
-static uint64_t counter_of(struct fs_h *h, const char *name)
-{
-	Flowsplice__Reply *st = fs_h_stats(h);
-	uint64_t v = fs_h_counter(st, name);
-
-	ctl_reply_free(st);
-	return v;
-}
-
 static uint64_t vnf_rx(struct fs_h *h, const char *name)
 {
 	Flowsplice__Reply *st = fs_h_stats(h);
@@ -81,33 +72,6 @@ static void wait_rx_beyond(struct fs_h *h, const char *name, uint64_t base, uint
 
 	while (vnf_rx(h, name) < base + more)
 		ck_assert_msg(fs_h_now_ms() < end, "%s stopped receiving", name);
-}
-
-/* Asks counter VNF `pid` for its report and reads key `k`. */
-static uint64_t report_value(pid_t pid, const char *path, const char *k)
-{
-	char line[256], key[64];
-	unsigned long v;
-	uint64_t end = fs_h_now_ms() + 5000;
-	FILE *f;
-
-	unlink(path);
-	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
-	while (access(path, R_OK) != 0) {
-		ck_assert_msg(fs_h_now_ms() < end, "counter VNF wrote no report");
-		fs_h_sleep_ms(20);
-	}
-	fs_h_sleep_ms(50);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%63s %lu", key, &v) == 2 && strcmp(key, k) == 0) {
-			fclose(f);
-			return v;
-		}
-	fclose(f);
-	ck_abort_msg("no %s in %s", k, path);
-	return 0;
 }
 
 START_TEST(test_supervise_kill_restart_reclaims_everything)
@@ -152,7 +116,7 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 	ctl_reply_free(st);
 	/* Start from no session at all, so the last ctr process sees every session that follows. */
 	end = fs_h_now_ms() + 15000;
-	while (counter_of(&h, "sessions") != 0)
+	while (fs_h_stat(&h, "sessions") != 0)
 		ck_assert_msg(fs_h_now_ms() < end, "sessions of the warm-up not released");
 	st = fs_h_stats(&h);
 	tx0 = fs_h_vnf(st, "fwd1")->tx_pkts;
@@ -225,11 +189,11 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 		fs_h_sleep_ms(100);
 	}
 	ctl_reply_free(st);
-	counted = report_value(victim, report, "released_pkts");
+	counted = fs_h_counter_report(victim, report, "released_pkts");
 	lost -= lost0;
 	printf("supervise: ctr's sessions counted %lu packets of %lu queued to it (%lu lost)\n",
 	       (unsigned long)counted, (unsigned long)p_in, (unsigned long)lost);
-	ck_assert_uint_eq(report_value(victim, report, "released_sessions"), FLOWS);
+	ck_assert_uint_eq(fs_h_counter_report(victim, report, "released_sessions"), FLOWS);
 	ck_assert_uint_le(counted, p_in);
 	ck_assert_uint_ge(counted + lost, p_in);
 	fs_h_cleanup(&h);

@@ -157,6 +157,41 @@ uint64_t fs_h_counter(const Flowsplice__Reply *stats, const char *name)
 	return 0;
 }
 
+uint64_t fs_h_stat(struct fs_h *h, const char *name)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+	uint64_t v = fs_h_counter(st, name);
+
+	ctl_reply_free(st);
+	return v;
+}
+
+uint64_t fs_h_counter_report(pid_t pid, const char *path, const char *k)
+{
+	char line[256], key[64];
+	unsigned long v;
+	uint64_t end = fs_h_now_ms() + 5000;
+	FILE *f;
+
+	unlink(path);
+	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
+	while (access(path, R_OK) != 0) {
+		ck_assert_msg(fs_h_now_ms() < end, "counter VNF wrote no report");
+		fs_h_sleep_ms(20);
+	}
+	fs_h_sleep_ms(50); /* written whole by then */
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%63s %lu", key, &v) == 2 && strcmp(key, k) == 0) {
+			fclose(f);
+			return v;
+		}
+	fclose(f);
+	ck_abort_msg("no %s in %s", k, path);
+	return 0;
+}
+
 static bool socket_answers(struct fs_h *h)
 {
 	struct ctl_client *cl;

@@ -56,6 +56,12 @@ Flowsplice__Reply *fs_h_stats(struct fs_h *h);
 const Flowsplice__VnfInfo *fs_h_vnf(const Flowsplice__Reply *stats, const char *name);
 uint64_t fs_h_counter(const Flowsplice__Reply *stats, const char *name);
 
+/* One global counter of flowmgr (status/stats counters), fetched now. */
+uint64_t fs_h_stat(struct fs_h *h, const char *name);
+/* Sends SIGUSR1 to a counter VNF (nfs/counter) writing its report to `path`, waits for it and
+ * returns the value of `key` in it. */
+uint64_t fs_h_counter_report(pid_t pid, const char *path, const char *key);
+
 uint64_t fs_h_now_ms(void);
 void fs_h_sleep_ms(unsigned int ms);
 
