@@ -250,10 +250,27 @@ static void record_latency(struct fm_wk *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+/* Transmitted packets: one burst put for this worker's FCBs (one clock read), remote decrements
+ * for the others'. */
 static void put_sent(struct fm_wk *w, const uint32_t *idx, uint16_t k)
 {
-	for (uint16_t i = 0; i < k; i++)
-		put_idx(w, idx[i]);
+	struct fm_fcb *own[FM_STAGE_CAP];
+	unsigned int n = 0;
+
+	for (uint16_t i = 0; i < k; i++) {
+		struct fm_wctx *owner;
+		struct fm_fcb *fcb;
+
+		if (idx[i] == FM_IDX_NONE || (owner = fm_fcb_owner(w->fm, idx[i])) == NULL ||
+		    (fcb = fm_flow_fcb(owner->flow, idx[i])) == NULL)
+			continue;
+		if (owner == w->wk)
+			own[n++] = fcb;
+		else
+			fm_fcb_usage_dec(fcb);
+	}
+	if (n > 0)
+		fm_flow_put_burst(w->wk->flow, own, n);
 }
 
 static void flush_ports(struct fm_wk *w, uint64_t now_ms)
