@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 7u
+#define FM_SHM_ABI_VERSION 8u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -170,6 +170,7 @@ struct fm_shm {
 	uint32_t fcb_per_worker; /* worker w owns slots [w * fcb_per_worker, (w + 1) * ...) */
 	uint32_t nb_workers;
 	uint32_t pad0;
+	uint64_t bidir_of_off; /* FM_SHM_BIDIR_ZONE: offset of the per-slot record index array */
 	/* edge[p][c] != 0: ring FM_SHM_RING_FMT(p, c) exists. */
 	uint8_t edge[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	struct fm_shm_vnf vnfs[FM_SHM_MAX_NODES]; /* index 0 unused (flowmgr) */

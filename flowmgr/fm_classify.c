@@ -152,6 +152,7 @@ static int bidir_create(struct flowmgr *fm, uint32_t slots)
 		return -ENOMEM;
 	}
 	fm->bidir_of = (_Atomic uint32_t *)((uint8_t *)mz->addr + len);
+	fm->shm->bidir_of_off = len;
 	for (uint32_t i = 0; i < slots; i++)
 		atomic_store(&fm->bidir_of[i], FM_IDX_NONE);
 	for (int p = 0; p < fm_tree_nb_paths(fm->tree) && p < FM_SHM_MAX_PATHS; p++) {

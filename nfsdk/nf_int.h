@@ -59,6 +59,8 @@ struct nf_ctx {
 	void *ack_pending[FM_SHM_MAX_WORKERS][NF_BURST]; /* FCB slot indices, as ring entries */
 	unsigned int nb_ack_pending[FM_SHM_MAX_WORKERS];
 	uint64_t releases, scratch_exhausted;
+	struct fm_bidir *bidir;		  /* common data, NULL when no VNF asked for it */
+	const _Atomic uint32_t *bidir_of; /* per FCB slot: its common record */
 };
 
 int nf_session_attach(struct nf_ctx *nf, int pool_fd);

@@ -24,6 +24,7 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
+#include "fm_bidir.h"
 #include "fm_fcb_pool.h"
 #include "fm_flow.h"
 #include "nf_int.h"
@@ -42,6 +43,10 @@ int nf_session_attach(struct nf_ctx *nf, int pool_fd)
 		nf->fcb_stride = nf->shm->fcb_stride;
 		nf->fcb_slots = nf->shm->fcb_slots;
 	}
+	mz = rte_memzone_lookup(FM_SHM_BIDIR_ZONE);
+	if (mz != NULL && fm_bidir_lookup_region(mz->addr, &nf->bidir) == 0)
+		nf->bidir_of =
+		    (const _Atomic uint32_t *)((uint8_t *)mz->addr + nf->shm->bidir_of_off);
 	nf->nb_workers = nf->shm->nb_workers ? nf->shm->nb_workers : 1;
 	for (unsigned int w = 0; w < nf->nb_workers && w < FM_SHM_MAX_WORKERS; w++) {
 		if (w == 0)
@@ -158,6 +163,16 @@ void *nf_scratch_of(struct nf_ctx *nf, uint32_t idx, bool create)
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m)
 {
 	return nf_scratch_of(nf, nf_meta(nf, m)->fcb, true);
+}
+
+void *nf_common(struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	uint32_t idx = nf_meta(nf, m)->fcb, rec;
+
+	if (nf->bidir_of == NULL || idx == FM_IDX_NONE || idx >= nf->fcb_slots)
+		return NULL;
+	rec = atomic_load_explicit(&nf->bidir_of[idx], memory_order_acquire);
+	return rec == FM_IDX_NONE ? NULL : fm_bidir_data(nf->bidir, rec);
 }
 
 void nf_fcb_put(struct nf_ctx *nf, uint32_t idx)

@@ -114,6 +114,14 @@ void nf_close(struct nf_ctx *nf);
 /** This VNF's scratchpad for the session of packet `m` (see on_session), or NULL. */
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
 
+/**
+ * The 64 bytes of common data both directions of packet `m`'s session share (paper §IV-D), even
+ * when flowmgr classified them on different lcores; NULL unless a VNF on the path declares the
+ * `bidir` flag. Zeroed when the session's first direction is seen. Several VNFs on one path share
+ * it: give each a part, or use it from one VNF only.
+ */
+void *nf_common(struct nf_ctx *nf, struct rte_mbuf *m);
+
 /** The port packet `m` entered the platform through (flowmgr's port index). */
 uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m);
 

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fw — a stateful firewall.
+ *
+ *	fw [nfsdk options] -- --rule "allow FILTER" [--rule "deny FILTER"]... [--report FILE]
+ *
+ * Rules are ordered and written in the platform's filter language; the first rule matching the
+ * FIRST packet of a session decides (no rule: deny). The decision, the session's initiator and its
+ * TCP state live in the session's common data (nf_common: both directions share it, even when
+ * flowmgr classifies them on different lcores), so the replies of an allowed session are
+ * admitted without matching any rule, and a session initiated from the other side must match a
+ * rule of its own. The chain must declare the VNF with `session: 5tuple` and `flags: [bidir]`.
+ *
+ * TCP tracking (per session): a session must start with a SYN from its initiator; the responder
+ * answers SYN-ACK, then packets flow (ESTABLISHED); FIN from both sides closes it; after an RST
+ * every further packet is INVALID. Invalid packets are dropped and counted. UDP/ICMP sessions are
+ * allowed or denied as a whole.
+ *
+ * Counters (SIGUSR1 writes them to --report): per rule the sessions it decided (rule_N), invalid
+ * packets, packets dropped by a deny decision.
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fm_filter.h"
+#include "fm_pkt.h"
+#include "nfsdk/nf.h"
+
+#define FW_MAX_RULES 64
+
+enum fw_tcp { FW_NEW = 0, FW_SYN_SENT, FW_SYN_RECV, FW_ESTABLISHED, FW_CLOSING, FW_CLOSED };
+
+/* Common data of a session (both directions), 64 bytes at most. */
+struct fw_session {
+	uint8_t decided; /* 0: no packet seen yet */
+	uint8_t allow;
+	uint8_t tcp;	  /* enum fw_tcp */
+	uint8_t fin_mask; /* bit 0: initiator sent FIN, bit 1: responder */
+	uint16_t rule;
+	uint16_t init_port; /* initiator's source port */
+	uint32_t init_ip;   /* initiator's source address */
+	uint8_t rst;
+	/* ICMP has no ports: echo requests the responder sends back share the session key but are
+	 * a session of their own, decided once by the rules too. */
+	uint8_t rev_decided;
+	uint8_t rev_allow;
+};
+
+struct fw_rule {
+	bool allow;
+	struct fm_filter *flt;
+	char text[256];
+	uint64_t hits;
+};
+
+struct fw {
+	struct fw_rule rules[FW_MAX_RULES];
+	int nb_rules;
+	uint64_t default_deny, invalid, denied_pkts, allowed_pkts;
+	const char *report;
+};
+
+static struct nf_ctx *g_nf;
+static volatile sig_atomic_t g_report;
+
+static void write_report(struct fw *fw)
+{
+	FILE *f = fopen(fw->report, "w");
+
+	if (f == NULL)
+		return;
+	for (int i = 0; i < fw->nb_rules; i++)
+		fprintf(f, "rule_%d %lu\n", i, (unsigned long)fw->rules[i].hits);
+	fprintf(f, "default_deny %lu\ninvalid %lu\ndenied_pkts %lu\nallowed_pkts %lu\n",
+		(unsigned long)fw->default_deny, (unsigned long)fw->invalid,
+		(unsigned long)fw->denied_pkts, (unsigned long)fw->allowed_pkts);
+	fclose(f);
+}
+
+/* First matching rule for a session's first packet; counts the decision. */
+static uint8_t match_rules(struct fw *fw, const struct fm_pkt *p, uint16_t *rule)
+{
+	for (int i = 0; i < fw->nb_rules; i++) {
+		if (fm_filter_match(fw->rules[i].flt, p)) {
+			fw->rules[i].hits++;
+			*rule = (uint16_t)i;
+			return fw->rules[i].allow;
+		}
+	}
+	fw->default_deny++;
+	*rule = UINT16_MAX;
+	return 0;
+}
+
+static void decide(struct fw *fw, struct fw_session *s, const struct fm_pkt *p)
+{
+	s->decided = 1;
+	s->init_ip = p->ip4_src;
+	s->init_port = p->sport;
+	s->allow = match_rules(fw, p, &s->rule);
+}
+
+/* An ICMP echo request from the session's responder: a session of its own. */
+static bool icmp_reverse_request(const struct fm_pkt *p, const uint8_t *data, bool from_init)
+{
+	uint16_t off = p->l3_off + (uint16_t)((data[p->l3_off] & 0x0f) * 4);
+
+	return p->proto == FM_PROTO_ICMP && !from_init && off < p->len && data[off] == 8;
+}
+
+/* TCP state machine; returns false for a packet the session's state does not allow. */
+static bool tcp_track(struct fw_session *s, const struct fm_pkt *p, bool from_initiator)
+{
+	uint8_t f = p->tcp_flags;
+	bool syn = f & 0x02, ack = f & 0x10, fin = f & 0x01, rst = f & 0x04;
+
+	if (s->rst)
+		return false; /* nothing after a reset */
+	if (rst) {
+		s->rst = 1;
+		s->tcp = FW_CLOSED;
+		return true;
+	}
+	switch (s->tcp) {
+	case FW_NEW:
+		if (!(syn && !ack && from_initiator))
+			return false; /* a session must open with the initiator's SYN */
+		s->tcp = FW_SYN_SENT;
+		return true;
+	case FW_SYN_SENT:
+		if (from_initiator)
+			return syn && !ack; /* SYN retransmission */
+		if (!(syn && ack))
+			return false;
+		s->tcp = FW_SYN_RECV;
+		return true;
+	case FW_SYN_RECV:
+		if (!from_initiator)
+			return syn && ack; /* SYN-ACK retransmission */
+		if (syn || !ack)
+			return false;
+		s->tcp = FW_ESTABLISHED;
+		break;
+	case FW_ESTABLISHED:
+	case FW_CLOSING:
+		if (syn)
+			return false;
+		break;
+	default: /* closed by FINs: late ACKs and retransmissions pass */
+		return !syn;
+	}
+	if (fin) {
+		s->fin_mask |= from_initiator ? 1 : 2;
+		s->tcp = s->fin_mask == 3 ? FW_CLOSED : FW_CLOSING;
+	}
+	return true;
+}
+
+static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
+		     uint8_t *verdicts)
+{
+	struct fw *fw = arg;
+
+	if (g_report) {
+		g_report = 0;
+		write_report(fw);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		struct fw_session *s = nf_common(nf, pkts[i]);
+		struct fm_pkt p;
+		bool from_init;
+
+		if (s == NULL || fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					      rte_pktmbuf_data_len(pkts[i]), &p) < 0) {
+			fw->invalid++; /* not a session packet: fail closed */
+			verdicts[i] = NF_DROP;
+			continue;
+		}
+		if (!s->decided)
+			decide(fw, s, &p);
+		from_init = p.ip4_src == s->init_ip && p.sport == s->init_port;
+		if (icmp_reverse_request(&p, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					 from_init)) {
+			uint16_t rule;
+
+			if (!s->rev_decided) {
+				s->rev_decided = 1;
+				s->rev_allow = match_rules(fw, &p, &rule);
+			}
+			if (!s->rev_allow) {
+				fw->denied_pkts++;
+				verdicts[i] = NF_DROP;
+				continue;
+			}
+		} else if (!s->allow) {
+			fw->denied_pkts++;
+			verdicts[i] = NF_DROP;
+			continue;
+		}
+		if (p.proto == FM_PROTO_TCP && p.has_l4 && !tcp_track(s, &p, from_init)) {
+			fw->invalid++;
+			verdicts[i] = NF_DROP;
+			continue;
+		}
+		fw->allowed_pkts++;
+	}
+}
+
+static void on_idle(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	if (g_report) {
+		g_report = 0;
+		write_report(arg);
+	}
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1) {
+		g_report = 1;
+		return;
+	}
+	if (g_nf != NULL)
+		nf_stop(g_nf);
+}
+
+static int add_rule(struct fw *fw, const char *text)
+{
+	struct fw_rule *r = &fw->rules[fw->nb_rules];
+	char err[256];
+	const char *expr;
+
+	if (fw->nb_rules == FW_MAX_RULES)
+		return -1;
+	if (strncmp(text, "allow ", 6) == 0)
+		r->allow = true;
+	else if (strncmp(text, "deny ", 5) != 0) {
+		fprintf(stderr, "fw: rule \"%s\": must start with allow or deny\n", text);
+		return -1;
+	}
+	expr = text + (r->allow ? 6 : 5);
+	if (fm_filter_parse(expr, &r->flt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fw: rule \"%s\": %s\n", text, err);
+		return -1;
+	}
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	fw->nb_rules++;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct nf_decl decl = {
+	    .name = "fw",
+	    .traffic_class = "ip",
+	    .session = "5tuple",
+	    .timeout_ms = 30000,
+	    .flags = NF_FLAG_BIDIR | NF_FLAG_EARLY_DROP,
+	};
+	static const struct nf_ops ops = {.on_burst = on_burst, .on_idle = on_idle};
+	static struct fw fw = {.report = "/dev/null"};
+	char **args;
+	int nargs, rc;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
+		return 1;
+	for (int i = 0; i < nargs; i++) {
+		if (strcmp(args[i], "--rule") == 0 && i + 1 < nargs) {
+			if (add_rule(&fw, args[++i]) < 0)
+				goto bad;
+		} else if (strcmp(args[i], "--report") == 0 && i + 1 < nargs) {
+			fw.report = args[++i];
+		} else {
+			fprintf(stderr, "fw: unknown argument %s\n", args[i]);
+			goto bad;
+		}
+	}
+	rc = nf_run(g_nf, &ops, &fw);
+	write_report(&fw);
+	for (int i = 0; i < fw.nb_rules; i++)
+		fm_filter_destroy(fw.rules[i].flt);
+	nf_close(g_nf);
+	return rc == 0 ? 0 : 1;
+bad:
+	nf_close(g_nf);
+	return 2;
+}
