@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
@@ -452,6 +453,29 @@ START_TEST(test_verdict_to_port_reflects)
 }
 END_TEST
 
+/* A VNF started without flowmgr fails at once with an actionable message (no EAL, no hang). */
+START_TEST(test_nfsdk_without_flowmgr_says_so)
+{
+	char sh[1024], out[2048];
+	size_t got;
+	FILE *p;
+	int status;
+	const char *b = getenv("FS_BUILD_DIR");
+
+	snprintf(sh, sizeof(sh),
+		 "%s/bin/forward --name fwd1 --socket /tmp/fs-no-such-dir/flowmgr.sock "
+		 "--file-prefix fsnone 2>&1",
+		 b ? b : "build");
+	p = popen(sh, "r");
+	ck_assert_ptr_nonnull(p);
+	got = fread(out, 1, sizeof(out) - 1, p);
+	out[got] = '\0';
+	status = pclose(p);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "exit status %d", status);
+	ck_assert_msg(strstr(out, "is flowmgr running?") != NULL, "message: %s", out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("chain");
@@ -464,6 +488,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_ctl_flowmgr_survives_abuse);
 	tcase_add_test(tc, test_shared_core_six_vnfs);
 	tcase_add_test(tc, test_verdict_to_port_reflects);
+	tcase_add_test(tc, test_nfsdk_without_flowmgr_says_so);
 	suite_add_tcase(s, tc);
 	return s;
 }
