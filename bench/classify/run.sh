@@ -8,4 +8,7 @@ if [ ! -x "$bin" ]; then
 	cmake --build "$build" --target bench_classify -j2 >/dev/null
 fi
 csv=${FS_BENCH_CSV:-/dev/null}
-exec "$bin" --no-huge --no-shconf --no-pci --file-prefix "fsbench$$" -l 0 -m 2048 --log-level=error -- "$csv"
+prefix=fsbench$$
+# The EAL leaves its runtime directory behind even without hugepages: remove it.
+trap 'rm -rf "/var/run/dpdk/$prefix"' EXIT
+"$bin" --no-huge --no-shconf --no-pci --file-prefix "$prefix" -l 0 -m 2048 --log-level=error -- "$csv"
