@@ -51,8 +51,14 @@ static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
 	meta->hop++;
 	dest = fm_hop_resolve(nf->shm, meta);
 	if (dest == FM_HOP_TO_DROP) {
+		const struct fm_shm_path *p = &nf->shm->paths[meta->path];
+
+		/* Counted by fm_hop_resolve in a VNF that is down, or here: the chain's drop edge
+		 * after this VNF. */
+		if (meta->hop >= p->nb_hops && (p->flags & FM_PATH_DROP_END))
+			nf->drop++;
 		nf_fcb_put(nf, meta->fcb);
-		fm_mbuf_free(m, nf->meta_off); /* counted by fm_hop_resolve in the down VNF */
+		fm_mbuf_free(m, nf->meta_off);
 		return;
 	}
 	if (nf->out[dest] == NULL) {
