@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat — NAPT for TCP, UDP and ICMP echo (IPv4), between inside hosts and the rest.
+ *
+ *	nat [nfsdk options] -- --public IP --ports LO-HI --inside NET/LEN [--report FILE]
+ *
+ * A session started by an inside host (source in --inside) gets a public port (TCP/UDP) or echo
+ * identifier (ICMP) from the pool, kept in the session's scratchpad; its packets leave with the
+ * public address and port, and packets to the public address and that port are rewritten back to
+ * the inside host (address, port, and its MAC address, learnt from its packets). Checksums are
+ * updated incrementally (RFC 1624). The port returns to the pool in the session's release handler.
+ * The NAT answers ARP requests for the public address itself (NF_TO_PORT), so hosts outside reach
+ * it without static neighbour entries. A session the pool cannot serve is dropped and counted;
+ * established sessions are not affected. Packets to the public address that match no mapping are
+ * dropped and counted.
+ *
+ * The chain declares it with `session: 5tuple` and a scratchpad of at least 16 bytes, and lets ARP
+ * reach it (class "" or "ip or arp").
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fm_pkt.h"
+#include "nfsdk/nf.h"
+
+#define NAT_PORTS 65536
+
+static const uint8_t nat_mac[6] = {0x02, 0x00, 0x00, 0x00, 0xfe, 0x01};
+
+/* Scratchpad of an outbound session. */
+struct nat_session {
+	uint16_t pub_port; /* 0: not mapped yet */
+	uint8_t proto;
+	uint8_t refused;
+	uint32_t pad;
+	uint64_t pad2;
+};
+
+struct nat_map { /* by public port */
+	uint32_t in_ip;
+	uint16_t in_port;
+	uint8_t proto;
+	uint8_t active;
+	uint8_t in_mac[6];
+};
+
+struct nat {
+	uint32_t pub_ip, in_net, in_mask;
+	uint16_t lo, hi, next;
+	uint32_t in_use;
+	struct nat_map map[NAT_PORTS];
+	uint64_t arp_replies, mapped, refused, unsolicited, released;
+	const char *report;
+};
+
+static struct nf_ctx *g_nf;
+static volatile sig_atomic_t g_report;
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* RFC 1624: checksum field at `ck` after 16-bit word `old` became `new`. */
+static void csum_adjust(uint8_t *ck, uint16_t old, uint16_t new)
+{
+	uint32_t s = (uint16_t)~rd16(ck) + (uint16_t)~old + new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	wr16(ck, (uint16_t)~s);
+}
+
+static void csum_adjust32(uint8_t *ck, uint32_t old, uint32_t new)
+{
+	csum_adjust(ck, (uint16_t)(old >> 16), (uint16_t)(new >> 16));
+	csum_adjust(ck, (uint16_t)old, (uint16_t) new);
+}
+
+/* Rewrites the address at `ip` (4 bytes) and the port/id at `port`, with their checksums. */
+static void rewrite(uint8_t *l3, uint8_t *l4, const struct fm_pkt *p, bool src, uint32_t ip,
+		    uint16_t port)
+{
+	uint8_t *ipf = l3 + (src ? 12 : 16);
+	uint32_t old_ip = (uint32_t)rd16(ipf) << 16 | rd16(ipf + 2);
+	uint8_t *l4ck = NULL, *pf;
+	uint16_t old_port;
+
+	if (p->proto == FM_PROTO_TCP)
+		l4ck = l4 + 16;
+	else if (p->proto == FM_PROTO_UDP && rd16(l4 + 6) != 0)
+		l4ck = l4 + 6;
+	else if (p->proto == FM_PROTO_ICMP)
+		l4ck = l4 + 2;
+	pf = p->proto == FM_PROTO_ICMP ? l4 + 4 : l4 + (src ? 0 : 2);
+	old_port = rd16(pf);
+	wr16(ipf, (uint16_t)(ip >> 16));
+	wr16(ipf + 2, (uint16_t)ip);
+	csum_adjust32(l3 + 10, old_ip, ip);
+	wr16(pf, port);
+	if (l4ck != NULL) {
+		if (p->proto != FM_PROTO_ICMP) /* pseudo header */
+			csum_adjust32(l4ck, old_ip, ip);
+		csum_adjust(l4ck, old_port, port);
+	}
+}
+
+static uint16_t port_alloc(struct nat *n)
+{
+	uint32_t range = (uint32_t)n->hi - n->lo + 1;
+
+	for (uint32_t k = 0; k < range; k++) {
+		uint16_t port = (uint16_t)(n->lo + (n->next - n->lo + k) % range);
+
+		if (!n->map[port].active) {
+			n->next = (uint16_t)(port + 1 > n->hi ? n->lo : port + 1);
+			return port;
+		}
+	}
+	return 0;
+}
+
+/* ARP request for the public address: answered in place, sent back out of its port. */
+static bool arp_answer(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, uint8_t *v)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *), *a = e + p->l3_off;
+
+	if (p->l3 != FM_L3_ARP || p->arp_op != 1 || p->ip4_dst != n->pub_ip ||
+	    rte_pktmbuf_data_len(m) < p->l3_off + 28u)
+		return false;
+	memcpy(e, e + 6, 6); /* to the requester */
+	memcpy(e + 6, nat_mac, 6);
+	wr16(a + 6, 2);		   /* reply */
+	memcpy(a + 18, a + 8, 10); /* target = the requester's MAC and IP */
+	memcpy(a + 8, nat_mac, 6); /* sender = us */
+	a[14] = (uint8_t)(n->pub_ip >> 24);
+	a[15] = (uint8_t)(n->pub_ip >> 16);
+	a[16] = (uint8_t)(n->pub_ip >> 8);
+	a[17] = (uint8_t)n->pub_ip;
+	*v = NF_TO_PORT(nf_in_port(g_nf, m));
+	n->arp_replies++;
+	return true;
+}
+
+static uint16_t l4_id(const struct fm_pkt *p, const uint8_t *l4, bool src)
+{
+	if (p->proto == FM_PROTO_ICMP)
+		return rd16(l4 + 4);
+	return src ? p->sport : p->dport;
+}
+
+static bool natable(const struct fm_pkt *p, const uint8_t *l4)
+{
+	if (p->l3 != FM_L3_IPV4 || p->is_frag)
+		return false;
+	if (p->proto == FM_PROTO_TCP || p->proto == FM_PROTO_UDP)
+		return p->has_l4;
+	return p->proto == FM_PROTO_ICMP && p->len >= p->l4_off + 8u &&
+	       (l4[0] == 8 || l4[0] == 0); /* echo request / reply */
+}
+
+static void outbound(struct nat *n, struct rte_mbuf *m, struct nat_session *s,
+		     const struct fm_pkt *p, uint8_t *verdict)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (s == NULL || s->refused) {
+		*verdict = NF_DROP;
+		return;
+	}
+	if (s->pub_port == 0) {
+		uint16_t port = port_alloc(n);
+		struct nat_map *mp;
+
+		if (port == 0) {
+			s->refused = 1;
+			n->refused++;
+			*verdict = NF_DROP;
+			return;
+		}
+		mp = &n->map[port];
+		mp->in_ip = p->ip4_src;
+		mp->in_port = l4_id(p, e + p->l4_off, true);
+		mp->proto = p->proto;
+		memcpy(mp->in_mac, e + 6, 6);
+		mp->active = 1;
+		s->pub_port = port;
+		s->proto = p->proto;
+		n->in_use++;
+		n->mapped++;
+	}
+	rewrite(e + p->l3_off, e + p->l4_off, p, true, n->pub_ip, s->pub_port);
+}
+
+static void inbound(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, uint8_t *verdict)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t port = l4_id(p, e + p->l4_off, false);
+	struct nat_map *mp = &n->map[port];
+
+	if (!mp->active || mp->proto != p->proto) {
+		n->unsolicited++;
+		*verdict = NF_DROP;
+		return;
+	}
+	rewrite(e + p->l3_off, e + p->l4_off, p, false, mp->in_ip, mp->in_port);
+	memcpy(e, mp->in_mac, 6);
+}
+
+static void write_report(struct nat *n)
+{
+	FILE *f = fopen(n->report, "w");
+
+	if (f == NULL)
+		return;
+	fprintf(f,
+		"ports_in_use %u\nmapped %lu\nreleased %lu\nrefused %lu\nunsolicited %lu\n"
+		"arp_replies %lu\n",
+		n->in_use, (unsigned long)n->mapped, (unsigned long)n->released,
+		(unsigned long)n->refused, (unsigned long)n->unsolicited,
+		(unsigned long)n->arp_replies);
+	fclose(f);
+}
+
+static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
+		       uint16_t cnt, uint8_t *verdicts)
+{
+	struct nat *n = arg;
+
+	(void)nf;
+	if (g_report) {
+		g_report = 0;
+		write_report(n);
+	}
+	for (uint16_t i = 0; i < cnt; i++) {
+		uint8_t *e = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		struct fm_pkt p;
+
+		if (fm_pkt_parse(e, rte_pktmbuf_data_len(pkts[i]), &p) < 0)
+			continue;
+		if (arp_answer(n, pkts[i], &p, &verdicts[i]) || !natable(&p, e + p.l4_off))
+			continue;
+		if ((p.ip4_src & n->in_mask) == n->in_net)
+			outbound(n, pkts[i], scratch, &p, &verdicts[i]);
+		else if (p.ip4_dst == n->pub_ip)
+			inbound(n, pkts[i], &p, &verdicts[i]);
+	}
+}
+
+static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
+{
+	struct nat *n = arg;
+	struct nat_session *s = scratch;
+
+	(void)nf;
+	if (s->pub_port != 0 && n->map[s->pub_port].active) {
+		n->map[s->pub_port].active = 0;
+		n->in_use--;
+		n->released++;
+	}
+}
+
+static void on_idle(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	if (g_report) {
+		g_report = 0;
+		write_report(arg);
+	}
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1) {
+		g_report = 1;
+		return;
+	}
+	if (g_nf != NULL)
+		nf_stop(g_nf);
+}
+
+static int parse_args(struct nat *n, int argc, char **argv)
+{
+	for (int i = 0; i + 1 < argc; i += 2) {
+		struct in_addr a;
+		unsigned int lo, hi, len;
+		char net[64];
+
+		if (strcmp(argv[i], "--public") == 0 && inet_pton(AF_INET, argv[i + 1], &a) == 1) {
+			n->pub_ip = ntohl(a.s_addr);
+		} else if (strcmp(argv[i], "--ports") == 0 &&
+			   sscanf(argv[i + 1], "%u-%u", &lo, &hi) == 2 && lo >= 1024 && lo <= hi &&
+			   hi < NAT_PORTS) {
+			n->lo = (uint16_t)lo;
+			n->hi = (uint16_t)hi;
+			n->next = n->lo;
+		} else if (strcmp(argv[i], "--inside") == 0 &&
+			   sscanf(argv[i + 1], "%63[^/]/%u", net, &len) == 2 && len <= 32 &&
+			   inet_pton(AF_INET, net, &a) == 1) {
+			n->in_mask = len == 0 ? 0 : ~0u << (32 - len);
+			n->in_net = ntohl(a.s_addr) & n->in_mask;
+		} else if (strcmp(argv[i], "--report") == 0) {
+			n->report = argv[i + 1];
+		} else {
+			fprintf(stderr, "nat: bad argument %s %s\n", argv[i], argv[i + 1]);
+			return -1;
+		}
+	}
+	if (n->pub_ip == 0 || n->lo == 0 || n->in_mask == 0) {
+		fprintf(stderr, "nat: needs --public IP --ports LO-HI --inside NET/LEN\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct nf_decl decl = {
+	    .name = "nat",
+	    .traffic_class = "",
+	    .session = "5tuple",
+	    .scratchpad = sizeof(struct nat_session),
+	    .timeout_ms = 30000,
+	};
+	static const struct nf_ops ops = {
+	    .on_session = on_session, .on_release = on_release, .on_idle = on_idle};
+	static struct nat n = {.report = "/dev/null"};
+	char **args;
+	int nargs, rc;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
+		return 1;
+	if (parse_args(&n, nargs, args) < 0) {
+		nf_close(g_nf);
+		return 2;
+	}
+	rc = nf_run(g_nf, &ops, &n);
+	write_report(&n);
+	nf_close(g_nf);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# End to end: the NAT VNF (nfs/nat) between an inside host (a, 198.18.0.1) and an outside server
+# (b, 198.18.0.2), public address 198.18.0.100 (answered to ARP by the NAT itself):
+#   * TCP (HTTP download, byte-exact), UDP request/response and ping work, and b sees only the
+#     public address;
+#   * a connection initiated from outside to the public address is refused;
+#   * with the pool (8 ports) exhausted, excess new sessions are refused and counted while an
+#     established download continues byte-exact;
+#   * after the sessions' timeouts every port is back in the pool.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+bin=${FS_BUILD_DIR:-$top/build}/bin
+# shellcheck disable=SC1091
+. "$top/deploy/lib/netns.sh"
+"$top/deploy/hugepages.sh" >/dev/null
+
+ns=fsn
+prefix=fsn$$
+run=$(mktemp -d /tmp/fsn.XXXXXX)
+sock=$run/fm.sock
+pub=198.18.0.100
+pids=()
+fail() {
+	echo "e2e_nat: FAILED: $*" >&2
+	cat "$run/report" >&2 2>/dev/null || true
+	exit 1
+}
+cleanup() {
+	set +e
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
+	fs_ns_destroy "$ns"
+	fs_cleanup_dpdk "$prefix"
+	rm -rf "$run"
+}
+trap cleanup EXIT
+
+report() { # KEY -> value from a fresh NAT report
+	rm -f "$run/report"
+	kill -USR1 "$nat_pid"
+	for _ in $(seq 50); do [[ -s $run/report ]] && break; sleep 0.1; done
+	sleep 0.1
+	awk -v k="$1" '$1 == k {print $2}' "$run/report"
+}
+
+fs_ns_create "$ns"
+a=$(fs_ns_ip a)
+b=$(fs_ns_ip b)
+cat >"$run/chain.yaml" <<YAML
+name: nat-e2e
+ports:
+  - {name: p0, dev: "net_af_packet0,iface=$ns-pa"}
+  - {name: p1, dev: "net_af_packet1,iface=$ns-pb"}
+vnfs:
+  - name: nat
+    exec: nat
+    args: ["--public", "$pub", "--ports", "20000-20007", "--inside", "$a/32",
+           "--report", "$run/report"]
+    session: "5tuple"
+    scratchpad: 16
+    timeout_ms: 1500
+    policy: drop
+YAML
+"$bin/flowmgr" -c "$run/chain.yaml" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
+	--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
+pids+=("$!")
+nat_pid=0
+for _ in $(seq 100); do
+	nat_pid=$("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)["vnfs"][0]; print(v["pid"] if v["state"]=="running" else 0)' \
+			2>/dev/null || echo 0)
+	[[ $nat_pid -gt 0 ]] && break
+	sleep 0.1
+done
+[[ $nat_pid -gt 0 ]] || fail "nat did not attach"
+sleep 0.5
+
+mkdir -p "$run/www"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$run/www/blob.bin"
+ip netns exec "$ns-b" python3 -m http.server 8080 --bind "$b" --directory "$run/www" \
+	>"$run/http.log" 2>&1 &
+pids+=("$!")
+cat >"$run/udp_echo.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5353))
+seen = open(sys.argv[2], "a")
+while True:
+    data, peer = s.recvfrom(2048)
+    seen.write(peer[0] + "\n"); seen.flush()
+    s.sendto(data, peer)
+PY
+ip netns exec "$ns-b" python3 "$run/udp_echo.py" "$b" "$run/udp_peers" &
+pids+=("$!")
+cat >"$run/udp_client.py" <<'PY'
+import socket, sys, time
+n, got, socks = int(sys.argv[2]), 0, []
+for i in range(n):  # n sessions (distinct source ports), all open at once
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1.5)
+    s.sendto(b"ping %d" % i, (sys.argv[1], 5353))
+    socks.append(s)
+for s in socks:
+    try:
+        s.recv(2048)
+        got += 1
+    except socket.timeout:
+        pass
+print(got)
+PY
+sleep 1
+
+# 1. TCP through the NAT; the server sees the public address only
+fs_ns_exec "$ns" a curl -sS --fail --max-time 20 -o "$run/got.bin" "http://$b:8080/blob.bin" ||
+	fail "download through the NAT failed"
+cmp -s "$run/got.bin" "$run/www/blob.bin" || fail "download corrupted"
+grep -q "^$pub " "$run/http.log" || fail "the server did not see the public address"
+if grep -q "^$a " "$run/http.log"; then fail "the server saw the inside address"; fi
+echo "e2e_nat: download byte-exact, server saw $pub"
+
+# 2. UDP request/response and ping
+got=$(fs_ns_exec "$ns" a python3 "$run/udp_client.py" "$b" 3)
+[[ $got -eq 3 ]] || fail "UDP: $got/3 replies"
+[[ $(sort -u "$run/udp_peers") == "$pub" ]] || fail "UDP server saw $(sort -u "$run/udp_peers")"
+fs_ns_exec "$ns" a ping -c 3 -i 0.2 -W 1 "$b" >/dev/null || fail "ping through the NAT failed"
+echo "e2e_nat: UDP 3/3 and ping through the NAT"
+
+# 3. unsolicited from outside
+if fs_ns_exec "$ns" b curl -sS --max-time 2 -o /dev/null "http://$pub:20003/" 2>/dev/null; then
+	fail "an outside connection to the public address got through"
+fi
+[[ $(report unsolicited) -ge 1 ]] || fail "unsolicited packets not counted"
+echo "e2e_nat: connection from outside refused"
+
+# 4. every port back in the pool after the timeouts
+for _ in $(seq 100); do [[ $(report ports_in_use) -eq 0 ]] && break; sleep 0.2; done
+[[ $(report ports_in_use) -eq 0 ]] || fail "ports not returned: $(report ports_in_use) in use"
+released=$(report released)
+echo "e2e_nat: all ports back in the pool ($released released)"
+
+# 5. exhaustion: a slow download holds one port; 10 new UDP sessions for the 7 left
+fs_ns_exec "$ns" a curl -sS --fail --max-time 30 --limit-rate 600k -o "$run/slow.bin" \
+	"http://$b:8080/blob.bin" &
+slow=$!
+sleep 0.5
+refused0=$(report refused)
+got=$(fs_ns_exec "$ns" a python3 "$run/udp_client.py" "$b" 10)
+wait "$slow" || fail "the established download failed during exhaustion"
+cmp -s "$run/slow.bin" "$run/www/blob.bin" || fail "the established download was corrupted"
+refused=$(($(report refused) - refused0))
+echo "e2e_nat: pool exhausted: $got/10 new sessions served, $refused refused; download intact"
+[[ $got -eq 7 && $refused -eq 3 ]] || fail "expected 7 served and 3 refused"
+echo "e2e_nat: 1 passed, 0 failed"
