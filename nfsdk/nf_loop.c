@@ -243,6 +243,36 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	return rc;
 }
 
+struct rte_mbuf *nf_pkt_alloc(struct nf_ctx *nf)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(nf->pool);
+	struct fm_mbuf_meta *meta;
+
+	if (m == NULL)
+		return NULL;
+	meta = nf_meta(nf, m);
+	memset(meta, 0, sizeof(*meta));
+	meta->fcb = FM_IDX_NONE;
+	meta->owner = (uint8_t)nf->id;
+	meta->rx_tsc = (uint32_t)rte_rdtsc();
+	return m;
+}
+
+void nf_pkt_free(struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	fm_mbuf_free(m, nf->meta_off);
+}
+
+int nf_send(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port)
+{
+	if (nf->stage[FM_NODE_FLOWMGR].n >= NF_STAGE_CAP) {
+		fm_mbuf_free(m, nf->meta_off);
+		return -ENOBUFS;
+	}
+	to_port(nf, m, port);
+	return 0;
+}
+
 uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m)
 {
 	return nf_meta(nf, m)->in_port;

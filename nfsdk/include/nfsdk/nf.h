@@ -122,6 +122,16 @@ void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
  */
 void *nf_common(struct nf_ctx *nf, struct rte_mbuf *m);
 
+/**
+ * A packet of the VNF's own (an ARP request, a TCP RST...): nf_pkt_alloc() gives an empty mbuf
+ * from the platform's pool (NULL when exhausted); nf_send() hands it to flowmgr to leave through
+ * `port`. Only from the handlers. nf_send() takes ownership (frees it on error, -errno).
+ */
+struct rte_mbuf *nf_pkt_alloc(struct nf_ctx *nf);
+/** Frees a packet from nf_pkt_alloc() that will not be sent. */
+void nf_pkt_free(struct nf_ctx *nf, struct rte_mbuf *m);
+int nf_send(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port);
+
 /** The port packet `m` entered the platform through (flowmgr's port index). */
 uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m);
 

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lb — a layer-4 load balancer: one virtual IP:port over N backends, per session (IPv4, TCP/UDP).
+ *
+ *	lb [nfsdk options] -- --vip IP:PORT --backend IP:PORT [--backend IP:PORT]...
+ *	                      [--policy rr|hash|least] [--report FILE]
+ *
+ * The first packet of a client session to the VIP picks a backend (round robin, a hash of the
+ * client address, or the backend with the fewest live sessions); the choice stays in the session's
+ * scratchpad, so every packet of the session goes to the same backend: destination address, port
+ * and MAC address are rewritten (checksums incrementally). Replies from a backend get the VIP back
+ * as their source. The LB answers ARP for the VIP and resolves the backends' MAC addresses itself
+ * (it sends ARP requests with nf_send() and learns the replies), so no static neighbour entry is
+ * needed anywhere. A session's backend count goes down in its release handler.
+ *
+ * Counters (SIGUSR1 writes them to --report): sessions per backend, live sessions per backend,
+ * packets without a resolved backend MAC (dropped, the LB asks again).
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fm_pkt.h"
+#include "nfsdk/nf.h"
+
+#define LB_MAX_BACKENDS 16
+
+static const uint8_t lb_mac[6] = {0x02, 0x00, 0x00, 0x00, 0xfe, 0x02};
+
+struct lb_session {
+	uint8_t chosen; /* backend index + 1; 0 = none yet */
+	uint8_t pad[7];
+};
+
+struct lb_backend {
+	uint32_t ip;
+	uint16_t port;
+	bool mac_known;
+	uint8_t mac[6];
+	uint64_t sessions; /* picked for this many sessions */
+	uint32_t live;
+};
+
+struct lb {
+	uint32_t vip;
+	uint16_t vport;
+	int nb;
+	struct lb_backend be[LB_MAX_BACKENDS];
+	enum { LB_RR, LB_HASH, LB_LEAST } policy;
+	unsigned int rr;
+	uint64_t no_mac, arp_sent, arp_replies;
+	uint16_t arp_port; /* port the backends are behind (learnt); UINT16_MAX: unknown */
+	const char *report;
+};
+
+static struct nf_ctx *g_nf;
+static volatile sig_atomic_t g_report;
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+static void csum_adjust(uint8_t *ck, uint16_t old, uint16_t new)
+{
+	uint32_t s = (uint16_t)~rd16(ck) + (uint16_t)~old + new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	wr16(ck, (uint16_t)~s);
+}
+
+/* Address at l3+off (12 src, 16 dst) and port at l4+poff become ip:port, checksums follow. */
+static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, int off, int poff, uint32_t ip,
+		    uint16_t port)
+{
+	uint32_t old_ip = rd32(l3 + off);
+	uint16_t old_port = rd16(l4 + poff);
+	uint8_t *ck = proto == FM_PROTO_TCP ? l4 + 16 : (rd16(l4 + 6) ? l4 + 6 : NULL);
+
+	wr32(l3 + off, ip);
+	csum_adjust(l3 + 10, (uint16_t)(old_ip >> 16), (uint16_t)(ip >> 16));
+	csum_adjust(l3 + 10, (uint16_t)old_ip, (uint16_t)ip);
+	wr16(l4 + poff, port);
+	if (ck != NULL) {
+		csum_adjust(ck, (uint16_t)(old_ip >> 16), (uint16_t)(ip >> 16));
+		csum_adjust(ck, (uint16_t)old_ip, (uint16_t)ip);
+		csum_adjust(ck, old_port, port);
+	}
+}
+
+/* Builds and sends "who has IP? tell VIP" out of `port`. */
+static void arp_request(struct lb *lb, uint32_t ip, uint16_t port)
+{
+	struct rte_mbuf *m = nf_pkt_alloc(g_nf);
+	uint8_t *e;
+
+	if (m == NULL)
+		return;
+	e = (uint8_t *)rte_pktmbuf_append(m, 60);
+	if (e == NULL) {
+		nf_pkt_free(g_nf, m);
+		return;
+	}
+	memset(e, 0, 60);
+	memset(e, 0xff, 6);
+	memcpy(e + 6, lb_mac, 6);
+	wr16(e + 12, FM_ETH_ARP);
+	wr16(e + 14, 1);      /* Ethernet */
+	wr16(e + 16, 0x0800); /* IPv4 */
+	e[18] = 6;
+	e[19] = 4;
+	wr16(e + 20, 1); /* request */
+	memcpy(e + 22, lb_mac, 6);
+	wr32(e + 28, lb->vip);
+	wr32(e + 38, ip);
+	if (nf_send(g_nf, m, port) == 0)
+		lb->arp_sent++;
+}
+
+/* ARP for the VIP: answered in place; ARP replies about backends: learnt. */
+static bool arp(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8_t *verdict)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *), *a = e + p->l3_off;
+
+	if (p->l3 != FM_L3_ARP || rte_pktmbuf_data_len(m) < p->l3_off + 28u)
+		return false;
+	if (p->arp_op == 2 && p->ip4_dst == lb->vip) { /* a reply to our request */
+		for (int i = 0; i < lb->nb; i++)
+			if (lb->be[i].ip == p->ip4_src) {
+				memcpy(lb->be[i].mac, a + 8, 6);
+				lb->be[i].mac_known = true;
+				lb->arp_replies++;
+			}
+		*verdict = NF_DROP;
+		return true;
+	}
+	if (p->arp_op != 1 || p->ip4_dst != lb->vip)
+		return false;
+	memcpy(e, e + 6, 6);
+	memcpy(e + 6, lb_mac, 6);
+	wr16(a + 6, 2);
+	memcpy(a + 18, a + 8, 10);
+	memcpy(a + 8, lb_mac, 6);
+	wr32(a + 14, lb->vip);
+	*verdict = NF_TO_PORT(nf_in_port(g_nf, m));
+	return true;
+}
+
+static int pick(struct lb *lb, uint32_t client)
+{
+	int best = 0;
+
+	switch (lb->policy) {
+	case LB_HASH:
+		return (int)((client * 2654435761u) >> 16) % lb->nb;
+	case LB_LEAST:
+		for (int i = 1; i < lb->nb; i++)
+			if (lb->be[i].live < lb->be[best].live)
+				best = i;
+		return best;
+	default:
+		return (int)(lb->rr++ % (unsigned int)lb->nb);
+	}
+}
+
+static void to_backend(struct lb *lb, struct rte_mbuf *m, struct lb_session *s,
+		       const struct fm_pkt *p, uint8_t *verdict)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	struct lb_backend *b;
+
+	if (s == NULL) {
+		*verdict = NF_DROP;
+		return;
+	}
+	if (s->chosen == 0) {
+		int i = pick(lb, p->ip4_src);
+
+		s->chosen = (uint8_t)(i + 1);
+		lb->be[i].sessions++;
+		lb->be[i].live++;
+	}
+	b = &lb->be[s->chosen - 1];
+	if (!b->mac_known) { /* the backends are behind the other port */
+		lb->no_mac++;
+		arp_request(lb, b->ip, (uint16_t)(nf_in_port(g_nf, m) ^ 1));
+		*verdict = NF_DROP; /* the client retransmits */
+		return;
+	}
+	rewrite(e + p->l3_off, e + p->l4_off, p->proto, 16, 2, b->ip, b->port);
+	memcpy(e, b->mac, 6);
+	memcpy(e + 6, lb_mac, 6);
+}
+
+static void from_backend(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+
+	for (int i = 0; i < lb->nb; i++) {
+		if (lb->be[i].ip != p->ip4_src || lb->be[i].port != p->sport)
+			continue;
+		if (!lb->be[i].mac_known) {
+			memcpy(lb->be[i].mac, e + 6, 6);
+			lb->be[i].mac_known = true;
+		}
+		rewrite(e + p->l3_off, e + p->l4_off, p->proto, 12, 0, lb->vip, lb->vport);
+		return;
+	}
+}
+
+static void write_report(struct lb *lb)
+{
+	FILE *f = fopen(lb->report, "w");
+
+	if (f == NULL)
+		return;
+	for (int i = 0; i < lb->nb; i++)
+		fprintf(f, "backend_%d_sessions %lu\nbackend_%d_live %u\n", i,
+			(unsigned long)lb->be[i].sessions, i, lb->be[i].live);
+	fprintf(f, "no_mac %lu\narp_sent %lu\narp_replies %lu\n", (unsigned long)lb->no_mac,
+		(unsigned long)lb->arp_sent, (unsigned long)lb->arp_replies);
+	fclose(f);
+}
+
+static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
+		       uint16_t n, uint8_t *verdicts)
+{
+	struct lb *lb = arg;
+
+	(void)nf;
+	if (g_report) {
+		g_report = 0;
+		write_report(lb);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		struct fm_pkt p;
+
+		if (fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				 rte_pktmbuf_data_len(pkts[i]), &p) < 0)
+			continue;
+		if (arp(lb, pkts[i], &p, &verdicts[i]))
+			continue;
+		if (p.l3 != FM_L3_IPV4 || !p.has_l4 ||
+		    (p.proto != FM_PROTO_TCP && p.proto != FM_PROTO_UDP))
+			continue;
+		if (p.ip4_dst == lb->vip && p.dport == lb->vport)
+			to_backend(lb, pkts[i], scratch, &p, &verdicts[i]);
+		else
+			from_backend(lb, pkts[i], &p);
+	}
+}
+
+static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
+{
+	struct lb *lb = arg;
+	struct lb_session *s = scratch;
+
+	(void)nf;
+	if (s->chosen != 0 && lb->be[s->chosen - 1].live > 0)
+		lb->be[s->chosen - 1].live--;
+}
+
+static void on_idle(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	if (g_report) {
+		g_report = 0;
+		write_report(arg);
+	}
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1) {
+		g_report = 1;
+		return;
+	}
+	if (g_nf != NULL)
+		nf_stop(g_nf);
+}
+
+static int ip_port(const char *s, uint32_t *ip, uint16_t *port)
+{
+	char host[64];
+	unsigned int p;
+	struct in_addr a;
+
+	if (sscanf(s, "%63[^:]:%u", host, &p) != 2 || p == 0 || p > 65535 ||
+	    inet_pton(AF_INET, host, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_args(struct lb *lb, int argc, char **argv)
+{
+	for (int i = 0; i + 1 < argc; i += 2) {
+		const char *k = argv[i], *v = argv[i + 1];
+
+		if (strcmp(k, "--vip") == 0 && ip_port(v, &lb->vip, &lb->vport) == 0)
+			continue;
+		if (strcmp(k, "--backend") == 0 && lb->nb < LB_MAX_BACKENDS &&
+		    ip_port(v, &lb->be[lb->nb].ip, &lb->be[lb->nb].port) == 0) {
+			lb->nb++;
+			continue;
+		}
+		if (strcmp(k, "--policy") == 0 && strcmp(v, "rr") == 0)
+			lb->policy = LB_RR;
+		else if (strcmp(k, "--policy") == 0 && strcmp(v, "hash") == 0)
+			lb->policy = LB_HASH;
+		else if (strcmp(k, "--policy") == 0 && strcmp(v, "least") == 0)
+			lb->policy = LB_LEAST;
+		else if (strcmp(k, "--report") == 0)
+			lb->report = v;
+		else {
+			fprintf(stderr, "lb: bad argument %s %s\n", k, v);
+			return -1;
+		}
+	}
+	if (lb->vip == 0 || lb->nb == 0) {
+		fprintf(stderr, "lb: needs --vip IP:PORT and at least one --backend IP:PORT\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct nf_decl decl = {
+	    .name = "lb",
+	    .traffic_class = "",
+	    .session = "5tuple",
+	    .scratchpad = sizeof(struct lb_session),
+	    .timeout_ms = 30000,
+	};
+	static const struct nf_ops ops = {
+	    .on_session = on_session, .on_release = on_release, .on_idle = on_idle};
+	static struct lb lb = {.report = "/dev/null"};
+	char **args;
+	int nargs, rc;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
+		return 1;
+	if (parse_args(&lb, nargs, args) < 0) {
+		nf_close(g_nf);
+		return 2;
+	}
+	rc = nf_run(g_nf, &ops, &lb);
+	write_report(&lb);
+	nf_close(g_nf);
+	return rc == 0 ? 0 : 1;
+}
