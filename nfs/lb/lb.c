@@ -28,6 +28,7 @@
 
 #include "fm_pkt.h"
 #include "nfsdk/nf.h"
+#include "nfsdk/nf_pkt.h"
 
 #define LB_MAX_BACKENDS 16
 
@@ -62,53 +63,20 @@ struct lb {
 static struct nf_ctx *g_nf;
 static volatile sig_atomic_t g_report;
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
-
-static void csum_adjust(uint8_t *ck, uint16_t old, uint16_t new)
-{
-	uint32_t s = (uint16_t)~rd16(ck) + (uint16_t)~old + new;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	wr16(ck, (uint16_t)~s);
-}
-
 /* Address at l3+off (12 src, 16 dst) and port at l4+poff become ip:port, checksums follow. */
 static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, int off, int poff, uint32_t ip,
 		    uint16_t port)
 {
-	uint32_t old_ip = rd32(l3 + off);
-	uint16_t old_port = rd16(l4 + poff);
-	uint8_t *ck = proto == FM_PROTO_TCP ? l4 + 16 : (rd16(l4 + 6) ? l4 + 6 : NULL);
+	uint32_t old_ip = nf_rd32(l3 + off);
+	uint16_t old_port = nf_rd16(l4 + poff);
+	uint8_t *ck = proto == FM_PROTO_TCP ? l4 + 16 : (nf_rd16(l4 + 6) ? l4 + 6 : NULL);
 
-	wr32(l3 + off, ip);
-	csum_adjust(l3 + 10, (uint16_t)(old_ip >> 16), (uint16_t)(ip >> 16));
-	csum_adjust(l3 + 10, (uint16_t)old_ip, (uint16_t)ip);
-	wr16(l4 + poff, port);
+	nf_wr32(l3 + off, ip);
+	nf_csum_adjust32(l3 + 10, old_ip, ip);
+	nf_wr16(l4 + poff, port);
 	if (ck != NULL) {
-		csum_adjust(ck, (uint16_t)(old_ip >> 16), (uint16_t)(ip >> 16));
-		csum_adjust(ck, (uint16_t)old_ip, (uint16_t)ip);
-		csum_adjust(ck, old_port, port);
+		nf_csum_adjust32(ck, old_ip, ip);
+		nf_csum_adjust16(ck, old_port, port);
 	}
 }
 
@@ -128,15 +96,15 @@ static void arp_request(struct lb *lb, uint32_t ip, uint16_t port)
 	memset(e, 0, 60);
 	memset(e, 0xff, 6);
 	memcpy(e + 6, lb_mac, 6);
-	wr16(e + 12, FM_ETH_ARP);
-	wr16(e + 14, 1);      /* Ethernet */
-	wr16(e + 16, 0x0800); /* IPv4 */
+	nf_wr16(e + 12, FM_ETH_ARP);
+	nf_wr16(e + 14, 1);	 /* Ethernet */
+	nf_wr16(e + 16, 0x0800); /* IPv4 */
 	e[18] = 6;
 	e[19] = 4;
-	wr16(e + 20, 1); /* request */
+	nf_wr16(e + 20, 1); /* request */
 	memcpy(e + 22, lb_mac, 6);
-	wr32(e + 28, lb->vip);
-	wr32(e + 38, ip);
+	nf_wr32(e + 28, lb->vip);
+	nf_wr32(e + 38, ip);
 	if (nf_send(g_nf, m, port) == 0)
 		lb->arp_sent++;
 }
@@ -160,12 +128,7 @@ static bool arp(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8
 	}
 	if (p->arp_op != 1 || p->ip4_dst != lb->vip)
 		return false;
-	memcpy(e, e + 6, 6);
-	memcpy(e + 6, lb_mac, 6);
-	wr16(a + 6, 2);
-	memcpy(a + 18, a + 8, 10);
-	memcpy(a + 8, lb_mac, 6);
-	wr32(a + 14, lb->vip);
+	nf_arp_reply_in_place(e, a, lb_mac, lb->vip);
 	*verdict = NF_TO_PORT(nf_in_port(g_nf, m));
 	return true;
 }

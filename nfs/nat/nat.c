@@ -29,6 +29,7 @@
 
 #include "fm_pkt.h"
 #include "nfsdk/nf.h"
+#include "nfsdk/nf_pkt.h"
 
 #define NAT_PORTS 65536
 
@@ -63,58 +64,32 @@ struct nat {
 static struct nf_ctx *g_nf;
 static volatile sig_atomic_t g_report;
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* RFC 1624: checksum field at `ck` after 16-bit word `old` became `new`. */
-static void csum_adjust(uint8_t *ck, uint16_t old, uint16_t new)
-{
-	uint32_t s = (uint16_t)~rd16(ck) + (uint16_t)~old + new;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	wr16(ck, (uint16_t)~s);
-}
-
-static void csum_adjust32(uint8_t *ck, uint32_t old, uint32_t new)
-{
-	csum_adjust(ck, (uint16_t)(old >> 16), (uint16_t)(new >> 16));
-	csum_adjust(ck, (uint16_t)old, (uint16_t) new);
-}
-
 /* Rewrites the address at `ip` (4 bytes) and the port/id at `port`, with their checksums. */
 static void rewrite(uint8_t *l3, uint8_t *l4, const struct fm_pkt *p, bool src, uint32_t ip,
 		    uint16_t port)
 {
 	uint8_t *ipf = l3 + (src ? 12 : 16);
-	uint32_t old_ip = (uint32_t)rd16(ipf) << 16 | rd16(ipf + 2);
+	uint32_t old_ip = (uint32_t)nf_rd16(ipf) << 16 | nf_rd16(ipf + 2);
 	uint8_t *l4ck = NULL, *pf;
 	uint16_t old_port;
 
 	if (p->proto == FM_PROTO_TCP)
 		l4ck = l4 + 16;
-	else if (p->proto == FM_PROTO_UDP && rd16(l4 + 6) != 0)
+	else if (p->proto == FM_PROTO_UDP && nf_rd16(l4 + 6) != 0)
 		l4ck = l4 + 6;
 	else if (p->proto == FM_PROTO_ICMP)
 		l4ck = l4 + 2;
 	pf = p->proto == FM_PROTO_ICMP ? l4 + 4 : l4 + (src ? 0 : 2);
-	old_port = rd16(pf);
-	wr16(ipf, (uint16_t)(ip >> 16));
-	wr16(ipf + 2, (uint16_t)ip);
-	csum_adjust32(l3 + 10, old_ip, ip);
-	wr16(pf, port);
+	old_port = nf_rd16(pf);
+	nf_wr16(ipf, (uint16_t)(ip >> 16));
+	nf_wr16(ipf + 2, (uint16_t)ip);
+	nf_csum_adjust32(l3 + 10, old_ip, ip);
+	nf_wr16(pf, port);
 	if (l4ck != NULL) {
 		if (p->proto != FM_PROTO_ICMP) /* pseudo header */
-			csum_adjust32(l4ck, old_ip, ip);
-		csum_adjust(l4ck, old_port, port);
+			nf_csum_adjust32(l4ck, old_ip, ip);
+		nf_csum_adjust16(l4ck, old_port, port);
 	}
 }
 
@@ -141,15 +116,7 @@ static bool arp_answer(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p
 	if (p->l3 != FM_L3_ARP || p->arp_op != 1 || p->ip4_dst != n->pub_ip ||
 	    rte_pktmbuf_data_len(m) < p->l3_off + 28u)
 		return false;
-	memcpy(e, e + 6, 6); /* to the requester */
-	memcpy(e + 6, nat_mac, 6);
-	wr16(a + 6, 2);		   /* reply */
-	memcpy(a + 18, a + 8, 10); /* target = the requester's MAC and IP */
-	memcpy(a + 8, nat_mac, 6); /* sender = us */
-	a[14] = (uint8_t)(n->pub_ip >> 24);
-	a[15] = (uint8_t)(n->pub_ip >> 16);
-	a[16] = (uint8_t)(n->pub_ip >> 8);
-	a[17] = (uint8_t)n->pub_ip;
+	nf_arp_reply_in_place(e, a, nat_mac, n->pub_ip);
 	*v = NF_TO_PORT(nf_in_port(g_nf, m));
 	n->arp_replies++;
 	return true;
@@ -158,7 +125,7 @@ static bool arp_answer(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p
 static uint16_t l4_id(const struct fm_pkt *p, const uint8_t *l4, bool src)
 {
 	if (p->proto == FM_PROTO_ICMP)
-		return rd16(l4 + 4);
+		return nf_rd16(l4 + 4);
 	return src ? p->sport : p->dport;
 }
 
