@@ -7,33 +7,9 @@
 #   * UDP to 198.18.0.2:6970 goes netflow -> lb; other traffic (ICMP) goes to lb only;
 #   * ARP is forwarded untouched (its own edge), so no static neighbour entries are needed.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-bin=${FS_BUILD_DIR:-$top/build}/bin
-# shellcheck disable=SC1091
-. "$top/deploy/lib/netns.sh"
-"$top/deploy/hugepages.sh" >/dev/null
-
-ns=fsf
-prefix=fsf$$
-run=$(mktemp -d /tmp/fsf.XXXXXX)
-sock=$run/fm.sock
-pids=()
-fail() {
-	echo "e2e_fig2: FAILED: $*" >&2
-	sed -n '1,200p' "$run/flowmgr.log" >&2 || true
-	exit 1
-}
-cleanup() {
-	set +e
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
-	fs_ns_destroy "$ns"
-	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-}
-trap cleanup EXIT
-
-fs_ns_create "$ns"
-b=$(fs_ns_ip b)
+# shellcheck source=tests/integration/e2e/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_init e2e_fig2 fsf
 cat >"$run/chain.yaml" <<YAML
 name: fig2-e2e
 ports:
@@ -54,17 +30,7 @@ graph:
   httpfilter: [lb]
   lb: [output]
 YAML
-"$bin/flowmgr" -c "$run/chain.yaml" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
-	--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 100); do
-	up=$("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null |
-		python3 -c 'import json,sys; print(sum(v["state"]=="running" for v in json.load(sys.stdin)["vnfs"]))' \
-			2>/dev/null || echo 0)
-	[[ $up -eq 3 ]] && break
-	sleep 0.1
-done
-[[ $up -eq 3 ]] || fail "VNFs did not attach"
+e2e_flowmgr "$run/chain.yaml"
 
 mkdir -p "$run/www"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$run/www/blob.bin"
@@ -101,13 +67,13 @@ for _ in $(seq 20); do
 	fi
 	sleep 0.5
 done
-[[ $ok -eq 1 ]] || fail "HTTP download on port 80 failed"
-[[ $(sha256sum <"$run/got.bin") == $(sha256sum <"$run/www/blob.bin") ]] || fail "corrupt download"
+[[ $ok -eq 1 ]] || e2e_fail "HTTP download on port 80 failed"
+[[ $(sha256sum <"$run/got.bin") == $(sha256sum <"$run/www/blob.bin") ]] || e2e_fail "corrupt download"
 echo "e2e_fig2: port 80 download byte-exact"
 
 # Other TCP: dropped early
 if fs_ns_exec "$ns" a curl -sS --max-time 3 -o /dev/null "http://$b:8080/blob.bin" 2>/dev/null; then
-	fail "TCP to port 8080 got through a chain that drops other TCP"
+	e2e_fail "TCP to port 8080 got through a chain that drops other TCP"
 fi
 echo "e2e_fig2: port 8080 refused by early drop"
 
@@ -119,14 +85,14 @@ for i in range(200):
     s.sendto(b'x' * 100, ('$b', 6970)); time.sleep(0.002)"
 wait "$udp_pid" || true
 got=$(cat "$run/udp.count")
-[[ $got -ge 190 ]] || fail "only $got of 200 UDP datagrams arrived"
+[[ $got -ge 190 ]] || e2e_fail "only $got of 200 UDP datagrams arrived"
 echo "e2e_fig2: $got/200 UDP datagrams to port 6970 arrived"
 
 # ICMP: lb only
-fs_ns_exec "$ns" a ping -c 5 -i 0.2 -W 1 "$b" >/dev/null || fail "ping failed"
+fs_ns_exec "$ns" a ping -c 5 -i 0.2 -W 1 "$b" >/dev/null || e2e_fail "ping failed"
 
 "$bin/nfctl" -s "$sock" --json stats >"$run/stats.json"
-python3 - "$run/stats.json" <<'PY' || fail "counters do not match the classes"
+python3 - "$run/stats.json" <<'PY' || e2e_fail "counters do not match the classes"
 import json, sys
 st = json.load(open(sys.argv[1]))
 v = {x["name"]: x for x in st["vnfs"]}
@@ -142,5 +108,5 @@ for name in v:
     assert v[name]["drop_pkts"] == 0 and v[name]["state"] == "running", name
 PY
 "$bin/nfctl" -s "$sock" tree >"$run/tree.txt"
-grep -q "sessions" "$run/tree.txt" || fail "nfctl tree printed nothing useful"
+grep -q "sessions" "$run/tree.txt" || e2e_fail "nfctl tree printed nothing useful"
 echo "e2e_fig2_classes: 1 passed, 0 failed"

@@ -6,35 +6,10 @@
 #   * packets of a session after its RST are dropped as invalid;
 #   * the per-rule counters equal the sessions the test opened.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-bin=${FS_BUILD_DIR:-$top/build}/bin
-# shellcheck disable=SC1091
-. "$top/deploy/lib/netns.sh"
-"$top/deploy/hugepages.sh" >/dev/null
-
-ns=fsw
-prefix=fsw$$
-run=$(mktemp -d /tmp/fsw.XXXXXX)
-sock=$run/fm.sock
-pids=()
-fail() {
-	echo "e2e_firewall: FAILED: $*" >&2
-	cat "$run/report" >&2 2>/dev/null || true
-	tail -20 "$run/flowmgr.log" >&2 || true
-	exit 1
-}
-cleanup() {
-	set +e
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
-	fs_ns_destroy "$ns"
-	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-}
-trap cleanup EXIT
-
-fs_ns_create "$ns"
-a=$(fs_ns_ip a)
-b=$(fs_ns_ip b)
+# shellcheck source=tests/integration/e2e/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_init e2e_firewall fsw
+E2E_FAIL_FILES=("$run/report")
 cat >"$run/chain.yaml" <<YAML
 name: fw-e2e
 ports:
@@ -58,18 +33,8 @@ graph:
     - fw
   fw: [output]
 YAML
-"$bin/flowmgr" -c "$run/chain.yaml" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
-	--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
-pids+=("$!")
-fw_pid=0
-for _ in $(seq 100); do
-	fw_pid=$("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)["vnfs"][0]; print(v["pid"] if v["state"]=="running" else 0)' \
-			2>/dev/null || echo 0)
-	[[ $fw_pid -gt 0 ]] && break
-	sleep 0.1
-done
-[[ $fw_pid -gt 0 ]] || fail "fw did not attach"
+e2e_flowmgr "$run/chain.yaml"
+fw_pid=$(e2e_vnf_pid fw)
 sleep 0.5
 
 mkdir -p "$run/www"
@@ -85,21 +50,21 @@ sleep 1
 # 1. allowed: 3 downloads a -> b, replies admitted by state
 for i in 1 2 3; do
 	fs_ns_exec "$ns" a curl -sS --fail --max-time 20 -o "$run/got$i.bin" "http://$b:8080/blob.bin" ||
-		fail "allowed download $i failed"
-	cmp -s "$run/got$i.bin" "$run/www/blob.bin" || fail "download $i corrupted"
+		e2e_fail "allowed download $i failed"
+	cmp -s "$run/got$i.bin" "$run/www/blob.bin" || e2e_fail "download $i corrupted"
 done
 echo "e2e_firewall: 3 allowed downloads a -> b byte-exact"
 
 # 2. refused: a session initiated from b
 if fs_ns_exec "$ns" b curl -sS --max-time 3 -o /dev/null "http://$a:8080/blob.bin" 2>/dev/null; then
-	fail "a session from b got through"
+	e2e_fail "a session from b got through"
 fi
 echo "e2e_firewall: download b -> a refused"
 
 # 3. ICMP: a -> b allowed (replies by state), b -> a refused
-fs_ns_exec "$ns" a ping -c 3 -i 0.2 -W 1 "$b" >/dev/null || fail "ping a -> b failed"
+fs_ns_exec "$ns" a ping -c 3 -i 0.2 -W 1 "$b" >/dev/null || e2e_fail "ping a -> b failed"
 if fs_ns_exec "$ns" b ping -c 2 -i 0.2 -W 1 "$a" >/dev/null; then
-	fail "ping b -> a got through"
+	e2e_fail "ping b -> a got through"
 fi
 echo "e2e_firewall: ping a -> b works, b -> a refused"
 
@@ -128,17 +93,14 @@ ip netns exec "$ns-b" python3 "$run/blaster.py" "$b" &
 blaster=$!
 pids+=("$blaster")
 sleep 0.5
-fs_ns_exec "$ns" a python3 "$run/resetter.py" "$b" || fail "RST test client failed"
+fs_ns_exec "$ns" a python3 "$run/resetter.py" "$b" || e2e_fail "RST test client failed"
 sleep 1
 
 # Counters
-rm -f "$run/report"
-kill -USR1 "$fw_pid"
-for _ in $(seq 50); do [[ -s $run/report ]] && break; sleep 0.1; done
-[[ -s $run/report ]] || fail "fw wrote no report"
-sleep 0.2
+e2e_report "$fw_pid" "$run/report" none >/dev/null
+[[ -s $run/report ]] || e2e_fail "fw wrote no report"
 cat "$run/report"
-python3 - "$run/report" <<'PY' || fail "per-rule counters differ from the sessions opened"
+python3 - "$run/report" <<'PY' || e2e_fail "per-rule counters differ from the sessions opened"
 import sys
 r = dict(l.split() for l in open(sys.argv[1]))
 r = {k: int(v) for k, v in r.items()}

@@ -4,34 +4,12 @@
 # resolves the backends itself. 30 downloads in a row: all byte-exact, spread round robin
 # (10 ± 1 per backend, checked in each backend's own access log and in the LB's counters).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-bin=${FS_BUILD_DIR:-$top/build}/bin
-# shellcheck disable=SC1091
-. "$top/deploy/lib/netns.sh"
-"$top/deploy/hugepages.sh" >/dev/null
-
-ns=fsl
-prefix=fsl$$
-run=$(mktemp -d /tmp/fsl.XXXXXX)
-sock=$run/fm.sock
+# shellcheck source=tests/integration/e2e/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_init e2e_lb fsl
 vip=198.18.0.200
 backends=(198.18.0.11 198.18.0.12 198.18.0.13)
-pids=()
-fail() {
-	echo "e2e_lb: FAILED: $*" >&2
-	cat "$run/report" >&2 2>/dev/null || true
-	exit 1
-}
-cleanup() {
-	set +e
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
-	fs_ns_destroy "$ns"
-	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-}
-trap cleanup EXIT
-
-fs_ns_create "$ns"
+E2E_FAIL_FILES=("$run/report")
 for ip in "${backends[@]}"; do
 	ip -n "$ns-b" addr add "$ip/24" dev eth0
 done
@@ -51,18 +29,8 @@ vnfs:
     timeout_ms: 5000
     policy: drop
 YAML
-"$bin/flowmgr" -c "$run/chain.yaml" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
-	--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
-pids+=("$!")
-lb_pid=0
-for _ in $(seq 100); do
-	lb_pid=$("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)["vnfs"][0]; print(v["pid"] if v["state"]=="running" else 0)' \
-			2>/dev/null || echo 0)
-	[[ $lb_pid -gt 0 ]] && break
-	sleep 0.1
-done
-[[ $lb_pid -gt 0 ]] || fail "lb did not attach"
+e2e_flowmgr "$run/chain.yaml"
+lb_pid=$(e2e_vnf_pid lb)
 
 mkdir -p "$run/www"
 head -c $((512 * 1024)) /dev/urandom >"$run/www/blob.bin"
@@ -75,19 +43,16 @@ sleep 1
 
 for i in $(seq 30); do
 	fs_ns_exec "$ns" a curl -sS --fail --max-time 10 --retry 3 --retry-delay 0 \
-		-o "$run/got.bin" "http://$vip/blob.bin" || fail "download $i through the VIP failed"
-	cmp -s "$run/got.bin" "$run/www/blob.bin" || fail "download $i corrupted"
+		-o "$run/got.bin" "http://$vip/blob.bin" || e2e_fail "download $i through the VIP failed"
+	cmp -s "$run/got.bin" "$run/www/blob.bin" || e2e_fail "download $i corrupted"
 done
 echo "e2e_lb: 30 downloads through $vip byte-exact"
 
-rm -f "$run/report"
-kill -USR1 "$lb_pid"
-for _ in $(seq 50); do [[ -s $run/report ]] && break; sleep 0.1; done
-sleep 0.2
+e2e_report "$lb_pid" "$run/report" none >/dev/null
 cat "$run/report"
 for i in 0 1 2; do
 	n=$(grep -c '"GET /blob.bin' "$run/backend$i.log" || true)
 	echo "e2e_lb: backend ${backends[i]} served $n"
-	[[ $n -ge 9 && $n -le 11 ]] || fail "backend $i served $n of 30 (round robin wants 10 ± 1)"
+	[[ $n -ge 9 && $n -le 11 ]] || e2e_fail "backend $i served $n of 30 (round robin wants 10 ± 1)"
 done
 echo "e2e_lb: 1 passed, 0 failed"

@@ -8,43 +8,11 @@
 #     established download continues byte-exact;
 #   * after the sessions' timeouts every port is back in the pool.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-bin=${FS_BUILD_DIR:-$top/build}/bin
-# shellcheck disable=SC1091
-. "$top/deploy/lib/netns.sh"
-"$top/deploy/hugepages.sh" >/dev/null
-
-ns=fsn
-prefix=fsn$$
-run=$(mktemp -d /tmp/fsn.XXXXXX)
-sock=$run/fm.sock
+# shellcheck source=tests/integration/e2e/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_init e2e_nat fsn
 pub=198.18.0.100
-pids=()
-fail() {
-	echo "e2e_nat: FAILED: $*" >&2
-	cat "$run/report" >&2 2>/dev/null || true
-	exit 1
-}
-cleanup() {
-	set +e
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
-	fs_ns_destroy "$ns"
-	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-}
-trap cleanup EXIT
-
-report() { # KEY -> value from a fresh NAT report
-	rm -f "$run/report"
-	kill -USR1 "$nat_pid"
-	for _ in $(seq 50); do [[ -s $run/report ]] && break; sleep 0.1; done
-	sleep 0.1
-	awk -v k="$1" '$1 == k {print $2}' "$run/report"
-}
-
-fs_ns_create "$ns"
-a=$(fs_ns_ip a)
-b=$(fs_ns_ip b)
+E2E_FAIL_FILES=("$run/report")
 cat >"$run/chain.yaml" <<YAML
 name: nat-e2e
 ports:
@@ -60,18 +28,8 @@ vnfs:
     timeout_ms: 1500
     policy: drop
 YAML
-"$bin/flowmgr" -c "$run/chain.yaml" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
-	--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
-pids+=("$!")
-nat_pid=0
-for _ in $(seq 100); do
-	nat_pid=$("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null |
-		python3 -c 'import json,sys; v=json.load(sys.stdin)["vnfs"][0]; print(v["pid"] if v["state"]=="running" else 0)' \
-			2>/dev/null || echo 0)
-	[[ $nat_pid -gt 0 ]] && break
-	sleep 0.1
-done
-[[ $nat_pid -gt 0 ]] || fail "nat did not attach"
+e2e_flowmgr "$run/chain.yaml"
+nat_pid=$(e2e_vnf_pid nat)
 sleep 0.5
 
 mkdir -p "$run/www"
@@ -111,30 +69,30 @@ sleep 1
 
 # 1. TCP through the NAT; the server sees the public address only
 fs_ns_exec "$ns" a curl -sS --fail --max-time 20 -o "$run/got.bin" "http://$b:8080/blob.bin" ||
-	fail "download through the NAT failed"
-cmp -s "$run/got.bin" "$run/www/blob.bin" || fail "download corrupted"
-grep -q "^$pub " "$run/http.log" || fail "the server did not see the public address"
-if grep -q "^$a " "$run/http.log"; then fail "the server saw the inside address"; fi
+	e2e_fail "download through the NAT failed"
+cmp -s "$run/got.bin" "$run/www/blob.bin" || e2e_fail "download corrupted"
+grep -q "^$pub " "$run/http.log" || e2e_fail "the server did not see the public address"
+if grep -q "^$a " "$run/http.log"; then e2e_fail "the server saw the inside address"; fi
 echo "e2e_nat: download byte-exact, server saw $pub"
 
 # 2. UDP request/response and ping
 got=$(fs_ns_exec "$ns" a python3 "$run/udp_client.py" "$b" 3)
-[[ $got -eq 3 ]] || fail "UDP: $got/3 replies"
-[[ $(sort -u "$run/udp_peers") == "$pub" ]] || fail "UDP server saw $(sort -u "$run/udp_peers")"
-fs_ns_exec "$ns" a ping -c 3 -i 0.2 -W 1 "$b" >/dev/null || fail "ping through the NAT failed"
+[[ $got -eq 3 ]] || e2e_fail "UDP: $got/3 replies"
+[[ $(sort -u "$run/udp_peers") == "$pub" ]] || e2e_fail "UDP server saw $(sort -u "$run/udp_peers")"
+fs_ns_exec "$ns" a ping -c 3 -i 0.2 -W 1 "$b" >/dev/null || e2e_fail "ping through the NAT failed"
 echo "e2e_nat: UDP 3/3 and ping through the NAT"
 
 # 3. unsolicited from outside
 if fs_ns_exec "$ns" b curl -sS --max-time 2 -o /dev/null "http://$pub:20003/" 2>/dev/null; then
-	fail "an outside connection to the public address got through"
+	e2e_fail "an outside connection to the public address got through"
 fi
-[[ $(report unsolicited) -ge 1 ]] || fail "unsolicited packets not counted"
+[[ $(e2e_report "$nat_pid" "$run/report" unsolicited) -ge 1 ]] || e2e_fail "unsolicited packets not counted"
 echo "e2e_nat: connection from outside refused"
 
 # 4. every port back in the pool after the timeouts
-for _ in $(seq 100); do [[ $(report ports_in_use) -eq 0 ]] && break; sleep 0.2; done
-[[ $(report ports_in_use) -eq 0 ]] || fail "ports not returned: $(report ports_in_use) in use"
-released=$(report released)
+for _ in $(seq 100); do [[ $(e2e_report "$nat_pid" "$run/report" ports_in_use) -eq 0 ]] && break; sleep 0.2; done
+[[ $(e2e_report "$nat_pid" "$run/report" ports_in_use) -eq 0 ]] || e2e_fail "ports not returned: $(e2e_report "$nat_pid" "$run/report" ports_in_use) in use"
+released=$(e2e_report "$nat_pid" "$run/report" released)
 echo "e2e_nat: all ports back in the pool ($released released)"
 
 # 5. exhaustion: a slow download holds one port; 10 new UDP sessions for the 7 left
@@ -142,11 +100,11 @@ fs_ns_exec "$ns" a curl -sS --fail --max-time 30 --limit-rate 600k -o "$run/slow
 	"http://$b:8080/blob.bin" &
 slow=$!
 sleep 0.5
-refused0=$(report refused)
+refused0=$(e2e_report "$nat_pid" "$run/report" refused)
 got=$(fs_ns_exec "$ns" a python3 "$run/udp_client.py" "$b" 10)
-wait "$slow" || fail "the established download failed during exhaustion"
-cmp -s "$run/slow.bin" "$run/www/blob.bin" || fail "the established download was corrupted"
-refused=$(($(report refused) - refused0))
+wait "$slow" || e2e_fail "the established download failed during exhaustion"
+cmp -s "$run/slow.bin" "$run/www/blob.bin" || e2e_fail "the established download was corrupted"
+refused=$(($(e2e_report "$nat_pid" "$run/report" refused) - refused0))
 echo "e2e_nat: pool exhausted: $got/10 new sessions served, $refused refused; download intact"
-[[ $got -eq 7 && $refused -eq 3 ]] || fail "expected 7 served and 3 refused"
+[[ $got -eq 7 && $refused -eq 3 ]] || e2e_fail "expected 7 served and 3 refused"
 echo "e2e_nat: 1 passed, 0 failed"

@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# tests/integration/e2e/e2e_lib.sh — what every end-to-end test does: two namespace hosts joined
+# only through flowmgr, a chain file started with --launch, waiting for the VNFs, asking a VNF for
+# its report, and removing everything at exit. Source it, then call e2e_init NAME NS.
+#
+# After e2e_init: $top, $bin, $ns, $prefix, $run (private directory), $sock, $a and $b (host
+# addresses); append PIDs to start-order array `pids` to have them stopped at exit (last first).
+
+# e2e_init NAME NS — NS: a short namespace/port prefix of this test (fs_ns_create).
+e2e_init() {
+	E2E_NAME=$1
+	ns=$2
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+	bin=${FS_BUILD_DIR:-$top/build}/bin
+	# shellcheck disable=SC1091
+	. "$top/deploy/lib/netns.sh"
+	"$top/deploy/hugepages.sh" >/dev/null
+	prefix=$ns$$
+	run=$(mktemp -d "/tmp/$ns.XXXXXX")
+	sock=$run/fm.sock
+	pids=()
+	E2E_FAIL_FILES=()
+	trap e2e_cleanup EXIT
+	fs_ns_create "$ns"
+	a=$(fs_ns_ip a)
+	b=$(fs_ns_ip b)
+}
+
+e2e_cleanup() {
+	set +e
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
+	fs_ns_destroy "$ns"
+	fs_cleanup_dpdk "$prefix"
+	rm -rf "$run"
+}
+
+# e2e_fail MESSAGE — prints it, the files listed in E2E_FAIL_FILES and flowmgr's log tail; exits 1.
+e2e_fail() {
+	echo "$E2E_NAME: FAILED: $*" >&2
+	for f in "${E2E_FAIL_FILES[@]}"; do cat "$f" >&2 2>/dev/null; done
+	tail -n 30 "$run/flowmgr.log" >&2 2>/dev/null
+	echo "$E2E_NAME: 0 passed, 1 failed"
+	exit 1
+}
+
+# e2e_flowmgr CHAIN_FILE — starts flowmgr (launching the chain's VNFs) and waits until every VNF
+# of the chain is running.
+e2e_flowmgr() {
+	local up=0 want
+	"$bin/flowmgr" -c "$1" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
+		--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
+	pids+=("$!")
+	for _ in $(seq 150); do
+		read -r up want < <("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vnfs"]
+print(sum(x["state"] == "running" for x in v), len(v))' 2>/dev/null || echo "0 1")
+		[[ $up -eq $want ]] && return 0
+		sleep 0.1
+	done
+	e2e_fail "the chain's VNFs did not attach ($up of $want)"
+}
+
+# e2e_vnf_pid NAME — PID of a running VNF.
+e2e_vnf_pid() {
+	"$bin/nfctl" -s "$sock" --json vnfs | python3 -c '
+import json, sys
+print(next(v["pid"] for v in json.load(sys.stdin)["vnfs"] if v["name"] == sys.argv[1]))' "$1"
+}
+
+# e2e_report PID FILE KEY — asks a VNF writing reports to FILE on SIGUSR1 for one, prints KEY.
+e2e_report() {
+	rm -f "$2"
+	kill -USR1 "$1"
+	for _ in $(seq 50); do [[ -s $2 ]] && break; sleep 0.1; done
+	sleep 0.1
+	awk -v k="$3" '$1 == k {print $2}' "$2"
+}
