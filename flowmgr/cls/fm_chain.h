@@ -21,22 +21,22 @@
 
 #include <stdint.h>
 
-#define FM_MAX_VNFS	 32
-#define FM_MAX_EDGES	 16
-#define FM_NAME_MAX	 32
-#define FM_FILTER_MAX	 256
-#define FM_SESSION_MAX	 128
+#define FM_MAX_VNFS    32
+#define FM_MAX_EDGES   16
+#define FM_NAME_MAX    32
+#define FM_FILTER_MAX  256
+#define FM_SESSION_MAX 128
 
 /* Edge targets other than a VNF index (>= 0). */
-#define FM_HOP_OUTPUT	 (-1)
-#define FM_HOP_DROP	 (-2)
+#define FM_HOP_OUTPUT (-1)
+#define FM_HOP_DROP   (-2)
 
 /* Declaration flags (mirrored by NF_FLAG_* in nfsdk/include/nfsdk/nf.h). */
-#define FM_DECL_EARLY_DROP   (1u << 0) /* may drop early: its drops may be done by flowmgr */
-#define FM_DECL_IN_ORDER     (1u << 1) /* needs in-order TCP stream */
-#define FM_DECL_MAY_STALL    (1u << 2) /* may hold data (pro-active ACK) */
-#define FM_DECL_RESIZE	     (1u << 3) /* may change the stream size */
-#define FM_DECL_BIDIR	     (1u << 4) /* sees both directions of a session */
+#define FM_DECL_EARLY_DROP (1u << 0) /* may drop early: its drops may be done by flowmgr */
+#define FM_DECL_IN_ORDER   (1u << 1) /* needs in-order TCP stream */
+#define FM_DECL_MAY_STALL  (1u << 2) /* may hold data (pro-active ACK) */
+#define FM_DECL_RESIZE	   (1u << 3) /* may change the stream size */
+#define FM_DECL_BIDIR	   (1u << 4) /* sees both directions of a session */
 
 enum fm_isolation { FM_ISO_DIRECT = 0, FM_ISO_INDIRECT = 1 };
 enum fm_fail_policy { FM_FAIL_BYPASS = 0, FM_FAIL_DROP = 1, FM_FAIL_HOLD = 2 };

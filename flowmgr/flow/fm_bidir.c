@@ -22,7 +22,7 @@ struct fm_bidir_rec {
 	_Atomic uint32_t next;	    /* chain link (written under the bucket's write lock) */
 	_Atomic uint32_t refs;	    /* directions attached */
 	_Atomic uint32_t free_next; /* free-stack link */
-				    /* data follows at FM_BIDIR_REC_HDR */
+	/* data follows at FM_BIDIR_REC_HDR */
 };
 #define FM_BIDIR_REC_HDR 64u
 _Static_assert(sizeof(struct fm_bidir_rec) <= FM_BIDIR_REC_HDR, "record header fits 64 bytes");
