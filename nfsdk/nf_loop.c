@@ -13,6 +13,7 @@
  * shared memory) until a producer wakes it, so idle VNFs cost no CPU on shared cores.
  */
 #include <errno.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -183,6 +184,37 @@ static void finish(struct nf_ctx *nf)
 	publish(nf);
 }
 
+static struct nf_ctx *g_running; /* the context nf_run() serves, for signal handlers */
+static volatile sig_atomic_t g_report;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (g_running != NULL)
+		nf_stop(g_running);
+}
+
+static void on_report_signal(int sig)
+{
+	(void)sig;
+	g_report = 1;
+}
+
+/* SIGTERM/SIGINT stop the loop (unless the VNF handles them itself); SIGUSR1 asks for a report. */
+static void install_signals(const struct nf_ops *ops)
+{
+	static const int stops[] = {SIGTERM, SIGINT};
+
+	for (unsigned int i = 0; i < 2; i++) {
+		struct sigaction cur;
+
+		if (sigaction(stops[i], NULL, &cur) == 0 && cur.sa_handler == SIG_DFL)
+			signal(stops[i], on_stop_signal);
+	}
+	if (ops->on_report != NULL)
+		signal(SIGUSR1, on_report_signal);
+}
+
 int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 {
 	uint64_t check_every = rte_get_tsc_hz() / 1000 * NF_CHECK_MS;
@@ -192,7 +224,13 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	unsigned int rr = 0, idle = 0;
 	int rc = 0;
 
+	g_running = nf;
+	install_signals(ops);
 	while (!nf->stop) {
+		if (g_report && ops->on_report != NULL) {
+			g_report = 0;
+			ops->on_report(nf, arg);
+		}
 		uint16_t n = 0;
 
 		nf_events_poll(nf, ops, arg);
@@ -240,6 +278,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 		}
 	}
 	finish(nf);
+	g_running = NULL;
 	return rc;
 }
 

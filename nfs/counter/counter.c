@@ -111,20 +111,32 @@ static int independent_init(struct cnt_state *st, const char *name)
 }
 
 static struct nf_ctx *g_nf;
-static volatile sig_atomic_t g_report;
 
-static void write_report(struct cnt_state *st);
+static void write_report(struct cnt_state *st)
+{
+	FILE *f = fopen(st->report, "w");
+
+	if (f == NULL)
+		return;
+	fprintf(f, "released_sessions %lu\nreleased_pkts %lu\nreleased_bytes %lu\nrx %lu\n",
+		(unsigned long)st->released_sessions, (unsigned long)st->released_pkts,
+		(unsigned long)st->released_bytes, (unsigned long)nf_rx_pkts(g_nf));
+	fclose(f);
+}
+
+static void on_report(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	write_report(arg);
+}
 
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
 		       uint16_t n, uint8_t *verdicts)
 {
 	struct cnt_session *s = scratch;
 
+	(void)arg;
 	(void)verdicts;
-	if (g_report) {
-		g_report = 0;
-		write_report(arg);
-	}
 	if (s == NULL)
 		return; /* no session on this path */
 	if (s->pkts == 0)
@@ -146,37 +158,6 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	st->released_bytes += s->bytes;
 }
 
-static void write_report(struct cnt_state *st)
-{
-	FILE *f = fopen(st->report, "w");
-
-	if (f == NULL)
-		return;
-	fprintf(f, "released_sessions %lu\nreleased_pkts %lu\nreleased_bytes %lu\nrx %lu\n",
-		(unsigned long)st->released_sessions, (unsigned long)st->released_pkts,
-		(unsigned long)st->released_bytes, (unsigned long)nf_rx_pkts(g_nf));
-	fclose(f);
-}
-
-static void on_idle(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	if (g_report) {
-		g_report = 0;
-		write_report(arg);
-	}
-}
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1) {
-		g_report = 1;
-		return;
-	}
-	if (g_nf != NULL)
-		nf_stop(g_nf);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct nf_decl decl = {
@@ -189,20 +170,17 @@ int main(int argc, char **argv)
 	static const struct nf_ops ops = {
 	    .on_session = on_session,
 	    .on_release = on_release,
-	    .on_idle = on_idle,
+	    .on_report = on_report,
 	};
 	static const struct nf_ops ops_independent = {
 	    .on_burst = on_burst_independent,
-	    .on_idle = on_idle,
+	    .on_report = on_report,
 	};
 	struct cnt_state st = {.report = "/dev/null"};
 	bool independent = false;
 	char **args;
 	int nargs, rc;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
 	for (int i = 0; i < nargs; i++) {

@@ -68,7 +68,6 @@ struct fw {
 };
 
 static struct nf_ctx *g_nf;
-static volatile sig_atomic_t g_report;
 
 static void write_report(struct fw *fw)
 {
@@ -82,6 +81,12 @@ static void write_report(struct fw *fw)
 		(unsigned long)fw->default_deny, (unsigned long)fw->invalid,
 		(unsigned long)fw->denied_pkts, (unsigned long)fw->allowed_pkts);
 	fclose(f);
+}
+
+static void on_report(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	write_report(arg);
 }
 
 /* First matching rule for a session's first packet; counts the decision. */
@@ -168,10 +173,6 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 {
 	struct fw *fw = arg;
 
-	if (g_report) {
-		g_report = 0;
-		write_report(fw);
-	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct fw_session *s = nf_common(nf, pkts[i]);
 		struct fm_pkt p;
@@ -213,25 +214,6 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 	}
 }
 
-static void on_idle(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	if (g_report) {
-		g_report = 0;
-		write_report(arg);
-	}
-}
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1) {
-		g_report = 1;
-		return;
-	}
-	if (g_nf != NULL)
-		nf_stop(g_nf);
-}
-
 static int add_rule(struct fw *fw, const char *text)
 {
 	struct fw_rule *r = &fw->rules[fw->nb_rules];
@@ -265,14 +247,11 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_BIDIR | NF_FLAG_EARLY_DROP,
 	};
-	static const struct nf_ops ops = {.on_burst = on_burst, .on_idle = on_idle};
+	static const struct nf_ops ops = {.on_burst = on_burst, .on_report = on_report};
 	static struct fw fw = {.report = "/dev/null"};
 	char **args;
 	int nargs, rc;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
 	for (int i = 0; i < nargs; i++) {

@@ -61,7 +61,6 @@ struct lb {
 };
 
 static struct nf_ctx *g_nf;
-static volatile sig_atomic_t g_report;
 
 /* Address at l3+off (12 src, 16 dst) and port at l4+poff become ip:port, checksums follow. */
 static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, int off, int poff, uint32_t ip,
@@ -209,16 +208,18 @@ static void write_report(struct lb *lb)
 	fclose(f);
 }
 
+static void on_report(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	write_report(arg);
+}
+
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
 		       uint16_t n, uint8_t *verdicts)
 {
 	struct lb *lb = arg;
 
 	(void)nf;
-	if (g_report) {
-		g_report = 0;
-		write_report(lb);
-	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct fm_pkt p;
 
@@ -245,25 +246,6 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	(void)nf;
 	if (s->chosen != 0 && lb->be[s->chosen - 1].live > 0)
 		lb->be[s->chosen - 1].live--;
-}
-
-static void on_idle(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	if (g_report) {
-		g_report = 0;
-		write_report(arg);
-	}
-}
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1) {
-		g_report = 1;
-		return;
-	}
-	if (g_nf != NULL)
-		nf_stop(g_nf);
 }
 
 static int ip_port(const char *s, uint32_t *ip, uint16_t *port)
@@ -322,14 +304,11 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	};
 	static const struct nf_ops ops = {
-	    .on_session = on_session, .on_release = on_release, .on_idle = on_idle};
+	    .on_session = on_session, .on_release = on_release, .on_report = on_report};
 	static struct lb lb = {.report = "/dev/null"};
 	char **args;
 	int nargs, rc;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
 	if (parse_args(&lb, nargs, args) < 0) {

@@ -62,7 +62,6 @@ struct nat {
 };
 
 static struct nf_ctx *g_nf;
-static volatile sig_atomic_t g_report;
 
 /* RFC 1624: checksum field at `ck` after 16-bit word `old` became `new`. */
 /* Rewrites the address at `ip` (4 bytes) and the port/id at `port`, with their checksums. */
@@ -202,16 +201,18 @@ static void write_report(struct nat *n)
 	fclose(f);
 }
 
+static void on_report(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	write_report(arg);
+}
+
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
 		       uint16_t cnt, uint8_t *verdicts)
 {
 	struct nat *n = arg;
 
 	(void)nf;
-	if (g_report) {
-		g_report = 0;
-		write_report(n);
-	}
 	for (uint16_t i = 0; i < cnt; i++) {
 		uint8_t *e = rte_pktmbuf_mtod(pkts[i], uint8_t *);
 		struct fm_pkt p;
@@ -238,25 +239,6 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 		n->in_use--;
 		n->released++;
 	}
-}
-
-static void on_idle(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	if (g_report) {
-		g_report = 0;
-		write_report(arg);
-	}
-}
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1) {
-		g_report = 1;
-		return;
-	}
-	if (g_nf != NULL)
-		nf_stop(g_nf);
 }
 
 static int parse_args(struct nat *n, int argc, char **argv)
@@ -303,14 +285,11 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	};
 	static const struct nf_ops ops = {
-	    .on_session = on_session, .on_release = on_release, .on_idle = on_idle};
+	    .on_session = on_session, .on_release = on_release, .on_report = on_report};
 	static struct nat n = {.report = "/dev/null"};
 	char **args;
 	int nargs, rc;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
 	if (parse_args(&n, nargs, args) < 0) {

@@ -87,6 +87,11 @@ struct nf_ops {
 			 uint8_t *verdicts);
 	/* Called when a poll found nothing (optional). Keep it short. */
 	void (*on_idle)(struct nf_ctx *nf, void *arg);
+	/*
+	 * Called between two bursts after the process received SIGUSR1 (optional): write a report,
+	 * dump state. When set, nfsdk installs the SIGUSR1 handler.
+	 */
+	void (*on_report)(struct nf_ctx *nf, void *arg);
 };
 
 /**
@@ -101,6 +106,7 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 
 /**
  * Runs the receive → handler → forward loop until nf_stop() or until flowmgr goes away.
+ * SIGTERM and SIGINT call nf_stop() unless the VNF installed handlers of its own.
  * Returns 0 after nf_stop(), -ENOTCONN when flowmgr went away.
  */
 int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg);
