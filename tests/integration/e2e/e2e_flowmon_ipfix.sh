@@ -148,6 +148,9 @@ done
 [[ $ok -eq 1 ]] || fail "first download failed"
 fetch || fail "download 2 failed or corrupt"
 fetch || fail "download 3 failed or corrupt"
+# A small receive buffer on host a, so that curl's rate limit paces the sender on the wire too
+# (with the default autotuned buffer the whole megabyte may cross flowmon in a burst).
+ip netns exec "$ns-a" sysctl -q -w net.ipv4.tcp_rmem="4096 16384 32768"
 fetch --limit-rate 300k || fail "throttled download failed or corrupt"
 slow_port=$(tail -n 1 "$run/curl.txt" | cut -d' ' -f1)
 echo "e2e_flowmon_ipfix: 4 downloads byte-exact (the last throttled, client port $slow_port)"
