@@ -40,6 +40,7 @@ PACKAGES=(
 	nginx-light         # HTTP server of the demo and e2e tests
 	python3             # helper scripts, dpdk-telemetry.py
 	tcpdump             # captures while debugging tests
+	tcpreplay           # paced replay of generated traffic (SYN-flood test)
 	tshark              # pcap inspection in tests
 	nftables            # loss/duplication injection (netdev hooks) in e2e tests
 	gnuplot-nox         # bench plots
