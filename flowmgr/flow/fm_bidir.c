@@ -19,9 +19,12 @@ struct fm_bidir_bucket {
 struct fm_bidir_rec {
 	struct fm_bidir_key key;
 	uint32_t hash;
-	_Atomic uint32_t next;	    /* chain link (written under the bucket's write lock) */
-	_Atomic uint32_t refs;	    /* directions attached */
-	_Atomic uint32_t free_next; /* free-stack link */
+	/* chain link (written under the bucket's write lock) */
+	_Atomic uint32_t next;
+	/* directions attached */
+	_Atomic uint32_t refs;
+	/* free-stack link */
+	_Atomic uint32_t free_next;
 	/* data follows at FM_BIDIR_REC_HDR */
 };
 #define FM_BIDIR_REC_HDR 64u
