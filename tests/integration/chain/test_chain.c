@@ -5,6 +5,8 @@
  * packet by packet.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,14 +497,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-
-	setvbuf(stdout, NULL, _IONBF, 0);
-	sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fs_check_run(suite());
 }

@@ -6,6 +6,8 @@
  * only.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -329,19 +331,12 @@ int main(void)
 {
 	Suite *s = suite_create("sessions");
 	TCase *tc = tcase_create("sessions");
-	SRunner *sr;
-	int failed;
 
-	setvbuf(stdout, NULL, _IONBF, 0);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_sessions_direct_scratchpads_released_once);
 	tcase_add_test(tc, test_sessions_indirect_scratchpads_isolated_and_released_once);
 	tcase_add_test(tc, test_flow_syn_flood_spares_established);
 	tcase_add_test(tc, test_flow_bidir_two_workers_share_common_data);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fs_check_run(s);
 }

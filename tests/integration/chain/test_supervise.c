@@ -7,6 +7,8 @@
  * held was reclaimed).
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,20 +400,12 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("supervise");
-
-	setvbuf(stdout, NULL, _IONBF, 0);
 	TCase *tc = tcase_create("supervise");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_supervise_kill_restart_reclaims_everything);
 	tcase_add_test(tc, test_supervise_stall_policies);
 	tcase_add_test(tc, test_launch_restarts_and_stops_vnfs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fs_check_run(s);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_cls_filter.c — filter language: accepted forms, DNF shape, and malformed filters. */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -146,9 +148,5 @@ int main(void)
 	tcase_add_test(tc, test_filter_match_primitives);
 	tcase_add_test(tc, test_session_parse_presets_and_lists);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(s);
 }

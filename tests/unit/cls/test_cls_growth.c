@@ -5,6 +5,8 @@
  * all dynamic memory (counters here, leaks under ASan). Also exercises the FCB allocator hook.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <stdlib.h>
 
 #include "cls_test_util.h"
@@ -151,9 +153,5 @@ int main(void)
 	tcase_add_test(tc, test_tree_lookup_grows_session_level_and_shrinks_back);
 	tcase_add_test(tc, test_tree_lookup_grows_per_field_levels_and_prunes);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(s);
 }

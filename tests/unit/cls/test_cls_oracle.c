@@ -12,6 +12,8 @@
  * sessions (splice/shrink/prune) keeps the same properties, and all memory is returned.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -491,9 +493,5 @@ int main(void)
 	tcase_add_test(tc, test_filter_dnf_matches_expression);
 	tcase_add_test(tc, test_tree_lookup_matches_linear_oracle);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(s);
 }

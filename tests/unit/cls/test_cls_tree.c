@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_cls_tree.c — the paper's Figure 2 chain: Table I classes, Figure 3 offsets, IPv6. */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -334,9 +336,5 @@ int main(void)
 	tcase_add_test(tc, test_cls_check_chain_prints_tree_and_layout);
 	tcase_add_test(tc, test_pkt_parse_rejects_truncated_frames);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(s);
 }

@@ -5,6 +5,8 @@
  * table of malformed configs with the exact position and problem each must report.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,11 +549,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fs_check_run(config_suite());
 }

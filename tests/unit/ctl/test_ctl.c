@@ -4,6 +4,8 @@
  * well-behaved clients (ctl_abuse.c), fd passing, credentials, limits, stale sockets.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -615,11 +617,5 @@ static Suite *ctl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ctl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(ctl_suite());
 }

@@ -2,6 +2,8 @@
 /* test_flow_bidir.c — both directions of every session reach the same common data, from two
  * threads (two lcores), with set-ups racing in the same buckets. */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -143,9 +145,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(suite());
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_exhaust.c — pool exhaustion: drop or evict by policy, established sessions intact. */
 #include <check.h>
+
+#include "fs_check.h"
 #include <stdlib.h>
 
 #include "flow_test_util.h"
@@ -145,9 +147,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(suite());
 }

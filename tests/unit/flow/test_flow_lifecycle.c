@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_lifecycle.c — FCB lifecycle with a driven clock (issue 4, Done-when 1). */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -421,9 +423,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(suite());
 }

@@ -7,6 +7,8 @@
  * with sequence numbers that wrap 2^32, each result checked against a byte-level model.
  */
 #include <check.h>
+
+#include "fs_check.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -645,11 +647,5 @@ static Suite *seqmap_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(seqmap_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fs_check_run(seqmap_suite());
 }
