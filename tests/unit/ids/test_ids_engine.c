@@ -1,0 +1,1062 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the ids pattern engine (nfs/ids/engine): the rule parser (every field, comments,
+ * CRLF, every malformed case with its exact "line N: ..." message, file loading) and the
+ * streaming matcher against exact expectations: a word cut at every combination of boundaries
+ * into 2..6 chunks, overlapping occurrences, nocase, hex and escaped contents, two rules and two
+ * streams interleaved, a 64 KiB random payload fed byte by byte against a memmem count, random
+ * payloads in random chunks against a linear oracle, 1000 interleaved streams, partial words at
+ * close, gaps, overlaps, stopping, states copied between buffers and engines, and Hyperscan
+ * allocation failures at every step of ids_engine_create().
+ */
+#include <check.h>
+
+#include "fs_check.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hs/hs.h>
+
+#include "ids_engine.h"
+#include "ids_rules.h"
+
+/* One reported occurrence. */
+struct hit {
+	uint32_t rule;
+	uint64_t end;
+};
+
+/* Occurrences in report order; the callback asks to stop once stop_after are collected. */
+struct hits {
+	struct hit *v;
+	size_t n, cap;
+	size_t stop_after; /* 0: never stop */
+};
+
+static struct ids_rules rules;
+static struct ids_engine *eng;
+static char err[512];
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static size_t rnd_below(size_t n)
+{
+	return (size_t)(rnd() % n);
+}
+
+static void hits_add(struct hits *h, uint32_t rule, uint64_t end)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->v = realloc(h->v, h->cap * sizeof(*h->v));
+		ck_assert_ptr_nonnull(h->v);
+	}
+	h->v[h->n].rule = rule;
+	h->v[h->n].end = end;
+	h->n++;
+}
+
+static void hits_free(struct hits *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+static int collect(uint32_t rule, uint64_t end, void *ctx)
+{
+	struct hits *h = ctx;
+
+	ck_assert_uint_lt(rule, ids_engine_rule_count(eng));
+	hits_add(h, rule, end);
+	return h->stop_after != 0 && h->n >= h->stop_after;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Same multiset of (rule, end); within one end the order of rules is free. */
+static void assert_same_hits(struct hits *got, struct hits *want, const char *what)
+{
+	if (got->n > 1)
+		qsort(got->v, got->n, sizeof(*got->v), hit_cmp);
+	if (want->n > 1)
+		qsort(want->v, want->n, sizeof(*want->v), hit_cmp);
+	ck_assert_msg(got->n == want->n, "%s: %zu matches, want %zu", what, got->n, want->n);
+	for (size_t i = 0; i < got->n; i++)
+		ck_assert_msg(got->v[i].rule == want->v[i].rule && got->v[i].end == want->v[i].end,
+			      "%s: match %zu is rule %u end %llu, want rule %u end %llu", what, i,
+			      got->v[i].rule, (unsigned long long)got->v[i].end, want->v[i].rule,
+			      (unsigned long long)want->v[i].end);
+}
+
+/* Exactly the listed (rule, end) pairs, in end order. */
+static void assert_hits(struct hits *got, const struct hit *want, size_t n, const char *what)
+{
+	struct hits w = {0};
+
+	for (size_t i = 0; i < n; i++)
+		hits_add(&w, want[i].rule, want[i].end);
+	assert_same_hits(got, &w, what);
+	hits_free(&w);
+}
+
+static void engine_from(const char *text)
+{
+	int rc = ids_rules_parse(text, &rules, err, sizeof(err));
+
+	ck_assert_msg(rc == 0, "parse: %d %s", rc, err);
+	rc = ids_engine_create(&rules, &eng, err, sizeof(err));
+	ck_assert_msg(rc == 0, "create: %d %s", rc, err);
+}
+
+static void teardown(void)
+{
+	ids_engine_destroy(eng);
+	eng = NULL;
+	ids_rules_uninit(&rules);
+}
+
+static void *state_new(void)
+{
+	void *st = malloc(ids_engine_stream_size(eng));
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq((uintptr_t)st % IDS_STREAM_ALIGN, 0);
+	ids_stream_open(eng, st);
+	return st;
+}
+
+/* Fresh stream over data cut at the increasing positions cuts[0..ncuts), then closed. */
+static void scan_cuts(const uint8_t *data, size_t len, const size_t *cuts, int ncuts,
+		      struct hits *h)
+{
+	void *st = state_new();
+	size_t prev = 0;
+
+	for (int i = 0; i <= ncuts; i++) {
+		size_t to = i < ncuts ? cuts[i] : len;
+
+		ck_assert_int_eq(ids_stream_scan(eng, st, data + prev, to - prev, prev, collect, h),
+				 0);
+		prev = to;
+	}
+	ck_assert_uint_eq(ids_stream_offset(st), len);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, h), 0);
+	free(st);
+}
+
+/* Fresh stream over data in chunks of `chunk` bytes (0: one call). */
+static void scan_chunked(const void *data, size_t len, size_t chunk, struct hits *h)
+{
+	void *st = state_new();
+	const uint8_t *d = data;
+
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+
+		ck_assert_int_eq(ids_stream_scan(eng, st, d + off, n, off, collect, h), 0);
+	}
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, h), 0);
+	free(st);
+}
+
+static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n, bool nocase)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t x = a[i], y = b[i];
+
+		if (nocase) {
+			x = (x >= 'a' && x <= 'z') ? (uint8_t)(x - 32) : x;
+			y = (y >= 'a' && y <= 'z') ? (uint8_t)(y - 32) : y;
+		}
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* The linear oracle: every (rule, end) of every rule at every position. */
+static void oracle(const uint8_t *d, size_t len, uint64_t base, struct hits *out)
+{
+	for (size_t end = 1; end <= len; end++) {
+		for (uint32_t r = 0; r < rules.count; r++) {
+			const struct ids_rule *ru = &rules.rule[r];
+
+			if (ru->content_len <= end &&
+			    bytes_eq(d + end - ru->content_len, ru->content, ru->content_len,
+				     ru->nocase))
+				hits_add(out, r, base + end);
+		}
+	}
+}
+
+/* ---- matcher ---------------------------------------------------------------------------- */
+
+/* Every way of cutting [1, len) into k-1 cut points, k = 2..6: one match, at the right end. */
+START_TEST(test_ids_engine_scan_split_word_every_boundary)
+{
+	static const char data[] = "xyATTACKzw"; /* ATTACK = [2, 8) */
+	const size_t len = sizeof(data) - 1;
+	size_t cuts[5];
+	unsigned splits = 0;
+
+	engine_from("alert tcp any any -> any any (msg:\"attack word\"; content:\"ATTACK\"; sid:1; "
+		    "rev:1;)\n");
+	for (int ncuts = 1; ncuts <= 5; ncuts++) {
+		/* enumerate increasing cut tuples in [1, len) in lexicographic order */
+		for (int i = 0; i < ncuts; i++)
+			cuts[i] = (size_t)i + 1;
+		for (;;) {
+			struct hits h = {0};
+			static const struct hit want[] = {{0, 8}};
+			int i;
+
+			scan_cuts((const uint8_t *)data, len, cuts, ncuts, &h);
+			assert_hits(&h, want, 1, "split");
+			hits_free(&h);
+			splits++;
+			for (i = ncuts - 1; i >= 0 && cuts[i] == len - (size_t)(ncuts - i); i--)
+				;
+			if (i < 0)
+				break;
+			cuts[i]++;
+			for (int j = i + 1; j < ncuts; j++)
+				cuts[j] = cuts[j - 1] + 1;
+		}
+	}
+	/* C(9,1) + C(9,2) + C(9,3) + C(9,4) + C(9,5) */
+	ck_assert_uint_eq(splits, 9 + 36 + 84 + 126 + 126);
+}
+END_TEST
+
+/* Empty chunks are no-ops, also between the two halves of a word. */
+START_TEST(test_ids_engine_scan_empty_chunks)
+{
+	struct hits h = {0};
+	static const struct hit want[] = {{0, 6}};
+	void *st;
+
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)");
+	st = state_new();
+	ck_assert_int_eq(ids_stream_scan(eng, st, NULL, 0, 0, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATT", 3, 0, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, NULL, 0, 3, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ACK", 3, 3, collect, &h), 0);
+	assert_hits(&h, want, 1, "empty chunks");
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	ck_assert_uint_eq(h.n, 1);
+	free(st);
+	hits_free(&h);
+}
+END_TEST
+
+/* Overlapping and adjacent occurrences, in one call and byte by byte. */
+START_TEST(test_ids_engine_scan_overlapping)
+{
+	static const struct {
+		const char *data;
+		struct hit want[4];
+		size_t n;
+	} cases[] = {
+	    {"ATTACKATTACK", {{0, 6}, {0, 12}}, 2},
+	    {"AATTACK", {{2, 2}, {0, 7}}, 2},
+	    {"BANANANA", {{1, 4}, {1, 6}, {1, 8}}, 3},
+	    {"AAAA", {{2, 2}, {2, 3}, {2, 4}}, 3},
+	    {"ATTACANANATTACK", {{1, 8}, {1, 10}, {0, 15}}, 3},
+	};
+
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)\n"
+		    "alert tcp any any -> any any (content:\"ANA\"; sid:2;)\n"
+		    "alert tcp any any -> any any (content:\"AA\"; sid:3;)\n");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (size_t chunk = 0; chunk <= 3; chunk++) {
+			struct hits h = {0};
+
+			scan_chunked(cases[c].data, strlen(cases[c].data), chunk, &h);
+			assert_hits(&h, cases[c].want, cases[c].n, cases[c].data);
+			hits_free(&h);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_ids_engine_scan_nocase)
+{
+	static const char data[] = "AtTaCk attack ATTACK evil EVIL Evil atTACK";
+	static const struct hit want[] = {{0, 6}, {0, 13}, {0, 20}, {1, 30}, {0, 42}};
+
+	engine_from("alert tcp any any -> any any (content:\"attack\"; nocase; sid:1;)\n"
+		    "alert tcp any any -> any any (content:\"EVIL\"; sid:2;)\n");
+	ck_assert(rules.rule[0].nocase);
+	ck_assert(!rules.rule[1].nocase);
+	for (size_t chunk = 0; chunk <= 2; chunk++) {
+		struct hits h = {0};
+
+		scan_chunked(data, sizeof(data) - 1, chunk, &h);
+		assert_hits(&h, want, 5, "nocase");
+		hits_free(&h);
+	}
+}
+END_TEST
+
+/* Hex bytes (including NUL and 0xff), escaped quote, semicolon and backslash. */
+START_TEST(test_ids_engine_scan_hex_and_escapes)
+{
+	static const uint8_t data[] = "--ATTACK--\x00\xffx\r\n--a\"b;c\\d--attack";
+	static const struct hit want[] = {{0, 8}, {1, 15}, {2, 24}};
+
+	engine_from("alert tcp any any -> any 80 (msg:\"hex\"; content:\"|41 54|TACK\"; sid:2;)\n"
+		    "alert tcp any any -> any any (content:\"|00 ff|x|0D0a|\"; sid:3;)\n"
+		    "alert tcp any any -> any any (content:\"a\\\"b\\;c\\\\d\"; sid:4;)\n");
+	ck_assert_uint_eq(rules.rule[0].content_len, 6);
+	ck_assert_mem_eq(rules.rule[0].content, "ATTACK", 6);
+	ck_assert_uint_eq(rules.rule[1].content_len, 5);
+	ck_assert_mem_eq(rules.rule[1].content, "\x00\xffx\r\n", 5);
+	ck_assert_uint_eq(rules.rule[2].content_len, 7);
+	ck_assert_mem_eq(rules.rule[2].content, "a\"b;c\\d", 7);
+	for (size_t chunk = 0; chunk <= 1; chunk++) {
+		struct hits h = {0};
+
+		scan_chunked(data, sizeof(data) - 1, chunk, &h);
+		assert_hits(&h, want, 3, "hex");
+		hits_free(&h);
+	}
+}
+END_TEST
+
+/* Two rules whose occurrences overlap and alternate, then two streams fed byte by byte in turn. */
+START_TEST(test_ids_engine_scan_two_rules_interleaved)
+{
+	static const char data[] = "ATTACKLEEVILATTACKLEVIL";
+	static const struct hit want[] = {{0, 6}, {1, 8}, {2, 12}, {0, 18}, {1, 20}, {2, 23}};
+	static const char s1[] = "..ATTACK..ATTACK", s2[] = "EVIL..TACKLE..EVIL";
+	static const struct hit want1[] = {{0, 8}, {0, 16}}, want2[] = {{2, 4}, {1, 12}, {2, 18}};
+	struct hits h1 = {0}, h2 = {0};
+	void *st1, *st2;
+
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:10;)\n"
+		    "alert tcp any any -> any any (content:\"TACKLE\"; sid:20;)\n"
+		    "drop tcp any any -> any any (content:\"EVIL\"; sid:30;)\n");
+	for (size_t cut = 1; cut < sizeof(data) - 1; cut++) {
+		struct hits h = {0};
+
+		scan_cuts((const uint8_t *)data, sizeof(data) - 1, &cut, 1, &h);
+		assert_hits(&h, want, 6, "two rules");
+		hits_free(&h);
+	}
+	st1 = state_new();
+	st2 = state_new();
+	for (size_t i = 0; i < sizeof(s2) - 1; i++) {
+		if (i < sizeof(s1) - 1)
+			ck_assert_int_eq(
+			    ids_stream_scan(eng, st1, (const uint8_t *)s1 + i, 1, i, collect, &h1),
+			    0);
+		ck_assert_int_eq(
+		    ids_stream_scan(eng, st2, (const uint8_t *)s2 + i, 1, i, collect, &h2), 0);
+	}
+	ck_assert_int_eq(ids_stream_close(eng, st1, collect, &h1), 0);
+	ck_assert_int_eq(ids_stream_close(eng, st2, collect, &h2), 0);
+	assert_hits(&h1, want1, 2, "stream 1");
+	assert_hits(&h2, want2, 3, "stream 2");
+	free(st1);
+	free(st2);
+	hits_free(&h1);
+	hits_free(&h2);
+}
+END_TEST
+
+static size_t memmem_count(const uint8_t *d, size_t len, const char *word)
+{
+	size_t n = 0, wl = strlen(word);
+	const uint8_t *p = d;
+
+	while ((p = memmem(p, len - (size_t)(p - d), word, wl)) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* 64 KiB of random letters with K planted words, fed one byte per call: exactly K matches. */
+START_TEST(test_ids_engine_scan_random_bytewise_matches_memmem)
+{
+	enum { LEN = 64 * 1024, K = 100 };
+	static const char alpha[] = "ATCKX";
+	uint8_t *d = malloc(LEN);
+	struct hits h = {0}, want = {0};
+	uint8_t *p;
+
+	ck_assert_ptr_nonnull(d);
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)");
+	rng_state = 0x1d5e9a11ce;
+	for (size_t i = 0; i < LEN; i++)
+		d[i] = (uint8_t)alpha[rnd_below(5)];
+	/* scrub accidental occurrences, then plant K in disjoint 64-byte slots */
+	while ((p = memmem(d, LEN, "ATTACK", 6)) != NULL)
+		p[5] = 'X';
+	for (size_t k = 0; k < K; k++) {
+		size_t slot = k * (LEN / K) + rnd_below(LEN / K - 6);
+
+		memcpy(d + slot, "ATTACK", 6);
+	}
+	ck_assert_uint_eq(memmem_count(d, LEN, "ATTACK"), K);
+	oracle(d, LEN, 0, &want);
+	ck_assert_uint_eq(want.n, K);
+	scan_chunked(d, LEN, 1, &h);
+	ck_assert_uint_eq(h.n, memmem_count(d, LEN, "ATTACK"));
+	assert_same_hits(&h, &want, "bytewise");
+	hits_free(&h);
+	hits_free(&want);
+	free(d);
+}
+END_TEST
+
+/* Random payloads over a small alphabet in random chunks, five rules: same as the oracle. */
+START_TEST(test_ids_engine_scan_random_chunks_match_oracle)
+{
+	enum { LEN = 16 * 1024, ROUNDS = 40 };
+	static const uint8_t alpha[] = {'A', 'T', 'C', 'K', 'a', 't', 0, 1};
+	uint8_t *d = malloc(LEN);
+
+	ck_assert_ptr_nonnull(d);
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)\n"
+		    "alert tcp any any -> any any (content:\"attack\"; nocase; sid:2;)\n"
+		    "alert tcp any any -> any any (content:\"TAT\"; sid:3;)\n"
+		    "alert tcp any any -> any any (content:\"|00 01 00|\"; sid:4;)\n"
+		    "alert tcp any any -> any any (content:\"K\"; sid:5;)\n");
+	rng_state = 0xfeedface;
+	for (int round = 0; round < ROUNDS; round++) {
+		struct hits h = {0}, want = {0};
+		void *st = state_new();
+		size_t off = 0;
+
+		for (size_t i = 0; i < LEN; i++)
+			d[i] = alpha[rnd_below(sizeof(alpha))];
+		while (off < LEN) {
+			size_t n = 1 + rnd_below(round % 2 ? 16 : 1500);
+
+			n = n > LEN - off ? LEN - off : n;
+			ck_assert_int_eq(ids_stream_scan(eng, st, d + off, n, off, collect, &h), 0);
+			off += n;
+		}
+		ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+		oracle(d, LEN, 0, &want);
+		ck_assert_uint_gt(want.n, 1000);
+		assert_same_hits(&h, &want, "random chunks");
+		free(st);
+		hits_free(&h);
+		hits_free(&want);
+	}
+	free(d);
+}
+END_TEST
+
+/* A word cut short by the end of the stream is not a match. */
+START_TEST(test_ids_engine_close_after_partial_word)
+{
+	struct hits h = {0};
+	void *st;
+
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)");
+	st = state_new();
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"xxATTA", 6, 0, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"C", 1, 6, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	ck_assert_uint_eq(h.n, 0);
+	/* closed: refused; reopened: a new stream that knows nothing of "ATTAC" */
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"K", 1, 7, collect, &h),
+			 -EINVAL);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), -EINVAL);
+	ids_stream_open(eng, st);
+	ck_assert_uint_eq(ids_stream_offset(st), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"K", 1, 0, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	ck_assert_uint_eq(h.n, 0);
+	free(st);
+}
+END_TEST
+
+/* 1000 streams with their own payloads, fed in random chunks in random order, states in one
+ * caller array. */
+START_TEST(test_ids_engine_scan_1000_streams_interleaved)
+{
+	enum { NS = 1000, LEN = 2048 };
+	static const char alpha[] = "ATCKEVILx";
+	uint8_t *data = malloc((size_t)NS * LEN);
+	size_t *off = calloc(NS, sizeof(*off));
+	struct hits *h = calloc(NS, sizeof(*h));
+	size_t ss, left = NS, total = 0;
+	uint8_t *states;
+
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)\n"
+		    "alert tcp any any -> any any (content:\"EVIL\"; nocase; sid:2;)\n");
+	ss = ids_engine_stream_size(eng);
+	ck_assert_uint_eq(ss % IDS_STREAM_ALIGN, 0);
+	states = aligned_alloc(IDS_STREAM_ALIGN, ss * NS);
+	ck_assert(data != NULL && off != NULL && h != NULL && states != NULL);
+	rng_state = 0xabcdef12345;
+	for (size_t s = 0; s < NS; s++) {
+		uint8_t *d = data + s * LEN;
+
+		for (size_t i = 0; i < LEN; i++)
+			d[i] = (uint8_t)alpha[rnd_below(sizeof(alpha) - 1)];
+		for (size_t k = rnd_below(8); k > 0; k--)
+			memcpy(d + rnd_below(LEN - 6), k % 2 ? "ATTACK" : "evil", k % 2 ? 6 : 4);
+		ids_stream_open(eng, states + s * ss);
+	}
+	while (left > 0) {
+		size_t s = rnd_below(NS), n;
+
+		if (off[s] == LEN)
+			continue;
+		n = 1 + rnd_below(48);
+		n = n > LEN - off[s] ? LEN - off[s] : n;
+		ck_assert_int_eq(ids_stream_scan(eng, states + s * ss, data + s * LEN + off[s], n,
+						 off[s], collect, &h[s]),
+				 0);
+		off[s] += n;
+		left -= off[s] == LEN;
+	}
+	for (size_t s = 0; s < NS; s++) {
+		struct hits want = {0};
+
+		ck_assert_int_eq(ids_stream_close(eng, states + s * ss, collect, &h[s]), 0);
+		oracle(data + s * LEN, LEN, 0, &want);
+		assert_same_hits(&h[s], &want, "1000 streams");
+		total += want.n;
+		hits_free(&want);
+		hits_free(&h[s]);
+	}
+	ck_assert_uint_gt(total, 2000);
+	free(states);
+	free(h);
+	free(off);
+	free(data);
+}
+END_TEST
+
+/* Gaps restart the matcher at the new offset; overlaps are refused and change nothing. */
+START_TEST(test_ids_engine_scan_gap_and_overlap)
+{
+	struct hits h = {0};
+	static const struct hit want[] = {{0, 206}, {0, 1006}, {0, 1012}};
+	void *st;
+
+	engine_from("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)");
+	st = state_new();
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"xxATT", 5, 0, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ACKyy", 5, 100, collect, &h),
+			 0);
+	ck_assert_uint_eq(h.n, 0);
+	ck_assert_uint_eq(ids_stream_offset(st), 105);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 200, collect, &h),
+			 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 205, collect, &h),
+			 -ERANGE);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"x", 1, UINT64_MAX, collect, &h),
+			 -ERANGE);
+	ck_assert_uint_eq(ids_stream_offset(st), 206);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	/* a stream first seen mid-way: offsets are stream offsets */
+	ids_stream_open(eng, st);
+	ck_assert_int_eq(
+	    ids_stream_scan(eng, st, (const uint8_t *)"ATTACKATT", 9, 1000, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ACK", 3, 1009, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	assert_hits(&h, want, 3, "gap");
+	free(st);
+	hits_free(&h);
+}
+END_TEST
+
+/* A callback that returns non-zero stops the stream for good. */
+START_TEST(test_ids_engine_scan_callback_stops)
+{
+	struct hits h = {.stop_after = 1};
+	static const struct hit want[] = {{0, 6}};
+	void *st;
+
+	engine_from("drop tcp any any -> any any (content:\"ATTACK\"; sid:1;)");
+	st = state_new();
+	ck_assert_int_eq(
+	    ids_stream_scan(eng, st, (const uint8_t *)"ATTACK ATTACK", 13, 0, collect, &h), 1);
+	h.stop_after = 0;
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 13, collect, &h),
+			 1);
+	assert_hits(&h, want, 1, "stop");
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 19, collect, &h),
+			 -EINVAL);
+	/* a NULL callback scans without reporting */
+	ids_stream_open(eng, st);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 0, NULL, NULL), 0);
+	ck_assert_int_eq(ids_stream_close(eng, st, NULL, NULL), 0);
+	free(st);
+	hits_free(&h);
+}
+END_TEST
+
+/* The state is plain bytes: copies are independent forks, and another engine compiled from the
+ * same contents takes it; one with other contents refuses it. */
+START_TEST(test_ids_engine_state_copy_and_engines)
+{
+	const char *text = "alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)";
+	struct ids_rules other_rules, same_rules;
+	struct ids_engine *other, *same;
+	struct hits h1 = {0}, h2 = {0}, h3 = {0};
+	static const struct hit want1[] = {{0, 8}};
+	size_t ss;
+	uint8_t *a, *b, *c, *zero;
+
+	engine_from(text);
+	ss = ids_engine_stream_size(eng);
+	ck_assert_uint_le(ss, IDS_STREAM_MAX);
+	a = state_new();
+	b = malloc(ss);
+	c = malloc(ss);
+	zero = calloc(1, ss);
+	ck_assert(b != NULL && c != NULL && zero != NULL);
+	ck_assert_int_eq(ids_stream_scan(eng, a, (const uint8_t *)"xxATT", 5, 0, collect, &h1), 0);
+	memcpy(b, a, ss);
+	memcpy(c, a, ss);
+	memset(a, 0xa5, ss); /* the original is gone */
+	ck_assert_int_eq(ids_stream_scan(eng, b, (const uint8_t *)"ACK", 3, 5, collect, &h1), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, c, (const uint8_t *)"ICK", 3, 5, collect, &h2), 0);
+	assert_hits(&h1, want1, 1, "fork b");
+	ck_assert_uint_eq(h2.n, 0);
+	ck_assert_int_eq(ids_stream_scan(eng, a, (const uint8_t *)"x", 1, 8, collect, &h1),
+			 -EINVAL);
+	ck_assert_int_eq(ids_stream_scan(eng, zero, (const uint8_t *)"x", 1, 0, collect, &h1),
+			 -EINVAL);
+	ck_assert_int_eq(ids_stream_close(eng, zero, collect, &h1), -EINVAL);
+
+	ck_assert_int_eq(ids_rules_parse(text, &same_rules, err, sizeof(err)), 0);
+	ck_assert_int_eq(ids_engine_create(&same_rules, &same, err, sizeof(err)), 0);
+	ids_rules_uninit(&same_rules); /* the engine keeps no reference */
+	memcpy(c, b, ss);
+	ck_assert_int_eq(ids_stream_scan(same, c, (const uint8_t *)"ATTACK", 6, 8, collect, &h3),
+			 0);
+	ck_assert_uint_eq(h3.n, 1);
+	ck_assert_uint_eq(h3.v[0].end, 14);
+
+	ck_assert_int_eq(
+	    ids_rules_parse("alert tcp any any -> any any (content:\"ATTACK\"; nocase; "
+			    "sid:1;)",
+			    &other_rules, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(ids_engine_create(&other_rules, &other, err, sizeof(err)), 0);
+	ck_assert_int_eq(ids_stream_scan(other, b, (const uint8_t *)"x", 1, 8, collect, &h3),
+			 -ESTALE);
+	ck_assert_int_eq(ids_stream_close(other, b, collect, &h3), -ESTALE);
+	ck_assert_int_eq(ids_stream_close(eng, b, collect, &h3), 0);
+	ids_engine_destroy(other);
+	ids_engine_destroy(same);
+	ids_rules_uninit(&other_rules);
+	free(a);
+	free(b);
+	free(c);
+	free(zero);
+	hits_free(&h1);
+	hits_free(&h2);
+	hits_free(&h3);
+}
+END_TEST
+
+START_TEST(test_ids_engine_create_empty_set)
+{
+	struct hits h = {0};
+	void *st;
+
+	engine_from("# nothing but comments\n\n   \n\t# indented comment\r\n");
+	ck_assert_uint_eq(rules.count, 0);
+	ck_assert_ptr_null(rules.rule);
+	ck_assert_uint_eq(ids_engine_rule_count(eng), 0);
+	st = state_new();
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 0, collect, &h), 0);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"ATTACK", 6, 10, collect, &h),
+			 0);
+	ck_assert_uint_eq(ids_stream_offset(st), 16);
+	ck_assert_int_eq(ids_stream_scan(eng, st, (const uint8_t *)"A", 1, 3, collect, &h),
+			 -ERANGE);
+	ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+	ck_assert_uint_eq(h.n, 0);
+	free(st);
+}
+END_TEST
+
+/* Hyperscan allocation n fails, for every n until create succeeds: -ENOMEM, nothing leaks. */
+static long alloc_countdown;
+static unsigned alloc_failures;
+
+static void *failing_malloc(size_t n)
+{
+	if (alloc_countdown-- == 0) {
+		alloc_failures++;
+		return NULL;
+	}
+	return malloc(n);
+}
+
+START_TEST(test_ids_engine_create_allocation_failures)
+{
+	struct ids_engine *e = NULL;
+	int rc = -1;
+
+	ck_assert_int_eq(
+	    ids_rules_parse("alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)\n"
+			    "alert tcp any any -> any any (content:\"evil\"; nocase; "
+			    "sid:2;)\n",
+			    &rules, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(hs_set_allocator(failing_malloc, free), HS_SUCCESS);
+	for (long n = 0; n < 100 && rc != 0; n++) {
+		alloc_countdown = n;
+		err[0] = '\0';
+		rc = ids_engine_create(&rules, &e, err, sizeof(err));
+		ck_assert_msg(rc == 0 || rc == -ENOMEM, "n=%ld rc=%d %s", n, rc, err);
+		if (rc)
+			ck_assert_ptr_null(e);
+	}
+	alloc_countdown = -1;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_ge(alloc_failures, 3); /* database, scratch, stream at least */
+	eng = e;
+	{
+		struct hits h = {0};
+		static const struct hit want[] = {{0, 6}, {1, 10}};
+
+		scan_chunked("ATTACKEvIl", 10, 3, &h);
+		assert_hits(&h, want, 2, "after failures");
+		hits_free(&h);
+	}
+	hs_set_allocator(NULL, NULL);
+}
+END_TEST
+
+/* ---- rules ------------------------------------------------------------------------------ */
+
+START_TEST(test_ids_rules_parse_fields)
+{
+	const char *text =
+	    "# IDS rules\r\n"
+	    "\r\n"
+	    "alert tcp any any -> any any (msg:\"attack word\"; content:\"ATTACK\"; sid:1; "
+	    "rev:1;)\r\n"
+	    "  drop  udp any 53 <> any  8080 ( msg: \"q\\\"|x|\\;\\\\\" ;content: \"|41 54|TACK\" "
+	    "; "
+	    "nocase ; classtype:trojan-activity; metadata: a b, c d; reference:url,x.org/a\\;b; "
+	    "sid: 4294967295 ;)\n"
+	    "\talert ip any any -> any 1 (content:\"x\"; sid:3; rev:0;)   \n"
+	    "alert tcp any 65535 -> any any (sid:7; content:\"tail\";)";
+	const struct ids_rule *r;
+
+	ck_assert_msg(ids_rules_parse(text, &rules, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(rules.count, 4);
+	r = &rules.rule[0];
+	ck_assert_uint_eq(r->action, IDS_ACTION_ALERT);
+	ck_assert_uint_eq(r->proto, IDS_PROTO_TCP);
+	ck_assert_uint_eq(r->dir, IDS_DIR_TO);
+	ck_assert_uint_eq(r->src_port, 0);
+	ck_assert_uint_eq(r->dst_port, 0);
+	ck_assert_str_eq(r->msg, "attack word");
+	ck_assert_uint_eq(r->content_len, 6);
+	ck_assert_mem_eq(r->content, "ATTACK", 6);
+	ck_assert(!r->nocase);
+	ck_assert_uint_eq(r->sid, 1);
+	ck_assert_uint_eq(r->rev, 1);
+	ck_assert_uint_eq(r->line, 3);
+	r = &rules.rule[1];
+	ck_assert_uint_eq(r->action, IDS_ACTION_DROP);
+	ck_assert_uint_eq(r->proto, IDS_PROTO_UDP);
+	ck_assert_uint_eq(r->dir, IDS_DIR_BOTH);
+	ck_assert_uint_eq(r->src_port, 53);
+	ck_assert_uint_eq(r->dst_port, 8080);
+	ck_assert_str_eq(r->msg, "q\"|x|;\\");
+	ck_assert_uint_eq(r->content_len, 6);
+	ck_assert_mem_eq(r->content, "ATTACK", 6);
+	ck_assert(r->nocase);
+	ck_assert_uint_eq(r->sid, 4294967295u);
+	ck_assert_uint_eq(r->rev, 0);
+	ck_assert_uint_eq(r->line, 4);
+	r = &rules.rule[2];
+	ck_assert_uint_eq(r->proto, IDS_PROTO_IP);
+	ck_assert_uint_eq(r->dst_port, 1);
+	ck_assert_str_eq(r->msg, "");
+	ck_assert_uint_eq(r->line, 5);
+	r = &rules.rule[3];
+	ck_assert_uint_eq(r->src_port, 65535);
+	ck_assert_uint_eq(r->sid, 7);
+	ck_assert_mem_eq(r->content, "tail", 4);
+	ck_assert_uint_eq(r->line, 6);
+}
+END_TEST
+
+/* Every malformed case, on line 3 after a comment and a good rule: exact message, empty set. */
+START_TEST(test_ids_rules_parse_errors)
+{
+	static const char *const H = "alert tcp any any -> any any";
+	static const struct {
+		const char *rule; /* "%s" is the good header H */
+		const char *msg;
+	} cases[] = {
+	    {"pass tcp any any -> any any (content:\"a\"; sid:9;)",
+	     "line 3: unknown action 'pass' (expected alert or drop)"},
+	    {"(content:\"a\"; sid:9;)", "line 3: missing action"},
+	    {"alert", "line 3: missing protocol"},
+	    {"alert icmp any any -> any any (content:\"a\"; sid:9;)",
+	     "line 3: unknown protocol 'icmp' (expected tcp, udp or ip)"},
+	    {"alert tcp 10.0.0.0/8 any -> any any (content:\"a\"; sid:9;)",
+	     "line 3: unsupported source address '10.0.0.0/8' (only any)"},
+	    {"alert tcp any any -> $HOME_NET any (content:\"a\"; sid:9;)",
+	     "line 3: unsupported destination address '$HOME_NET' (only any)"},
+	    {"alert tcp any 0 -> any any (content:\"a\"; sid:9;)",
+	     "line 3: bad source port '0' (expected any or 1..65535)"},
+	    {"alert tcp any any -> any 65536 (content:\"a\"; sid:9;)",
+	     "line 3: bad destination port '65536' (expected any or 1..65535)"},
+	    {"alert tcp any any -> any [80,443] (content:\"a\"; sid:9;)",
+	     "line 3: bad destination port '[80,443]' (expected any or 1..65535)"},
+	    {"alert tcp any !80 -> any any (content:\"a\"; sid:9;)",
+	     "line 3: bad source port '!80' (expected any or 1..65535)"},
+	    {"alert tcp any any <- any any (content:\"a\"; sid:9;)",
+	     "line 3: bad direction '<-' (expected -> or <>)"},
+	    {"alert tcp any any -> any (content:\"a\"; sid:9;)",
+	     "line 3: missing destination port"},
+	    {"alert tcp any any ->", "line 3: missing destination address"},
+	    {"%s", "line 3: missing rule options (expected '(' after the header)"},
+	    {"%s 80 (content:\"a\"; sid:9;)",
+	     "line 3: unexpected '80' after the header (expected '(')"},
+	    {"%s (content:\"a\"; sid:9;", "line 3: missing ')' at the end of the rule"},
+	    {"%s (content:\"a\"; sid:9)", "line 3: missing ';' after option 'sid'"},
+	    {"%s (content:\"a\" sid:9;)", "line 3: missing ';' after option 'content'"},
+	    {"%s (content:\"a\"; nocase sid:9;)", "line 3: missing ';' after option 'nocase'"},
+	    {"%s (content:\"a\"; sid:9;) # comment", "line 3: unexpected text after ')'"},
+	    {"%s (content:\"abc)", "line 3: unterminated string in option 'content'"},
+	    {"%s (msg:\"abc; sid:9;)", "line 3: unescaped ';' in option 'msg' (write \\; or |3B|)"},
+	    {"%s (content:\"a;b\"; sid:9;)",
+	     "line 3: unescaped ';' in option 'content' (write \\; or |3B|)"},
+	    {"%s (content:\"a\\\\\\\"; sid:9;)", "line 3: unescaped ';' in option 'content' "
+						 "(write \\; or |3B|)"},
+	    {"%s (content:\"ab\\", "line 3: unterminated string in option 'content'"},
+	    {"%s (content:\"a\\x\"; sid:9;)", "line 3: bad escape '\\x' in option 'content'"},
+	    {"%s (content:\"|4G|\"; sid:9;)", "line 3: bad hex character 'G' in option 'content'"},
+	    {"%s (content:\"|414|\"; sid:9;)",
+	     "line 3: odd number of hex digits in option 'content'"},
+	    {"%s (content:\"|4 1|\"; sid:9;)",
+	     "line 3: hex byte split by a blank in option 'content'"},
+	    {"%s (content:\"|41\"; sid:9;)", "line 3: unterminated hex block in option 'content'"},
+	    {"%s (content:\"||\"; sid:9;)", "line 3: empty hex block in option 'content'"},
+	    {"%s (content:\"\"; sid:9;)", "line 3: empty content"},
+	    {"%s (content:abc; sid:9;)", "line 3: option 'content' needs a quoted string"},
+	    {"%s (content:!\"abc\"; sid:9;)", "line 3: negated content is not supported"},
+	    {"%s (content:\"a\"; content:\"b\"; sid:9;)",
+	     "line 3: more than one content (only one per rule is supported)"},
+	    {"%s (msg:\"x\"; sid:9;)", "line 3: missing content"},
+	    {"%s (content:\"a\";)", "line 3: missing sid"},
+	    {"%s (content:\"a\"; sid:1;)", "line 3: duplicate sid 1 (first on line 2)"},
+	    {"%s (nocase; content:\"a\"; sid:9;)", "line 3: nocase without a preceding content"},
+	    {"%s (content:\"a\"; nocase; nocase; sid:9;)", "line 3: duplicate option 'nocase'"},
+	    {"%s (content:\"a\"; nocase:1; sid:9;)", "line 3: option 'nocase' takes no value"},
+	    {"%s (content:\"a\"; depth:4; sid:9;)", "line 3: unsupported option 'depth'"},
+	    {"%s (content:\"a\"; flow:established; sid:9;)", "line 3: unsupported option 'flow'"},
+	    {"%s (content:\"a\"; sid;)", "line 3: option 'sid' needs a value"},
+	    {"%s (content:\"a\"; sid:abc;)", "line 3: bad sid 'abc' (expected 1..4294967295)"},
+	    {"%s (content:\"a\"; sid:0;)", "line 3: bad sid '0' (expected 1..4294967295)"},
+	    {"%s (content:\"a\"; sid:4294967296;)",
+	     "line 3: bad sid '4294967296' (expected 1..4294967295)"},
+	    {"%s (content:\"a\"; sid:-1;)", "line 3: bad sid '-1' (expected 1..4294967295)"},
+	    {"%s (content:\"a\"; sid:9; rev:x;)", "line 3: bad rev 'x' (expected 0..4294967295)"},
+	    {"%s (content:\"a\"; sid:9; sid:10;)", "line 3: duplicate option 'sid'"},
+	    {"%s (msg:\"a\"; msg:\"b\"; content:\"a\"; sid:9;)", "line 3: duplicate option 'msg'"},
+	    {"%s (content:\"a\"; rev:1; rev:2; sid:9;)", "line 3: duplicate option 'rev'"},
+	    {"%s (content:\"a\"; ,sid:9;)", "line 3: expected an option name, got ','"},
+	    {"%s (content:\"a\"; metadata:x \"y; sid:9;)",
+	     "line 3: unterminated string in option 'metadata'"},
+	    {"%s (content:\"a\"; classtype:x)", "line 3: missing ';' after option 'classtype'"},
+	};
+	char text[512], line[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		snprintf(line, sizeof(line), cases[i].rule, H);
+		snprintf(
+		    text, sizeof(text),
+		    "# comment\r\nalert tcp any any -> any any (content:\"x\"; sid:1;)\r\n%s\r\n"
+		    "alert tcp any any -> any any (content:\"y\"; sid:2;)\n",
+		    line);
+		memset(err, 0, sizeof(err));
+		rules.rule = (void *)1; /* must be overwritten */
+		rc = ids_rules_parse(text, &rules, err, sizeof(err));
+		ck_assert_msg(rc == -EINVAL, "case %zu '%s': rc %d", i, line, rc);
+		ck_assert_msg(strcmp(err, cases[i].msg) == 0,
+			      "case %zu '%s':\n got '%s'\nwant '%s'", i, line, err, cases[i].msg);
+		ck_assert_uint_eq(rules.count, 0);
+		ck_assert_ptr_null(rules.rule);
+	}
+}
+END_TEST
+
+/* Line numbers count every line; messages are truncated to errlen; err may be NULL. */
+START_TEST(test_ids_rules_parse_error_line_and_truncation)
+{
+	const char *text = "\n\n#\n\nalert tcp any any -> any any (content:\"a\"; sid:1;)\n\n"
+			   "alert tcp any any -> any any (content:\"a\"; sid:1;)";
+	char small[8];
+
+	ck_assert_int_eq(ids_rules_parse(text, &rules, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "line 7: duplicate sid 1 (first on line 5)");
+	ck_assert_int_eq(ids_rules_parse(text, &rules, small, sizeof(small)), -EINVAL);
+	ck_assert_str_eq(small, "line 7:");
+	ck_assert_int_eq(ids_rules_parse(text, &rules, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ids_rules_parse("", &rules, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rules.count, 0);
+}
+END_TEST
+
+/* Many rules: all sids distinct except the last, found by the sid hash. */
+START_TEST(test_ids_rules_parse_many_rules)
+{
+	enum { N = 5000 };
+	size_t cap = (size_t)N * 80, len = 0;
+	char *text = malloc(cap);
+
+	ck_assert_ptr_nonnull(text);
+	for (unsigned i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"alert tcp any any -> any any (content:\"w%u\"; sid:%u;)\n",
+					i, 1000003u * (i + 1));
+	ck_assert_msg(ids_rules_parse(text, &rules, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(rules.count, N);
+	ck_assert_uint_eq(rules.rule[N - 1].sid, 1000003u * N);
+	ids_rules_uninit(&rules);
+	snprintf(text + len, cap - len, "alert tcp any any -> any any (content:\"z\"; sid:%u;)\n",
+		 1000003u * 1234);
+	ck_assert_int_eq(ids_rules_parse(text, &rules, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "line 5001: duplicate sid 1234003702 (first on line 1234)");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_ids_rules_load_file)
+{
+	char path[] = "/tmp/test_ids_rules_XXXXXX";
+	const char *good = "alert tcp any any -> any 80 (msg:\"m\"; content:\"GET\"; sid:5;)\n";
+	const char *bad = "# x\nalert tcp any any -> any 80 (content:\"GET\";)\n";
+	char want[256];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, good, strlen(good)), (ssize_t)strlen(good));
+	close(fd);
+	ck_assert_msg(ids_rules_load(path, &rules, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(rules.count, 1);
+	ck_assert_uint_eq(rules.rule[0].sid, 5);
+	ck_assert_uint_eq(rules.rule[0].dst_port, 80);
+	ids_rules_uninit(&rules);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+	close(fd);
+	ck_assert_int_eq(ids_rules_load(path, &rules, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: line 2: missing sid", path);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+
+	ck_assert_int_eq(ids_rules_load(path, &rules, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "%s: cannot read: %s", path, strerror(ENOENT));
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(rules.count, 0);
+}
+END_TEST
+
+START_TEST(test_ids_rules_is_for_flow)
+{
+	const struct ids_rule *to80, *both80, *ip, *from53;
+
+	ck_assert_int_eq(ids_rules_parse("alert tcp any any -> any 80 (content:\"a\"; sid:1;)\n"
+					 "alert tcp any any <> any 80 (content:\"a\"; sid:2;)\n"
+					 "alert ip any any -> any any (content:\"a\"; sid:3;)\n"
+					 "alert udp any 53 -> any any (content:\"a\"; sid:4;)\n",
+					 &rules, err, sizeof(err)),
+			 0);
+	to80 = &rules.rule[0];
+	both80 = &rules.rule[1];
+	ip = &rules.rule[2];
+	from53 = &rules.rule[3];
+	ck_assert(ids_rule_is_for_flow(to80, IPPROTO_TCP, 40000, 80));
+	ck_assert(!ids_rule_is_for_flow(to80, IPPROTO_TCP, 80, 40000));
+	ck_assert(!ids_rule_is_for_flow(to80, IPPROTO_UDP, 40000, 80));
+	ck_assert(!ids_rule_is_for_flow(to80, IPPROTO_TCP, 40000, 81));
+	ck_assert(ids_rule_is_for_flow(both80, IPPROTO_TCP, 40000, 80));
+	ck_assert(ids_rule_is_for_flow(both80, IPPROTO_TCP, 80, 40000));
+	ck_assert(!ids_rule_is_for_flow(both80, IPPROTO_TCP, 81, 40000));
+	ck_assert(ids_rule_is_for_flow(ip, IPPROTO_UDP, 1, 2));
+	ck_assert(ids_rule_is_for_flow(ip, IPPROTO_TCP, 1, 2));
+	ck_assert(ids_rule_is_for_flow(from53, IPPROTO_UDP, 53, 9999));
+	ck_assert(!ids_rule_is_for_flow(from53, IPPROTO_UDP, 9999, 53));
+	ck_assert(!ids_rule_is_for_flow(from53, IPPROTO_TCP, 53, 9999));
+}
+END_TEST
+
+static Suite *ids_engine_suite(void)
+{
+	Suite *s = suite_create("ids_engine");
+	TCase *tm = tcase_create("matcher");
+	TCase *tr = tcase_create("rules");
+
+	tcase_add_checked_fixture(tm, NULL, teardown);
+	tcase_add_test(tm, test_ids_engine_scan_split_word_every_boundary);
+	tcase_add_test(tm, test_ids_engine_scan_empty_chunks);
+	tcase_add_test(tm, test_ids_engine_scan_overlapping);
+	tcase_add_test(tm, test_ids_engine_scan_nocase);
+	tcase_add_test(tm, test_ids_engine_scan_hex_and_escapes);
+	tcase_add_test(tm, test_ids_engine_scan_two_rules_interleaved);
+	tcase_add_test(tm, test_ids_engine_scan_random_bytewise_matches_memmem);
+	tcase_add_test(tm, test_ids_engine_scan_random_chunks_match_oracle);
+	tcase_add_test(tm, test_ids_engine_close_after_partial_word);
+	tcase_add_test(tm, test_ids_engine_scan_1000_streams_interleaved);
+	tcase_add_test(tm, test_ids_engine_scan_gap_and_overlap);
+	tcase_add_test(tm, test_ids_engine_scan_callback_stops);
+	tcase_add_test(tm, test_ids_engine_state_copy_and_engines);
+	tcase_add_test(tm, test_ids_engine_create_empty_set);
+	tcase_add_test(tm, test_ids_engine_create_allocation_failures);
+	suite_add_tcase(s, tm);
+	tcase_add_checked_fixture(tr, NULL, teardown);
+	tcase_add_test(tr, test_ids_rules_parse_fields);
+	tcase_add_test(tr, test_ids_rules_parse_errors);
+	tcase_add_test(tr, test_ids_rules_parse_error_line_and_truncation);
+	tcase_add_test(tr, test_ids_rules_parse_many_rules);
+	tcase_add_test(tr, test_ids_rules_load_file);
+	tcase_add_test(tr, test_ids_rules_is_for_flow);
+	suite_add_tcase(s, tr);
+	return s;
+}
+
+int main(void)
+{
+	return fs_check_run(ids_engine_suite());
+}
