@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 8u
+#define FM_SHM_ABI_VERSION 9u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -51,13 +51,16 @@
 #define FM_SHM_MAX_WORKERS 4
 #define FM_SHM_BIDIR_ZONE  "fs_bidir" /* common data linking both directions (fm_bidir.h) */
 
-#define FM_SHM_MAX_VNFS	   32
-#define FM_SHM_MAX_NODES   (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
-#define FM_SHM_MAX_PATHS   1024
-#define FM_SHM_MAX_HOPS	   15
-#define FM_SHM_MAX_PORTS   8
-#define FM_SHM_NAME_MAX	   32
-#define FM_SHM_TRANSIT_MAX 64 /* largest burst a VNF enqueues at once */
+#define FM_SHM_MAX_VNFS	    32
+#define FM_SHM_MAX_NODES    (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
+#define FM_SHM_MAX_PATHS    1024
+#define FM_SHM_MAX_HOPS	    15
+#define FM_SHM_MAX_PORTS    8
+#define FM_SHM_NAME_MAX	    32
+#define FM_SHM_TRANSIT_MAX  64	 /* largest burst a VNF enqueues at once */
+#define FM_SHM_CMD_MAX	    256	 /* operator command to a VNF (nfctl cmd) */
+#define FM_SHM_REPLY_MAX    2048 /* its reply */
+#define FM_SHM_COMMON_SLICE 64u	 /* bytes of common data per VNF that declared bidir */
 
 #define FM_NODE_FLOWMGR 0u
 #define FM_IDX_NONE	UINT32_MAX
@@ -124,9 +127,10 @@ struct fm_shm_vnf {
 	_Atomic int32_t pid;
 	_Atomic uint32_t generation; /* bumps on each registration */
 	uint32_t restarts;
-	uint32_t area_off;  /* this VNF's area in every FCB it sees (FM_IDX_NONE: none) */
-	uint32_t area_size; /* its scratchpad size */
-	uint32_t isolation; /* 0 direct (area = scratchpad), 1 indirect (area = pool slot) */
+	uint32_t area_off;   /* this VNF's area in every FCB it sees (FM_IDX_NONE: none) */
+	uint32_t area_size;  /* its scratchpad size */
+	uint32_t isolation;  /* 0 direct (area = scratchpad), 1 indirect (area = pool slot) */
+	uint32_t common_off; /* its slice of each common-data record (FM_IDX_NONE: not bidir) */
 
 	/* Written by the VNF process only. */
 	alignas(64) _Atomic uint64_t rx_pkts;
@@ -154,6 +158,15 @@ struct fm_shm_vnf {
 	_Atomic uint64_t lost_pkts;		  /* held by / queued to the VNF when it died */
 	_Atomic uint64_t hold_drop_pkts;	  /* held for it while down, beyond the ring */
 	_Atomic uint64_t stalls;		  /* times it was found stalled (flowmgr) */
+
+	/* Operator command mailbox (nfctl cmd): flowmgr's control thread writes cmd then bumps
+	 * cmd_seq (release) and rings the doorbell; the VNF's nfsdk runs its on_command handler
+	 * between bursts, writes cmd_reply and cmd_rc, then sets cmd_ack = cmd_seq (release). */
+	alignas(64) _Atomic uint32_t cmd_seq;
+	_Atomic uint32_t cmd_ack;
+	int32_t cmd_rc; /* 0 done, negative errno */
+	char cmd[FM_SHM_CMD_MAX];
+	char cmd_reply[FM_SHM_REPLY_MAX];
 };
 
 struct fm_shm {

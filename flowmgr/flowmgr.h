@@ -33,6 +33,7 @@ struct fm_flow;
 struct fm_bidir;
 
 #define FM_BURST	    32
+#define FM_ALIAS_SAME	    (UINT32_MAX - 1) /* alias_of: egress tuple = ingress tuple */
 #define FM_LAT_BUCKETS	    32
 #define FM_FLOW_CNT_MAX_PUB 32
 
@@ -61,10 +62,12 @@ struct fm_worker_stats {
 	_Atomic uint64_t to_vnf_pkts;
 	_Atomic uint64_t from_vnf_pkts;
 	_Atomic uint64_t drops[FM_DROP_MAX];
-	_Atomic uint64_t release_ev_full; /* release events a VNF's event ring could not take */
-	_Atomic uint64_t bidir_created;	  /* common-data records created (first direction) */
-	_Atomic uint64_t bidir_linked;	  /* second directions linked to an existing record */
-	_Atomic uint64_t bidir_full;	  /* no record free */
+	_Atomic uint64_t release_ev_full;   /* release events a VNF's event ring could not take */
+	_Atomic uint64_t bidir_created;	    /* common-data records created (first direction) */
+	_Atomic uint64_t bidir_linked;	    /* second directions linked to an existing record */
+	_Atomic uint64_t bidir_full;	    /* no record free */
+	_Atomic uint64_t bidir_aliases;	    /* rewritten sessions linked by their egress tuple */
+	_Atomic uint64_t bidir_alias_clash; /* egress tuple already a live session's: not linked */
 	/* Flow table counters (fm_flow.h), published by the worker every FM_FLOW_PUBLISH polls. */
 	_Atomic uint64_t flow_cnt[FM_FLOW_CNT_MAX_PUB];
 	_Atomic uint64_t sessions, pool_in_use, pool_draining, pending;
@@ -93,6 +96,7 @@ struct fm_wctx {
 
 struct fm_port {
 	uint16_t port_id;
+	bool reverse; /* packets received here walk their path backwards (config `reverse`) */
 	char name[FM_NAME_MAX];
 };
 
@@ -142,9 +146,14 @@ struct flowmgr {
 	struct fm_bidir *bidir;	    /* common data of both directions (shared memzone) */
 	_Atomic uint32_t *bidir_of; /* per FCB slot: its common-data record, FM_IDX_NONE */
 	uint8_t path_bidir[FM_SHM_MAX_PATHS]; /* a VNF on the path wants both directions linked */
-	int dump_vnf;			      /* flows: only through this VNF index (-1: all) */
-	struct fm_filter *dump_filter;	      /* flows: only sessions matching (NULL: all) */
-	uint32_t dump_max;		      /* flows: at most this many lines */
+	/* a VNF on the path rewrites the tuple: at its first packet's egress the session's common
+	 * record gets an alias under the egress tuple (fm_bidir_alias()) */
+	uint8_t path_alias[FM_SHM_MAX_PATHS];
+	_Atomic uint32_t *alias_of; /* per FCB slot: its alias record, FM_IDX_NONE, FM_ALIAS_SAME */
+	uint16_t path_rev[FM_SHM_MAX_PATHS]; /* path id walked backwards (ports with `reverse`) */
+	int dump_vnf;			     /* flows: only through this VNF index (-1: all) */
+	struct fm_filter *dump_filter;	     /* flows: only sessions matching (NULL: all) */
+	uint32_t dump_max;		     /* flows: at most this many lines */
 };
 
 enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2, FM_DUMP_FLOWS = 3 };

@@ -30,11 +30,18 @@
 #include "fm_flow.h"
 #include "fm_stage.h"
 
+/*
+ * Shared path table: path i as the tree synthesised it; when a port has `reverse: true`, path
+ * nb + i holds the same hops backwards (fm->path_rev[i]), taken by packets received there.
+ */
 static int fill_paths(struct flowmgr *fm)
 {
 	int nb = fm_tree_nb_paths(fm->tree);
+	bool rev = false;
 
-	if (nb > FM_SHM_MAX_PATHS) {
+	for (int i = 0; i < fm->cfg->nb_ports; i++) /* before the ports are up */
+		rev |= fm->cfg->ports[i].reverse;
+	if (nb * (rev ? 2 : 1) > FM_SHM_MAX_PATHS) {
 		RTE_LOG(ERR, USER1, "flowmgr: the chain has %d paths; at most %d are supported\n",
 			nb, FM_SHM_MAX_PATHS);
 		return -E2BIG;
@@ -59,8 +66,19 @@ static int fill_paths(struct flowmgr *fm)
 				return -E2BIG;
 			p->hops[p->nb_hops++] = (uint8_t)(hop + 1);
 		}
+		fm->path_rev[i] = (uint16_t)i;
+		if (rev) {
+			struct fm_shm_path *r = &fm->shm->paths[nb + i];
+
+			*r = *p;
+			for (int h = 0; h < p->nb_hops; h++)
+				r->hops[h] = p->hops[p->nb_hops - 1 - h];
+			fm->path_rev[i] = (uint16_t)(nb + i);
+			fm->path_bidir[nb + i] = fm->path_bidir[i];
+			fm->path_alias[nb + i] = fm->path_alias[i];
+		}
 	}
-	fm->shm->nb_paths = (uint32_t)nb;
+	fm->shm->nb_paths = (uint32_t)(rev ? 2 * nb : nb);
 	return 0;
 }
 
@@ -86,7 +104,10 @@ static int on_release(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb,
 	/* Once per FCB (at its first VNF's event): unlink it from its common data. */
 	if (fm->bidir_of != NULL && fcb->nb_hops > 0 && fcb->hops[0] == vnf) {
 		uint32_t rec = atomic_exchange(&fm->bidir_of[index], FM_IDX_NONE);
+		uint32_t alias = atomic_exchange(&fm->alias_of[index], FM_IDX_NONE);
 
+		if (alias != FM_IDX_NONE && alias != FM_ALIAS_SAME)
+			fm_bidir_detach(fm->bidir, alias);
 		if (rec != FM_IDX_NONE)
 			fm_bidir_detach(fm->bidir, rec);
 	}
@@ -133,37 +154,55 @@ void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
 	}
 }
 
+/*
+ * The common-data table: one record per session (each VNF that declared `bidir` has its own
+ * FM_SHM_COMMON_SLICE-byte slice of it), plus one alias record per session when a VNF on the
+ * path declared `rewrite`. After the table: the per-slot record index array (bidir_of) and the
+ * per-slot alias array (alias_of, flowmgr only).
+ */
 static int bidir_create(struct flowmgr *fm, uint32_t slots)
 {
-	uint32_t records = slots; /* at most one per FCB: each direction has its own */
-	size_t len = fm_bidir_region_size(records, 64);
+	const struct fm_chain *ch = &fm->cfg->chain;
+	uint32_t slices = 0, records;
+	bool rewrite = false;
 	const struct rte_memzone *mz;
-	bool wanted = false;
+	size_t len;
 
-	for (int i = 0; i < fm->cfg->chain.nb_vnfs; i++)
-		wanted |= (fm->cfg->chain.vnfs[i].flags & FM_DECL_BIDIR) != 0;
-	if (!wanted)
+	for (int i = 0; i < ch->nb_vnfs; i++) {
+		if (ch->vnfs[i].flags & FM_DECL_BIDIR)
+			fm->shm->vnfs[i + 1].common_off = FM_SHM_COMMON_SLICE * slices++;
+		rewrite |= (ch->vnfs[i].flags & FM_DECL_REWRITE) != 0;
+	}
+	if (slices == 0)
 		return 0;
-	mz = rte_memzone_reserve_aligned(FM_SHM_BIDIR_ZONE, len + (size_t)slots * 4,
+	records = rewrite ? 2 * slots : slots; /* each direction's FCB has at most one */
+	len = fm_bidir_region_size(records, FM_SHM_COMMON_SLICE * slices);
+	mz = rte_memzone_reserve_aligned(FM_SHM_BIDIR_ZONE, len + (size_t)slots * 8,
 					 (int)rte_socket_id(), 0, 64);
-	if (mz == NULL || fm_bidir_init(mz->addr, len, records, 64, &fm->bidir) < 0) {
+	if (mz == NULL ||
+	    fm_bidir_init(mz->addr, len, records, FM_SHM_COMMON_SLICE * slices, &fm->bidir) < 0) {
 		RTE_LOG(ERR, USER1, "flowmgr: cannot create the common-data table (%u records)\n",
 			records);
 		return -ENOMEM;
 	}
 	fm->bidir_of = (_Atomic uint32_t *)((uint8_t *)mz->addr + len);
+	fm->alias_of = fm->bidir_of + slots;
 	fm->shm->bidir_of_off = len;
-	for (uint32_t i = 0; i < slots; i++)
+	for (uint32_t i = 0; i < slots; i++) {
 		atomic_store(&fm->bidir_of[i], FM_IDX_NONE);
+		atomic_store(&fm->alias_of[i], FM_IDX_NONE);
+	}
 	for (int p = 0; p < fm_tree_nb_paths(fm->tree) && p < FM_SHM_MAX_PATHS; p++) {
 		struct fm_path_info pi;
 
 		if (fm_tree_path_info(fm->tree, p, &pi) < 0)
 			continue;
-		for (int h = 0; h < pi.nb_hops; h++)
-			if (pi.hops[h] >= 0 &&
-			    (fm->cfg->chain.vnfs[pi.hops[h]].flags & FM_DECL_BIDIR) != 0)
-				fm->path_bidir[p] = 1;
+		for (int h = 0; h < pi.nb_hops; h++) {
+			uint32_t f = pi.hops[h] >= 0 ? ch->vnfs[pi.hops[h]].flags : 0;
+
+			fm->path_bidir[p] |= (f & FM_DECL_BIDIR) != 0;
+			fm->path_alias[p] |= (f & FM_DECL_REWRITE) != 0;
+		}
 	}
 	return 0;
 }
@@ -256,6 +295,7 @@ void fm_classify_uninit(struct flowmgr *fm)
 	fm->tree = NULL;
 	fm->bidir = NULL;
 	fm->bidir_of = NULL;
+	fm->alias_of = NULL;
 	if (mz != NULL)
 		rte_memzone_free(mz);
 	if (bz != NULL)

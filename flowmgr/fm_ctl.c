@@ -20,6 +20,7 @@
 #include "fm_filter.h"
 #include "fm_bidir.h"
 #include "fm_flow.h"
+#include "fm_stage.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -124,7 +125,7 @@ static uint64_t wsum(const struct flowmgr *fm, size_t off)
 static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
 			 size_t *n)
 {
-	size_t nb = 0, cap = 16 + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
+	size_t nb = 0, cap = 24 + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -161,6 +162,10 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	    counter(c, "bidir_linked", wsum(fm, offsetof(struct fm_worker_stats, bidir_linked)));
 	(*list)[nb++] =
 	    counter(c, "bidir_full", wsum(fm, offsetof(struct fm_worker_stats, bidir_full)));
+	(*list)[nb++] =
+	    counter(c, "bidir_aliases", wsum(fm, offsetof(struct fm_worker_stats, bidir_aliases)));
+	(*list)[nb++] = counter(c, "bidir_alias_clash",
+				wsum(fm, offsetof(struct fm_worker_stats, bidir_alias_clash)));
 	(*list)[nb++] = counter(c, "bidir_records", fm->bidir ? fm_bidir_in_use(fm->bidir) : 0);
 	(*list)[nb++] = counter(c, "release_event_full",
 				wsum(fm, offsetof(struct fm_worker_stats, release_ev_full)));
@@ -469,6 +474,54 @@ static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Fl
 	return reply_text(c, rep, text);
 }
 
+/*
+ * nfctl cmd: the text goes to the VNF's mailbox in shared memory (fm_shm_vnf.cmd), its doorbell
+ * is rung, and its nfsdk answers between two bursts. Waits at most 1 s (the control thread).
+ */
+static int on_command(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__VnfCommand *cmd,
+		      Flowsplice__Reply *rep)
+{
+	int id = vnf_by_name(fm, cmd->name);
+	struct fm_shm_vnf *v;
+	uint32_t seq;
+
+	if (id < 0)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+				       "no VNF named \"%s\"", cmd->name);
+	v = &fm->shm->vnfs[id];
+	if (fm->vnf_rt[id].conn == NULL || LOAD(v->state) != FM_VNF_RUNNING)
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "VNF \"%s\" is not running", cmd->name);
+	if (cmd->text == NULL || cmd->text[0] == '\0' || strlen(cmd->text) >= sizeof(v->cmd))
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "command empty or longer than %zu bytes",
+				       sizeof(v->cmd) - 1);
+	seq = atomic_load_explicit(&v->cmd_ack, memory_order_acquire) + 1;
+	snprintf(v->cmd, sizeof(v->cmd), "%s", cmd->text);
+	atomic_store_explicit(&v->cmd_seq, seq, memory_order_release);
+	fm_doorbell_ring(fm->shm, (uint32_t)id);
+	for (int i = 0; i < 1000; i++) {
+		if (atomic_load_explicit(&v->cmd_ack, memory_order_acquire) == seq) {
+			char *text = strdup(v->cmd_reply);
+
+			RTE_LOG(NOTICE, USER1, "flowmgr: command \"%s\" to VNF %s: %s\n", cmd->text,
+				cmd->name, v->cmd_rc == 0 ? "done" : "refused");
+			if (text == NULL)
+				return -ENOMEM;
+			if (v->cmd_rc != 0) {
+				int rc = ctl_reply_error(
+				    c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", text);
+				free(text);
+				return rc;
+			}
+			return reply_text(c, rep, text);
+		}
+		usleep(1000);
+	}
+	return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+			       "VNF \"%s\" did not answer within 1 s", cmd->name);
+}
+
 static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,
 		      Flowsplice__Reply *rep)
 {
@@ -500,6 +553,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return 0;
 	case FLOWSPLICE__REQUEST__BODY_RESTART:
 		return on_restart(fm, c, req->restart, rep);
+	case FLOWSPLICE__REQUEST__BODY_COMMAND:
+		return on_command(fm, c, req->command, rep);
 	default:
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_UNKNOWN,
 				       "unknown request");

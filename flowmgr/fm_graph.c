@@ -133,6 +133,17 @@ int fm_graph_create(struct flowmgr *fm)
 		if ((rc = ring_create(fm, (unsigned int)i + 1, 0)) < 0)
 			return rc;
 	}
+	/* Paths walked backwards (ports with `reverse`): a ring from each hop to every later hop
+	 * (later hops are reached directly when the ones between are bypassed). */
+	for (uint32_t p = 0; p < fm->shm->nb_paths; p++) {
+		const struct fm_shm_path *path = &fm->shm->paths[p];
+
+		for (int h = 0; h < path->nb_hops; h++)
+			for (int k = h + 1; k < path->nb_hops; k++)
+				if (fm->rings[path->hops[h]][path->hops[k]] == NULL &&
+				    (rc = ring_create(fm, path->hops[h], path->hops[k])) < 0)
+					return rc;
+	}
 	for (unsigned int w = 0; w < fm->nb_workers; w++)
 		if ((rc = worker_rings_create(fm, w, from_input)) < 0)
 			return rc;

@@ -257,6 +257,7 @@ static int shm_create(struct flowmgr *fm)
 		atomic_store(&v->state, FM_VNF_CONFIGURED);
 		atomic_store(&v->policy, (uint32_t)fm->cfg->chain.vnfs[i].policy);
 		v->area_off = FM_IDX_NONE; /* set by the flow table once FCBs are shared */
+		v->common_off = FM_IDX_NONE;
 		v->isolation = (uint32_t)fm->cfg->chain.vnfs[i].isolation;
 		fm->vnf_rt[i + 1].pidfd = -1;
 	}

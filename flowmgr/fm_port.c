@@ -76,6 +76,7 @@ int fm_ports_init(struct flowmgr *fm)
 			return rc;
 		}
 		fm->ports[i].port_id = pid;
+		fm->ports[i].reverse = fm->cfg->ports[i].reverse;
 		snprintf(fm->ports[i].name, sizeof(fm->ports[i].name), "%s",
 			 fm->cfg->ports[i].name);
 		fm->nb_ports++;

@@ -16,6 +16,7 @@
  * per iteration. When idle and adaptive_idle is set, the lcore naps FM_IDLE_NAP_US at a time so
  * that VNF processes sharing the cores get CPU.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,6 +30,7 @@
 #include "flowmgr.h"
 #include "fm_hop.h"
 #include "fm_pkt.h"
+#include "fm_bidir.h"
 #include "fm_flow.h"
 #include "fm_tree.h"
 #include "fm_stage.h"
@@ -163,7 +165,8 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 			continue;
 		}
 		meta->fcb = fm_flow_index(w->wk->flow, fcbs[i]);
-		meta->path = (uint16_t)fcbs[i]->path_id;
+		meta->path = fm->ports[pidx].reverse ? fm->path_rev[fcbs[i]->path_id]
+						     : (uint16_t)fcbs[i]->path_id;
 		meta->hop = 0;
 		meta->in_port = pidx;
 		meta->out_port = out;
@@ -189,6 +192,43 @@ static void release_acks(struct fm_wk *w)
 	}
 }
 
+/*
+ * First packet of a session on a path with a tuple-rewriting VNF, leaving the chain: if its tuple
+ * now differs from the one the session was classified with, the other direction will arrive with
+ * the rewritten tuple; give the session's common record an alias under it (fm_bidir.h) so that
+ * the reply's FCB links to the same common data. Once per FCB (alias_of is then set).
+ */
+static void egress_alias(struct fm_wk *w, struct rte_mbuf *m, const struct fm_mbuf_meta *meta)
+{
+	struct flowmgr *fm = w->fm;
+	uint32_t idx = meta->fcb, rec, alias = FM_ALIAS_SAME;
+	uint64_t vals[FM_F_COUNT];
+	struct fm_bidir_key now, was;
+	struct fm_pkt p;
+
+	if (idx >= fm->shm->fcb_slots ||
+	    atomic_load_explicit(&fm->alias_of[idx], memory_order_relaxed) != FM_IDX_NONE ||
+	    (rec = atomic_load_explicit(&fm->bidir_of[idx], memory_order_acquire)) == FM_IDX_NONE)
+		return;
+	if (fm_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) < 0)
+		return;
+	fm_pkt_fields(&p, vals);
+	fm_bidir_key_from_fields(vals, &now, NULL);
+	if (fm_bidir_key_of(fm->bidir, rec, &was) == 0 && !fm_bidir_key_equal(&now, &was)) {
+		int rc = fm_bidir_alias(fm->bidir, &now, fm_bidir_hash(&now), rec, &alias);
+
+		if (rc < 0) {
+			alias = FM_ALIAS_SAME;
+			atomic_fetch_add(rc == -EEXIST ? &w->wk->stats.bidir_alias_clash
+						       : &w->wk->stats.bidir_full,
+					 1);
+		} else {
+			atomic_fetch_add(&w->wk->stats.bidir_aliases, 1);
+		}
+	}
+	atomic_store_explicit(&fm->alias_of[idx], alias, memory_order_release);
+}
+
 static void egress(struct fm_wk *w)
 {
 	struct flowmgr *fm = w->fm;
@@ -209,6 +249,8 @@ static void egress(struct fm_wk *w)
 				drop(w, pkts[i], FM_DROP_NO_RING);
 				continue;
 			}
+			if (fm->alias_of != NULL && fm->path_alias[meta->path])
+				egress_alias(w, pkts[i], meta);
 			stage_put(w, &w->to_port[meta->out_port], pkts[i]);
 			w->staged_ports++;
 		}

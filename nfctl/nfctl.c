@@ -4,6 +4,7 @@
  *
  *   nfctl [-s SOCKET] [-t MS] [--json] status|vnfs|stats
  *   nfctl [-s SOCKET] kill NAME [SIGNAL] | restart NAME | policy NAME bypass|drop|hold
+ *   nfctl [-s SOCKET] cmd VNF TEXT...   (a command the VNF itself serves)
  *
  * Exit status: 0 success, 1 flowmgr answered with an error, 2 usage, 3 cannot reach flowmgr.
  */
@@ -20,6 +21,7 @@
 #define NFCTL_EXIT_REPLY   1
 #define NFCTL_EXIT_USAGE   2
 #define NFCTL_EXIT_CONNECT 3
+#define FM_CMD_TEXT_MAX	   256 /* fm_shm.h FM_SHM_CMD_MAX: flowmgr checks it too */
 
 struct nfctl {
 	const char *path;
@@ -35,6 +37,8 @@ static void usage(FILE *f)
 		   "  vnfs                       VNFs with state, policy and packet counters\n"
 		   "  stats                      ports, VNFs and counters\n"
 		   "  kill NAME [SIGNAL]         signal a VNF process (default SIGTERM)\n"
+		   "  cmd NAME TEXT...           a VNF's own command (e.g. lb: backends, drain,\n"
+		   "                             remove, add, enable; nat: mappings)\n"
 		   "  restart NAME               restart a VNF\n"
 		   "  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
 		   "  ports open|close           start or stop receiving on the ports (drain)\n"
@@ -452,6 +456,26 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		in.layout = strcmp(cmd, "layout") == 0;
 		req.body_case = FLOWSPLICE__REQUEST__BODY_INTROSPECT;
 		req.introspect = &in;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
+	}
+	if (strcmp(cmd, "cmd") == 0 && argc >= 3) {
+		Flowsplice__VnfCommand vc = FLOWSPLICE__VNF_COMMAND__INIT;
+		char text[FM_CMD_TEXT_MAX] = "";
+
+		for (int i = 2; i < argc; i++) {
+			size_t len = strlen(text);
+
+			if (len + strlen(argv[i]) + 2 > sizeof(text)) {
+				fprintf(stderr, "nfctl: cmd: command longer than %zu bytes\n",
+					sizeof(text) - 1);
+				return NFCTL_EXIT_USAGE;
+			}
+			snprintf(text + len, sizeof(text) - len, "%s%s", i > 2 ? " " : "", argv[i]);
+		}
+		vc.name = argv[1];
+		vc.text = text;
+		req.body_case = FLOWSPLICE__REQUEST__BODY_COMMAND;
+		req.command = &vc;
 		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
 	}
 	if (strcmp(cmd, "ports") == 0 && argc == 2 &&

@@ -61,12 +61,22 @@ struct nf_ctx {
 	uint64_t releases, scratch_exhausted;
 	struct fm_bidir *bidir;		  /* common data, NULL when no VNF asked for it */
 	const _Atomic uint32_t *bidir_of; /* per FCB slot: its common record */
+	/* isolation: independent (nf_indep.c): own flow tables */
+	bool indep;
+	uint32_t decl_scratchpad; /* the VNF's declared scratchpad size */
+	struct rte_hash *indep_sessions, *indep_common;
+	uint8_t *indep_scratch, *indep_common_data;
 };
 
 int nf_session_attach(struct nf_ctx *nf, int pool_fd);
 void nf_session_detach(struct nf_ctx *nf);
 void *nf_scratch_of(struct nf_ctx *nf, uint32_t fcb, bool create);
 void nf_fcb_put(struct nf_ctx *nf, uint32_t fcb);
+int nf_indep_init(struct nf_ctx *nf);
+void nf_indep_uninit(struct nf_ctx *nf);
+void nf_indep_classify(struct nf_ctx *nf, struct rte_mbuf **pkts, uint16_t n, uint32_t *slot);
+void *nf_indep_scratch(struct nf_ctx *nf, uint32_t slot);
+void *nf_indep_common(struct nf_ctx *nf, struct rte_mbuf *m);
 void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg);
 void nf_dispatch_sessions(struct nf_ctx *nf, const struct nf_ops *ops, void *arg,
 			  struct rte_mbuf **pkts, uint16_t n, uint8_t *verdicts);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -141,6 +142,9 @@ static void publish(struct nf_ctx *nf)
 
 static bool input_pending(const struct nf_ctx *nf)
 {
+	if (atomic_load_explicit(&nf->self->cmd_seq, memory_order_acquire) !=
+	    atomic_load_explicit(&nf->self->cmd_ack, memory_order_relaxed))
+		return true;
 	for (unsigned int w = 0; w < nf->nb_workers && w < FM_SHM_MAX_WORKERS; w++)
 		if (nf->ev[w] != NULL && !rte_ring_empty(nf->ev[w]))
 			return true;
@@ -165,6 +169,28 @@ static void sleep_until_work(struct nf_ctx *nf)
 		syscall(SYS_futex, (uint32_t *)bell, FUTEX_WAIT, 1, &ts, NULL, 0);
 	atomic_store_explicit(bell, 0, memory_order_relaxed);
 	nf->sleeps++;
+}
+
+/* An operator command in the mailbox (fm_shm_vnf.cmd): run the handler, post the reply. */
+static void serve_command(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
+{
+	struct fm_shm_vnf *v = nf->self;
+	uint32_t seq = atomic_load_explicit(&v->cmd_seq, memory_order_acquire);
+	char cmd[FM_SHM_CMD_MAX];
+
+	if (seq == atomic_load_explicit(&v->cmd_ack, memory_order_relaxed))
+		return;
+	memcpy(cmd, v->cmd, sizeof(cmd));
+	cmd[sizeof(cmd) - 1] = '\0';
+	v->cmd_reply[0] = '\0';
+	if (ops->on_command == NULL) {
+		snprintf(v->cmd_reply, sizeof(v->cmd_reply), "%s takes no commands", nf->name);
+		v->cmd_rc = -ENOTSUP;
+	} else {
+		v->cmd_rc = ops->on_command(nf, arg, cmd, v->cmd_reply, sizeof(v->cmd_reply));
+		v->cmd_reply[sizeof(v->cmd_reply) - 1] = '\0';
+	}
+	atomic_store_explicit(&v->cmd_ack, seq, memory_order_release);
 }
 
 /* On stop: give staged packets a short while to drain, then free them as drops. */
@@ -233,6 +259,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 		}
 		uint16_t n = 0;
 
+		serve_command(nf, ops, arg);
 		nf_events_poll(nf, ops, arg);
 		if (nf->staged > 0)
 			flush(nf);

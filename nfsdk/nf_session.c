@@ -38,13 +38,17 @@ int nf_session_attach(struct nf_ctx *nf, int pool_fd)
 	nf->area_off = v->area_off;
 	nf->area_size = v->area_size;
 	nf->indirect = v->isolation == 1;
+	nf->indep = v->isolation == 2;
+	if (nf->indep && nf_indep_init(nf) < 0)
+		return -ENOMEM;
 	if (mz != NULL && nf->shm->fcb_stride > 0) {
 		nf->fcb_region = mz->addr;
 		nf->fcb_stride = nf->shm->fcb_stride;
 		nf->fcb_slots = nf->shm->fcb_slots;
 	}
 	mz = rte_memzone_lookup(FM_SHM_BIDIR_ZONE);
-	if (mz != NULL && fm_bidir_lookup_region(mz->addr, &nf->bidir) == 0)
+	if (mz != NULL && v->common_off != FM_IDX_NONE &&
+	    fm_bidir_lookup_region(mz->addr, &nf->bidir) == 0)
 		nf->bidir_of =
 		    (const _Atomic uint32_t *)((uint8_t *)mz->addr + nf->shm->bidir_of_off);
 	nf->nb_workers = nf->shm->nb_workers ? nf->shm->nb_workers : 1;
@@ -88,6 +92,8 @@ void nf_session_detach(struct nf_ctx *nf)
 	if (nf->spool != NULL)
 		munmap(nf->spool, nf->pool_len);
 	nf->spool = NULL;
+	if (nf->indep)
+		nf_indep_uninit(nf);
 }
 
 static struct fm_fcb *fcb_at(const struct nf_ctx *nf, uint32_t idx)
@@ -169,10 +175,13 @@ void *nf_common(struct nf_ctx *nf, struct rte_mbuf *m)
 {
 	uint32_t idx = nf_meta(nf, m)->fcb, rec;
 
+	if (nf->indep)
+		return nf_indep_common(nf, m);
 	if (nf->bidir_of == NULL || idx == FM_IDX_NONE || idx >= nf->fcb_slots)
 		return NULL;
 	rec = atomic_load_explicit(&nf->bidir_of[idx], memory_order_acquire);
-	return rec == FM_IDX_NONE ? NULL : fm_bidir_data(nf->bidir, rec);
+	return rec == FM_IDX_NONE ? NULL
+				  : (uint8_t *)fm_bidir_data(nf->bidir, rec) + nf->self->common_off;
 }
 
 void nf_fcb_put(struct nf_ctx *nf, uint32_t idx)
@@ -244,8 +253,11 @@ void nf_dispatch_sessions(struct nf_ctx *nf, const struct nf_ops *ops, void *arg
 	uint32_t fcb[NF_BURST];
 	uint32_t done = 0; /* bitmap of handled packets */
 
-	for (uint16_t i = 0; i < n; i++)
-		fcb[i] = nf_meta(nf, pkts[i])->fcb;
+	if (nf->indep)
+		nf_indep_classify(nf, pkts, n, fcb);
+	else
+		for (uint16_t i = 0; i < n; i++)
+			fcb[i] = nf_meta(nf, pkts[i])->fcb;
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t g = 0;
 
@@ -259,7 +271,10 @@ void nf_dispatch_sessions(struct nf_ctx *nf, const struct nf_ops *ops, void *arg
 			group[g] = pkts[j];
 			gverd[g++] = NF_FORWARD;
 		}
-		ops->on_session(nf, arg, nf_scratch_of(nf, fcb[i], true), group, g, gverd);
+		ops->on_session(nf, arg,
+				nf->indep ? nf_indep_scratch(nf, fcb[i])
+					  : nf_scratch_of(nf, fcb[i], true),
+				group, g, gverd);
 		for (uint16_t k = 0; k < g; k++)
 			verdicts[idx[k]] = gverd[k];
 	}

@@ -37,7 +37,8 @@ struct parse_ctx {
 	yaml_mark_t edge_mark[GNODE_MAX][FM_MAX_EDGES];
 };
 
-static const char *const flag_names[] = {"early_drop", "in_order", "may_stall", "resize", "bidir"};
+static const char *const flag_names[] = {"early_drop", "in_order", "may_stall",
+					 "resize",     "bidir",	   "rewrite"};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -255,9 +256,11 @@ static int get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *c
 
 static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_cfg *port)
 {
-	static const char *const keys[] = {"name", "dev", NULL};
-	yaml_node_t *v[2];
+	static const char *const keys[] = {"name", "dev", "reverse", NULL};
+	static const char *const bools[] = {"false", "true"};
+	yaml_node_t *v[3];
 	int ret = get_fields(c, n, keys, v, "port");
+	int rev = 0;
 
 	if (ret < 0)
 		return ret;
@@ -268,6 +271,9 @@ static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_
 		ret = get_str(c, v[1], port->dev, sizeof(port->dev), "port dev");
 	if (ret == 0 && port->dev[0] == '\0')
 		ret = fail_at(c, v[1]->start_mark, "port dev: empty devargs");
+	if (ret == 0 && v[2] != NULL)
+		ret = get_enum(c, v[2], bools, 2, &rev, "port reverse");
+	port->reverse = rev == 1;
 	return ret;
 }
 
@@ -361,7 +367,7 @@ enum vnf_key {
 static int parse_vnf_values(struct parse_ctx *c, yaml_node_t **v, struct fm_decl *d,
 			    struct fm_vnf_exec *ex)
 {
-	static const char *const isos[] = {"direct", "indirect"};
+	static const char *const isos[] = {"direct", "indirect", "independent"};
 	static const char *const policies[] = {"bypass", "drop", "hold"};
 	int ret = 0, e = 0;
 
@@ -381,8 +387,13 @@ static int parse_vnf_values(struct parse_ctx *c, yaml_node_t **v, struct fm_decl
 	if (ret == 0 && v[VK_FLAGS])
 		ret = parse_flags(c, v[VK_FLAGS], &d->flags);
 	if (ret == 0 && v[VK_ISO]) {
-		ret = get_enum(c, v[VK_ISO], isos, 2, &e, "isolation");
+		ret = get_enum(c, v[VK_ISO], isos, 3, &e, "isolation");
 		d->isolation = (enum fm_isolation)e;
+		if (ret == 0 && d->isolation == FM_ISO_INDEPENDENT &&
+		    (d->session[0] != '\0' || (d->flags & FM_DECL_BIDIR)))
+			ret = fail_at(c, v[VK_ISO]->start_mark,
+				      "isolation independent: the VNF keeps its own flow table; "
+				      "give it no session and no bidir flag");
 	}
 	if (ret == 0 && v[VK_POLICY]) {
 		ret = get_enum(c, v[VK_POLICY], policies, 3, &e, "policy");
@@ -998,7 +1009,9 @@ int fm_config_vnf_index(const struct fm_config *cfg, const char *name)
 
 const char *fm_config_isolation_name(enum fm_isolation iso)
 {
-	return iso == FM_ISO_INDIRECT ? "indirect" : "direct";
+	return iso == FM_ISO_INDIRECT	   ? "indirect"
+	       : iso == FM_ISO_INDEPENDENT ? "independent"
+					   : "direct";
 }
 
 const char *fm_config_policy_name(enum fm_fail_policy policy)
@@ -1100,6 +1113,8 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 		fprintf(out, "  - name: %s\n    dev: ", cfg->ports[i].name);
 		print_str(out, cfg->ports[i].dev);
 		fputc('\n', out);
+		if (cfg->ports[i].reverse)
+			fputs("    reverse: true\n", out);
 	}
 	fputs(ch->nb_vnfs ? "vnfs:\n" : "vnfs: []\n", out);
 	for (int i = 0; i < ch->nb_vnfs; i++)

@@ -14,6 +14,8 @@
  *	ports:                             # required, 1..FM_MAX_PORTS
  *	  - {name: p0, dev: "net_af_packet0,iface=fsd-pa"}   # dev: DPDK vdev devargs
  *	  - {name: p1, dev: "net_af_packet1,iface=fsd-pb"}
+ *	  # a port may say `reverse: true`: packets received on it visit the VNFs of their path in
+ *	  # the reverse order (the reply direction of a NAT/LB chain: lb, ..., nat, fw)
  *	mode: bridge                       # optional; the only mode: p0 <-> p1 (1 port: hairpin)
  *	sessions: 65536                    # optional: concurrent sessions bound (FCB pool)
  *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
@@ -105,6 +107,7 @@ enum fm_port_mode { FM_MODE_BRIDGE = 0 };
 struct fm_port_cfg {
 	char name[FM_NAME_MAX];	  /* "p0": how the graph and nfctl name the port */
 	char dev[FM_DEVARGS_MAX]; /* vdev devargs, e.g. "net_af_packet0,iface=fsd-pa" */
+	bool reverse;		  /* packets received here walk their path backwards */
 };
 
 /* How flowmgr may start a VNF (a later issue); exec "" = started by the operator. */

@@ -25,6 +25,8 @@ struct fm_bidir_rec {
 	_Atomic uint32_t refs;
 	/* free-stack link */
 	_Atomic uint32_t free_next;
+	/* FM_BIDIR_NONE for a session's record; for an alias, the record it stands for */
+	uint32_t target;
 	/* data follows at FM_BIDIR_REC_HDR */
 };
 #define FM_BIDIR_REC_HDR 64u
@@ -245,12 +247,15 @@ static uint32_t scan_ref(struct fm_bidir *b, struct fm_bidir_bucket *bk,
 	while (i != FM_BIDIR_NONE) {
 		struct fm_bidir_rec *r = rec_at(b, i);
 		if (r->hash == hash && key_eq(&r->key, k)) {
-			uint32_t refs = atomic_load_explicit(&r->refs, memory_order_relaxed);
+			/* An alias holds a reference on its target while it is linked. */
+			uint32_t t = r->target == FM_BIDIR_NONE ? i : r->target;
+			struct fm_bidir_rec *tr = rec_at(b, t);
+			uint32_t refs = atomic_load_explicit(&tr->refs, memory_order_relaxed);
 			while (refs > 0)
-				if (atomic_compare_exchange_weak_explicit(&r->refs, &refs, refs + 1,
-									  memory_order_acq_rel,
-									  memory_order_relaxed))
-					return i;
+				if (atomic_compare_exchange_weak_explicit(
+					&tr->refs, &refs, refs + 1, memory_order_acq_rel,
+					memory_order_relaxed))
+					return t;
 		}
 		i = atomic_load_explicit(&r->next, memory_order_relaxed);
 	}
@@ -279,6 +284,7 @@ int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t h
 		struct fm_bidir_rec *r = rec_at(b, i);
 		r->key = *k;
 		r->hash = hash;
+		r->target = FM_BIDIR_NONE;
 		memset((uint8_t *)r + FM_BIDIR_REC_HDR, 0, b->data_size);
 		atomic_store_explicit(&r->refs, 1, memory_order_relaxed);
 		atomic_store_explicit(&r->next,
@@ -324,9 +330,77 @@ int fm_bidir_detach(struct fm_bidir *b, uint32_t i)
 		link = &rec_at(b, j)->next;
 	}
 	write_unlock(bk);
+	uint32_t target = r->target;
 	atomic_fetch_sub_explicit(&b->in_use, 1, memory_order_relaxed);
 	free_push(b, i);
+	if (target != FM_BIDIR_NONE)
+		fm_bidir_detach(b, target); /* the alias's reference on its session */
 	return 1;
+}
+
+int fm_bidir_alias(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t hash, uint32_t target,
+		   uint32_t *alias)
+{
+	struct fm_bidir_bucket *bk = bucket(b, hash);
+	struct fm_bidir_rec *tr;
+	uint32_t refs, i;
+	int rc = 0;
+
+	*alias = FM_BIDIR_NONE;
+	if (target >= b->nb_records)
+		return -EINVAL;
+	tr = rec_at(b, target);
+	if (tr->target != FM_BIDIR_NONE)
+		return -EINVAL; /* no alias of an alias */
+	refs = atomic_load_explicit(&tr->refs, memory_order_relaxed);
+	do {
+		if (!refs)
+			return -EINVAL;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &tr->refs, &refs, refs + 1, memory_order_acq_rel, memory_order_relaxed));
+	write_lock(bk);
+	for (i = atomic_load_explicit(&bk->head, memory_order_relaxed); i != FM_BIDIR_NONE;
+	     i = atomic_load_explicit(&rec_at(b, i)->next, memory_order_relaxed)) {
+		struct fm_bidir_rec *r = rec_at(b, i);
+		if (r->hash == hash && key_eq(&r->key, k) &&
+		    atomic_load_explicit(&r->refs, memory_order_relaxed) > 0) {
+			rc = -EEXIST;
+			goto unlock;
+		}
+	}
+	i = free_pop(b);
+	if (i == FM_BIDIR_NONE) {
+		rc = -ENOSPC;
+		goto unlock;
+	}
+	struct fm_bidir_rec *r = rec_at(b, i);
+	r->key = *k;
+	r->hash = hash;
+	r->target = target;
+	atomic_store_explicit(&r->refs, 1, memory_order_relaxed);
+	atomic_store_explicit(&r->next, atomic_load_explicit(&bk->head, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&bk->head, i, memory_order_relaxed);
+	atomic_fetch_add_explicit(&b->in_use, 1, memory_order_relaxed);
+	*alias = i;
+unlock:
+	write_unlock(bk);
+	if (rc < 0)
+		fm_bidir_detach(b, target);
+	return rc;
+}
+
+int fm_bidir_key_of(struct fm_bidir *b, uint32_t i, struct fm_bidir_key *k)
+{
+	if (i >= b->nb_records)
+		return -EINVAL;
+	*k = rec_at(b, i)->key;
+	return 0;
+}
+
+bool fm_bidir_key_equal(const struct fm_bidir_key *a, const struct fm_bidir_key *b)
+{
+	return key_eq(a, b);
 }
 
 void *fm_bidir_data(struct fm_bidir *b, uint32_t i)

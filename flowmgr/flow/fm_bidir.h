@@ -26,6 +26,12 @@
  *  - Everything (header, buckets, records) lies in ONE caller-provided region and holds only
  *    indices, never pointers: flowmgr puts it in a memzone and every process can use it.
  *
+ * Aliases: a VNF that rewrites a session's tuple (NAT, LB) makes the other direction arrive with
+ * a tuple whose key differs. At the first packet of a session that leaves the chain with another
+ * tuple, flowmgr adds an alias record under the egress key that points to the session's record
+ * (fm_bidir_alias()); attach() resolves it. The alias holds a reference on its target and is
+ * detached with the FCB that created it.
+ *
  * Concurrency: attach/detach/data are safe from any number of threads or processes at once
  * (C11 atomics; acquire on lock, release on unlock). Spinning happens only when two set-ups hit
  * the same bucket at the same time. A process that dies while holding a bucket lock wedges that
@@ -80,6 +86,17 @@ int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t h
 		    bool *created);
 /** Drop one reference. @return 1 if the record was freed, 0 if still referenced, -EINVAL. */
 int fm_bidir_detach(struct fm_bidir *b, uint32_t rec);
+/**
+ * A second key for an existing record `target` (a session whose tuple a VNF rewrote: the other
+ * direction arrives with the rewritten tuple, paper §III-B). attach() with `k` then finds
+ * `target`. The alias holds one reference on `target` until fm_bidir_detach(alias).
+ * @return 0 (*alias set), -EEXIST (a live record already has key k), -ENOSPC, -EINVAL.
+ */
+int fm_bidir_alias(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t hash, uint32_t target,
+		   uint32_t *alias);
+/** The key a record was created with. @return 0, -EINVAL. */
+int fm_bidir_key_of(struct fm_bidir *b, uint32_t rec, struct fm_bidir_key *k);
+bool fm_bidir_key_equal(const struct fm_bidir_key *a, const struct fm_bidir_key *b);
 /** The record's common data (data_size bytes, 64-byte aligned, zeroed at creation). */
 void *fm_bidir_data(struct fm_bidir *b, uint32_t rec);
 /** References held on a record. */

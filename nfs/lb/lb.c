@@ -15,8 +15,16 @@
  *
  * Counters (SIGUSR1 writes them to --report): sessions per backend, live sessions per backend,
  * packets without a resolved backend MAC (dropped, the LB asks again).
+ *
+ * Run-time changes (`nfctl cmd lb ...`): `backends` lists them with state and counts;
+ * `drain IP:PORT` takes a backend out of the choice for new sessions while its established
+ * sessions keep going to it; `enable IP:PORT` puts it back; `remove IP:PORT` drains it and deletes
+ * it from the configuration (its established sessions still finish on it; its slot is reused by a
+ * later `add` once its last session is released); `add IP:PORT` adds a backend. A new session when
+ * no backend is active is dropped and counted (no_backend).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,7 +47,11 @@ struct lb_session {
 	uint8_t pad[7];
 };
 
+enum lb_state { LB_ACTIVE = 0, LB_DRAINING, LB_REMOVED, LB_UNUSED };
+static const char *const lb_state_names[] = {"active", "draining", "removed", "unused"};
+
 struct lb_backend {
+	enum lb_state state;
 	uint32_t ip;
 	uint16_t port;
 	bool mac_known;
@@ -55,7 +67,7 @@ struct lb {
 	struct lb_backend be[LB_MAX_BACKENDS];
 	enum { LB_RR, LB_HASH, LB_LEAST } policy;
 	unsigned int rr;
-	uint64_t no_mac, arp_sent, arp_replies;
+	uint64_t no_mac, arp_sent, arp_replies, no_backend;
 	uint16_t arp_port; /* port the backends are behind (learnt); UINT16_MAX: unknown */
 	const char *report;
 };
@@ -132,20 +144,26 @@ static bool arp(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8
 	return true;
 }
 
+/* A backend for a new session among the active ones; -1 if none is active. */
 static int pick(struct lb *lb, uint32_t client)
 {
-	int best = 0;
+	int act[LB_MAX_BACKENDS], na = 0, best = -1;
 
+	for (int i = 0; i < lb->nb; i++)
+		if (lb->be[i].state == LB_ACTIVE)
+			act[na++] = i;
+	if (na == 0)
+		return -1;
 	switch (lb->policy) {
 	case LB_HASH:
-		return (int)((client * 2654435761u) >> 16) % lb->nb;
+		return act[((client * 2654435761u) >> 16) % (unsigned int)na];
 	case LB_LEAST:
-		for (int i = 1; i < lb->nb; i++)
-			if (lb->be[i].live < lb->be[best].live)
-				best = i;
+		for (int k = 0; k < na; k++)
+			if (best < 0 || lb->be[act[k]].live < lb->be[best].live)
+				best = act[k];
 		return best;
 	default:
-		return (int)(lb->rr++ % (unsigned int)lb->nb);
+		return act[lb->rr++ % (unsigned int)na];
 	}
 }
 
@@ -162,6 +180,11 @@ static void to_backend(struct lb *lb, struct rte_mbuf *m, struct lb_session *s,
 	if (s->chosen == 0) {
 		int i = pick(lb, p->ip4_src);
 
+		if (i < 0) {
+			lb->no_backend++;
+			*verdict = NF_DROP;
+			return;
+		}
 		s->chosen = (uint8_t)(i + 1);
 		lb->be[i].sessions++;
 		lb->be[i].live++;
@@ -201,10 +224,12 @@ static void write_report(struct lb *lb)
 	if (f == NULL)
 		return;
 	for (int i = 0; i < lb->nb; i++)
-		fprintf(f, "backend_%d_sessions %lu\nbackend_%d_live %u\n", i,
-			(unsigned long)lb->be[i].sessions, i, lb->be[i].live);
-	fprintf(f, "no_mac %lu\narp_sent %lu\narp_replies %lu\n", (unsigned long)lb->no_mac,
-		(unsigned long)lb->arp_sent, (unsigned long)lb->arp_replies);
+		fprintf(f, "backend_%d_sessions %lu\nbackend_%d_live %u\nbackend_%d_state %s\n", i,
+			(unsigned long)lb->be[i].sessions, i, lb->be[i].live, i,
+			lb_state_names[lb->be[i].state]);
+	fprintf(f, "no_mac %lu\narp_sent %lu\narp_replies %lu\nno_backend %lu\n",
+		(unsigned long)lb->no_mac, (unsigned long)lb->arp_sent,
+		(unsigned long)lb->arp_replies, (unsigned long)lb->no_backend);
 	fclose(f);
 }
 
@@ -246,6 +271,91 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	(void)nf;
 	if (s->chosen != 0 && lb->be[s->chosen - 1].live > 0)
 		lb->be[s->chosen - 1].live--;
+}
+
+static int ip_port(const char *s, uint32_t *ip, uint16_t *port);
+
+static int find_backend(struct lb *lb, uint32_t ip, uint16_t port)
+{
+	for (int i = 0; i < lb->nb; i++)
+		if (lb->be[i].state != LB_UNUSED && lb->be[i].ip == ip && lb->be[i].port == port)
+			return i;
+	return -1;
+}
+
+/* nfctl cmd lb backends | drain IP:PORT | enable IP:PORT | remove IP:PORT | add IP:PORT */
+static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len)
+{
+	struct lb *lb = arg;
+	char verb[16], target[64] = "";
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	int i, n;
+
+	(void)nf;
+	n = sscanf(cmd, "%15s %63s", verb, target);
+	if (n >= 1 && strcmp(verb, "backends") == 0) {
+		size_t off = 0;
+
+		for (i = 0; i < lb->nb && off < len; i++) {
+			struct in_addr a = {.s_addr = htonl(lb->be[i].ip)};
+
+			if (lb->be[i].state == LB_UNUSED)
+				continue;
+			off += (size_t)snprintf(reply + off, len - off,
+						"%s:%u %s sessions %lu live %u\n", inet_ntoa(a),
+						lb->be[i].port, lb_state_names[lb->be[i].state],
+						(unsigned long)lb->be[i].sessions, lb->be[i].live);
+		}
+		return 0;
+	}
+	if (n != 2 || ip_port(target, &ip, &port) < 0) {
+		snprintf(reply, len, "usage: backends | drain|enable|remove|add IP:PORT");
+		return -EINVAL;
+	}
+	i = find_backend(lb, ip, port);
+	if (strcmp(verb, "add") == 0) {
+		if (i >= 0 && lb->be[i].state != LB_REMOVED) {
+			snprintf(reply, len, "%s is already a backend (%s)", target,
+				 lb_state_names[lb->be[i].state]);
+			return -EINVAL;
+		}
+		if (i < 0) /* a free slot: never used, or removed and without sessions */
+			for (int k = 0; k < lb->nb && i < 0; k++)
+				if (lb->be[k].state == LB_UNUSED ||
+				    (lb->be[k].state == LB_REMOVED && lb->be[k].live == 0))
+					i = k;
+		if (i < 0 && lb->nb == LB_MAX_BACKENDS) {
+			snprintf(reply, len, "no free backend slot (%d)", LB_MAX_BACKENDS);
+			return -ENOSPC;
+		}
+		if (i < 0)
+			i = lb->nb++;
+		if (lb->be[i].ip != ip || lb->be[i].port != port)
+			memset(&lb->be[i], 0, sizeof(lb->be[i]));
+		lb->be[i].ip = ip;
+		lb->be[i].port = port;
+		lb->be[i].state = LB_ACTIVE;
+		snprintf(reply, len, "%s added", target);
+		return 0;
+	}
+	if (i < 0 || lb->be[i].state == LB_REMOVED) {
+		snprintf(reply, len, "%s is not a backend", target);
+		return -EINVAL;
+	}
+	if (strcmp(verb, "drain") == 0)
+		lb->be[i].state = LB_DRAINING;
+	else if (strcmp(verb, "enable") == 0)
+		lb->be[i].state = LB_ACTIVE;
+	else if (strcmp(verb, "remove") == 0)
+		lb->be[i].state = LB_REMOVED;
+	else {
+		snprintf(reply, len, "unknown command %s", verb);
+		return -EINVAL;
+	}
+	snprintf(reply, len, "%s %s, %u live sessions stay on it", target,
+		 lb_state_names[lb->be[i].state], lb->be[i].live);
+	return 0;
 }
 
 static int ip_port(const char *s, uint32_t *ip, uint16_t *port)
@@ -304,7 +414,11 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	};
 	static const struct nf_ops ops = {
-	    .on_session = on_session, .on_release = on_release, .on_report = on_report};
+	    .on_session = on_session,
+	    .on_release = on_release,
+	    .on_report = on_report,
+	    .on_command = on_command,
+	};
 	static struct lb lb = {.report = "/dev/null"};
 	char **args;
 	int nargs, rc;

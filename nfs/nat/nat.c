@@ -14,10 +14,21 @@
  * established sessions are not affected. Packets to the public address that match no mapping are
  * dropped and counted.
  *
+ * Both directions share the mapping: with `flags: [bidir, rewrite]` in the chain, the mapping is
+ * also written to the session's common data (nf_common()), and flowmgr links the reply (which
+ * arrives with the public tuple) to that same record; an inbound packet then finds its inside
+ * host there (counted via_common). Without the flags, or for a reply flowmgr could not link
+ * (ICMP echo of two inside hosts to one server share a key), the NAT's own table by public port
+ * answers (via_table). Ports are allocated round robin over the range by one process (no two
+ * sessions ever get the same port, whichever flowmgr worker classified them).
+ *
+ * `nfctl cmd nat mappings` (and the SIGUSR1 report) list the live mappings.
+ *
  * The chain declares it with `session: 5tuple` and a scratchpad of at least 16 bytes, and lets ARP
  * reach it (class "" or "ip or arp").
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +55,16 @@ struct nat_session {
 	uint64_t pad2;
 };
 
+/* The NAT's slice of the session's common data (both directions). */
+struct nat_common {
+	uint32_t in_ip;
+	uint16_t in_port;
+	uint16_t pub_port;
+	uint8_t proto;
+	uint8_t valid;
+	uint8_t in_mac[6];
+};
+
 struct nat_map { /* by public port */
 	uint32_t in_ip;
 	uint16_t in_port;
@@ -57,7 +78,7 @@ struct nat {
 	uint16_t lo, hi, next;
 	uint32_t in_use;
 	struct nat_map map[NAT_PORTS];
-	uint64_t arp_replies, mapped, refused, unsolicited, released;
+	uint64_t arp_replies, mapped, refused, unsolicited, released, via_common, via_table;
 	const char *report;
 };
 
@@ -139,7 +160,7 @@ static bool natable(const struct fm_pkt *p, const uint8_t *l4)
 }
 
 static void outbound(struct nat *n, struct rte_mbuf *m, struct nat_session *s,
-		     const struct fm_pkt *p, uint8_t *verdict)
+		     const struct fm_pkt *p, uint8_t *verdict, struct nat_common *c)
 {
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 
@@ -163,6 +184,14 @@ static void outbound(struct nat *n, struct rte_mbuf *m, struct nat_session *s,
 		mp->proto = p->proto;
 		memcpy(mp->in_mac, e + 6, 6);
 		mp->active = 1;
+		if (c != NULL) {
+			c->in_ip = mp->in_ip;
+			c->in_port = mp->in_port;
+			c->pub_port = port;
+			c->proto = p->proto;
+			memcpy(c->in_mac, mp->in_mac, 6);
+			c->valid = 1;
+		}
 		s->pub_port = port;
 		s->proto = p->proto;
 		n->in_use++;
@@ -171,7 +200,8 @@ static void outbound(struct nat *n, struct rte_mbuf *m, struct nat_session *s,
 	rewrite(e + p->l3_off, e + p->l4_off, p, true, n->pub_ip, s->pub_port);
 }
 
-static void inbound(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, uint8_t *verdict)
+static void inbound(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, uint8_t *verdict,
+		    const struct nat_common *c)
 {
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t port = l4_id(p, e + p->l4_off, false);
@@ -182,8 +212,57 @@ static void inbound(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, u
 		*verdict = NF_DROP;
 		return;
 	}
+	/* the session's own mapping (common data), if flowmgr linked this reply to it and the
+	 * port is still this session's */
+	if (c != NULL && c->valid && c->pub_port == port && c->proto == p->proto &&
+	    c->in_ip == mp->in_ip && c->in_port == mp->in_port) {
+		n->via_common++;
+		rewrite(e + p->l3_off, e + p->l4_off, p, false, c->in_ip, c->in_port);
+		memcpy(e, c->in_mac, 6);
+		return;
+	}
+	n->via_table++;
 	rewrite(e + p->l3_off, e + p->l4_off, p, false, mp->in_ip, mp->in_port);
 	memcpy(e, mp->in_mac, 6);
+}
+
+/* Live mappings, one per line: "PROTO INSIDE_IP:PORT -> PUBLIC_IP:PORT". */
+static size_t list_mappings(const struct nat *n, char *buf, size_t len)
+{
+	size_t off = 0;
+	struct in_addr pub = {.s_addr = htonl(n->pub_ip)};
+	char pubs[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &pub, pubs, sizeof(pubs));
+	for (uint32_t port = n->lo; port <= n->hi && off + 1 < len; port++) {
+		const struct nat_map *mp = &n->map[port];
+		struct in_addr in = {.s_addr = htonl(mp->in_ip)};
+		char ins[INET_ADDRSTRLEN];
+
+		if (!mp->active)
+			continue;
+		inet_ntop(AF_INET, &in, ins, sizeof(ins));
+		off += (size_t)snprintf(buf + off, len - off, "%s %s:%u -> %s:%u\n",
+					mp->proto == FM_PROTO_TCP   ? "tcp"
+					: mp->proto == FM_PROTO_UDP ? "udp"
+								    : "icmp",
+					ins, mp->in_port, pubs, port);
+	}
+	return off;
+}
+
+static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len)
+{
+	struct nat *n = arg;
+
+	(void)nf;
+	if (strcmp(cmd, "mappings") != 0) {
+		snprintf(reply, len, "usage: mappings");
+		return -EINVAL;
+	}
+	if (list_mappings(n, reply, len) == 0)
+		snprintf(reply, len, "no mappings\n");
+	return 0;
 }
 
 static void write_report(struct nat *n)
@@ -194,10 +273,22 @@ static void write_report(struct nat *n)
 		return;
 	fprintf(f,
 		"ports_in_use %u\nmapped %lu\nreleased %lu\nrefused %lu\nunsolicited %lu\n"
-		"arp_replies %lu\n",
+		"arp_replies %lu\nvia_common %lu\nvia_table %lu\n",
 		n->in_use, (unsigned long)n->mapped, (unsigned long)n->released,
 		(unsigned long)n->refused, (unsigned long)n->unsolicited,
-		(unsigned long)n->arp_replies);
+		(unsigned long)n->arp_replies, (unsigned long)n->via_common,
+		(unsigned long)n->via_table);
+	{
+		static char maps[NAT_PORTS * 48];
+		size_t len = list_mappings(n, maps, sizeof(maps));
+
+		for (char *line = maps, *end; line < maps + len; line = end + 1) {
+			end = strchr(line, '\n');
+			if (end == NULL)
+				break;
+			fprintf(f, "map %.*s\n", (int)(end - line), line);
+		}
+	}
 	fclose(f);
 }
 
@@ -212,7 +303,6 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 {
 	struct nat *n = arg;
 
-	(void)nf;
 	for (uint16_t i = 0; i < cnt; i++) {
 		uint8_t *e = rte_pktmbuf_mtod(pkts[i], uint8_t *);
 		struct fm_pkt p;
@@ -222,9 +312,9 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		if (arp_answer(n, pkts[i], &p, &verdicts[i]) || !natable(&p, e + p.l4_off))
 			continue;
 		if ((p.ip4_src & n->in_mask) == n->in_net)
-			outbound(n, pkts[i], scratch, &p, &verdicts[i]);
+			outbound(n, pkts[i], scratch, &p, &verdicts[i], nf_common(nf, pkts[i]));
 		else if (p.ip4_dst == n->pub_ip)
-			inbound(n, pkts[i], &p, &verdicts[i]);
+			inbound(n, pkts[i], &p, &verdicts[i], nf_common(nf, pkts[i]));
 	}
 }
 
@@ -285,7 +375,11 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	};
 	static const struct nf_ops ops = {
-	    .on_session = on_session, .on_release = on_release, .on_report = on_report};
+	    .on_session = on_session,
+	    .on_release = on_release,
+	    .on_report = on_report,
+	    .on_command = on_command,
+	};
 	static struct nat n = {.report = "/dev/null"};
 	char **args;
 	int nargs, rc;

@@ -41,6 +41,7 @@ struct nf_ctx;
 #define NF_FLAG_MAY_STALL  (1u << 2) /* may hold data */
 #define NF_FLAG_RESIZE	   (1u << 3) /* may change the stream size */
 #define NF_FLAG_BIDIR	   (1u << 4) /* sees both directions */
+#define NF_FLAG_REWRITE	   (1u << 5) /* rewrites addresses or ports (NAT, LB) */
 
 enum nf_isolation { NF_ISO_DIRECT = 0, NF_ISO_INDIRECT = 1 };
 
@@ -92,6 +93,13 @@ struct nf_ops {
 	 * dump state. When set, nfsdk installs the SIGUSR1 handler.
 	 */
 	void (*on_report)(struct nf_ctx *nf, void *arg);
+	/*
+	 * An operator command (`nfctl cmd VNF TEXT...`), called between two bursts (optional).
+	 * Write a human-readable answer of at most `len` bytes into `reply` (NUL-terminated) and
+	 * return 0, or a negative errno (-EINVAL for a bad command) with the reason in `reply`.
+	 * Without it the VNF answers every command with -ENOTSUP.
+	 */
+	int (*on_command)(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len);
 };
 
 /**
@@ -121,10 +129,11 @@ void nf_close(struct nf_ctx *nf);
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
 
 /**
- * The 64 bytes of common data both directions of packet `m`'s session share (paper §IV-D), even
- * when flowmgr classified them on different lcores; NULL unless a VNF on the path declares the
- * `bidir` flag. Zeroed when the session's first direction is seen. Several VNFs on one path share
- * it: give each a part, or use it from one VNF only.
+ * This VNF's 64 bytes of common data that both directions of packet `m`'s session share (paper
+ * §IV-D), even when flowmgr classified them on different lcores; NULL unless this VNF declares the
+ * `bidir` flag in the chain. Each bidir VNF has its own slice. Zeroed when the session's first
+ * direction is seen. When a VNF on the path declares `rewrite` (NAT, LB), the reply is linked by
+ * the tuple the session's first packet left the chain with, so it finds the same data.
  */
 void *nf_common(struct nf_ctx *nf, struct rte_mbuf *m);
 

@@ -55,26 +55,8 @@ ip_counters() {
 		END { print r, o }' /proc/net/snmp /proc/net/netstat
 }
 
-# The collector: stores each datagram as an IPv4/UDP packet in a pcap (LINKTYPE_RAW), flushed.
-cat >"$run/collector.py" <<'PY'
-import socket, struct, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((host, int(port)))
-out = open(sys.argv[2], "wb")
-out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
-out.flush()
-lo = socket.inet_aton("127.0.0.1")
-while True:
-    data, peer = s.recvfrom(65535)
-    udp = struct.pack("!HHHH", peer[1], int(port), 8 + len(data), 0)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(data), 0, 0, 64, 17, 0, lo, lo)
-    t = time.time()
-    out.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), 28 + len(data), 28 + len(data)))
-    out.write(ip + udp + data)
-    out.flush()
-PY
-python3 "$run/collector.py" "$collector" "$run/ipfix.pcap" >"$run/collector.log" 2>&1 &
+# The collector (ipfix_collector.py): each datagram into a pcap that tshark decodes.
+python3 "$(dirname "$0")/ipfix_collector.py" "$collector" "$run/ipfix.pcap" >"$run/collector.log" 2>&1 &
 pids+=("$!")
 
 fs_ns_create "$ns"

@@ -31,7 +31,7 @@ e2e_cleanup() {
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
 	fs_ns_destroy "$ns"
 	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
+	if [[ ${E2E_KEEP:-0} == 1 ]]; then echo "$E2E_NAME: kept $run" >&2; else rm -rf "$run"; fi
 }
 
 # e2e_fail MESSAGE — prints it, the files listed in E2E_FAIL_FILES and flowmgr's log tail; exits 1.
@@ -43,11 +43,12 @@ e2e_fail() {
 	exit 1
 }
 
-# e2e_flowmgr CHAIN_FILE — starts flowmgr (launching the chain's VNFs) and waits until every VNF
-# of the chain is running.
+# e2e_flowmgr CHAIN_FILE [FLOWMGR_OPTION...] — starts flowmgr (launching the chain's VNFs) and
+# waits until every VNF of the chain is running.
 e2e_flowmgr() {
-	local up=0 want
-	"$bin/flowmgr" -c "$1" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
+	local up=0 want chain=$1
+	shift
+	"$bin/flowmgr" -c "$chain" "$@" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
 		--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
 	pids+=("$!")
 	for _ in $(seq 150); do
@@ -75,4 +76,11 @@ e2e_report() {
 	for _ in $(seq 50); do [[ -s $2 ]] && break; sleep 0.1; done
 	sleep 0.1
 	awk -v k="$3" '$1 == k {print $2}' "$2"
+}
+
+# e2e_counter NAME — one of flowmgr's global counters (nfctl --json stats).
+e2e_counter() {
+	"$bin/nfctl" -s "$sock" --json stats | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
 }

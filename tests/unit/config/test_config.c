@@ -363,7 +363,7 @@ static const struct bad_case bad[] = {
     {"name: t\nports:\n  - {name: p0}\n", "<string>:3:5: port: missing key 'dev'"},
     {"name: t\nports: []\n", "<string>:2:8: ports: at least one port is required"},
     {"name: t\nports:\n  - {name: p0, dev: a, iface: b}\n",
-     "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev)"},
+     "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse)"},
     {"name: t\nports:\n  - {name: \"p 0\", dev: a}\n",
      "<string>:3:12: port name: bad name 'p 0' (letters, digits, '_' and '-', starting with a "
      "letter)"},
@@ -377,7 +377,7 @@ static const struct bad_case bad[] = {
     {BASE "vnfs:\n  - exec: forward\n", "<string>:5:5: vnf: missing key 'name'"},
     {BASE "vnfs:\n  - name: a\n    flags: [early_drop, fast]\n",
      "<string>:6:25: flag: unknown value 'fast' (expected one of: early_drop, in_order, "
-     "may_stall, resize, bidir)"},
+     "may_stall, resize, bidir, rewrite)"},
     {BASE "vnfs:\n  - name: a\n    flags: [bidir, bidir]\n",
      "<string>:6:20: flags: 'bidir' given twice"},
     {BASE "vnfs:\n  - name: a\n    flags: bidir\n",
@@ -385,7 +385,13 @@ static const struct bad_case bad[] = {
     {BASE "vnfs:\n  - name: a\n    policy: restart\n",
      "<string>:6:13: policy: unknown value 'restart' (expected one of: bypass, drop, hold)"},
     {BASE "vnfs:\n  - name: a\n    isolation: shared\n",
-     "<string>:6:16: isolation: unknown value 'shared' (expected one of: direct, indirect)"},
+     "<string>:6:16: isolation: unknown value 'shared' (expected one of: direct, indirect, "
+     "independent)"},
+    {BASE "vnfs:\n  - name: a\n    session: 5tuple\n    isolation: independent\n",
+     "<string>:7:16: isolation independent: the VNF keeps its own flow table; give it no "
+     "session and no bidir flag"},
+    {"name: t\nports:\n  - {name: p0, dev: a, reverse: maybe}\n",
+     "<string>:3:33: port reverse: unknown value 'maybe' (expected one of: false, true)"},
     {BASE "vnfs:\n  - name: a\n    timeout_ms: 0\n",
      "<string>:6:17: timeout_ms: 0 is out of range [1, 4294967295]"},
     {BASE "vnfs:\n  - name: a\n    scratchpad: 65537\n",

@@ -132,6 +132,63 @@ START_TEST(test_flow_bidir_data_shared_and_freed)
 }
 END_TEST
 
+/* A NAT/LB rewrote the tuple: the reply arrives with the rewritten tuple and must find the
+ * session's record through the alias flowmgr adds at egress; everything is freed afterwards. */
+START_TEST(test_flow_bidir_alias_links_rewritten_reply)
+{
+	size_t len = fm_bidir_region_size(8, 32);
+	void *region = aligned_alloc(64, (len + 63) & ~(size_t)63);
+	struct fm_bidir *b;
+	uint64_t fwd_in[FM_F_COUNT], fwd_out[FM_F_COUNT], reply[FM_F_COUNT];
+	struct fm_bidir_key kin, kout, krep, kof;
+	uint32_t rec, alias, rrec, other;
+	bool created;
+
+	ck_assert_int_eq(fm_bidir_init(region, len, 8, 32, &b), 0);
+	/* client 198.18.0.33:40000 -> VIP 198.18.0.200:80; leaves as 198.18.0.100:20000 ->
+	 * backend 198.18.0.11:8080; the backend answers 198.18.0.11:8080 -> 198.18.0.100:20000 */
+	t_vals(fwd_in, 6, 0xc6120021u, 0xc61200c8u, 40000, 80);
+	t_vals(fwd_out, 6, 0xc6120064u, 0xc612000bu, 20000, 8080);
+	t_vals(reply, 6, 0xc612000bu, 0xc6120064u, 8080, 20000);
+	fm_bidir_key_from_fields(fwd_in, &kin, NULL);
+	fm_bidir_key_from_fields(fwd_out, &kout, NULL);
+	fm_bidir_key_from_fields(reply, &krep, NULL);
+	ck_assert(!fm_bidir_key_equal(&kin, &kout));
+	ck_assert(fm_bidir_key_equal(&kout, &krep));
+	ck_assert_int_eq(fm_bidir_attach(b, &kin, fm_bidir_hash(&kin), &rec, &created), 0);
+	ck_assert(created);
+	ck_assert_int_eq(fm_bidir_key_of(b, rec, &kof), 0);
+	ck_assert(fm_bidir_key_equal(&kof, &kin));
+	strcpy(fm_bidir_data(b, rec), "nat state");
+	ck_assert_int_eq(fm_bidir_alias(b, &kout, fm_bidir_hash(&kout), rec, &alias), 0);
+	ck_assert_uint_ne(alias, rec);
+	ck_assert_uint_eq(fm_bidir_refs(b, rec), 2);
+	/* a second alias under the same key is refused and leaves the counts alone */
+	ck_assert_int_eq(fm_bidir_alias(b, &kout, fm_bidir_hash(&kout), rec, &other), -EEXIST);
+	ck_assert_uint_eq(fm_bidir_refs(b, rec), 2);
+	/* no alias of an alias */
+	ck_assert_int_eq(fm_bidir_alias(b, &kin, fm_bidir_hash(&kin), alias, &other), -EINVAL);
+	/* the reply finds the session's record, not a new one */
+	ck_assert_int_eq(fm_bidir_attach(b, &krep, fm_bidir_hash(&krep), &rrec, &created), 0);
+	ck_assert(!created);
+	ck_assert_uint_eq(rrec, rec);
+	ck_assert_str_eq(fm_bidir_data(b, rrec), "nat state");
+	ck_assert_uint_eq(fm_bidir_refs(b, rec), 3);
+	ck_assert_uint_eq(fm_bidir_in_use(b), 2);
+	/* forward FCB released: its alias, then its own reference */
+	ck_assert_int_eq(fm_bidir_detach(b, alias), 1);
+	ck_assert_int_eq(fm_bidir_detach(b, rec), 0);
+	ck_assert_uint_eq(fm_bidir_in_use(b), 1);
+	/* the rewritten key is free again: a new session gets a new record */
+	ck_assert_int_eq(fm_bidir_attach(b, &kout, fm_bidir_hash(&kout), &other, &created), 0);
+	ck_assert(created);
+	ck_assert_int_eq(fm_bidir_detach(b, other), 1);
+	ck_assert_int_eq(fm_bidir_detach(b, rrec), 1);
+	ck_assert_uint_eq(fm_bidir_in_use(b), 0);
+	free(region);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("flow_bidir");
@@ -139,6 +196,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_flow_bidir_two_threads_same_record);
 	tcase_add_test(tc, test_flow_bidir_data_shared_and_freed);
+	tcase_add_test(tc, test_flow_bidir_alias_links_rewritten_reply);
 	suite_add_tcase(s, tc);
 	return s;
 }

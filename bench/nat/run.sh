@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# bench/run.sh nat — NAT and the NAT/LB service chain between real Linux hosts, in one run:
+#
+# 1. our nat (flowmgr + nfs/nat, af_packet ports) against the Linux kernel's nftables NAT
+#    (masquerade in a router namespace), same two hosts, same servers, same offload settings
+#    (TX checksum offload, hence TSO, off on every host veth), alternated FS_BENCH_ROUNDS times:
+#      iperf3 goodput (one TCP stream, FS_BENCH_SECONDS), wrk requests/s for a 1 KB object
+#      (32 connections) and a 1 MB object (8 connections), nginx on the server host;
+# 2. the chain fw -> nat -> flowmon -> lb (deploy/chains/nat-lb.yaml) against the same chain with
+#    every VNF in `isolation: independent` (each classifies every packet again in its own
+#    rte_hash flow table), alternated: wrk 1 KB and 1 MB requests/s through the VIP to three
+#    nginx backends.
+# Ratios are of medians of the rounds. Writes bench/results/nat.csv.
+#
+#   host a (198.18.0.33 inside; 198.19.1.1) ==fsb-pa== flowmgr ==fsb-pb== host b (198.18.0.2,
+#   backends 198.18.0.11-13)   |  a:eth1 == router netns fsb-r (nftables masquerade) == b:eth1
+#                                     198.19.1.254 / 198.19.2.254            198.19.2.2
+# Env: FS_BENCH_SECONDS (default 5), FS_BENCH_ROUNDS (default 3).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=$FS_BUILD_DIR/bin
+csv=${FS_BENCH_CSV:-$top/bench/results/nat.csv}
+secs=${FS_BENCH_SECONDS:-5}
+rounds=${FS_BENCH_ROUNDS:-3}
+# shellcheck disable=SC1091
+. "$top/deploy/lib/netns.sh"
+"$top/deploy/hugepages.sh" >/dev/null
+
+ns=fsb
+prefix=fsb$$
+run=$(mktemp -d /tmp/fsbench-nat.XXXXXX)
+sock=$run/fm.sock
+fm_pid=
+srv=()
+cleanup() {
+	set +e
+	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
+	fm_pid=
+	fs_cleanup_dpdk "$prefix"
+}
+finish() {
+	cleanup
+	for ((i = ${#srv[@]} - 1; i >= 0; i--)); do fs_stop_pid "${srv[i]}" 5; done
+	ip netns del "$ns-r" 2>/dev/null
+	fs_ns_destroy "$ns"
+	rm -rf "$run"
+}
+trap finish EXIT
+
+# --- test bed ------------------------------------------------------------------------------
+fs_ns_create "$ns"
+b=$(fs_ns_ip b)
+client=198.18.0.33
+pub=198.18.0.100
+ip -n "$ns-a" addr add "$client/24" dev eth0
+for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do ip -n "$ns-b" addr add "$ip/24" dev eth0; done
+ip netns add "$ns-r"
+ip link add eth1 netns "$ns-a" type veth peer name r0 netns "$ns-r"
+ip link add eth1 netns "$ns-b" type veth peer name r1 netns "$ns-r"
+ip -n "$ns-a" addr add 198.19.1.1/24 dev eth1
+ip -n "$ns-r" addr add 198.19.1.254/24 dev r0
+ip -n "$ns-r" addr add 198.19.2.254/24 dev r1
+ip -n "$ns-b" addr add 198.19.2.2/24 dev eth1
+for x in "$ns-a eth1" "$ns-b eth1" "$ns-r r0" "$ns-r r1"; do
+	set -- $x
+	ip -n "$1" link set "$2" up
+	ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+done
+ip -n "$ns-r" link set lo up
+ip -n "$ns-a" route add 198.19.2.0/24 via 198.19.1.254
+ip netns exec "$ns-r" sysctl -q -w net.ipv4.ip_forward=1
+ip netns exec "$ns-r" nft -f - <<'NFT'
+table ip fsbnat {
+	chain post { type nat hook postrouting priority srcnat; oifname "r1" masquerade; }
+}
+NFT
+
+mkdir -p "$run/www" "$run/nginx"
+head -c 1024 /dev/urandom >"$run/www/1k.bin"
+head -c $((1024 * 1024)) /dev/urandom >"$run/www/1m.bin"
+chmod -R a+rX "$run"
+cat >"$run/nginx/nginx.conf" <<NGX
+worker_processes 1; pid $run/nginx/nginx.pid; error_log $run/nginx/error.log;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; keepalive_requests 1000000;
+  client_body_temp_path $run/nginx; proxy_temp_path $run/nginx; fastcgi_temp_path $run/nginx;
+  uwsgi_temp_path $run/nginx; scgi_temp_path $run/nginx;
+  server { listen 80; listen 8080; root $run/www; } }
+NGX
+ip netns exec "$ns-b" nginx -c "$run/nginx/nginx.conf" -g 'daemon off;' >"$run/nginx.out" 2>&1 &
+srv+=("$!")
+ip netns exec "$ns-b" iperf3 -s -p 5201 >"$run/iperf3-s.log" 2>&1 &
+srv+=("$!")
+sleep 1
+
+# --- flowmgr chains ----------------------------------------------------------------------------
+start_chain() { # start_chain YAML
+	"$bin/flowmgr" -c "$1" --port "p0=net_af_packet0,iface=$ns-pa,framecnt=4096" \
+		--port "p1=net_af_packet1,iface=$ns-pb,framecnt=4096" -s "$sock" --wait-vnfs \
+		--launch -- --file-prefix "$prefix" --lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
+	fm_pid=$!
+	local up=0
+	for _ in $(seq 150); do
+		up=$("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["vnfs"]
+print(int(all(x["state"] == "running" for x in v)))' 2>/dev/null || echo 0)
+		[[ $up -eq 1 ]] && break
+		sleep 0.1
+	done
+	[[ $up -eq 1 ]] || { cat "$run/fm.log" >&2; echo "bench nat: chain did not start" >&2; exit 1; }
+	sleep 0.5
+}
+cat >"$run/nat.yaml" <<YAML
+name: bench-nat
+ports:
+  - {name: p0, dev: "net_af_packet0,iface=$ns-pa"}
+  - {name: p1, dev: "net_af_packet1,iface=$ns-pb", reverse: true}
+mbufs: 32767
+vnfs:
+  - name: nat
+    exec: nat
+    args: ["--public", "$pub", "--ports", "20000-59999", "--inside", "198.18.0.32/27"]
+    class: "ip or arp"
+    session: "5tuple"
+    scratchpad: 16
+    timeout_ms: 10000
+    flags: [bidir, rewrite]
+    policy: drop
+YAML
+# The chain as shipped, and the same chain with every VNF classifying on its own.
+sed 's/timeout_ms: 3000/timeout_ms: 10000/' "$top/deploy/chains/nat-lb.yaml" >"$run/chain.yaml"
+sed -e 's/session: "5tuple"/session: ""\n    isolation: independent/' \
+	-e '/flags: \[bidir\]/d' -e 's/flags: \[bidir, rewrite\]/flags: [rewrite]/' \
+	"$run/chain.yaml" >"$run/chain-indep.yaml"
+
+# --- measurements ----------------------------------------------------------------------------
+iperf() { # iperf SERVER_IP -> Gbit/s
+	ip netns exec "$ns-a" iperf3 -c "$1" -p 5201 -t "$secs" -J >"$run/iperf.json" 2>&1 || {
+		echo 0
+		return
+	}
+	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$run/iperf.json"
+}
+wrkrps() { # wrkrps URL CONNECTIONS -> requests/s (0 if any request failed)
+	ip netns exec "$ns-a" wrk -t 2 -c "$2" -d "${secs}s" --timeout 5s "$1" >"$run/wrk.txt" 2>&1 || true
+	python3 - "$run/wrk.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"Requests/sec:\s+([\d.]+)", t)
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*timeout (\d+)", t)
+print("%.0f" % float(m.group(1)) if m and not (bad and any(g and int(g) for g in bad.groups())) else 0)
+PY
+}
+declare -A res
+add() { res[$1]="${res[$1]:-} $2"; }
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "bench nat: $rounds rounds of ${secs} s, alternated"
+for ((r = 1; r <= rounds; r++)); do
+	start_chain "$run/nat.yaml"
+	add "flowsplice_nat,iperf3_gbps" "$(iperf "$b")"
+	add "flowsplice_nat,wrk_1k_rps" "$(wrkrps "http://$b/1k.bin" 32)"
+	add "flowsplice_nat,wrk_1m_rps" "$(wrkrps "http://$b/1m.bin" 8)"
+	cleanup
+	add "nftables_nat,iperf3_gbps" "$(iperf 198.19.2.2)"
+	add "nftables_nat,wrk_1k_rps" "$(wrkrps "http://198.19.2.2/1k.bin" 32)"
+	add "nftables_nat,wrk_1m_rps" "$(wrkrps "http://198.19.2.2/1m.bin" 8)"
+	for v in chain chain-indep; do
+		start_chain "$run/$v.yaml"
+		label=chain_combined
+		[[ $v == chain-indep ]] && label=chain_independent
+		add "$label,wrk_1k_rps" "$(wrkrps "http://198.18.0.200/1k.bin" 32)"
+		add "$label,wrk_1m_rps" "$(wrkrps "http://198.18.0.200/1m.bin" 8)"
+		cleanup
+	done
+	echo "  round $r done"
+done
+
+echo "setup,metric,median,rounds" >"$csv"
+printf '%-18s %-12s %10s   %s\n' setup metric median rounds
+for k in flowsplice_nat,iperf3_gbps nftables_nat,iperf3_gbps flowsplice_nat,wrk_1k_rps \
+	nftables_nat,wrk_1k_rps flowsplice_nat,wrk_1m_rps nftables_nat,wrk_1m_rps \
+	chain_combined,wrk_1k_rps chain_independent,wrk_1k_rps chain_combined,wrk_1m_rps \
+	chain_independent,wrk_1m_rps; do
+	m=$(median "${res[$k]}")
+	res[$k,med]=$m
+	echo "$k,$m,\"${res[$k]# }\"" >>"$csv"
+	printf '%-18s %-12s %10s   %s\n' "${k%%,*}" "${k##*,}" "$m" "${res[$k]# }"
+done
+echo
+echo "ratios (medians, same run):"
+for m in iperf3_gbps wrk_1k_rps wrk_1m_rps; do
+	python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print('  flowsplice nat / nftables nat, %-12s %s' % (sys.argv[3], '%.2fx' % (a/b) if b else 'n/a'))" \
+		"${res[flowsplice_nat,$m,med]}" "${res[nftables_nat,$m,med]}" "$m"
+	python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print('ratio,flowsplice_nat/nftables_nat,%s,%s' % (sys.argv[3], '%.3f' % (a/b) if b else 'nan'))" \
+		"${res[flowsplice_nat,$m,med]}" "${res[nftables_nat,$m,med]}" "$m" >>"$csv"
+done
+for m in wrk_1k_rps wrk_1m_rps; do
+	python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print('  chain combined / independent, %-12s %s' % (sys.argv[3], '%.2fx' % (a/b) if b else 'n/a'))" \
+		"${res[chain_combined,$m,med]}" "${res[chain_independent,$m,med]}" "$m"
+	python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print('ratio,chain_combined/chain_independent,%s,%s' % (sys.argv[3], '%.3f' % (a/b) if b else 'nan'))" \
+		"${res[chain_combined,$m,med]}" "${res[chain_independent,$m,med]}" "$m" >>"$csv"
+done
+echo "written to $csv"
