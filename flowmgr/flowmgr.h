@@ -31,6 +31,7 @@
 struct fm_fcb;
 struct fm_flow;
 struct fm_bidir;
+struct fm_tcp;
 
 #define FM_BURST	    32
 #define FM_ALIAS_SAME	    (UINT32_MAX - 1) /* alias_of: egress tuple = ingress tuple */
@@ -45,7 +46,8 @@ struct fm_bidir;
 	X(POLICY, "vnf_down")	  /* next VNF down with the drop policy */                         \
 	X(NO_RING, "no_ring")	  /* path needs an edge the ring graph lacks */                    \
 	X(TX_FULL, "tx_full")	  /* port kept refusing the packet */                              \
-	X(LOST, "vnf_lost")	  /* queued to a VNF that died */
+	X(LOST, "vnf_lost")	  /* queued to a VNF that died */                                  \
+	X(TCP, "tcp")		  /* TCP context: duplicate, queue full, back-pressure (tcp_*) */
 
 enum fm_drop_reason {
 #define FM_X_ENUM(e, s) FM_DROP_##e,
@@ -151,6 +153,8 @@ struct flowmgr {
 	uint8_t path_alias[FM_SHM_MAX_PATHS];
 	_Atomic uint32_t *alias_of; /* per FCB slot: its alias record, FM_IDX_NONE, FM_ALIAS_SAME */
 	uint16_t path_rev[FM_SHM_MAX_PATHS]; /* path id walked backwards (ports with `reverse`) */
+	uint8_t path_tcp[FM_SHM_MAX_PATHS];  /* a VNF on the path is in_order/resize: TCP context */
+	struct fm_tcp *tcp;		     /* fm_tcp.h, NULL without such a path */
 	int dump_vnf;			     /* flows: only through this VNF index (-1: all) */
 	struct fm_filter *dump_filter;	     /* flows: only sessions matching (NULL: all) */
 	uint32_t dump_max;		     /* flows: at most this many lines */

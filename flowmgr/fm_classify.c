@@ -29,6 +29,7 @@
 #include "fm_bidir.h"
 #include "fm_flow.h"
 #include "fm_stage.h"
+#include "fm_tcp.h"
 
 /*
  * Shared path table: path i as the tree synthesised it; when a port has `reverse: true`, path
@@ -108,6 +109,7 @@ static int on_release(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb,
 
 		if (alias != FM_IDX_NONE && alias != FM_ALIAS_SAME)
 			fm_bidir_detach(fm->bidir, alias);
+		fm_tcp_release(fm, index);
 		if (rec != FM_IDX_NONE)
 			fm_bidir_detach(fm->bidir, rec);
 	}
@@ -168,13 +170,18 @@ static int bidir_create(struct flowmgr *fm, uint32_t slots)
 	const struct rte_memzone *mz;
 	size_t len;
 
+	bool tcp = false;
+
 	for (int i = 0; i < ch->nb_vnfs; i++) {
 		if (ch->vnfs[i].flags & FM_DECL_BIDIR)
 			fm->shm->vnfs[i + 1].common_off = FM_SHM_COMMON_SLICE * slices++;
 		rewrite |= (ch->vnfs[i].flags & FM_DECL_REWRITE) != 0;
+		tcp |= (ch->vnfs[i].flags & (FM_DECL_IN_ORDER | FM_DECL_RESIZE)) != 0;
 	}
-	if (slices == 0)
+	if (slices == 0 && !tcp)
 		return 0;
+	if (slices == 0) /* the TCP context links both directions through the table */
+		slices = 1;
 	records = rewrite ? 2 * slots : slots; /* each direction's FCB has at most one */
 	len = fm_bidir_region_size(records, FM_SHM_COMMON_SLICE * slices);
 	mz = rte_memzone_reserve_aligned(FM_SHM_BIDIR_ZONE, len + (size_t)slots * 8,
@@ -200,7 +207,8 @@ static int bidir_create(struct flowmgr *fm, uint32_t slots)
 		for (int h = 0; h < pi.nb_hops; h++) {
 			uint32_t f = pi.hops[h] >= 0 ? ch->vnfs[pi.hops[h]].flags : 0;
 
-			fm->path_bidir[p] |= (f & FM_DECL_BIDIR) != 0;
+			fm->path_bidir[p] |=
+			    (f & (FM_DECL_BIDIR | FM_DECL_IN_ORDER | FM_DECL_RESIZE)) != 0;
 			fm->path_alias[p] |= (f & FM_DECL_REWRITE) != 0;
 		}
 	}

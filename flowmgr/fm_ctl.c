@@ -21,6 +21,7 @@
 #include "fm_bidir.h"
 #include "fm_flow.h"
 #include "fm_stage.h"
+#include "fm_tcp.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -125,7 +126,8 @@ static uint64_t wsum(const struct flowmgr *fm, size_t off)
 static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
 			 size_t *n)
 {
-	size_t nb = 0, cap = 24 + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
+	size_t nb = 0,
+	       cap = 24 + FM_TCP_CNT_COUNT + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -169,6 +171,8 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	(*list)[nb++] = counter(c, "bidir_records", fm->bidir ? fm_bidir_in_use(fm->bidir) : 0);
 	(*list)[nb++] = counter(c, "release_event_full",
 				wsum(fm, offsetof(struct fm_worker_stats, release_ev_full)));
+	for (int i = 0; fm->tcp != NULL && i < FM_TCP_CNT_COUNT; i++)
+		(*list)[nb++] = counter(c, fm_tcp_cnt_names[i], fm_tcp_counter(fm, i));
 	for (int i = 0; i < FM_FLOW_CNT_COUNT; i++) {
 		char name[64];
 

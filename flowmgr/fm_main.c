@@ -30,6 +30,7 @@
 #include <rte_memzone.h>
 
 #include "flowmgr.h"
+#include "fm_tcp.h"
 #include "fm_cls.h"
 
 #define FM_MAX_EAL_ARGS 64
@@ -410,12 +411,15 @@ int main(int argc, char **argv)
 		goto out_graph;
 	if ((rc = fm_pools_create(fm)) < 0)
 		goto out_graph;
+	if ((rc = fm_tcp_init(fm)) < 0)
+		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
 	fm_ctl_uninit(fm);
 out_graph:
+	fm_tcp_uninit(fm);
 	fm_pools_destroy(fm);
 	fm_graph_destroy(fm);
 out_ports:

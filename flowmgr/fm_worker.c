@@ -34,6 +34,7 @@
 #include "fm_flow.h"
 #include "fm_tree.h"
 #include "fm_stage.h"
+#include "fm_tcp.h"
 
 #define FM_STAGE_CAP   (FM_BURST * FM_SHM_MAX_PORTS)
 #define FM_TX_STUCK_MS 100
@@ -62,6 +63,7 @@ struct fm_wk {
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX];
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
+	uint64_t hz_ms;		     /* TSC cycles per ms */
 };
 
 static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbuf *m)
@@ -101,14 +103,47 @@ static inline void drop(struct fm_wk *w, struct rte_mbuf *m, enum fm_drop_reason
 	fm_mbuf_free(m, w->fm->meta_off);
 }
 
+/* A packet the TCP context consumed (a replayed original, an expired hold): its FCB usage goes. */
+static void tcp_put(void *ctx, struct rte_mbuf *m)
+{
+	struct fm_wk *w = ctx;
+
+	put_fcb(w, m);
+	fm_mbuf_free(m, w->fm->meta_off);
+}
+
+/* Stages a packet leaving through its port; a TCP-context path's packets are fixed up first (and
+ * may become several: a split segment, the copies of a replay). */
+static void stage_out(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta)
+{
+	struct flowmgr *fm = w->fm;
+	struct rte_mbuf *out[8];
+	unsigned int n = 1;
+
+	meta->owner = FM_NODE_FLOWMGR;
+	out[0] = m;
+	if (fm->tcp != NULL && fm->path_tcp[meta->path])
+		n = fm_tcp_output(fm, m, out, 8, tcp_put, w);
+	for (unsigned int i = 0; i < n; i++) {
+		struct fm_mbuf_meta *mo = fm_meta(fm, out[i]);
+		struct fm_stage *s = &w->to_port[mo->out_port];
+
+		mo->owner = FM_NODE_FLOWMGR;
+		if (s->n >= FM_STAGE_CAP) {
+			drop(w, out[i], FM_DROP_TX_FULL);
+			continue;
+		}
+		stage_put(w, s, out[i]);
+		w->staged_ports++;
+	}
+}
+
 /* Routes one packet after fm_hop_resolve(). */
 static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta,
 			 uint32_t dest)
 {
 	if (dest == FM_HOP_TO_OUTPUT) {
-		meta->owner = FM_NODE_FLOWMGR;
-		stage_put(w, &w->to_port[meta->out_port], m);
-		w->staged_ports++;
+		stage_out(w, m, meta);
 	} else if (dest == FM_HOP_TO_DROP) {
 		drop(w, m,
 		     w->fm->shm->paths[meta->path].flags & FM_PATH_DROP ? FM_DROP_EARLY
@@ -117,6 +152,32 @@ static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_met
 		drop(w, m, FM_DROP_NO_RING);
 	} else {
 		stage_put(w, &w->to_node[dest], m);
+	}
+}
+
+/* TCP context (fm_tcp.h): in order to the VNFs, held, or replayed straight to the output. */
+static void tcp_ingress(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta)
+{
+	struct flowmgr *fm = w->fm;
+	struct rte_mbuf *rel[32];
+	unsigned int nrel = 0;
+	enum fm_tcp_verdict v =
+	    fm_tcp_ingress(fm, m, meta->fcb, rel, &nrel, rte_rdtsc() / w->hz_ms);
+
+	if (v == FM_TCP_DROP) {
+		drop(w, m, FM_DROP_TCP);
+	} else if (v == FM_TCP_REPLAY) {
+		stage_out(w, m, meta);
+	} else if (v == FM_TCP_PASS) {
+		route(w, m, meta, fm_hop_resolve(fm->shm, meta));
+	} /* FM_TCP_HELD: the context keeps it */
+	for (unsigned int i = 0; i < nrel; i++) {
+		struct fm_mbuf_meta *mi = fm_meta(fm, rel[i]);
+
+		if (fm_tcp_is_replay(fm, rel[i]))
+			stage_out(w, rel[i], mi);
+		else
+			route(w, rel[i], mi, fm_hop_resolve(fm->shm, mi));
 	}
 }
 
@@ -171,6 +232,10 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 		meta->in_port = pidx;
 		meta->out_port = out;
 		meta->rx_tsc = now;
+		if (fm->tcp != NULL && fm->path_tcp[meta->path]) {
+			tcp_ingress(w, ok[i], meta);
+			continue;
+		}
 		route(w, ok[i], meta, fm_hop_resolve(fm->shm, meta));
 	}
 }
@@ -238,7 +303,7 @@ static void egress(struct fm_wk *w)
 		struct rte_ring *r = fm->rings[v][FM_NODE_FLOWMGR];
 		unsigned int n;
 
-		if (r == NULL || w->staged_ports + FM_BURST > FM_STAGE_CAP)
+		if (r == NULL || w->staged_ports + 4 * FM_BURST > FM_STAGE_CAP)
 			continue;
 		n = rte_ring_dequeue_burst(r, (void **)pkts, FM_BURST, NULL);
 		for (unsigned int i = 0; i < n; i++) {
@@ -251,8 +316,7 @@ static void egress(struct fm_wk *w)
 			}
 			if (fm->alias_of != NULL && fm->path_alias[meta->path])
 				egress_alias(w, pkts[i], meta);
-			stage_put(w, &w->to_port[meta->out_port], pkts[i]);
-			w->staged_ports++;
+			stage_out(w, pkts[i], meta);
 		}
 		w->from_vnf += n;
 	}
@@ -414,6 +478,7 @@ int fm_worker_main(void *arg)
 	w.fm = fm;
 	w.wk = wk;
 	w.ns_per_2p20_cycles = (1000000000ull << 20) / rte_get_tsc_hz();
+	w.hz_ms = hz_ms;
 	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
 		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
 		uint64_t before_rx = w.rx;
@@ -436,6 +501,8 @@ int fm_worker_main(void *arg)
 		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
 			next_pub = rte_rdtsc() + hz_ms * 10;
 			publish_flow(&w);
+			if (fm->tcp != NULL && wk->idx == 0)
+				fm_tcp_upkeep(fm, rte_rdtsc() / hz_ms, tcp_put, &w);
 		}
 		fm_classify_dump_poll(wk);
 		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {

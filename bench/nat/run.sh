@@ -137,14 +137,16 @@ sed -e 's/session: "5tuple"/session: ""\n    isolation: independent/' \
 
 # --- measurements ----------------------------------------------------------------------------
 iperf() { # iperf SERVER_IP -> Gbit/s
-	ip netns exec "$ns-a" iperf3 -c "$1" -p 5201 -t "$secs" -J >"$run/iperf.json" 2>&1 || {
+	timeout $((secs + 20)) ip netns exec "$ns-a" iperf3 -c "$1" -p 5201 -t "$secs" \
+		--connect-timeout 5000 -J >"$run/iperf.json" 2>&1 || {
 		echo 0
 		return
 	}
 	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$run/iperf.json"
 }
 wrkrps() { # wrkrps URL CONNECTIONS -> requests/s (0 if any request failed)
-	ip netns exec "$ns-a" wrk -t 2 -c "$2" -d "${secs}s" --timeout 5s "$1" >"$run/wrk.txt" 2>&1 || true
+	timeout $((secs + 20)) ip netns exec "$ns-a" wrk -t 2 -c "$2" -d "${secs}s" --timeout 5s "$1" \
+		>"$run/wrk.txt" 2>&1 || true
 	python3 - "$run/wrk.txt" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -154,7 +156,10 @@ print("%.0f" % float(m.group(1)) if m and not (bad and any(g and int(g) for g in
 PY
 }
 declare -A res
-add() { res[$1]="${res[$1]:-} $2"; }
+add() {
+	res[$1]="${res[$1]:-} $2"
+	echo "    $1 $2"
+}
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "bench nat: $rounds rounds of ${secs} s, alternated"

@@ -91,9 +91,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Entries per direction: 32 * 12 bytes. Each live entry is one modification that the receiver
+/* Entries per direction: 256 * 12 bytes. Each live entry is one modification that the receiver
  * has not acknowledged yet (a window's worth for a rewriter of a few words per window). */
-#define FM_SEQMAP_CAP 32
+#define FM_SEQMAP_CAP 256
 /* Largest length of one operation and largest sum of bytes inserted by live entries. */
 #define FM_SEQMAP_MAX_LEN (1u << 30)
 
@@ -128,6 +128,10 @@ static inline bool fm_seq_lt(uint32_t a, uint32_t b)
 static inline bool fm_seq_leq(uint32_t a, uint32_t b)
 {
 	return fm_seq_diff(a, b) <= 0;
+}
+static inline bool fm_seq_gt(uint32_t a, uint32_t b)
+{
+	return fm_seq_diff(a, b) > 0;
 }
 
 /*

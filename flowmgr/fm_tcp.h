@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_tcp.h — the platform TCP context (paper §IV): TCP in the middle, once per chain.
+ *
+ * What: for the paths where a VNF declared `in_order` (or `resize`), flowmgr tracks both
+ * directions of each TCP connection and guarantees the VNFs on the path that they see every
+ * payload byte of a direction exactly once and in order, whatever the network does:
+ *  - ingress: a segment at the expected position passes (and releases the out-of-order segments it
+ *    completes); a segment beyond it is HELD in the direction's queue (bounded); the part of a
+ *    segment the VNFs have already seen is trimmed; a segment they have entirely seen is not
+ *    given to them again (REPLAY);
+ *  - egress: each data packet's payload length as it leaves the chain is compared with its length
+ *    when it entered: a difference (a VNF inserted or removed bytes) is recorded in the
+ *    direction's modification list (flowmgr/tcp/fm_seqmap.h); SEQ is mapped through the
+ *    direction's list, ACK and SACK blocks through the other direction's (pruned on ACK), the IP
+ *    length and both checksums are recomputed, a segment that grew beyond what the port carries
+ *    is split; and a copy of every data segment that left is kept until the receiver acknowledges
+ *    it — so a REPLAYED (retransmitted) range goes out again exactly as it went out the first time
+ *    (normalisation: the receiver never reads bytes the chain did not inspect, and a rewritten
+ *    stream stays consistent under loss);
+ *  - back-pressure: a direction with FM_TCP_HIST segments unacknowledged or in the chain takes no
+ *    new data (the sender retransmits it later), which bounds the memory of every connection.
+ * Options (window scale, MSS, SACK-permitted, timestamps) pass untouched; SACK blocks are mapped.
+ *
+ * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
+ * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
+ * chain); no pro-active ACK and no hold API yet; a connection whose modification list overflows
+ * (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped and counted.
+ *
+ * Concurrency: worker lcore 0 only.
+ */
+#ifndef FM_TCP_H
+#define FM_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct flowmgr;
+struct rte_mbuf;
+
+enum fm_tcp_verdict {
+	FM_TCP_PASS = 0, /* route it on its path (it may have been trimmed) */
+	FM_TCP_HELD,	 /* kept out of order; released later */
+	FM_TCP_REPLAY,	 /* already inspected: straight to the output, re-sent from the copies */
+	FM_TCP_DROP,	 /* duplicate of a held segment, queue full, back-pressure, no state */
+};
+
+/* Counters (names in fm_tcp_cnt_names). */
+#define FM_TCP_COUNTERS(X)                                                                         \
+	X(CONNS, "tcp_dirs_opened")                                                                \
+	X(FULL, "tcp_dirs_full")                                                                   \
+	X(HELD, "tcp_held")                                                                        \
+	X(RELEASED, "tcp_released_in_order")                                                       \
+	X(TRIMMED, "tcp_trimmed")                                                                  \
+	X(REPLAYED, "tcp_replayed")                                                                \
+	X(REPLAY_COPIES, "tcp_replay_copies")                                                      \
+	X(DUP_DROP, "tcp_dup_dropped")                                                             \
+	X(OOO_FULL, "tcp_ooo_full")                                                                \
+	X(BACKPRESSURE, "tcp_backpressure")                                                        \
+	X(HOLD_EXPIRED, "tcp_hold_expired")                                                        \
+	X(RESIZED, "tcp_resized_segments")                                                         \
+	X(SPLIT, "tcp_split_segments")                                                             \
+	X(MAP_FULL, "tcp_map_full")                                                                \
+	X(SACK_DROPPED, "tcp_sack_blocks_dropped")                                                 \
+	X(NOMBUF, "tcp_no_mbuf")                                                                   \
+	X(HIST_EVICT, "tcp_copies_evicted")                                                        \
+	X(REPLAY_MISS, "tcp_replay_missing")
+#define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
+enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
+#undef FM_TCP_X_ENUM
+extern const char *const fm_tcp_cnt_names[FM_TCP_CNT_COUNT];
+
+/** Sets up the context when a path needs it (fm->tcp stays NULL otherwise). @return 0, -errno. */
+int fm_tcp_init(struct flowmgr *fm);
+void fm_tcp_uninit(struct flowmgr *fm);
+
+/**
+ * A TCP packet of FCB slot `idx` on a TCP-context path, just classified. `rel` receives the held
+ * packets it puts back in order (to route after it, in that order; at most FM_TCP_OOO).
+ */
+enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint32_t idx,
+				   struct rte_mbuf **rel, unsigned int *nrel, uint64_t now_ms);
+
+/**
+ * A packet of a TCP-context path about to leave through a port: fixes it up (or, for a REPLAY,
+ * replaces it with copies of what went out). Writes the packets to send to out[] (at most `max`)
+ * and returns their number; `m` is consumed (sent, or freed with its FCB usage released through
+ * `put`).
+ */
+unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
+			   unsigned int max, void (*put)(void *ctx, struct rte_mbuf *m), void *ctx);
+
+/** True for a packet fm_tcp_ingress() released from its queue that must go to the output. */
+bool fm_tcp_is_replay(const struct flowmgr *fm, struct rte_mbuf *m);
+
+/** FCB slot `idx` is released: its direction's state and copies go. */
+void fm_tcp_release(struct flowmgr *fm, uint32_t idx);
+
+/** Held packets older than FM_TCP_HOLD_MS are dropped through `put` (call every few ms). */
+void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, struct rte_mbuf *m),
+		   void *ctx);
+
+/** Counter snapshot (control thread; relaxed). */
+uint64_t fm_tcp_counter(const struct flowmgr *fm, int i);
+
+#endif /* FM_TCP_H */
