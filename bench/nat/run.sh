@@ -54,6 +54,8 @@ b=$(fs_ns_ip b)
 client=198.18.0.33
 pub=198.18.0.100
 ip -n "$ns-a" addr add "$client/24" dev eth0
+# the client's connections leave from the inside address (the NAT translates 198.18.0.32/27)
+ip -n "$ns-a" route replace 198.18.0.0/24 dev eth0 src "$client"
 for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do ip -n "$ns-b" addr add "$ip/24" dev eth0; done
 ip netns add "$ns-r"
 ip link add eth1 netns "$ns-a" type veth peer name r0 netns "$ns-r"
