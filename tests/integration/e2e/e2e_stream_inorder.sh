@@ -17,23 +17,13 @@ set -euo pipefail
 e2e_init e2e_stream_inorder fso
 E2E_FAIL_FILES=("$run/report" "$run/impair.log")
 cleanup_impair() {
-	impair_bridge_stop >/dev/null 2>&1 || true
-	ip link del "$ns-qa" 2>/dev/null || true
+	impair_path_remove "$ns"
 	e2e_cleanup
 }
 trap cleanup_impair EXIT
 
-# a.eth0 == ns-pa [fs_impair] ns-qa == ns-qb (flowmgr p0) ... flowmgr p1 == ns-pb == b.eth0
-ip link add "$ns-qa" mtu 1500 type veth peer name "$ns-qb" mtu 1500
-for i in "$ns-qa" "$ns-qb"; do
-	sysctl -q -w "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null || true
-	ip link set "$i" up
-	ethtool -K "$i" tx off gro off gso off tso off >/dev/null
-done
 impair=${E2E_IMPAIR:-1} # 0: no impairment (a baseline)
-impair_bridge_start "$ns-pa" "$ns-qa" --reorder $((impair ? 3 : 0)) --depth 3 --seed 7 \
-	>"$run/impair.log" 2>&1 ||
-	e2e_fail "fs_impair did not start"
+impair_path "$ns" $((impair ? 3 : 0)) 7 "$run/impair.log" || e2e_fail "fs_impair did not start"
 
 cat >"$run/chain.yaml" <<YAML
 name: stream-inorder

@@ -235,3 +235,22 @@ impair_bridge_stop() {
 impair_stat() {
 	awk -v k="$1" '$1 == k {print $2; found = 1} END {exit !found}' "${IMPAIR_STATS:?}"
 }
+
+# impair_path NS REORDER_PCT SEED LOG — puts fs_impair between host a of fs_ns_create NS and
+# flowmgr: a.eth0 == NS-pa [fs_impair, reordering REORDER_PCT % both ways] NS-qa == NS-qb, where
+# NS-qb is the interface flowmgr's p0 must use. impair_path_remove NS undoes it.
+impair_path() {
+	local ns=$1 pct=$2 seed=$3 log=$4 i
+	ip link add "$ns-qa" mtu 1500 type veth peer name "$ns-qb" mtu 1500 || return 1
+	for i in "$ns-qa" "$ns-qb"; do
+		sysctl -q -w "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null || true
+		ip link set "$i" up || return 1
+		ethtool -K "$i" tx off gro off gso off tso off >/dev/null || return 1
+	done
+	impair_bridge_start "$ns-pa" "$ns-qa" --reorder "$pct" --depth 3 --seed "$seed" >"$log" 2>&1
+}
+
+impair_path_remove() {
+	impair_bridge_stop >/dev/null 2>&1 || true
+	ip link del "$1-qa" 2>/dev/null || true
+}
