@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rewrite — rewrites words in TCP byte streams: masks, removes or replaces every occurrence,
+ * however the stream is cut into segments.
+ *
+ *	rewrite [nfsdk options] -- RULE... [--dir both|c2s|s2c] [--report FILE]
+ *	RULE:	--mask WORD		WORD becomes as many 'X'
+ *		--remove WORD		WORD disappears
+ *		--replace WORD=STRING	WORD becomes STRING (any length up to 256 bytes)
+ *
+ * Up to 16 rules, words of 1..64 bytes; \\ \= \n \r \t \xHH escapes (nfs/rewrite/engine/
+ * rw_engine.h: leftmost-first, the first rule given wins at equal start, replacements are not
+ * searched again). --dir: the directions rewritten: c2s = from the client (the side that sent the
+ * SYN) to the server, s2c the other way; default both. rw_offline (same options) applies the
+ * same rules to a whole buffer, for tests to compare a stream byte for byte.
+ *
+ * Declares class "tcp", session "5tuple" (each direction of a connection is its own session
+ * here: one rewriter state per scratchpad, sizeof(struct rw_dir) = 416 bytes — the chain config
+ * must give at least that), flags in_order and resize.
+ *
+ * REQUIRES the platform's TCP context (flowmgr/fm_tcp.h), which those flags ask for: every
+ * payload byte of a direction reaches the VNF exactly once and in order (retransmissions are
+ * replayed by flowmgr from what went out, out-of-order segments are held), and flowmgr fixes
+ * SEQ/ACK/SACK, the TCP checksum and splits segments beyond the MTU at egress, from the change
+ * of each packet's payload length. This VNF only edits payload bytes. Without the context
+ * (a flowmgr that ignores the flags, or a non-IPv4 path) the rewrite would be wrong in every way:
+ * a retransmission would be rewritten again against a state that has moved on (bytes carried
+ * twice or lost), reordered segments would be rewritten in arrival order (occurrences missed,
+ * carried bytes pasted at the wrong place), and any length change would desynchronise SEQ/ACK
+ * between the endpoints (stalled or reset connections). IPv6 TCP (which the context does not
+ * manage) is therefore left untouched and counted.
+ *
+ * Per data packet: the payload (IP total length based; Ethernet padding ignored) goes through
+ * rw_feed() and the result replaces it in the mbuf, which is trimmed or extended (single-segment
+ * mbufs; the headers stay as they are except the IPv4 total length, set to the new size with an
+ * incremental header checksum update, because flowmgr reads a packet's payload length from it;
+ * it recomputes both checksums anyway). A packet may carry up to max(its own length, one MSS of
+ * a 1514-byte frame: 1448 bytes with timestamps) — the engine carries what does not fit to the
+ * next packets. When the carry would overflow (growing replacements in full-size packets) the
+ * packet may grow to what its mbuf holds (flowmgr splits it); if even that is not enough the
+ * direction is bypassed: rewriting stops, the carried bytes and the rest of the stream pass
+ * unchanged (counted as streams_bypassed). The FIN packet takes the payload that is still
+ * carried (as much as its mbuf holds; the rest is lost and counted, fin_truncated — only with
+ * pathological rule sets or a full-size FIN segment after heavy growth).
+ *
+ * Limits: bytes that may begin a word (at most 63) wait at the end of a packet for the next one
+ * of the direction or its FIN — a sender that stops right after a prefix of a word and waits for
+ * an answer waits until it sends more; payload on a SYN is not rewritten (flowmgr does not
+ * resize SYNs); a direction first seen without its SYN is assumed to go to the lower port
+ * (direction_guessed); an RST or the session's release drops what is carried (carry_lost).
+ *
+ * SIGUSR1 (and exit) write the counters to --report: occurrences rewritten, payload bytes in
+ * and out, delta = out - in, and the fallbacks above.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fm_pkt.h"
+#include "nfsdk/nf.h"
+#include "nfsdk/nf_pkt.h"
+#include "rw_engine.h"
+
+#define RW_FRAME_MAX 1514 /* what the ports carry (MTU 1500): flowmgr splits larger segments */
+#define RW_BUF_SIZE  65536
+#define RW_TCP_FIN   0x01
+#define RW_TCP_SYN   0x02
+#define RW_TCP_RST   0x04
+#define RW_TCP_ACK   0x10
+
+#define RW_COUNTERS(X)                                                                             \
+	X(DATA_PKTS, "data_packets")                                                               \
+	X(OCCURRENCES, "occurrences")                                                              \
+	X(BYTES_IN, "bytes_in")                                                                    \
+	X(BYTES_OUT, "bytes_out")                                                                  \
+	X(RESIZED, "resized_packets")                                                              \
+	X(PAST_MSS, "grown_past_mss")                                                              \
+	X(STREAMS_C2S, "streams_c2s")                                                              \
+	X(STREAMS_S2C, "streams_s2c")                                                              \
+	X(GUESSED, "direction_guessed")                                                            \
+	X(BYPASSED, "streams_bypassed")                                                            \
+	X(FIN_TRUNCATED, "fin_truncated")                                                          \
+	X(CARRY_LOST, "carry_lost")                                                                \
+	X(NOT_MANAGED, "not_ipv4_tcp")                                                             \
+	X(MALFORMED, "malformed")                                                                  \
+	X(SYN_DATA, "syn_data_untouched")                                                          \
+	X(NONLINEAR, "multi_segment_untouched")                                                    \
+	X(AFTER_END, "data_after_end_untouched")                                                   \
+	X(ERRORS, "errors")
+#define RW_X_ENUM(e, s) RW_CNT_##e,
+enum { RW_COUNTERS(RW_X_ENUM) RW_CNT_COUNT };
+#undef RW_X_ENUM
+#define RW_X_NAME(e, s) s,
+static const char *const rw_cnt_names[RW_CNT_COUNT] = {RW_COUNTERS(RW_X_NAME)};
+#undef RW_X_NAME
+
+enum rw_sel { RW_SEL_BOTH = 0, RW_SEL_C2S, RW_SEL_S2C };
+
+enum rw_dir_state {
+	RW_DIR_NEW = 0, /* zeroed scratchpad: first packet not seen yet */
+	RW_DIR_ON,	/* rewritten */
+	RW_DIR_OFF,	/* a direction --dir excludes */
+	RW_DIR_DONE,	/* FIN or RST seen: nothing more to rewrite */
+};
+
+/* Scratchpad: one direction of one TCP connection. */
+struct rw_dir {
+	struct rw_stream st;
+	uint8_t state; /* enum rw_dir_state */
+	uint8_t c2s;   /* from the client */
+	uint8_t pad[6];
+};
+
+struct rw {
+	struct rw_rules rules;
+	enum rw_sel sel;
+	const char *report;
+	uint64_t cnt[RW_CNT_COUNT];
+	uint8_t buf[RW_BUF_SIZE]; /* a packet's new payload */
+};
+
+static void dir_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
+{
+	bool c2s;
+
+	if (p->tcp_flags & RW_TCP_SYN) { /* SYN: from the client; SYN-ACK: from the server */
+		c2s = !(p->tcp_flags & RW_TCP_ACK);
+	} else { /* picked up mid-stream: the lower port is taken as the server's */
+		c2s = p->dport <= p->sport;
+		rw->cnt[RW_CNT_GUESSED]++;
+	}
+	d->c2s = c2s;
+	rw->cnt[c2s ? RW_CNT_STREAMS_C2S : RW_CNT_STREAMS_S2C]++;
+	if (rw->sel == RW_SEL_BOTH || (rw->sel == RW_SEL_C2S) == c2s)
+		d->state = RW_DIR_ON;
+	else
+		d->state = RW_DIR_OFF;
+}
+
+/*
+ * rw_feed() with the packet's budget; when the carry would overflow, again with all the mbuf
+ * holds (flowmgr splits the segment), and if that fails too the direction is bypassed (then the
+ * budget always suffices: it is at least the input length).
+ */
+static int feed(struct rw *rw, struct rw_dir *d, const uint8_t *in, size_t inlen, size_t budget,
+		size_t room, size_t *olen)
+{
+	int rc = rw_feed(&rw->rules, &d->st, in, inlen, rw->buf, budget, olen);
+
+	if (rc == -ENOSPC && room > budget)
+		rc = rw_feed(&rw->rules, &d->st, in, inlen, rw->buf, room, olen);
+	if (rc == -ENOSPC) {
+		rw_bypass(&rw->rules, &d->st);
+		rw->cnt[RW_CNT_BYPASSED]++;
+		rc = rw_feed(&rw->rules, &d->st, in, inlen, rw->buf, budget, olen);
+	}
+	return rc;
+}
+
+/* Replaces the payload [payload_off, end) of m by buf[0..olen): resize, copy, IPv4 length. */
+static void set_payload(struct rte_mbuf *m, const struct fm_pkt *p, uint32_t end,
+			const uint8_t *buf, size_t olen)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *), *ip = e + p->l3_off;
+	uint32_t dl = rte_pktmbuf_data_len(m), new_end = p->payload_off + (uint32_t)olen;
+	uint16_t old_tot = nf_rd16(ip + 2), new_tot = (uint16_t)(new_end - p->l3_off);
+
+	if (new_end != end) {
+		if (new_end > dl)
+			rte_pktmbuf_append(m, (uint16_t)(new_end - dl)); /* room checked */
+		else if (new_end < dl)
+			rte_pktmbuf_trim(m, (uint16_t)(dl - new_end)); /* padding goes too */
+		nf_wr16(ip + 2, new_tot);
+		nf_csum_adjust16(ip + 10, old_tot, new_tot);
+	}
+	memcpy(e + p->payload_off, buf, olen);
+}
+
+/* The payload (plen bytes up to end) and FIN of a data packet of a rewritten direction. */
+static void rewrite_payload(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m,
+			    const struct fm_pkt *p, uint32_t end, bool fin)
+{
+	uint8_t *pay = rte_pktmbuf_mtod(m, uint8_t *) + p->payload_off;
+	size_t plen = end - p->payload_off, olen = 0, flen = 0;
+	size_t room = rte_pktmbuf_data_len(m) - p->payload_off + rte_pktmbuf_tailroom(m);
+	size_t mss = p->payload_off < RW_FRAME_MAX ? RW_FRAME_MAX - p->payload_off : 0;
+	size_t budget;
+	int rc;
+
+	room = room < RW_BUF_SIZE ? room : RW_BUF_SIZE;
+	budget = fin ? room : plen > mss ? plen : mss < room ? mss : room;
+	rc = feed(rw, d, pay, plen, budget, room, &olen);
+	if (rc < 0) { /* corrupt state: cannot happen; leave the rest of the stream alone */
+		rw->cnt[RW_CNT_ERRORS]++;
+		d->state = RW_DIR_DONE;
+		return;
+	}
+	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
+	if (fin) {
+		rc = rw_flush(&rw->rules, &d->st, rw->buf + olen, room - olen, &flen);
+		rw->cnt[RW_CNT_OCCURRENCES] += rc > 0 ? (uint64_t)rc : 0;
+		olen += flen;
+		if (rw_carried(&d->st) > 0) {
+			rw->cnt[RW_CNT_FIN_TRUNCATED]++;
+			rw->cnt[RW_CNT_CARRY_LOST]++;
+		}
+		d->state = RW_DIR_DONE;
+	}
+	set_payload(m, p, end, rw->buf, olen);
+	rw->cnt[RW_CNT_DATA_PKTS]++;
+	rw->cnt[RW_CNT_BYTES_IN] += plen;
+	rw->cnt[RW_CNT_BYTES_OUT] += olen;
+	rw->cnt[RW_CNT_RESIZED] += olen != plen;
+	rw->cnt[RW_CNT_PAST_MSS] += olen > mss && olen > plen;
+}
+
+static void rw_packet(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t end;
+	struct fm_pkt p;
+	bool fin;
+
+	if (fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0) {
+		rw->cnt[RW_CNT_MALFORMED]++;
+		return;
+	}
+	if (p.l3 != FM_L3_IPV4 || p.proto != FM_PROTO_TCP || !p.has_l4 || p.is_frag) {
+		rw->cnt[RW_CNT_NOT_MANAGED]++;
+		return;
+	}
+	end = p.l3_off + (uint32_t)nf_rd16(e + p.l3_off + 2);
+	if (end < p.payload_off || end > rte_pktmbuf_data_len(m)) {
+		rw->cnt[RW_CNT_MALFORMED]++;
+		return;
+	}
+	fin = p.tcp_flags & RW_TCP_FIN;
+	if (d->state == RW_DIR_NEW)
+		dir_start(rw, d, &p);
+	if (d->state != RW_DIR_ON) {
+		rw->cnt[RW_CNT_AFTER_END] += d->state == RW_DIR_DONE && end > p.payload_off;
+		return;
+	}
+	if (p.tcp_flags & RW_TCP_RST) { /* RST: the connection is gone, and what it carried */
+		rw->cnt[RW_CNT_CARRY_LOST] += rw_carried(&d->st) > 0;
+		d->state = RW_DIR_DONE;
+		return;
+	}
+	if (end == p.payload_off && !fin)
+		return; /* a pure ACK */
+	if (p.tcp_flags & RW_TCP_SYN) {
+		rw->cnt[RW_CNT_SYN_DATA] += end > p.payload_off;
+		return;
+	}
+	if (m->nb_segs != 1) {
+		rw->cnt[RW_CNT_NONLINEAR]++;
+		return;
+	}
+	rewrite_payload(rw, d, m, &p, end, fin);
+}
+
+static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
+		       uint16_t cnt, uint8_t *verdicts)
+{
+	(void)nf;
+	(void)verdicts;
+	if (scratch == NULL) /* a path without session: nothing to keep a stream in */
+		return;
+	for (uint16_t i = 0; i < cnt; i++)
+		rw_packet(arg, scratch, pkts[i]);
+}
+
+static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
+{
+	struct rw *rw = arg;
+	struct rw_dir *d = scratch;
+
+	(void)nf;
+	if (d->state == RW_DIR_ON && rw_carried(&d->st) > 0)
+		rw->cnt[RW_CNT_CARRY_LOST]++;
+}
+
+static void write_report(const struct rw *rw)
+{
+	FILE *f = fopen(rw->report, "w");
+
+	if (f == NULL)
+		return;
+	for (int i = 0; i < RW_CNT_COUNT; i++)
+		fprintf(f, "%s %lu\n", rw_cnt_names[i], (unsigned long)rw->cnt[i]);
+	fprintf(f, "delta %lld\nrules %u\n",
+		(long long)rw->cnt[RW_CNT_BYTES_OUT] - (long long)rw->cnt[RW_CNT_BYTES_IN],
+		rw->rules.n);
+	fclose(f);
+}
+
+static void on_report(struct nf_ctx *nf, void *arg)
+{
+	(void)nf;
+	write_report(arg);
+}
+
+static int parse_args(struct rw *rw, int argc, char **argv)
+{
+	char err[256];
+
+	for (int i = 0; i < argc; i += 2) {
+		int rc;
+
+		if (i + 1 >= argc) {
+			fprintf(stderr, "rewrite: %s needs a value\n", argv[i]);
+			return -1;
+		}
+		rc = rw_rules_parse_option(&rw->rules, argv[i], argv[i + 1], err, sizeof(err));
+		if (rc == 0)
+			continue;
+		if (rc != -ENOENT) {
+			fprintf(stderr, "rewrite: %s\n", err);
+			return -1;
+		}
+		if (strcmp(argv[i], "--dir") == 0 && strcmp(argv[i + 1], "both") == 0) {
+			rw->sel = RW_SEL_BOTH;
+		} else if (strcmp(argv[i], "--dir") == 0 && strcmp(argv[i + 1], "c2s") == 0) {
+			rw->sel = RW_SEL_C2S;
+		} else if (strcmp(argv[i], "--dir") == 0 && strcmp(argv[i + 1], "s2c") == 0) {
+			rw->sel = RW_SEL_S2C;
+		} else if (strcmp(argv[i], "--report") == 0) {
+			rw->report = argv[i + 1];
+		} else {
+			fprintf(stderr, "rewrite: bad argument %s %s\n", argv[i], argv[i + 1]);
+			return -1;
+		}
+	}
+	if (rw->rules.n == 0) {
+		fprintf(stderr, "rewrite: needs at least one --mask WORD, --remove WORD or "
+				"--replace WORD=STRING\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct nf_decl decl = {
+	    .name = "rewrite",
+	    .traffic_class = "tcp",
+	    .session = "5tuple",
+	    .scratchpad = sizeof(struct rw_dir),
+	    .timeout_ms = 60000,
+	    .flags = NF_FLAG_IN_ORDER | NF_FLAG_RESIZE,
+	};
+	static const struct nf_ops ops = {
+	    .on_session = on_session,
+	    .on_release = on_release,
+	    .on_report = on_report,
+	};
+	static struct rw rw = {.report = "/dev/null"};
+	struct nf_ctx *nf;
+	char **args;
+	int nargs, rc;
+
+	_Static_assert(sizeof(struct rw_dir) == 416, "scratchpad size documented above");
+	rw_rules_init(&rw.rules);
+	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
+		return 1;
+	if (parse_args(&rw, nargs, args) < 0) {
+		nf_close(nf);
+		return 2;
+	}
+	rc = nf_run(nf, &ops, &rw);
+	write_report(&rw);
+	nf_close(nf);
+	return rc == 0 ? 0 : 1;
+}
