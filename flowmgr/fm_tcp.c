@@ -19,10 +19,11 @@
 #include "fm_pkt.h"
 #include "fm_seqmap.h"
 
-#define FM_TCP_OOO	 32   /* held out-of-order segments per direction */
-#define FM_TCP_HIST	 4096 /* copies of unacknowledged segments per direction */
-#define FM_TCP_HOLD_MS	 3000 /* a held segment whose gap never fills is dropped */
-#define FM_TCP_FRAME_MAX 1514 /* what the ports carry (MTU 1500) */
+#define FM_TCP_OOO	 32	    /* held out-of-order segments per direction */
+#define FM_TCP_HIST	 4096	    /* copies of unacknowledged segments per direction */
+#define FM_TCP_HOLD_MS	 3000	    /* a held segment whose gap never fills is dropped */
+#define FM_TCP_FRAME_MAX 1514	    /* what the ports carry (MTU 1500) */
+#define FM_TCP_WIN_MAX	 (1u << 20) /* receive window advertised to a sender, at most */
 #define FM_TCP_DYNFIELD	 "flowsplice_tcp"
 #define FM_TCP_F_REPLAY	 1u
 #define FM_TCP_F_MANAGED 2u
@@ -54,6 +55,7 @@ struct fm_tcp_dir {
 	uint32_t next_free;
 	/* ingress */
 	uint8_t in_init;
+	uint8_t wscale; /* window scale this direction's sender announced in its SYN */
 	uint8_t nb_ooo;
 	uint16_t inflight; /* data segments passed to the chain, not yet out */
 	uint32_t rcv_nxt;  /* next input position expected */
@@ -293,6 +295,28 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 
 /* ---- ingress ------------------------------------------------------------------------------- */
 
+/* The window scale option of a SYN (RFC 7323 kind 3), 0 without it. */
+static uint8_t syn_wscale(struct hdrs *h)
+{
+	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
+	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
+
+	for (uint32_t i = 0; i < olen;) {
+		if (opt[i] == 0)
+			break;
+		if (opt[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= olen || opt[i + 1] < 2 || i + opt[i + 1] > olen)
+			break;
+		if (opt[i] == 3 && opt[i + 1] == 3)
+			return opt[i + 2] > 14 ? 14 : opt[i + 2];
+		i += opt[i + 1];
+	}
+	return 0;
+}
+
 /* Drops the first `n` payload bytes of a segment (already seen by the chain). */
 static void trim_head(struct rte_mbuf *m, struct hdrs *h, uint16_t n)
 {
@@ -348,6 +372,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 			fm_seqmap_init(&d->map, d->rcv_nxt);
 		}
 		if (syn) {
+			d->wscale = syn_wscale(&h);
 			mark(t, m, seq, 0, false, 0);
 			return FM_TCP_PASS;
 		}
@@ -366,7 +391,10 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		CNT(t, REPLAYED);
 		return FM_TCP_REPLAY;
 	}
-	if (d->h_n + d->inflight + d->nb_ooo + 8u >= FM_TCP_HIST) {
+	/* Room for what may still come back: one copy per segment out, and one modification-list
+	 * entry per segment in the chain (a full list would lose a resized segment for good). */
+	if (d->h_n + d->inflight + d->nb_ooo + 8u >= FM_TCP_HIST ||
+	    fm_seqmap_count(&d->map) + d->inflight + d->nb_ooo + 8u >= FM_SEQMAP_CAP) {
 		CNT(t, BACKPRESSURE);
 		return FM_TCP_DROP;
 	}
@@ -460,9 +488,15 @@ void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, s
 
 /* ACK and SACK blocks of a packet from the receiver of direction `p` (the peer): to input space;
  * the receiver's progress frees p's copies and prunes p's list. */
-static void map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct hdrs *h)
+static void map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct hdrs *h, uint8_t wscale)
 {
 	uint32_t ack = rte_be_to_cpu_32(h->tcp->recv_ack);
+	uint32_t win = (uint32_t)rte_be_to_cpu_16(h->tcp->rx_win) << wscale;
+
+	/* The sender may have at most what flowmgr keeps copies of in flight: the receive window it
+	 * is shown is clamped (SYNs excluded: their window is never scaled). */
+	if (!(h->flags & RTE_TCP_SYN_FLAG) && win > FM_TCP_WIN_MAX)
+		h->tcp->rx_win = rte_cpu_to_be_16((uint16_t)(FM_TCP_WIN_MAX >> wscale));
 	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
 	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
 
@@ -503,7 +537,31 @@ static void map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct hdrs *h)
 	}
 }
 
-/* Copies of what went out for input range [s, e) that the receiver still needs. */
+/* The TCP timestamp option's 8 bytes (kind 8), or NULL. */
+static uint8_t *ts_opt(struct hdrs *h)
+{
+	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
+	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
+
+	for (uint32_t i = 0; i < olen;) {
+		if (opt[i] == 0)
+			break;
+		if (opt[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= olen || opt[i + 1] < 2 || i + opt[i + 1] > olen)
+			break;
+		if (opt[i] == 8 && opt[i + 1] == 10)
+			return opt + i + 2;
+		i += opt[i + 1];
+	}
+	return NULL;
+}
+
+/* Copies of what went out for input range [s, e) that the receiver still needs. They take the
+ * retransmission's ACK, window and timestamps: a copy with its first transmission's TSval would
+ * be older than what the receiver has seen since and fail its PAWS check (RFC 7323). */
 static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs *h, uint32_t s,
 			   uint32_t e, struct rte_mbuf **out, unsigned int max)
 {
@@ -533,6 +591,12 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 		ch.tcp->rx_win = h->tcp->rx_win;
 		ch.tcp->tcp_flags = (uint8_t)((ch.tcp->tcp_flags & ~RTE_TCP_ACK_FLAG) |
 					      (h->flags & RTE_TCP_ACK_FLAG));
+		{
+			uint8_t *to = ts_opt(&ch), *from = ts_opt(h);
+
+			if (to != NULL && from != NULL)
+				memcpy(to, from, 8);
+		}
 		fm_meta(fm, c)->fcb = FM_IDX_NONE; /* the copy holds no FCB usage */
 		tpkt(t, c)->flags = 0;
 		finish(c, &ch, ch.plen);
@@ -586,7 +650,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		uint32_t s = tp->in_seq, e = tp->in_seq + tp->in_len + (tp->fin ? 1 : 0);
 
 		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
-			map_ack(t, peer, &h);
+			map_ack(t, peer, &h, d->wscale);
 		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max);
 		if (n == 0 &&
 		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
@@ -596,7 +660,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	}
 	if (h.flags & RTE_TCP_SYN_FLAG) {
 		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
-			map_ack(t, peer, &h);
+			map_ack(t, peer, &h, d->wscale);
 		finish(m, &h, h.plen);
 		out[0] = m;
 		return 1;
@@ -626,7 +690,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		out_seq = fm_seqmap_map_seq(&d->map, tp->in_seq);
 	h.tcp->sent_seq = rte_cpu_to_be_32(out_seq);
 	if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
-		map_ack(t, peer, &h);
+		map_ack(t, peer, &h, d->wscale);
 	mss = FM_TCP_FRAME_MAX - h.pay_off;
 	if (h.plen > mss) { /* grew beyond the port: split */
 		uint16_t off = (uint16_t)mss;
@@ -646,10 +710,15 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			}
 			memcpy(cd, h.eth, h.pay_off);
 			memcpy(cd + h.pay_off, h.eth + h.pay_off + off, len);
+			((struct rte_ipv4_hdr *)(cd + h.l3_off))->total_length =
+			    rte_cpu_to_be_16((uint16_t)(h.pay_off - h.l3_off + len));
 			*RTE_MBUF_DYNFIELD(c, fm->meta_off, struct fm_mbuf_meta *) = *meta;
 			fm_meta(fm, c)->fcb = FM_IDX_NONE;
 			tpkt(t, c)->flags = 0;
-			hdrs_of(c, &chh);
+			if (hdrs_of(c, &chh) < 0) {
+				rte_pktmbuf_free(c);
+				break;
+			}
 			chh.tcp->sent_seq = rte_cpu_to_be_32(out_seq + off);
 			if (off + len < h.plen) /* FIN and PSH stay on the last piece */
 				chh.tcp->tcp_flags &=

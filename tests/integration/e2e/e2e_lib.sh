@@ -84,3 +84,14 @@ e2e_counter() {
 import json, sys
 print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
 }
+
+# e2e_tcp_progress FILE — logs flowmgr's TCP-context, drop and worker counters every 2 s into
+# FILE (shown on failure when listed in E2E_FAIL_FILES), in the background.
+e2e_tcp_progress() {
+	(while sleep 2; do "$bin/nfctl" -s "$sock" --json stats 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(" ".join("%s=%d" % (k, v) for k, v in c.items() if (k.startswith("tcp_") or
+      k.startswith("drop_") or k.startswith("worker_")) and v))' >>"$1" 2>&1; done) &
+	pids+=("$!")
+}

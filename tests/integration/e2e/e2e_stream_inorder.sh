@@ -15,7 +15,7 @@ set -euo pipefail
 # shellcheck source=tests/integration/e2e/impair_lib.sh
 . "$(dirname "$0")/impair_lib.sh"
 e2e_init e2e_stream_inorder fso
-E2E_FAIL_FILES=("$run/report" "$run/impair.log")
+E2E_FAIL_FILES=("$run/report" "$run/impair.log" "$run/tcp-progress.log")
 cleanup_impair() {
 	impair_path_remove "$ns"
 	e2e_cleanup
@@ -82,13 +82,7 @@ if [[ $impair -eq 1 ]]; then
 	impair_nft_loss "$ns-a" eth0 1 || e2e_fail "nft loss rule"
 	impair_nft_dup "$ns-b" eth0 1 || e2e_fail "nft dup rule"
 fi
-( while sleep 2; do "$bin/nfctl" -s "$sock" --json stats 2>/dev/null | python3 -c '
-import json, sys
-c = json.load(sys.stdin)["counters"]
-print(" ".join("%s=%d" % (k, v) for k, v in c.items() if (k.startswith("tcp_") or
-      k.startswith("drop_") or k.startswith("worker_")) and v))
-' >>"$run/tcp-progress.log" 2>&1; done ) &
-pids+=("$!")
+e2e_tcp_progress "$run/tcp-progress.log"
 
 t0=$(date +%s.%N)
 fs_ns_exec "$ns" a curl -sS --fail --max-time 120 -o "$run/got.bin" "http://$b:8080/big.bin" ||
