@@ -91,9 +91,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Entries per direction: 2048 * 12 bytes. Each live entry is one modification that the receiver
+/* Entries per direction: 4096 * 12 bytes. Each live entry is one modification that the receiver
  * has not acknowledged yet (a window's worth for a rewriter of a few words per window). */
-#define FM_SEQMAP_CAP 2048
+#define FM_SEQMAP_CAP 4096
 /* Largest length of one operation and largest sum of bytes inserted by live entries. */
 #define FM_SEQMAP_MAX_LEN (1u << 30)
 

@@ -86,8 +86,25 @@ c = socket.create_connection((sys.argv[1], 9000), timeout=5)
 got = 0
 while got < 262144:
     got += len(c.recv(65536))
+src, sport = c.getsockname()
+dst = sys.argv[1]
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.close()  # RST while b is still sending
+# Whether b's own segments still cross the firewall after the RST depends on timing: send three
+# segments of the reset session ourselves (raw socket), which the firewall must find invalid.
+def csum(d):
+    d += b"\0" * (len(d) % 2)
+    s = sum(struct.unpack("!%dH" % (len(d) // 2), d))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for i in range(3):
+    tcp = struct.pack("!HHIIBBHHH", sport, 9000, 1000 + i, 1, 5 << 4, 0x10, 512, 0, 0) + b"late"
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    raw.sendto(tcp, (dst, 0))
+    time.sleep(0.05)
 PY
 ip netns exec "$ns-b" python3 "$run/blaster.py" "$b" &
 blaster=$!

@@ -20,6 +20,9 @@ prefix=fsg$$
 fm_pid=
 fail() {
 	echo "e2e_stream_segments: FAILED: $*" >&2
+	python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["counters"]; print(" ".join(
+	    "%s=%d" % (k, v) for k, v in c.items() if v and (k.startswith("tcp_") or
+	    k.startswith("drop_") or k.startswith("worker_"))))' "$run/stats.json" >&2 2>/dev/null || true
 	tail -n 20 "$run/fm.log" >&2 2>/dev/null || true
 	echo "e2e_stream_segments: 0 passed, 1 failed"
 	exit 1
