@@ -577,6 +577,20 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 			continue;
 		if (d->acked_valid && fm_seq_leq(x->out_end, d->acked_out))
 			continue;
+		{
+			/* The network duplicated a segment (same TSval as what went out): the
+			 * receiver has it or gets it; a copy would only draw a PAWS reject and a
+			 * duplicate ACK, which the sender reads as loss. Only a retransmission (a
+			 * newer TSval) gets copies. */
+			struct hdrs oh;
+			uint8_t *ots, *nts = ts_opt(h);
+
+			if (nts != NULL && hdrs_of(x->m, &oh) == 0 && (ots = ts_opt(&oh)) != NULL &&
+			    memcmp(ots, nts, 4) == 0) {
+				CNT(t, DUP_DROP);
+				continue;
+			}
+		}
 		c = rte_pktmbuf_copy(x->m, t->pool, 0, UINT32_MAX);
 		if (c == NULL) {
 			CNT(t, NOMBUF);
@@ -591,12 +605,7 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 		ch.tcp->rx_win = h->tcp->rx_win;
 		ch.tcp->tcp_flags = (uint8_t)((ch.tcp->tcp_flags & ~RTE_TCP_ACK_FLAG) |
 					      (h->flags & RTE_TCP_ACK_FLAG));
-		{
-			uint8_t *to = ts_opt(&ch), *from = ts_opt(h);
 
-			if (to != NULL && from != NULL)
-				memcpy(to, from, 8);
-		}
 		fm_meta(fm, c)->fcb = FM_IDX_NONE; /* the copy holds no FCB usage */
 		tpkt(t, c)->flags = 0;
 		finish(c, &ch, ch.plen);
