@@ -19,14 +19,15 @@
 #include "fm_pkt.h"
 #include "fm_seqmap.h"
 
-#define FM_TCP_OOO	 32	    /* held out-of-order segments per direction */
-#define FM_TCP_HIST	 4096	    /* copies of unacknowledged segments per direction */
-#define FM_TCP_HOLD_MS	 3000	    /* a held segment whose gap never fills is dropped */
-#define FM_TCP_FRAME_MAX 1514	    /* what the ports carry (MTU 1500) */
-#define FM_TCP_WIN_MAX	 (1u << 20) /* receive window advertised to a sender, at most */
-#define FM_TCP_DYNFIELD	 "flowsplice_tcp"
-#define FM_TCP_F_REPLAY	 1u
-#define FM_TCP_F_MANAGED 2u
+#define FM_TCP_OOO	  32	     /* held out-of-order segments per direction */
+#define FM_TCP_HIST	  4096	     /* copies of unacknowledged segments per direction */
+#define FM_TCP_HOLD_MS	  3000	     /* a held segment whose gap never fills is dropped */
+#define FM_TCP_FRAME_MAX  1514	     /* what the ports carry (MTU 1500) */
+#define FM_TCP_PIECES_MAX 7	     /* pieces a grown segment is split into, at most */
+#define FM_TCP_WIN_MAX	  (1u << 20) /* receive window advertised to a sender, at most */
+#define FM_TCP_DYNFIELD	  "flowsplice_tcp"
+#define FM_TCP_F_REPLAY	  1u
+#define FM_TCP_F_MANAGED  2u
 
 const char *const fm_tcp_cnt_names[FM_TCP_CNT_COUNT] = {
 #define FM_TCP_X_NAME(e, s) s,
@@ -642,7 +643,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	struct fm_mbuf_meta *meta = fm_meta(fm, m);
 	struct fm_tcp_pkt *tp = tpkt(t, m);
 	struct fm_tcp_dir *d, *peer = NULL;
-	uint32_t out_seq, out_len, in_end, mss;
+	uint32_t out_seq, out_len, in_end, mss, npieces, in_off[FM_TCP_PIECES_MAX + 1];
 	unsigned int n = 0;
 	struct hdrs h;
 	bool fin;
@@ -674,11 +675,44 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		out[0] = m;
 		return 1;
 	}
+	/* A segment that will be split: each piece is given a share of the input bytes (in
+	 * proportion, at least one each) and its own list entry, so that a receiver's ACK or SACK
+	 * edge at a split point maps to an input position, not to the segment's start. */
+	mss = FM_TCP_FRAME_MAX - h.pay_off;
+	npieces = h.plen > mss ? (h.plen + mss - 1) / mss : 1;
+	if (npieces > FM_TCP_PIECES_MAX || tp->in_len < npieces || h.plen == tp->in_len ||
+	    (h.flags & RTE_TCP_RST_FLAG))
+		npieces = 1;
+	in_off[0] = 0;
+	for (unsigned int i = 1; i < npieces; i++) {
+		uint32_t k = (uint32_t)((uint64_t)tp->in_len * (i * mss) / h.plen);
+
+		if (k <= in_off[i - 1])
+			k = in_off[i - 1] + 1;
+		if (k > tp->in_len - (npieces - i))
+			k = tp->in_len - (npieces - i);
+		in_off[i] = k;
+	}
+	in_off[npieces] = tp->in_len;
 	if ((h.plen > 0 || tp->in_len > 0) && !(h.flags & RTE_TCP_RST_FLAG)) {
 		int rc = 0;
 
 		d->inflight = d->inflight > 0 ? (uint16_t)(d->inflight - 1) : 0;
-		if (h.plen != tp->in_len) {
+		for (unsigned int i = 0; npieces > 1 && i < npieces && rc == 0; i++) {
+			uint32_t pl = i + 1 < npieces ? mss : h.plen - (npieces - 1) * mss;
+			uint32_t il = in_off[i + 1] - in_off[i];
+
+			if (pl != il)
+				rc = fm_seqmap_replace(&d->map, tp->in_seq + in_off[i], il, pl);
+		}
+		if (npieces > 1) {
+			if (rc < 0) {
+				CNT(t, MAP_FULL);
+				put(ctx, m);
+				return 0;
+			}
+			CNT(t, RESIZED);
+		} else if (h.plen != tp->in_len) {
 			if (tp->in_len == 0)
 				rc = fm_seqmap_insert(&d->map, tp->in_seq, h.plen);
 			else if (h.plen == 0)
@@ -700,7 +734,6 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	h.tcp->sent_seq = rte_cpu_to_be_32(out_seq);
 	if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
 		map_ack(t, peer, &h, d->wscale);
-	mss = FM_TCP_FRAME_MAX - h.pay_off;
 	if (h.plen > mss) { /* grew beyond the port: split */
 		uint16_t off = (uint16_t)mss;
 
@@ -754,7 +787,12 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			if (hdrs_of(out[i], &ph) < 0)
 				continue;
 			l = ph.plen + ((ph.flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
-			hist_push(t, d, out[i], tp->in_seq, in_end, o, o + l);
+			if (npieces > 1 && n == npieces) /* the input share of each piece */
+				hist_push(t, d, out[i], tp->in_seq + in_off[i],
+					  i + 1 < n ? tp->in_seq + in_off[i + 1] : in_end, o,
+					  o + l);
+			else
+				hist_push(t, d, out[i], tp->in_seq, in_end, o, o + l);
 			o += l;
 		}
 	}
