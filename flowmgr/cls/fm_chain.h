@@ -37,8 +37,9 @@
 #define FM_DECL_MAY_STALL  (1u << 2) /* may hold data (pro-active ACK) */
 #define FM_DECL_RESIZE	   (1u << 3) /* may change the stream size */
 #define FM_DECL_BIDIR	   (1u << 4) /* sees both directions of a session */
-#define FM_DECL_REWRITE	   (1u << 5) /* rewrites addresses/ports: link the reply by its egress tuple \
-				      */
+#define FM_DECL_REWRITE                                                                            \
+	(1u << 5) /* rewrites addresses/ports: link the reply by its egress tuple                  \
+		   */
 
 /* independent: the VNF classifies on its own (nfsdk's own flow table; benchmark baseline) */
 enum fm_isolation { FM_ISO_DIRECT = 0, FM_ISO_INDIRECT = 1, FM_ISO_INDEPENDENT = 2 };

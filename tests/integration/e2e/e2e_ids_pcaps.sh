@@ -8,32 +8,14 @@
 # segmentation-independence check of the ids). The drop-rule case must close the connection:
 # the packet is dropped and one RST leaves towards each end (the output pcaps of both ports).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-bin=${FS_BUILD_DIR:-$top/build}/bin
-# shellcheck disable=SC1091
-. "$top/deploy/lib/netns.sh"
-"$top/deploy/hugepages.sh" >/dev/null
-run=$(mktemp -d /tmp/fsp.XXXXXX)
-prefix=fsp$$
-fm_pid=
-fail() {
-	echo "e2e_ids_pcaps: FAILED: $*" >&2
-	tail -n 20 "$run/fm.log" >&2 2>/dev/null || true
-	echo "e2e_ids_pcaps: 0 passed, 1 failed"
-	exit 1
-}
-cleanup() {
-	set +e
-	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
-	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-}
-trap cleanup EXIT
+# shellcheck source=tests/integration/e2e/pcap_lib.sh
+. "$(dirname "$0")/pcap_lib.sh"
+pcap_init e2e_ids_pcaps fsp
 python3 "$top/tests/tools/mkids_pcaps.py" "$run/cases" >/dev/null || fail "mkids_pcaps.py"
 
 # run_case CASE ACTION -> alerts in $run/CASE.alerts, output pcaps $run/CASE.p{0,1}.pcap
 run_case() {
-	local c=$1 action=$2 n want got=-1
+	local c=$1 action=$2 n
 	n=$(tshark -r "$run/cases/$c.pcap" 2>/dev/null | wc -l)
 	cat >"$run/chain.yaml" <<YAML
 name: ids-pcap
@@ -53,24 +35,8 @@ vnfs:
     policy: drop
 YAML
 	: >"$run/$c.alerts"
-	"$bin/flowmgr" -c "$run/chain.yaml" -s "$run/fm.sock" --wait-vnfs --launch -- \
-		--file-prefix "$prefix" --lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
-	fm_pid=$!
-	for _ in $(seq 100); do
-		got=$("$bin/nfctl" -s "$run/fm.sock" --json stats 2>/dev/null |
-			python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["worker_rx"])' \
-				2>/dev/null || echo -1)
-		[[ $got -ge $n ]] && break
-		sleep 0.1
-	done
-	[[ $got -ge $n ]] || fail "$c: flowmgr received $got of $n packets"
-	sleep 0.5
-	fs_stop_pid "$fm_pid" 10
-	fm_pid=
-	fs_cleanup_dpdk "$prefix"
+	pcap_replay "$run/chain.yaml" "$n"
 }
-python3 -c "
-import struct; open('$run/empty.pcap','wb').write(struct.pack('<IHHiIII',0xA1B2C3D4,2,4,0,0,65535,1))"
 
 bad=0
 cases=$(awk '!/^#/ {print $1}' "$run/cases/expected.txt" | sort -u)

@@ -10,40 +10,17 @@
 #     byte for byte the offline transformation (rw_offline) of the payload, with the FIN right
 #     after it.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-bin=${FS_BUILD_DIR:-$top/build}/bin
-# shellcheck disable=SC1091
-. "$top/deploy/lib/netns.sh"
-"$top/deploy/hugepages.sh" >/dev/null
-run=$(mktemp -d /tmp/fsg.XXXXXX)
-prefix=fsg$$
-fm_pid=
-fail() {
-	echo "e2e_stream_segments: FAILED: $*" >&2
-	python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["counters"]; print(" ".join(
-	    "%s=%d" % (k, v) for k, v in c.items() if v and (k.startswith("tcp_") or
-	    k.startswith("drop_") or k.startswith("worker_"))))' "$run/stats.json" >&2 2>/dev/null || true
-	tail -n 20 "$run/fm.log" >&2 2>/dev/null || true
-	echo "e2e_stream_segments: 0 passed, 1 failed"
-	exit 1
-}
-cleanup() {
-	set +e
-	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
-	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-}
-trap cleanup EXIT
+# shellcheck source=tests/integration/e2e/pcap_lib.sh
+. "$(dirname "$0")/pcap_lib.sh"
+pcap_init e2e_stream_segments fsg
 python3 "$top/tests/tools/mkseg_pcaps.py" "$run/cases" >"$run/gen.txt" || fail "mkseg_pcaps.py"
 want_alerts=$(python3 -c "print(open('$run/cases/payload.bin','rb').read().count(b'ATTACK'))")
-python3 -c "
-import struct; open('$run/empty.pcap','wb').write(struct.pack('<IHHiIII',0xA1B2C3D4,2,4,0,0,65535,1))"
 printf 'alert tcp any any -> any any (msg:"ATTACK"; content:"ATTACK"; sid:1; rev:1;)\n' \
 	>"$run/rules.txt"
 
 # replay CASE MODE ARGS... -> $run/out.pcap (what left through p1), $run/alerts
 replay() {
-	local c=$1 n got=-1
+	local c=$1 n
 	shift
 	n=$(tshark -r "$run/cases/$c.pcap" 2>/dev/null | wc -l)
 	{
@@ -78,24 +55,7 @@ replay() {
 		echo "  rw: [output]"
 	} >"$run/chain.yaml"
 	: >"$run/alerts"
-	"$bin/flowmgr" -c "$run/chain.yaml" -s "$run/fm.sock" --wait-vnfs --launch -- \
-		--file-prefix "$prefix" --lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
-	fm_pid=$!
-	for _ in $(seq 200); do
-		got=$("$bin/nfctl" -s "$run/fm.sock" --json stats 2>/dev/null | python3 -c '
-import json, sys
-c = json.load(sys.stdin)["counters"]
-print(c["worker_rx"] if c["worker_from_vnf"] == c["worker_to_vnf"] else -1)' \
-			2>/dev/null || echo -1)
-		[[ $got -ge $n ]] && break
-		sleep 0.1
-	done
-	[[ $got -ge $n ]] || fail "$c: flowmgr did not pass the $n packets of the case"
-	sleep 0.3
-	"$bin/nfctl" -s "$run/fm.sock" --json stats >"$run/stats.json"
-	fs_stop_pid "$fm_pid" 10
-	fm_pid=
-	fs_cleanup_dpdk "$prefix"
+	pcap_replay "$run/chain.yaml" "$n"
 }
 
 long=$(printf 'L%.0s' $(seq 60))

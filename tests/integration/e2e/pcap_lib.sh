@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# tests/integration/e2e/pcap_lib.sh — what the pcap-replay tests share: flowmgr with net_pcap
+# ports replays a capture through a chain, once, and stops when everything came back out.
+# Source it, then call pcap_init NAME PREFIX. After it: $top, $bin, $run (private directory),
+# $prefix, $run/empty.pcap (a pcap without packets, for a port that only transmits), fail().
+
+pcap_init() {
+	PCAP_NAME=$1
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+	bin=${FS_BUILD_DIR:-$top/build}/bin
+	# shellcheck disable=SC1091
+	. "$top/deploy/lib/netns.sh"
+	"$top/deploy/hugepages.sh" >/dev/null
+	run=$(mktemp -d "/tmp/$2.XXXXXX")
+	prefix=$2$$
+	PCAP_FM_PID=
+	trap pcap_cleanup EXIT
+	python3 -c "
+import struct, sys
+open(sys.argv[1], 'wb').write(struct.pack('<IHHiIII', 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))" \
+		"$run/empty.pcap"
+}
+
+pcap_cleanup() {
+	set +e
+	[[ -n $PCAP_FM_PID ]] && fs_stop_pid "$PCAP_FM_PID" 10
+	fs_cleanup_dpdk "$prefix"
+	rm -rf "$run"
+}
+
+# fail MESSAGE — prints it, flowmgr's TCP/drop/worker counters of the last replay and its log.
+fail() {
+	echo "$PCAP_NAME: FAILED: $*" >&2
+	python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["counters"]; print(" ".join(
+	    "%s=%d" % (k, v) for k, v in c.items() if v and (k.startswith("tcp_") or
+	    k.startswith("drop_") or k.startswith("worker_"))))' "$run/stats.json" >&2 2>/dev/null || true
+	tail -n 20 "$run/fm.log" >&2 2>/dev/null || true
+	echo "$PCAP_NAME: 0 passed, 1 failed"
+	exit 1
+}
+
+# pcap_replay CHAIN_FILE PACKETS — runs flowmgr (launching the chain's VNFs) until it received
+# PACKETS packets and its counters stopped moving (everything that went into the chain came out,
+# was dropped, or is held); keeps its counters in $run/stats.json, then stops it (net_pcap writes
+# its output files then).
+pcap_replay() {
+	local now last="" still=0
+	"$bin/flowmgr" -c "$1" -s "$run/fm.sock" --wait-vnfs --launch -- \
+		--file-prefix "$prefix" --lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
+	PCAP_FM_PID=$!
+	for _ in $(seq 300); do
+		sleep 0.1
+		now=$("$bin/nfctl" -s "$run/fm.sock" --json stats 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(c["worker_rx"], c["worker_tx"], c["worker_to_vnf"], c["worker_from_vnf"])' 2>/dev/null ||
+			echo "-1")
+		[[ ${now%% *} -ge $2 && $now == "$last" ]] && still=$((still + 1)) || still=0
+		last=$now
+		[[ $still -ge 3 ]] && break
+	done
+	"$bin/nfctl" -s "$run/fm.sock" --json stats >"$run/stats.json" 2>/dev/null || true
+	fs_stop_pid "$PCAP_FM_PID" 10
+	PCAP_FM_PID=
+	fs_cleanup_dpdk "$prefix"
+	[[ $still -ge 3 ]] || fail "flowmgr did not pass the $2 packets of the replay"
+}
