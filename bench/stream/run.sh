@@ -380,7 +380,8 @@ while first or time.monotonic() < t_end:
                        text=True)
     out = p.stdout.split()
     if p.returncode != 0 or len(out) != 3 or out[0] != "200":
-        ok = "failed"
+        err = (p.stderr.strip().splitlines() or [""])[-1]
+        ok = "failed:curl_exit_%d:%s:%s" % (p.returncode, "/".join(out), err.replace(" ", "_"))
         break
     if first and open(tmp, "rb").read() != open(want, "rb").read():
         ok = "body-differs"
@@ -388,7 +389,7 @@ while first or time.monotonic() < t_end:
     first = False
     total += float(out[1])
     spent += float(out[2])
-print("%.1f %s" % (total / spent / 1e6 if spent and ok != "failed" else 0, ok))
+print("%.1f %s" % (total / spent / 1e6 if spent and not ok.startswith("failed") else 0, ok))
 PY
 }
 # rps HOST PORT [NETNS] -> "requests/s ok" — $reqs requests of 1 KiB from host a (or NETNS), $par
