@@ -296,8 +296,9 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 
 /* ---- ingress ------------------------------------------------------------------------------- */
 
-/* The window scale option of a SYN (RFC 7323 kind 3), 0 without it. */
-static uint8_t syn_wscale(struct hdrs *h)
+/* The first TCP option of `kind` (and length `len`, 0: any), pointing at its kind byte; NULL if
+ * absent or the option list is malformed. */
+static uint8_t *tcp_opt(struct hdrs *h, uint8_t kind, uint8_t len)
 {
 	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
 	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
@@ -311,11 +312,19 @@ static uint8_t syn_wscale(struct hdrs *h)
 		}
 		if (i + 1 >= olen || opt[i + 1] < 2 || i + opt[i + 1] > olen)
 			break;
-		if (opt[i] == 3 && opt[i + 1] == 3)
-			return opt[i + 2] > 14 ? 14 : opt[i + 2];
+		if (opt[i] == kind && (len == 0 || opt[i + 1] == len))
+			return opt + i;
 		i += opt[i + 1];
 	}
-	return 0;
+	return NULL;
+}
+
+/* The window scale option of a SYN (RFC 7323 kind 3), 0 without it. */
+static uint8_t syn_wscale(struct hdrs *h)
+{
+	uint8_t *o = tcp_opt(h, 3, 3);
+
+	return o == NULL ? 0 : o[2] > 14 ? 14 : o[2];
 }
 
 /* Drops the first `n` payload bytes of a segment (already seen by the chain). */
@@ -498,8 +507,7 @@ static void map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct hdrs *h, uint
 	 * is shown is clamped (SYNs excluded: their window is never scaled). */
 	if (!(h->flags & RTE_TCP_SYN_FLAG) && win > FM_TCP_WIN_MAX)
 		h->tcp->rx_win = rte_cpu_to_be_16((uint16_t)(FM_TCP_WIN_MAX >> wscale));
-	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
-	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
+	uint8_t *sack = tcp_opt(h, 5, 0);
 
 	if (!p->acked_valid || fm_seq_gt(ack, p->acked_out)) {
 		p->acked_out = ack;
@@ -508,61 +516,31 @@ static void map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct hdrs *h, uint
 			hist_pop(p);
 	}
 	h->tcp->recv_ack = rte_cpu_to_be_32(fm_seqmap_ack(&p->map, ack));
-	for (uint32_t i = 0; i < olen;) {
-		uint8_t kind = opt[i];
+	for (uint32_t b = 2; sack != NULL && b + 8 <= sack[1]; b += 8) {
+		uint32_t l = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b));
+		uint32_t r = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b + 4));
 
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
+		if (fm_seqmap_unmap_sack(&p->map, &l, &r) < 0) {
+			/* no input byte covered: an empty block (L = R) is ignored */
+			l = r = fm_seqmap_unmap_ack(&p->map, ack);
+			CNT(t, SACK_DROPPED);
 		}
-		if (i + 1 >= olen || opt[i + 1] < 2 || i + opt[i + 1] > olen)
-			break;
-		if (kind == 5) {
-			for (uint32_t b = i + 2; b + 8 <= i + opt[i + 1]; b += 8) {
-				uint32_t l = rte_be_to_cpu_32(*(unaligned_uint32_t *)(opt + b));
-				uint32_t r = rte_be_to_cpu_32(*(unaligned_uint32_t *)(opt + b + 4));
-
-				if (fm_seqmap_unmap_sack(&p->map, &l, &r) < 0) {
-					/* no input byte covered: an empty block (L = R) is ignored
-					 */
-					l = r = fm_seqmap_unmap_ack(&p->map, ack);
-					CNT(t, SACK_DROPPED);
-				}
-				*(unaligned_uint32_t *)(opt + b) = rte_cpu_to_be_32(l);
-				*(unaligned_uint32_t *)(opt + b + 4) = rte_cpu_to_be_32(r);
-			}
-		}
-		i += opt[i + 1];
+		*(unaligned_uint32_t *)(sack + b) = rte_cpu_to_be_32(l);
+		*(unaligned_uint32_t *)(sack + b + 4) = rte_cpu_to_be_32(r);
 	}
 }
 
 /* The TCP timestamp option's 8 bytes (kind 8), or NULL. */
 static uint8_t *ts_opt(struct hdrs *h)
 {
-	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
-	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
+	uint8_t *o = tcp_opt(h, 8, 10);
 
-	for (uint32_t i = 0; i < olen;) {
-		if (opt[i] == 0)
-			break;
-		if (opt[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= olen || opt[i + 1] < 2 || i + opt[i + 1] > olen)
-			break;
-		if (opt[i] == 8 && opt[i + 1] == 10)
-			return opt + i + 2;
-		i += opt[i + 1];
-	}
-	return NULL;
+	return o == NULL ? NULL : o + 2;
 }
 
 /* Copies of what went out for input range [s, e) that the receiver still needs. They take the
- * retransmission's ACK, window and timestamps: a copy with its first transmission's TSval would
- * be older than what the receiver has seen since and fail its PAWS check (RFC 7323). */
+ * retransmission's ACK and window but keep their own timestamps (see docs/streams.md, "Replays
+ * and PAWS"); a replay with the copy's own TSval is a network duplicate and gets no copy. */
 static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs *h, uint32_t s,
 			   uint32_t e, struct rte_mbuf **out, unsigned int max)
 {
