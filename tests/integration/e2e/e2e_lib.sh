@@ -6,10 +6,11 @@
 # After e2e_init: $top, $bin, $ns, $prefix, $run (private directory), $sock, $a and $b (host
 # addresses); append PIDs to start-order array `pids` to have them stopped at exit (last first).
 
-# e2e_init NAME NS — NS: a short namespace/port prefix of this test (fs_ns_create).
+# e2e_init NAME NS — NS: a short namespace/port prefix of this test (fs_ns_create); E2E_NS
+# overrides it (two copies of one test on one machine, e.g. from two checkouts).
 e2e_init() {
 	E2E_NAME=$1
-	ns=$2
+	ns=${E2E_NS:-$2}
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 	bin=${FS_BUILD_DIR:-$top/build}/bin
 	# shellcheck disable=SC1091
