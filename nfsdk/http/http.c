@@ -499,8 +499,7 @@ static uint8_t response_framing(struct call *c)
 		return PH_START;
 	if (!resizes) {
 		h->mode = BM_SAME;
-	} else if ((h->flags & HF_CL_DROP) &&
-		   ((h->flags & HF_V10) || (h->kind & HTTP_KIND_V10))) {
+	} else if ((h->flags & HF_CL_DROP) && ((h->flags & HF_V10) || (h->kind & HTTP_KIND_V10))) {
 		emit_str(c, "Connection: close\r\n");
 		h->mode = BM_CLOSE;
 		count(c, HTTP_STAT_CLOSE_FALLBACK, 1);
@@ -751,7 +750,8 @@ static void held_cl_byte(struct call *c, uint8_t b)
 		return;
 	}
 	added = tok_add(h, b);
-	if (!added || (h->sub & SUB_CR) || (b == '\r' ? (h->sub |= SUB_CR, false) : cl_byte(h, b) < 0)) {
+	if (!added || (h->sub & SUB_CR) ||
+	    (b == '\r' ? (h->sub |= SUB_CR, false) : cl_byte(h, b) < 0)) {
 		go_pass(c, HTTP_STAT_MALFORMED, false); /* writes what tok holds */
 		if (!added)
 			emit_byte(c, b);

@@ -24,8 +24,8 @@
  *	  body bytes become one chunk; after the N-th original body byte the transformer is flushed
  *	  (one more chunk) and `0\r\n\r\n` ends the body;
  *	- already chunked bodies (Transfer-Encoding ending in `chunked`, any transformer): decoded
- *	  (sizes, extensions, CRLFs, trailers parsed across packets) and re-chunked the same way, one
- *	  chunk per packet; chunk extensions are dropped, trailer fields pass unchanged;
+ *	  (sizes, extensions, CRLFs, trailers parsed across packets) and re-chunked the same way,
+ *one chunk per packet; chunk extensions are dropped, trailer fields pass unchanged;
  *	- HTTP/1.0 (no chunked): a response with `Content-Length: N` to an HTTP/1.0 request, or an
  *	  HTTP/1.0 response, becomes close-delimited: Content-Length removed, `Connection: close`
  *	  added (a client takes the last Connection option). So that the server does close, every
@@ -77,13 +77,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_TOK_MAX	     32	   /* bytes of a held name or start-line token */
-#define HTTP_LINK_CAP	     28	   /* requests outstanding that a link remembers */
-#define HTTP_HEAD_MAX	     32768 /* default head_max (0 in the config) */
-#define HTTP_SLACK	     256   /* cap >= inlen + HTTP_SLACK */
-#define HTTP_MSG_RESERVE     96	   /* space over the remaining input a re-framed message needs */
-#define HTTP_DIR_SIZE	     64	   /* sizeof(struct http_dir) */
-#define HTTP_LINK_SIZE	     40	   /* sizeof(struct http_link) */
+#define HTTP_TOK_MAX	 32    /* bytes of a held name or start-line token */
+#define HTTP_LINK_CAP	 28    /* requests outstanding that a link remembers */
+#define HTTP_HEAD_MAX	 32768 /* default head_max (0 in the config) */
+#define HTTP_SLACK	 256   /* cap >= inlen + HTTP_SLACK */
+#define HTTP_MSG_RESERVE 96    /* space over the remaining input a re-framed message needs */
+#define HTTP_DIR_SIZE	 64    /* sizeof(struct http_dir) */
+#define HTTP_LINK_SIZE	 40    /* sizeof(struct http_link) */
 
 /* The body transformer: ctx is the caller's per-direction state (passed through). */
 struct http_body_ops {
@@ -133,7 +133,8 @@ struct http_stats {
 	uint64_t c[HTTP_STAT_COUNT];
 };
 
-/* Shared by the two directions of a connection: the requests not answered yet. All zeroes: empty. */
+/* Shared by the two directions of a connection: the requests not answered yet. All zeroes: empty.
+ */
 struct http_link {
 	uint32_t pushed, popped;
 	uint8_t kind[HTTP_LINK_CAP]; /* HTTP_KIND_* of request pushed % HTTP_LINK_CAP */

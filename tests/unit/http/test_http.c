@@ -89,7 +89,8 @@ static void setup_rules(void)
 		ck_assert_int_eq(rw_rules_add(&rules[m], (const uint8_t *)"ATTACK", 6,
 					      (const uint8_t *)rep, strlen(rep)),
 				 0);
-		ops[m] = (struct http_body_ops){.feed = tx_feed, .flush = tx_flush, .resizes = m != MASK};
+		ops[m] = (struct http_body_ops){
+		    .feed = tx_feed, .flush = tx_flush, .resizes = m != MASK};
 	}
 }
 
@@ -138,8 +139,8 @@ static void run_cuts(struct run *r, enum mode m, bool request, const struct http
 	http_dir_init(&r->h, request);
 	r->tx.rules = &rules[m];
 	r->cfg = *cfg;
-	r->env = (struct http_env){.cfg = &r->cfg, .ops = &ops[m], .body = &r->tx, .link = link,
-				   .stats = &r->stats};
+	r->env = (struct http_env){
+	    .cfg = &r->cfg, .ops = &ops[m], .body = &r->tx, .link = link, .stats = &r->stats};
 	for (size_t i = 0; i <= ncut; i++) {
 		size_t end = i < ncut ? cuts[i] : len;
 		size_t soft = end - prev > 1448 ? end - prev : 1448;
@@ -287,8 +288,7 @@ static void check_case(enum mode m, bool request, const struct http_cfg *cfg,
 	}
 }
 
-static const struct http_cfg cfg_strip = {.strip_accept_encoding = true,
-					  .responses_resize = true};
+static const struct http_cfg cfg_strip = {.strip_accept_encoding = true, .responses_resize = true};
 static const struct http_cfg cfg_keep = {.responses_resize = true};
 static const struct http_link no_link; /* an empty link */
 
@@ -310,7 +310,8 @@ START_TEST(test_http_feed_strips_accept_encoding)
 {
 	static const char in[] = "GET /a HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n"
 				 "User-Agent: t\r\naccept-encoding:deflate\r\nAccept: */*\r\n\r\n";
-	static const char want[] = "GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n";
+	static const char want[] =
+	    "GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n";
 	struct http_link link = {0};
 	struct http_stats st;
 
@@ -326,8 +327,9 @@ START_TEST(test_http_feed_pushes_request_kinds)
 {
 	static const char in[] = "HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.0\r\n\r\n"
 				 "CONNECT h:443 HTTP/1.1\r\n\r\nGET /tunnel HTTP/1.1\r\n\r\n";
-	static const char want[] = "HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.0\r\nConnection: close\r\n\r\n"
-				   "CONNECT h:443 HTTP/1.1\r\n\r\nGET /tunnel HTTP/1.1\r\n\r\n";
+	static const char want[] =
+	    "HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.0\r\nConnection: close\r\n\r\n"
+	    "CONNECT h:443 HTTP/1.1\r\n\r\nGET /tunnel HTTP/1.1\r\n\r\n";
 	struct http_link link = {0};
 	struct run r;
 
@@ -363,8 +365,9 @@ START_TEST(test_http_feed_cl_to_chunked)
 
 	for (int m = REMOVE; m <= REPLACE; m++) {
 		tl = xf(m, S(body1), tb);
-		wl = (size_t)sprintf(want, "HTTP/1.1 200 OK\r\nServer: s\r\n"
-					   "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+		wl = (size_t)sprintf(want,
+				     "HTTP/1.1 200 OK\r\nServer: s\r\n"
+				     "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
 				     tl);
 		memcpy(want + wl, tb, tl);
 		wl += tl;
@@ -423,12 +426,13 @@ END_TEST
 
 START_TEST(test_http_feed_pipelined_requests)
 {
-	static const char in[] = "POST /a HTTP/1.1\r\nContent-Length: 10\r\nAccept-Encoding: gzip\r\n\r\n"
-				 "xATTACKyAT"
-				 "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
-				 "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-				 "3\r\nATT\r\n3\r\nACK\r\n0\r\n\r\n"
-				 "POST /d HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+	static const char in[] =
+	    "POST /a HTTP/1.1\r\nContent-Length: 10\r\nAccept-Encoding: gzip\r\n\r\n"
+	    "xATTACKyAT"
+	    "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nATT\r\n3\r\nACK\r\n0\r\n\r\n"
+	    "POST /d HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
 	static char want[1024], tb[256];
 	struct http_link link = {0};
 	struct http_stats st;
@@ -439,10 +443,11 @@ START_TEST(test_http_feed_pipelined_requests)
 			     tl);
 	memcpy(want + wl, tb, tl);
 	wl += tl;
-	wl += (size_t)sprintf(want + wl, "\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
-					 "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n"
-					 "%s\r\n0\r\n\r\n"
-					 "POST /d HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	wl += (size_t)sprintf(want + wl,
+			      "\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+			      "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n"
+			      "%s\r\n0\r\n\r\n"
+			      "POST /d HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
 			      60, rep60);
 	check_case(REPLACE, true, &cfg_strip, &link, S(in), want, wl, NULL, false, &st);
 	ck_assert_uint_eq(st.c[HTTP_STAT_REQUESTS], 4);
@@ -465,11 +470,12 @@ START_TEST(test_http_feed_head_and_no_body_responses)
 	struct http_stats st;
 	size_t wl;
 
-	wl = (size_t)sprintf(want, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
-				   "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
-				   "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
-				   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s"
-				   "\r\n0\r\n\r\n",
+	wl = (size_t)sprintf(want,
+			     "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+			     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
+			     "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
+			     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s"
+			     "\r\n0\r\n\r\n",
 			     60, rep60);
 	check_case(REPLACE, false, &cfg_keep, &link, S(in), want, wl, nobody, false, &st);
 	ck_assert_uint_eq(st.c[HTTP_STAT_RESPONSES], 5);
@@ -503,8 +509,9 @@ END_TEST
 START_TEST(test_http_feed_http10_request_body_raw)
 {
 	static const char in[] = "POST / HTTP/1.0\r\nContent-Length: 6\r\n\r\nATTACK";
-	static const char want[] = "POST / HTTP/1.0\r\nContent-Length: 6\r\nConnection: close\r\n\r\n"
-				   "ATTACK";
+	static const char want[] =
+	    "POST / HTTP/1.0\r\nContent-Length: 6\r\nConnection: close\r\n\r\n"
+	    "ATTACK";
 	struct http_link link = {0};
 	struct http_stats st;
 
@@ -552,8 +559,9 @@ END_TEST
 
 START_TEST(test_http_feed_smuggling_passes_with_cl_back)
 {
-	static const char in[] = "POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked"
-				 "\r\n\r\n6\r\nATTACK\r\n0\r\n\r\n";
+	static const char in[] =
+	    "POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n6\r\nATTACK\r\n0\r\n\r\n";
 	static const char want[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
 				   "Content-Length: 6\r\n\r\n6\r\nATTACK\r\n0\r\n\r\n";
 	struct http_link link = {0};
@@ -613,7 +621,8 @@ START_TEST(test_http_feed_random_bodies)
 			memcpy(body + p, "ATTACK", 6);
 		}
 		if (chunked) {
-			inl = (size_t)sprintf(in, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+			inl = (size_t)sprintf(
+			    in, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 			for (size_t p = 0; p < bl;) {
 				size_t k = 1 + rnd() % 3000;
 
@@ -631,8 +640,9 @@ START_TEST(test_http_feed_random_bodies)
 		}
 		tl = xf(m, body, bl, tb);
 		if (chunked || m != MASK)
-			wl = (size_t)sprintf(want, "HTTP/1.1 200 OK\r\n%sTransfer-Encoding: chunked"
-						   "\r\n\r\n%zx\r\n",
+			wl = (size_t)sprintf(want,
+					     "HTTP/1.1 200 OK\r\n%sTransfer-Encoding: chunked"
+					     "\r\n\r\n%zx\r\n",
 					     chunked ? "" : "Server: s\r\n", tl);
 		else
 			wl = (size_t)sprintf(want,
@@ -660,8 +670,8 @@ START_TEST(test_http_feed_random_bodies)
 				d++;
 			ck_abort_msg("it %d mode %d chunked %d: decoded output differs at %zu "
 				     "(%zu/%zu bytes): got [%.*s] want [%.*s]",
-				     it, m, chunked, d, dgl, dwl, 40, dg + (d > 20 ? d - 20 : 0), 40,
-				     dw + (d > 20 ? d - 20 : 0));
+				     it, m, chunked, d, dgl, dwl, 40, dg + (d > 20 ? d - 20 : 0),
+				     40, dw + (d > 20 ? d - 20 : 0));
 		}
 	}
 }
