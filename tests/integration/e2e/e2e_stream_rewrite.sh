@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# End to end: nfs/rewrite changes a TCP byte stream in the middle of real Linux connections, and
-# flowmgr's TCP context does the sequence/ack book-keeping (docs/streams.md). For each of
+# End to end: nfs/rewrite --http changes HTTP message bodies in the middle of real Linux
+# connections; the HTTP context (nfsdk/http.h) fixes the framing and flowmgr's TCP context does the
+# sequence/ack book-keeping (docs/streams.md). For each of
 #   mask     every "ATTACK" becomes "XXXXXX"                   (same length)
 #   remove   every "ATTACK" disappears                          (shorter)
 #   replace  every "ATTACK" becomes a 60-byte string            (longer: segments are split)
-# a 50 MB download (HTTP/1.1, body delimited by the connection's close, so that a length change
-# needs no HTTP context) and a 50 MB upload (raw TCP, sender closes) of a payload with ~5000
-# planted "ATTACK"s are compared byte for byte with the same transformation done offline
-# (rw_offline). Every run goes through the impaired network of e2e_stream_inorder.sh (fs_impair
+# a 50 MB HTTP download (nginx serves a file with Content-Length; curl --compressed) and a 50 MB
+# HTTP upload (curl -T: PUT with Content-Length and Expect: 100-continue, stored by nginx's dav
+# module) of a payload with ~5000 planted "ATTACK"s: the body curl stored and the one nginx
+# stored are compared byte for byte with the same transformation done offline (rw_offline). The
+# framing is checked too: curl saw Content-Length for mask and a chunked response for
+# remove/replace, nginx got the upload with Content-Length (mask) or chunked, and nginx's log shows
+# no Accept-Encoding (--strip-accept-encoding; the pass-through baseline shows curl's).
+# Every run goes through the impaired network of e2e_stream_inorder.sh (fs_impair
 # reordering both ways, 1% loss on host a's ingress, 1% duplication on host b's egress), and the
 # connections must close cleanly (no connection reset: nstat TcpEstabResets unchanged on both hosts).
-# The retransmissions of both hosts (nstat TcpRetransSegs) are compared with the same transfers
-# through flowmgr with a pass-through chain under the same impairment (measured first); the
-# issue's bound (2x) is reported, and enforced with E2E_STRICT_RETRANS=1 (not met yet).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -47,66 +49,44 @@ for path, seed in ((sys.argv[1], 1), (sys.argv[2], 2)):
         data[pos:pos + len(word)] = word
     open(path, "wb").write(data)
 PY
-# Servers on host b: a close-delimited HTTP download, a raw TCP sink for uploads.
-cat >"$run/srv.py" <<'PY'
-import socket, sys, threading
-host, down, updir = sys.argv[1], sys.argv[2], sys.argv[3]
-def http(c):
-    req = b""
-    while b"\r\n\r\n" not in req:
-        d = c.recv(4096)
-        if not d:
-            return c.close()
-        req += d
-    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-              b"Connection: close\r\n\r\n")
-    with open(down, "rb") as f:
-        while True:
-            b = f.read(1 << 20)
-            if not b:
-                break
-            c.sendall(b)
-    c.shutdown(socket.SHUT_WR)
-    while c.recv(4096):
-        pass
-    c.close()
-def sink(c, n):
-    with open("%s/up%d.bin" % (updir, n), "wb") as f:
-        while True:
-            d = c.recv(1 << 20)
-            if not d:
-                break
-            f.write(d)
-    c.close()
-def serve(port, fn):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port))
-    s.listen(16)
-    n = 0
-    while True:
-        c, _ = s.accept()
-        n += 1
-        threading.Thread(target=fn, args=(c,) if fn is http else (c, n), daemon=True).start()
-threading.Thread(target=serve, args=(8080, http), daemon=True).start()
-serve(9000, sink)
-PY
-mkdir -p "$run/up"
-ip netns exec "$ns-b" python3 "$run/srv.py" "$b" "$run/down.bin" "$run/up" >"$run/srv.log" 2>&1 &
+# Server on host b: nginx (its own config, pid, logs and temp files in $run), serving down.bin with
+# Content-Length and storing PUT bodies (dav) under /up/; gzip off. Its log records what the
+# requests carried: Accept-Encoding, Transfer-Encoding and Content-Length.
+mkdir -p "$run/www/up" "$run/nginx-tmp"
+cp "$run/down.bin" "$run/www/down.bin"
+cat >"$run/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $run/nginx.pid;
+error_log $run/nginx-error.log info;
+events { worker_connections 64; }
+http {
+    log_format fs '\$request_method \$uri \$status ae="\$http_accept_encoding"'
+                  ' te="\$http_transfer_encoding" cl="\$http_content_length"';
+    access_log $run/nginx-access.log fs;
+    client_body_temp_path $run/nginx-tmp/body;
+    proxy_temp_path $run/nginx-tmp/proxy;
+    fastcgi_temp_path $run/nginx-tmp/fastcgi;
+    uwsgi_temp_path $run/nginx-tmp/uwsgi;
+    scgi_temp_path $run/nginx-tmp/scgi;
+    client_max_body_size 0;
+    gzip off;
+    default_type application/octet-stream;
+    server {
+        listen $b:8080;
+        root $run/www;
+        location /up/ { dav_methods PUT; create_full_put_path on; }
+    }
+}
+EOF
+ip netns exec "$ns-b" nginx -c "$run/nginx.conf" >"$run/nginx.out" 2>&1 &
 pids+=("$!")
-cat >"$run/send.py" <<'PY'
-import socket, sys
-s = socket.create_connection((sys.argv[1], 9000))
-with open(sys.argv[2], "rb") as f:
-    while True:
-        b = f.read(1 << 20)
-        if not b:
-            break
-        s.sendall(b)
-s.shutdown(socket.SHUT_WR)
-s.recv(1)
-s.close()
-PY
+for _ in $(seq 50); do
+	ip netns exec "$ns-b" bash -c "echo >/dev/tcp/$b/8080" 2>/dev/null && break
+	sleep 0.1
+done
+E2E_FAIL_FILES+=("$run/nginx-error.log")
 
 nstat_get() { # nstat_get SIDE COUNTER — absolute value
 	ip netns exec "$ns-$1" nstat -az "$2" | awk -v k="$2" '$1 == k {print $2}'
@@ -168,20 +148,18 @@ stop() {
 	fs_cleanup_dpdk "$prefix"
 	unset 'pids[-1]'
 }
-transfer() { # transfer TAG -> files $run/got-TAG.bin and $run/up/upN.bin
-	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -o "$run/got-$1.bin" \
-		"http://$b:8080/down.bin" || e2e_fail "$1: download failed"
-	local before
-	before=$(find "$run/up" -name 'up*.bin' | wc -l)
-	timeout 180 ip netns exec "$ns-a" python3 "$run/send.py" "$b" "$run/up.bin" ||
-		e2e_fail "$1: upload failed"
-	for _ in $(seq 50); do
-		[[ $(find "$run/up" -name 'up*.bin' | wc -l) -gt $before ]] && break
-		sleep 0.1
-	done
+transfer() { # transfer TAG -> $run/got-TAG.bin (+ headers), $run/www/up/TAG.bin, nginx log lines
+	: >"$run/nginx-access.log"
+	ip netns exec "$ns-a" curl -sS --fail --max-time 180 --compressed -D "$run/hdr-$1.txt" \
+		-o "$run/got-$1.bin" "http://$b:8080/down.bin" || e2e_fail "$1: download failed"
+	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -T "$run/up.bin" \
+		-o /dev/null "http://$b:8080/up/$1.bin" || e2e_fail "$1: upload failed"
+	upfile="$run/www/up/$1.bin"
 	sleep 0.5
-	upfile="$run/up/up$((before + 1)).bin"
+	cp "$run/nginx-access.log" "$run/access-$1.log"
 }
+# has_line FILE REGEX — grep -Eqi, for the framing checks
+has_line() { grep -Eqi "$2" "$1"; }
 
 # Baseline: a pass-through chain (no TCP context), same network.
 chain "$run/fwd.yaml" forward ""
@@ -192,6 +170,9 @@ read -r ra1 rb1 sa1 sb1 < <(counters)
 stop
 cmp -s "$run/got-base.bin" "$run/down.bin" || e2e_fail "baseline download corrupt"
 cmp -s "$upfile" "$run/up.bin" || e2e_fail "baseline upload corrupt"
+# without the HTTP context nginx sees curl's Accept-Encoding (the check below can fail)
+has_line "$run/access-base.log" '^GET /down.bin 200 ae="[^"-]' ||
+	e2e_fail "baseline: nginx did not log curl's Accept-Encoding"
 base_rt=$((ra1 - ra0 + rb1 - rb0))
 echo "e2e_stream_rewrite: baseline (pass-through chain): $((2 * mb)) MB byte-exact," \
 	"$base_rt retransmissions"
@@ -205,7 +186,8 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 	esac
 	"$bin/rw_offline" "${args[@]}" <"$run/down.bin" >"$run/want-down.bin"
 	"$bin/rw_offline" "${args[@]}" <"$run/up.bin" >"$run/want-up.bin"
-	chain "$run/$mode.yaml" rewrite "in_order, resize" "${args[@]}" --report "$run/report"
+	chain "$run/$mode.yaml" rewrite "in_order, resize, bidir" "${args[@]}" --http \
+		--strip-accept-encoding --report "$run/report-$mode"
 	start "$run/$mode.yaml"
 	read -r ra0 rb0 sa0 sb0 < <(counters)
 	t0=$(date +%s.%N)
@@ -218,6 +200,22 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 		e2e_fail "$mode: download differs from the offline transformation"
 	cmp -s "$upfile" "$run/want-up.bin" ||
 		e2e_fail "$mode: upload differs from the offline transformation"
+	# framing: what curl saw, what nginx got
+	has_line "$run/access-$mode.log" '^GET /down.bin 200 ae="-"' ||
+		e2e_fail "$mode: Accept-Encoding reached nginx: $(cat "$run/access-$mode.log")"
+	if [[ $mode == mask ]]; then
+		has_line "$run/hdr-$mode.txt" "^Content-Length: $(stat -c %s "$run/down.bin")" ||
+			e2e_fail "$mode: the download lost its Content-Length"
+		has_line "$run/access-$mode.log" "^PUT /up/$mode.bin 201 .* te=\"-\" cl=\"[0-9]+\"" ||
+			e2e_fail "$mode: the upload did not keep its Content-Length"
+	else
+		has_line "$run/hdr-$mode.txt" '^Transfer-Encoding: chunked' ||
+			e2e_fail "$mode: the download is not chunked"
+		! has_line "$run/hdr-$mode.txt" '^Content-Length' ||
+			e2e_fail "$mode: the download kept a Content-Length"
+		has_line "$run/access-$mode.log" "^PUT /up/$mode.bin 201 .* te=\"chunked\" cl=\"-\"" ||
+			e2e_fail "$mode: the upload was not re-framed as chunked"
+	fi
 	rt=$((ra1 - ra0 + rb1 - rb0))
 	rst=$((sa1 - sa0 + sb1 - sb0))
 	python3 - "$run/stats-$mode.json" "$mode" "$rt" "$base_rt" "$rst" \
@@ -226,7 +224,7 @@ import json, sys
 c = json.load(open(sys.argv[1]))["counters"]
 mode, rt, base, rst, size, secs = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), \
     int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
-print("e2e_stream_rewrite: %s: download (%d bytes) and upload byte-exact in %s s; "
+print("e2e_stream_rewrite: %s: HTTP download (%d bytes) and upload byte-exact in %s s; "
       "%d resized, %d split, %d held, %d replayed; retransmissions %d (baseline %d), RST %d"
       % (mode, size, secs, c.get("tcp_resized_segments", 0), c.get("tcp_split_segments", 0),
          c.get("tcp_held", 0), c.get("tcp_replayed", 0), rt, base, rst))
