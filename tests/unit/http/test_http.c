@@ -677,6 +677,206 @@ START_TEST(test_http_feed_random_bodies)
 }
 END_TEST
 
+/* Appends printf output to buf at *n. */
+#define APP(buf, n, ...) ((n) += (size_t)sprintf((buf) + (n), __VA_ARGS__))
+
+/* A random body with some words. */
+static size_t rand_body(char *b)
+{
+	size_t len = rnd() % 3000;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (char)('a' + rnd() % 4);
+	for (size_t k = 0; len > 6 && k < 1 + len / 300; k++)
+		memcpy(b + rnd() % (len - 6), "ATTACK", 6);
+	return len;
+}
+
+/* body as chunks of random sizes (the input form), then the last chunk */
+static void app_chunked(char *buf, size_t *n, const char *body, size_t len)
+{
+	for (size_t p = 0; p < len;) {
+		size_t k = 1 + rnd() % 700;
+
+		k = k < len - p ? k : len - p;
+		APP(buf, *n, "%zx%s\r\n", k, rnd() % 4 == 0 ? ";x=y" : "");
+		memcpy(buf + *n, body + p, k);
+		*n += k;
+		APP(buf, *n, "\r\n");
+		p += k;
+	}
+	APP(buf, *n, "0\r\n\r\n");
+}
+
+/* expected output form of a transformed body: one chunk, last chunk */
+static void app_one_chunk(char *buf, size_t *n, const char *t, size_t tl)
+{
+	if (tl > 0) {
+		APP(buf, *n, "%zx\r\n", tl);
+		memcpy(buf + *n, t, tl);
+		*n += tl;
+		APP(buf, *n, "\r\n");
+	}
+	APP(buf, *n, "0\r\n\r\n");
+}
+
+START_TEST(test_http_feed_random_pipelines)
+{
+	/* both directions of keep-alive connections: random requests (GET, HEAD, POST with
+	 * Content-Length or chunked, Accept-Encoding or not) pipelined, then their responses
+	 * (HEAD answered with a Content-Length and no body), cut at random places; the response
+	 * direction uses the link the request direction filled */
+	static char req[200000], rsp[200000], wreq[300000], wrsp[300000], body[4000], tb[20000];
+	static char dw[300000], dg[300000];
+	static size_t cuts[200000];
+	static struct run r;
+	bool nobody[16];
+
+	for (int it = 0; it < 150; it++) {
+		enum mode m = (enum mode)(it % 3);
+		size_t rq = 0, rs = 0, wq = 0, ws = 0, nc, dwl, dgl, bl, tl;
+		int nmsg = 1 + (int)(rnd() % 12);
+		struct http_link link = {0};
+
+		for (int k = 0; k < nmsg; k++) {
+			int kind = (int)(rnd() % 4); /* GET, HEAD, POST CL, POST chunked */
+			bool ae = rnd() % 2;
+			const char *meth = kind == 0 ? "GET" : kind == 1 ? "HEAD" : "POST";
+
+			APP(req, rq, "%s /%d HTTP/1.1\r\nHost: h\r\n%s", meth, k,
+			    ae ? "Accept-Encoding: gzip\r\n" : "");
+			APP(wreq, wq, "%s /%d HTTP/1.1\r\nHost: h\r\n", meth, k);
+			bl = kind >= 2 ? rand_body(body) : 0;
+			tl = xf(m, body, bl, tb);
+			if (kind == 2) {
+				APP(req, rq, "Content-Length: %zu\r\n\r\n", bl);
+				memcpy(req + rq, body, bl);
+				rq += bl;
+				if (m == MASK || bl == 0) {
+					APP(wreq, wq, "Content-Length: %zu\r\n\r\n", bl);
+					memcpy(wreq + wq, tb, tl);
+					wq += tl;
+				} else {
+					APP(wreq, wq, "Transfer-Encoding: chunked\r\n\r\n");
+					app_one_chunk(wreq, &wq, tb, tl);
+				}
+			} else if (kind == 3) {
+				APP(req, rq, "Transfer-Encoding: chunked\r\n\r\n");
+				app_chunked(req, &rq, body, bl);
+				APP(wreq, wq, "Transfer-Encoding: chunked\r\n\r\n");
+				app_one_chunk(wreq, &wq, tb, tl);
+			} else {
+				APP(req, rq, "\r\n");
+				APP(wreq, wq, "\r\n");
+			}
+			/* the response */
+			nobody[k] = kind == 1;
+			bl = rand_body(body);
+			tl = xf(m, body, bl, tb);
+			if (rnd() % 2) {
+				APP(rsp, rs, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", bl);
+				if (kind == 1 || m == MASK || bl == 0) {
+					APP(wrsp, ws,
+					    "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", bl);
+					if (kind != 1) {
+						memcpy(wrsp + ws, tb, tl);
+						ws += tl;
+					}
+				} else {
+					APP(wrsp, ws,
+					    "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+					    "chunked\r\n\r\n");
+					app_one_chunk(wrsp, &ws, tb, tl);
+				}
+				if (kind != 1) {
+					memcpy(rsp + rs, body, bl);
+					rs += bl;
+				}
+			} else {
+				APP(rsp, rs,
+				    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+				APP(wrsp, ws,
+				    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+				if (kind != 1) {
+					app_chunked(rsp, &rs, body, bl);
+					app_one_chunk(wrsp, &ws, tb, tl);
+				}
+			}
+		}
+		for (int dir = 0; dir < 2; dir++) {
+			const char *in = dir == 0 ? req : rsp, *want = dir == 0 ? wreq : wrsp;
+			size_t inl = dir == 0 ? rq : rs, wl = dir == 0 ? wq : ws;
+
+			nc = 0;
+			for (size_t p = 0;;) {
+				p += 1 + rnd() % (rnd() % 2 ? 1448 : 40);
+				if (p >= inl)
+					break;
+				cuts[nc++] = p;
+			}
+			run_cuts(&r, m, dir == 0, &cfg_strip, &link, in, inl, cuts, nc);
+			REQUIRE(r.stats.c[HTTP_STAT_MALFORMED] == 0 &&
+				r.stats.c[HTTP_STAT_UNMATCHED] == 0 &&
+				r.stats.c[HTTP_STAT_NO_ROOM] == 0);
+			REQUIRE(r.stats.c[dir == 0 ? HTTP_STAT_REQUESTS : HTTP_STAT_RESPONSES] ==
+				(uint64_t)nmsg);
+			dwl = decode(want, wl, dw, dir == 0 ? NULL : nobody, dir == 0);
+			dgl = decode(r.out, r.outlen, dg, dir == 0 ? NULL : nobody, dir == 0);
+			if (dgl != dwl || memcmp(dg, dw, dwl) != 0) {
+				size_t d = 0;
+
+				while (d < dgl && d < dwl && dg[d] == dw[d])
+					d++;
+				ck_abort_msg("it %d dir %d mode %d: decoded output differs at %zu "
+					     "(%zu/%zu bytes): got [%.*s] want [%.*s]",
+					     it, dir, m, d, dgl, dwl, 60,
+					     dg + (d > 30 ? d - 30 : 0), 60,
+					     dw + (d > 30 ? d - 30 : 0));
+			}
+		}
+		REQUIRE(link.pushed == (uint32_t)nmsg && link.popped == (uint32_t)nmsg);
+	}
+}
+END_TEST
+
+START_TEST(test_http_feed_no_room_leaves_message_alone)
+{
+	/* many small re-framed requests in one packet: those starting when the space left over
+	 * the rest of the input is below HTTP_MSG_RESERVE keep their framing and body */
+	static char in[8192], out[16384];
+	struct run r;
+	size_t n = 0, olen;
+	struct http_link link = {0};
+
+	for (int k = 0; k < 40; k++)
+		APP(in, n, "POST / HTTP/1.1\r\nContent-Length: 6\r\n\r\nATTACK");
+	memset(&r, 0, sizeof(r));
+	http_dir_init(&r.h, true);
+	r.tx.rules = &rules[REPLACE];
+	r.env = (struct http_env){.cfg = &cfg_keep,
+				  .ops = &ops[REPLACE],
+				  .body = &r.tx,
+				  .link = &link,
+				  .stats = &r.stats};
+	ck_assert_int_eq(http_feed(&r.env, &r.h, (const uint8_t *)in, n, (uint8_t *)out, n,
+				   n + HTTP_SLACK, &olen),
+			 0);
+	ck_assert_uint_le(olen, n + HTTP_SLACK);
+	ck_assert_uint_gt(r.stats.c[HTTP_STAT_NO_ROOM], 0);
+	ck_assert_uint_gt(r.stats.c[HTTP_STAT_CL_TO_CHUNKED], 0);
+	ck_assert_uint_eq(r.stats.c[HTTP_STAT_NO_ROOM] + r.stats.c[HTTP_STAT_CL_TO_CHUNKED], 40);
+	ck_assert_uint_eq(r.stats.c[HTTP_STAT_ERRORS], 0);
+	ck_assert_uint_eq(link.pushed, HTTP_LINK_CAP); /* then full: later responses unmatched */
+	ck_assert_uint_eq(link.lost, 1);
+	/* the messages left alone come last and are byte for byte the input's */
+	{
+		size_t raw = r.stats.c[HTTP_STAT_NO_ROOM] * (n / 40);
+
+		ck_assert(memcmp(out + olen - raw, in + n - raw, raw) == 0);
+	}
+}
+END_TEST
+
 START_TEST(test_http_feed_bad_arguments)
 {
 	struct http_dir h;
@@ -719,6 +919,8 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_feed_head_too_long_passes);
 	tcase_add_test(tc, test_http_feed_unmatched_response_passes);
 	tcase_add_test(tc, test_http_feed_random_bodies);
+	tcase_add_test(tc, test_http_feed_random_pipelines);
+	tcase_add_test(tc, test_http_feed_no_room_leaves_message_alone);
 	tcase_add_test(tc, test_http_feed_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
