@@ -54,6 +54,7 @@ PY
 # requests carried: Accept-Encoding, Transfer-Encoding and Content-Length.
 mkdir -p "$run/www/up" "$run/nginx-tmp"
 cp "$run/down.bin" "$run/www/down.bin"
+head -c 1048576 "$run/down.bin" >"$run/www/small.bin"
 cat >"$run/nginx.conf" <<EOF
 daemon off;
 master_process off;
@@ -63,7 +64,8 @@ error_log $run/nginx-error.log info;
 events { worker_connections 64; }
 http {
     log_format fs '\$request_method \$uri \$status ae="\$http_accept_encoding"'
-                  ' te="\$http_transfer_encoding" cl="\$http_content_length"';
+                  ' te="\$http_transfer_encoding" cl="\$http_content_length"'
+                  ' c=\$connection r=\$connection_requests';
     access_log $run/nginx-access.log fs;
     client_body_temp_path $run/nginx-tmp/body;
     proxy_temp_path $run/nginx-tmp/proxy;
@@ -150,13 +152,25 @@ stop() {
 }
 transfer() { # transfer TAG -> $run/got-TAG.bin (+ headers), $run/www/up/TAG.bin, nginx log lines
 	: >"$run/nginx-access.log"
-	ip netns exec "$ns-a" curl -sS --fail --max-time 180 --compressed -D "$run/hdr-$1.txt" \
-		-o "$run/got-$1.bin" "http://$b:8080/down.bin" || e2e_fail "$1: download failed"
-	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -T "$run/up.bin" \
-		-o /dev/null "http://$b:8080/up/$1.bin" || e2e_fail "$1: upload failed"
+	# one keep-alive connection: HEAD (a Content-Length and no body), GET, PUT (Expect: 100-continue)
+	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -I -o "$run/head-$1.txt" \
+		"http://$b:8080/down.bin" --next -sS --fail --max-time 180 --compressed \
+		-D "$run/hdr-$1.txt" -o "$run/got-$1.bin" "http://$b:8080/down.bin" \
+		--next -sS --fail --max-time 180 -T "$run/up.bin" -o /dev/null \
+		"http://$b:8080/up/$1.bin" || e2e_fail "$1: HEAD, download or upload failed"
+	# HTTP/1.0 (no chunked): 1 MB
+	ip netns exec "$ns-a" curl -sS --fail --max-time 60 --http1.0 -D "$run/hdr10-$1.txt" \
+		-o "$run/got10-$1.bin" "http://$b:8080/small.bin" || e2e_fail "$1: HTTP/1.0 download failed"
 	upfile="$run/www/up/$1.bin"
 	sleep 0.5
 	cp "$run/nginx-access.log" "$run/access-$1.log"
+	# the first three on one connection, in order
+	python3 - "$run/access-$1.log" <<'PY' || e2e_fail "$1: HEAD, GET, PUT not on one connection"
+import re, sys
+l = [re.search(r"^(\S+) .* c=(\d+) r=(\d+)$", x) for x in open(sys.argv[1])][:3]
+assert [m.group(1) for m in l] == ["HEAD", "GET", "PUT"], l
+assert len({m.group(2) for m in l}) == 1 and [m.group(3) for m in l] == ["1", "2", "3"], l
+PY
 }
 # has_line FILE REGEX — grep -Eqi, for the framing checks
 has_line() { grep -Eqi "$2" "$1"; }
@@ -170,6 +184,7 @@ read -r ra1 rb1 sa1 sb1 < <(counters)
 stop
 cmp -s "$run/got-base.bin" "$run/down.bin" || e2e_fail "baseline download corrupt"
 cmp -s "$upfile" "$run/up.bin" || e2e_fail "baseline upload corrupt"
+cmp -s "$run/got10-base.bin" "$run/www/small.bin" || e2e_fail "baseline HTTP/1.0 download corrupt"
 # without the HTTP context nginx sees curl's Accept-Encoding (the check below can fail)
 has_line "$run/access-base.log" '^GET /down.bin 200 ae="[^"-]' ||
 	e2e_fail "baseline: nginx did not log curl's Accept-Encoding"
@@ -186,6 +201,7 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 	esac
 	"$bin/rw_offline" "${args[@]}" <"$run/down.bin" >"$run/want-down.bin"
 	"$bin/rw_offline" "${args[@]}" <"$run/up.bin" >"$run/want-up.bin"
+	"$bin/rw_offline" "${args[@]}" <"$run/www/small.bin" >"$run/want-small.bin"
 	chain "$run/$mode.yaml" rewrite "in_order, resize, bidir" "${args[@]}" --http \
 		--strip-accept-encoding --report "$run/report-$mode"
 	start "$run/$mode.yaml"
@@ -200,7 +216,11 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 		e2e_fail "$mode: download differs from the offline transformation"
 	cmp -s "$upfile" "$run/want-up.bin" ||
 		e2e_fail "$mode: upload differs from the offline transformation"
+	cmp -s "$run/got10-$mode.bin" "$run/want-small.bin" ||
+		e2e_fail "$mode: HTTP/1.0 download differs from the offline transformation"
 	# framing: what curl saw, what nginx got
+	has_line "$run/head-$mode.txt" "^Content-Length: $(stat -c %s "$run/down.bin")" ||
+		e2e_fail "$mode: the HEAD response lost its Content-Length"
 	has_line "$run/access-$mode.log" '^GET /down.bin 200 ae="-"' ||
 		e2e_fail "$mode: Accept-Encoding reached nginx: $(cat "$run/access-$mode.log")"
 	if [[ $mode == mask ]]; then
@@ -208,6 +228,8 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 			e2e_fail "$mode: the download lost its Content-Length"
 		has_line "$run/access-$mode.log" "^PUT /up/$mode.bin 201 .* te=\"-\" cl=\"[0-9]+\"" ||
 			e2e_fail "$mode: the upload did not keep its Content-Length"
+		has_line "$run/hdr10-$mode.txt" '^Content-Length: 1048576' ||
+			e2e_fail "$mode: the HTTP/1.0 download lost its Content-Length"
 	else
 		has_line "$run/hdr-$mode.txt" '^Transfer-Encoding: chunked' ||
 			e2e_fail "$mode: the download is not chunked"
@@ -215,6 +237,9 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 			e2e_fail "$mode: the download kept a Content-Length"
 		has_line "$run/access-$mode.log" "^PUT /up/$mode.bin 201 .* te=\"chunked\" cl=\"-\"" ||
 			e2e_fail "$mode: the upload was not re-framed as chunked"
+		has_line "$run/hdr10-$mode.txt" '^Connection: close' &&
+			! has_line "$run/hdr10-$mode.txt" '^(Content-Length|Transfer-Encoding)' ||
+			e2e_fail "$mode: the HTTP/1.0 download is not close-delimited"
 	fi
 	rt=$((ra1 - ra0 + rb1 - rb0))
 	rst=$((sa1 - sa0 + sb1 - sb0))
