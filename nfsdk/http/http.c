@@ -243,9 +243,11 @@ static int xform(struct call *c, const uint8_t *in, size_t inlen, bool chunk, si
 		rc = ops->feed(c->env->body, in, inlen, c->out + c->n, soft, bcap, &olen);
 	else
 		rc = ops->flush(c->env->body, c->out + c->n, bcap, &olen);
-	if (rc < 0 || olen > bcap) {
+	if (rc < 0) /* counted by the caller, which passes from here */
+		return rc;
+	if (olen > bcap) {
 		count(c, HTTP_STAT_ERRORS, 1);
-		return rc < 0 ? rc : -EIO;
+		return -EIO;
 	}
 	c->n += olen;
 	return rc;
@@ -395,11 +397,9 @@ static void body_out(struct call *c, const uint8_t *in, size_t k)
 		return;
 	}
 	rc = xform(c, in, k, h->mode == BM_CHUNK, later + END_RESERVE);
-	if (rc < 0) { /* the transformer failed: the bytes go as they are */
+	if (rc < 0) { /* the transformer failed: these bytes and the rest go as they are */
 		emit(c, in, k);
-		c->pos += k;
 		go_pass(c, HTTP_STAT_ERRORS, false);
-		c->pos -= k;
 	}
 }
 
@@ -1074,6 +1074,8 @@ static void chunk_byte(struct call *c, uint8_t b)
 			go_pass(c, HTTP_STAT_MALFORMED, false);
 		break;
 	}
+	if (!raw && h->phase == PH_PASS) /* bad framing: the byte goes as it is, like the rest */
+		emit_byte(c, b);
 }
 
 /* ---- calls ---------------------------------------------------------------------------------- */
@@ -1099,11 +1101,9 @@ static void step(struct call *c)
 	case PH_CDATA:
 		k = left(c) < h->rem ? left(c) : (size_t)h->rem;
 		body_out(c, c->in + c->pos, k);
-		if (h->phase == PH_PASS) /* the transformer failed (bytes written) */
-			return;
 		c->pos += k;
 		h->rem -= k;
-		if (h->rem > 0)
+		if (h->rem > 0 || h->phase == PH_PASS) /* PASS: the transformer failed */
 			return;
 		if (h->phase == PH_CDATA)
 			h->phase = PH_CDATA_CR;
@@ -1113,8 +1113,7 @@ static void step(struct call *c)
 	case PH_BODY_CLOSE:
 		k = left(c);
 		body_out(c, c->in + c->pos, k);
-		if (h->phase != PH_PASS)
-			c->pos += k;
+		c->pos += k;
 		return;
 	case PH_TARGET:
 		if (pass_run(c, " \r\n\t") > 0) {

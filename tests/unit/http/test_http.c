@@ -877,6 +877,90 @@ START_TEST(test_http_feed_no_room_leaves_message_alone)
 }
 END_TEST
 
+START_TEST(test_http_feed_bad_chunk_framing_passes)
+{
+	/* a chunk with more data than its size: the transformer is flushed into a chunk, then the
+	 * rest passes as it is */
+	static const char in[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				 "5\r\nATTACK\r\n0\r\n\r\n";
+	static const char want[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				   "5\r\nATTAC\r\nK\r\n0\r\n\r\n";
+	static const char tail[] = "K\r\n0\r\n\r\n";
+	struct http_link link;
+	static struct run r;
+	size_t cuts[1];
+
+	for (size_t cut = 0; cut <= sizeof(in) - 1; cut++) {
+		link = link_of((const uint8_t[]){0}, 1);
+		cuts[0] = cut;
+		run_cuts(&r, REPLACE, false, &cfg_keep, &link, S(in), cuts, cut == 0 ? 0 : 1);
+		ck_assert_uint_eq(r.stats.c[HTTP_STAT_MALFORMED], 1);
+		ck_assert(r.outlen > sizeof(tail) - 1 &&
+			  memcmp(r.out + r.outlen - (sizeof(tail) - 1), tail, sizeof(tail) - 1) ==
+			      0);
+		if (cut == 0)
+			ck_assert(r.outlen == sizeof(want) - 1 &&
+				  memcmp(r.out, want, r.outlen) == 0);
+	}
+}
+END_TEST
+
+static int fail_calls;
+
+static int fail_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
+		     size_t cap, size_t *outlen)
+{
+	(void)ctx;
+	(void)soft;
+	(void)cap;
+	if (++fail_calls > 1)
+		return -EIO;
+	memcpy(out, in, inlen);
+	*outlen = inlen;
+	return 0;
+}
+
+static int fail_flush(void *ctx, uint8_t *out, size_t cap, size_t *outlen)
+{
+	(void)ctx;
+	(void)out;
+	(void)cap;
+	*outlen = 0;
+	return 0;
+}
+
+START_TEST(test_http_feed_transformer_failure_passes)
+{
+	/* the transformer fails on the second packet: that packet's body bytes and the rest of the
+	 * stream go as they are, each once */
+	static const char p1[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcde";
+	static const char p2[] = "fghij";
+	static const char want[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				   "5\r\nabcde\r\nfghij";
+	const struct http_body_ops fops = {.feed = fail_feed, .flush = fail_flush, .resizes = true};
+	struct http_link link = link_of((const uint8_t[]){0}, 1);
+	struct http_stats st = {0};
+	struct http_dir h;
+	struct http_env env = {.cfg = &cfg_keep, .ops = &fops, .link = &link, .stats = &st};
+	static uint8_t out[1024];
+	size_t n = 0, ol;
+
+	fail_calls = 0;
+	http_dir_init(&h, false);
+	ck_assert_int_eq(
+	    http_feed(&env, &h, (const uint8_t *)p1, sizeof(p1) - 1, out, 1448, 1024, &ol), 0);
+	n += ol;
+	ck_assert_int_eq(
+	    http_feed(&env, &h, (const uint8_t *)p2, sizeof(p2) - 1, out + n, 1448, 1024 - n, &ol),
+	    0);
+	n += ol;
+	ck_assert_uint_eq(n, sizeof(want) - 1);
+	ck_assert(memcmp(out, want, n) == 0);
+	ck_assert_uint_eq(st.c[HTTP_STAT_ERRORS], 1);
+	ck_assert(http_is_passing(&h));
+}
+END_TEST
+
 START_TEST(test_http_feed_bad_arguments)
 {
 	struct http_dir h;
@@ -916,6 +1000,8 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_feed_close_delimited);
 	tcase_add_test(tc, test_http_feed_malformed_passes);
 	tcase_add_test(tc, test_http_feed_smuggling_passes_with_cl_back);
+	tcase_add_test(tc, test_http_feed_bad_chunk_framing_passes);
+	tcase_add_test(tc, test_http_feed_transformer_failure_passes);
 	tcase_add_test(tc, test_http_feed_head_too_long_passes);
 	tcase_add_test(tc, test_http_feed_unmatched_response_passes);
 	tcase_add_test(tc, test_http_feed_random_bodies);
