@@ -151,6 +151,15 @@ static size_t left(const struct call *c)
 	return c->inlen - c->pos;
 }
 
+static unsigned int hex_len(size_t v)
+{
+	unsigned int n = 1;
+
+	while (v >>= 4)
+		n++;
+	return n;
+}
+
 /*
  * Ends the open output chunk: writes its size into the place reserved for it (moving the data
  * when the size is shorter than reserved) and the CRLF after the data (reserved too); an empty
@@ -170,7 +179,11 @@ static void close_chunk(struct call *c)
 		c->n = c->chunk_at;
 		return;
 	}
-	hl = snprintf(hdr, sizeof(hdr), "%zx\r\n", data);
+	hl = (int)hex_len(data);
+	for (int i = hl - 1, v = 0; i >= 0; i--, v += 4)
+		hdr[i] = "0123456789abcdef"[(data >> v) & 15];
+	hdr[hl++] = '\r';
+	hdr[hl++] = '\n';
 	if ((size_t)hl != c->chunk_w)
 		memmove(c->out + c->chunk_at + hl, c->out + c->chunk_at + c->chunk_w, data);
 	memcpy(c->out + c->chunk_at, hdr, (size_t)hl);
@@ -199,15 +212,6 @@ static void emit_byte(struct call *c, uint8_t b)
 static void emit_str(struct call *c, const char *s)
 {
 	emit(c, s, strlen(s));
-}
-
-static unsigned int hex_len(size_t v)
-{
-	unsigned int n = 1;
-
-	while (v >>= 4)
-		n++;
-	return n;
 }
 
 /* ---- body output ---------------------------------------------------------------------------- */
@@ -1123,6 +1127,7 @@ static void step(struct call *c)
 		/* fall through */
 	default:
 		if ((h->phase == PH_REASON && pass_run(c, "\r\n") > 0) ||
+		    (h->phase == PH_HNAME && (h->sub & SUB_AFTER) && pass_run(c, " \t:\r\n") > 0) ||
 		    (h->phase == PH_HVALUE && h->hdr == HD_OTHER && !(h->sub & SUB_DROP) &&
 		     !(h->sub & SUB_CR) && pass_run(c, "\r\n") > 0))
 			break;
