@@ -961,6 +961,102 @@ START_TEST(test_http_feed_transformer_failure_passes)
 }
 END_TEST
 
+/* A transformer that holds a whole body and writes it twice at the flush (big flushes). */
+struct hold2 {
+	uint8_t buf[4096];
+	size_t len, out; /* held bytes; doubled bytes written by flushes so far */
+};
+
+static int hold2_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
+		      size_t cap, size_t *outlen)
+{
+	struct hold2 *t = ctx;
+
+	(void)out;
+	(void)soft;
+	(void)cap;
+	memcpy(t->buf + t->len, in, inlen);
+	t->len += inlen;
+	*outlen = 0;
+	return 0;
+}
+
+static int hold2_flush(void *ctx, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct hold2 *t = ctx;
+	size_t n = 0;
+
+	while (n < cap && t->out < 2 * t->len) {
+		out[n++] = t->buf[t->out % t->len];
+		t->out++;
+	}
+	*outlen = n;
+	if (t->out < 2 * t->len)
+		return 1;
+	t->len = t->out = 0;
+	return 0;
+}
+
+START_TEST(test_http_feed_flush_continues_in_next_packet)
+{
+	/* a body ending at a packet's end whose flush does not fit: finished at the start of the
+	 * next call, before the next message; and by http_finish() at the end of a stream */
+	static char p1[2048], body[1000], want[8192], out[8192];
+	static const char p2[] = "HTTP/1.1 204 No Content\r\n\r\n";
+	const struct http_body_ops hops = {
+	    .feed = hold2_feed, .flush = hold2_flush, .resizes = true};
+	static struct hold2 t;
+	struct http_stats st = {0};
+	struct http_dir h;
+	struct http_link link;
+	struct http_env env = {
+	    .cfg = &cfg_keep, .ops = &hops, .body = &t, .link = &link, .stats = &st};
+	size_t n1, n = 0, ol, wl;
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	n1 = (size_t)sprintf(p1, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", sizeof(body));
+	memcpy(p1 + n1, body, sizeof(body));
+	n1 += sizeof(body);
+	wl = (size_t)sprintf(want, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n",
+			     2 * sizeof(body));
+	memcpy(want + wl, body, sizeof(body));
+	memcpy(want + wl + sizeof(body), body, sizeof(body));
+	wl += 2 * sizeof(body);
+	wl += (size_t)sprintf(want + wl, "\r\n0\r\n\r\n%s", p2);
+	for (int end = 0; end < 2; end++) {
+		memset(&t, 0, sizeof(t));
+		link = link_of((const uint8_t[]){0, 0}, 2);
+		memset(&st, 0, sizeof(st));
+		n = 0;
+		http_dir_init(&h, false);
+		ck_assert_int_eq(http_feed(&env, &h, (const uint8_t *)p1, n1, (uint8_t *)out, n1,
+					   n1 + HTTP_SLACK, &ol),
+				 0);
+		n += ol;
+		ck_assert(!http_is_passing(&h));
+		if (end == 0) {
+			ck_assert_int_eq(http_feed(&env, &h, (const uint8_t *)p2, sizeof(p2) - 1,
+						   (uint8_t *)out + n, 1448, 2048, &ol),
+					 0);
+		} else {
+			ck_assert_int_eq(http_finish(&env, &h, (uint8_t *)out + n, 2048, &ol), 0);
+		}
+		n += ol;
+		ck_assert_uint_eq(st.c[HTTP_STAT_FLUSH_LOST] + st.c[HTTP_STAT_ERRORS], 0);
+		{
+			static char dg[8192], dw[8192];
+			size_t wl2 = end == 0 ? wl : wl - (sizeof(p2) - 1);
+			size_t dwl = decode(want, wl2, dw, NULL, false);
+			size_t dgl = decode(out, n, dg, NULL, false);
+
+			ck_assert_msg(dgl == dwl && memcmp(dg, dw, dwl) == 0, "end %d: [%.*s]", end,
+				      (int)n, out);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_http_feed_bad_arguments)
 {
 	struct http_dir h;
@@ -1002,6 +1098,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_feed_smuggling_passes_with_cl_back);
 	tcase_add_test(tc, test_http_feed_bad_chunk_framing_passes);
 	tcase_add_test(tc, test_http_feed_transformer_failure_passes);
+	tcase_add_test(tc, test_http_feed_flush_continues_in_next_packet);
 	tcase_add_test(tc, test_http_feed_head_too_long_passes);
 	tcase_add_test(tc, test_http_feed_unmatched_response_passes);
 	tcase_add_test(tc, test_http_feed_random_bodies);
