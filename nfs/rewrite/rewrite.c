@@ -24,7 +24,9 @@
  * request direction hands them to the response direction in the session's common data, so the
  * chain must declare `bidir` for this VNF (without it responses pass unrewritten, counted as
  * http_unmatched_responses). With --http the requests are parsed in every case (even when --dir
- * leaves them alone), for the responses' sake.
+ * leaves them alone), for the responses' sake. A direction first seen without its SYN (a
+ * connection picked up mid-stream, or stray segments of one already closed) passes unchanged:
+ * where its messages begin is unknown (http_midstream_passed).
  *
  * Declares class "tcp", session "5tuple" (each direction of a connection is its own session
  * here: one rewriter state per scratchpad, sizeof(struct rw_dir) = 416 bytes, with --http
@@ -97,6 +99,7 @@
 	X(STREAMS_C2S, "streams_c2s")                                                              \
 	X(STREAMS_S2C, "streams_s2c")                                                              \
 	X(GUESSED, "direction_guessed")                                                            \
+	X(HTTP_MIDSTREAM, "http_midstream_passed")                                                 \
 	X(BYPASSED, "streams_bypassed")                                                            \
 	X(FIN_TRUNCATED, "fin_truncated")                                                          \
 	X(CARRY_LOST, "carry_lost")                                                                \
@@ -167,8 +170,12 @@ static void dir_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
 	}
 	d->c2s = c2s;
 	rw->cnt[c2s ? RW_CNT_STREAMS_C2S : RW_CNT_STREAMS_S2C]++;
-	if (rw->http)
+	if (rw->http && (p->tcp_flags & RW_TCP_SYN)) {
 		http_dir_init(&((struct rw_http_dir *)d)->h, c2s);
+	} else if (rw->http) { /* mid-stream: where messages begin is unknown */
+		http_dir_init_passing(&((struct rw_http_dir *)d)->h, c2s);
+		rw->cnt[RW_CNT_HTTP_MIDSTREAM]++;
+	}
 	if (rw->sel == RW_SEL_BOTH || (rw->sel == RW_SEL_C2S) == c2s)
 		d->state = RW_DIR_ON;
 	else

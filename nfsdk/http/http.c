@@ -130,6 +130,12 @@ void http_dir_init(struct http_dir *h, bool request)
 	h->phase = PH_START;
 }
 
+void http_dir_init_passing(struct http_dir *h, bool request)
+{
+	http_dir_init(h, request);
+	h->phase = PH_PASS;
+}
+
 bool http_is_passing(const struct http_dir *h)
 {
 	return h->phase == PH_PASS;

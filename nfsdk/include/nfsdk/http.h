@@ -168,6 +168,12 @@ struct http_dir {
 /* Makes *h a new direction: request (client → server) or response. */
 void http_dir_init(struct http_dir *h, bool request);
 
+/*
+ * Makes *h a direction that passes everything unchanged, e.g. one picked up in the middle of
+ * its stream (no SYN seen): where its messages begin is unknown.
+ */
+void http_dir_init_passing(struct http_dir *h, bool request);
+
 /* Per-call environment: the configuration, the transformer, the link (may be NULL), counters. */
 struct http_env {
 	const struct http_cfg *cfg;

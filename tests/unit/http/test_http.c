@@ -1073,6 +1073,13 @@ START_TEST(test_http_feed_bad_arguments)
 	ck_assert_int_eq(http_feed(&env, &h, (const uint8_t *)"GET", 3, out, 3, 512, &ol), 0);
 	ck_assert_uint_eq(ol, 3);
 	ck_assert_str_eq(http_stat_name(HTTP_STAT_REQUESTS), "http_requests");
+	/* a direction picked up mid-stream passes everything */
+	http_dir_init_passing(&h, false);
+	ck_assert(http_is_passing(&h));
+	ck_assert_int_eq(
+	    http_feed(&env, &h, (const uint8_t *)"ATTACK\r\n\r\n", 10, out, 10, 512, &ol), 0);
+	ck_assert(ol == 10 && memcmp(out, "ATTACK\r\n\r\n", 10) == 0);
+	ck_assert_uint_eq(st.c[HTTP_STAT_PASS_BYTES], 10);
 	ck_assert_uint_eq(sizeof(struct http_dir), HTTP_DIR_SIZE);
 }
 END_TEST
