@@ -7,7 +7,6 @@
  * (Content-Length bodies, chunk data, close-delimited bodies) or are copied. A call works on a
  * `struct call`: the input, the output written so far, and the environment.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
