@@ -1057,6 +1057,118 @@ START_TEST(test_http_feed_flush_continues_in_next_packet)
 }
 END_TEST
 
+/* A transformer without carry: each 'Z' doubled, each 'Q' dropped (so the output of every
+ * packet is known exactly, for exact expected outputs at every split). */
+static size_t zq(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == 'Z')
+			out[o++] = 'Z';
+		if (in[i] != 'Q')
+			out[o++] = in[i];
+	}
+	return o;
+}
+
+static int zq_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
+		   size_t cap, size_t *outlen)
+{
+	(void)ctx;
+	(void)soft;
+	(void)cap;
+	*outlen = zq((const char *)in, inlen, (char *)out);
+	return 0;
+}
+
+static int zq_flush(void *ctx, uint8_t *out, size_t cap, size_t *outlen)
+{
+	(void)ctx;
+	(void)out;
+	(void)cap;
+	*outlen = 0;
+	return 0;
+}
+
+/* appends "hex\r\n" T(body piece) "\r\n" when T is not empty */
+static void app_zq_chunk(char *buf, size_t *n, const char *piece, size_t len)
+{
+	char t[256];
+	size_t tl = zq(piece, len, t);
+
+	if (tl == 0)
+		return;
+	*n += (size_t)sprintf(buf + *n, "%zx\r\n", tl);
+	memcpy(buf + *n, t, tl);
+	*n += tl;
+	memcpy(buf + *n, "\r\n", 2);
+	*n += 2;
+}
+
+START_TEST(test_http_feed_exact_chunks_at_every_split)
+{
+	/* exact outputs for a packet border at every byte: one chunk per packet holding that
+	 * packet's transformed body bytes, the last chunk in the packet of the last body byte */
+	static const char head_cl[] = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n";
+	static const char body[] = "aZbQcZZdQQef";
+	static const char head_out[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+	static const char chunked_in[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+					 "5\r\naZbQc\r\n7\r\nZZdQQef\r\n0\r\n\r\n";
+	const struct http_body_ops zops = {.feed = zq_feed, .flush = zq_flush, .resizes = true};
+	static char in[256], want[1024], got[1024];
+	size_t hl = sizeof(head_cl) - 1, bl = sizeof(body) - 1, inl = hl + bl;
+
+	memcpy(in, head_cl, hl);
+	memcpy(in + hl, body, bl);
+	for (int chunked = 0; chunked < 2; chunked++) {
+		const char *src = chunked ? chunked_in : in;
+		size_t srcl = chunked ? sizeof(chunked_in) - 1 : inl;
+		/* where each body byte is in src */
+		size_t bpos[12];
+
+		for (size_t i = 0; i < bl; i++) {
+			const char *piece = i < 5 ? "aZbQc" : "ZZdQQef";
+			size_t off = i < 5 ? i : i - 5;
+
+			bpos[i] = chunked ? (size_t)(strstr(src, piece) - src) + off : hl + i;
+		}
+		for (size_t cut = 1; cut < srcl; cut++) {
+			struct http_link link = link_of((const uint8_t[]){0}, 1);
+			struct http_stats st = {0};
+			struct http_env env = {
+			    .cfg = &cfg_keep, .ops = &zops, .link = &link, .stats = &st};
+			struct http_dir h;
+			size_t n = 0, ol, wl = 0, b1 = 0;
+			uint8_t out[1024];
+
+			http_dir_init(&h, false);
+			REQUIRE(http_feed(&env, &h, (const uint8_t *)src, cut, out, 1448, 1024,
+					  &ol) == 0);
+			memcpy(got, out, ol);
+			n = ol;
+			REQUIRE(http_feed(&env, &h, (const uint8_t *)src + cut, srcl - cut, out,
+					  1448, 1024, &ol) == 0);
+			memcpy(got + n, out, ol);
+			n += ol;
+			/* expected: the head, then packet 1's body bytes as a chunk, then packet
+			 * 2's, then the end */
+			memcpy(want, head_out, sizeof(head_out) - 1);
+			wl = sizeof(head_out) - 1;
+			while (b1 < bl && bpos[b1] < cut)
+				b1++;
+			app_zq_chunk(want, &wl, body, b1);
+			app_zq_chunk(want, &wl, body + b1, bl - b1);
+			wl += (size_t)sprintf(want + wl, "0\r\n\r\n");
+			if (n != wl || memcmp(got, want, wl) != 0)
+				ck_abort_msg("chunked %d cut %zu: got [%.*s] want [%.*s]", chunked,
+					     cut, (int)n, got, (int)wl, want);
+			REQUIRE(st.c[HTTP_STAT_ERRORS] == 0);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_http_feed_bad_arguments)
 {
 	struct http_dir h;
@@ -1106,6 +1218,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_feed_bad_chunk_framing_passes);
 	tcase_add_test(tc, test_http_feed_transformer_failure_passes);
 	tcase_add_test(tc, test_http_feed_flush_continues_in_next_packet);
+	tcase_add_test(tc, test_http_feed_exact_chunks_at_every_split);
 	tcase_add_test(tc, test_http_feed_head_too_long_passes);
 	tcase_add_test(tc, test_http_feed_unmatched_response_passes);
 	tcase_add_test(tc, test_http_feed_random_bodies);
