@@ -25,13 +25,14 @@
  *	  (one more chunk) and `0\r\n\r\n` ends the body;
  *	- already chunked bodies (Transfer-Encoding ending in `chunked`, any transformer): decoded
  *	  (sizes, extensions, CRLFs, trailers parsed across packets) and re-chunked the same way,
- *one chunk per packet; chunk extensions are dropped, trailer fields pass unchanged;
+ *	  one chunk per packet; chunk extensions are dropped, trailer fields pass unchanged;
  *	- HTTP/1.0 (no chunked): a response with `Content-Length: N` to an HTTP/1.0 request, or an
  *	  HTTP/1.0 response, becomes close-delimited: Content-Length removed, `Connection: close`
  *	  added (a client takes the last Connection option). So that the server does close, every
  *	  HTTP/1.0 request gets `Connection: close` added when cfg->responses_resize. Bytes after
- *	  such a body pass unchanged (http_pass_bytes). An HTTP/1.0 request body cannot
- *	  be re-framed (neither chunked nor close work): it passes untransformed (body_raw);
+ *	  such a body pass unchanged (http_pass_bytes). An HTTP/1.0 request body cannot be
+ *	  re-framed (neither chunked nor a close can delimit it): it passes untransformed
+ *	  (http_body_raw);
  *	- close-delimited response bodies (no Content-Length, no Transfer-Encoding, or one not
  *	  ending in chunked) are transformed until http_finish() (the FIN) and stay close-delimited;
  *	- no body (RFC 9112 §6.3): requests without Content-Length/Transfer-Encoding, responses to
@@ -42,7 +43,8 @@
  *    CONNECT, the direction passes unchanged (tunnels).
  *  * Malformed heads (bad start line, whitespace before ':', obs-fold, bare CR, conflicting
  *    Content-Lengths, both Content-Length and Transfer-Encoding, a request Transfer-Encoding not
- *    ending in chunked, a token longer than HTTP_TOK_MAX) and heads longer than cfg->head_max:
+ *    ending in chunked, a method, version or removed Content-Length field longer than
+ *    HTTP_TOK_MAX bytes) and heads longer than cfg->head_max (trailers included):
  *    the direction passes unchanged from there for the rest of the stream (a Content-Length
  *    already dropped is put back first, as `Content-Length: N`), counted. Malformed chunk framing
  *    in a body: the transformer is flushed into the output framing and the rest passes unchanged.
@@ -52,19 +54,21 @@
  * both directions share (40 bytes, e.g. in a session's common data); the response direction pops
  * one per final (non-1xx) response. Without a link, or when it is empty (more than HTTP_LINK_CAP
  * requests outstanding, an unsolicited response), the response direction passes unchanged from
- * that response on (unmatched_responses): a HEAD response is never mistaken for one with a body.
+ * that response on (http_unmatched_responses): a HEAD response is never mistaken for one with a
+ * body.
  *
  * Output space: http_feed() writes at most `cap` bytes and prefers at most `soft` (a packet's
  * MSS: the body transformer is given the soft budget first). The caller must give
- * cap >= inlen + HTTP_SLACK. Framing adds
- * bytes (a Transfer-Encoding field, chunk headers, terminators); a message that starts in a
- * packet with less than HTTP_MSG_RESERVE bytes of space left over its remaining input is not
- * re-framed and its body passes untransformed (no_room: only with many small pipelined messages
- * in one packet). A flush that does not fit is finished by the next call when the body ended
- * at the packet's end; otherwise the direction passes unchanged from there (flush_lost).
+ * cap >= inlen + HTTP_SLACK. Framing adds bytes (a Transfer-Encoding field, chunk headers,
+ * terminators); a message that starts in a packet with less than HTTP_MSG_RESERVE bytes of space
+ * left over its remaining input is not re-framed and its body passes untransformed
+ * (http_no_room: only with many small pipelined messages in one packet). A flush that does not
+ * fit is finished by the next call when the body ended at the packet's end; otherwise the
+ * direction passes unchanged from there (http_flush_lost).
  *
  * State: struct http_dir has no pointer, a fixed size (HTTP_DIR_SIZE bytes, static-asserted) and
- * may be copied. http_dir_init() makes a new one (request or response direction). The body
+ * may be copied. http_dir_init() makes a new one (request or response direction);
+ * http_dir_init_passing() one that passes everything (a stream picked up mid-way). The body
  * transformer's own state (e.g. struct rw_stream) is the caller's, passed as ops' ctx.
  *
  * Concurrency: none needed — one direction's calls come from one thread; the two directions of a
