@@ -15,6 +15,10 @@
 # Every run goes through the impaired network of e2e_stream_inorder.sh (fs_impair
 # reordering both ways, 1% loss on host a's ingress, 1% duplication on host b's egress), and the
 # connections must close cleanly (no connection reset: nstat TcpEstabResets unchanged on both hosts).
+# rewrite's report must count the requests and responses seen, the re-framings and nothing
+# malformed or unmatched. The retransmissions of both hosts (nstat TcpRetransSegs) are compared
+# with the same transfers through flowmgr with a pass-through chain under the same impairment
+# (measured first); the issue's bound (2x) is reported, and enforced with E2E_STRICT_RETRANS=1.
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
