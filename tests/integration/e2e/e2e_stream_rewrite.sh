@@ -8,7 +8,9 @@
 # a 50 MB HTTP download (nginx serves a file with Content-Length; curl --compressed) and a 50 MB
 # HTTP upload (curl -T: PUT with Content-Length and Expect: 100-continue, stored by nginx's dav
 # module) of a payload with ~5000 planted "ATTACK"s: the body curl stored and the one nginx
-# stored are compared byte for byte with the same transformation done offline (rw_offline). The
+# stored are compared byte for byte with the same transformation done offline (rw_offline). HEAD,
+# GET and PUT share one keep-alive connection; a 1 MB HTTP/1.0 download follows (no chunked: it
+# must come close-delimited when the size changes). The
 # framing is checked too: curl saw Content-Length for mask and a chunked response for
 # remove/replace, nginx got the upload with Content-Length (mask) or chunked, and nginx's log shows
 # no Accept-Encoding (--strip-accept-encoding; the pass-through baseline shows curl's).
