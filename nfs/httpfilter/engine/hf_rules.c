@@ -246,3 +246,22 @@ int hf_rules_match(const struct hf_rules *r, const char *host, size_t host_len, 
 	}
 	return -1;
 }
+
+int hf_rules_match_line(const struct hf_rules *r, const char *url, size_t url_len, const char *host,
+			size_t host_len)
+{
+	uint64_t hits[2] = {host != NULL ? regex_hits(r, HF_F_HOST, host, host_len) : 0,
+			    regex_hits(r, HF_F_URL, url, url_len)};
+
+	for (uint32_t i = 0; i < r->count; i++) {
+		const struct hf_rule *ru = &r->rule[i];
+		bool host_rule = ru->field == HF_F_HOST;
+
+		if (host_rule && host == NULL)
+			return HF_UNDECIDED;
+		if (rule_matches(ru, host_rule ? host : url, host_rule ? host_len : url_len,
+				 hits[ru->field], i))
+			return (int)i;
+	}
+	return -1;
+}

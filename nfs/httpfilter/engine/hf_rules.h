@@ -80,6 +80,16 @@ int hf_rules_compile(struct hf_rules *r, char *err, size_t errlen);
 int hf_rules_match(const struct hf_rules *r, const char *host, size_t host_len, const char *url,
 		   size_t url_len);
 
+/**
+ * The decision as far as it is known at the end of a request line: the index of the first rule
+ * that matches when every rule before it could be evaluated (URL rules; host rules too when
+ * host != NULL), -1 if no rule can match whatever the host, HF_UNDECIDED if a host rule comes
+ * first and the host is not known yet. Agrees with hf_rules_match() on the complete request.
+ */
+#define HF_UNDECIDED (-2)
+int hf_rules_match_line(const struct hf_rules *r, const char *url, size_t url_len, const char *host,
+			size_t host_len);
+
 /** "allow", "403", "close". */
 const char *hf_action_name(enum hf_action a);
 

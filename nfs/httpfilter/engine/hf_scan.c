@@ -9,7 +9,8 @@ enum {
 	S_METHOD,      /* method token */
 	S_URL,	       /* request target */
 	S_VERSION,     /* "HTTP/1.x" */
-	S_LINE_CR,     /* CR ending the request line or a header line: LF next */
+	S_RL_CR,       /* CR ending the request line: LF next */
+	S_LINE_CR,     /* CR ending a header line: LF next */
 	S_HDR_START,   /* start of a header line, or the empty line */
 	S_NAME,	       /* header name */
 	S_VAL_WS,      /* optional white space before the value */
@@ -32,6 +33,7 @@ enum {
 #define F_HOST	   0x01 /* a Host header was seen */
 #define F_CL	   0x02 /* a Content-Length header was seen */
 #define F_CHUNKED  0x04 /* Transfer-Encoding: chunked */
+#define F_ABS	   0x08 /* absolute-form target: the host came from it */
 #define F_HDR_HOST 0x10 /* the current header is Host */
 #define F_HDR_CL   0x20 /* ... Content-Length */
 #define F_HDR_TE   0x40 /* ... Transfer-Encoding */
@@ -44,6 +46,11 @@ void hf_scan_init(struct hf_scan *s, uint32_t max_head)
 	memset(s, 0, sizeof(*s));
 	s->max_head = max_head;
 	s->state = S_START;
+}
+
+bool hf_scan_host_known(const struct hf_scan *s)
+{
+	return (s->flags & F_ABS) || !hf_scan_in_head(s);
 }
 
 bool hf_scan_in_head(const struct hf_scan *s)
@@ -117,6 +124,7 @@ static void split_absolute(struct hf_scan *s)
 	}
 	if (skip == 0)
 		return;
+	s->flags |= F_ABS;
 	for (end = skip; end < s->url_len && s->url[end] != '/' && s->url[end] != '?'; end++)
 		;
 	s->host_len = (uint8_t)(end - skip < HF_HOST_MAX ? end - skip : HF_HOST_MAX);
@@ -182,8 +190,11 @@ static enum hf_scan_rc end_name(struct hf_scan *s)
 	if (s->name_len == 4 && memcmp(s->name, "host", 4) == 0) {
 		if (s->flags & F_HOST)
 			return fail(s, HF_ERR_SYNTAX); /* two Host headers: RFC 9112 3.2 */
-		s->flags |= F_HOST | F_HDR_HOST;
-		s->host_len = 0;
+		s->flags |= F_HOST;
+		if (!(s->flags & F_ABS)) { /* an absolute-form target's authority wins */
+			s->flags |= F_HDR_HOST;
+			s->host_len = 0;
+		}
 	} else if (s->name_len == 14 && memcmp(s->name, "content-length", 14) == 0) {
 		s->flags |= F_HDR_CL;
 	} else if (s->name_len == 17 && memcmp(s->name, "transfer-encoding", 17) == 0) {
@@ -215,7 +226,6 @@ static enum hf_scan_rc end_head(struct hf_scan *s)
 {
 	if ((s->flags & F_CHUNKED) && (s->flags & F_CL))
 		return fail(s, HF_ERR_BODY); /* both: a smuggling attempt (RFC 9112 6.1) */
-	split_absolute(s);
 	s->requests++;
 	if (s->flags & F_CHUNKED) {
 		s->state = S_CH_SIZE;
@@ -264,6 +274,8 @@ static enum hf_scan_rc head_byte(struct hf_scan *s, uint8_t c)
 				return fail(s, HF_ERR_SYNTAX);
 			s->state = S_VERSION;
 			s->val_len = 0;
+			split_absolute(s);
+			return HF_SCAN_LINE;
 		} else if (c <= 0x20 || c == 0x7f) {
 			return fail(s, HF_ERR_SYNTAX);
 		} else if (s->url_len == HF_URL_MAX) {
@@ -276,7 +288,7 @@ static enum hf_scan_rc head_byte(struct hf_scan *s, uint8_t c)
 		if (c == '\r' || c == '\n') {
 			if (s->val_len != 8)
 				return fail(s, HF_ERR_SYNTAX);
-			s->state = c == '\r' ? S_LINE_CR : S_HDR_START;
+			s->state = c == '\r' ? S_RL_CR : S_HDR_START;
 		} else if (s->val_len >= 8 ||
 			   (s->val_len < 7 && c != (uint8_t)version[s->val_len]) ||
 			   (s->val_len == 7 && (c < '0' || c > '9'))) {
@@ -284,6 +296,11 @@ static enum hf_scan_rc head_byte(struct hf_scan *s, uint8_t c)
 		} else {
 			s->val_len++;
 		}
+		return HF_SCAN_MORE;
+	case S_RL_CR:
+		if (c != '\n')
+			return fail(s, HF_ERR_SYNTAX);
+		s->state = S_HDR_START;
 		return HF_SCAN_MORE;
 	case S_LINE_CR:
 		if (c != '\n')

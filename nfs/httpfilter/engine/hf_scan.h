@@ -14,6 +14,11 @@
  *
  * Use: hf_scan_init(); then hf_scan_feed(s, data, len, &used) repeatedly over the stream:
  *  - HF_SCAN_MORE: all `len` bytes consumed (inside a head or a body); feed the next bytes;
+ *  - HF_SCAN_LINE: the request target ended (data[used - 1] is the space after it): s->url holds
+ *    it (and, for an absolute-form target, s->host its authority; hf_scan_host_known()). A
+ *    decision that does not depend on the Host header can be taken now, before the server has
+ *    the request line's end (a server logs a request line it received complete even when the
+ *    connection is reset before the head ends: nginx does); then feed data + used onwards;
  *  - HF_SCAN_HEAD: a request head ended at data[used - 1]: s->url / s->host describe it (see
  *    hf_scan_host(); an absolute-form target "http://h/p" gives host h and URL /p). The caller
  *    decides, then feeds data + used onwards: the scanner skips the body (Content-Length, or
@@ -41,6 +46,7 @@
 enum hf_scan_rc {
 	HF_SCAN_MORE = 0,
 	HF_SCAN_HEAD = 1,
+	HF_SCAN_LINE = 2,
 	HF_SCAN_ERROR = -1,
 };
 
@@ -86,6 +92,9 @@ static inline enum hf_scan_err hf_scan_error(const struct hf_scan *s)
 {
 	return (enum hf_scan_err)s->err;
 }
+
+/** True once the host of the current request is final (absolute-form target, or head ended). */
+bool hf_scan_host_known(const struct hf_scan *s);
 
 /** True while a head is partly read (the stream stopped inside a request head). */
 bool hf_scan_in_head(const struct hf_scan *s);

@@ -75,7 +75,7 @@ static void run_cuts(const uint32_t *cuts, int ncuts)
 {
 	struct hf_scan s;
 	uint32_t len = (uint32_t)strlen(stream), at = 0, used;
-	int got = 0;
+	int got = 0, lines = 0;
 
 	hf_scan_init(&s, 4096);
 	for (int c = 0; c <= ncuts; c++) {
@@ -87,7 +87,16 @@ static void run_cuts(const uint32_t *cuts, int ncuts)
 
 			REQUIRE(rc != HF_SCAN_ERROR);
 			at += used;
-			if (rc == HF_SCAN_HEAD) {
+			if (rc == HF_SCAN_LINE) {
+				REQUIRE(got < nwant && lines == got);
+				REQUIRE(s.url_len == strlen(want[got].url));
+				REQUIRE(memcmp(s.url, want[got].url, s.url_len) == 0);
+				REQUIRE(hf_scan_in_head(&s));
+				REQUIRE(hf_scan_host_known(&s) == (got == 3)); /* absolute form */
+				lines++;
+			} else if (rc == HF_SCAN_HEAD) {
+				REQUIRE(lines == got + 1);
+				REQUIRE(hf_scan_host_known(&s));
 				REQUIRE(got < nwant);
 				REQUIRE(at == want[got].end);
 				REQUIRE(s.url_len == strlen(want[got].url));
@@ -192,7 +201,11 @@ START_TEST(test_hf_scan_in_head_follows_the_stream)
 
 	hf_scan_init(&s, 4096);
 	ck_assert(!hf_scan_in_head(&s));
-	ck_assert_int_eq(hf_scan_feed(&s, (const uint8_t *)"GET / HT", 8, &used), HF_SCAN_MORE);
+	ck_assert_int_eq(hf_scan_feed(&s, (const uint8_t *)"GET / HT", 8, &used), HF_SCAN_LINE);
+	ck_assert_uint_eq(used, 6);
+	ck_assert(hf_scan_in_head(&s));
+	ck_assert(!hf_scan_host_known(&s));
+	ck_assert_int_eq(hf_scan_feed(&s, (const uint8_t *)"HT", 2, &used), HF_SCAN_MORE);
 	ck_assert(hf_scan_in_head(&s));
 	ck_assert_int_eq(hf_scan_feed(&s, (const uint8_t *)"TP/1.1\r\n\r\n", 10, &used),
 			 HF_SCAN_HEAD);
@@ -244,6 +257,19 @@ START_TEST(test_hf_rules_match_first_rule_wins)
 	ck_assert_int_eq(match("exact.test", "/"), 5);
 	ck_assert_int_eq(match("exact.test.org", "/"), -1);
 	ck_assert_int_eq(match("", "/"), -1);
+	/* at the end of the request line: URL rules decide until the first host rule */
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/public/a", 9, NULL, 0), 0);
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/x.php", 6, NULL, 0), HF_UNDECIDED);
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/x.php", 6, "ok.test", 7), 2);
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/x", 2, "a.blocked.test", 14), 1);
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/x", 2, "ok.test", 7), -1);
+	hf_rules_uninit(&rules);
+	hf_rules_init(&rules);
+	add("block url-prefix /secret/");
+	add("allow host trusted.test");
+	ck_assert_int_eq(hf_rules_compile(&rules, err, sizeof(err)), 0);
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/secret/a", 9, NULL, 0), 0);
+	ck_assert_int_eq(hf_rules_match_line(&rules, "/open", 5, NULL, 0), HF_UNDECIDED);
 	hf_rules_uninit(&rules);
 }
 END_TEST
