@@ -596,6 +596,9 @@ static void inspect(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session 
 			hf->cnt[HF_C_seq_gaps]++;
 		s->next_seq = data_seq + k.len;
 		scan_client(hf, nf, s, c, &k, verdict);
+	} else if ((k.p.tcp_flags & TCP_FIN) && s->held_len > 0) {
+		s->held_len = 0; /* the client ends inside a head: the server gets none of it */
+		hf->cnt[HF_C_held_discarded]++;
 	}
 }
 
