@@ -92,7 +92,6 @@ for _ in $(seq 30); do
 	sleep 0.3
 done
 [[ $ok -eq 1 ]] || e2e_fail "no HTTP download through the VIP"
-before=$(cat "$run/nginx/backend0.log" "$run/nginx/backend1.log" | wc -l)
 for i in $(seq 6); do
 	fs_ns_exec "$ns" a curl -sS --fail --max-time 20 -o "$run/dl/$i.bin" "http://$vip/blob.bin?n=$i" ||
 		e2e_fail "download $i failed"
@@ -106,10 +105,12 @@ echo "e2e_fig2_run: 6 downloads through http -> lb byte-exact, backends served $
 # 2. blocked by httpfilter
 code=$(fs_ns_exec "$ns" a curl -sS --max-time 10 -o "$run/b1.html" -w '%{http_code}' \
 	-H "Host: www.blocked.test" "http://$vip/blob.bin?blocked=host") || e2e_fail "blocked host: curl failed"
-[[ $code == 403 ]] && grep -q "403 Forbidden" "$run/b1.html" || e2e_fail "blocked host: HTTP $code"
+[[ $code == 403 ]] || e2e_fail "blocked host: HTTP $code"
+grep -q "403 Forbidden" "$run/b1.html" || e2e_fail "blocked host: no 403 page"
 code=$(fs_ns_exec "$ns" a curl -sS --max-time 10 -o "$run/b2.html" -w '%{http_code}' \
 	"http://$vip/admin/x.html?blocked=url") || e2e_fail "blocked URL: curl failed"
-[[ $code == 403 ]] && grep -q "403 Forbidden" "$run/b2.html" || e2e_fail "blocked URL: HTTP $code"
+[[ $code == 403 ]] || e2e_fail "blocked URL: HTTP $code"
+grep -q "403 Forbidden" "$run/b2.html" || e2e_fail "blocked URL: no 403 page"
 sleep 0.3
 if grep -q "blocked=" "$run/nginx/backend0.log" "$run/nginx/backend1.log"; then
 	e2e_fail "a backend saw a blocked request"
