@@ -93,7 +93,7 @@ static const char page_body[] =
 	X(requests, "request heads inspected")                                                     \
 	X(allowed, "requests allowed (no rule, or an allow rule)")                                 \
 	X(blocked_403, "requests answered with the 403 page")                                      \
-	X(blocked_close, "requests whose connection was reset")                                    \
+	X(blocked_close, "requests whose connection was reset (close rule or --default)")          \
 	X(split_heads, "request heads that spanned more than one packet")                          \
 	X(default_actions, "requests the scanner could not follow: --default applied")             \
 	X(err_syntax, "... not an HTTP/1.x request")                                               \

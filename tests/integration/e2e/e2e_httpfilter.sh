@@ -10,6 +10,9 @@
 #   5. a request head sent one byte per segment (Python, TCP_NODELAY, 2 ms apart) is blocked
 #      just the same, by its URL and by its Host, and nginx never sees any of it (httpfilter
 #      holds the undecided head back); an allowed one split that way is served;
+#      a head longer than the hold (800-byte header in 8-byte segments) is released and decided
+#      at its end: blocked (nginx never serves it), or allowed and served;
+#      bytes that are not HTTP get the --default action (close: reset);
 #   6. a POST whose body looks like a blocked request is passed to nginx (bodies are skipped);
 #   7. nginx's access log shows the allowed requests and none of the blocked ones;
 #   8. httpfilter's counters: requests blocked per action, split heads, hits per rule.
@@ -119,11 +122,14 @@ cat >"$run/slow.py" <<'PY'
 import socket, sys, time
 host, path = sys.argv[1], sys.argv[2]
 vhost = sys.argv[3] if len(sys.argv) > 3 else host
+pad = int(sys.argv[4]) if len(sys.argv) > 4 else 0  # bytes of an extra header
+step = int(sys.argv[5]) if len(sys.argv) > 5 else 1  # bytes per segment
 s = socket.create_connection((host, 80), timeout=10)
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: slow\r\nConnection: close\r\n\r\n" % (path, vhost)).encode()
-for i in range(len(req)):
-    s.send(req[i:i + 1])
+req = ("GET %s HTTP/1.1\r\nUser-Agent: slow\r\nX-Pad: %s\r\nHost: %s\r\nConnection: close\r\n\r\n"
+       % (path, "p" * pad, vhost)).encode()
+for i in range(0, len(req), step):
+    s.send(req[i:i + step])
     time.sleep(0.002)
 data = b""
 try:
@@ -143,6 +149,25 @@ line=$(fs_ns_exec "$ns" a python3 "$run/slow.py" "$b" "/small.txt?splithost=1" w
 line=$(fs_ns_exec "$ns" a python3 "$run/slow.py" "$b" /small.txt)
 [[ $line == "HTTP/1.1 200 OK" ]] || e2e_fail "byte-by-byte allowed request: status line '$line'"
 echo "e2e_httpfilter: heads sent one byte per segment: blocked URL and host 403, allowed one 200"
+# a head too long for the hold (800-byte header, 8 bytes per segment): released, decided at its end
+line=$(fs_ns_exec "$ns" a python3 "$run/slow.py" "$b" "/small.txt?bighost=1" www.blocked.test 800 8)
+[[ $line == "HTTP/1.1 403 Forbidden" ]] || e2e_fail "long split head, blocked host: status line '$line'"
+line=$(fs_ns_exec "$ns" a python3 "$run/slow.py" "$b" "/small.txt?bigok=1" ok.test 800 8)
+[[ $line == "HTTP/1.1 200 OK" ]] || e2e_fail "long split head, allowed: status line '$line'"
+echo "e2e_httpfilter: heads longer than the hold: blocked one 403, allowed one 200"
+# not HTTP on port 80: the --default action (close)
+set +e
+out=$(fs_ns_exec "$ns" a python3 -c "
+import socket
+s = socket.create_connection(('$b', 80), timeout=5)
+s.sendall(b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03')
+try:
+    print(len(s.recv(100)))
+except ConnectionResetError:
+    print('reset')" 2>&1)
+set -e
+[[ $out == reset ]] || e2e_fail "non-HTTP bytes on port 80: '$out', want a reset"
+echo "e2e_httpfilter: non-HTTP bytes on port 80 reset (--default close)"
 
 # 6. a body that looks like a blocked request
 printf 'GET /secret/x.html HTTP/1.1\r\nHost: www.blocked.test\r\n\r\n%.0s' $(seq 200) >"$run/body.txt"
@@ -155,6 +180,10 @@ sleep 0.5
 for want in "GET /ok.bin" "GET /small.txt HTTP" "POST /small.txt?post=1"; do
 	grep -qF "$want" "$run/nginx/access.log" || e2e_fail "access log lacks '$want'"
 done
+if grep "bighost" "$run/nginx/access.log" | grep -qv " 400$"; then
+	e2e_fail "nginx served the long blocked head: $(grep bighost "$run/nginx/access.log")"
+fi
+grep -q "GET /small.txt?bigok=1 HTTP/1.1 200" "$run/nginx/access.log" || e2e_fail "long allowed head not served"
 for bad in secret kill blockedhost keepalive splithost; do
 	if grep -q "$bad" "$run/nginx/access.log"; then
 		e2e_fail "nginx saw a blocked request ($bad): $(grep "$bad" "$run/nginx/access.log")"
@@ -168,13 +197,15 @@ r() { awk -v k="$1" '$1 == k {print $2}' "$run/report"; }
 echo "e2e_httpfilter: httpfilter: requests $(r requests), allowed $(r allowed)," \
 	"403 $(r blocked_403), close $(r blocked_close), split heads $(r split_heads)," \
 	"rule hits $(r rule_1_hits)/$(r rule_2_hits)/$(r rule_3_hits), held packets $(r held_pkts)"
-[[ $(r blocked_403) -eq 5 ]] || e2e_fail "blocked_403 $(r blocked_403), want 5"
-[[ $(r blocked_close) -eq 1 ]] || e2e_fail "blocked_close $(r blocked_close), want 1"
-[[ $(r rule_1_hits) -eq 3 && $(r rule_2_hits) -eq 1 && $(r rule_3_hits) -eq 2 ]] ||
-	e2e_fail "rule hits $(r rule_1_hits)/$(r rule_2_hits)/$(r rule_3_hits), want 3/1/2"
-[[ $(r split_heads) -ge 3 ]] || e2e_fail "split_heads $(r split_heads), want >= 3"
+[[ $(r blocked_403) -eq 6 ]] || e2e_fail "blocked_403 $(r blocked_403), want 6"
+[[ $(r blocked_close) -eq 2 ]] || e2e_fail "blocked_close $(r blocked_close), want 2 (rule, --default)"
+[[ $(r rule_1_hits) -eq 3 && $(r rule_2_hits) -eq 1 && $(r rule_3_hits) -eq 3 ]] ||
+	e2e_fail "rule hits $(r rule_1_hits)/$(r rule_2_hits)/$(r rule_3_hits), want 3/1/3"
+[[ $(r split_heads) -ge 5 ]] || e2e_fail "split_heads $(r split_heads), want >= 5"
 [[ $(r held_released) -ge 1 ]] || e2e_fail "held_released $(r held_released): the allowed split head was not held"
-[[ $(r hold_no_room) -eq 0 && $(r hold_overflow) -eq 0 ]] || e2e_fail "hold overflow or no room"
-[[ $(r default_actions) -eq 0 ]] || e2e_fail "default actions $(r default_actions)"
-[[ $(wc -l <"$run/block.log") -eq 6 ]] || e2e_fail "block log: $(wc -l <"$run/block.log") lines, want 6"
+[[ $(r hold_overflow) -eq 2 ]] || e2e_fail "hold_overflow $(r hold_overflow), want 2"
+[[ $(r hold_no_room) -eq 0 ]] || e2e_fail "hold_no_room $(r hold_no_room)"
+[[ $(r default_actions) -eq 1 && $(r err_syntax) -eq 1 ]] ||
+	e2e_fail "default actions $(r default_actions), syntax errors $(r err_syntax), want 1 and 1"
+[[ $(wc -l <"$run/block.log") -eq 7 ]] || e2e_fail "block log: $(wc -l <"$run/block.log") lines, want 7"
 echo "e2e_httpfilter: 1 passed, 0 failed"
