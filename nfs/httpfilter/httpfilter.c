@@ -35,7 +35,7 @@
  * number it will send (in the session's common data, so the 403 page starts there).
  *
  * Blocking (the first matching rule's action):
- *  - 403: the packet completing the head is turned, in place, into an RST to the server (seq =
+ *  - 403: the packet that decided is turned, in place, into an RST to the server (seq =
  *    its own, the server's next expected byte; it goes on along the path, so a load balancer
  *    after httpfilter translates it like the request), and a new segment goes back to the client
  *    out of the port the request came in: a small "403 Forbidden" page with FIN, seq = the
@@ -108,8 +108,8 @@ static const char page_body[] =
 	X(hold_overflow, "heads longer than the hold: released, decided at the head's end")        \
 	X(held_discarded, "held partial heads dropped at the client's FIN")                        \
 	X(hold_no_room, "held bytes that did not fit the packet: request blocked (--default)")     \
-	X(pages_sent, "403 pages handed to nf_send")                                               \
-	X(rst_sent, "RSTs sent to clients")                                                        \
+	X(pages_sent, "403 pages handed to nf_send (each one twice)")                              \
+	X(rst_sent, "RSTs sent to clients (twice per close)")                                      \
 	X(rst_in_place, "requests turned into an RST to the server")                               \
 	X(send_failed, "packets not sent: no mbuf, no room in the stage")                          \
 	X(dropped_closed, "packets of a closed connection dropped")                                \
@@ -343,11 +343,16 @@ static void block(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s
 				 "Connection: close\r\n\r\n%s",
 				 sizeof(page_body) - 1, page_body);
 
-		send_reply(hf, nf, k, srv, ack, TCP_ACK | TCP_PSH | TCP_FIN, page, (uint32_t)n,
-			   HF_C_pages_sent);
+		/* twice: a lost page cannot be sent again (the client's retransmission of the
+		 * request reaches flowmgr as a replay, which httpfilter does not see); the
+		 * client drops the duplicate */
+		for (int i = 0; i < 2; i++)
+			send_reply(hf, nf, k, srv, ack, TCP_ACK | TCP_PSH | TCP_FIN, page,
+				   (uint32_t)n, HF_C_pages_sent);
 		hf->cnt[HF_C_blocked_403]++;
 	} else {
-		send_reply(hf, nf, k, srv, ack, TCP_RST | TCP_ACK, NULL, 0, HF_C_rst_sent);
+		for (int i = 0; i < 2; i++) /* twice too: the second finds no connection */
+			send_reply(hf, nf, k, srv, ack, TCP_RST | TCP_ACK, NULL, 0, HF_C_rst_sent);
 		hf->cnt[HF_C_blocked_close]++;
 	}
 	if (to_rst_in_place(k))

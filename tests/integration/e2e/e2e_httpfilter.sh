@@ -16,11 +16,27 @@
 #   6. a POST whose body looks like a blocked request is passed to nginx (bodies are skipped);
 #   7. nginx's access log shows the allowed requests and none of the blocked ones;
 #   8. httpfilter's counters: requests blocked per action, split heads, hits per rule.
+# E2E_IMPAIR=1 runs it all under fs_impair reordering (3% both ways), 1% loss on host a's ingress
+# and 1% duplication on host b's egress (passed 5 of 5 runs; off by default: a lost ACK of held
+# bytes is not repeated, see docs/vnfs.md).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
+# shellcheck source=tests/integration/e2e/impair_lib.sh
+. "$(dirname "$0")/impair_lib.sh"
 e2e_init e2e_httpfilter fsx
 E2E_FAIL_FILES=("$run/report" "$run/block.log" "$run/nginx/error.log")
+impair=${E2E_IMPAIR:-0}
+p0if=$ns-pa
+if [[ $impair -eq 1 ]]; then
+	cleanup_impair() {
+		impair_path_remove "$ns"
+		e2e_cleanup
+	}
+	trap cleanup_impair EXIT
+	impair_path "$ns" 3 5 "$run/impair.log" || e2e_fail "fs_impair did not start"
+	p0if=$ns-qb
+fi
 
 cat >"$run/rules.txt" <<'RULES'
 # test rules (URL rules first: they decide as soon as the target ends, see nfs/httpfilter)
@@ -31,7 +47,7 @@ RULES
 cat >"$run/chain.yaml" <<YAML
 name: httpfilter-e2e
 ports:
-  - {name: p0, dev: "net_af_packet0,iface=$ns-pa,framecnt=4096"}
+  - {name: p0, dev: "net_af_packet0,iface=$p0if,framecnt=4096"}
   - {name: p1, dev: "net_af_packet1,iface=$ns-pb,framecnt=4096"}
 mbufs: 16383
 sessions: 8192
@@ -72,6 +88,10 @@ NGINX
 ip netns exec "$ns-b" nginx -c "$run/nginx/nginx.conf" -g 'daemon off;' >"$run/nginx/stdout" 2>&1 &
 pids+=("$!")
 sleep 0.5
+if [[ $impair -eq 1 ]]; then
+	impair_nft_loss "$ns-a" eth0 1 || e2e_fail "nft loss rule"
+	impair_nft_dup "$ns-b" eth0 1 || e2e_fail "nft dup rule"
+fi
 
 curl_a() { fs_ns_exec "$ns" a curl -sS --max-time 10 "$@"; }
 
