@@ -111,7 +111,7 @@ static void strip_port(char *h, uint8_t *len)
 
 /* Absolute-form target "http://authority/path": the authority becomes the host (RFC 9112 3.2.2:
  * it overrides the Host header), the path the URL. */
-static void split_absolute(struct hf_scan *s)
+static enum hf_scan_rc split_absolute(struct hf_scan *s)
 {
 	static const char *const schemes[] = {"http://", "https://"};
 	uint16_t skip = 0, end;
@@ -123,11 +123,13 @@ static void split_absolute(struct hf_scan *s)
 			skip = (uint16_t)n;
 	}
 	if (skip == 0)
-		return;
+		return HF_SCAN_LINE;
 	s->flags |= F_ABS;
 	for (end = skip; end < s->url_len && s->url[end] != '/' && s->url[end] != '?'; end++)
 		;
-	s->host_len = (uint8_t)(end - skip < HF_HOST_MAX ? end - skip : HF_HOST_MAX);
+	if (end - skip > HF_HOST_MAX)
+		return fail(s, HF_ERR_HOST_LONG);
+	s->host_len = (uint8_t)(end - skip);
 	for (uint16_t i = 0; i < s->host_len; i++)
 		s->host[i] = (char)lower((uint8_t)s->url[skip + i]);
 	strip_port(s->host, &s->host_len);
@@ -138,6 +140,7 @@ static void split_absolute(struct hf_scan *s)
 		memmove(s->url, s->url + end, s->url_len - end);
 		s->url_len = (uint16_t)(s->url_len - end);
 	}
+	return HF_SCAN_LINE;
 }
 
 /* End of a header value: records Host, Content-Length or chunked. */
@@ -274,8 +277,7 @@ static enum hf_scan_rc head_byte(struct hf_scan *s, uint8_t c)
 				return fail(s, HF_ERR_SYNTAX);
 			s->state = S_VERSION;
 			s->val_len = 0;
-			split_absolute(s);
-			return HF_SCAN_LINE;
+			return split_absolute(s);
 		} else if (c <= 0x20 || c == 0x7f) {
 			return fail(s, HF_ERR_SYNTAX);
 		} else if (s->url_len == HF_URL_MAX) {

@@ -191,6 +191,10 @@ START_TEST(test_hf_scan_feed_errors)
 	memcpy(big, "GET / HTTP/1.1\r\nHost: ", 22);
 	strcpy(big + 22 + 200, "\r\n\r\n");
 	expect_error(big, 4096, HF_ERR_HOST_LONG);
+	memset(big, 'h', sizeof(big));
+	memcpy(big, "GET http://", 11);
+	strcpy(big + 11 + 200, "/ HTTP/1.1\r\n\r\n");
+	expect_error(big, 4096, HF_ERR_HOST_LONG);
 }
 END_TEST
 
