@@ -49,11 +49,6 @@
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-
 /* X-macro: counter, meaning. */
 #define CKS_COUNTERS(X)                                                                            \
 	X(packets, "packets given to the VNF")                                                     \
@@ -80,24 +75,13 @@ static const char *const cks_counter_names[CKS_C_MAX] = {
 #undef CKS_CNT_NAME
 };
 
-enum cks_state {
-	CKS_S_NEW = 0, /* zeroed by nfsdk at session start */
-	CKS_S_OPEN,
-	CKS_S_ENDED,
-};
-
-enum cks_role { CKS_ROLE_UNKNOWN = 0, CKS_ROLE_ORIG, CKS_ROLE_REPLY };
-
 /* Scratchpad of one direction. */
 struct cks_session {
-	struct cks_stream st;
+	struct cks_dir dir;	  /* engine/cks_stream.h: CRC, bytes, state, role */
 	uint8_t src[16], dst[16]; /* IPv4: the first 4 bytes, network order */
 	uint16_t sport, dport;
-	uint32_t next_seq; /* sequence number expected next (diagnostic: seq_gaps) */
-	uint8_t state;	   /* enum cks_state */
-	uint8_t role;	   /* enum cks_role */
 	uint8_t v6;
-	uint8_t pad[5];
+	uint8_t pad[3];
 };
 #define CKS_SCRATCHPAD 64
 static_assert(sizeof(struct cks_session) <= CKS_SCRATCHPAD, "scratchpad declared too small");
@@ -126,16 +110,16 @@ static void finish(struct cksum *ck, struct cks_session *s, const char *end, int
 	endpoint_str(s, true, src, sizeof(src));
 	endpoint_str(s, false, dst, sizeof(dst));
 	fprintf(ck->out, "cksum %s -> %s dir=%s bytes=%llu crc=0x%08x end=%s\n", src, dst,
-		role[s->role < 3 ? s->role : 0], (unsigned long long)s->st.bytes, s->st.crc, end);
-	s->state = CKS_S_ENDED;
+		role[s->dir.role < 3 ? s->dir.role : 0], (unsigned long long)s->dir.st.bytes,
+		s->dir.st.crc, end);
+	s->dir.state = CKS_DIR_ENDED;
 	ck->pending = true;
 	ck->cnt[counter]++;
 }
 
-static void open_stream(struct cksum *ck, struct cks_session *s, const uint8_t *e,
-			const struct fm_pkt *p, uint32_t seq)
+/* The direction's tuple, kept for its report line. */
+static void keep_tuple(struct cks_session *s, const uint8_t *e, const struct fm_pkt *p)
 {
-	cks_stream_init(&s->st);
 	memset(s->src, 0, sizeof(s->src));
 	memset(s->dst, 0, sizeof(s->dst));
 	s->v6 = p->l3 == FM_L3_IPV6;
@@ -148,12 +132,6 @@ static void open_stream(struct cksum *ck, struct cks_session *s, const uint8_t *
 	}
 	s->sport = p->sport;
 	s->dport = p->dport;
-	s->role = !(p->tcp_flags & TCP_SYN) ? CKS_ROLE_UNKNOWN
-		  : p->tcp_flags & TCP_ACK  ? CKS_ROLE_REPLY
-					    : CKS_ROLE_ORIG;
-	s->next_seq = seq + (p->tcp_flags & TCP_SYN ? 1 : 0);
-	s->state = CKS_S_OPEN;
-	ck->cnt[CKS_C_streams_opened]++;
 }
 
 /* Payload bytes of the segment: up to the end of the IP datagram (the frame may be padded). */
@@ -170,7 +148,9 @@ static void account(struct cksum *ck, struct cks_session *s, struct rte_mbuf *m)
 {
 	const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fm_pkt p;
-	uint32_t len, seq, data_seq;
+	unsigned int ev;
+	uint64_t before;
+	uint32_t len;
 
 	ck->cnt[CKS_C_packets]++;
 	if (fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0 || p.proto != FM_PROTO_TCP ||
@@ -179,27 +159,18 @@ static void account(struct cksum *ck, struct cks_session *s, struct rte_mbuf *m)
 		return;
 	}
 	len = payload_len(e, &p);
-	seq = nf_rd32(e + p.l4_off + 4);
-	if (s->state == CKS_S_NEW)
-		open_stream(ck, s, e, &p, seq);
-	if (s->state != CKS_S_OPEN) {
-		if (len > 0 && !(p.tcp_flags & TCP_RST))
-			ck->cnt[CKS_C_after_end]++;
-		return;
-	}
-	if (p.tcp_flags & TCP_RST) { /* receivers discard an RST's payload */
+	if (s->dir.state == CKS_DIR_NEW)
+		keep_tuple(s, e, &p);
+	before = s->dir.st.bytes;
+	ev = cks_dir_segment(&s->dir, p.tcp_flags, nf_rd32(e + p.l4_off + 4), e + p.payload_off,
+			     len);
+	ck->cnt[CKS_C_streams_opened] += !!(ev & CKS_EV_OPENED);
+	ck->cnt[CKS_C_seq_gaps] += !!(ev & CKS_EV_GAP);
+	ck->cnt[CKS_C_after_end] += !!(ev & CKS_EV_AFTER_END);
+	ck->cnt[CKS_C_stream_bytes] += s->dir.st.bytes - before;
+	if (ev & CKS_EV_RST)
 		finish(ck, s, "rst", CKS_C_streams_rst);
-		return;
-	}
-	if (len > 0) {
-		data_seq = seq + (p.tcp_flags & TCP_SYN ? 1 : 0);
-		if (data_seq != s->next_seq)
-			ck->cnt[CKS_C_seq_gaps]++;
-		s->next_seq = data_seq + len;
-		cks_stream_add(&s->st, e + p.payload_off, len);
-		ck->cnt[CKS_C_stream_bytes] += len;
-	}
-	if (p.tcp_flags & TCP_FIN)
+	else if (ev & CKS_EV_FIN)
 		finish(ck, s, "fin", CKS_C_streams_fin);
 }
 
@@ -224,7 +195,7 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	struct cks_session *s = scratch;
 
 	(void)nf;
-	if (s->state == CKS_S_OPEN)
+	if (s->dir.state == CKS_DIR_OPEN)
 		finish(arg, s, "release", CKS_C_streams_released);
 }
 

@@ -58,3 +58,38 @@ uint32_t cks_crc32(uint32_t crc, const void *buf, size_t len)
 		c = crc_byte(c, *p++);
 	return ~c;
 }
+
+unsigned int cks_dir_segment(struct cks_dir *d, uint8_t flags, uint32_t seq, const void *pay,
+			     uint32_t len)
+{
+	unsigned int ev = 0;
+
+	if (d->state == CKS_DIR_NEW) {
+		cks_stream_init(&d->st);
+		d->role = !(flags & CKS_TCP_SYN) ? CKS_ROLE_NONE
+			  : flags & CKS_TCP_ACK	 ? CKS_ROLE_REPLY
+						 : CKS_ROLE_ORIG;
+		d->next_seq = seq + (flags & CKS_TCP_SYN ? 1 : 0);
+		d->state = CKS_DIR_OPEN;
+		ev |= CKS_EV_OPENED;
+	}
+	if (d->state != CKS_DIR_OPEN)
+		return ev | (len > 0 && !(flags & CKS_TCP_RST) ? CKS_EV_AFTER_END : 0);
+	if (flags & CKS_TCP_RST) {
+		d->state = CKS_DIR_ENDED;
+		return ev | CKS_EV_RST;
+	}
+	if (len > 0) {
+		uint32_t data_seq = seq + (flags & CKS_TCP_SYN ? 1 : 0);
+
+		if (data_seq != d->next_seq)
+			ev |= CKS_EV_GAP;
+		d->next_seq = data_seq + len;
+		cks_stream_add(&d->st, pay, len);
+	}
+	if (flags & CKS_TCP_FIN) {
+		d->state = CKS_DIR_ENDED;
+		ev |= CKS_EV_FIN;
+	}
+	return ev;
+}

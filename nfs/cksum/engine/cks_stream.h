@@ -50,4 +50,39 @@ static inline void cks_stream_add(struct cks_stream *s, const void *buf, size_t 
 	s->bytes += len;
 }
 
+/*
+ * One TCP stream direction as the cksum VNF follows it: opened by its first segment (the SYN's
+ * sender is the connection's originator, the SYN-ACK's the replier; a direction picked up
+ * mid-stream has no role), every payload byte added once in the order given (the platform's
+ * in-order contract), ended by a FIN (its payload counted) or an RST (its payload not counted:
+ * receivers discard it). Payload after the end is not counted. All zero is a direction not seen
+ * yet (nfsdk zeroes scratchpads).
+ */
+enum cks_dir_state { CKS_DIR_NEW = 0, CKS_DIR_OPEN, CKS_DIR_ENDED };
+enum cks_role { CKS_ROLE_NONE = 0, CKS_ROLE_ORIG, CKS_ROLE_REPLY };
+
+#define CKS_TCP_FIN 0x01
+#define CKS_TCP_SYN 0x02
+#define CKS_TCP_RST 0x04
+#define CKS_TCP_ACK 0x10
+
+struct cks_dir {
+	struct cks_stream st;
+	uint32_t next_seq; /* sequence number of the next payload byte expected */
+	uint8_t state;	   /* enum cks_dir_state */
+	uint8_t role;	   /* enum cks_role */
+	uint8_t pad[2];
+};
+
+/* What a segment did (bits of the result of cks_dir_segment). */
+#define CKS_EV_OPENED	 0x01 /* the direction was opened by this segment */
+#define CKS_EV_FIN	 0x02 /* ... ended by its FIN */
+#define CKS_EV_RST	 0x04 /* ... ended by its RST */
+#define CKS_EV_GAP	 0x08 /* payload not at the expected sequence number (still counted) */
+#define CKS_EV_AFTER_END 0x10 /* payload after the end: not counted */
+
+/** Accounts one segment (TCP flags byte, sequence number, payload) of direction d. */
+unsigned int cks_dir_segment(struct cks_dir *d, uint8_t flags, uint32_t seq, const void *pay,
+			     uint32_t len);
+
 #endif /* CKS_STREAM_H */

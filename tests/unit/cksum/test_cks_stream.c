@@ -3,7 +3,9 @@
  * Unit tests of the cksum VNF's stream accounting (nfs/cksum/engine/cks_stream.h): the CRC-32 of
  * known strings; random buffers at every alignment against a bit-by-bit reference (and zlib's
  * crc32() when built with it); a stream fed in pieces cut at every position, and in random
- * pieces (1-byte ones included), gives the CRC and length of the whole.
+ * pieces (1-byte ones included), gives the CRC and length of the whole. The direction's
+ * accounting: roles from the SYN flags, payload across the 2^32 wrap, FIN payload counted, RST
+ * payload and payload after the end not counted, gaps reported, mid-stream pick-up.
  */
 #include <check.h>
 
@@ -123,6 +125,54 @@ START_TEST(test_cks_stream_add_random_pieces)
 }
 END_TEST
 
+#define F CKS_TCP_FIN
+#define S CKS_TCP_SYN
+#define R CKS_TCP_RST
+#define A CKS_TCP_ACK
+
+START_TEST(test_cks_dir_segment_open_data_fin)
+{
+	static const char a[] = "hello ", b[] = "world";
+	struct cks_dir d = {0};
+
+	cks_crc32_init();
+	ck_assert_uint_eq(cks_dir_segment(&d, S, 0xfffffffe, NULL, 0), CKS_EV_OPENED);
+	ck_assert_uint_eq(d.role, CKS_ROLE_ORIG);
+	ck_assert_uint_eq(cks_dir_segment(&d, A, 0xffffffff, a, 6), 0); /* across 2^32 */
+	ck_assert_uint_eq(cks_dir_segment(&d, A, 5, NULL, 0), 0);	/* pure ACK */
+	ck_assert_uint_eq(cks_dir_segment(&d, A | F, 5, b, 5), CKS_EV_FIN);
+	ck_assert_uint_eq(d.st.bytes, 11);
+	ck_assert_uint_eq(d.st.crc, ref_crc32((const uint8_t *)"hello world", 11));
+	ck_assert_uint_eq(cks_dir_segment(&d, A, 10, "x", 1), CKS_EV_AFTER_END);
+	ck_assert_uint_eq(cks_dir_segment(&d, A | F, 10, NULL, 0), 0); /* FIN retransmitted */
+	ck_assert_uint_eq(d.st.bytes, 11);
+}
+END_TEST
+
+START_TEST(test_cks_dir_segment_roles_gaps_and_rst)
+{
+	struct cks_dir d = {0}, m = {0}, r = {0};
+
+	cks_crc32_init();
+	ck_assert_uint_eq(cks_dir_segment(&d, S | A, 100, NULL, 0), CKS_EV_OPENED);
+	ck_assert_uint_eq(d.role, CKS_ROLE_REPLY);
+	ck_assert_uint_eq(cks_dir_segment(&d, A, 101, "ab", 2), 0);
+	ck_assert_uint_eq(cks_dir_segment(&d, A, 200, "cd", 2), CKS_EV_GAP); /* counted anyway */
+	ck_assert_uint_eq(cks_dir_segment(&d, A | R, 202, "zz", 2), CKS_EV_RST);
+	ck_assert_uint_eq(d.st.bytes, 4); /* an RST's payload is not counted */
+	ck_assert_uint_eq(d.st.crc, ref_crc32((const uint8_t *)"abcd", 4));
+	ck_assert_uint_eq(cks_dir_segment(&d, A | R, 202, "zz", 2), 0);
+	/* picked up mid-stream: no role, the first payload byte is offset 0 */
+	ck_assert_uint_eq(cks_dir_segment(&m, A, 7, "xyz", 3), CKS_EV_OPENED);
+	ck_assert_uint_eq(m.role, CKS_ROLE_NONE);
+	ck_assert_uint_eq(m.st.bytes, 3);
+	/* a SYN with data (TFO): the data follows the SYN's sequence number */
+	ck_assert_uint_eq(cks_dir_segment(&r, S, 50, "q", 1), CKS_EV_OPENED);
+	ck_assert_uint_eq(cks_dir_segment(&r, A, 52, "r", 1), 0);
+	ck_assert_uint_eq(r.st.crc, ref_crc32((const uint8_t *)"qr", 2));
+}
+END_TEST
+
 static Suite *cks_suite(void)
 {
 	Suite *s = suite_create("cks_stream");
@@ -132,6 +182,8 @@ static Suite *cks_suite(void)
 	tcase_add_test(tc, test_cks_crc32_matches_reference_at_every_alignment);
 	tcase_add_test(tc, test_cks_stream_add_split_at_every_position);
 	tcase_add_test(tc, test_cks_stream_add_random_pieces);
+	tcase_add_test(tc, test_cks_dir_segment_open_data_fin);
+	tcase_add_test(tc, test_cks_dir_segment_roles_gaps_and_rst);
 	suite_add_tcase(s, tc);
 	return s;
 }
