@@ -17,7 +17,7 @@
 #   7. nginx's access log shows the allowed requests and none of the blocked ones;
 #   8. httpfilter's counters: requests blocked per action, split heads, hits per rule.
 # E2E_IMPAIR=1 runs it all under fs_impair reordering (3% both ways), 1% loss on host a's ingress
-# and 1% duplication on host b's egress (passed 5 of 5 runs; off by default: a lost ACK of held
+# and 1% duplication on host b's egress (passed 7 of 7 runs; off by default: a lost ACK of held
 # bytes is not repeated, see docs/vnfs.md).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
