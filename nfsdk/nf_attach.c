@@ -279,6 +279,7 @@ void nf_close(struct nf_ctx *nf)
 {
 	if (nf == NULL)
 		return;
+	nf_stream_free_store(nf);
 	nf_session_detach(nf);
 	if (nf->pool_fd >= 0)
 		close(nf->pool_fd);
