@@ -126,9 +126,9 @@ static_assert(FM_SHM_MAX_NODES < FM_OWNER_FREE, "node ids fit the owner stamp");
 enum { FM_STREAM_REQ_ACK = 1, FM_STREAM_REQ_CLOSE = 2 };
 struct fm_stream_req {
 	uint32_t magic;
-	uint32_t op;  /* FM_STREAM_REQ_* */
-	uint32_t fcb; /* FCB slot of the session (one direction) */
-	uint32_t ack; /* ACK: input position (the sender's sequence space) */
+	uint32_t op;		    /* FM_STREAM_REQ_* */
+	uint32_t fcb;		    /* FCB slot of the session (one direction) */
+	uint32_t ack;		    /* ACK: input position (the sender's sequence space) */
 	uint16_t in_port, out_port; /* of the session's packet: towards its sender, its receiver */
 	uint16_t hdr_len;	    /* bytes of headers that follow */
 	uint16_t pad;

@@ -69,15 +69,15 @@ struct fm_tcp_dir {
 	uint8_t acked_valid;
 	uint16_t h_head, h_n;
 	/* holding and pro-active ACKs (section "pro-active ACKs and close" below) */
-	uint32_t out_nxt;     /* end of the highest segment sent (output space, FIN/SYN counted) */
-	uint32_t preack;      /* input position pro-actively ACKed to this direction's sender */
-	uint32_t pre_last;    /* receiver's last ACK below preack (input space) */
-	uint32_t rto_ms;      /* flowmgr's retransmission timeout for pre-ACKed bytes */
-	uint64_t rtx_at_ms;   /* next retransmission of pre-ACKed bytes, 0: none armed */
-	uint16_t out_win;     /* window field of the last segment sent (what the other end saw) */
+	uint32_t out_nxt;   /* end of the highest segment sent (output space, FIN/SYN counted) */
+	uint32_t preack;    /* input position pro-actively ACKed to this direction's sender */
+	uint32_t pre_last;  /* receiver's last ACK below preack (input space) */
+	uint32_t rto_ms;    /* flowmgr's retransmission timeout for pre-ACKed bytes */
+	uint64_t rtx_at_ms; /* next retransmission of pre-ACKed bytes, 0: none armed */
+	uint16_t out_win;   /* window field of the last segment sent (what the other end saw) */
 	uint8_t out_valid, pre_valid, closed, dupacks, out_ts_ok, in_ts_ok;
-	uint8_t out_ts[4];    /* TSval of the last segment sent */
-	uint8_t in_ts[4];     /* TSval of the last segment received from the sender */
+	uint8_t out_ts[4]; /* TSval of the last segment sent */
+	uint8_t in_ts[4];  /* TSval of the last segment received from the sender */
 	struct fm_seqmap map;
 	struct fm_tcp_hist hist[FM_TCP_HIST];
 };
@@ -823,7 +823,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
  */
 #define FM_TCP_RTO_MIN_MS  200
 #define FM_TCP_RTO_MAX_MS  3200
-#define FM_TCP_RTX_BURST   4  /* copies per timeout */
+#define FM_TCP_RTX_BURST   4 /* copies per timeout */
 #define FM_TCP_DUPACKS	   3
 #define FM_TCP_CTL_HDR_MAX 128 /* Ethernet (+2 VLAN) + IPv4 + TCP with options */
 
@@ -862,7 +862,8 @@ static void hold_sent(struct fm_tcp_dir *d, struct rte_mbuf **pkts, unsigned int
 		if (hdrs_of(pkts[i], &h) < 0)
 			continue;
 		end = rte_be_to_cpu_32(h.tcp->sent_seq) + h.plen +
-		      ((h.flags & RTE_TCP_SYN_FLAG) ? 1u : 0u) + ((h.flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
+		      ((h.flags & RTE_TCP_SYN_FLAG) ? 1u : 0u) +
+		      ((h.flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
 		if (!d->out_valid || fm_seq_gt(end, d->out_nxt))
 			d->out_nxt = end;
 		d->out_valid = 1;
@@ -961,8 +962,8 @@ unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf 
 			CNT(t, PREACK_RTX);
 		n += k;
 		if (k > 0)
-			d->rto_ms = d->rto_ms * 2 > FM_TCP_RTO_MAX_MS ? FM_TCP_RTO_MAX_MS
-								       : d->rto_ms * 2;
+			d->rto_ms =
+			    d->rto_ms * 2 > FM_TCP_RTO_MAX_MS ? FM_TCP_RTO_MAX_MS : d->rto_ms * 2;
 		d->rtx_at_ms = now_ms + d->rto_ms;
 	}
 	return n;
@@ -1086,16 +1087,16 @@ static void drop_copies(struct fm_tcp_dir *d)
 }
 
 static unsigned int req_close(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
-			      const struct fm_stream_req *rq, struct hdrs *ch, struct rte_mbuf **out,
-			      unsigned int max)
+			      const struct fm_stream_req *rq, struct hdrs *ch,
+			      struct rte_mbuf **out, unsigned int max)
 {
 	struct fm_tcp *t = fm->tcp;
 	const uint8_t rst = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
 	/* what each end has sent: the other's ACK field; what each end expects: what left to it */
-	uint32_t to_rcv_ack = peer != NULL && peer->in_init ? peer->rcv_nxt
-							     : rte_be_to_cpu_32(ch->tcp->recv_ack);
-	uint32_t to_snd_seq = peer != NULL && peer->out_valid ? peer->out_nxt
-							       : rte_be_to_cpu_32(ch->tcp->recv_ack);
+	uint32_t to_rcv_ack =
+	    peer != NULL && peer->in_init ? peer->rcv_nxt : rte_be_to_cpu_32(ch->tcp->recv_ack);
+	uint32_t to_snd_seq =
+	    peer != NULL && peer->out_valid ? peer->out_nxt : rte_be_to_cpu_32(ch->tcp->recv_ack);
 	uint32_t to_rcv_seq = d->out_valid ? d->out_nxt : fm_seqmap_map_seq(&d->map, d->rcv_nxt);
 	unsigned int n = 0;
 	struct rte_mbuf *c;

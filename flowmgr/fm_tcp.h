@@ -64,7 +64,7 @@ enum fm_tcp_verdict {
 	X(SACK_DROPPED, "tcp_sack_blocks_dropped")                                                 \
 	X(NOMBUF, "tcp_no_mbuf")                                                                   \
 	X(HIST_EVICT, "tcp_copies_evicted")                                                        \
-	X(REPLAY_MISS, "tcp_replay_missing")                                                      \
+	X(REPLAY_MISS, "tcp_replay_missing")                                                       \
 	X(PREACK, "tcp_preacks_sent")                                                              \
 	X(PREACK_IDLE, "tcp_preack_requests_idle")                                                 \
 	X(PREACK_RTX, "tcp_preack_retransmits")                                                    \

@@ -32,9 +32,9 @@
 #include "nfsdk/nf_pkt.h"
 #include "nfsdk/stream.h"
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
+#define TCP_FIN	   0x01
+#define TCP_SYN	   0x02
+#define TCP_RST	   0x04
 #define NF_WIN_MAX (NF_HOLD_PKTS + 1)
 
 struct nf_hold_slot {
@@ -191,9 +191,9 @@ int nf_stream_packet(struct nf_ctx *nf, struct nf_stream *s, struct rte_mbuf *m)
 		if (ti->flags & 2u /* managed */)
 			s->in_end = ti->in_seq + ti->in_len + (ti->fin ? 1u : 0u);
 	}
-	if (flags & (TCP_FIN | TCP_RST)) {
-		nf_stream_release(nf, s);
+	if (flags & (TCP_FIN | TCP_RST)) { /* the handler sees the last window, then it goes */
 		end_stream(nf, s, (flags & TCP_RST) ? NF_STREAM_END_RST : NF_STREAM_END_FIN);
+		nf_stream_release(nf, s);
 	}
 	return (int)plen;
 }
@@ -262,7 +262,8 @@ static void write_back(struct nf_hold_store *hs)
 			rte_pktmbuf_trim(m, (uint16_t)(dl - end));
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(end - hs->win_l3[k]));
 		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip); /* flowmgr redoes the TCP checksum at egress */
+		ip->hdr_checksum =
+		    rte_ipv4_cksum(ip); /* flowmgr redoes the TCP checksum at egress */
 	}
 }
 
@@ -289,8 +290,7 @@ unsigned int nf_stream_held(struct nf_ctx *nf, struct nf_stream *s)
 	return sl == NULL ? 0 : sl->n;
 }
 
-void nf_stream_bytes(struct nf_ctx *nf, struct nf_stream *s, struct nf_byte_iter *it,
-		     uint32_t pos)
+void nf_stream_bytes(struct nf_ctx *nf, struct nf_stream *s, struct nf_byte_iter *it, uint32_t pos)
 {
 	struct nf_hold_store *hs = window(nf, s);
 

@@ -79,8 +79,8 @@ bool nf_chunk_iter_next(struct nf_chunk_iter *it, const uint8_t **p, uint32_t *l
 	return true;
 }
 
-int64_t nf_chunks_find(const struct nf_chunk *c, unsigned int n, uint32_t pos, const uint8_t *needle,
-		       uint32_t nlen)
+int64_t nf_chunks_find(const struct nf_chunk *c, unsigned int n, uint32_t pos,
+		       const uint8_t *needle, uint32_t nlen)
 {
 	uint32_t total = nf_chunks_len(c, n);
 	struct nf_byte_iter it, probe;

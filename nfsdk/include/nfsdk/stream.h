@@ -85,8 +85,8 @@ void nf_chunk_iter_init(struct nf_chunk_iter *it, const struct nf_chunk *c, unsi
 /** The next piece of contiguous bytes (never empty); false at the end. No copy. */
 bool nf_chunk_iter_next(struct nf_chunk_iter *it, const uint8_t **p, uint32_t *len);
 /** First window position >= pos where `needle` starts (it may cross chunks), -1 if none. */
-int64_t nf_chunks_find(const struct nf_chunk *c, unsigned int n, uint32_t pos, const uint8_t *needle,
-		       uint32_t nlen);
+int64_t nf_chunks_find(const struct nf_chunk *c, unsigned int n, uint32_t pos,
+		       const uint8_t *needle, uint32_t nlen);
 /**
  * Edits at window positions, in the chunks' memory. insert: `len` bytes before position pos
  * (pos == total appends); remove: bytes [pos, pos+len); replace: remove `rem` bytes at pos and
@@ -114,14 +114,14 @@ struct rte_mbuf;
 
 /** Per-direction state; embed it in the scratchpad (zero = not started). Opaque fields. */
 struct nf_stream {
-	uint64_t next_off;  /* content offset after the current packet */
-	uint64_t cur_off;   /* content offset of the current packet */
-	uint64_t epoch;	    /* nfsdk instance that owns `hold` (a restarted VNF holds nothing) */
-	uint32_t in_end;    /* flowmgr's input position after the current packet */
-	uint16_t hold;	    /* hold-store slot + 1, 0: nothing held */
-	uint8_t state;	    /* enum nf_stream_state */
-	uint8_t cur_flags;  /* TCP flags of the current packet */
-	uint32_t cur_fcb;   /* session of the current packet */
+	uint64_t next_off; /* content offset after the current packet */
+	uint64_t cur_off;  /* content offset of the current packet */
+	uint64_t epoch;	   /* nfsdk instance that owns `hold` (a restarted VNF holds nothing) */
+	uint32_t in_end;   /* flowmgr's input position after the current packet */
+	uint16_t hold;	   /* hold-store slot + 1, 0: nothing held */
+	uint8_t state;	   /* enum nf_stream_state */
+	uint8_t cur_flags; /* TCP flags of the current packet */
+	uint32_t cur_fcb;  /* session of the current packet */
 	uint32_t reserved;
 };
 
@@ -138,8 +138,9 @@ enum nf_stream_end { NF_STREAM_END_FIN = 1, NF_STREAM_END_RST = 2, NF_STREAM_END
 
 /**
  * Makes `m` the current packet of stream `s` and advances the content offset. Call it for every
- * packet of the session. A FIN or RST ends the stream: what the session holds is released before
- * `m` and on_stream_end runs (once).
+ * packet of the session. A FIN or RST ends the stream: on_stream_end runs (once) while the window
+ * still holds the last packets (it may read and edit them), then what the session holds is
+ * released before `m`.
  * @return the payload length (>= 0; 0 for SYN, pure ACK, FIN without data); -EPIPE for a packet
  * of a stream closed with nf_stream_close() (drop it); -EPROTO for a packet that is not IPv4 TCP
  * with a whole header in one mbuf segment (the stream functions then do nothing).
@@ -156,8 +157,7 @@ uint32_t nf_stream_window_len(struct nf_ctx *nf, struct nf_stream *s);
 unsigned int nf_stream_held(struct nf_ctx *nf, struct nf_stream *s);
 
 /** Iterators over the window from window position `pos`. */
-void nf_stream_bytes(struct nf_ctx *nf, struct nf_stream *s, struct nf_byte_iter *it,
-		     uint32_t pos);
+void nf_stream_bytes(struct nf_ctx *nf, struct nf_stream *s, struct nf_byte_iter *it, uint32_t pos);
 void nf_stream_chunks(struct nf_ctx *nf, struct nf_stream *s, struct nf_chunk_iter *it,
 		      uint32_t pos);
 int64_t nf_stream_find(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, const void *needle,

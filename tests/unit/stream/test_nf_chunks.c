@@ -88,7 +88,8 @@ static void setup_win(struct win *w, uint32_t *seed)
 		w->c[i].len = len;
 		w->c[i].cap = len + room;
 		for (uint32_t k = 0; k < len; k++)
-			w->mem[i][k] = (uint8_t)('a' + rnd(seed) % 4); /* small alphabet: finds hit */
+			w->mem[i][k] =
+			    (uint8_t)('a' + rnd(seed) % 4); /* small alphabet: finds hit */
 		memcpy(w->model + w->mlen, w->mem[i], len);
 		w->mlen += len;
 	}
