@@ -75,7 +75,11 @@ struct fm_tcp_dir {
 	uint32_t rto_ms;    /* flowmgr's retransmission timeout for pre-ACKed bytes */
 	uint64_t rtx_at_ms; /* next retransmission of pre-ACKed bytes, 0: none armed */
 	uint16_t out_win;   /* window field of the last segment sent (what the other end saw) */
-	uint8_t out_valid, pre_valid, closed, dupacks, out_ts_ok, in_ts_ok;
+	uint32_t rec_end;   /* recovery of pre-ACKed bytes: until the receiver ACKs this (output) */
+	uint32_t edge;	    /* right edge of the receiver's window (input space) */
+	uint32_t edge_told; /* the right edge the sender was last told of */
+	uint8_t out_valid, pre_valid, closed, dupacks, out_ts_ok, in_ts_ok, in_rec;
+	uint8_t edge_valid, told_valid;
 	uint8_t out_ts[4]; /* TSval of the last segment sent */
 	uint8_t in_ts[4];  /* TSval of the last segment received from the sender */
 	struct fm_seqmap map;
@@ -866,13 +870,18 @@ static void hold_sent(struct fm_tcp_dir *d, struct rte_mbuf **pkts, unsigned int
 		      ((h.flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
 		if (!d->out_valid || fm_seq_gt(end, d->out_nxt))
 			d->out_nxt = end;
-		d->out_valid = 1;
-		if (!(h.flags & RTE_TCP_SYN_FLAG))
+		if (!(h.flags & RTE_TCP_SYN_FLAG)) {
 			d->out_win = h.tcp->rx_win;
+		} else if (!d->out_valid || d->out_win == 0) { /* a SYN's window is not scaled */
+			uint16_t w = (uint16_t)(rte_be_to_cpu_16(h.tcp->rx_win) >> d->wscale);
+
+			d->out_win = rte_cpu_to_be_16(w > 0 ? w : 1);
+		}
 		if ((ts = ts_opt(&h)) != NULL) {
 			memcpy(d->out_ts, ts, 4);
 			d->out_ts_ok = 1;
 		}
+		d->out_valid = 1;
 	}
 }
 
@@ -904,40 +913,92 @@ static unsigned int preack_copies(struct flowmgr *fm, struct fm_tcp_dir *d, stru
 	return n;
 }
 
-/* After the egress of a segment of d (its ACK, mapped, is about peer's data): the state for
- * pre-ACKs, and the receiver's progress on peer's pre-ACKed bytes (a fast retransmission on the
- * third duplicate ACK, appended to out[]). */
-static unsigned int hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
-				struct hdrs *h, struct rte_mbuf **out, unsigned int n,
-				unsigned int max)
+/*
+ * A receiver's ACK below the pre-ACKed position is old for the sender, which ignores it, window
+ * included. Its SACK blocks (below the sender's snd_una) are blanked with NOPs; when the window's
+ * right edge moved, the ACK is raised to the pre-ACKed position with the window shrunk to keep
+ * that right edge — the sender learns of the room, never of more than the receiver offered.
+ */
+static void old_ack(struct fm_tcp_dir *d, struct fm_tcp_dir *peer, struct hdrs *h)
+{
+	uint8_t *sack = tcp_opt(h, 5, 0);
+	uint32_t w;
+
+	if (sack != NULL)
+		memset(sack, 1, sack[1]);
+	if (peer->told_valid && !fm_seq_gt(peer->edge, peer->edge_told)) {
+		if (sack == NULL)
+			return;
+	} else {
+		w = fm_seq_gt(peer->edge, peer->preack) ? (peer->edge - peer->preack) >> d->wscale
+							: 0;
+		h->tcp->recv_ack = rte_cpu_to_be_32(peer->preack);
+		h->tcp->rx_win = rte_cpu_to_be_16((uint16_t)(w > 0xffff ? 0xffff : w));
+		peer->edge_told = peer->edge;
+		peer->told_valid = 1;
+	}
+	h->tcp->cksum = 0;
+	h->tcp->cksum = rte_ipv4_udptcp_cksum(h->ip, h->tcp);
+}
+
+/* The receiver's progress on pre-ACKed bytes: a fast retransmission on the third duplicate ACK,
+ * then one per partial ACK until the recovery point (NewReno, RFC 6582). */
+static unsigned int recover(struct flowmgr *fm, struct fm_tcp_dir *peer, struct hdrs *h,
+			    uint32_t ack, struct rte_mbuf **out, bool room)
 {
 	struct fm_tcp *t = fm->tcp;
-	uint32_t ack;
 	unsigned int k = 0;
 
-	hold_sent(d, out, n);
-	if (peer == NULL || !peer->pre_valid || !(h->flags & RTE_TCP_ACK_FLAG) ||
-	    (h->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)))
-		return 0;
-	ack = rte_be_to_cpu_32(h->tcp->recv_ack); /* input space of peer */
-	if (fm_seq_leq(peer->preack, ack)) {	  /* the receiver caught up */
-		peer->pre_valid = 0;
-		peer->rtx_at_ms = 0;
-		peer->dupacks = 0;
-		CNT(t, PREACK_DONE);
-		return 0;
-	}
 	if (fm_seq_gt(ack, peer->pre_last)) { /* progress */
 		peer->pre_last = ack;
 		peer->dupacks = 0;
 		peer->rto_ms = FM_TCP_RTO_MIN_MS;
 		peer->rtx_at_ms = t->now_ms + peer->rto_ms;
+		if (peer->in_rec && peer->acked_valid && fm_seq_lt(peer->acked_out, peer->rec_end))
+			k = room ? preack_copies(fm, peer, out, 1) : 0;
+		else
+			peer->in_rec = 0;
 	} else if (ack == peer->pre_last && h->plen == 0 && !(h->flags & RTE_TCP_FIN_FLAG) &&
-		   ++peer->dupacks == FM_TCP_DUPACKS && n < max) {
-		k = preack_copies(fm, peer, out + n, 1);
-		if (k > 0)
-			CNT(t, PREACK_FAST);
+		   ++peer->dupacks == FM_TCP_DUPACKS && room) {
+		k = preack_copies(fm, peer, out, 1);
+		peer->in_rec = 1;
+		peer->rec_end = peer->out_nxt;
 	}
+	if (k > 0)
+		CNT(t, PREACK_FAST);
+	return k;
+}
+
+/* After the egress of a segment of d (its ACK, mapped, is about peer's data): the receiver's
+ * window edge for peer's pre-ACKs, its progress on peer's pre-ACKed bytes (retransmissions
+ * appended to out[]), old ACKs fixed up for the sender; then the state for d's own pre-ACKs. */
+static unsigned int hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
+				struct hdrs *h, struct rte_mbuf **out, unsigned int n,
+				unsigned int max)
+{
+	struct fm_tcp *t = fm->tcp;
+	uint32_t ack, edge;
+	unsigned int k = 0;
+
+	if (peer != NULL && (h->flags & RTE_TCP_ACK_FLAG) &&
+	    !(h->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG))) {
+		ack = rte_be_to_cpu_32(h->tcp->recv_ack); /* input space of peer */
+		edge = ack + ((uint32_t)rte_be_to_cpu_16(h->tcp->rx_win) << d->wscale);
+		if (!peer->edge_valid || fm_seq_gt(edge, peer->edge))
+			peer->edge = edge;
+		peer->edge_valid = 1;
+		if (peer->pre_valid && fm_seq_leq(peer->preack, ack)) { /* the receiver caught up */
+			peer->pre_valid = 0;
+			peer->rtx_at_ms = 0;
+			peer->dupacks = 0;
+			peer->in_rec = 0;
+			CNT(t, PREACK_DONE);
+		} else if (peer->pre_valid) {
+			k = recover(fm, peer, h, ack, out + n, n < max);
+			old_ack(d, peer, h);
+		}
+	}
+	hold_sent(d, out, n);
 	return k;
 }
 
@@ -961,6 +1022,10 @@ unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf 
 		for (unsigned int j = 0; j < k; j++)
 			CNT(t, PREACK_RTX);
 		n += k;
+		if (k > 0) { /* and partial ACKs continue the recovery */
+			d->in_rec = 1;
+			d->rec_end = d->out_nxt;
+		}
 		if (k > 0)
 			d->rto_ms =
 			    d->rto_ms * 2 > FM_TCP_RTO_MAX_MS ? FM_TCP_RTO_MAX_MS : d->rto_ms * 2;
@@ -1030,6 +1095,7 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct hdrs *ch, bool re
 	meta->out_port = port;
 	meta->rx_tsc = (uint32_t)rte_rdtsc();
 	tpkt(t, c)->flags = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - ch->l3_off));
 	if (hdrs_of(c, &h) < 0) {
 		rte_pktmbuf_free(c);
 		return NULL;
@@ -1044,6 +1110,7 @@ static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_
 {
 	struct fm_tcp *t = fm->tcp;
 	uint32_t ack = rq->ack;
+	uint16_t win;
 	uint8_t ts[8];
 	struct rte_mbuf *c;
 
@@ -1060,7 +1127,15 @@ static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_
 	}
 	memcpy(ts, peer->out_ts, 4);
 	memcpy(ts + 4, d->in_ts, 4);
-	c = ctl_segment(fm, ch, true, peer->out_nxt, ack, RTE_TCP_ACK_FLAG, peer->out_win,
+	win = peer->out_win;
+	if (d->edge_valid) { /* keep the receiver's right edge (old_ack()) */
+		uint32_t w = fm_seq_gt(d->edge, ack) ? (d->edge - ack) >> peer->wscale : 0;
+
+		win = rte_cpu_to_be_16((uint16_t)(w > 0xffff ? 0xffff : w));
+		d->edge_told = d->edge;
+		d->told_valid = 1;
+	}
+	c = ctl_segment(fm, ch, true, peer->out_nxt, ack, RTE_TCP_ACK_FLAG, win,
 			peer->out_ts_ok && d->in_ts_ok ? ts : NULL, rq->in_port);
 	if (c == NULL)
 		return 0;

@@ -42,7 +42,7 @@ struct ht_dir {
 	struct nf_stream st;
 	uint32_t scan_pos; /* window position from which a delimiter may still start */
 	uint32_t pad0;
-	uint8_t init, held, c2s, pad[5];
+	uint8_t init, holding, c2s, pad[5]; /* holding: the VNF's last verdict was NF_HOLD */
 };
 
 struct ht {
@@ -53,7 +53,8 @@ struct ht {
 	int dir; /* 0 both, 1 c2s, 2 s2c */
 	const char *report;
 	uint64_t stream_bytes, window_bytes, windows, by_size, by_delim, delims, replaced,
-	    replace_failed, prefix_cut, closes, ends_fin, ends_rst, ends_close, not_tcp;
+	    replace_failed, prefix_cut, released_by_nfsdk, closes, ends_fin, ends_rst, ends_close,
+	    not_tcp;
 };
 
 /* Reads a released window once with the chunk iterator. */
@@ -185,8 +186,14 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 			ht->stream_bytes += (uint64_t)plen;
 			continue;
 		}
-		if (plen > 0)
-			verdicts[i] = on_data(ht, nf, d, plen);
+		if (plen <= 0)
+			continue;
+		if (d->holding && nf_stream_held(nf, &d->st) == 0) {
+			d->scan_pos = 0; /* nfsdk released them (hold timeout): a new window */
+			ht->released_by_nfsdk++;
+		}
+		verdicts[i] = on_data(ht, nf, d, plen);
+		d->holding = verdicts[i] == NF_HOLD;
 	}
 }
 
