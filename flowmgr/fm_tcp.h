@@ -21,11 +21,19 @@
  *  - back-pressure: a direction with FM_TCP_HIST segments unacknowledged or in the chain takes no
  *    new data (the sender retransmits it later), which bounds the memory of every connection.
  * Options (window scale, MSS, SACK-permitted, timestamps) pass untouched; SACK blocks are mapped.
+ *  - holding (nfsdk/stream.h): a VNF that holds data may ask for a PRO-ACTIVE ACK
+ *    (fm_tcp_request()): flowmgr ACKs the held bytes to their sender as the receiver would (its
+ *    SEQ, window right edge and timestamps) and then recovers their losses towards the receiver
+ *    itself (duplicate/partial ACKs, its own timer: fm_tcp_timers()); the receiver's ACKs below
+ *    the pre-ACKed position are old ACKs for the sender (SACK blanked, raised when the window
+ *    edge moved). A VNF that closes a connection has flowmgr send an RST to both ends and drop
+ *    the rest of it.
  *
  * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
  * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
- * chain); no pro-active ACK and no hold API yet; a connection whose modification list overflows
- * (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped and counted.
+ * chain); recovery of pre-ACKed bytes without SACK (one hole per round trip); a connection whose
+ * modification list overflows (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped
+ * and counted.
  *
  * Concurrency: worker lcore 0 only.
  */
