@@ -184,7 +184,7 @@ START_TEST(test_nf_chunks_edit_model_random)
 {
 	static struct win w;
 
-	for (uint32_t round = 0; round < 200; round++) {
+	for (uint32_t round = 0; round < 120; round++) {
 		uint32_t seed = 0x9e3779b9u ^ (round * 2654435761u);
 
 		if (seed == 0)
@@ -236,7 +236,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("nf_chunks");
 	TCase *tc = tcase_create("core");
 
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 300);
 
 	tcase_add_test(tc, test_nf_chunks_edit_model_random);
 	tcase_add_test(tc, test_nf_chunks_insert_boundary_prefers_holder);
