@@ -64,6 +64,7 @@ struct nf_ctx {
 	/* isolation: independent (nf_indep.c): own flow tables */
 	bool indep;
 	uint32_t decl_scratchpad; /* the VNF's declared scratchpad size */
+	uint32_t decl_flags;	  /* NF_FLAG_* it declared (holding needs NF_FLAG_MAY_STALL) */
 	struct rte_hash *indep_sessions, *indep_common;
 	uint8_t *indep_scratch, *indep_common_data;
 	/* stream API (nf_stream.c): the hold store, allocated at the first stream call */

@@ -449,6 +449,10 @@ uint8_t nf_stream_hold(struct nf_ctx *nf, struct nf_stream *s, unsigned int flag
 	plen = (uint32_t)(s->next_off - s->cur_off);
 	if (plen == 0 || hs->nheld_now >= NF_BURST)
 		return NF_FORWARD;
+	if (!(nf->decl_flags & NF_FLAG_MAY_STALL)) { /* holding is declared (nf.h) */
+		hs->st.hold_refused++;
+		return NF_FORWARD;
+	}
 	sl = slot_of(hs, s);
 	if (sl == NULL)
 		sl = slot_alloc(hs, s);

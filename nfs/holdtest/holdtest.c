@@ -238,13 +238,15 @@ static void write_report(struct ht *ht, struct nf_ctx *nf)
 	    (unsigned long)ht->ends_close, (unsigned long)ht->not_tcp);
 	fprintf(f,
 		"hold_held %lu\nhold_released %lu\nhold_released_timeout %lu\nhold_dropped_close "
-		"%lu\nhold_full %lu\npreack_requests %lu\nclose_requests %lu\nrequest_failed %lu\n"
+		"%lu\nhold_full %lu\nhold_refused %lu\npreack_requests %lu\nclose_requests %lu\n"
+		"request_failed %lu\n"
 		"edits %lu\nedit_failed %lu\nheld_now %u\n",
 		(unsigned long)st.held, (unsigned long)st.released,
 		(unsigned long)st.released_timeout, (unsigned long)st.dropped_close,
-		(unsigned long)st.hold_full, (unsigned long)st.preack_requests,
-		(unsigned long)st.close_requests, (unsigned long)st.request_failed,
-		(unsigned long)st.edits, (unsigned long)st.edit_failed, st.held_now);
+		(unsigned long)st.hold_full, (unsigned long)st.hold_refused,
+		(unsigned long)st.preack_requests, (unsigned long)st.close_requests,
+		(unsigned long)st.request_failed, (unsigned long)st.edits,
+		(unsigned long)st.edit_failed, st.held_now);
 	fclose(f);
 }
 

@@ -173,7 +173,8 @@ int nf_stream_replace(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint
 /**
  * Holds the current packet (a data packet): returns NF_HOLD, the verdict to give it. With
  * NF_HOLD_MORE, asks flowmgr to pro-actively ACK every byte held so far. When the hold store is
- * full, releases what the session holds and returns NF_FORWARD.
+ * full, releases what the session holds and returns NF_FORWARD. A VNF that did not declare
+ * NF_FLAG_MAY_STALL holds nothing (NF_FORWARD, counted as hold_refused).
  */
 uint8_t nf_stream_hold(struct nf_ctx *nf, struct nf_stream *s, unsigned int flags);
 
@@ -192,8 +193,8 @@ uint8_t nf_stream_close(struct nf_ctx *nf, struct nf_stream *s);
 
 /** Counters of the hold store (for reports). */
 struct nf_stream_stats {
-	uint64_t held, released, released_timeout, dropped_close, hold_full, preack_requests,
-	    close_requests, request_failed, edits, edit_failed;
+	uint64_t held, released, released_timeout, dropped_close, hold_full, hold_refused,
+	    preack_requests, close_requests, request_failed, edits, edit_failed;
 	uint32_t held_now;
 };
 void nf_stream_get_stats(struct nf_ctx *nf, struct nf_stream_stats *st);
