@@ -103,7 +103,8 @@ struct fm_tcp {
 /* Holding and pro-active ACKs, close (the last section of this file). */
 struct hdrs;
 static bool hold_ingress(struct fm_tcp *t, struct fm_tcp_dir *d, struct hdrs *h, uint64_t now_ms);
-static void hold_sent(struct fm_tcp_dir *d, struct rte_mbuf **pkts, unsigned int n);
+static void hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **pkts,
+		      unsigned int n);
 static unsigned int hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
 				struct hdrs *h, struct rte_mbuf **out, unsigned int n,
 				unsigned int max);
@@ -682,7 +683,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			map_ack(t, peer, &h, d->wscale);
 		finish(m, &h, h.plen);
 		out[0] = m;
-		hold_sent(d, out, 1);
+		hold_sent(t, d, out, 1);
 		return 1;
 	}
 	/* A segment that will be split: each piece is given a share of the input bytes (in
@@ -829,7 +830,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 #define FM_TCP_RTO_MAX_MS  3200
 #define FM_TCP_RTX_BURST   4 /* copies per timeout */
 #define FM_TCP_DUPACKS	   3
-#define FM_TCP_CTL_HDR_MAX 128 /* Ethernet (+2 VLAN) + IPv4 + TCP with options */
+#define FM_TCP_CTL_HDR_MAX 160 /* Ethernet (+2 VLAN) + IPv4 + TCP, both with options */
 
 static_assert(sizeof(struct fm_tcp_pkt) == sizeof(struct fm_tcp_in) &&
 		  offsetof(struct fm_tcp_pkt, in_seq) == offsetof(struct fm_tcp_in, in_seq) &&
@@ -855,8 +856,10 @@ static bool hold_ingress(struct fm_tcp *t, struct fm_tcp_dir *d, struct hdrs *h,
 }
 
 /* Segments of direction d that leave: where the receiver's stream stands, the window and TSval
- * it was shown. */
-static void hold_sent(struct fm_tcp_dir *d, struct rte_mbuf **pkts, unsigned int n)
+ * it was shown; a pre-ACKed data segment starts flowmgr's retransmission timer if it is not
+ * running (RFC 6298 5.1). */
+static void hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **pkts,
+		      unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		struct hdrs h;
@@ -882,6 +885,8 @@ static void hold_sent(struct fm_tcp_dir *d, struct rte_mbuf **pkts, unsigned int
 			d->out_ts_ok = 1;
 		}
 		d->out_valid = 1;
+		if (d->pre_valid && d->rtx_at_ms == 0 && h.plen > 0)
+			d->rtx_at_ms = t->now_ms + d->rto_ms;
 	}
 }
 
@@ -998,7 +1003,7 @@ static unsigned int hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct
 			old_ack(d, peer, h);
 		}
 	}
-	hold_sent(d, out, n);
+	hold_sent(t, d, out, n);
 	return k;
 }
 
@@ -1029,7 +1034,8 @@ unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf 
 		if (k > 0)
 			d->rto_ms =
 			    d->rto_ms * 2 > FM_TCP_RTO_MAX_MS ? FM_TCP_RTO_MAX_MS : d->rto_ms * 2;
-		d->rtx_at_ms = now_ms + d->rto_ms;
+		/* nothing pre-ACKed out and unacknowledged: stopped until the next one leaves */
+		d->rtx_at_ms = k > 0 ? now_ms + d->rto_ms : 0;
 	}
 	return n;
 }
@@ -1105,8 +1111,7 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct hdrs *ch, bool re
 }
 
 static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
-			    const struct fm_stream_req *rq, struct hdrs *ch, struct rte_mbuf **out,
-			    uint64_t now_ms)
+			    const struct fm_stream_req *rq, struct hdrs *ch, struct rte_mbuf **out)
 {
 	struct fm_tcp *t = fm->tcp;
 	uint32_t ack = rq->ack;
@@ -1143,7 +1148,7 @@ static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_
 		d->pre_last = d->acked_valid ? fm_seqmap_unmap_ack(&d->map, d->acked_out) : ack;
 		d->dupacks = 0;
 		d->rto_ms = FM_TCP_RTO_MIN_MS;
-		d->rtx_at_ms = now_ms + d->rto_ms;
+		d->rtx_at_ms = 0; /* started when pre-ACKed data leaves (hold_sent()) */
 	}
 	d->preack = ack;
 	d->pre_valid = 1;
@@ -1220,7 +1225,7 @@ unsigned int fm_tcp_request(struct flowmgr *fm, struct rte_mbuf *m, struct rte_m
 	if (d->peer != FM_IDX_NONE)
 		peer = &t->dirs[d->peer];
 	if (rq.op == FM_STREAM_REQ_ACK && max >= 1)
-		n = req_ack(fm, d, peer, &rq, &ch, out, now_ms);
+		n = req_ack(fm, d, peer, &rq, &ch, out);
 	else if (rq.op == FM_STREAM_REQ_CLOSE)
 		n = req_close(fm, d, peer, &rq, &ch, out, max);
 	else

@@ -23,17 +23,15 @@ e2e_init e2e_stream_hold fsq
 E2E_FAIL_FILES=("$run/report" "$run/tcp-progress.log" "$run/recv.log" "$run/send.log")
 cleanup_hold() {
 	impair_nft_clear "$ns-a" >/dev/null 2>&1 || true
-	impair_path_remove "$ns"
 	e2e_cleanup
 }
 trap cleanup_hold EXIT
 
-impair_path "$ns" 0 11 "$run/impair.log" || e2e_fail "fs_impair did not start"
 mb=${E2E_MB:-20}
 cat >"$run/chain.yaml" <<YAML
 name: stream-hold
 ports:
-  - {name: p0, dev: "net_af_packet0,iface=$ns-qb,framecnt=4096"}
+  - {name: p0, dev: "net_af_packet0,iface=$ns-pa,framecnt=4096"}
   - {name: p1, dev: "net_af_packet1,iface=$ns-pb,framecnt=4096"}
 mbufs: 32767
 vnfs:
