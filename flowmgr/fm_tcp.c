@@ -79,9 +79,10 @@ struct fm_tcp_dir {
 	uint32_t edge;	    /* right edge of the receiver's window (input space) */
 	uint32_t edge_told; /* the right edge the sender was last told of */
 	uint8_t out_valid, pre_valid, closed, dupacks, out_ts_ok, in_ts_ok, in_rec;
-	uint8_t edge_valid, told_valid;
-	uint8_t out_ts[4]; /* TSval of the last segment sent */
-	uint8_t in_ts[4];  /* TSval of the last segment received from the sender */
+	uint8_t edge_valid, told_valid, nsack;
+	uint32_t sack_l[4], sack_r[4]; /* the receiver's last SACK blocks (input space) */
+	uint8_t out_ts[4];	       /* TSval of the last segment sent */
+	uint8_t in_ts[4];	       /* TSval of the last segment received from the sender */
 	struct fm_seqmap map;
 	struct fm_tcp_hist hist[FM_TCP_HIST];
 };
@@ -890,7 +891,31 @@ static void hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **
 	}
 }
 
-/* Copies of d's pre-ACKed segments the receiver has not acknowledged, oldest first. */
+/* True if the receiver's last SACK blocks cover the copy's input range. */
+static bool sacked(const struct fm_tcp_dir *d, const struct fm_tcp_hist *x)
+{
+	for (unsigned int b = 0; b < d->nsack; b++)
+		if (fm_seq_leq(d->sack_l[b], x->in_seq) && fm_seq_leq(x->in_end, d->sack_r[b]) &&
+		    fm_seq_lt(d->sack_l[b], d->sack_r[b]))
+			return true;
+	return false;
+}
+
+/* The SACK blocks (mapped to peer's input space by map_ack()) of a receiver's ACK. */
+static void note_sack(struct fm_tcp_dir *peer, struct hdrs *h)
+{
+	uint8_t *sack = tcp_opt(h, 5, 0);
+
+	peer->nsack = 0;
+	for (uint32_t b = 2; sack != NULL && b + 8 <= sack[1] && peer->nsack < 4; b += 8) {
+		peer->sack_l[peer->nsack] = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b));
+		peer->sack_r[peer->nsack++] =
+		    rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b + 4));
+	}
+}
+
+/* Copies of d's pre-ACKed segments the receiver has not acknowledged (nor SACKed in its last
+ * ACK), oldest first. */
 static unsigned int preack_copies(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf **out,
 				  unsigned int max)
 {
@@ -903,7 +928,7 @@ static unsigned int preack_copies(struct flowmgr *fm, struct fm_tcp_dir *d, stru
 
 		if (!fm_seq_lt(x->in_seq, d->preack))
 			break; /* beyond what the sender was told: its own business */
-		if (d->acked_valid && fm_seq_leq(x->out_end, d->acked_out))
+		if ((d->acked_valid && fm_seq_leq(x->out_end, d->acked_out)) || sacked(d, x))
 			continue;
 		c = rte_pktmbuf_copy(x->m, t->pool, 0, UINT32_MAX);
 		if (c == NULL) {
@@ -963,8 +988,8 @@ static unsigned int recover(struct flowmgr *fm, struct fm_tcp_dir *peer, struct 
 			k = room ? preack_copies(fm, peer, out, 1) : 0;
 		else
 			peer->in_rec = 0;
-	} else if (ack == peer->pre_last && h->plen == 0 && !(h->flags & RTE_TCP_FIN_FLAG) &&
-		   ++peer->dupacks == FM_TCP_DUPACKS && room) {
+	} else if (!peer->in_rec && ack == peer->pre_last && h->plen == 0 &&
+		   !(h->flags & RTE_TCP_FIN_FLAG) && ++peer->dupacks == FM_TCP_DUPACKS && room) {
 		k = preack_copies(fm, peer, out, 1);
 		peer->in_rec = 1;
 		peer->rec_end = peer->out_nxt;
@@ -999,6 +1024,7 @@ static unsigned int hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct
 			peer->in_rec = 0;
 			CNT(t, PREACK_DONE);
 		} else if (peer->pre_valid) {
+			note_sack(peer, h);
 			k = recover(fm, peer, h, ack, out + n, n < max);
 			old_ack(d, peer, h);
 		}

@@ -31,7 +31,7 @@
  *
  * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
  * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
- * chain); recovery of pre-ACKed bytes without SACK (one hole per round trip); a connection whose
+ * chain); recovery of pre-ACKed bytes one hole per round trip (NewReno); a connection whose
  * modification list overflows (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped
  * and counted.
  *

@@ -176,7 +176,7 @@ fast=$(cnt tcp_preack_fast_retransmits)
 pre2=$(($(cnt tcp_preacks_sent) - pre1))
 echo "e2e_stream_hold: under 1% loss ($lost packets lost at the receiver): byte-exact in $secs s;" \
 	"$pre2 pro-active ACKs; flowmgr's own retransmissions of pre-ACKed data:" \
-	"$fast on duplicate ACKs, $rto on its timeout"
+	"$fast on duplicate or partial ACKs, $rto on its timeout"
 [[ $lost -gt 0 ]] || e2e_fail "the loss rule dropped nothing"
 no_stall "lossy transfer"
 [[ $((rto + fast - rtx0)) -gt 0 ]] || e2e_fail "flowmgr never retransmitted pre-ACKed data"
