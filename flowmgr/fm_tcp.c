@@ -816,13 +816,16 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 /*
  * A VNF that holds data asks for more (FM_STREAM_REQ_ACK): flowmgr ACKs the held bytes to their
  * sender as the receiver would — SEQ where the receiver's data stands for the sender (out_nxt of
- * the other direction), the receiver's last window and timestamp, the sender's last TSval echoed.
+ * the other direction), a window keeping the receiver's right edge, the receiver's last TSval and
+ * the sender's last TSval echoed.
  * The sender then forgets those bytes, so flowmgr keeps them: the copies of what leaves are kept
  * until the receiver ACKs them anyway; the receiver's ACKs below the pre-ACKed position are old
- * ACKs for the sender (passed unchanged: it ignores them), and flowmgr retransmits the pre-ACKed
- * copies itself: the first unacknowledged one on the third duplicate ACK, the oldest few on its
- * own timeout (FM_TCP_RTO_MIN_MS, doubling up to FM_TCP_RTO_MAX_MS, reset by progress). Once the
- * receiver ACKs past the pre-ACKed position the sender is in charge again.
+ * ACKs for the sender (it ignores them: their SACK blocks are blanked, and they are raised to the
+ * pre-ACKed position when the receiver's window edge moved, old_ack()), and flowmgr recovers the
+ * pre-ACKed copies itself, NewReno-style: the first unacknowledged, not SACKed one on the third
+ * duplicate ACK, one per partial ACK until the recovery point, the oldest few on its own timeout
+ * (FM_TCP_RTO_MIN_MS doubling up to FM_TCP_RTO_MAX_MS, RFC 6298). Once the receiver ACKs past the
+ * pre-ACKed position the sender is in charge again.
  * A VNF that closes (FM_STREAM_REQ_CLOSE): an RST to each end with the sequence number that end
  * expects (mapped: the last output position sent to it), and the connection's later packets are
  * dropped at ingress and egress.
