@@ -93,7 +93,7 @@ fs_ns_exec "$ns" a curl -sS --fail --max-time 120 -T "$run/up.bin" "http://$b:80
 	e2e_fail "upload failed"
 cmp -s "$run/www/put.bin" "$run/up.bin" || e2e_fail "upload corrupt"
 t2=$(date +%s.%N)
-echo "e2e_stream_inorder: 50 MB download in $(python3 -c "print('%.1f' % ($t1 - $t0))") s and" \
+echo "e2e_stream_inorder: ${E2E_MB:-50} MB download in $(python3 -c "print('%.1f' % ($t1 - $t0))") s and" \
 	"20 MB upload in $(python3 -c "print('%.1f' % ($t2 - $t1))") s, byte-exact"
 
 lost=0 dups=0
