@@ -21,35 +21,45 @@
  *  --log FILE           one line per blocked request, appended
  *
  * What: the chain declares it on the HTTP path with `session: 5tuple`, a scratchpad of at least
- * HF_SCRATCHPAD bytes and `flags: [in_order, resize, bidir]`. The client's direction (the one
- * whose first packet is a SYN without ACK) feeds every payload byte, once and in order, to the
- * streaming scanner (engine/hf_scan.h) kept in the direction's scratchpad: it finds each
+ * HF_SCRATCHPAD bytes and `flags: [in_order, may_stall, resize, bidir]`. The client's direction
+ * (the one whose first packet is a SYN without ACK) feeds every payload byte, once and in order,
+ * to the streaming scanner (engine/hf_scan.h) kept in the direction's scratchpad: it finds each
  * request's target and Host even when the head is split across many segments, and skips request
  * bodies (Content-Length, chunked), so every request of a keep-alive connection is checked. The
  * decision is taken when the target ends if no host rule comes before the matching URL rule
- * (hf_rules_match_line()), else when the head ends. Until then the head's bytes are held back
- * (see hold(): at most HF_HOLD_MAX bytes, cut from the packets with the `resize` contract and
- * put back in front of the packet that allows them), so a server never receives any byte of a
- * blocked request whose undecided part fits the hold: a head cut into 1-byte segments is blocked
- * before the server sees its first byte. The server's direction only records the next sequence
- * number it will send (in the session's common data, so the 403 page starts there).
+ * (hf_rules_match_line()), else when the head ends. Until then the head's packets are HELD with
+ * the platform's hold (nfsdk/stream.h, nf_stream_hold(NF_HOLD_MORE)): nfsdk keeps them, flowmgr
+ * acknowledges their bytes to the client (pro-active ACK) and from then on retransmits them to
+ * the server itself. An allowed head is released (nf_stream_release(): the held packets go on, in
+ * order, before the packet that decided); the server never receives a byte of a blocked request
+ * whose undecided part fits the hold store (NF_HOLD_PKTS packets per session): a head cut into
+ * 1-byte segments is blocked before the server sees its first byte. A head still undecided when
+ * the store holds NF_HOLD_PKTS of its packets, or that the store refuses (full), gets the
+ * --default action (hold_overflow, hold_full). The server's direction only records the next
+ * sequence number it will send (in the session's common data, so the 403 page starts there).
  *
  * Blocking (the first matching rule's action):
- *  - 403: the packet that decided is turned, in place, into an RST to the server (seq =
- *    its own, the server's next expected byte; it goes on along the path, so a load balancer
- *    after httpfilter translates it like the request), and a new segment goes back to the client
- *    out of the port the request came in: a small "403 Forbidden" page with FIN, seq = the
- *    server's next byte, ack = the end of the request; the client reads a complete answer;
- *  - close: the same RST to the server, and an RST to the client (as nfs/ids does).
- * The connection is then marked closed (common data: both directions): its later packets are
- * dropped, a FIN of the client's is answered with an RST (the client has read the page by then).
+ *  - 403: the bytes of the held packets are removed (nf_stream_remove(); the packets go on empty,
+ *    so flowmgr maps the sequence numbers as if the request never existed) and the packet that
+ *    decided is turned, in place, into an RST to the server (its sequence number maps to the
+ *    server's next expected byte; it goes on along the path, so a load balancer after httpfilter
+ *    translates it like the request); a new segment goes back to the client out of the port the
+ *    request came in: a small "403 Forbidden" page with FIN, seq = the server's next byte, ack =
+ *    the end of the request (it covers the bytes flowmgr pre-acknowledged), sent twice (nothing
+ *    retransmits it); the connection is then marked closed (common data: both directions): its
+ *    later packets are dropped, a FIN of the client's is answered with an RST;
+ *  - close: nf_stream_close(): the held packets are dropped, flowmgr sends an RST to both ends
+ *    and drops the rest of the connection; httpfilter sends the client a second RST of its own
+ *    (flowmgr sends its RSTs once).
  *
  * Counters (--report, SIGUSR1 or exit): see HF_COUNTERS, then "rule_N_hits V" per rule (N from 1,
  * in order). `nfctl cmd httpfilter stats` answers the same text.
  *
  * Fail-open cases, each counted: packets without a scratchpad, not TCP over IPv4/IPv6. Without
  * `bidir` in the chain the 403 page starts at the request's acknowledgement number and only the
- * client's direction is closed (counted: no_common).
+ * client's direction is closed (counted: no_common). IPv6 (no platform TCP context, no stream
+ * API): nothing is held, a head is decided when its deciding bytes pass; the RST to the server
+ * and the page are built the same way.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,6 +78,7 @@
 #include "hf_scan.h"
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
+#include "nfsdk/stream.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -76,11 +87,8 @@
 #define TCP_ACK 0x10
 
 #define HF_SCRATCHPAD 1024
-/* Bytes of an undecided request head held back (see "Holding"): a full-size frame (1518 bytes
- * with a VLAN tag) grown by this much still fits the platform's 2048-byte mbuf data room. */
-#define HF_HOLD_MAX  512
-#define HF_FRAME_MAX 1514
-#define HF_ETH_MIN   60
+#define HF_FRAME_MAX  1514
+#define HF_ETH_MIN    60
 
 static const char page_body[] =
     "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 "
@@ -102,15 +110,16 @@ static const char page_body[] =
 	X(err_host_long, "... Host longer than 128 bytes")                                         \
 	X(err_body, "... bad Content-Length, chunk size or transfer coding")                       \
 	X(unchecked_pkts, "packets of connections no longer inspected (--default allow)")          \
-	X(held_pkts, "client packets whose payload was held back, in part or whole")               \
-	X(held_acks, "ACKs sent to clients for held bytes")                                        \
+	X(held_pkts, "client packets of undecided heads held (nf_stream_hold, pro-active ACK)")    \
 	X(held_released, "held heads released in front of the packet that allowed them")           \
-	X(hold_overflow, "heads longer than the hold: released, decided at the head's end")        \
-	X(held_discarded, "held partial heads dropped at the client's FIN")                        \
-	X(hold_no_room, "held bytes that did not fit the packet: request blocked (--default)")     \
+	X(held_dropped, "held packets of blocked heads: emptied (403) or dropped (close)")         \
+	X(hold_overflow, "heads undecided after NF_HOLD_PKTS held packets: --default applied")     \
+	X(hold_full, "heads the hold store refused (full): --default applied")                     \
+	X(hold_lapsed, "held heads nfsdk let go by itself (2 s timeout, client FIN or RST)")       \
 	X(pages_sent, "403 pages handed to nf_send (each one twice)")                              \
-	X(rst_sent, "RSTs sent to clients (twice per close)")                                      \
+	X(rst_sent, "RSTs sent to clients by httpfilter")                                          \
 	X(rst_in_place, "requests turned into an RST to the server")                               \
+	X(stream_closes, "connections closed through nf_stream_close (RST to both ends)")          \
 	X(send_failed, "packets not sent: no mbuf, no room in the stage")                          \
 	X(dropped_closed, "packets of a closed connection dropped")                                \
 	X(seq_gaps, "client payload not at the next expected sequence number (in-order contract)") \
@@ -139,17 +148,16 @@ enum hf_state {
 	HF_S_CLOSED,	/* closed by httpfilter: packets dropped */
 };
 
-/* Scratchpad of one direction. */
+/* Scratchpad of one direction (8-byte aligned: struct nf_stream). */
 struct hf_session {
-	uint8_t state; /* enum hf_state */
-	uint8_t pad[3];
+	struct nf_stream st; /* client: the stream view, its held packets (nfsdk/stream.h) */
+	uint8_t state;	     /* enum hf_state */
+	uint8_t holding;     /* client: the last packet was held (NF_HOLD) */
+	uint8_t pad[2];
 	uint32_t next_seq;  /* next sequence number (client: expected; server: sent) */
 	uint32_t head_pkts; /* packets of the current head */
-	uint16_t held_len;  /* bytes in hold[] */
-	uint8_t no_hold;    /* the current head outgrew the hold: not held any more */
-	uint8_t pad2;
+	uint32_t pad2;
 	struct hf_scan scan;
-	uint8_t hold[HF_HOLD_MAX]; /* the current head's first bytes, not forwarded yet */
 };
 static_assert(sizeof(struct hf_session) <= HF_SCRATCHPAD, "scratchpad declared too small");
 
@@ -170,6 +178,7 @@ struct httpfilter {
 	uint16_t port;
 	const char *report;
 	FILE *log;
+	struct nf_ctx *nf; /* for the hold store's counters in the report */
 };
 
 /* Per-packet view. */
@@ -180,6 +189,7 @@ struct hf_pkt {
 	uint32_t seq, ack, len;
 	uint32_t srv_seq; /* client packets: the server's next sequence number (best known) */
 	uint16_t win;	  /* client packets: window field for segments to the client */
+	bool stream;	  /* the stream API follows it (IPv4 TCP): held packets possible */
 };
 
 static uint32_t csum_add(uint32_t sum, const uint8_t *d, size_t len)
@@ -327,14 +337,37 @@ static void log_block(struct httpfilter *hf, const struct hf_pkt *k, const struc
 		k->p.sport, dst, k->p.dport, (int)s->host_len, s->host, (int)s->url_len, s->url);
 }
 
-/* Blocks the request completed by packet k: RST to the server in place, page or RST to the
- * client, connection marked closed. */
+/*
+ * 403: the held packets of the request go on without their bytes (the server gets them as
+ * empty segments: flowmgr records a removal, so the RST that follows maps to the server's next
+ * expected byte). False if the window could not be emptied (the caller closes instead).
+ */
+static bool empty_held(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s,
+		       const struct hf_pkt *k)
+{
+	unsigned int n = k->stream ? nf_stream_held(nf, &s->st) : 0;
+	uint32_t held;
+
+	if (n == 0)
+		return true;
+	held = nf_stream_window_len(nf, &s->st) - k->len; /* the current packet is not held */
+	if (held > 0 && nf_stream_remove(nf, &s->st, 0, held) < 0)
+		return false;
+	nf_stream_release(nf, &s->st);
+	hf->cnt[HF_C_held_dropped] += n;
+	return true;
+}
+
+/* Blocks the request completed by packet k (action a: 403 or close); the connection is marked
+ * closed. */
 static void block(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s,
 		  struct hf_common *c, const struct hf_pkt *k, enum hf_action a, uint8_t *verdict)
 {
 	uint32_t ack = k->seq + k->len + (k->p.tcp_flags & TCP_FIN ? 1 : 0);
 	uint32_t srv = k->srv_seq; /* after the server data still in flight */
 
+	if (a == HF_ACT_403 && !empty_held(hf, nf, s, k))
+		a = HF_ACT_CLOSE;
 	if (a == HF_ACT_403) {
 		char page[512];
 		int n = snprintf(page, sizeof(page),
@@ -343,24 +376,38 @@ static void block(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s
 				 "Connection: close\r\n\r\n%s",
 				 sizeof(page_body) - 1, page_body);
 
-		/* twice: a lost page cannot be sent again (the client's retransmission of the
-		 * request reaches flowmgr as a replay, which httpfilter does not see); the
-		 * client drops the duplicate */
+		/* twice: nothing retransmits the page (flowmgr recovers only bytes it pre-ACKed,
+		 * and the client does not retransmit a request flowmgr acknowledged); the client
+		 * drops the duplicate */
 		for (int i = 0; i < 2; i++)
 			send_reply(hf, nf, k, srv, ack, TCP_ACK | TCP_PSH | TCP_FIN, page,
 				   (uint32_t)n, HF_C_pages_sent);
 		hf->cnt[HF_C_blocked_403]++;
-	} else {
-		for (int i = 0; i < 2; i++) /* twice too: the second finds no connection */
+		if (to_rst_in_place(k))
+			hf->cnt[HF_C_rst_in_place]++;
+		else
+			*verdict = NF_DROP;
+	} else if (k->stream) {
+		unsigned int n = nf_stream_held(nf, &s->st);
+
+		/* flowmgr: held packets dropped, an RST to each end, the connection dropped;
+		 * a second RST to the client of our own (flowmgr sends its RSTs once) */
+		*verdict = nf_stream_close(nf, &s->st);
+		hf->cnt[HF_C_held_dropped] += n;
+		hf->cnt[HF_C_stream_closes]++;
+		send_reply(hf, nf, k, srv, ack, TCP_RST | TCP_ACK, NULL, 0, HF_C_rst_sent);
+		hf->cnt[HF_C_blocked_close]++;
+	} else {			    /* no platform TCP context (IPv6): both RSTs are ours */
+		for (int i = 0; i < 2; i++) /* twice: the second finds no connection */
 			send_reply(hf, nf, k, srv, ack, TCP_RST | TCP_ACK, NULL, 0, HF_C_rst_sent);
+		if (to_rst_in_place(k))
+			hf->cnt[HF_C_rst_in_place]++;
+		else
+			*verdict = NF_DROP;
 		hf->cnt[HF_C_blocked_close]++;
 	}
-	if (to_rst_in_place(k))
-		hf->cnt[HF_C_rst_in_place]++;
-	else
-		*verdict = NF_DROP;
 	s->state = HF_S_CLOSED;
-	s->held_len = 0; /* the server never sees the held bytes */
+	s->holding = 0;
 	if (c != NULL)
 		c->closed = 1;
 	else
@@ -379,81 +426,43 @@ static void count_error(struct httpfilter *hf, enum hf_scan_err e)
 	hf->cnt[map[e <= HF_ERR_BODY ? e : HF_ERR_SYNTAX]]++;
 }
 
-/* Replaces the payload of packet k (IPv4, one segment) by buf[0..len): length, IP length and
- * checksums. False if the mbuf has no room. */
-static bool set_payload(const struct hf_pkt *k, const uint8_t *buf, uint32_t len)
-{
-	struct rte_mbuf *m = k->m;
-	uint32_t dl = rte_pktmbuf_data_len(m), end = k->p.payload_off + len;
-
-	if (end > dl && (m->nb_segs != 1 || end - dl > rte_pktmbuf_tailroom(m)))
-		return false;
-	if (end > dl)
-		rte_pktmbuf_append(m, (uint16_t)(end - dl));
-	else if (end < dl)
-		rte_pktmbuf_trim(m, (uint16_t)(dl - end)); /* Ethernet padding goes too */
-	memcpy(k->e + k->p.payload_off, buf, len);
-	fix_lengths_and_sums(k->e + k->p.l3_off, false, k->p.l4_off - k->p.l3_off,
-			     k->p.payload_off - k->p.l4_off + len);
-	return true;
-}
-
 /*
- * Holding: the bytes of a request head that is not decided yet are cut from the packets (the
- * chain declares `resize`: flowmgr's TCP context maps the sequence numbers) and kept in the
- * scratchpad, at most HF_HOLD_MAX; when the head is allowed they go out in front of the packet
- * that completed it, so the server receives the stream unchanged; when it is blocked the server
- * never sees any of it. httpfilter acknowledges held bytes to the client itself (the server does
- * not, it has not got them; without it the client would stall in retransmissions): seq = the
- * server's next byte, window = the server's last. A head that outgrows the hold is released as it
- * is and decided at its end (hold_overflow); a FIN while a head is held drops the partial head
- * (held_discarded). After the scan of packet k: flush = the held bytes go out now (their head was
- * allowed). False if they do not fit the packet.
+ * The end of a client packet's scan: an undecided head keeps its packets held (asking flowmgr
+ * for a pro-active ACK); an allowed one goes on with what was held before it. A head that would
+ * need more than NF_HOLD_PKTS held packets, or that the hold store refuses, gets --default.
  */
-static bool hold(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s,
-		 const struct hf_pkt *k, bool flush)
+static void hold_or_release(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s,
+			    struct hf_common *c, const struct hf_pkt *k, bool allowed,
+			    uint8_t *verdict)
 {
-	uint8_t buf[HF_HOLD_MAX + HF_FRAME_MAX];
-	const uint8_t *d = k->e + k->p.payload_off;
-	uint32_t old = s->held_len, keep_old = flush ? 0 : old, out_pre = flush ? old : 0, t = 0;
-	bool fin = k->p.tcp_flags & TCP_FIN;
+	bool undecided = s->state == HF_S_CLIENT && hf_scan_in_head(&s->scan);
+	int why = -1;
 
-	if (s->state == HF_S_CLIENT && hf_scan_in_head(&s->scan) && !s->no_hold &&
-	    k->p.l3 == FM_L3_IPV4) {
-		t = s->scan.head_len - keep_old; /* this packet's bytes of the undecided head */
-		if (t > k->len)
-			t = k->len; /* cannot happen: the head is held from its first byte */
-		if (keep_old + t > HF_HOLD_MAX && !fin) {
-			hf->cnt[HF_C_hold_overflow]++;
-			s->no_hold = 1;
-			out_pre = old;
-			keep_old = t = 0;
-		}
-	}
-	if (out_pre == 0 && t == 0 && !(fin && keep_old > 0))
-		return true; /* nothing held, nothing released: the packet is unchanged */
-	memcpy(buf, s->hold, out_pre);
-	memcpy(buf + out_pre, d, k->len - t);
-	if (!set_payload(k, buf, out_pre + k->len - t)) {
-		hf->cnt[HF_C_hold_no_room]++;
-		s->held_len = 0;
-		return false;
-	}
-	if (out_pre > 0)
+	if (!k->stream)
+		return;
+	if ((allowed || !undecided) && nf_stream_held(nf, &s->st) > 0) {
+		nf_stream_release(nf, &s->st);
 		hf->cnt[HF_C_held_released]++;
-	if (fin) { /* the client ends inside a head: the server gets none of it */
-		hf->cnt[HF_C_held_discarded]++;
-		s->held_len = 0;
-		return true;
 	}
-	memcpy(s->hold + keep_old, d + k->len - t, t);
-	s->held_len = (uint16_t)(keep_old + t);
-	if (t > 0) { /* the server will not acknowledge what it does not get: we do */
+	s->holding = 0;
+	if (!undecided || k->len == 0)
+		return;
+	if (nf_stream_held(nf, &s->st) >= NF_HOLD_PKTS) {
+		why = HF_C_hold_overflow;
+	} else if ((*verdict = nf_stream_hold(nf, &s->st, NF_HOLD_MORE)) != NF_HOLD) {
+		why = HF_C_hold_full; /* nfsdk released what the session held */
+	} else {
+		s->holding = 1;
 		hf->cnt[HF_C_held_pkts]++;
-		send_reply(hf, nf, k, k->srv_seq, k->seq + k->len, TCP_ACK, NULL, 0,
-			   HF_C_held_acks);
+		return;
 	}
-	return true;
+	hf->cnt[why]++;
+	if (hf->dflt == HF_ACT_ALLOW) {
+		nf_stream_release(nf, &s->st);
+		s->state = HF_S_UNCHECKED;
+		return;
+	}
+	block(hf, nf, s, c, k, hf->dflt, verdict);
 }
 
 /* Scans the client's payload of packet k; blocks or lets it pass. */
@@ -462,7 +471,7 @@ static void scan_client(struct httpfilter *hf, struct nf_ctx *nf, struct hf_sess
 {
 	const uint8_t *d = k->e + k->p.payload_off;
 	uint32_t off = 0, used;
-	bool flush = false; /* the held bytes go out in front of this packet's */
+	bool allowed = false; /* a head was allowed: what is held goes on before this packet */
 
 	if (hf_scan_in_head(&s->scan) || s->head_pkts > 0)
 		s->head_pkts++;
@@ -482,7 +491,6 @@ static void scan_client(struct httpfilter *hf, struct nf_ctx *nf, struct hf_sess
 			count_error(hf, hf_scan_error(&s->scan));
 			if (hf->dflt == HF_ACT_ALLOW) {
 				s->state = HF_S_UNCHECKED;
-				flush = true;
 				break;
 			}
 			block(hf, nf, s, c, k, hf->dflt, verdict);
@@ -511,16 +519,14 @@ static void scan_client(struct httpfilter *hf, struct nf_ctx *nf, struct hf_sess
 			hf->hits[rule]++;
 		if (a == HF_ACT_ALLOW) {
 			hf->cnt[HF_C_allowed]++;
-			flush = flush || s->held_len > 0;
-			s->no_hold = 0;
+			allowed = true;
 			continue;
 		}
 		log_block(hf, k, &s->scan, rule, a);
 		block(hf, nf, s, c, k, a, verdict);
 		return;
 	}
-	if (!hold(hf, nf, s, k, flush))
-		block(hf, nf, s, c, k, hf->dflt == HF_ACT_ALLOW ? HF_ACT_CLOSE : hf->dflt, verdict);
+	hold_or_release(hf, nf, s, c, k, allowed, verdict);
 }
 
 static void open_direction(struct httpfilter *hf, struct hf_session *s, const struct hf_pkt *k)
@@ -582,6 +588,12 @@ static void inspect(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session 
 		hf->cnt[HF_C_unchecked_pkts]++;
 		return;
 	}
+	/* the stream view first (nfsdk/stream.h): it releases what is held before a FIN or RST */
+	k.stream = nf_stream_packet(nf, &s->st, m) >= 0;
+	if (s->holding && (!k.stream || nf_stream_held(nf, &s->st) == 0)) {
+		hf->cnt[HF_C_hold_lapsed]++; /* nfsdk let them go: 2 s timeout, FIN or RST */
+		s->holding = 0;
+	}
 	if (k.p.tcp_flags & TCP_RST) {
 		s->state = HF_S_UNCHECKED;
 		return;
@@ -601,9 +613,6 @@ static void inspect(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session 
 			hf->cnt[HF_C_seq_gaps]++;
 		s->next_seq = data_seq + k.len;
 		scan_client(hf, nf, s, c, &k, verdict);
-	} else if ((k.p.tcp_flags & TCP_FIN) && s->held_len > 0) {
-		s->held_len = 0; /* the client ends inside a head: the server gets none of it */
-		hf->cnt[HF_C_held_discarded]++;
 	}
 }
 
@@ -623,6 +632,30 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		inspect(hf, nf, scratch, c, pkts[i], &verdicts[i]);
 }
 
+/* nfsdk's hold-store counters, after httpfilter's own (prefixed "nfsdk_hold_"). */
+static int format_hold_stats(const struct httpfilter *hf, char *buf, size_t len)
+{
+	struct nf_stream_stats st;
+
+	if (hf->nf == NULL)
+		return 0;
+	nf_stream_get_stats(hf->nf, &st);
+	return snprintf(buf, len,
+			"nfsdk_hold_held %llu\nnfsdk_hold_released %llu\n"
+			"nfsdk_hold_released_timeout %llu\nnfsdk_hold_dropped_close %llu\n"
+			"nfsdk_hold_full %llu\nnfsdk_hold_refused %llu\n"
+			"nfsdk_hold_preack_requests %llu\nnfsdk_hold_close_requests %llu\n"
+			"nfsdk_hold_request_failed %llu\nnfsdk_hold_edits %llu\n"
+			"nfsdk_hold_edit_failed %llu\nnfsdk_hold_held_now %u\n",
+			(unsigned long long)st.held, (unsigned long long)st.released,
+			(unsigned long long)st.released_timeout,
+			(unsigned long long)st.dropped_close, (unsigned long long)st.hold_full,
+			(unsigned long long)st.hold_refused, (unsigned long long)st.preack_requests,
+			(unsigned long long)st.close_requests,
+			(unsigned long long)st.request_failed, (unsigned long long)st.edits,
+			(unsigned long long)st.edit_failed, st.held_now);
+}
+
 static int format_report(const struct httpfilter *hf, char *buf, size_t len)
 {
 	size_t at = 0;
@@ -639,6 +672,8 @@ static int format_report(const struct httpfilter *hf, char *buf, size_t len)
 			return -EIO;
 		at += (size_t)w;
 	}
+	if (at < len && (w = format_hold_stats(hf, buf + at, len - at)) > 0)
+		at += (size_t)w;
 	return at < len ? 0 : -ENOSPC;
 }
 
@@ -772,7 +807,7 @@ int main(int argc, char **argv)
 	    .session = "5tuple",
 	    .scratchpad = HF_SCRATCHPAD,
 	    .timeout_ms = 30000,
-	    .flags = NF_FLAG_IN_ORDER | NF_FLAG_RESIZE | NF_FLAG_BIDIR,
+	    .flags = NF_FLAG_IN_ORDER | NF_FLAG_MAY_STALL | NF_FLAG_RESIZE | NF_FLAG_BIDIR,
 	};
 	static const struct nf_ops ops = {
 	    .on_session = on_session,
@@ -791,6 +826,7 @@ int main(int argc, char **argv)
 		nf_close(nf);
 		return 2;
 	}
+	hf.nf = nf;
 	if (hf.log != NULL)
 		setvbuf(hf.log, NULL, _IOLBF, 0); /* one write per block (rare) */
 	fprintf(stderr, "httpfilter: %u rules, block action per rule, default %s, max head %u\n",
