@@ -219,6 +219,15 @@ for bad in secret kill blockedhost keepalive splithost midhost bighost bigok; do
 	fi
 done
 echo "e2e_httpfilter: nginx's access log has the allowed requests, none of the blocked ones"
+# every blocked connection was reset at nginx's end too (the 403's RST in place maps to nginx's
+# next expected byte; a close is flowmgr's RST): nothing left established on port 80
+for _ in $(seq 20); do
+	est=$(ip netns exec "$ns-b" ss -Htn state established '( sport = :80 )' | wc -l)
+	[[ $est -eq 0 ]] && break
+	sleep 0.2
+done
+[[ $est -eq 0 ]] || e2e_fail "nginx still has $est connections: $(ip netns exec "$ns-b" ss -tn state established)"
+echo "e2e_httpfilter: no connection left established at nginx"
 
 # 8. counters
 e2e_report "$hf_pid" "$run/report" none >/dev/null
@@ -242,5 +251,15 @@ echo "e2e_httpfilter: httpfilter: requests $(r requests), allowed $(r allowed),"
 	e2e_fail "hold store full: $(r hold_full) / $(r nfsdk_hold_full)"
 [[ $(r default_actions) -eq 1 && $(r err_syntax) -eq 1 ]] ||
 	e2e_fail "default actions $(r default_actions), syntax errors $(r err_syntax), want 1 and 1"
+# flowmgr: pro-active ACKs for the held packets, RSTs of the closes (flowmgr's own counters)
+tcpc=$("$bin/nfctl" -s "$sock" --json stats | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(" ".join("%s=%d" % (k, v) for k, v in c.items() if k.startswith("tcp_") and v))')
+echo "e2e_httpfilter: flowmgr: $tcpc"
+tc() { tr ' ' '\n' <<<"$tcpc" | awk -F= -v k="$1" '$1 == k {v = $2} END {print v + 0}'; }
+[[ $(tc tcp_preacks_sent) -ge 80 ]] || e2e_fail "flowmgr sent $(tc tcp_preacks_sent) pro-active ACKs, want >= 80"
+[[ $(tc tcp_close_rsts) -ge 8 ]] || e2e_fail "flowmgr sent $(tc tcp_close_rsts) close RSTs, want >= 8 (4 closes)"
+[[ $(tc tcp_requests_bad) -eq 0 ]] || e2e_fail "flowmgr refused $(tc tcp_requests_bad) stream requests"
 [[ $(wc -l <"$run/block.log") -eq 7 ]] || e2e_fail "block log: $(wc -l <"$run/block.log") lines, want 7"
 echo "e2e_httpfilter: 1 passed, 0 failed"
