@@ -262,4 +262,12 @@ tc() { tr ' ' '\n' <<<"$tcpc" | awk -F= -v k="$1" '$1 == k {v = $2} END {print v
 [[ $(tc tcp_close_rsts) -ge 8 ]] || e2e_fail "flowmgr sent $(tc tcp_close_rsts) close RSTs, want >= 8 (4 closes)"
 [[ $(tc tcp_requests_bad) -eq 0 ]] || e2e_fail "flowmgr refused $(tc tcp_requests_bad) stream requests"
 [[ $(wc -l <"$run/block.log") -eq 7 ]] || e2e_fail "block log: $(wc -l <"$run/block.log") lines, want 7"
+if [[ $impair -eq 1 ]]; then # the impairments happened
+	lost=$(impair_nft_count "$ns-a" loss eth0)
+	dups=$(impair_nft_count "$ns-b" dup eth0)
+	impair_bridge_stop >/dev/null 2>&1
+	reord=$(($(impair_stat ab_reordered) + $(impair_stat ba_reordered)))
+	echo "e2e_httpfilter: network: $reord reordered, $lost lost, $dups duplicated"
+	[[ $reord -gt 0 && $lost -gt 0 && $dups -gt 0 ]] || e2e_fail "impairment: $reord reordered, $lost lost, $dups duplicated"
+fi
 echo "e2e_httpfilter: 1 passed, 0 failed"
