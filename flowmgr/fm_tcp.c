@@ -104,6 +104,9 @@ struct fm_tcp {
 /* Holding and pro-active ACKs, close (the last section of this file). */
 struct hdrs;
 static bool hold_ingress(struct fm_tcp *t, struct fm_tcp_dir *d, struct hdrs *h, uint64_t now_ms);
+static unsigned int preack_again(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
+				 struct hdrs *h, uint32_t end, uint16_t port,
+				 struct rte_mbuf **out);
 static void hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **pkts,
 		      unsigned int n);
 static unsigned int hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
@@ -676,6 +679,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		if (n == 0 &&
 		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
 			CNT(t, REPLAY_MISS);
+		if (n == 0 && max > 0)
+			n = preack_again(fm, d, peer, &h, e, meta->in_port, out);
 		put(ctx, m);
 		return n;
 	}
@@ -1139,13 +1144,54 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct hdrs *ch, bool re
 	return c;
 }
 
+/* A pure ACK up to input position `ack` to the sender of direction d, built as its receiver
+ * would (ch: headers of a segment of d; port: towards the sender). */
+static struct rte_mbuf *preack_segment(struct flowmgr *fm, struct fm_tcp_dir *d,
+				       struct fm_tcp_dir *peer, uint32_t ack, struct hdrs *ch,
+				       uint16_t port)
+{
+	uint16_t win;
+	uint8_t ts[8];
+
+	memcpy(ts, peer->out_ts, 4);
+	memcpy(ts + 4, d->in_ts, 4);
+	win = peer->out_win;
+	if (d->edge_valid) { /* keep the receiver's right edge (old_ack()) */
+		uint32_t w = fm_seq_gt(d->edge, ack) ? (d->edge - ack) >> peer->wscale : 0;
+
+		win = rte_cpu_to_be_16((uint16_t)(w > 0xffff ? 0xffff : w));
+		d->edge_told = d->edge;
+		d->told_valid = 1;
+	}
+	return ctl_segment(fm, ch, true, peer->out_nxt, ack, RTE_TCP_ACK_FLAG, win,
+			   peer->out_ts_ok && d->in_ts_ok ? ts : NULL, port);
+}
+
+/*
+ * The sender retransmitted bytes flowmgr pre-ACKed and no copy of them left (a VNF still holds
+ * them): its pre-ACK was lost on the way, so it gets it again (h: the retransmission's headers,
+ * port: towards the sender), as a receiver ACKs a duplicate segment at once (RFC 9293 3.10.7.4).
+ */
+static unsigned int preack_again(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
+				 struct hdrs *h, uint32_t end, uint16_t port, struct rte_mbuf **out)
+{
+	struct rte_mbuf *c;
+
+	if (!d->pre_valid || peer == NULL || !peer->out_valid || fm_seq_gt(end, d->preack))
+		return 0;
+	c = preack_segment(fm, d, peer, d->preack, h, port);
+	if (c == NULL)
+		return 0;
+	CNT(fm->tcp, PREACK_AGAIN);
+	out[0] = c;
+	return 1;
+}
+
 static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
 			    const struct fm_stream_req *rq, struct hdrs *ch, struct rte_mbuf **out)
 {
 	struct fm_tcp *t = fm->tcp;
 	uint32_t ack = rq->ack;
-	uint16_t win;
-	uint8_t ts[8];
 	struct rte_mbuf *c;
 
 	if (fm_seq_gt(ack, d->rcv_nxt)) /* never ACK what flowmgr did not receive */
@@ -1159,18 +1205,7 @@ static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_
 		CNT(t, REQ_BAD); /* nothing known of the receiver's side yet */
 		return 0;
 	}
-	memcpy(ts, peer->out_ts, 4);
-	memcpy(ts + 4, d->in_ts, 4);
-	win = peer->out_win;
-	if (d->edge_valid) { /* keep the receiver's right edge (old_ack()) */
-		uint32_t w = fm_seq_gt(d->edge, ack) ? (d->edge - ack) >> peer->wscale : 0;
-
-		win = rte_cpu_to_be_16((uint16_t)(w > 0xffff ? 0xffff : w));
-		d->edge_told = d->edge;
-		d->told_valid = 1;
-	}
-	c = ctl_segment(fm, ch, true, peer->out_nxt, ack, RTE_TCP_ACK_FLAG, win,
-			peer->out_ts_ok && d->in_ts_ok ? ts : NULL, rq->in_port);
+	c = preack_segment(fm, d, peer, ack, ch, rq->in_port);
 	if (c == NULL)
 		return 0;
 	if (!d->pre_valid) {

@@ -78,6 +78,7 @@ enum fm_tcp_verdict {
 	X(PREACK_RTX, "tcp_preack_retransmits")                                                    \
 	X(PREACK_FAST, "tcp_preack_fast_retransmits")                                              \
 	X(PREACK_DONE, "tcp_preacks_caught_up")                                                    \
+	X(PREACK_AGAIN, "tcp_preacks_repeated")                                                    \
 	X(CLOSE, "tcp_closes")                                                                     \
 	X(CLOSE_RST, "tcp_close_rsts")                                                             \
 	X(CLOSED_DROP, "tcp_closed_drops")                                                         \

@@ -14,6 +14,9 @@
 #      the platform hold, flowmgr pre-acknowledges them); allowed ones cut that way are served;
 #      a head that needs more than the hold store's 32 packets (800-byte header in 8-byte
 #      segments) gets the --default action (close: reset), nginx sees none of it;
+#      a lost pro-active ACK (host a drops it) is sent again by flowmgr when the client (waiting
+#      for it before it sends the rest) retransmits the held bytes: the 403 comes in well under
+#      nfsdk's 2 s;
 #      bytes that are not HTTP get the --default action (close: reset);
 #   6. a POST whose body looks like a blocked request is passed to nginx (bodies are skipped);
 #   7. nginx's access log shows the allowed requests and none of the blocked ones;
@@ -187,6 +190,46 @@ line=$(slow "/small.txt?bighost=1" www.blocked.test 800 8)
 line=$(slow "/small.txt?bigok=1" ok.test 800 8)
 [[ $line == RESET ]] || e2e_fail "head beyond the hold, allowed host: status line '$line', want a reset"
 echo "e2e_httpfilter: heads beyond the hold store (800-byte header in 8-byte segments) reset (--default close)"
+# a lost pro-active ACK: a client sends "GET /sec", then the rest only once that is acknowledged
+# (its send queue empty: nothing for its retransmission to carry along); host a drops the first
+# pure ACK to its port (the pre-ACK); the client's retransmission of "GET /sec" (held by
+# httpfilter, never sent on) makes flowmgr send the pre-ACK again
+_impair_install "$ns-a" eth0 preack ingress \
+	"meta protocol ip tcp sport 80 tcp dport 40123 tcp flags == ack ip length 52 limit rate 1/hour burst 1 packets counter drop" ||
+	e2e_fail "nft rule dropping the pre-ACK"
+cat >"$run/nagle.py" <<'PY'
+import fcntl, socket, struct, sys, termios, time
+host, path = sys.argv[1], sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", 40123))
+s.settimeout(10)
+s.connect((host, 80))
+req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode()
+t0 = time.time()
+s.send(req[:8])
+while time.time() - t0 < 5:  # unacknowledged bytes in the send queue
+    if struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0] == 0:
+        break
+    time.sleep(0.005)
+s.send(req[8:])
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print("%s|%.2f" % (data.split(b"\r\n", 1)[0].decode(errors="replace"), time.time() - t0))
+PY
+out=$(fs_ns_exec "$ns" a python3 "$run/nagle.py" "$b" /secret/nagle.html)
+dropped=$(ip netns exec "$ns-a" nft list chain netdev "$IMPAIR_TABLE" preack_eth0 |
+	sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+ip netns exec "$ns-a" nft delete chain netdev "$IMPAIR_TABLE" preack_eth0
+[[ $dropped -eq 1 ]] || e2e_fail "lost pre-ACK: the rule dropped $dropped packets, want 1"
+[[ ${out%|*} == "HTTP/1.1 403 Forbidden" ]] || e2e_fail "lost pre-ACK: status line '${out%|*}'"
+awk -v t="${out#*|}" 'BEGIN {exit !(t < 1.8)}' ||
+	e2e_fail "lost pre-ACK: answered after ${out#*|} s (the head waited for nfsdk's 2 s release)"
+echo "e2e_httpfilter: lost pre-ACK: sent again on the client's retransmission, 403 after ${out#*|} s"
 # not HTTP on port 80: the --default action (close)
 set +e
 out=$(fs_ns_exec "$ns" a python3 -c "
@@ -213,7 +256,7 @@ for want in "GET /ok.bin" "GET /small.txt HTTP" "POST /small.txt?post=1"; do
 	grep -qF "$want" "$run/nginx/access.log" || e2e_fail "access log lacks '$want'"
 done
 grep -q "GET /small.txt?midok=1 HTTP/1.1 200" "$run/nginx/access.log" || e2e_fail "long allowed head not served"
-for bad in secret kill blockedhost keepalive splithost midhost bighost bigok; do
+for bad in secret kill blockedhost keepalive splithost midhost bighost bigok nagle; do
 	if grep -q "$bad" "$run/nginx/access.log"; then
 		e2e_fail "nginx saw a blocked request ($bad): $(grep "$bad" "$run/nginx/access.log")"
 	fi
@@ -237,11 +280,11 @@ echo "e2e_httpfilter: httpfilter: requests $(r requests), allowed $(r allowed),"
 	"rule hits $(r rule_1_hits)/$(r rule_2_hits)/$(r rule_3_hits), held packets $(r held_pkts)," \
 	"pre-ACK requests $(r nfsdk_hold_preack_requests), heads released $(r held_released)," \
 	"held packets of blocked heads $(r held_dropped), hold lapsed $(r hold_lapsed)"
-[[ $(r blocked_403) -eq 6 ]] || e2e_fail "blocked_403 $(r blocked_403), want 6"
+[[ $(r blocked_403) -eq 7 ]] || e2e_fail "blocked_403 $(r blocked_403), want 7"
 [[ $(r blocked_close) -eq 4 ]] || e2e_fail "blocked_close $(r blocked_close), want 4 (rule, --default x 3)"
-[[ $(r rule_1_hits) -eq 3 && $(r rule_2_hits) -eq 1 && $(r rule_3_hits) -eq 3 ]] ||
-	e2e_fail "rule hits $(r rule_1_hits)/$(r rule_2_hits)/$(r rule_3_hits), want 3/1/3"
-[[ $(r split_heads) -ge 5 ]] || e2e_fail "split_heads $(r split_heads), want >= 5"
+[[ $(r rule_1_hits) -eq 4 && $(r rule_2_hits) -eq 1 && $(r rule_3_hits) -eq 3 ]] ||
+	e2e_fail "rule hits $(r rule_1_hits)/$(r rule_2_hits)/$(r rule_3_hits), want 4/1/3"
+[[ $(r split_heads) -ge 6 ]] || e2e_fail "split_heads $(r split_heads), want >= 6"
 [[ $(r held_released) -ge 2 ]] || e2e_fail "held_released $(r held_released): the allowed split heads were not held"
 [[ $(r held_pkts) -ge 80 ]] || e2e_fail "held_pkts $(r held_pkts), want >= 80"
 [[ $(r nfsdk_hold_preack_requests) -ge 80 ]] ||
@@ -260,8 +303,10 @@ echo "e2e_httpfilter: flowmgr: $tcpc"
 tc() { tr ' ' '\n' <<<"$tcpc" | awk -F= -v k="$1" '$1 == k {v = $2} END {print v + 0}'; }
 [[ $(tc tcp_preacks_sent) -ge 80 ]] || e2e_fail "flowmgr sent $(tc tcp_preacks_sent) pro-active ACKs, want >= 80"
 [[ $(tc tcp_close_rsts) -ge 8 ]] || e2e_fail "flowmgr sent $(tc tcp_close_rsts) close RSTs, want >= 8 (4 closes)"
+[[ $(tc tcp_preacks_repeated) -ge 1 ]] || e2e_fail "flowmgr repeated no pre-ACK"
+[[ $(r hold_lapsed) -eq 0 ]] || e2e_fail "hold_lapsed $(r hold_lapsed): nfsdk let held heads go"
 [[ $(tc tcp_requests_bad) -eq 0 ]] || e2e_fail "flowmgr refused $(tc tcp_requests_bad) stream requests"
-[[ $(wc -l <"$run/block.log") -eq 7 ]] || e2e_fail "block log: $(wc -l <"$run/block.log") lines, want 7"
+[[ $(wc -l <"$run/block.log") -eq 8 ]] || e2e_fail "block log: $(wc -l <"$run/block.log") lines, want 8"
 if [[ $impair -eq 1 ]]; then # the impairments happened
 	lost=$(impair_nft_count "$ns-a" loss eth0)
 	dups=$(impair_nft_count "$ns-b" dup eth0)
