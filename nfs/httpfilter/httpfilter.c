@@ -397,8 +397,10 @@ static void block(struct httpfilter *hf, struct nf_ctx *nf, struct hf_session *s
 		hf->cnt[HF_C_stream_closes]++;
 		send_reply(hf, nf, k, srv, ack, TCP_RST | TCP_ACK, NULL, 0, HF_C_rst_sent);
 		hf->cnt[HF_C_blocked_close]++;
-	} else {			    /* no platform TCP context (IPv6): both RSTs are ours */
-		for (int i = 0; i < 2; i++) /* twice: the second finds no connection */
+	} else {
+		/* no TCP context (IPv6): both RSTs are ours, twice to the client (the second
+		 * finds no connection) */
+		for (int i = 0; i < 2; i++)
 			send_reply(hf, nf, k, srv, ack, TCP_RST | TCP_ACK, NULL, 0, HF_C_rst_sent);
 		if (to_rst_in_place(k))
 			hf->cnt[HF_C_rst_in_place]++;
