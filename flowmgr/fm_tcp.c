@@ -19,11 +19,13 @@
 #include "fm_pkt.h"
 #include "fm_seqmap.h"
 
-#define FM_TCP_OOO	  32	     /* held out-of-order segments per direction */
-#define FM_TCP_HIST	  4096	     /* copies of unacknowledged segments per direction */
-#define FM_TCP_HOLD_MS	  3000	     /* a held segment whose gap never fills is dropped */
-#define FM_TCP_FRAME_MAX  1514	     /* what the ports carry (MTU 1500) */
-#define FM_TCP_PIECES_MAX 7	     /* pieces a grown segment is split into, at most */
+#define FM_TCP_OOO	  32   /* held out-of-order segments per direction */
+#define FM_TCP_HIST	  4096 /* copies of unacknowledged segments per direction */
+#define FM_TCP_HOLD_MS	  3000 /* a held segment whose gap never fills is dropped */
+#define FM_TCP_PEND	  256  /* replays waiting for the chain ahead of them, per direction */
+#define FM_TCP_PEND_MS	  200  /* ... at most this long (the chain dropped what they wait for) */
+#define FM_TCP_FRAME_MAX  1514 /* what the ports carry (MTU 1500) */
+#define FM_TCP_PIECES_MAX 7    /* pieces a grown segment is split into, at most */
 #define FM_TCP_WIN_MAX	  (1u << 20) /* receive window advertised to a sender, at most */
 #define FM_TCP_DYNFIELD	  "flowsplice_tcp"
 #define FM_TCP_F_REPLAY	  1u
@@ -41,6 +43,8 @@ struct fm_tcp_pkt {
 	uint16_t in_len; /* payload bytes when it entered the chain */
 	uint8_t flags;	 /* FM_TCP_F_* */
 	uint8_t fin;
+	uint32_t
+	    no; /* number given to the chain (fm_tcp_dir.in_no); a replay: the last one before */
 };
 
 struct fm_tcp_hist {
@@ -63,6 +67,14 @@ struct fm_tcp_dir {
 	uint64_t ooo_since_ms;
 	struct rte_mbuf *ooo[FM_TCP_OOO]; /* sorted by seq */
 	uint32_t ooo_seq[FM_TCP_OOO], ooo_end[FM_TCP_OOO];
+	/* Replays leave in the order their sender sent them: after every packet that entered the
+	 * chain before them (docs/streams.md, "Replays wait for the chain"). */
+	uint32_t in_no;	 /* packets given to the chain (numbered 1, 2, ...) */
+	uint32_t out_no; /* highest number that left it */
+	uint16_t p_head, nb_pend;
+	uint64_t
+	    pend_since_ms; /* set by the upkeep while the oldest waiting replay does not move */
+	struct rte_mbuf *pend[FM_TCP_PEND];
 	/* egress */
 	uint32_t acked_out; /* highest ACK the receiver sent (output space) */
 	uint8_t acked_valid;
@@ -284,6 +296,9 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 	for (unsigned int i = 0; i < d->nb_ooo; i++) /* none: held packets keep the FCB alive */
 		rte_pktmbuf_free(d->ooo[i]);
 	d->nb_ooo = 0;
+	for (unsigned int i = 0; i < d->nb_pend; i++) /* none either: they keep the FCB alive */
+		rte_pktmbuf_free(d->pend[(d->p_head + i) % FM_TCP_PEND]);
+	d->nb_pend = 0;
 	if (d->peer != FM_IDX_NONE)
 		t->dirs[d->peer].peer = FM_IDX_NONE;
 	for (int s = 0; s < 2; s++)
@@ -341,8 +356,10 @@ static void trim_head(struct rte_mbuf *m, struct hdrs *h, uint16_t n)
 	hdrs_of(m, h);
 }
 
-static void mark(struct fm_tcp *t, struct rte_mbuf *m, uint32_t seq, uint16_t len, bool fin,
-		 uint8_t flags)
+/* A packet given to the chain gets the next number; a replay, the number of the last one given
+ * before it (it leaves after that one). */
+static void mark(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m, uint32_t seq,
+		 uint16_t len, bool fin, uint8_t flags)
 {
 	struct fm_tcp_pkt *tp = tpkt(t, m);
 
@@ -350,6 +367,7 @@ static void mark(struct fm_tcp *t, struct rte_mbuf *m, uint32_t seq, uint16_t le
 	tp->in_len = len;
 	tp->fin = fin;
 	tp->flags = flags | FM_TCP_F_MANAGED;
+	tp->no = (flags & FM_TCP_F_REPLAY) ? d->in_no : ++d->in_no;
 }
 
 enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint32_t idx,
@@ -373,7 +391,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 	seq = rte_be_to_cpu_32(h.tcp->sent_seq);
 	if (syn || !d->in_init) {
 		if (d->in_init && syn && seq + 1 != d->rcv_nxt) {
-			mark(t, m, seq, h.plen, fin, 0);
+			mark(t, d, m, seq, h.plen, fin, 0);
 			return FM_TCP_PASS; /* a SYN of another ISN: let the ends sort it out */
 		}
 		if (!d->in_init || fm_seq_lt(seq, d->rcv_nxt)) {
@@ -383,21 +401,21 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		}
 		if (syn) {
 			d->wscale = syn_wscale(&h);
-			mark(t, m, seq, 0, false, 0);
+			mark(t, d, m, seq, 0, false, 0);
 			return FM_TCP_PASS;
 		}
 	}
 	if (h.flags & RTE_TCP_RST_FLAG) {
-		mark(t, m, seq, 0, false, 0);
+		mark(t, d, m, seq, 0, false, 0);
 		return FM_TCP_PASS;
 	}
 	end = seq + h.plen + (fin ? 1 : 0);
 	if (end == seq) { /* pure ACK / window update */
-		mark(t, m, seq, 0, false, 0);
+		mark(t, d, m, seq, 0, false, 0);
 		return FM_TCP_PASS;
 	}
 	if (fm_seq_leq(end, d->rcv_nxt)) { /* everything already inspected */
-		mark(t, m, seq, h.plen, fin, FM_TCP_F_REPLAY);
+		mark(t, d, m, seq, h.plen, fin, FM_TCP_F_REPLAY);
 		CNT(t, REPLAYED);
 		return FM_TCP_REPLAY;
 	}
@@ -437,7 +455,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		seq = d->rcv_nxt;
 		CNT(t, TRIMMED);
 	}
-	mark(t, m, seq, h.plen, fin, 0);
+	mark(t, d, m, seq, h.plen, fin, 0);
 	d->rcv_nxt = end;
 	d->inflight++;
 	/* held segments this one completes, in order */
@@ -453,10 +471,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		d->ooo_since_ms = now_ms;
 		if (fm_seq_leq(oe, d->rcv_nxt) || hdrs_of(o, &oh) < 0) {
 			/* entirely covered meanwhile: the receiver gets those bytes already */
-			tpkt(t, o)->flags = FM_TCP_F_REPLAY | FM_TCP_F_MANAGED;
-			tpkt(t, o)->in_seq = os;
-			tpkt(t, o)->in_len = 0;
-			tpkt(t, o)->fin = 0;
+			mark(t, d, o, os, 0, false, FM_TCP_F_REPLAY);
 			rel[(*nrel)++] = o; /* the caller sends it to the output as a replay */
 			continue;
 		}
@@ -465,7 +480,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 			os = d->rcv_nxt;
 			CNT(t, TRIMMED);
 		}
-		mark(t, o, os, oh.plen, (oh.flags & RTE_TCP_FIN_FLAG) != 0, 0);
+		mark(t, d, o, os, oh.plen, (oh.flags & RTE_TCP_FIN_FLAG) != 0, 0);
 		d->rcv_nxt = oe;
 		d->inflight++;
 		rel[(*nrel)++] = o;
@@ -484,6 +499,23 @@ void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, s
 	for (uint32_t i = 0; i < t->nb_dirs; i++) {
 		struct fm_tcp_dir *d = &t->dirs[i];
 
+		if (d->nb_pend > 0) {
+			/* The oldest waiting replay has not moved for FM_TCP_PEND_MS: the chain
+			 * lost (dropped) what it waits for. They go (the sender retransmits) and
+			 * whatever is still in the chain no longer holds back later ones. */
+			if (d->pend_since_ms == 0) {
+				d->pend_since_ms = now_ms | 1;
+			} else if (now_ms - d->pend_since_ms >= FM_TCP_PEND_MS) {
+				while (d->nb_pend > 0) {
+					put(ctx, d->pend[d->p_head]);
+					d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
+					d->nb_pend--;
+					CNT(t, REPLAY_LATE);
+				}
+				d->pend_since_ms = 0;
+				d->out_no = d->in_no;
+			}
+		}
 		if (d->nb_ooo == 0 || now_ms - d->ooo_since_ms < FM_TCP_HOLD_MS)
 			continue;
 		for (unsigned int k = 0; k < d->nb_ooo; k++) {
@@ -542,7 +574,7 @@ static uint8_t *ts_opt(struct hdrs *h)
  * retransmission's ACK and window but keep their own timestamps (see docs/streams.md, "Replays
  * and PAWS"); a replay with the copy's own TSval is a network duplicate and gets no copy. */
 static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs *h, uint32_t s,
-			   uint32_t e, struct rte_mbuf **out, unsigned int max)
+			   uint32_t e, struct rte_mbuf **out, unsigned int max, unsigned int *dups)
 {
 	struct fm_tcp *t = fm->tcp;
 	unsigned int n = 0;
@@ -567,6 +599,7 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 			if (nts != NULL && hdrs_of(x->m, &oh) == 0 && (ots = ts_opt(&oh)) != NULL &&
 			    memcmp(ots, nts, 4) == 0) {
 				CNT(t, DUP_DROP);
+				(*dups)++;
 				continue;
 			}
 		}
@@ -592,6 +625,52 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 		CNT(t, REPLAY_COPIES);
 	}
 	return n;
+}
+
+/* A replay (a segment the chain has entirely seen) leaves as the copies of what went out for its
+ * range; `m` is consumed. */
+static unsigned int replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf *m,
+			       struct rte_mbuf **out, unsigned int max,
+			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp_pkt *tp = tpkt(t, m);
+	uint32_t s = tp->in_seq, e = tp->in_seq + tp->in_len + (tp->fin ? 1 : 0);
+	unsigned int n = 0, dups = 0;
+	struct hdrs h;
+
+	if (hdrs_of(m, &h) == 0) {
+		if (d->peer != FM_IDX_NONE && (h.flags & RTE_TCP_ACK_FLAG))
+			map_ack(t, &t->dirs[d->peer], &h, d->wscale);
+		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max, &dups);
+		if (n == 0 && dups == 0 &&
+		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
+			CNT(t, REPLAY_MISS);
+	}
+	put(ctx, m);
+	return n;
+}
+
+/* Sends the waiting replays whose turn has come (everything given to the chain before them has
+ * left), while out[] has room; returns the packets added after out[n]. */
+static unsigned int pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf **out,
+			       unsigned int n, unsigned int max,
+			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	struct fm_tcp *t = fm->tcp;
+	unsigned int k = 0;
+
+	while (d->nb_pend > 0 && n + k + 4 <= max) {
+		struct rte_mbuf *r = d->pend[d->p_head];
+
+		if (fm_seq_lt(d->out_no, tpkt(t, r)->no))
+			break;
+		d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
+		d->nb_pend--;
+		d->pend_since_ms = 0;
+		k += replay_out(fm, d, r, out + n + k, max - n - k, put, ctx);
+	}
+	return k;
 }
 
 /* Keeps a reference to a data segment that leaves, until its receiver acknowledges it. */
@@ -635,23 +714,26 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		peer = &t->dirs[d->peer];
 	fin = h.flags & RTE_TCP_FIN_FLAG;
 	if (tp->flags & FM_TCP_F_REPLAY) {
-		uint32_t s = tp->in_seq, e = tp->in_seq + tp->in_len + (tp->fin ? 1 : 0);
-
-		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
-			map_ack(t, peer, &h, d->wscale);
-		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max);
-		if (n == 0 &&
-		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
-			CNT(t, REPLAY_MISS);
-		put(ctx, m);
-		return n;
+		/* Not before what its sender sent earlier and the chain still has: a copy that
+		 * overtook those segments would make the sender take them for lost (RACK). */
+		if (d->nb_pend > 0 || fm_seq_lt(d->out_no, tp->no)) {
+			if (d->nb_pend < FM_TCP_PEND) {
+				d->pend[(d->p_head + d->nb_pend++) % FM_TCP_PEND] = m;
+				CNT(t, REPLAY_WAIT);
+				return pend_flush(fm, d, out, 0, max, put, ctx);
+			}
+			CNT(t, REPLAY_EARLY); /* no room to wait: it leaves now */
+		}
+		return replay_out(fm, d, m, out, max, put, ctx);
 	}
+	if (fm_seq_gt(tp->no, d->out_no))
+		d->out_no = tp->no;
 	if (h.flags & RTE_TCP_SYN_FLAG) {
 		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
 			map_ack(t, peer, &h, d->wscale);
 		finish(m, &h, h.plen);
 		out[0] = m;
-		return 1;
+		return 1 + (d->nb_pend > 0 ? pend_flush(fm, d, out, 1, max, put, ctx) : 0);
 	}
 	/* A segment that will be split: each piece is given a share of the input bytes (in
 	 * proportion, at least one each) and its own list entry, so that a receiver's ACK or SACK
@@ -687,7 +769,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			if (rc < 0) {
 				CNT(t, MAP_FULL);
 				put(ctx, m);
-				return 0;
+				return d->nb_pend > 0 ? pend_flush(fm, d, out, 0, max, put, ctx)
+						      : 0;
 			}
 			CNT(t, RESIZED);
 		} else if (h.plen != tp->in_len) {
@@ -700,7 +783,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			if (rc < 0) {
 				CNT(t, MAP_FULL);
 				put(ctx, m);
-				return 0;
+				return d->nb_pend > 0 ? pend_flush(fm, d, out, 0, max, put, ctx)
+						      : 0;
 			}
 			CNT(t, RESIZED);
 		}
@@ -774,5 +858,5 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			o += l;
 		}
 	}
-	return n;
+	return n + (d->nb_pend > 0 ? pend_flush(fm, d, out, n, max, put, ctx) : 0);
 }

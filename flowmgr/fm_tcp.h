@@ -64,7 +64,10 @@ enum fm_tcp_verdict {
 	X(SACK_DROPPED, "tcp_sack_blocks_dropped")                                                 \
 	X(NOMBUF, "tcp_no_mbuf")                                                                   \
 	X(HIST_EVICT, "tcp_copies_evicted")                                                        \
-	X(REPLAY_MISS, "tcp_replay_missing")
+	X(REPLAY_MISS, "tcp_replay_missing")                                                       \
+	X(REPLAY_WAIT, "tcp_replay_waited")                                                        \
+	X(REPLAY_EARLY, "tcp_replay_unordered")                                                    \
+	X(REPLAY_LATE, "tcp_replay_expired")
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM

@@ -159,18 +159,40 @@ start() { # start CHAIN_FILE
 	fm_pid=${pids[n]}
 	: >"$run/tcp-progress.log"
 	e2e_tcp_progress "$run/tcp-progress.log"
+	if [[ ${E2E_PCAP:-0} -eq 1 ]]; then # diagnosis: TCP headers on both hosts, kept in $run
+		local side
+		for side in a b; do
+			ip netns exec "$ns-$side" tcpdump -i eth0 -s 100 -w "$run/$side-$(basename "$1" .yaml).pcap" \
+				tcp >/dev/null 2>&1 &
+			pids+=("$!")
+		done
+	fi
 	sleep 0.5
 }
 stop() {
+	if [[ ${E2E_PCAP:-0} -eq 1 ]]; then
+		fs_stop_pid "${pids[-1]}" 5
+		unset 'pids[-1]'
+		fs_stop_pid "${pids[-1]}" 5
+		unset 'pids[-1]'
+	fi
 	fs_stop_pid "${pids[-1]}" 5 # the progress logger
 	unset 'pids[-1]'
 	fs_stop_pid "$fm_pid" 10
 	fs_cleanup_dpdk "$prefix"
 	unset 'pids[-1]'
 }
+snap() { # snap FILE — both hosts' nstat counters (kept with E2E_KEEP=1 for diagnosis)
+	{
+		ip netns exec "$ns-a" nstat -az | sed 's/^/a /'
+		ip netns exec "$ns-b" nstat -az | sed 's/^/b /'
+	} >"$1"
+}
 transfer() { # transfer TAG -> files $run/got-TAG.bin and $run/up/upN.bin
+	snap "$run/nstat-$1-0"
 	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -o "$run/got-$1.bin" \
 		"http://$b:8080/down.bin" || e2e_fail "$1: download failed"
+	snap "$run/nstat-$1-1"
 	local before
 	before=$(find "$run/up" -name 'up*.bin' | wc -l)
 	timeout 180 ip netns exec "$ns-a" python3 "$run/send.py" "$b" "$run/up.bin" ||
@@ -180,6 +202,7 @@ transfer() { # transfer TAG -> files $run/got-TAG.bin and $run/up/upN.bin
 		sleep 0.1
 	done
 	sleep 0.5
+	snap "$run/nstat-$1-2"
 	upfile="$run/up/up$((before + 1)).bin"
 }
 
@@ -230,6 +253,7 @@ print("e2e_stream_rewrite: %s: download (%d bytes) and upload byte-exact in %s s
       "%d resized, %d split, %d held, %d replayed; retransmissions %d (baseline %d), RST %d"
       % (mode, size, secs, c.get("tcp_resized_segments", 0), c.get("tcp_split_segments", 0),
          c.get("tcp_held", 0), c.get("tcp_replayed", 0), rt, base, rst))
+print("  " + " ".join("%s=%d" % (k, v) for k, v in sorted(c.items()) if k.startswith("tcp_") and v))
 PY
 	[[ $rst -eq 0 ]] || e2e_fail "$mode: $rst resets: the connections did not close cleanly"
 	# Issue 7 asks for at most 2x the baseline's retransmissions; not reached yet (see
