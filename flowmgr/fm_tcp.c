@@ -571,10 +571,12 @@ static uint8_t *ts_opt(struct hdrs *h)
 }
 
 /* Copies of what went out for input range [s, e) that the receiver still needs. They take the
- * retransmission's ACK and window but keep their own timestamps (see docs/streams.md, "Replays
- * and PAWS"); a replay with the copy's own TSval is a network duplicate and gets no copy. */
+ * retransmission's ACK and window, and its timestamps when `ordered` (they leave behind everything
+ * their sender sent before: docs/streams.md, "Replays and PAWS"); a replay with the copy's own
+ * TSval is a network duplicate and gets no copy. */
 static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs *h, uint32_t s,
-			   uint32_t e, struct rte_mbuf **out, unsigned int max, unsigned int *dups)
+			   uint32_t e, struct rte_mbuf **out, unsigned int max, unsigned int *dups,
+			   bool ordered)
 {
 	struct fm_tcp *t = fm->tcp;
 	unsigned int n = 0;
@@ -613,6 +615,12 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 			continue;
 		}
 		/* the retransmission's current ACK and window */
+		if (ordered && d->nb_ooo == 0) { /* nothing older held back either */
+			uint8_t *cts = ts_opt(&ch), *nts = ts_opt(h);
+
+			if (cts != NULL && nts != NULL)
+				memcpy(cts, nts, 8);
+		}
 		ch.tcp->recv_ack = h->tcp->recv_ack;
 		ch.tcp->rx_win = h->tcp->rx_win;
 		ch.tcp->tcp_flags = (uint8_t)((ch.tcp->tcp_flags & ~RTE_TCP_ACK_FLAG) |
@@ -630,7 +638,7 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 /* A replay (a segment the chain has entirely seen) leaves as the copies of what went out for its
  * range; `m` is consumed. */
 static unsigned int replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf *m,
-			       struct rte_mbuf **out, unsigned int max,
+			       struct rte_mbuf **out, unsigned int max, bool ordered,
 			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
 	struct fm_tcp *t = fm->tcp;
@@ -642,7 +650,7 @@ static unsigned int replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 	if (hdrs_of(m, &h) == 0) {
 		if (d->peer != FM_IDX_NONE && (h.flags & RTE_TCP_ACK_FLAG))
 			map_ack(t, &t->dirs[d->peer], &h, d->wscale);
-		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max, &dups);
+		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max, &dups, ordered);
 		if (n == 0 && dups == 0 &&
 		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
 			CNT(t, REPLAY_MISS);
@@ -668,7 +676,7 @@ static unsigned int pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 		d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
 		d->nb_pend--;
 		d->pend_since_ms = 0;
-		k += replay_out(fm, d, r, out + n + k, max - n - k, put, ctx);
+		k += replay_out(fm, d, r, out + n + k, max - n - k, true, put, ctx);
 	}
 	return k;
 }
@@ -723,8 +731,9 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 				return pend_flush(fm, d, out, 0, max, put, ctx);
 			}
 			CNT(t, REPLAY_EARLY); /* no room to wait: it leaves now */
+			return replay_out(fm, d, m, out, max, false, put, ctx);
 		}
-		return replay_out(fm, d, m, out, max, put, ctx);
+		return replay_out(fm, d, m, out, max, true, put, ctx);
 	}
 	if (fm_seq_gt(tp->no, d->out_no))
 		d->out_no = tp->no;
