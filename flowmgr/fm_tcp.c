@@ -26,7 +26,7 @@
 #define FM_TCP_PEND_MS	  200  /* ... at most this long (the chain dropped what they wait for) */
 #define FM_TCP_FRAME_MAX  1514 /* what the ports carry (MTU 1500) */
 #define FM_TCP_PIECES_MAX 7    /* pieces a grown segment is split into, at most */
-#define FM_TCP_WIN_MAX	  (1u << 20) /* receive window advertised to a sender, at most */
+#define FM_TCP_WIN_MAX	  (1u << 18) /* receive window advertised to a sender, at most */
 #define FM_TCP_DYNFIELD	  "flowsplice_tcp"
 #define FM_TCP_F_REPLAY	  1u
 #define FM_TCP_F_MANAGED  2u
@@ -651,8 +651,24 @@ static unsigned int replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 		if (d->peer != FM_IDX_NONE && (h.flags & RTE_TCP_ACK_FLAG))
 			map_ack(t, &t->dirs[d->peer], &h, d->wscale);
 		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max, &dups, ordered);
-		if (n == 0 && dups == 0 &&
-		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
+		if (n == 0 && dups == 0 && max > 0 && d->acked_valid &&
+		    fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)) {
+			/* The receiver acknowledged all of it: the sender missed that ACK (lost),
+			 * and nobody would repeat it. The retransmission goes on as one byte below
+			 * what the receiver acknowledged (none for a bare FIN): the receiver
+			 * discards it unread and answers with its current ACK (RFC 9293, 3.10.7.4).
+			 */
+			uint16_t keep = h.plen > 0 ? 1 : 0;
+
+			h.tcp->sent_seq = rte_cpu_to_be_32(d->acked_out - keep);
+			h.tcp->tcp_flags &= (uint8_t) ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG);
+			finish(m, &h, keep);
+			tpkt(t, m)->flags = 0;
+			out[0] = m; /* it keeps its FCB usage: released when it is sent */
+			CNT(t, REPLAY_ACKED);
+			return 1;
+		}
+		if (n == 0 && dups == 0)
 			CNT(t, REPLAY_MISS);
 	}
 	put(ctx, m);

@@ -67,7 +67,8 @@ enum fm_tcp_verdict {
 	X(REPLAY_MISS, "tcp_replay_missing")                                                       \
 	X(REPLAY_WAIT, "tcp_replay_waited")                                                        \
 	X(REPLAY_EARLY, "tcp_replay_unordered")                                                    \
-	X(REPLAY_LATE, "tcp_replay_expired")
+	X(REPLAY_LATE, "tcp_replay_expired")                                                       \
+	X(REPLAY_ACKED, "tcp_replay_acked")
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM

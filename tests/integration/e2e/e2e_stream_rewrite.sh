@@ -188,15 +188,39 @@ snap() { # snap FILE — both hosts' nstat counters (kept with E2E_KEEP=1 for di
 		ip netns exec "$ns-b" nstat -az | sed 's/^/b /'
 	} >"$1"
 }
+tcp_state() { # tcp_state FILE — both hosts' TCP state (ss -tin) and flowmgr's counters
+	{
+		for side in a b; do
+			echo "host $side:"
+			ip netns exec "$ns-$side" ss -tin
+		done
+		"$bin/nfctl" -s "$sock" stats
+	} >"$1" 2>&1
+}
+# A transfer still running after 30 s is stuck (they take a few seconds): its state then is kept
+# for diagnosis (shown if it fails).
+watchdog() { # watchdog TAG — in the background; its pid in $wd
+	(sleep 30 && tcp_state "$run/stuck-$1.log") &
+	wd=$!
+	E2E_FAIL_FILES+=("$run/stuck-$1.log")
+}
+unwatch() {
+	kill "$wd" 2>/dev/null || true
+	wait "$wd" 2>/dev/null || true
+}
 transfer() { # transfer TAG -> files $run/got-TAG.bin and $run/up/upN.bin
 	snap "$run/nstat-$1-0"
+	watchdog "$1-down"
 	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -o "$run/got-$1.bin" \
 		"http://$b:8080/down.bin" || e2e_fail "$1: download failed"
+	unwatch
 	snap "$run/nstat-$1-1"
+	watchdog "$1-up"
 	local before
 	before=$(find "$run/up" -name 'up*.bin' | wc -l)
 	timeout 180 ip netns exec "$ns-a" python3 "$run/send.py" "$b" "$run/up.bin" ||
 		e2e_fail "$1: upload failed"
+	unwatch
 	for _ in $(seq 50); do
 		[[ $(find "$run/up" -name 'up*.bin' | wc -l) -gt $before ]] && break
 		sleep 0.1
