@@ -2,6 +2,7 @@
 /* fm_tcp.c — the platform TCP context (fm_tcp.h). */
 #include "fm_tcp.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #define FM_TCP_PEND_MS	  200  /* ... at most this long (the chain dropped what they wait for) */
 #define FM_TCP_FRAME_MAX  1514 /* what the ports carry (MTU 1500) */
 #define FM_TCP_PIECES_MAX 7    /* pieces a grown segment is split into, at most */
-#define FM_TCP_WIN_MAX	  (1u << 18) /* receive window advertised to a sender, at most */
+#define FM_TCP_WIN_MAX	  (1u << 19) /* receive window shown to a sender, at most (streams.md) */
 #define FM_TCP_DYNFIELD	  "flowsplice_tcp"
 #define FM_TCP_F_REPLAY	  1u
 #define FM_TCP_F_MANAGED  2u
@@ -43,9 +44,10 @@ struct fm_tcp_pkt {
 	uint16_t in_len; /* payload bytes when it entered the chain */
 	uint8_t flags;	 /* FM_TCP_F_* */
 	uint8_t fin;
-	uint32_t
-	    no; /* number given to the chain (fm_tcp_dir.in_no); a replay: the last one before */
 };
+/* The mbuf's dynamic-field area is small (36 bytes, shared with flowmgr's meta and the PMDs' own
+ * fields, e.g. net_pcap's 8-byte timestamp): 12 bytes here did not fit next to them. */
+static_assert(sizeof(struct fm_tcp_pkt) == 8, "fm_tcp_pkt fits the mbuf's dynamic fields");
 
 struct fm_tcp_hist {
 	uint32_t in_seq, in_end;   /* input range of the segment it came from */
@@ -67,14 +69,14 @@ struct fm_tcp_dir {
 	uint64_t ooo_since_ms;
 	struct rte_mbuf *ooo[FM_TCP_OOO]; /* sorted by seq */
 	uint32_t ooo_seq[FM_TCP_OOO], ooo_end[FM_TCP_OOO];
-	/* Replays leave in the order their sender sent them: after every packet that entered the
-	 * chain before them (docs/streams.md, "Replays wait for the chain"). */
-	uint32_t in_no;	 /* packets given to the chain (numbered 1, 2, ...) */
-	uint32_t out_no; /* highest number that left it */
+	/* Replays leave in the order their sender sent them: after every data segment that entered
+	 * the chain before them (docs/streams.md, "Replays wait for the chain"). */
+	uint32_t in_no;	 /* data segments given to the chain */
+	uint32_t out_no; /* ... that left it (or are known gone) */
 	uint16_t p_head, nb_pend;
-	uint64_t
-	    pend_since_ms; /* set by the upkeep while the oldest waiting replay does not move */
+	uint64_t pend_since_ms; /* set by the upkeep, while the oldest waiting one stays */
 	struct rte_mbuf *pend[FM_TCP_PEND];
+	uint32_t pend_mark[FM_TCP_PEND]; /* in_no when it arrived: it leaves once out_no is there */
 	/* egress */
 	uint32_t acked_out; /* highest ACK the receiver sent (output space) */
 	uint8_t acked_valid;
@@ -356,8 +358,7 @@ static void trim_head(struct rte_mbuf *m, struct hdrs *h, uint16_t n)
 	hdrs_of(m, h);
 }
 
-/* A packet given to the chain gets the next number; a replay, the number of the last one given
- * before it (it leaves after that one). */
+/* Marks a packet for the output; a data segment given to the chain is counted (in_no). */
 static void mark(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m, uint32_t seq,
 		 uint16_t len, bool fin, uint8_t flags)
 {
@@ -367,7 +368,8 @@ static void mark(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m, uin
 	tp->in_len = len;
 	tp->fin = fin;
 	tp->flags = flags | FM_TCP_F_MANAGED;
-	tp->no = (flags & FM_TCP_F_REPLAY) ? d->in_no : ++d->in_no;
+	if (!(flags & FM_TCP_F_REPLAY) && (len > 0 || fin))
+		d->in_no++;
 }
 
 enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint32_t idx,
@@ -681,13 +683,12 @@ static unsigned int pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 			       unsigned int n, unsigned int max,
 			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
-	struct fm_tcp *t = fm->tcp;
 	unsigned int k = 0;
 
 	while (d->nb_pend > 0 && n + k + 4 <= max) {
 		struct rte_mbuf *r = d->pend[d->p_head];
 
-		if (fm_seq_lt(d->out_no, tpkt(t, r)->no))
+		if (fm_seq_lt(d->out_no, d->pend_mark[d->p_head]))
 			break;
 		d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
 		d->nb_pend--;
@@ -739,10 +740,15 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	fin = h.flags & RTE_TCP_FIN_FLAG;
 	if (tp->flags & FM_TCP_F_REPLAY) {
 		/* Not before what its sender sent earlier and the chain still has: a copy that
-		 * overtook those segments would make the sender take them for lost (RACK). */
-		if (d->nb_pend > 0 || fm_seq_lt(d->out_no, tp->no)) {
+		 * overtook those segments would make the sender take them for lost (RACK). It
+		 * comes here straight from fm_tcp_ingress(): in_no counts what entered before it.
+		 */
+		if (d->nb_pend > 0 || fm_seq_lt(d->out_no, d->in_no)) {
 			if (d->nb_pend < FM_TCP_PEND) {
-				d->pend[(d->p_head + d->nb_pend++) % FM_TCP_PEND] = m;
+				uint16_t k = (uint16_t)((d->p_head + d->nb_pend++) % FM_TCP_PEND);
+
+				d->pend[k] = m;
+				d->pend_mark[k] = d->in_no;
 				CNT(t, REPLAY_WAIT);
 				return pend_flush(fm, d, out, 0, max, put, ctx);
 			}
@@ -751,8 +757,14 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		}
 		return replay_out(fm, d, m, out, max, true, put, ctx);
 	}
-	if (fm_seq_gt(tp->no, d->out_no))
-		d->out_no = tp->no;
+	if (tp->in_len > 0 || tp->fin) {
+		/* the newest data segment given to the chain: whatever entered before it has left
+		 * or was dropped by a VNF */
+		d->out_no =
+		    tp->in_seq + tp->in_len + tp->fin == d->rcv_nxt ? d->in_no : d->out_no + 1;
+		if (fm_seq_gt(d->out_no, d->in_no))
+			d->out_no = d->in_no;
+	}
 	if (h.flags & RTE_TCP_SYN_FLAG) {
 		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
 			map_ack(t, peer, &h, d->wscale);

@@ -11,8 +11,15 @@
 # reordering both ways, 1% loss on host a's ingress, 1% duplication on host b's egress), and the
 # connections must close cleanly (no connection reset: nstat TcpEstabResets unchanged on both hosts).
 # The retransmissions of both hosts (nstat TcpRetransSegs) are compared with the same transfers
-# through flowmgr with a pass-through chain under the same impairment (measured first); the
-# issue's bound (2x) is reported, and enforced with E2E_STRICT_RETRANS=1 (not met yet).
+# through flowmgr with a pass-through chain under the same impairment (measured first): at most
+# 2x (+ 20) the baseline's, the issue's bound (docs/streams.md, "Retransmissions").
+#
+# Environment: E2E_MODES (default "mask remove replace"), E2E_MB (50), E2E_IMPAIR (1; 0: no
+# impairment), E2E_KEEP=1 keeps $run (nstat snapshots nstat-TAG-{0,1,2}, flowmgr counters
+# stats-MODE.json), E2E_PCAP=1 also captures the TCP headers on both hosts (a-CHAIN.pcap,
+# b-CHAIN.pcap), E2E_RETRANS_REPORT=1 only reports a retransmission count above the bound
+# (diagnosis: it does not fail then). A transfer still running after 30 s leaves both hosts' ss -tin
+# and flowmgr's counters in stuck-TAG.log (shown if it fails).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -280,13 +287,17 @@ print("e2e_stream_rewrite: %s: download (%d bytes) and upload byte-exact in %s s
 print("  " + " ".join("%s=%d" % (k, v) for k, v in sorted(c.items()) if k.startswith("tcp_") and v))
 PY
 	[[ $rst -eq 0 ]] || e2e_fail "$mode: $rst resets: the connections did not close cleanly"
-	# Issue 7 asks for at most 2x the baseline's retransmissions; not reached yet (see
-	# docs/streams.md): reported, and enforced only with E2E_STRICT_RETRANS=1.
+	# A replay waits for what entered the chain before it; none may wait in vain (this chain's
+	# VNF drops nothing, so an expiry would be lost book-keeping).
+	expired=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["counters"].get("tcp_replay_expired", 0))' "$run/stats-$mode.json")
+	[[ $expired -eq 0 ]] || e2e_fail "$mode: $expired replays expired waiting for the chain"
+	# Issue 7: at most 2x the baseline's retransmissions (+ 20 for tiny baselines).
 	if [[ $rt -gt $((2 * base_rt + 20)) ]]; then
-		echo "e2e_stream_rewrite: $mode: NOT MET: $rt retransmissions, more than 2x the" \
-			"baseline's $base_rt"
-		[[ ${E2E_STRICT_RETRANS:-0} -eq 0 ]] ||
+		[[ ${E2E_RETRANS_REPORT:-0} -eq 1 ]] ||
 			e2e_fail "$mode: $rt retransmissions, more than 2x the baseline's $base_rt"
+		echo "e2e_stream_rewrite: $mode: NOT MET: $rt retransmissions, more than 2x the" \
+			"baseline's $base_rt (E2E_RETRANS_REPORT=1: reported only)"
 	fi
 done
 echo "e2e_stream_rewrite: 1 passed, 0 failed"
