@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 9u
+#define FM_SHM_ABI_VERSION 10u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -109,6 +109,44 @@ struct fm_mbuf_meta {
 };
 static_assert(sizeof(struct fm_mbuf_meta) == 16, "fm_mbuf_meta is 16 bytes");
 static_assert(FM_SHM_MAX_NODES < FM_OWNER_FREE, "node ids fit the owner stamp");
+
+/*
+ * Stream requests (nfsdk/stream.h → flowmgr's TCP context): a VNF hands flowmgr, on its ring to
+ * flowmgr, an mbuf whose meta.out_port is FM_PORT_STREAM_REQ, meta.fcb FM_IDX_NONE, and whose data
+ * is a struct fm_stream_req followed by a copy of the Ethernet/IPv4/TCP headers (no options
+ * needed, IPv4 total length = headers only) of the session's packet it is about. flowmgr checks
+ * everything (magic, FCB slot, TCP state) and frees the request.
+ *   FM_STREAM_REQ_ACK    pro-active ACK: the sender of session `fcb`'s direction is sent an ACK
+ *                        up to input position `ack` (clamped to what flowmgr received); flowmgr
+ *                        then retransmits the pre-ACKed bytes to the receiver itself.
+ *   FM_STREAM_REQ_CLOSE  RST to both ends; the connection's later packets are dropped.
+ */
+#define FM_PORT_STREAM_REQ  0xfffeu
+#define FM_STREAM_REQ_MAGIC 0x51525346u /* "FSRQ" */
+enum { FM_STREAM_REQ_ACK = 1, FM_STREAM_REQ_CLOSE = 2 };
+struct fm_stream_req {
+	uint32_t magic;
+	uint32_t op;		    /* FM_STREAM_REQ_* */
+	uint32_t fcb;		    /* FCB slot of the session (one direction) */
+	uint32_t ack;		    /* ACK: input position (the sender's sequence space) */
+	uint16_t in_port, out_port; /* of the session's packet: towards its sender, its receiver */
+	uint16_t hdr_len;	    /* bytes of headers that follow */
+	uint16_t pad;
+};
+static_assert(sizeof(struct fm_stream_req) == 24, "fm_stream_req is 24 bytes");
+
+/*
+ * The TCP context's per-packet input position (mbuf dynfield FM_TCP_DYNFIELD, written by flowmgr
+ * at ingress, read by nfsdk for pro-active ACKs): the packet's first payload byte and its payload
+ * length when it entered the chain (before any VNF resized it), in the sender's sequence space.
+ */
+#define FM_TCP_DYNFIELD_NAME "flowsplice_tcp"
+struct fm_tcp_in {
+	uint32_t in_seq;
+	uint16_t in_len;
+	uint8_t flags;
+	uint8_t fin;
+};
 
 struct fm_shm_path {
 	uint8_t nb_hops;

@@ -24,11 +24,19 @@
  *  - back-pressure: a direction with FM_TCP_HIST segments unacknowledged or in the chain takes no
  *    new data (the sender retransmits it later), which bounds the memory of every connection.
  * Options (window scale, MSS, SACK-permitted, timestamps) pass untouched; SACK blocks are mapped.
+ *  - holding (nfsdk/stream.h): a VNF that holds data may ask for a PRO-ACTIVE ACK
+ *    (fm_tcp_request()): flowmgr ACKs the held bytes to their sender as the receiver would (its
+ *    SEQ, window right edge and timestamps) and then recovers their losses towards the receiver
+ *    itself (duplicate/partial ACKs, its own timer: fm_tcp_timers()); the receiver's ACKs below
+ *    the pre-ACKed position are old ACKs for the sender (SACK blanked, raised when the window
+ *    edge moved). A VNF that closes a connection has flowmgr send an RST to both ends and drop
+ *    the rest of it.
  *
  * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
  * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
- * chain); no pro-active ACK and no hold API yet; a connection whose modification list overflows
- * (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped and counted.
+ * chain); recovery of pre-ACKed bytes one hole per round trip (NewReno); a connection whose
+ * modification list overflows (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped
+ * and counted.
  *
  * Concurrency: worker lcore 0 only.
  */
@@ -72,7 +80,16 @@ enum fm_tcp_verdict {
 	X(REPLAY_WAIT, "tcp_replay_waited")                                                        \
 	X(REPLAY_EARLY, "tcp_replay_unordered")                                                    \
 	X(REPLAY_LATE, "tcp_replay_expired")                                                       \
-	X(REPLAY_ACKED, "tcp_replay_acked")
+	X(REPLAY_ACKED, "tcp_replay_acked")                                                        \
+	X(PREACK, "tcp_preacks_sent")                                                              \
+	X(PREACK_IDLE, "tcp_preack_requests_idle")                                                 \
+	X(PREACK_RTX, "tcp_preack_retransmits")                                                    \
+	X(PREACK_FAST, "tcp_preack_fast_retransmits")                                              \
+	X(PREACK_DONE, "tcp_preacks_caught_up")                                                    \
+	X(CLOSE, "tcp_closes")                                                                     \
+	X(CLOSE_RST, "tcp_close_rsts")                                                             \
+	X(CLOSED_DROP, "tcp_closed_drops")                                                         \
+	X(REQ_BAD, "tcp_requests_bad")
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM
@@ -107,6 +124,23 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx);
 /** Held packets older than FM_TCP_HOLD_MS are dropped through `put` (call every few ms). */
 void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, struct rte_mbuf *m),
 		   void *ctx);
+
+/**
+ * A stream request from a VNF (common/fm_shm.h, struct fm_stream_req; nfsdk/stream.h): a
+ * pro-active ACK to the sender of a direction whose data a VNF holds, or RSTs to both ends of a
+ * connection a VNF closes. Writes the packets to send (finished, each with its out_port) to
+ * out[] (at most `max`) and returns their number; `m` is freed. Bad requests are counted.
+ */
+unsigned int fm_tcp_request(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
+			    unsigned int max, uint64_t now_ms);
+
+/**
+ * Retransmissions of pre-ACKed bytes whose receiver did not acknowledge them within flowmgr's
+ * retransmission timeout (FM_TCP_RTO_MIN_MS doubling to FM_TCP_RTO_MAX_MS): the sender, which got
+ * its ACK, will not. Writes copies to out[] (at most `max`); call every few ms.
+ */
+unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf **out,
+			   unsigned int max);
 
 /** Counter snapshot (control thread; relaxed). */
 uint64_t fm_tcp_counter(const struct flowmgr *fm, int i);

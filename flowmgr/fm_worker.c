@@ -138,6 +138,54 @@ static void stage_out(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *
 	}
 }
 
+/* Finished packets the TCP context made (pro-active ACKs, RSTs, its own retransmissions): staged
+ * straight to their port. */
+static void stage_made(struct fm_wk *w, struct rte_mbuf **pkts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct fm_mbuf_meta *mo = fm_meta(w->fm, pkts[i]);
+		struct fm_stage *s;
+
+		if (mo->out_port >= w->fm->nb_ports) {
+			drop(w, pkts[i], FM_DROP_NO_RING);
+			continue;
+		}
+		s = &w->to_port[mo->out_port];
+		if (s->n >= FM_STAGE_CAP) {
+			drop(w, pkts[i], FM_DROP_TX_FULL);
+			continue;
+		}
+		stage_put(w, s, pkts[i]);
+		w->staged_ports++;
+	}
+}
+
+/* A stream request from a VNF (fm_shm.h: pro-active ACK, close). */
+static void stream_request(struct fm_wk *w, struct rte_mbuf *m)
+{
+	struct rte_mbuf *out[4];
+	unsigned int n;
+
+	if (w->fm->tcp == NULL) {
+		drop(w, m, FM_DROP_NO_RING);
+		return;
+	}
+	n = fm_tcp_request(w->fm, m, out, RTE_DIM(out), rte_rdtsc() / w->hz_ms);
+	stage_made(w, out, n);
+}
+
+/* Retransmissions of pre-ACKed data that flowmgr owes the receivers (fm_tcp_timers()). */
+static void tcp_timers(struct fm_wk *w, uint64_t now_ms)
+{
+	struct rte_mbuf *out[16];
+	unsigned int n;
+
+	if (w->staged_ports + RTE_DIM(out) > FM_STAGE_CAP)
+		return;
+	n = fm_tcp_timers(w->fm, now_ms, out, RTE_DIM(out));
+	stage_made(w, out, n);
+}
+
 /* Routes one packet after fm_hop_resolve(). */
 static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta,
 			 uint32_t dest)
@@ -310,6 +358,10 @@ static void egress(struct fm_wk *w)
 			struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
 
 			meta->owner = FM_NODE_FLOWMGR;
+			if (meta->out_port == FM_PORT_STREAM_REQ) {
+				stream_request(w, pkts[i]);
+				continue;
+			}
 			if (meta->out_port >= fm->nb_ports) {
 				drop(w, pkts[i], FM_DROP_NO_RING);
 				continue;
@@ -501,8 +553,10 @@ int fm_worker_main(void *arg)
 		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
 			next_pub = rte_rdtsc() + hz_ms * 10;
 			publish_flow(&w);
-			if (fm->tcp != NULL && wk->idx == 0)
+			if (fm->tcp != NULL && wk->idx == 0) {
 				fm_tcp_upkeep(fm, rte_rdtsc() / hz_ms, tcp_put, &w);
+				tcp_timers(&w, rte_rdtsc() / hz_ms);
+			}
 		}
 		fm_classify_dump_poll(wk);
 		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {

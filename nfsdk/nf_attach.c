@@ -256,6 +256,7 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 	if ((rc = lookup_shared(nf)) < 0)
 		goto fail;
 	nf->decl_scratchpad = decl->scratchpad;
+	nf->decl_flags = decl->flags;
 	rc = nf_session_attach(nf, nf->pool_fd);
 	if (nf->pool_fd >= 0)
 		close(nf->pool_fd);
@@ -279,6 +280,7 @@ void nf_close(struct nf_ctx *nf)
 {
 	if (nf == NULL)
 		return;
+	nf_stream_free_store(nf);
 	nf_session_detach(nf);
 	if (nf->pool_fd >= 0)
 		close(nf->pool_fd);

@@ -64,8 +64,13 @@ struct nf_ctx {
 	/* isolation: independent (nf_indep.c): own flow tables */
 	bool indep;
 	uint32_t decl_scratchpad; /* the VNF's declared scratchpad size */
+	uint32_t decl_flags;	  /* NF_FLAG_* it declared (holding needs NF_FLAG_MAY_STALL) */
 	struct rte_hash *indep_sessions, *indep_common;
 	uint8_t *indep_scratch, *indep_common_data;
+	/* stream API (nf_stream.c): the hold store, allocated at the first stream call */
+	struct nf_hold_store *hold;
+	const struct nf_ops *run_ops; /* what nf_run() serves, for on_stream_end */
+	void *run_arg;
 };
 
 int nf_session_attach(struct nf_ctx *nf, int pool_fd);
@@ -80,6 +85,17 @@ void *nf_indep_common(struct nf_ctx *nf, struct rte_mbuf *m);
 void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg);
 void nf_dispatch_sessions(struct nf_ctx *nf, const struct nf_ops *ops, void *arg,
 			  struct rte_mbuf **pkts, uint16_t n, uint8_t *verdicts);
+
+/* nf_loop.c: a packet goes on along its path / to flowmgr (stages, making room if needed). */
+void nf_forward_pkt(struct nf_ctx *nf, struct rte_mbuf *m);
+void nf_stage_flowmgr(struct nf_ctx *nf, struct rte_mbuf *m);
+/* nf_stream.c: the verdict loop's side of holding. */
+bool nf_stream_is_held(struct nf_ctx *nf, struct rte_mbuf *m);
+void nf_stream_before(struct nf_ctx *nf, struct rte_mbuf *m);
+void nf_stream_burst_done(struct nf_ctx *nf);
+void nf_stream_upkeep(struct nf_ctx *nf);
+void nf_stream_drop_all(struct nf_ctx *nf);
+void nf_stream_free_store(struct nf_ctx *nf);
 
 static inline struct fm_mbuf_meta *nf_meta(const struct nf_ctx *nf, struct rte_mbuf *m)
 {

@@ -36,11 +36,41 @@
 #define NF_IDLE_SPINS	 256
 #define NF_SLEEP_MS	 50
 #define NF_STOP_FLUSH_MS 200
+#define NF_STAGE_WAIT_MS 100
+
+static void flush(struct nf_ctx *nf);
+
+/*
+ * A full stage (possible only when held packets are released: a burst alone never fills one)
+ * is flushed until it has room; after NF_STAGE_WAIT_MS without room the packet is dropped.
+ */
+static bool stage_room(struct nf_ctx *nf, struct nf_stage *s)
+{
+	uint64_t end = 0;
+
+	while (s->n >= NF_STAGE_CAP) {
+		flush(nf);
+		if (s->n < NF_STAGE_CAP)
+			break;
+		if (end == 0)
+			end = rte_rdtsc() + rte_get_tsc_hz() / 1000 * NF_STAGE_WAIT_MS;
+		else if (rte_rdtsc() > end || nf->stop)
+			return false;
+		rte_pause();
+	}
+	return true;
+}
 
 static inline void stage_put(struct nf_ctx *nf, uint32_t dest, struct rte_mbuf *m)
 {
 	struct nf_stage *s = &nf->stage[dest];
 
+	if (unlikely(s->n >= NF_STAGE_CAP) && !stage_room(nf, s)) {
+		nf->drop++;
+		nf_fcb_put(nf, nf_meta(nf, m)->fcb);
+		fm_mbuf_free(m, nf->meta_off);
+		return;
+	}
 	s->pkts[s->n++] = m;
 	nf->staged++;
 }
@@ -70,6 +100,17 @@ static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
 		return;
 	}
 	stage_put(nf, dest, m);
+}
+
+void nf_forward_pkt(struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	forward(nf, m);
+}
+
+/* A stream request (nf_stream.c) to flowmgr's egress. */
+void nf_stage_flowmgr(struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	stage_put(nf, FM_NODE_FLOWMGR, m);
 }
 
 /* NF_TO_PORT verdict: straight to flowmgr's egress, out of `port`. */
@@ -198,6 +239,7 @@ static void finish(struct nf_ctx *nf)
 {
 	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() / 1000 * NF_STOP_FLUSH_MS;
 
+	nf_stream_drop_all(nf);
 	while (nf->staged > 0 && rte_rdtsc() < end)
 		flush(nf);
 	for (uint32_t d = 0; d < FM_SHM_MAX_NODES; d++) {
@@ -251,6 +293,8 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	int rc = 0;
 
 	g_running = nf;
+	nf->run_ops = ops;
+	nf->run_arg = arg;
 	install_signals(ops);
 	while (!nf->stop) {
 		if (g_report && ops->on_report != NULL) {
@@ -261,6 +305,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 
 		serve_command(nf, ops, arg);
 		nf_events_poll(nf, ops, arg);
+		nf_stream_upkeep(nf);
 		if (nf->staged > 0)
 			flush(nf);
 		if (nf->staged == 0)
@@ -275,6 +320,11 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			else if (ops->on_burst != NULL)
 				ops->on_burst(nf, arg, pkts, n, verdicts);
 			for (uint16_t i = 0; i < n; i++) {
+				if (nf->hold != NULL) { /* stream API: released before, or held */
+					nf_stream_before(nf, pkts[i]);
+					if (nf_stream_is_held(nf, pkts[i]))
+						continue;
+				}
 				if (NF_IS_TO_PORT(verdicts[i])) {
 					to_port(nf, pkts[i], verdicts[i] & 0x7f);
 				} else if (verdicts[i] == NF_DROP) {
@@ -285,6 +335,7 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 					forward(nf, pkts[i]);
 				}
 			}
+			nf_stream_burst_done(nf);
 			flush(nf);
 			idle = 0;
 		} else if (nf->staged == 0) {

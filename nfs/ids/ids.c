@@ -34,11 +34,15 @@
  * printed as [addr]:port.
  *
  * Closing a connection (a `drop` rule, or any match with --action close): every occurrence in the
- * packet is reported, then the packet is dropped and two RSTs are built from its headers — one to
- * its receiver (out of the other port, nf_in_port ^ 1, seq = the packet's seq, the receiver's next
- * expected byte since the packet never reaches it) and one back to its sender (out of the port it
- * came in, seq = the packet's ack, which is what the sender expects next); both carry ACK, so a
- * sender in SYN-SENT accepts its RST too. The direction is marked closed and its later packets are
+ * packet is reported, then the packet is dropped and the platform closes the connection
+ * (nf_stream_close(), nfsdk/stream.h: flowmgr sends an RST to each end with the sequence numbers
+ * that end expects, mapped when a VNF resized the stream, and drops the connection's later
+ * packets; counted as closes_platform). For what flowmgr's TCP context does not manage (IPv6),
+ * two RSTs are built from the packet's headers — one to its receiver (out of the other port,
+ * nf_in_port ^ 1, seq = the packet's seq, the receiver's next expected byte since the packet never
+ * reaches it) and one back to its sender (out of the port it came in, seq = the packet's ack,
+ * which is what the sender expects next); both carry ACK, so a sender in SYN-SENT accepts its RST
+ * too. The direction is marked closed and its later packets are
  * dropped; when the chain also declares `bidir`, the mark is written in the session's common data
  * and the other direction drops its packets as well (without it, the RST the other side got stops
  * it).
@@ -72,6 +76,7 @@
 #include "ids_rules.h"
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
+#include "nfsdk/stream.h"
 
 /* Scratchpad this VNF declares: the session header plus the engine's stream state (24-byte header
  * + hs_stream_size(): 56 to 80 bytes measured, see ids_engine.h). main() refuses rules that need
@@ -93,6 +98,7 @@
 	X(bytes_scanned, "payload bytes scanned")                                                  \
 	X(alerts, "alert lines written, all rules")                                                \
 	X(closes, "connections closed by a drop rule or --action close")                           \
+	X(closes_platform, "of which closed by the platform (nf_stream_close: flowmgr's RSTs)")    \
 	X(rst_sent, "RSTs handed to nf_send")                                                      \
 	X(rst_failed, "RSTs not sent: no mbuf, no room in the stage, not IPv4/IPv6")               \
 	X(dropped_closed, "packets of a closed connection dropped")                                \
@@ -132,7 +138,8 @@ struct ids_session {
 	uint32_t next_seq; /* sequence number expected next (diagnostic: seq_gaps) */
 	uint8_t state;	   /* enum ids_state */
 	uint8_t pad[3];
-	uint8_t stream[]; /* ids_engine_stream_size() bytes */
+	struct nf_stream st; /* the platform's view of the direction (nf_stream_close) */
+	uint8_t stream[];    /* ids_engine_stream_size() bytes */
 };
 static_assert(offsetof(struct ids_session, stream) % IDS_STREAM_ALIGN == 0,
 	      "stream state must be aligned");
@@ -364,7 +371,7 @@ static bool scan(struct ids *ids, struct ids_session *s, const struct fm_pkt *p,
 /* Drops the packet m, resets both ends and marks the connection closed. */
 static void kill_connection(struct ids *ids, struct nf_ctx *nf, struct ids_session *s,
 			    struct ids_common *c, struct rte_mbuf *m, const struct fm_pkt *p,
-			    uint32_t len, uint8_t *verdict)
+			    uint32_t len, bool platform, uint8_t *verdict)
 {
 	const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t seg_len =
@@ -372,8 +379,13 @@ static void kill_connection(struct ids *ids, struct nf_ctx *nf, struct ids_sessi
 	uint16_t in = nf_in_port(nf, m);
 
 	*verdict = NF_DROP;
-	send_rst(ids, nf, e, p, seg_len, true, in ^ 1);
-	send_rst(ids, nf, e, p, seg_len, false, in);
+	if (platform) { /* IPv4 in flowmgr's TCP context: its RSTs carry mapped numbers */
+		*verdict = nf_stream_close(nf, &s->st);
+		ids->cnt[IDS_C_closes_platform]++;
+	} else {
+		send_rst(ids, nf, e, p, seg_len, true, in ^ 1);
+		send_rst(ids, nf, e, p, seg_len, false, in);
+	}
 	ids_stream_close(ids->eng, s->stream, NULL, NULL);
 	s->state = IDS_S_KILLED;
 	if (c != NULL)
@@ -402,6 +414,7 @@ static void inspect(struct ids *ids, struct nf_ctx *nf, struct ids_session *s, s
 	const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fm_pkt p;
 	uint32_t len, seq;
+	bool platform;
 
 	ids->cnt[IDS_C_packets]++;
 	if (is_killed(ids, s, c)) {
@@ -416,6 +429,7 @@ static void inspect(struct ids *ids, struct nf_ctx *nf, struct ids_session *s, s
 	}
 	len = payload_len(e, &p);
 	seq = nf_rd32(e + p.l4_off + 4);
+	platform = nf_stream_packet(nf, &s->st, m) >= 0; /* IPv4 TCP: the platform can close it */
 	if (s->state == IDS_S_NEW)
 		open_stream(ids, s, seq, p.tcp_flags);
 	if (p.tcp_flags & TCP_RST) { /* receivers discard an RST's payload: not scanned */
@@ -426,7 +440,7 @@ static void inspect(struct ids *ids, struct nf_ctx *nf, struct ids_session *s, s
 	if (len > 0 && s->state != IDS_S_OPEN) {
 		ids->cnt[IDS_C_after_end]++;
 	} else if (len > 0 && scan(ids, s, &p, e + p.payload_off, len, seq)) {
-		kill_connection(ids, nf, s, c, m, &p, len, verdict);
+		kill_connection(ids, nf, s, c, m, &p, len, platform, verdict);
 		return;
 	}
 	if ((p.tcp_flags & TCP_FIN) && s->state == IDS_S_OPEN)

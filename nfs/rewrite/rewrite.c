@@ -4,6 +4,7 @@
  * however the stream is cut into segments.
  *
  *	rewrite [nfsdk options] -- RULE... [--dir both|c2s|s2c] [--report FILE]
+ *			[--http [--strip-accept-encoding]]
  *	RULE:	--mask WORD		WORD becomes as many 'X'
  *		--remove WORD		WORD disappears
  *		--replace WORD=STRING	WORD becomes STRING (any length up to 256 bytes)
@@ -14,9 +15,23 @@
  * SYN) to the server, s2c the other way; default both. rw_offline (same options) applies the
  * same rules to a whole buffer, for tests to compare a stream byte for byte.
  *
+ * --http: the streams are HTTP/1.1 connections (nfsdk/http.h, the HTTP context): the rules apply
+ * to message bodies only — heads pass unchanged except the framing fixes (a resized
+ * Content-Length body goes out chunked; HTTP/1.0: close-delimited) and, with
+ * --strip-accept-encoding, requests lose their Accept-Encoding fields (bodies come uncompressed).
+ * Each body is rewritten on its own, like rw_offline on the body alone (the engine is flushed at
+ * the body's end). A response's framing depends on its request (HEAD, CONNECT, HTTP/1.0): the
+ * request direction hands them to the response direction in the session's common data, so the
+ * chain must declare `bidir` for this VNF (without it responses pass unrewritten, counted as
+ * http_unmatched_responses). With --http the requests are parsed in every case (even when --dir
+ * leaves them alone), for the responses' sake. A direction first seen without its SYN (a
+ * connection picked up mid-stream, or stray segments of one already closed) passes unchanged:
+ * where its messages begin is unknown (http_midstream_passed).
+ *
  * Declares class "tcp", session "5tuple" (each direction of a connection is its own session
- * here: one rewriter state per scratchpad, sizeof(struct rw_dir) = 416 bytes — the chain config
- * must give at least that), flags in_order and resize.
+ * here: one rewriter state per scratchpad, sizeof(struct rw_dir) = 416 bytes, with --http
+ * sizeof(struct rw_http_dir) = 480 — the chain config must give at least that), flags in_order
+ * and resize (and bidir with --http: 40 bytes of common data, struct http_link).
  *
  * REQUIRES the platform's TCP context (flowmgr/fm_tcp.h), which those flags ask for: every
  * payload byte of a direction reaches the VNF exactly once and in order (retransmissions are
@@ -62,6 +77,7 @@
 #include <rte_mbuf.h>
 
 #include "fm_pkt.h"
+#include "nfsdk/http.h"
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
 #include "rw_engine.h"
@@ -83,6 +99,7 @@
 	X(STREAMS_C2S, "streams_c2s")                                                              \
 	X(STREAMS_S2C, "streams_s2c")                                                              \
 	X(GUESSED, "direction_guessed")                                                            \
+	X(HTTP_MIDSTREAM, "http_midstream_passed")                                                 \
 	X(BYPASSED, "streams_bypassed")                                                            \
 	X(FIN_TRUNCATED, "fin_truncated")                                                          \
 	X(CARRY_LOST, "carry_lost")                                                                \
@@ -116,12 +133,29 @@ struct rw_dir {
 	uint8_t pad[6];
 };
 
+/* Scratchpad with --http: the direction and its HTTP context. */
+struct rw_http_dir {
+	struct rw_dir d;
+	struct http_dir h;
+};
+
 struct rw {
 	struct rw_rules rules;
 	enum rw_sel sel;
 	const char *report;
+	bool http;		      /* --http */
+	struct http_cfg http_cfg;     /* --strip-accept-encoding */
+	struct http_body_ops ops;     /* the rewrite engine (rewritten directions) */
+	struct http_body_ops ops_off; /* identity (directions --dir leaves alone) */
+	struct http_stats http_stats;
 	uint64_t cnt[RW_CNT_COUNT];
 	uint8_t buf[RW_BUF_SIZE]; /* a packet's new payload */
+};
+
+/* The body transformer's context for one packet. */
+struct rw_body {
+	struct rw *rw;
+	struct rw_dir *d;
 };
 
 static void dir_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
@@ -136,6 +170,12 @@ static void dir_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
 	}
 	d->c2s = c2s;
 	rw->cnt[c2s ? RW_CNT_STREAMS_C2S : RW_CNT_STREAMS_S2C]++;
+	if (rw->http && (p->tcp_flags & RW_TCP_SYN)) {
+		http_dir_init(&((struct rw_http_dir *)d)->h, c2s);
+	} else if (rw->http) { /* mid-stream: where messages begin is unknown */
+		http_dir_init_passing(&((struct rw_http_dir *)d)->h, c2s);
+		rw->cnt[RW_CNT_HTTP_MIDSTREAM]++;
+	}
 	if (rw->sel == RW_SEL_BOTH || (rw->sel == RW_SEL_C2S) == c2s)
 		d->state = RW_DIR_ON;
 	else
@@ -219,7 +259,102 @@ static void rewrite_payload(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m,
 	rw->cnt[RW_CNT_PAST_MSS] += olen > mss && olen > plen;
 }
 
-static void rw_packet(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m)
+/* http_body_ops.feed: feed() with the HTTP context's budgets (soft first, then all of cap). */
+static int body_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
+		     size_t cap, size_t *olen)
+{
+	struct rw_body *b = ctx;
+	struct rw *rw = b->rw;
+	struct rw_stream *st = &b->d->st;
+	int rc = rw_feed(&rw->rules, st, in, inlen, out, soft, olen);
+
+	if (rc == -ENOSPC && cap > soft)
+		rc = rw_feed(&rw->rules, st, in, inlen, out, cap, olen);
+	if (rc == -ENOSPC) {
+		rw_bypass(&rw->rules, st);
+		rw->cnt[RW_CNT_BYPASSED]++;
+		rc = rw_feed(&rw->rules, st, in, inlen, out, cap, olen);
+	}
+	if (rc < 0)
+		return rc;
+	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
+	return 0;
+}
+
+/* http_body_ops.flush: the body ended. */
+static int body_flush(void *ctx, uint8_t *out, size_t cap, size_t *olen)
+{
+	struct rw_body *b = ctx;
+	int rc = rw_flush(&b->rw->rules, &b->d->st, out, cap, olen);
+
+	if (rc < 0)
+		return rc;
+	b->rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
+	return rw_carried(&b->d->st) > 0;
+}
+
+static int body_copy(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
+		     size_t cap, size_t *olen)
+{
+	(void)ctx;
+	(void)soft;
+	(void)cap;
+	memcpy(out, in, inlen);
+	*olen = inlen;
+	return 0;
+}
+
+static int body_copy_flush(void *ctx, uint8_t *out, size_t cap, size_t *olen)
+{
+	(void)ctx;
+	(void)out;
+	(void)cap;
+	*olen = 0;
+	return 0;
+}
+
+/* With --http: the payload (plen bytes up to end) and FIN of a data packet, through the HTTP
+ * context (link: the session's common data, NULL without bidir). */
+static void rewrite_http(struct rw *rw, struct rw_http_dir *hd, struct http_link *link,
+			 struct rte_mbuf *m, const struct fm_pkt *p, uint32_t end, bool fin)
+{
+	uint8_t *pay = rte_pktmbuf_mtod(m, uint8_t *) + p->payload_off;
+	size_t plen = end - p->payload_off, olen = 0, flen = 0;
+	size_t room = rte_pktmbuf_data_len(m) - p->payload_off + rte_pktmbuf_tailroom(m);
+	size_t mss = p->payload_off < RW_FRAME_MAX ? RW_FRAME_MAX - p->payload_off : 0;
+	struct rw_body body = {.rw = rw, .d = &hd->d};
+	struct http_env env = {.cfg = &rw->http_cfg,
+			       .ops = hd->d.state == RW_DIR_ON ? &rw->ops : &rw->ops_off,
+			       .body = &body,
+			       .link = link,
+			       .stats = &rw->http_stats};
+	size_t soft;
+
+	room = room < RW_BUF_SIZE ? room : RW_BUF_SIZE;
+	soft = plen > mss ? plen : mss < room ? mss : room;
+	if (http_feed(&env, &hd->h, pay, plen, rw->buf, soft, room, &olen) < 0) {
+		rw->cnt[RW_CNT_ERRORS]++; /* no room for the context's slack: leave it alone */
+		hd->d.state = RW_DIR_DONE;
+		return;
+	}
+	if (fin) {
+		http_finish(&env, &hd->h, rw->buf + olen, room - olen, &flen);
+		olen += flen;
+		if (rw_carried(&hd->d.st) > 0) {
+			rw->cnt[RW_CNT_FIN_TRUNCATED]++;
+			rw->cnt[RW_CNT_CARRY_LOST]++;
+		}
+		hd->d.state = RW_DIR_DONE;
+	}
+	set_payload(m, p, end, rw->buf, olen);
+	rw->cnt[RW_CNT_DATA_PKTS]++;
+	rw->cnt[RW_CNT_BYTES_IN] += plen;
+	rw->cnt[RW_CNT_BYTES_OUT] += olen;
+	rw->cnt[RW_CNT_RESIZED] += olen != plen;
+	rw->cnt[RW_CNT_PAST_MSS] += olen > mss && olen > plen;
+}
+
+static void rw_packet(struct rw *rw, struct rw_dir *d, struct http_link *link, struct rte_mbuf *m)
 {
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t end;
@@ -242,7 +377,7 @@ static void rw_packet(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m)
 	fin = p.tcp_flags & RW_TCP_FIN;
 	if (d->state == RW_DIR_NEW)
 		dir_start(rw, d, &p);
-	if (d->state != RW_DIR_ON) {
+	if (d->state != RW_DIR_ON && !(rw->http && d->state == RW_DIR_OFF)) {
 		rw->cnt[RW_CNT_AFTER_END] += d->state == RW_DIR_DONE && end > p.payload_off;
 		return;
 	}
@@ -261,18 +396,25 @@ static void rw_packet(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m)
 		rw->cnt[RW_CNT_NONLINEAR]++;
 		return;
 	}
-	rewrite_payload(rw, d, m, &p, end, fin);
+	if (rw->http)
+		rewrite_http(rw, (struct rw_http_dir *)d, link, m, &p, end, fin);
+	else
+		rewrite_payload(rw, d, m, &p, end, fin);
 }
 
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
 		       uint16_t cnt, uint8_t *verdicts)
 {
-	(void)nf;
+	struct rw *rw = arg;
+	struct http_link *link = NULL;
+
 	(void)verdicts;
 	if (scratch == NULL) /* a path without session: nothing to keep a stream in */
 		return;
+	if (rw->http && cnt > 0) /* the session's common data: NULL unless the chain says bidir */
+		link = nf_common(nf, pkts[0]);
 	for (uint16_t i = 0; i < cnt; i++)
-		rw_packet(arg, scratch, pkts[i]);
+		rw_packet(rw, scratch, link, pkts[i]);
 }
 
 static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
@@ -296,6 +438,9 @@ static void write_report(const struct rw *rw)
 	fprintf(f, "delta %lld\nrules %u\n",
 		(long long)rw->cnt[RW_CNT_BYTES_OUT] - (long long)rw->cnt[RW_CNT_BYTES_IN],
 		rw->rules.n);
+	for (int i = 0; rw->http && i < HTTP_STAT_COUNT; i++)
+		fprintf(f, "%s %lu\n", http_stat_name((enum http_stat)i),
+			(unsigned long)rw->http_stats.c[i]);
 	fclose(f);
 }
 
@@ -312,6 +457,16 @@ static int parse_args(struct rw *rw, int argc, char **argv)
 	for (int i = 0; i < argc; i += 2) {
 		int rc;
 
+		if (strcmp(argv[i], "--http") == 0) {
+			rw->http = true;
+			i--;
+			continue;
+		}
+		if (strcmp(argv[i], "--strip-accept-encoding") == 0) {
+			rw->http_cfg.strip_accept_encoding = true;
+			i--;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "rewrite: %s needs a value\n", argv[i]);
 			return -1;
@@ -341,12 +496,38 @@ static int parse_args(struct rw *rw, int argc, char **argv)
 				"--replace WORD=STRING\n");
 		return -1;
 	}
+	if (rw->http_cfg.strip_accept_encoding && !rw->http) {
+		fprintf(stderr, "rewrite: --strip-accept-encoding needs --http\n");
+		return -1;
+	}
 	return 0;
+}
+
+/* Does a rule change the length? (the HTTP context then re-frames bodies) */
+static bool rules_resize(const struct rw_rules *r)
+{
+	for (uint32_t k = 0; k < r->n; k++)
+		if (r->rep_len[k] != r->pat_len[k])
+			return true;
+	return false;
+}
+
+/* --http among the VNF's arguments (after "--"), before nf_init() declares the scratchpad. */
+static bool wants_http(int argc, char **argv)
+{
+	bool own = false;
+
+	for (int i = 1; i < argc; i++) {
+		own = own || strcmp(argv[i], "--") == 0;
+		if (own && strcmp(argv[i], "--http") == 0)
+			return true;
+	}
+	return false;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct nf_decl decl = {
+	static struct nf_decl decl = {
 	    .name = "rewrite",
 	    .traffic_class = "tcp",
 	    .session = "5tuple",
@@ -365,13 +546,23 @@ int main(int argc, char **argv)
 	int nargs, rc;
 
 	_Static_assert(sizeof(struct rw_dir) == 416, "scratchpad size documented above");
+	_Static_assert(sizeof(struct rw_http_dir) == 480, "scratchpad size documented above");
+	_Static_assert(sizeof(struct http_link) <= 64, "fits a VNF's common data");
 	rw_rules_init(&rw.rules);
+	if (wants_http(argc, argv)) {
+		decl.scratchpad = sizeof(struct rw_http_dir);
+		decl.flags |= NF_FLAG_BIDIR;
+	}
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
 	if (parse_args(&rw, nargs, args) < 0) {
 		nf_close(nf);
 		return 2;
 	}
+	rw.ops = (struct http_body_ops){
+	    .feed = body_feed, .flush = body_flush, .resizes = rules_resize(&rw.rules)};
+	rw.ops_off = (struct http_body_ops){.feed = body_copy, .flush = body_copy_flush};
+	rw.http_cfg.responses_resize = rw.ops.resizes && rw.sel != RW_SEL_C2S;
 	rc = nf_run(nf, &ops, &rw);
 	write_report(&rw);
 	nf_close(nf);

@@ -34,6 +34,7 @@
 
 struct rte_mbuf;
 struct nf_ctx;
+struct nf_stream;
 
 /* Declaration flags (same bits as FM_DECL_* in flowmgr/cls/fm_chain.h). */
 #define NF_FLAG_EARLY_DROP (1u << 0) /* flowmgr may drop this VNF's rejected class early */
@@ -100,6 +101,12 @@ struct nf_ops {
 	 * Without it the VNF answers every command with -ENOTSUP.
 	 */
 	int (*on_command)(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len);
+	/*
+	 * A stream of the stream API (nfsdk/stream.h) ended: `why` is NF_STREAM_END_FIN, _RST or
+	 * _CLOSE (nf_stream_close()). Called once per stream, from the stream call that saw it
+	 * (inside on_session). Optional.
+	 */
+	void (*on_stream_end)(struct nf_ctx *nf, void *arg, struct nf_stream *s, int why);
 };
 
 /**

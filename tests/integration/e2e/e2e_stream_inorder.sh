@@ -93,7 +93,7 @@ fs_ns_exec "$ns" a curl -sS --fail --max-time 120 -T "$run/up.bin" "http://$b:80
 	e2e_fail "upload failed"
 cmp -s "$run/www/put.bin" "$run/up.bin" || e2e_fail "upload corrupt"
 t2=$(date +%s.%N)
-echo "e2e_stream_inorder: 50 MB download in $(python3 -c "print('%.1f' % ($t1 - $t0))") s and" \
+echo "e2e_stream_inorder: ${E2E_MB:-50} MB download in $(python3 -c "print('%.1f' % ($t1 - $t0))") s and" \
 	"20 MB upload in $(python3 -c "print('%.1f' % ($t2 - $t1))") s, byte-exact"
 
 lost=0 dups=0
@@ -113,7 +113,7 @@ echo "e2e_stream_inorder: network: $reord reordered, $lost lost, $dups duplicate
 	"flowmgr: $held held, $replayed replayed, $trimmed trimmed; the VNF saw $bytes stream" \
 	"bytes, $viol out of order"
 [[ $viol -eq 0 ]] || e2e_fail "the in_order VNF saw $viol bytes out of order or twice"
-[[ $bytes -ge $((70 * 1024 * 1024)) ]] || e2e_fail "the VNF saw only $bytes stream bytes"
+[[ $bytes -ge $(((${E2E_MB:-50} + 20) * 1024 * 1024)) ]] || e2e_fail "the VNF saw only $bytes stream bytes"
 if [[ $impair -eq 1 ]]; then
 	[[ $reord -gt 0 && $lost -gt 0 && $dups -gt 0 ]] || e2e_fail "the impairments did not happen"
 	[[ $held -gt 0 && $replayed -gt 0 ]] || e2e_fail "the TCP context never held or replayed"
