@@ -2,6 +2,7 @@
 /* fm_tcp.c — the platform TCP context (fm_tcp.h). */
 #include "fm_tcp.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -20,12 +21,14 @@
 #include "fm_pkt.h"
 #include "fm_seqmap.h"
 
-#define FM_TCP_OOO	  32	     /* held out-of-order segments per direction */
-#define FM_TCP_HIST	  4096	     /* copies of unacknowledged segments per direction */
-#define FM_TCP_HOLD_MS	  3000	     /* a held segment whose gap never fills is dropped */
-#define FM_TCP_FRAME_MAX  1514	     /* what the ports carry (MTU 1500) */
-#define FM_TCP_PIECES_MAX 7	     /* pieces a grown segment is split into, at most */
-#define FM_TCP_WIN_MAX	  (1u << 20) /* receive window advertised to a sender, at most */
+#define FM_TCP_OOO	  32   /* held out-of-order segments per direction */
+#define FM_TCP_HIST	  4096 /* copies of unacknowledged segments per direction */
+#define FM_TCP_HOLD_MS	  3000 /* a held segment whose gap never fills is dropped */
+#define FM_TCP_PEND	  256  /* replays waiting for the chain ahead of them, per direction */
+#define FM_TCP_PEND_MS	  200  /* ... at most this long (the chain dropped what they wait for) */
+#define FM_TCP_FRAME_MAX  1514 /* what the ports carry (MTU 1500) */
+#define FM_TCP_PIECES_MAX 7    /* pieces a grown segment is split into, at most */
+#define FM_TCP_WIN_MAX	  (1u << 19) /* receive window shown to a sender, at most (streams.md) */
 #define FM_TCP_DYNFIELD	  "flowsplice_tcp"
 #define FM_TCP_F_REPLAY	  1u
 #define FM_TCP_F_MANAGED  2u
@@ -43,6 +46,9 @@ struct fm_tcp_pkt {
 	uint8_t flags;	 /* FM_TCP_F_* */
 	uint8_t fin;
 };
+/* The mbuf's dynamic-field area is small (36 bytes, shared with flowmgr's meta and the PMDs' own
+ * fields, e.g. net_pcap's 8-byte timestamp): 12 bytes here did not fit next to them. */
+static_assert(sizeof(struct fm_tcp_pkt) == 8, "fm_tcp_pkt fits the mbuf's dynamic fields");
 
 struct fm_tcp_hist {
 	uint32_t in_seq, in_end;   /* input range of the segment it came from */
@@ -64,6 +70,14 @@ struct fm_tcp_dir {
 	uint64_t ooo_since_ms;
 	struct rte_mbuf *ooo[FM_TCP_OOO]; /* sorted by seq */
 	uint32_t ooo_seq[FM_TCP_OOO], ooo_end[FM_TCP_OOO];
+	/* Replays leave in the order their sender sent them: after every data segment that entered
+	 * the chain before them (docs/streams.md, "Replays wait for the chain"). */
+	uint32_t in_no;	 /* data segments given to the chain */
+	uint32_t out_no; /* ... that left it (or are known gone) */
+	uint16_t p_head, nb_pend;
+	uint64_t pend_since_ms; /* set by the upkeep, while the oldest waiting one stays */
+	struct rte_mbuf *pend[FM_TCP_PEND];
+	uint32_t pend_mark[FM_TCP_PEND]; /* in_no when it arrived: it leaves once out_no is there */
 	/* egress */
 	uint32_t acked_out; /* highest ACK the receiver sent (output space) */
 	uint8_t acked_valid;
@@ -313,6 +327,9 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 	for (unsigned int i = 0; i < d->nb_ooo; i++) /* none: held packets keep the FCB alive */
 		rte_pktmbuf_free(d->ooo[i]);
 	d->nb_ooo = 0;
+	for (unsigned int i = 0; i < d->nb_pend; i++) /* none either: they keep the FCB alive */
+		rte_pktmbuf_free(d->pend[(d->p_head + i) % FM_TCP_PEND]);
+	d->nb_pend = 0;
 	if (d->peer != FM_IDX_NONE)
 		t->dirs[d->peer].peer = FM_IDX_NONE;
 	for (int s = 0; s < 2; s++)
@@ -370,8 +387,9 @@ static void trim_head(struct rte_mbuf *m, struct hdrs *h, uint16_t n)
 	hdrs_of(m, h);
 }
 
-static void mark(struct fm_tcp *t, struct rte_mbuf *m, uint32_t seq, uint16_t len, bool fin,
-		 uint8_t flags)
+/* Marks a packet for the output; a data segment given to the chain is counted (in_no). */
+static void mark(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m, uint32_t seq,
+		 uint16_t len, bool fin, uint8_t flags)
 {
 	struct fm_tcp_pkt *tp = tpkt(t, m);
 
@@ -379,6 +397,8 @@ static void mark(struct fm_tcp *t, struct rte_mbuf *m, uint32_t seq, uint16_t le
 	tp->in_len = len;
 	tp->fin = fin;
 	tp->flags = flags | FM_TCP_F_MANAGED;
+	if (!(flags & FM_TCP_F_REPLAY) && (len > 0 || fin))
+		d->in_no++;
 }
 
 enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint32_t idx,
@@ -404,7 +424,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 	seq = rte_be_to_cpu_32(h.tcp->sent_seq);
 	if (syn || !d->in_init) {
 		if (d->in_init && syn && seq + 1 != d->rcv_nxt) {
-			mark(t, m, seq, h.plen, fin, 0);
+			mark(t, d, m, seq, h.plen, fin, 0);
 			return FM_TCP_PASS; /* a SYN of another ISN: let the ends sort it out */
 		}
 		if (!d->in_init || fm_seq_lt(seq, d->rcv_nxt)) {
@@ -414,21 +434,21 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		}
 		if (syn) {
 			d->wscale = syn_wscale(&h);
-			mark(t, m, seq, 0, false, 0);
+			mark(t, d, m, seq, 0, false, 0);
 			return FM_TCP_PASS;
 		}
 	}
 	if (h.flags & RTE_TCP_RST_FLAG) {
-		mark(t, m, seq, 0, false, 0);
+		mark(t, d, m, seq, 0, false, 0);
 		return FM_TCP_PASS;
 	}
 	end = seq + h.plen + (fin ? 1 : 0);
 	if (end == seq) { /* pure ACK / window update */
-		mark(t, m, seq, 0, false, 0);
+		mark(t, d, m, seq, 0, false, 0);
 		return FM_TCP_PASS;
 	}
 	if (fm_seq_leq(end, d->rcv_nxt)) { /* everything already inspected */
-		mark(t, m, seq, h.plen, fin, FM_TCP_F_REPLAY);
+		mark(t, d, m, seq, h.plen, fin, FM_TCP_F_REPLAY);
 		CNT(t, REPLAYED);
 		return FM_TCP_REPLAY;
 	}
@@ -468,7 +488,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		seq = d->rcv_nxt;
 		CNT(t, TRIMMED);
 	}
-	mark(t, m, seq, h.plen, fin, 0);
+	mark(t, d, m, seq, h.plen, fin, 0);
 	d->rcv_nxt = end;
 	d->inflight++;
 	/* held segments this one completes, in order */
@@ -484,10 +504,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		d->ooo_since_ms = now_ms;
 		if (fm_seq_leq(oe, d->rcv_nxt) || hdrs_of(o, &oh) < 0) {
 			/* entirely covered meanwhile: the receiver gets those bytes already */
-			tpkt(t, o)->flags = FM_TCP_F_REPLAY | FM_TCP_F_MANAGED;
-			tpkt(t, o)->in_seq = os;
-			tpkt(t, o)->in_len = 0;
-			tpkt(t, o)->fin = 0;
+			mark(t, d, o, os, 0, false, FM_TCP_F_REPLAY);
 			rel[(*nrel)++] = o; /* the caller sends it to the output as a replay */
 			continue;
 		}
@@ -496,7 +513,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 			os = d->rcv_nxt;
 			CNT(t, TRIMMED);
 		}
-		mark(t, o, os, oh.plen, (oh.flags & RTE_TCP_FIN_FLAG) != 0, 0);
+		mark(t, d, o, os, oh.plen, (oh.flags & RTE_TCP_FIN_FLAG) != 0, 0);
 		d->rcv_nxt = oe;
 		d->inflight++;
 		rel[(*nrel)++] = o;
@@ -515,6 +532,23 @@ void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, s
 	for (uint32_t i = 0; i < t->nb_dirs; i++) {
 		struct fm_tcp_dir *d = &t->dirs[i];
 
+		if (d->nb_pend > 0) {
+			/* The oldest waiting replay has not moved for FM_TCP_PEND_MS: the chain
+			 * lost (dropped) what it waits for. They go (the sender retransmits) and
+			 * whatever is still in the chain no longer holds back later ones. */
+			if (d->pend_since_ms == 0) {
+				d->pend_since_ms = now_ms | 1;
+			} else if (now_ms - d->pend_since_ms >= FM_TCP_PEND_MS) {
+				while (d->nb_pend > 0) {
+					put(ctx, d->pend[d->p_head]);
+					d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
+					d->nb_pend--;
+					CNT(t, REPLAY_LATE);
+				}
+				d->pend_since_ms = 0;
+				d->out_no = d->in_no;
+			}
+		}
 		if (d->nb_ooo == 0 || now_ms - d->ooo_since_ms < FM_TCP_HOLD_MS)
 			continue;
 		for (unsigned int k = 0; k < d->nb_ooo; k++) {
@@ -570,10 +604,12 @@ static uint8_t *ts_opt(struct hdrs *h)
 }
 
 /* Copies of what went out for input range [s, e) that the receiver still needs. They take the
- * retransmission's ACK and window but keep their own timestamps (see docs/streams.md, "Replays
- * and PAWS"); a replay with the copy's own TSval is a network duplicate and gets no copy. */
+ * retransmission's ACK and window, and its timestamps when `ordered` (they leave behind everything
+ * their sender sent before: docs/streams.md, "Replays and PAWS"); a replay with the copy's own
+ * TSval is a network duplicate and gets no copy. */
 static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs *h, uint32_t s,
-			   uint32_t e, struct rte_mbuf **out, unsigned int max)
+			   uint32_t e, struct rte_mbuf **out, unsigned int max, unsigned int *dups,
+			   bool ordered)
 {
 	struct fm_tcp *t = fm->tcp;
 	unsigned int n = 0;
@@ -598,6 +634,7 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 			if (nts != NULL && hdrs_of(x->m, &oh) == 0 && (ots = ts_opt(&oh)) != NULL &&
 			    memcmp(ots, nts, 4) == 0) {
 				CNT(t, DUP_DROP);
+				(*dups)++;
 				continue;
 			}
 		}
@@ -611,6 +648,15 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 			continue;
 		}
 		/* the retransmission's current ACK and window */
+		if (ordered && d->nb_ooo == 0) { /* nothing older held back either */
+			uint8_t *cts = ts_opt(&ch), *nts = ts_opt(h);
+
+			if (cts != NULL && nts != NULL) {
+				memcpy(cts, nts, 8);
+				memcpy(d->out_ts, nts, 4); /* pro-active ACKs echo it */
+				d->out_ts_ok = 1;
+			}
+		}
 		ch.tcp->recv_ack = h->tcp->recv_ack;
 		ch.tcp->rx_win = h->tcp->rx_win;
 		ch.tcp->tcp_flags = (uint8_t)((ch.tcp->tcp_flags & ~RTE_TCP_ACK_FLAG) |
@@ -623,6 +669,77 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 		CNT(t, REPLAY_COPIES);
 	}
 	return n;
+}
+
+/* A replay (a segment the chain has entirely seen) leaves as the copies of what went out for its
+ * range; `m` is consumed. */
+static unsigned int replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf *m,
+			       struct rte_mbuf **out, unsigned int max, bool ordered,
+			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp_pkt *tp = tpkt(t, m);
+	uint32_t s = tp->in_seq, e = tp->in_seq + tp->in_len + (tp->fin ? 1 : 0);
+	unsigned int n = 0, dups = 0;
+	struct hdrs h;
+
+	if (hdrs_of(m, &h) == 0) {
+		if (d->peer != FM_IDX_NONE && (h.flags & RTE_TCP_ACK_FLAG))
+			map_ack(t, &t->dirs[d->peer], &h, d->wscale);
+		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max, &dups, ordered);
+		if (n == 0 && dups == 0 && max > 0 && d->acked_valid &&
+		    fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)) {
+			/* The receiver acknowledged all of it: the sender missed that ACK (lost),
+			 * and nobody would repeat it. The retransmission goes on as one byte below
+			 * what the receiver acknowledged (none for a bare FIN): the receiver
+			 * discards it unread and answers with its current ACK (RFC 9293, 3.10.7.4).
+			 */
+			uint16_t keep = h.plen > 0 ? 1 : 0;
+			uint8_t *ts;
+
+			h.tcp->sent_seq = rte_cpu_to_be_32(d->acked_out - keep);
+			h.tcp->tcp_flags &= (uint8_t) ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG);
+			finish(m, &h, keep);
+			if ((ts = ts_opt(&h)) !=
+			    NULL) { /* the newest TSval: pro-active ACKs echo it */
+				memcpy(d->out_ts, ts, 4);
+				d->out_ts_ok = 1;
+			}
+			tpkt(t, m)->flags = 0;
+			out[0] = m; /* it keeps its FCB usage: released when it is sent */
+			CNT(t, REPLAY_ACKED);
+			return 1;
+		}
+		if (n == 0 && dups == 0 && max > 0 && d->peer != FM_IDX_NONE)
+			/* bytes flowmgr pre-ACKed that a VNF still holds: the pre-ACK was lost */
+			n = preack_again(fm, d, &t->dirs[d->peer], &h, e, fm_meta(fm, m)->in_port,
+					 out);
+		if (n == 0 && dups == 0)
+			CNT(t, REPLAY_MISS);
+	}
+	put(ctx, m);
+	return n;
+}
+
+/* Sends the waiting replays whose turn has come (everything given to the chain before them has
+ * left), while out[] has room; returns the packets added after out[n]. */
+static unsigned int pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf **out,
+			       unsigned int n, unsigned int max,
+			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	unsigned int k = 0;
+
+	while (d->nb_pend > 0 && n + k + 4 <= max) {
+		struct rte_mbuf *r = d->pend[d->p_head];
+
+		if (fm_seq_lt(d->out_no, d->pend_mark[d->p_head]))
+			break;
+		d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
+		d->nb_pend--;
+		d->pend_since_ms = 0;
+		k += replay_out(fm, d, r, out + n + k, max - n - k, true, put, ctx);
+	}
+	return k;
 }
 
 /* Keeps a reference to a data segment that leaves, until its receiver acknowledges it. */
@@ -671,18 +788,31 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	}
 	fin = h.flags & RTE_TCP_FIN_FLAG;
 	if (tp->flags & FM_TCP_F_REPLAY) {
-		uint32_t s = tp->in_seq, e = tp->in_seq + tp->in_len + (tp->fin ? 1 : 0);
+		/* Not before what its sender sent earlier and the chain still has: a copy that
+		 * overtook those segments would make the sender take them for lost (RACK). It
+		 * comes here straight from fm_tcp_ingress(): in_no counts what entered before it.
+		 */
+		if (d->nb_pend > 0 || fm_seq_lt(d->out_no, d->in_no)) {
+			if (d->nb_pend < FM_TCP_PEND) {
+				uint16_t k = (uint16_t)((d->p_head + d->nb_pend++) % FM_TCP_PEND);
 
-		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
-			map_ack(t, peer, &h, d->wscale);
-		n = replay(fm, d, &h, s, e == s ? s + 1 : e, out, max);
-		if (n == 0 &&
-		    !(d->acked_valid && fm_seq_leq(fm_seqmap_map_seq(&d->map, e), d->acked_out)))
-			CNT(t, REPLAY_MISS);
-		if (n == 0 && max > 0)
-			n = preack_again(fm, d, peer, &h, e, meta->in_port, out);
-		put(ctx, m);
-		return n;
+				d->pend[k] = m;
+				d->pend_mark[k] = d->in_no;
+				CNT(t, REPLAY_WAIT);
+				return pend_flush(fm, d, out, 0, max, put, ctx);
+			}
+			CNT(t, REPLAY_EARLY); /* no room to wait: it leaves now */
+			return replay_out(fm, d, m, out, max, false, put, ctx);
+		}
+		return replay_out(fm, d, m, out, max, true, put, ctx);
+	}
+	if (tp->in_len > 0 || tp->fin) {
+		/* the newest data segment given to the chain: whatever entered before it has left
+		 * or was dropped by a VNF */
+		d->out_no =
+		    tp->in_seq + tp->in_len + tp->fin == d->rcv_nxt ? d->in_no : d->out_no + 1;
+		if (fm_seq_gt(d->out_no, d->in_no))
+			d->out_no = d->in_no;
 	}
 	if (h.flags & RTE_TCP_SYN_FLAG) {
 		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
@@ -690,7 +820,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		finish(m, &h, h.plen);
 		out[0] = m;
 		hold_sent(t, d, out, 1);
-		return 1;
+		return 1 + (d->nb_pend > 0 ? pend_flush(fm, d, out, 1, max, put, ctx) : 0);
 	}
 	/* A segment that will be split: each piece is given a share of the input bytes (in
 	 * proportion, at least one each) and its own list entry, so that a receiver's ACK or SACK
@@ -726,7 +856,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			if (rc < 0) {
 				CNT(t, MAP_FULL);
 				put(ctx, m);
-				return 0;
+				return d->nb_pend > 0 ? pend_flush(fm, d, out, 0, max, put, ctx)
+						      : 0;
 			}
 			CNT(t, RESIZED);
 		} else if (h.plen != tp->in_len) {
@@ -739,7 +870,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 			if (rc < 0) {
 				CNT(t, MAP_FULL);
 				put(ctx, m);
-				return 0;
+				return d->nb_pend > 0 ? pend_flush(fm, d, out, 0, max, put, ctx)
+						      : 0;
 			}
 			CNT(t, RESIZED);
 		}
@@ -814,7 +946,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		}
 	}
 	n += hold_output(fm, d, peer, &h, out, n, max);
-	return n;
+	return n + (d->nb_pend > 0 ? pend_flush(fm, d, out, n, max, put, ctx) : 0);
 }
 
 /* ---- pro-active ACKs and close (nfsdk/stream.h, docs/streams.md) ---------------------------- */

@@ -17,7 +17,10 @@
  *    is split; and a copy of every data segment that left is kept until the receiver acknowledges
  *    it — so a REPLAYED (retransmitted) range goes out again exactly as it went out the first time
  *    (normalisation: the receiver never reads bytes the chain did not inspect, and a rewritten
- *    stream stays consistent under loss);
+ *    stream stays consistent under loss). A replay leaves after every packet that entered the
+ *    chain before it (its sender's order: a copy overtaking segments still in the chain would
+ *    make the sender take them for lost); a replay whose range the receiver has acknowledged
+ *    goes on as one old byte, so that the receiver repeats the ACK its sender missed;
  *  - back-pressure: a direction with FM_TCP_HIST segments unacknowledged or in the chain takes no
  *    new data (the sender retransmits it later), which bounds the memory of every connection.
  * Options (window scale, MSS, SACK-permitted, timestamps) pass untouched; SACK blocks are mapped.
@@ -49,7 +52,8 @@ struct rte_mbuf;
 enum fm_tcp_verdict {
 	FM_TCP_PASS = 0, /* route it on its path (it may have been trimmed) */
 	FM_TCP_HELD,	 /* kept out of order; released later */
-	FM_TCP_REPLAY,	 /* already inspected: straight to the output, re-sent from the copies */
+	FM_TCP_REPLAY,	 /* already inspected: to the output (after what is in the chain), as copies
+			  */
 	FM_TCP_DROP,	 /* duplicate of a held segment, queue full, back-pressure, no state */
 };
 
@@ -73,6 +77,10 @@ enum fm_tcp_verdict {
 	X(NOMBUF, "tcp_no_mbuf")                                                                   \
 	X(HIST_EVICT, "tcp_copies_evicted")                                                        \
 	X(REPLAY_MISS, "tcp_replay_missing")                                                       \
+	X(REPLAY_WAIT, "tcp_replay_waited")                                                        \
+	X(REPLAY_EARLY, "tcp_replay_unordered")                                                    \
+	X(REPLAY_LATE, "tcp_replay_expired")                                                       \
+	X(REPLAY_ACKED, "tcp_replay_acked")                                                        \
 	X(PREACK, "tcp_preacks_sent")                                                              \
 	X(PREACK_IDLE, "tcp_preack_requests_idle")                                                 \
 	X(PREACK_RTX, "tcp_preack_retransmits")                                                    \

@@ -117,13 +117,13 @@ static void tcp_put(void *ctx, struct rte_mbuf *m)
 static void stage_out(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta)
 {
 	struct flowmgr *fm = w->fm;
-	struct rte_mbuf *out[8];
+	struct rte_mbuf *out[32];
 	unsigned int n = 1;
 
 	meta->owner = FM_NODE_FLOWMGR;
 	out[0] = m;
 	if (fm->tcp != NULL && fm->path_tcp[meta->path])
-		n = fm_tcp_output(fm, m, out, 8, tcp_put, w);
+		n = fm_tcp_output(fm, m, out, 32, tcp_put, w);
 	for (unsigned int i = 0; i < n; i++) {
 		struct fm_mbuf_meta *mo = fm_meta(fm, out[i]);
 		struct fm_stage *s = &w->to_port[mo->out_port];

@@ -20,7 +20,16 @@
 # rewrite's report must count the requests and responses seen, the re-framings and nothing
 # malformed or unmatched. The retransmissions of both hosts (nstat TcpRetransSegs) are compared
 # with the same transfers through flowmgr with a pass-through chain under the same impairment
-# (measured first); the issue's bound (2x) is reported, and enforced with E2E_STRICT_RETRANS=1.
+# (measured first); the issue's bound, at most 2x (+ 20) the baseline's, is reported, and
+# enforced with E2E_STRICT_RETRANS=1 (docs/streams.md, "Retransmissions": met in most runs, not
+# all).
+#
+# Environment: E2E_MODES (default "mask remove replace"), E2E_MB (50), E2E_IMPAIR (1; 0: no
+# impairment), E2E_KEEP=1 keeps $run (nstat snapshots nstat-TAG-{0,1}, flowmgr counters
+# stats-MODE.json), E2E_PCAP=1 also captures the TCP headers on both hosts (a-CHAIN.pcap,
+# b-CHAIN.pcap), E2E_STRICT_RETRANS=1 fails on a retransmission count above the bound.
+# Transfers still running after 60 s leave both hosts' ss -tin
+# and flowmgr's counters in stuck-TAG.log (shown if they fail).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -147,17 +156,59 @@ start() { # start CHAIN_FILE
 	fm_pid=${pids[n]}
 	: >"$run/tcp-progress.log"
 	e2e_tcp_progress "$run/tcp-progress.log"
+	if [[ ${E2E_PCAP:-0} -eq 1 ]]; then # diagnosis: TCP headers on both hosts, kept in $run
+		local side
+		for side in a b; do
+			ip netns exec "$ns-$side" tcpdump -i eth0 -s 100 -w "$run/$side-$(basename "$1" .yaml).pcap" \
+				tcp >/dev/null 2>&1 &
+			pids+=("$!")
+		done
+	fi
 	sleep 0.5
 }
 stop() {
+	if [[ ${E2E_PCAP:-0} -eq 1 ]]; then
+		fs_stop_pid "${pids[-1]}" 5
+		unset 'pids[-1]'
+		fs_stop_pid "${pids[-1]}" 5
+		unset 'pids[-1]'
+	fi
 	fs_stop_pid "${pids[-1]}" 5 # the progress logger
 	unset 'pids[-1]'
 	fs_stop_pid "$fm_pid" 10
 	fs_cleanup_dpdk "$prefix"
 	unset 'pids[-1]'
 }
+snap() { # snap FILE — both hosts' nstat counters (kept with E2E_KEEP=1 for diagnosis)
+	{
+		ip netns exec "$ns-a" nstat -az | sed 's/^/a /'
+		ip netns exec "$ns-b" nstat -az | sed 's/^/b /'
+	} >"$1"
+}
+tcp_state() { # tcp_state FILE — both hosts' TCP state (ss -tin) and flowmgr's counters
+	{
+		for side in a b; do
+			echo "host $side:"
+			ip netns exec "$ns-$side" ss -tin
+		done
+		"$bin/nfctl" -s "$sock" stats
+	} >"$1" 2>&1
+}
+# Transfers still running after 60 s are stuck (they take a few seconds): their state then is kept
+# for diagnosis (shown if they fail).
+watchdog() { # watchdog TAG — in the background; its pid in $wd
+	(sleep 60 && tcp_state "$run/stuck-$1.log") &
+	wd=$!
+	E2E_FAIL_FILES+=("$run/stuck-$1.log")
+}
+unwatch() {
+	kill "$wd" 2>/dev/null || true
+	wait "$wd" 2>/dev/null || true
+}
 transfer() { # transfer TAG -> $run/got-TAG.bin (+ headers), $run/www/up/TAG.bin, nginx log lines
 	: >"$run/nginx-access.log"
+	snap "$run/nstat-$1-0"
+	watchdog "$1"
 	# one keep-alive connection: HEAD (a Content-Length and no body), GET, PUT (Expect: 100-continue)
 	ip netns exec "$ns-a" curl -sS --fail --max-time 180 -I -o "$run/head-$1.txt" \
 		"http://$b:8080/down.bin" --next -sS --fail --max-time 180 --compressed \
@@ -167,6 +218,8 @@ transfer() { # transfer TAG -> $run/got-TAG.bin (+ headers), $run/www/up/TAG.bin
 	# HTTP/1.0 (no chunked): 1 MB
 	ip netns exec "$ns-a" curl -sS --fail --max-time 60 --http1.0 -D "$run/hdr10-$1.txt" \
 		-o "$run/got10-$1.bin" "http://$b:8080/small.bin" || e2e_fail "$1: HTTP/1.0 download failed"
+	unwatch
+	snap "$run/nstat-$1-1"
 	upfile="$run/www/up/$1.bin"
 	sleep 0.5
 	cp "$run/nginx-access.log" "$run/access-$1.log"
@@ -273,10 +326,16 @@ print("e2e_stream_rewrite: %s: HTTP download (%d bytes) and upload byte-exact in
       "%d resized, %d split, %d held, %d replayed; retransmissions %d (baseline %d), RST %d"
       % (mode, size, secs, c.get("tcp_resized_segments", 0), c.get("tcp_split_segments", 0),
          c.get("tcp_held", 0), c.get("tcp_replayed", 0), rt, base, rst))
+print("  " + " ".join("%s=%d" % (k, v) for k, v in sorted(c.items()) if k.startswith("tcp_") and v))
 PY
 	[[ $rst -eq 0 ]] || e2e_fail "$mode: $rst resets: the connections did not close cleanly"
-	# Issue 7 asks for at most 2x the baseline's retransmissions; not reached yet (see
-	# docs/streams.md): reported, and enforced only with E2E_STRICT_RETRANS=1.
+	# A replay waits for what entered the chain before it; none may wait in vain (this chain's
+	# VNF drops nothing, so an expiry would be lost book-keeping).
+	expired=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["counters"].get("tcp_replay_expired", 0))' "$run/stats-$mode.json")
+	[[ $expired -eq 0 ]] || e2e_fail "$mode: $expired replays expired waiting for the chain"
+	# Issue 7: at most 2x the baseline's retransmissions (+ 20 for tiny baselines); reported,
+	# enforced with E2E_STRICT_RETRANS=1 (still exceeded in a few runs, docs/streams.md).
 	if [[ $rt -gt $((2 * base_rt + 20)) ]]; then
 		echo "e2e_stream_rewrite: $mode: NOT MET: $rt retransmissions, more than 2x the" \
 			"baseline's $base_rt"
