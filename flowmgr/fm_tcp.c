@@ -791,7 +791,12 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 		/* Not before what its sender sent earlier and the chain still has: a copy that
 		 * overtook those segments would make the sender take them for lost (RACK). It
 		 * comes here straight from fm_tcp_ingress(): in_no counts what entered before it.
+		 * Bytes flowmgr pre-ACKed are no longer the sender's: their retransmission (a lost
+		 * pre-ACK) is answered at once, not after held packets that may stay for seconds.
 		 */
+		if (d->pre_valid &&
+		    fm_seq_leq(tp->in_seq + tp->in_len + (tp->fin ? 1 : 0), d->preack))
+			return replay_out(fm, d, m, out, max, false, put, ctx);
 		if (d->nb_pend > 0 || fm_seq_lt(d->out_no, d->in_no)) {
 			if (d->nb_pend < FM_TCP_PEND) {
 				uint16_t k = (uint16_t)((d->p_head + d->nb_pend++) % FM_TCP_PEND);
