@@ -101,6 +101,15 @@ int nf_chunks_remove(struct nf_chunk *c, unsigned int n, uint32_t pos, uint32_t 
 int nf_chunks_replace(struct nf_chunk *c, unsigned int n, uint32_t pos, uint32_t rem,
 		      const uint8_t *src, uint32_t ins);
 
+/**
+ * Fixes the headers of an IPv4 UDP datagram after its payload changed length: `ip` is its IPv4
+ * header, `l3len` the bytes from there to the payload's new end. Sets the IPv4 total length and
+ * header checksum, the UDP length, and the UDP checksum — recomputed over the pseudo-header and
+ * the whole datagram when it was not 0, left 0 (no checksum, allowed for IPv4) when it was.
+ * @return 0; -EINVAL (not IPv4 UDP, l3len shorter than the headers or above 65535: unchanged).
+ */
+int nf_udp4_fix(uint8_t *ip, uint32_t l3len);
+
 /* ---- the stream of a TCP direction (nfsdk, DPDK) ------------------------------------------ */
 
 struct nf_ctx;
