@@ -74,6 +74,7 @@ struct nf_hold_store {
 	struct rte_mbuf *win_m[NF_WIN_MAX];
 	uint16_t win_pay[NF_WIN_MAX], win_l3[NF_WIN_MAX];
 	bool win_udp[NF_WIN_MAX];
+	uint32_t win_len0[NF_WIN_MAX]; /* payload lengths before the edit */
 	unsigned int nwin;
 	struct nf_stream_stats st;
 };
@@ -249,6 +250,7 @@ static bool add_chunk(struct nf_hold_store *hs, struct rte_mbuf *m)
 	hs->win_pay[k] = pay;
 	hs->win_l3[k] = l3;
 	hs->win_udp[k] = proto == FM_PROTO_UDP;
+	hs->win_len0[k] = plen;
 	hs->nwin++;
 	return true;
 }
@@ -270,17 +272,24 @@ static struct nf_hold_store *window(struct nf_ctx *nf, struct nf_stream *s)
 	return hs;
 }
 
-/* After an edit: each packet whose payload length changed gets its mbuf and IPv4 length set. */
-static void write_back(struct nf_hold_store *hs)
+/*
+ * After an edit that wrote `ins` bytes at window position `pos`: each packet whose payload length
+ * changed gets its mbuf and IPv4 length set; a UDP datagram whose bytes changed (its length, or
+ * it holds some of the bytes written) is fixed up whole (nf_udp4_fix: its checksum covers them).
+ */
+static void write_back(struct nf_hold_store *hs, uint32_t pos, uint32_t ins)
 {
-	for (unsigned int k = 0; k < hs->nwin; k++) {
+	uint32_t at = 0; /* window position of chunk k */
+
+	for (unsigned int k = 0; k < hs->nwin; at += hs->win[k].len, k++) {
 		struct rte_mbuf *m = hs->win_m[k];
 		uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(e + hs->win_l3[k]);
 		uint32_t end = (uint32_t)hs->win_pay[k] + hs->win[k].len;
 		uint32_t dl = rte_pktmbuf_data_len(m);
+		bool written = ins > 0 && at < pos + ins && pos < at + hs->win[k].len;
 
-		if ((uint32_t)nf_rd16((uint8_t *)&ip->total_length) + hs->win_l3[k] == end)
+		if (hs->win[k].len == hs->win_len0[k] && !(hs->win_udp[k] && written))
 			continue;
 		if (end > dl)
 			rte_pktmbuf_append(m, (uint16_t)(end - dl)); /* within the room counted */
@@ -343,10 +352,10 @@ int64_t nf_stream_find(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, con
 	return hs == NULL ? -1 : nf_chunks_find(hs->win, hs->nwin, pos, needle, nlen);
 }
 
-static int edited(struct nf_hold_store *hs, int rc)
+static int edited(struct nf_hold_store *hs, int rc, uint32_t pos, uint32_t ins)
 {
 	if (rc == 0) {
-		write_back(hs);
+		write_back(hs, pos, ins);
 		hs->st.edits++;
 	} else {
 		hs->st.edit_failed++;
@@ -361,7 +370,7 @@ int nf_stream_insert(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, const
 
 	if (hs == NULL || hs->nwin == 0)
 		return -EPROTO;
-	return edited(hs, nf_chunks_insert(hs->win, hs->nwin, pos, src, len));
+	return edited(hs, nf_chunks_insert(hs->win, hs->nwin, pos, src, len), pos, len);
 }
 
 int nf_stream_remove(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint32_t len)
@@ -370,7 +379,7 @@ int nf_stream_remove(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint3
 
 	if (hs == NULL || hs->nwin == 0)
 		return -EPROTO;
-	return edited(hs, nf_chunks_remove(hs->win, hs->nwin, pos, len));
+	return edited(hs, nf_chunks_remove(hs->win, hs->nwin, pos, len), pos, 0);
 }
 
 int nf_stream_replace(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint32_t rem,
@@ -380,7 +389,7 @@ int nf_stream_replace(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint
 
 	if (hs == NULL || hs->nwin == 0)
 		return -EPROTO;
-	return edited(hs, nf_chunks_replace(hs->win, hs->nwin, pos, rem, src, ins));
+	return edited(hs, nf_chunks_replace(hs->win, hs->nwin, pos, rem, src, ins), pos, ins);
 }
 
 /* A request to flowmgr about the current packet's session (fm_shm.h, fm_stream_req). */
