@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# End to end: the UDP context of the nfsdk stream API (issue 7, paper Figure 12): rewrite --udp
+# removes, masks or replaces by a longer string every "ATTACK" of a UDP session's stream — the
+# concatenation of its datagrams' payloads — even across datagrams, and the session's stream ends
+# at its idle timeout (2 s here; Figure 12's 300 s in deploy/chains/fig12-udp.yaml).
+# Real Linux UDP: a Python sender in host b sends three sessions (ports 7001 remove, 7002 mask,
+# 7003 replace by a 20-byte string) of random datagrams with planted words, many cut across 2..6
+# datagrams, the last datagram ending in a prefix of the word ("ATTAC"); a Python receiver in
+# host a collects the datagrams. Checked for each session:
+#   * the concatenation of the received payloads equals rw_offline of the concatenation of the
+#     sent ones, byte for byte (the prefix the engine carried at the end arrives after the
+#     timeout, in a datagram of its own);
+#   * every datagram arrived and was accepted by the receiving kernel (bad UDP checksums are
+#     dropped there: UdpInCsumErrors stays 0): received = sent + 1 (the timeout's datagram),
+#     datagrams emptied by the carry arrive as empty datagrams;
+#   * the stream has not ended right after the last datagram, and has ended (once) after the
+#     timeout: rewrite's report counts udp_streams_ended_timeout 1 and udp_timeout_flushes 1,
+#     nothing lost or bypassed.
+set -euo pipefail
+# shellcheck source=tests/integration/e2e/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
+e2e_init e2e_udp_rewrite fsu
+E2E_FAIL_FILES=("$run/recv.log" "$run/send.log" "$run/rep-rm" "$run/rep-mask" "$run/rep-rep")
+
+rep_str='<ATTACK-WAS-HERE!!!>'
+vnf() { # NAME PORT RULE...
+	local name=$1 port=$2
+	shift 2
+	printf '  - name: %s\n    exec: rewrite\n    args: [%s"--udp", "--report", "%s"]\n' \
+		"$name" "$(printf '"%s", ' "$@")" "$run/rep-$name"
+	printf '    class: "udp dst port %s"\n    session: "5tuple"\n    scratchpad: 528\n' "$port"
+	printf '    timeout_ms: 2000\n    policy: drop\n'
+}
+{
+	cat <<YAML
+name: udp-rewrite
+ports:
+  - {name: p0, dev: "net_af_packet0,iface=$ns-pa,framecnt=4096"}
+  - {name: p1, dev: "net_af_packet1,iface=$ns-pb,framecnt=4096"}
+vnfs:
+YAML
+	vnf rm 7001 --remove ATTACK
+	vnf mask 7002 --mask ATTACK
+	vnf rep 7003 --replace "ATTACK=$rep_str"
+	cat <<YAML
+graph:
+  input: [rm, mask, rep, output]
+  rm: [output]
+  mask: [output]
+  rep: [output]
+YAML
+} >"$run/chain.yaml"
+e2e_flowmgr "$run/chain.yaml"
+
+# The sessions' datagrams: random bytes (no 'A', so that every word is a planted one) with
+# planted words; a third of the words cut across 2..6 datagrams, the other cuts random.
+python3 - "$run" <<'PY'
+import os, random, sys
+run = sys.argv[1]
+rnd = random.Random(int(os.environ.get("E2E_SEED", "12")))
+def session(n_dgrams):
+    out, words = [], 0
+    for _ in range(n_dgrams):
+        if rnd.random() < 0.25:  # a word cut into k pieces, each a datagram of its own
+            k = rnd.randint(2, 6)
+            cuts = sorted(rnd.sample(range(1, 6), k - 1))
+            pre = bytes(rnd.choice(b"bcdefghijk -") for _ in range(rnd.randint(0, 40)))
+            pieces = [b"ATTACK"[i:j] for i, j in zip([0] + cuts, cuts + [6])]
+            pieces[0] = pre + pieces[0]
+            out += pieces
+            words += 1
+            continue
+        d = bytearray(rnd.choice(b"bcdefghijkl mnop-") for _ in range(rnd.randint(0, 1200)))
+        for _ in range(rnd.randint(0, 3)):  # whole words inside one datagram
+            if len(d) > 6:
+                p = rnd.randrange(len(d) - 6)
+                d[p:p + 6] = b"ATTACK"
+        words += d.count(b"ATTACK")
+        out.append(bytes(d))
+    out.append(b"tail ATTAC")  # the stream ends in a prefix: carried until the timeout
+    return out, words
+for port in (7001, 7002, 7003):
+    dg, words = session(1500)
+    with open(os.path.join(run, "send-%d.py.bin" % port), "wb") as f:
+        for d in dg:
+            f.write(len(d).to_bytes(2, "big") + d)
+    open(os.path.join(run, "sent-%d.bin" % port), "wb").write(b"".join(dg))
+    print(port, len(dg), words, sum(1 for d in dg if len(d) <= 5), file=sys.stderr)
+PY
+for m in "rm 7001 --remove ATTACK" "mask 7002 --mask ATTACK" "rep 7003 --replace ATTACK=$rep_str"; do
+	read -r name port rule word <<<"$m"
+	"$bin/rw_offline" "$rule" "$word" <"$run/sent-$port.bin" >"$run/want-$port.bin"
+done
+
+cat >"$run/recv.py" <<'PY'
+import os, select, socket, sys, time
+run, host, idle_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+socks = {}
+for port in (7001, 7002, 7003):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind((host, port))
+    socks[s.fileno()] = (port, s, open(os.path.join(run, "got-%d.bin" % port), "wb"), [])
+open(os.path.join(run, "recv.ready"), "w").close()
+last, start = time.time(), time.time()
+while time.time() - last < idle_s and time.time() - start < 120:
+    r, _, _ = select.select(list(socks), [], [], 0.2)
+    for fd in r:
+        port, s, f, lens = socks[fd]
+        d = s.recv(65535)
+        f.write(d)
+        lens.append(len(d))
+        last = time.time()
+for port, s, f, lens in socks.values():
+    f.close()
+    print(port, len(lens), sum(1 for n in lens if n == 0))
+PY
+cat >"$run/send.py" <<'PY'
+import socket, sys, time
+host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+b = open(path, "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+i = n = 0
+while i < len(b):
+    ln = int.from_bytes(b[i:i + 2], "big")
+    s.sendto(b[i + 2:i + 2 + ln], (host, port))
+    i += 2 + ln
+    n += 1
+    if n % 16 == 0:
+        time.sleep(0.002)  # paced: UDP has no retransmission, nothing may overflow
+print(port, n)
+PY
+
+csum_errors() {
+	ip netns exec "$ns-a" nstat -az UdpInCsumErrors | awk '$1 == "UdpInCsumErrors" {print $2}'
+}
+csum0=$(csum_errors)
+ip netns exec "$ns-a" python3 "$run/recv.py" "$run" "$a" 6 >"$run/recv.log" 2>&1 &
+rpid=$!
+pids+=("$rpid")
+for _ in $(seq 50); do [[ -e $run/recv.ready ]] && break; sleep 0.1; done
+t0=$(date +%s.%N)
+for port in 7001 7002 7003; do
+	ip netns exec "$ns-b" python3 "$run/send.py" "$a" "$port" "$run/send-$port.py.bin" \
+		>>"$run/send.log" 2>&1 || e2e_fail "sender of port $port failed"
+done
+
+# Right after the last datagram: no stream has ended (the sessions are 2 s from their timeout).
+declare -A pid_of=([rm]=$(e2e_vnf_pid rm) [mask]=$(e2e_vnf_pid mask) [rep]=$(e2e_vnf_pid rep))
+for name in rm mask rep; do
+	early=$(e2e_report "${pid_of[$name]}" "$run/rep-$name" udp_streams_ended_timeout)
+	[[ $early -eq 0 ]] || e2e_fail "$name: the stream ended before the session's timeout"
+done
+wait "$rpid" || e2e_fail "receiver failed"
+t1=$(date +%s.%N)
+csum1=$(csum_errors)
+echo "e2e_udp_rewrite: sent in $(python3 -c "print('%.1f' % ($t1 - $t0 - 6))") s plus the" \
+	"timeout; UdpInCsumErrors at the receiver: $((csum1 - csum0))"
+[[ $((csum1 - csum0)) -eq 0 ]] || e2e_fail "the receiver dropped datagrams with bad checksums"
+
+for m in "rm 7001" "mask 7002" "rep 7003"; do
+	read -r name port <<<"$m"
+	sent=$(awk -v p="$port" '$1 == p {print $2}' "$run/send.log")
+	read -r _ got empty < <(awk -v p="$port" '$1 == p' "$run/recv.log")
+	cmp -s "$run/got-$port.bin" "$run/want-$port.bin" ||
+		e2e_fail "$name: received stream differs from rw_offline ($(stat -c %s "$run/got-$port.bin")" \
+			"bytes, want $(stat -c %s "$run/want-$port.bin"))"
+	[[ $got -eq $((sent + 1)) ]] || e2e_fail "$name: $sent datagrams sent, $got received (want sent + 1)"
+	e2e_report "${pid_of[$name]}" "$run/rep-$name" none >/dev/null
+	r() { awk -v k="$1" '$1 == k {print $2}' "$run/rep-$name"; }
+	echo "e2e_udp_rewrite: $name: $sent datagrams sent, $got received ($empty empty, one the" \
+		"timeout's flush), $(stat -c %s "$run/sent-$port.bin") -> $(stat -c %s "$run/got-$port.bin") bytes" \
+		"= rw_offline; $(r occurrences) occurrences, $(r resized_packets) resized," \
+		"$(r udp_datagrams_emptied) emptied; stream ended at the timeout $(r udp_streams_ended_timeout)," \
+		"flushed $(r udp_timeout_flushes) datagram of $(r udp_timeout_flush_bytes) bytes"
+	[[ $(r udp_streams_ended_timeout) -eq 1 && $(r udp_timeout_flushes) -eq 1 ]] ||
+		e2e_fail "$name: the stream did not end once at the timeout with a flush"
+	[[ $(r carry_lost) -eq 0 && $(r streams_bypassed) -eq 0 && $(r errors) -eq 0 ]] ||
+		e2e_fail "$name: carry lost, bypassed or errors"
+	[[ $(r udp_datagrams_emptied) -gt 0 && $empty -ge $(r udp_datagrams_emptied) ]] ||
+		e2e_fail "$name: emptied datagrams not received as empty ones"
+done
+echo "e2e_udp_rewrite: 1 passed, 0 failed"
