@@ -16,6 +16,14 @@
 #   * the stream has not ended right after the last datagram, and has ended (once) after the
 #     timeout: rewrite's report counts udp_streams_ended_timeout 1 and udp_timeout_flushes 1,
 #     nothing lost or bypassed.
+# The same chain runs nfs/holdtest on two more sessions (the stream API's hold, edits across
+# held datagrams and close on UDP): port 7101 carries delimiters FSU-DELIM (a third cut across
+# 2..6 datagrams) that holdtest finds in its window of held datagrams and replaces by a 7-byte
+# longer string: the receiver gets exactly the sent stream with every delimiter replaced, in as
+# many datagrams as were sent; port 7102 carries FSU-CLOSE in its 150th datagram: holdtest closes
+# the stream, the receiver gets a prefix of the stream that ends before the close word and fewer
+# datagrams. holdtest's report: the 7101 stream ended at its timeout (ends_timeout 1), the 7102
+# one by the close (ends_close 1), no edit failed, nothing held at the end.
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -31,6 +39,7 @@ vnf() { # NAME PORT RULE...
 	printf '    class: "udp dst port %s"\n    session: "5tuple"\n    scratchpad: 528\n' "$port"
 	printf '    timeout_ms: 2000\n    policy: drop\n'
 }
+hold_repl='<FSU-DELIM-SEEN>'
 {
 	cat <<YAML
 name: udp-rewrite
@@ -43,8 +52,19 @@ YAML
 	vnf mask 7002 --mask ATTACK
 	vnf rep 7003 --replace "ATTACK=$rep_str"
 	cat <<YAML
+  - name: hold
+    exec: holdtest
+    args: ["--bytes", "4096", "--delim", "FSU-DELIM", "--replace", "$hold_repl",
+           "--close-on", "FSU-CLOSE", "--report", "$run/rep-hold"]
+    class: "udp dst portrange 7101-7102"
+    session: "5tuple"
+    scratchpad: 64
+    timeout_ms: 2000
+    flags: [may_stall, resize]
+    policy: drop
 graph:
-  input: [rm, mask, rep, output]
+  input: [rm, mask, rep, hold, output]
+  hold: [output]
   rm: [output]
   mask: [output]
   rep: [output]
@@ -86,6 +106,33 @@ for port in (7001, 7002, 7003):
             f.write(len(d).to_bytes(2, "big") + d)
     open(os.path.join(run, "sent-%d.bin" % port), "wb").write(b"".join(dg))
     print(port, len(dg), words, sum(1 for d in dg if len(d) <= 5), file=sys.stderr)
+def held_session(n_dgrams, close_at=None):
+    out = []
+    for i in range(n_dgrams):
+        if i == close_at:
+            out.append(b"some bytes FSU-CLOSE more bytes")
+            continue
+        if rnd.random() < 0.3:
+            k = rnd.randint(2, 6)
+            cuts = sorted(rnd.sample(range(1, 9), k - 1))
+            out += [b"FSU-DELIM"[i:j] for i, j in zip([0] + cuts, cuts + [9])]
+            continue
+        d = bytearray(rnd.choice(b"abcdeghijk -") for _ in range(rnd.randint(1, 900)))
+        if rnd.random() < 0.3 and len(d) > 9:
+            p = rnd.randrange(len(d) - 9)
+            d[p:p + 9] = b"FSU-DELIM"
+        out.append(bytes(d))
+    out.append(b"end")
+    return out
+for port, dg in ((7101, held_session(1000)), (7102, held_session(300, 150))):
+    with open(os.path.join(run, "send-%d.py.bin" % port), "wb") as f:
+        for d in dg:
+            f.write(len(d).to_bytes(2, "big") + d)
+    whole = b"".join(dg)
+    open(os.path.join(run, "sent-%d.bin" % port), "wb").write(whole)
+    open(os.path.join(run, "want-%d.bin" % port), "wb").write(
+        whole.replace(b"FSU-DELIM", b"<FSU-DELIM-SEEN>"))
+    print(port, len(dg), whole.count(b"FSU-DELIM"), file=open(os.path.join(run, "planted"), "a"))
 PY
 for m in "rm 7001 --remove ATTACK" "mask 7002 --mask ATTACK" "rep 7003 --replace ATTACK=$rep_str"; do
 	read -r name port rule word <<<"$m"
@@ -96,7 +143,7 @@ cat >"$run/recv.py" <<'PY'
 import os, select, socket, sys, time
 run, host, idle_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
 socks = {}
-for port in (7001, 7002, 7003):
+for port in (7001, 7002, 7003, 7101, 7102):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((host, port))
@@ -139,23 +186,25 @@ ip netns exec "$ns-a" python3 "$run/recv.py" "$run" "$a" 6 >"$run/recv.log" 2>&1
 rpid=$!
 pids+=("$rpid")
 for _ in $(seq 50); do [[ -e $run/recv.ready ]] && break; sleep 0.1; done
+declare -A pid_of=([rm]=$(e2e_vnf_pid rm) [mask]=$(e2e_vnf_pid mask) [rep]=$(e2e_vnf_pid rep)
+	[hold]=$(e2e_vnf_pid hold))
+declare -A name_of=([7001]=rm [7002]=mask [7003]=rep)
 t0=$(date +%s.%N)
-for port in 7001 7002 7003; do
+for port in 7001 7002 7003 7101 7102; do
 	ip netns exec "$ns-b" python3 "$run/send.py" "$a" "$port" "$run/send-$port.py.bin" \
 		>>"$run/send.log" 2>&1 || e2e_fail "sender of port $port failed"
-done
-
-# Right after the last datagram: no stream has ended (the sessions are 2 s from their timeout).
-declare -A pid_of=([rm]=$(e2e_vnf_pid rm) [mask]=$(e2e_vnf_pid mask) [rep]=$(e2e_vnf_pid rep))
-for name in rm mask rep; do
+	[[ $port -lt 7100 ]] || continue
+	# right after its last datagram the session is 2 s from its timeout: its stream is open
+	name=${name_of[$port]}
 	early=$(e2e_report "${pid_of[$name]}" "$run/rep-$name" udp_streams_ended_timeout)
 	[[ $early -eq 0 ]] || e2e_fail "$name: the stream ended before the session's timeout"
 done
 wait "$rpid" || e2e_fail "receiver failed"
 t1=$(date +%s.%N)
 csum1=$(csum_errors)
-echo "e2e_udp_rewrite: sent in $(python3 -c "print('%.1f' % ($t1 - $t0 - 6))") s plus the" \
-	"timeout; UdpInCsumErrors at the receiver: $((csum1 - csum0))"
+echo "e2e_udp_rewrite: sent and received in $(python3 -c "print('%.1f' % ($t1 - $t0))") s" \
+	"(the receiver stops 6 s after the last datagram); UdpInCsumErrors at the receiver:" \
+	"$((csum1 - csum0))"
 [[ $((csum1 - csum0)) -eq 0 ]] || e2e_fail "the receiver dropped datagrams with bad checksums"
 
 for m in "rm 7001" "mask 7002" "rep 7003"; do
@@ -180,4 +229,40 @@ for m in "rm 7001" "mask 7002" "rep 7003"; do
 	[[ $(r udp_datagrams_emptied) -gt 0 && $empty -ge $(r udp_datagrams_emptied) ]] ||
 		e2e_fail "$name: emptied datagrams not received as empty ones"
 done
+
+# holdtest: delimiters replaced across held datagrams (7101), the close (7102).
+hr() { awk -v k="$1" '$1 == k {print $2}' "$run/rep-hold"; }
+for _ in $(seq 50); do # the 7101 session ends 2 s after its last held datagrams went
+	e2e_report "${pid_of[hold]}" "$run/rep-hold" none >/dev/null
+	[[ $(hr ends_timeout) -ge 1 ]] && break
+	sleep 0.2
+done
+sent=$(awk '$1 == 7101 {print $2}' "$run/send.log")
+read -r _ got empty < <(awk '$1 == 7101' "$run/recv.log")
+cmp -s "$run/got-7101.bin" "$run/want-7101.bin" ||
+	e2e_fail "hold: 7101 stream differs from the sent one with its delimiters replaced"
+[[ $got -eq $sent ]] || e2e_fail "hold: 7101: $sent datagrams sent, $got received"
+echo "e2e_udp_rewrite: hold: 7101: $sent datagrams, $(hr delims) delimiters found in windows of" \
+	"held datagrams, $(hr replaced) replaced, $(hr hold_held) datagrams held," \
+	"$(hr hold_released_timeout) released by nfsdk's hold timeout; received byte-exact"
+read -r sent < <(awk '$1 == 7102 {print $2}' "$run/send.log")
+read -r _ got empty < <(awk '$1 == 7102' "$run/recv.log")
+python3 - "$run" <<'PY' || e2e_fail "hold: 7102: not a prefix of the stream before the close word"
+import sys
+run = sys.argv[1]
+got = open(run + "/got-7102.bin", "rb").read()
+want = open(run + "/want-7102.bin", "rb").read()
+sys.exit(0 if want.startswith(got) and len(got) < want.index(b"FSU-CLOSE") else 1)
+PY
+echo "e2e_udp_rewrite: hold: 7102: closed: $got of $sent datagrams received" \
+	"($(stat -c %s "$run/got-7102.bin") bytes, a prefix ending before FSU-CLOSE);" \
+	"$(hr hold_dropped_close) held datagrams dropped; the VNF: $(tr '\n' ' ' <"$run/rep-hold")"
+[[ $got -lt $sent ]] || e2e_fail "hold: 7102: the close dropped nothing"
+[[ $(hr ends_timeout) -eq 1 && $(hr ends_close) -eq 1 && $(hr closes) -eq 1 ]] ||
+	e2e_fail "hold: want one stream ended at the timeout and one by the close"
+[[ $(hr replace_failed) -eq 0 && $(hr edit_failed) -eq 0 && $(hr held_now) -eq 0 ]] ||
+	e2e_fail "hold: edits failed or datagrams still held"
+planted=$(awk '$1 == 7101 {print $3}' "$run/planted")
+[[ $planted -gt 100 && $(hr replaced) -ge $planted ]] ||
+	e2e_fail "hold: $(hr replaced) delimiters replaced, $planted planted in 7101"
 echo "e2e_udp_rewrite: 1 passed, 0 failed"
