@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nfsdk/stream.h"
 
@@ -27,24 +28,44 @@ static void wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* One's-complement sum of n bytes (big-endian 16-bit words, an odd last byte padded), folded
- * later: 32 bits of accumulator hold the sum of 64 KiB of words without overflow. */
-static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t s)
-{
-	uint32_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += rd16(p + i);
-	if (i < n)
-		s += (uint32_t)p[i] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
+static uint16_t fold(uint64_t s)
 {
 	while (s >> 16)
 		s = (s & 0xffffu) + (s >> 16);
 	return (uint16_t)s;
+}
+
+/*
+ * s + the one's-complement sum of n bytes read as big-endian 16-bit words (an odd last byte
+ * padded with 0). Summed 8 bytes at a time in the machine's order, then turned big-endian: a
+ * one's-complement sum commutes with swapping the bytes of every word (RFC 1071 §2(B)).
+ */
+static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t s)
+{
+	uint64_t acc = 0;
+	uint16_t w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		acc += (v & 0xffffffffu) + (v >> 32);
+	}
+	for (; n >= 2; p += 2, n -= 2) {
+		memcpy(&w, p, 2);
+		acc += w;
+	}
+	if (n == 1) {
+		uint8_t last[2] = {p[0], 0};
+
+		memcpy(&w, last, 2);
+		acc += w;
+	}
+	w = fold(acc);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (uint16_t)(w >> 8 | w << 8);
+#endif
+	return s + w;
 }
 
 int nf_udp4_fix(uint8_t *ip, uint32_t l3len)
