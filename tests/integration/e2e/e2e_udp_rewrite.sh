@@ -147,20 +147,22 @@ for port in (7001, 7002, 7003, 7101, 7102):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((host, port))
-    socks[s.fileno()] = (port, s, open(os.path.join(run, "got-%d.bin" % port), "wb"), [])
+    socks[s.fileno()] = (port, s, open(os.path.join(run, "got-%d.bin" % port), "wb"), [], [])
 open(os.path.join(run, "recv.ready"), "w").close()
 last, start = time.time(), time.time()
 while time.time() - last < idle_s and time.time() - start < 120:
     r, _, _ = select.select(list(socks), [], [], 0.2)
     for fd in r:
-        port, s, f, lens = socks[fd]
+        port, s, f, lens, when = socks[fd]
         d = s.recv(65535)
         f.write(d)
         lens.append(len(d))
         last = time.time()
-for port, s, f, lens in socks.values():
+        when.append(last)
+for port, s, f, lens, when in socks.values():
     f.close()
-    print(port, len(lens), sum(1 for n in lens if n == 0))
+    gap = when[-1] - when[-2] if len(when) > 1 else 0  # before the last datagram
+    print(port, len(lens), sum(1 for n in lens if n == 0), "%.2f" % gap)
 PY
 cat >"$run/send.py" <<'PY'
 import socket, sys, time
@@ -210,7 +212,7 @@ echo "e2e_udp_rewrite: sent and received in $(python3 -c "print('%.1f' % ($t1 - 
 for m in "rm 7001" "mask 7002" "rep 7003"; do
 	read -r name port <<<"$m"
 	sent=$(awk -v p="$port" '$1 == p {print $2}' "$run/send.log")
-	read -r _ got empty < <(awk -v p="$port" '$1 == p' "$run/recv.log")
+	read -r _ got empty gap < <(awk -v p="$port" '$1 == p' "$run/recv.log")
 	cmp -s "$run/got-$port.bin" "$run/want-$port.bin" ||
 		e2e_fail "$name: received stream differs from rw_offline ($(stat -c %s "$run/got-$port.bin")" \
 			"bytes, want $(stat -c %s "$run/want-$port.bin"))"
@@ -221,7 +223,10 @@ for m in "rm 7001" "mask 7002" "rep 7003"; do
 		"timeout's flush), $(stat -c %s "$run/sent-$port.bin") -> $(stat -c %s "$run/got-$port.bin") bytes" \
 		"= rw_offline; $(r occurrences) occurrences, $(r resized_packets) resized," \
 		"$(r udp_datagrams_emptied) emptied; stream ended at the timeout $(r udp_streams_ended_timeout)," \
-		"flushed $(r udp_timeout_flushes) datagram of $(r udp_timeout_flush_bytes) bytes"
+		"flushed $(r udp_timeout_flushes) datagram of $(r udp_timeout_flush_bytes) bytes," \
+		"received $gap s after the session's last datagram"
+	python3 -c "import sys; sys.exit(0 if 2.0 <= float('$gap') < 10 else 1)" ||
+		e2e_fail "$name: the flush datagram came $gap s after the last one (timeout 2 s)"
 	[[ $(r udp_streams_ended_timeout) -eq 1 && $(r udp_timeout_flushes) -eq 1 ]] ||
 		e2e_fail "$name: the stream did not end once at the timeout with a flush"
 	[[ $(r carry_lost) -eq 0 && $(r streams_bypassed) -eq 0 && $(r errors) -eq 0 ]] ||
@@ -238,7 +243,7 @@ for _ in $(seq 50); do # the 7101 session ends 2 s after its last held datagrams
 	sleep 0.2
 done
 sent=$(awk '$1 == 7101 {print $2}' "$run/send.log")
-read -r _ got empty < <(awk '$1 == 7101' "$run/recv.log")
+read -r _ got empty _ < <(awk '$1 == 7101' "$run/recv.log")
 cmp -s "$run/got-7101.bin" "$run/want-7101.bin" ||
 	e2e_fail "hold: 7101 stream differs from the sent one with its delimiters replaced"
 [[ $got -eq $sent ]] || e2e_fail "hold: 7101: $sent datagrams sent, $got received"
@@ -246,7 +251,7 @@ echo "e2e_udp_rewrite: hold: 7101: $sent datagrams, $(hr delims) delimiters foun
 	"held datagrams, $(hr replaced) replaced, $(hr hold_held) datagrams held," \
 	"$(hr hold_released_timeout) released by nfsdk's hold timeout; received byte-exact"
 read -r sent < <(awk '$1 == 7102 {print $2}' "$run/send.log")
-read -r _ got empty < <(awk '$1 == 7102' "$run/recv.log")
+read -r _ got empty _ < <(awk '$1 == 7102' "$run/recv.log")
 python3 - "$run" <<'PY' || e2e_fail "hold: 7102: not a prefix of the stream before the close word"
 import sys
 run = sys.argv[1]
