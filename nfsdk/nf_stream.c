@@ -241,6 +241,10 @@ static bool add_chunk(struct nf_hold_store *hs, struct rte_mbuf *m)
 		return false;
 	room = rte_pktmbuf_data_len(m) - pay - plen + rte_pktmbuf_tailroom(m);
 	room = room < NF_STREAM_GROW_MAX ? room : NF_STREAM_GROW_MAX;
+	if (proto == FM_PROTO_UDP) /* nothing splits a datagram: it must fit the port's frame */
+		room = pay + plen >= NF_UDP_FRAME_MAX	      ? 0
+		       : room < NF_UDP_FRAME_MAX - pay - plen ? room
+							      : NF_UDP_FRAME_MAX - pay - plen;
 	if (pay + plen + room > UINT16_MAX - 64)
 		room = 0;
 	hs->win[k].data = rte_pktmbuf_mtod(m, uint8_t *) + pay;

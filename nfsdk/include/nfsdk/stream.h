@@ -46,7 +46,8 @@
  *    of the direction (nf_stream_packet()); after NF_HOLD_MAX_MS without a release (timeout,
  *    counted); they are dropped by nf_stream_close();
  *  - an insertion (or a replacement that grows) must fit the room of one packet (its mbuf's
- *    tailroom, at most NF_STREAM_GROW_MAX bytes beyond its length): the packet holding the
+ *    tailroom, at most NF_STREAM_GROW_MAX bytes beyond its length; a UDP datagram also stays
+ *    within a frame of NF_UDP_FRAME_MAX bytes: nothing splits it): the packet holding the
  *    position, or one that ends at it; otherwise -ENOSPC and nothing changes. Removals may span
  *    packets (a packet may become empty: flowmgr then records a removal);
  *  - the iterators and positions refer to the window as it is after the edits already made; a
@@ -131,6 +132,7 @@ struct rte_mbuf;
 #define NF_HOLD_TOTAL	   1024 /* held packets per VNF */
 #define NF_HOLD_MAX_MS	   2000 /* held packets not released for this long are released */
 #define NF_STREAM_GROW_MAX 512	/* bytes a packet may grow by in place */
+#define NF_UDP_FRAME_MAX   1514 /* a UDP datagram may grow up to this frame (MTU 1500) */
 
 /** Per-direction state; embed it in the scratchpad (zero = not started). Opaque fields. */
 struct nf_stream {
