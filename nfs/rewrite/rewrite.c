@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * rewrite — rewrites words in TCP byte streams: masks, removes or replaces every occurrence,
- * however the stream is cut into segments.
+ * rewrite — rewrites words in TCP byte streams (and UDP sessions with --udp): masks, removes or
+ * replaces every occurrence, however the stream is cut into segments or datagrams.
  *
  *	rewrite [nfsdk options] -- RULE... [--dir both|c2s|s2c] [--report FILE]
- *			[--http [--strip-accept-encoding]]
+ *			[--http [--strip-accept-encoding]] [--udp]
  *	RULE:	--mask WORD		WORD becomes as many 'X'
  *		--remove WORD		WORD disappears
  *		--replace WORD=STRING	WORD becomes STRING (any length up to 256 bytes)
@@ -63,6 +63,20 @@
  * an answer waits until it sends more; payload on a SYN is not rewritten (flowmgr does not
  * resize SYNs); a direction first seen without its SYN is assumed to go to the lower port
  * (direction_guessed); an RST or the session's release drops what is carried (carry_lost).
+ *
+ * --udp (paper Figure 12; docs/streams.md, "UDP context"): UDP sessions are rewritten too (the
+ * declared class becomes "tcp or udp", the scratchpad sizeof(struct rw_udp_dir) = 528 bytes). The
+ * stream of a UDP session is the concatenation of its datagrams' payloads in arrival order; each
+ * datagram goes through the nfsdk stream API (nf_stream_packet, then nf_stream_replace of its
+ * payload by the engine's output: nfsdk fixes the UDP and IPv4 lengths and checksums). The carry
+ * moves bytes between datagrams; a datagram may leave EMPTY, and is still sent; it may grow up to
+ * a 1514-byte frame (nothing splits a datagram), the engine carries the rest, and bypasses the
+ * session when the carry overflows. The stream ends when the session is released after its idle
+ * timeout (on_release -> nf_stream_expire -> on_stream_end with NF_STREAM_END_TIMEOUT): what is
+ * still carried then (a prefix of a word in the last datagram) is decided and sent in a datagram
+ * of its own, built from the session's last headers, out of its port with nf_send() (VNFs after
+ * this one do not see it); lost (carry_lost) without headers, mbuf or room. The direction of a UDP
+ * session for --dir: the lower port is the server's.
  *
  * SIGUSR1 (and exit) write the counters to --report: occurrences rewritten, payload bytes in
  * and out, delta = out - in, and the fallbacks above.
