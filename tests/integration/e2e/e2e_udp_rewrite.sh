@@ -225,7 +225,8 @@ for m in "rm 7001" "mask 7002" "rep 7003"; do
 		"$(r udp_datagrams_emptied) emptied; stream ended at the timeout $(r udp_streams_ended_timeout)," \
 		"flushed $(r udp_timeout_flushes) datagram of $(r udp_timeout_flush_bytes) bytes," \
 		"received $gap s after the session's last datagram"
-	python3 -c "import sys; sys.exit(0 if 2.0 <= float('$gap') < 10 else 1)" ||
+	# (timestamps taken by the receiver: a few ms of jitter around the 2 s)
+	python3 -c "import sys; sys.exit(0 if 1.9 <= float('$gap') < 10 else 1)" ||
 		e2e_fail "$name: the flush datagram came $gap s after the last one (timeout 2 s)"
 	[[ $(r udp_streams_ended_timeout) -eq 1 && $(r udp_timeout_flushes) -eq 1 ]] ||
 		e2e_fail "$name: the stream did not end once at the timeout with a flush"
