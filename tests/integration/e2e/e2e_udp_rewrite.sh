@@ -23,7 +23,9 @@
 # many datagrams as were sent; port 7102 carries FSU-CLOSE in its 150th datagram: holdtest closes
 # the stream, the receiver gets a prefix of the stream that ends before the close word and fewer
 # datagrams. holdtest's report: the 7101 stream ended at its timeout (ends_timeout 1), the 7102
-# one by the close (ends_close 1), no edit failed, nothing held at the end.
+# one by the close (ends_close 1), no edit failed, nothing held at the end. A second holdtest
+# replaces the delimiters of port 7103 by a string of the same length ("fsu+delim"): bytes
+# change across held datagrams whose lengths stay, and each such datagram's checksum must follow.
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -62,9 +64,20 @@ YAML
     timeout_ms: 2000
     flags: [may_stall, resize]
     policy: drop
+  - name: hold2
+    exec: holdtest
+    args: ["--bytes", "4096", "--delim", "FSU-DELIM", "--replace", "fsu+delim",
+           "--report", "$run/rep-hold2"]
+    class: "udp dst port 7103"
+    session: "5tuple"
+    scratchpad: 64
+    timeout_ms: 2000
+    flags: [may_stall, resize]
+    policy: drop
 graph:
-  input: [rm, mask, rep, hold, output]
+  input: [rm, mask, rep, hold, hold2, output]
   hold: [output]
+  hold2: [output]
   rm: [output]
   mask: [output]
   rep: [output]
@@ -124,14 +137,16 @@ def held_session(n_dgrams, close_at=None):
         out.append(bytes(d))
     out.append(b"end")
     return out
-for port, dg in ((7101, held_session(1000)), (7102, held_session(300, 150))):
+for port, dg, repl in ((7101, held_session(1000), b"<FSU-DELIM-SEEN>"),
+                       (7102, held_session(300, 150), b"<FSU-DELIM-SEEN>"),
+                       (7103, held_session(600), b"fsu+delim")):
     with open(os.path.join(run, "send-%d.py.bin" % port), "wb") as f:
         for d in dg:
             f.write(len(d).to_bytes(2, "big") + d)
     whole = b"".join(dg)
     open(os.path.join(run, "sent-%d.bin" % port), "wb").write(whole)
     open(os.path.join(run, "want-%d.bin" % port), "wb").write(
-        whole.replace(b"FSU-DELIM", b"<FSU-DELIM-SEEN>"))
+        whole.replace(b"FSU-DELIM", repl))
     print(port, len(dg), whole.count(b"FSU-DELIM"), file=open(os.path.join(run, "planted"), "a"))
 PY
 for m in "rm 7001 --remove ATTACK" "mask 7002 --mask ATTACK" "rep 7003 --replace ATTACK=$rep_str"; do
@@ -143,7 +158,7 @@ cat >"$run/recv.py" <<'PY'
 import os, select, socket, sys, time
 run, host, idle_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
 socks = {}
-for port in (7001, 7002, 7003, 7101, 7102):
+for port in (7001, 7002, 7003, 7101, 7102, 7103):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((host, port))
@@ -192,7 +207,7 @@ declare -A pid_of=([rm]=$(e2e_vnf_pid rm) [mask]=$(e2e_vnf_pid mask) [rep]=$(e2e
 	[hold]=$(e2e_vnf_pid hold))
 declare -A name_of=([7001]=rm [7002]=mask [7003]=rep)
 t0=$(date +%s.%N)
-for port in 7001 7002 7003 7101 7102; do
+for port in 7001 7002 7003 7101 7102 7103; do
 	ip netns exec "$ns-b" python3 "$run/send.py" "$a" "$port" "$run/send-$port.py.bin" \
 		>>"$run/send.log" 2>&1 || e2e_fail "sender of port $port failed"
 	[[ $port -lt 7100 ]] || continue
@@ -271,4 +286,13 @@ echo "e2e_udp_rewrite: hold: 7102: closed: $got of $sent datagrams received" \
 planted=$(awk '$1 == 7101 {print $3}' "$run/planted")
 [[ $planted -gt 100 && $(hr replaced) -ge $planted ]] ||
 	e2e_fail "hold: $(hr replaced) delimiters replaced, $planted planted in 7101"
+sent=$(awk '$1 == 7103 {print $2}' "$run/send.log")
+read -r _ got _ _ < <(awk '$1 == 7103' "$run/recv.log")
+cmp -s "$run/got-7103.bin" "$run/want-7103.bin" ||
+	e2e_fail "hold2: 7103 stream differs from the sent one with its delimiters replaced"
+[[ $got -eq $sent ]] || e2e_fail "hold2: 7103: $sent datagrams sent, $got received"
+e2e_report "$(e2e_vnf_pid hold2)" "$run/rep-hold2" none >/dev/null
+echo "e2e_udp_rewrite: hold2: 7103: $sent datagrams, $(awk '$1 == 7103 {print $3}' "$run/planted")" \
+	"delimiters replaced by a string of the same length" \
+	"($(awk '$1 == "replaced" {print $2}' "$run/rep-hold2") edits): received byte-exact, all datagrams"
 echo "e2e_udp_rewrite: 1 passed, 0 failed"
