@@ -16,6 +16,9 @@
 #   * the stream has not ended right after the last datagram, and has ended (once) after the
 #     timeout: rewrite's report counts udp_streams_ended_timeout 1 and udp_timeout_flushes 1,
 #     nothing lost or bypassed.
+# A fourth session (port 7004, mask) is sent without UDP checksums (SO_NO_CHECK: 0, allowed for
+# IPv4): a packet socket in host a sees every datagram of it arrive with checksum 0 still (the
+# timeout's flush too), those of port 7002 with one.
 # The same chain runs nfs/holdtest on two more sessions (the stream API's hold, edits across
 # held datagrams and close on UDP): port 7101 carries delimiters FSU-DELIM (a third cut across
 # 2..6 datagrams) that holdtest finds in its window of held datagrams and replaces by a 7-byte
@@ -53,6 +56,7 @@ YAML
 	vnf rm 7001 --remove ATTACK
 	vnf mask 7002 --mask ATTACK
 	vnf rep 7003 --replace "ATTACK=$rep_str"
+	vnf mask0 7004 --mask ATTACK
 	cat <<YAML
   - name: hold
     exec: holdtest
@@ -75,7 +79,8 @@ YAML
     flags: [may_stall, resize]
     policy: drop
 graph:
-  input: [rm, mask, rep, hold, hold2, output]
+  input: [rm, mask, rep, mask0, hold, hold2, output]
+  mask0: [output]
   hold: [output]
   hold2: [output]
   rm: [output]
@@ -112,8 +117,8 @@ def session(n_dgrams):
         out.append(bytes(d))
     out.append(b"tail ATTAC")  # the stream ends in a prefix: carried until the timeout
     return out, words
-for port in (7001, 7002, 7003):
-    dg, words = session(1500)
+for port in (7001, 7002, 7003, 7004):
+    dg, words = session(1500 if port != 7004 else 500)
     with open(os.path.join(run, "send-%d.py.bin" % port), "wb") as f:
         for d in dg:
             f.write(len(d).to_bytes(2, "big") + d)
@@ -149,7 +154,8 @@ for port, dg, repl in ((7101, held_session(1000), b"<FSU-DELIM-SEEN>"),
         whole.replace(b"FSU-DELIM", repl))
     print(port, len(dg), whole.count(b"FSU-DELIM"), file=open(os.path.join(run, "planted"), "a"))
 PY
-for m in "rm 7001 --remove ATTACK" "mask 7002 --mask ATTACK" "rep 7003 --replace ATTACK=$rep_str"; do
+for m in "rm 7001 --remove ATTACK" "mask 7002 --mask ATTACK" "rep 7003 --replace ATTACK=$rep_str" \
+	"mask0 7004 --mask ATTACK"; do
 	read -r name port rule word <<<"$m"
 	"$bin/rw_offline" "$rule" "$word" <"$run/sent-$port.bin" >"$run/want-$port.bin"
 done
@@ -158,16 +164,28 @@ cat >"$run/recv.py" <<'PY'
 import os, select, socket, sys, time
 run, host, idle_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
 socks = {}
-for port in (7001, 7002, 7003, 7101, 7102, 7103):
+for port in (7001, 7002, 7003, 7004, 7101, 7102, 7103):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((host, port))
     socks[s.fileno()] = (port, s, open(os.path.join(run, "got-%d.bin" % port), "wb"), [], [])
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+raw.bind(("eth0", 0))
+ck = {7002: [0, 0], 7004: [0, 0]}  # datagrams seen with UDP checksum 0, and with one
 open(os.path.join(run, "recv.ready"), "w").close()
 last, start = time.time(), time.time()
 while time.time() - last < idle_s and time.time() - start < 120:
-    r, _, _ = select.select(list(socks), [], [], 0.2)
+    r, _, _ = select.select(list(socks) + [raw.fileno()], [], [], 0.2)
     for fd in r:
+        if fd == raw.fileno():
+            fr = raw.recv(65535)
+            if len(fr) >= 42 and fr[12:14] == b"\x08\x00" and fr[23] == 17:
+                u = 14 + (fr[14] & 15) * 4
+                dport = int.from_bytes(fr[u + 2:u + 4], "big")
+                if dport in ck:
+                    ck[dport][fr[u + 6:u + 8] != b"\0\0"] += 1
+            continue
         port, s, f, lens, when = socks[fd]
         d = s.recv(65535)
         f.write(d)
@@ -178,12 +196,16 @@ for port, s, f, lens, when in socks.values():
     f.close()
     gap = when[-1] - when[-2] if len(when) > 1 else 0  # before the last datagram
     print(port, len(lens), sum(1 for n in lens if n == 0), "%.2f" % gap)
+for port, (zero, nonzero) in ck.items():
+    print("ck", port, zero, nonzero)
 PY
 cat >"$run/send.py" <<'PY'
 import socket, sys, time
 host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 b = open(path, "rb").read()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if len(sys.argv) > 4 and sys.argv[4] == "nocheck":
+    s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK: send UDP checksum 0
 i = n = 0
 while i < len(b):
     ln = int.from_bytes(b[i:i + 2], "big")
@@ -204,11 +226,13 @@ rpid=$!
 pids+=("$rpid")
 for _ in $(seq 50); do [[ -e $run/recv.ready ]] && break; sleep 0.1; done
 declare -A pid_of=([rm]=$(e2e_vnf_pid rm) [mask]=$(e2e_vnf_pid mask) [rep]=$(e2e_vnf_pid rep)
-	[hold]=$(e2e_vnf_pid hold))
-declare -A name_of=([7001]=rm [7002]=mask [7003]=rep)
+	[mask0]=$(e2e_vnf_pid mask0) [hold]=$(e2e_vnf_pid hold))
+declare -A name_of=([7001]=rm [7002]=mask [7003]=rep [7004]=mask0)
 t0=$(date +%s.%N)
-for port in 7001 7002 7003 7101 7102 7103; do
-	ip netns exec "$ns-b" python3 "$run/send.py" "$a" "$port" "$run/send-$port.py.bin" \
+for port in 7001 7002 7003 7004 7101 7102 7103; do
+	nocheck=sum
+	[[ $port -ne 7004 ]] || nocheck=nocheck
+	ip netns exec "$ns-b" python3 "$run/send.py" "$a" "$port" "$run/send-$port.py.bin" "$nocheck" \
 		>>"$run/send.log" 2>&1 || e2e_fail "sender of port $port failed"
 	[[ $port -lt 7100 ]] || continue
 	# right after its last datagram the session is 2 s from its timeout: its stream is open
@@ -224,7 +248,7 @@ echo "e2e_udp_rewrite: sent and received in $(python3 -c "print('%.1f' % ($t1 - 
 	"$((csum1 - csum0))"
 [[ $((csum1 - csum0)) -eq 0 ]] || e2e_fail "the receiver dropped datagrams with bad checksums"
 
-for m in "rm 7001" "mask 7002" "rep 7003"; do
+for m in "rm 7001" "mask 7002" "rep 7003" "mask0 7004"; do
 	read -r name port <<<"$m"
 	sent=$(awk -v p="$port" '$1 == p {print $2}' "$run/send.log")
 	read -r _ got empty gap < <(awk -v p="$port" '$1 == p' "$run/recv.log")
@@ -250,6 +274,12 @@ for m in "rm 7001" "mask 7002" "rep 7003"; do
 	[[ $(r udp_datagrams_emptied) -gt 0 && $empty -ge $(r udp_datagrams_emptied) ]] ||
 		e2e_fail "$name: emptied datagrams not received as empty ones"
 done
+read -r _ _ z2 n2 < <(awk '$1 == "ck" && $2 == 7002' "$run/recv.log")
+read -r _ _ z4 n4 < <(awk '$1 == "ck" && $2 == 7004' "$run/recv.log")
+echo "e2e_udp_rewrite: UDP checksums seen by a packet socket in host a: port 7002 $n2 set," \
+	"$z2 zero; port 7004 (sent without) $z4 zero, $n4 set"
+[[ $z2 -eq 0 && $n2 -gt 0 && $n4 -eq 0 && $z4 -gt 0 ]] ||
+	e2e_fail "a checksum of 0 must stay 0, one that was set must stay set"
 
 # holdtest: delimiters replaced across held datagrams (7101), the close (7102).
 hr() { awk -v k="$1" '$1 == k {print $2}' "$run/rep-hold"; }
