@@ -752,6 +752,15 @@ int main(int argc, char **argv)
 		nf_close(nf);
 		return 2;
 	}
+	if (nf_scratchpad_size(nf) < decl.scratchpad) {
+		fprintf(
+		    stderr,
+		    "rewrite: the chain gives %u bytes of scratchpad per session, these options "
+		    "need %u (declare scratchpad: %u or more)\n",
+		    nf_scratchpad_size(nf), decl.scratchpad, decl.scratchpad);
+		nf_close(nf);
+		return 2;
+	}
 	rw.ops = (struct http_body_ops){
 	    .feed = body_feed, .flush = body_flush, .resizes = rules_resize(&rw.rules)};
 	rw.ops_off = (struct http_body_ops){.feed = body_copy, .flush = body_copy_flush};

@@ -132,6 +132,12 @@ void nf_stop(struct nf_ctx *nf);
 /** Detaches: closes the control connection and releases DPDK resources. */
 void nf_close(struct nf_ctx *nf);
 
+/**
+ * Bytes of scratchpad the chain gives this VNF per session (its `scratchpad`; 0 when it has
+ * none): a VNF whose session state is larger refuses to run rather than overflow it.
+ */
+uint32_t nf_scratchpad_size(const struct nf_ctx *nf);
+
 /** This VNF's scratchpad for the session of packet `m` (see on_session), or NULL. */
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
 
