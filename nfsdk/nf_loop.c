@@ -395,6 +395,11 @@ uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m)
 	return nf_meta(nf, m)->in_port;
 }
 
+uint16_t nf_out_port(const struct nf_ctx *nf, struct rte_mbuf *m)
+{
+	return nf_meta(nf, m)->out_port;
+}
+
 void nf_stop(struct nf_ctx *nf)
 {
 	nf->stop = 1;

@@ -166,6 +166,17 @@ void *nf_scratch_of(struct nf_ctx *nf, uint32_t idx, bool create)
 	return *slot < nf->spool->nb_slots ? pool_slot(nf, *slot) : NULL;
 }
 
+uint32_t nf_scratchpad_size(const struct nf_ctx *nf)
+{
+	if (nf->indep)
+		return nf->decl_scratchpad;
+	if (nf->area_off == FM_IDX_NONE)
+		return 0;
+	if (nf->indirect) /* the FCB holds a slot index; the pool's slots are the scratchpads */
+		return nf->spool != NULL ? nf->spool->slot_size : 0;
+	return nf->area_size;
+}
+
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m)
 {
 	return nf_scratch_of(nf, nf_meta(nf, m)->fcb, true);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nf_stream.c — the stream view of a TCP direction (nfsdk/stream.h): content offsets, the window
- * of held packets + the current one, edits in the mbufs, the hold store, pro-active ACK and close
- * requests to flowmgr.
+ * nf_stream.c — the stream view of a TCP direction or a UDP session (nfsdk/stream.h): content
+ * offsets, the window of held packets + the current one, edits in the mbufs, the hold store,
+ * pro-active ACK and close requests to flowmgr (TCP only). An edited UDP datagram is fixed up
+ * here (nf_udp4_fix(): lengths, both checksums), an edited TCP segment by flowmgr at egress.
  *
  * Hold store (process-private, allocated once at the first stream call): NF_HOLD_SESSIONS slots
  * of NF_HOLD_PKTS mbuf pointers; a stream finds its slot through nf_stream.hold, checked against
@@ -17,6 +18,7 @@
  *
  * Concurrency: the VNF's datapath thread only. No allocation after the first call.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,8 @@
 #define TCP_SYN	   0x02
 #define TCP_RST	   0x04
 #define NF_WIN_MAX (NF_HOLD_PKTS + 1)
+
+static_assert(sizeof(struct nf_stream) == 40, "scratchpads embed it: VNFs document their size");
 
 struct nf_hold_slot {
 	struct nf_stream *s; /* owner, NULL: free */
@@ -69,6 +73,8 @@ struct nf_hold_store {
 	struct nf_chunk win[NF_WIN_MAX];
 	struct rte_mbuf *win_m[NF_WIN_MAX];
 	uint16_t win_pay[NF_WIN_MAX], win_l3[NF_WIN_MAX];
+	bool win_udp[NF_WIN_MAX];
+	uint32_t win_len0[NF_WIN_MAX]; /* payload lengths before the edit */
 	unsigned int nwin;
 	struct nf_stream_stats st;
 };
@@ -122,7 +128,11 @@ static void slot_free(struct nf_hold_slot *sl)
 	sl->n = 0;
 }
 
-/* IPv4 TCP in one segment: payload offset, IPv4 header offset, payload length, flags. */
+/*
+ * IPv4 TCP or UDP in one segment: payload offset, IPv4 header offset, payload length, flags (0
+ * for UDP), SEQ (TCP). Returns the protocol, -EPROTO. A UDP datagram whose UDP length is not what
+ * the IPv4 length leaves is refused (the fix-up after an edit would otherwise change it).
+ */
 static int parse(struct rte_mbuf *m, uint16_t *pay, uint16_t *l3, uint32_t *plen, uint8_t *flags,
 		 uint32_t *seq)
 {
@@ -131,17 +141,25 @@ static int parse(struct rte_mbuf *m, uint16_t *pay, uint16_t *l3, uint32_t *plen
 	uint32_t end;
 
 	if (m->nb_segs != 1 || fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0 ||
-	    p.l3 != FM_L3_IPV4 || p.proto != FM_PROTO_TCP || !p.has_l4 || p.is_frag)
+	    p.l3 != FM_L3_IPV4 || (p.proto != FM_PROTO_TCP && p.proto != FM_PROTO_UDP) ||
+	    !p.has_l4 || p.is_frag)
 		return -EPROTO;
 	end = p.l3_off + (uint32_t)nf_rd16(e + p.l3_off + 2);
 	if (end < p.payload_off || end > rte_pktmbuf_data_len(m))
 		return -EPROTO;
+	if (p.proto == FM_PROTO_UDP && nf_rd16(e + p.l4_off + 4) != end - p.l4_off)
+		return -EPROTO;
 	*pay = p.payload_off;
 	*l3 = p.l3_off;
 	*plen = end - p.payload_off;
-	*flags = p.tcp_flags;
-	*seq = nf_rd32(e + p.l4_off + 4);
-	return 0;
+	*flags = p.proto == FM_PROTO_TCP ? p.tcp_flags : 0;
+	*seq = p.proto == FM_PROTO_TCP ? nf_rd32(e + p.l4_off + 4) : 0;
+	return p.proto;
+}
+
+static bool is_udp(const struct nf_stream *s)
+{
+	return s->proto == FM_PROTO_UDP;
 }
 
 static void end_stream(struct nf_ctx *nf, struct nf_stream *s, int why)
@@ -159,12 +177,14 @@ int nf_stream_packet(struct nf_ctx *nf, struct nf_stream *s, struct rte_mbuf *m)
 	uint16_t pay, l3;
 	uint32_t plen, seq;
 	uint8_t flags;
+	int proto = hs == NULL ? -EPROTO : parse(m, &pay, &l3, &plen, &flags, &seq);
 
-	if (hs == NULL || parse(m, &pay, &l3, &plen, &flags, &seq) < 0)
+	if (proto < 0 || (s->state != NF_STREAM_NEW && s->proto != proto))
 		return -EPROTO;
 	slot_of(hs, s);
 	if (s->state == NF_STREAM_CLOSED)
 		return -EPIPE;
+	s->proto = (uint8_t)proto;
 	hs->cur = m;
 	hs->cur_s = s;
 	hs->cur_held = false;
@@ -179,7 +199,12 @@ int nf_stream_packet(struct nf_ctx *nf, struct nf_stream *s, struct rte_mbuf *m)
 		return 0;
 	}
 	if (s->state == NF_STREAM_NEW)
-		s->state = NF_STREAM_OPEN; /* picked up mid-stream: offset 0 here */
+		s->state = NF_STREAM_OPEN; /* picked up mid-stream, or UDP: offset 0 here */
+	if (is_udp(s)) { /* the concatenation of the datagrams' payloads, in arrival order */
+		s->cur_off = s->next_off;
+		s->next_off += plen;
+		return (int)plen;
+	}
 	if (flags & TCP_RST)
 		plen = 0;
 	s->cur_off = s->next_off;
@@ -210,11 +235,16 @@ static bool add_chunk(struct nf_hold_store *hs, struct rte_mbuf *m)
 	uint32_t plen, seq, room;
 	uint8_t flags;
 	unsigned int k = hs->nwin;
+	int proto = k >= NF_WIN_MAX ? -EPROTO : parse(m, &pay, &l3, &plen, &flags, &seq);
 
-	if (k >= NF_WIN_MAX || parse(m, &pay, &l3, &plen, &flags, &seq) < 0)
+	if (proto < 0)
 		return false;
 	room = rte_pktmbuf_data_len(m) - pay - plen + rte_pktmbuf_tailroom(m);
 	room = room < NF_STREAM_GROW_MAX ? room : NF_STREAM_GROW_MAX;
+	if (proto == FM_PROTO_UDP) /* nothing splits a datagram: it must fit the port's frame */
+		room = pay + plen >= NF_UDP_FRAME_MAX	      ? 0
+		       : room < NF_UDP_FRAME_MAX - pay - plen ? room
+							      : NF_UDP_FRAME_MAX - pay - plen;
 	if (pay + plen + room > UINT16_MAX - 64)
 		room = 0;
 	hs->win[k].data = rte_pktmbuf_mtod(m, uint8_t *) + pay;
@@ -223,6 +253,8 @@ static bool add_chunk(struct nf_hold_store *hs, struct rte_mbuf *m)
 	hs->win_m[k] = m;
 	hs->win_pay[k] = pay;
 	hs->win_l3[k] = l3;
+	hs->win_udp[k] = proto == FM_PROTO_UDP;
+	hs->win_len0[k] = plen;
 	hs->nwin++;
 	return true;
 }
@@ -244,22 +276,33 @@ static struct nf_hold_store *window(struct nf_ctx *nf, struct nf_stream *s)
 	return hs;
 }
 
-/* After an edit: each packet whose payload length changed gets its mbuf and IPv4 length set. */
-static void write_back(struct nf_hold_store *hs)
+/*
+ * After an edit that wrote `ins` bytes at window position `pos`: each packet whose payload length
+ * changed gets its mbuf and IPv4 length set; a UDP datagram whose bytes changed (its length, or
+ * it holds some of the bytes written) is fixed up whole (nf_udp4_fix: its checksum covers them).
+ */
+static void write_back(struct nf_hold_store *hs, uint32_t pos, uint32_t ins)
 {
-	for (unsigned int k = 0; k < hs->nwin; k++) {
+	uint32_t at = 0; /* window position of chunk k */
+
+	for (unsigned int k = 0; k < hs->nwin; at += hs->win[k].len, k++) {
 		struct rte_mbuf *m = hs->win_m[k];
 		uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(e + hs->win_l3[k]);
 		uint32_t end = (uint32_t)hs->win_pay[k] + hs->win[k].len;
 		uint32_t dl = rte_pktmbuf_data_len(m);
+		bool written = ins > 0 && at < pos + ins && pos < at + hs->win[k].len;
 
-		if ((uint32_t)nf_rd16((uint8_t *)&ip->total_length) + hs->win_l3[k] == end)
+		if (hs->win[k].len == hs->win_len0[k] && !(hs->win_udp[k] && written))
 			continue;
 		if (end > dl)
 			rte_pktmbuf_append(m, (uint16_t)(end - dl)); /* within the room counted */
 		else if (end < dl)
 			rte_pktmbuf_trim(m, (uint16_t)(dl - end));
+		if (hs->win_udp[k]) { /* lengths and both checksums: the datagram is final here */
+			nf_udp4_fix((uint8_t *)ip, end - hs->win_l3[k]);
+			continue;
+		}
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(end - hs->win_l3[k]));
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum =
@@ -313,10 +356,10 @@ int64_t nf_stream_find(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, con
 	return hs == NULL ? -1 : nf_chunks_find(hs->win, hs->nwin, pos, needle, nlen);
 }
 
-static int edited(struct nf_hold_store *hs, int rc)
+static int edited(struct nf_hold_store *hs, int rc, uint32_t pos, uint32_t ins)
 {
 	if (rc == 0) {
-		write_back(hs);
+		write_back(hs, pos, ins);
 		hs->st.edits++;
 	} else {
 		hs->st.edit_failed++;
@@ -331,7 +374,7 @@ int nf_stream_insert(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, const
 
 	if (hs == NULL || hs->nwin == 0)
 		return -EPROTO;
-	return edited(hs, nf_chunks_insert(hs->win, hs->nwin, pos, src, len));
+	return edited(hs, nf_chunks_insert(hs->win, hs->nwin, pos, src, len), pos, len);
 }
 
 int nf_stream_remove(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint32_t len)
@@ -340,7 +383,7 @@ int nf_stream_remove(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint3
 
 	if (hs == NULL || hs->nwin == 0)
 		return -EPROTO;
-	return edited(hs, nf_chunks_remove(hs->win, hs->nwin, pos, len));
+	return edited(hs, nf_chunks_remove(hs->win, hs->nwin, pos, len), pos, 0);
 }
 
 int nf_stream_replace(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint32_t rem,
@@ -350,7 +393,7 @@ int nf_stream_replace(struct nf_ctx *nf, struct nf_stream *s, uint32_t pos, uint
 
 	if (hs == NULL || hs->nwin == 0)
 		return -EPROTO;
-	return edited(hs, nf_chunks_replace(hs->win, hs->nwin, pos, rem, src, ins));
+	return edited(hs, nf_chunks_replace(hs->win, hs->nwin, pos, rem, src, ins), pos, ins);
 }
 
 /* A request to flowmgr about the current packet's session (fm_shm.h, fm_stream_req). */
@@ -447,8 +490,8 @@ uint8_t nf_stream_hold(struct nf_ctx *nf, struct nf_stream *s, unsigned int flag
 	    (s->cur_flags & (TCP_SYN | TCP_FIN | TCP_RST)) || s->state != NF_STREAM_OPEN)
 		return NF_FORWARD;
 	plen = (uint32_t)(s->next_off - s->cur_off);
-	if (plen == 0 || hs->nheld_now >= NF_BURST)
-		return NF_FORWARD;
+	if ((plen == 0 && !is_udp(s)) || hs->nheld_now >= NF_BURST)
+		return NF_FORWARD; /* an empty datagram is held too: it keeps its place */
 	if (!(nf->decl_flags & NF_FLAG_MAY_STALL)) { /* holding is declared (nf.h) */
 		hs->st.hold_refused++;
 		return NF_FORWARD;
@@ -470,7 +513,8 @@ uint8_t nf_stream_hold(struct nf_ctx *nf, struct nf_stream *s, unsigned int flag
 	hs->held_now[hs->nheld_now++] = hs->cur;
 	hs->cur_held = true;
 	hs->st.held++;
-	if ((flags & NF_HOLD_MORE) && request(nf, hs, FM_STREAM_REQ_ACK, s->in_end) == 0)
+	if ((flags & NF_HOLD_MORE) && !is_udp(s) && /* UDP: nobody waits for an ACK */
+	    request(nf, hs, FM_STREAM_REQ_ACK, s->in_end) == 0)
 		hs->st.preack_requests++;
 	return NF_HOLD;
 }
@@ -497,7 +541,7 @@ uint8_t nf_stream_close(struct nf_ctx *nf, struct nf_stream *s)
 		slot_free(sl);
 	}
 	if (hs->cur != NULL && hs->cur_s == s) {
-		if (request(nf, hs, FM_STREAM_REQ_CLOSE, 0) == 0)
+		if (!is_udp(s) && request(nf, hs, FM_STREAM_REQ_CLOSE, 0) == 0)
 			hs->st.close_requests++;
 		if (hs->cur_held) { /* it was held: the verdict loop must drop it after all */
 			for (unsigned int i = 0; i < hs->nheld_now; i++)
@@ -508,6 +552,20 @@ uint8_t nf_stream_close(struct nf_ctx *nf, struct nf_stream *s)
 	}
 	end_stream(nf, s, NF_STREAM_END_CLOSE);
 	return NF_DROP;
+}
+
+void nf_stream_expire(struct nf_ctx *nf, struct nf_stream *s)
+{
+	struct nf_hold_store *hs = store(nf);
+
+	if (hs != NULL)
+		nf_stream_release(nf, s); /* nothing: a session that holds is not released */
+	if (s->state == NF_STREAM_OPEN)
+		end_stream(nf, s, NF_STREAM_END_TIMEOUT);
+	if (hs != NULL && hs->cur_s == s) { /* its memory is about to be reused */
+		hs->cur = NULL;
+		hs->cur_s = NULL;
+	}
 }
 
 /* ---- nf_loop.c's side ---------------------------------------------------------------------- */

@@ -21,9 +21,16 @@
  *
  * Every released window is read once with the chunk iterator (window_bytes counts them) and every
  * data byte is counted once as it is first seen (stream_bytes): the two agree when the iterators
- * cover each byte exactly once. Declares class "tcp", session "5tuple" (one direction per
+ * cover each byte exactly once. Declares class "tcp or udp", session "5tuple" (one direction per
  * session), flags in_order, may_stall and resize. SIGUSR1 (and exit) write the counters and
  * nfsdk's hold-store counters to --report.
+ *
+ * UDP sessions (docs/streams.md, "UDP context") go through the same code: the stream is the
+ * datagrams' payloads; holding keeps datagrams (no pro-active ACK: --no-more changes nothing),
+ * a delimiter is replaced across held datagrams (nfsdk fixes each edited datagram's lengths and
+ * checksums), the close word drops the held datagrams and every later one of the session, and
+ * the stream ends when the session is released after its timeout (on_release ->
+ * nf_stream_expire(): ends_timeout). Empty datagrams pass as they come.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,7 +61,7 @@ struct ht {
 	const char *report;
 	uint64_t stream_bytes, window_bytes, windows, by_size, by_delim, delims, replaced,
 	    replace_failed, prefix_cut, released_by_nfsdk, closes, ends_fin, ends_rst, ends_close,
-	    not_tcp;
+	    ends_timeout, not_tcp;
 };
 
 /* Reads a released window once with the chunk iterator. */
@@ -202,6 +209,10 @@ static void on_stream_end(struct nf_ctx *nf, void *arg, struct nf_stream *s, int
 	struct ht *ht = arg;
 	struct ht_dir *d = (struct ht_dir *)s; /* the stream is the scratchpad's first member */
 
+	if (why == NF_STREAM_END_TIMEOUT) { /* from on_release: nothing is held, no window */
+		ht->ends_timeout++;
+		return;
+	}
 	if (why != NF_STREAM_END_CLOSE) { /* the last window: delimiters, then read once */
 		uint32_t cur_start = 0;
 
@@ -229,13 +240,14 @@ static void write_report(struct ht *ht, struct nf_ctx *nf)
 	    "stream_bytes %lu\nwindow_bytes %lu\nwindows %lu\nreleased_by_size %lu\n"
 	    "released_by_delim %lu\ndelims %lu\nreplaced %lu\nreplace_failed %lu\nprefix_cut %lu\n"
 	    "closes %lu\n"
-	    "ends_fin %lu\nends_rst %lu\nends_close %lu\nnot_tcp %lu\n",
+	    "ends_fin %lu\nends_rst %lu\nends_close %lu\nends_timeout %lu\nnot_tcp %lu\n",
 	    (unsigned long)ht->stream_bytes, (unsigned long)ht->window_bytes,
 	    (unsigned long)ht->windows, (unsigned long)ht->by_size, (unsigned long)ht->by_delim,
 	    (unsigned long)ht->delims, (unsigned long)ht->replaced,
 	    (unsigned long)ht->replace_failed, (unsigned long)ht->prefix_cut,
 	    (unsigned long)ht->closes, (unsigned long)ht->ends_fin, (unsigned long)ht->ends_rst,
-	    (unsigned long)ht->ends_close, (unsigned long)ht->not_tcp);
+	    (unsigned long)ht->ends_close, (unsigned long)ht->ends_timeout,
+	    (unsigned long)ht->not_tcp);
 	fprintf(f,
 		"hold_held %lu\nhold_released %lu\nhold_released_timeout %lu\nhold_dropped_close "
 		"%lu\nhold_full %lu\nhold_refused %lu\npreack_requests %lu\nclose_requests %lu\n"
@@ -248,6 +260,13 @@ static void write_report(struct ht *ht, struct nf_ctx *nf)
 		(unsigned long)st.request_failed, (unsigned long)st.edits,
 		(unsigned long)st.edit_failed, st.held_now);
 	fclose(f);
+}
+
+/* The session is released (idle timeout): a stream still open ends (how UDP streams end). */
+static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
+{
+	(void)arg;
+	nf_stream_expire(nf, &((struct ht_dir *)scratch)->st);
 }
 
 static void on_report(struct nf_ctx *nf, void *arg)
@@ -309,14 +328,16 @@ int main(int argc, char **argv)
 {
 	static const struct nf_decl decl = {
 	    .name = "holdtest",
-	    .traffic_class = "tcp",
+	    .traffic_class = "tcp or udp",
 	    .session = "5tuple",
 	    .scratchpad = sizeof(struct ht_dir),
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_IN_ORDER | NF_FLAG_MAY_STALL | NF_FLAG_RESIZE,
 	};
-	static const struct nf_ops ops = {
-	    .on_session = on_session, .on_report = on_report, .on_stream_end = on_stream_end};
+	static const struct nf_ops ops = {.on_session = on_session,
+					  .on_release = on_release,
+					  .on_report = on_report,
+					  .on_stream_end = on_stream_end};
 	static struct ht ht = {.bytes = 32768, .more = true};
 	struct nf_ctx *nf;
 	char **args;

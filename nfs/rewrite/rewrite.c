@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * rewrite — rewrites words in TCP byte streams: masks, removes or replaces every occurrence,
- * however the stream is cut into segments.
+ * rewrite — rewrites words in TCP byte streams (and UDP sessions with --udp): masks, removes or
+ * replaces every occurrence, however the stream is cut into segments or datagrams.
  *
  *	rewrite [nfsdk options] -- RULE... [--dir both|c2s|s2c] [--report FILE]
- *			[--http [--strip-accept-encoding]]
+ *			[--http [--strip-accept-encoding]] [--udp]
  *	RULE:	--mask WORD		WORD becomes as many 'X'
  *		--remove WORD		WORD disappears
  *		--replace WORD=STRING	WORD becomes STRING (any length up to 256 bytes)
@@ -64,11 +64,26 @@
  * resize SYNs); a direction first seen without its SYN is assumed to go to the lower port
  * (direction_guessed); an RST or the session's release drops what is carried (carry_lost).
  *
+ * --udp (paper Figure 12; docs/streams.md, "UDP context"): UDP sessions are rewritten too (the
+ * declared class becomes "tcp or udp", the scratchpad sizeof(struct rw_udp_dir) = 528 bytes). The
+ * stream of a UDP session is the concatenation of its datagrams' payloads in arrival order; each
+ * datagram goes through the nfsdk stream API (nf_stream_packet, then nf_stream_replace of its
+ * payload by the engine's output: nfsdk fixes the UDP and IPv4 lengths and checksums). The carry
+ * moves bytes between datagrams; a datagram may leave EMPTY, and is still sent; it may grow up to
+ * a 1514-byte frame (nothing splits a datagram), the engine carries the rest, and bypasses the
+ * session when the carry overflows. The stream ends when the session is released after its idle
+ * timeout (on_release -> nf_stream_expire -> on_stream_end with NF_STREAM_END_TIMEOUT): what is
+ * still carried then (a prefix of a word in the last datagram) is decided and sent in a datagram
+ * of its own, built from the session's last headers, out of its port with nf_send() (VNFs after
+ * this one do not see it); lost (carry_lost) without headers, mbuf or room. The direction of a UDP
+ * session for --dir: the lower port is the server's.
+ *
  * SIGUSR1 (and exit) write the counters to --report: occurrences rewritten, payload bytes in
  * and out, delta = out - in, and the fallbacks above.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +95,7 @@
 #include "nfsdk/http.h"
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
+#include "nfsdk/stream.h"
 #include "rw_engine.h"
 
 #define RW_FRAME_MAX 1514 /* what the ports carry (MTU 1500): flowmgr splits larger segments */
@@ -108,6 +124,12 @@
 	X(SYN_DATA, "syn_data_untouched")                                                          \
 	X(NONLINEAR, "multi_segment_untouched")                                                    \
 	X(AFTER_END, "data_after_end_untouched")                                                   \
+	X(UDP_SESSIONS, "udp_sessions")                                                            \
+	X(UDP_DATAGRAMS, "udp_datagrams")                                                          \
+	X(UDP_EMPTIED, "udp_datagrams_emptied")                                                    \
+	X(UDP_ENDED, "udp_streams_ended_timeout")                                                  \
+	X(UDP_FLUSHES, "udp_timeout_flushes")                                                      \
+	X(UDP_FLUSH_BYTES, "udp_timeout_flush_bytes")                                              \
 	X(ERRORS, "errors")
 #define RW_X_ENUM(e, s) RW_CNT_##e,
 enum { RW_COUNTERS(RW_X_ENUM) RW_CNT_COUNT };
@@ -125,12 +147,30 @@ enum rw_dir_state {
 	RW_DIR_DONE,	/* FIN or RST seen: nothing more to rewrite */
 };
 
-/* Scratchpad: one direction of one TCP connection. */
+/* Scratchpad: one direction of one TCP connection (or UDP session, struct rw_udp_dir). */
 struct rw_dir {
 	struct rw_stream st;
 	uint8_t state; /* enum rw_dir_state */
 	uint8_t c2s;   /* from the client */
-	uint8_t pad[6];
+	uint8_t udp;   /* a UDP session: the scratchpad is a struct rw_udp_dir */
+	uint8_t pad[5];
+};
+
+#define RW_UDP_HDR_MAX 64 /* headers kept for the flush datagram (Ethernet + IPv4 + UDP: 42) */
+
+/*
+ * Scratchpad of a UDP session with --udp: the direction, its stream in the nfsdk stream API (the
+ * edits, the end at the timeout) and what the datagram flushed at the timeout needs: the
+ * session's last headers and output port.
+ */
+struct rw_udp_dir {
+	struct rw_dir d;
+	struct nf_stream ns;
+	uint16_t out_port;
+	uint8_t hdr_len; /* 0: none kept (headers longer than RW_UDP_HDR_MAX) */
+	uint8_t l3_off;
+	uint8_t pad[4];
+	uint8_t hdr[RW_UDP_HDR_MAX];
 };
 
 /* Scratchpad with --http: the direction and its HTTP context. */
@@ -144,6 +184,7 @@ struct rw {
 	enum rw_sel sel;
 	const char *report;
 	bool http;		      /* --http */
+	bool udp;		      /* --udp */
 	struct http_cfg http_cfg;     /* --strip-accept-encoding */
 	struct http_body_ops ops;     /* the rewrite engine (rewritten directions) */
 	struct http_body_ops ops_off; /* identity (directions --dir leaves alone) */
@@ -354,7 +395,140 @@ static void rewrite_http(struct rw *rw, struct rw_http_dir *hd, struct http_link
 	rw->cnt[RW_CNT_PAST_MSS] += olen > mss && olen > plen;
 }
 
-static void rw_packet(struct rw *rw, struct rw_dir *d, struct http_link *link, struct rte_mbuf *m)
+/* ---- UDP (--udp): the stream of a session = its datagrams' payloads in arrival order ----------
+ */
+
+/* The session's first datagram: the direction (the lower port is taken as the server's). */
+static void udp_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
+{
+	d->udp = 1;
+	d->c2s = p->dport <= p->sport;
+	rw->cnt[RW_CNT_UDP_SESSIONS]++;
+	rw->cnt[d->c2s ? RW_CNT_STREAMS_C2S : RW_CNT_STREAMS_S2C]++;
+	d->state =
+	    rw->sel == RW_SEL_BOTH || (rw->sel == RW_SEL_C2S) == d->c2s ? RW_DIR_ON : RW_DIR_OFF;
+}
+
+/*
+ * One datagram of a rewritten session: its payload goes through the engine and the result
+ * replaces it through the stream API (nf_stream_replace: nfsdk fixes the lengths and both
+ * checksums). A datagram may carry at most what a 1514-byte frame holds (nothing splits a
+ * datagram) and what its mbuf has room for; the engine carries the rest into the next datagrams
+ * (bypass when even that overflows). A datagram left with no payload is still sent, empty.
+ */
+static void udp_datagram(struct nf_ctx *nf, struct rw *rw, struct rw_udp_dir *u, struct rte_mbuf *m,
+			 const struct fm_pkt *p, uint32_t plen)
+{
+	uint8_t *pay = rte_pktmbuf_mtod(m, uint8_t *) + p->payload_off;
+	size_t room = rte_pktmbuf_data_len(m) - p->payload_off - plen + rte_pktmbuf_tailroom(m);
+	size_t mss = p->payload_off < RW_FRAME_MAX ? RW_FRAME_MAX - p->payload_off : 0;
+	size_t budget, olen = 0;
+	uint32_t at = 0; /* rewrite holds nothing: the window is this datagram */
+	int rc;
+
+	room = plen + (room < NF_STREAM_GROW_MAX ? room : NF_STREAM_GROW_MAX);
+	budget = plen > mss ? plen : mss;
+	budget = budget < room ? budget : room;
+	budget = budget < RW_BUF_SIZE ? budget : RW_BUF_SIZE;
+	rc = feed(rw, &u->d, pay, plen, budget, budget, &olen);
+	if (rc < 0) {
+		rw->cnt[RW_CNT_ERRORS]++;
+		u->d.state = RW_DIR_DONE;
+		return;
+	}
+	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
+	rw->cnt[RW_CNT_UDP_DATAGRAMS]++;
+	rw->cnt[RW_CNT_BYTES_IN] += plen;
+	rw->cnt[RW_CNT_BYTES_OUT] += olen;
+	if (olen == plen && memcmp(pay, rw->buf, olen) == 0)
+		return; /* unchanged: headers and checksum stay */
+	rw->cnt[RW_CNT_RESIZED] += olen != plen;
+	rw->cnt[RW_CNT_UDP_EMPTIED] += olen == 0;
+	if (nf_stream_replace(nf, &u->ns, at, plen, rw->buf, (uint32_t)olen) < 0) {
+		rw->cnt[RW_CNT_ERRORS]++; /* cannot happen: the budget fits the room */
+		u->d.state = RW_DIR_DONE;
+	}
+}
+
+static void udp_packet(struct nf_ctx *nf, struct rw *rw, struct rw_udp_dir *u, struct rte_mbuf *m,
+		       const struct fm_pkt *p)
+{
+	int plen = nf_stream_packet(nf, &u->ns, m);
+
+	if (plen < 0) { /* -EPROTO: fragment, several mbuf segments, UDP length != IPv4 length */
+		rw->cnt[m->nb_segs != 1 ? RW_CNT_NONLINEAR : RW_CNT_MALFORMED]++;
+		return;
+	}
+	if (u->d.state == RW_DIR_NEW)
+		udp_start(rw, &u->d, p);
+	if (u->d.state != RW_DIR_ON)
+		return;
+	u->out_port = nf_out_port(nf, m);
+	if (p->payload_off <= RW_UDP_HDR_MAX) { /* the flush datagram's headers */
+		memcpy(u->hdr, rte_pktmbuf_mtod(m, uint8_t *), p->payload_off);
+		u->hdr_len = (uint8_t)p->payload_off;
+		u->l3_off = (uint8_t)p->l3_off;
+	}
+	udp_datagram(nf, rw, u, m, p, (uint32_t)plen);
+}
+
+/*
+ * The session is released (its idle timeout passed): bytes the engine still carries (a prefix of
+ * a word at the end of the last datagram, output that did not fit) are decided and sent in a
+ * datagram of their own, built from the session's last headers, straight out of the session's
+ * port (nf_send: VNFs after this one on the path do not see it). Lost (carry_lost) when no
+ * headers were kept, no mbuf is free or the flush does not fit one datagram.
+ */
+static void udp_flush(struct nf_ctx *nf, struct rw *rw, struct rw_udp_dir *u)
+{
+	size_t cap = RW_FRAME_MAX - u->hdr_len, olen = 0, room;
+	struct rte_mbuf *m;
+	uint8_t *e;
+	int rc;
+
+	if (u->d.state != RW_DIR_ON || rw_carried(&u->d.st) == 0)
+		return;
+	if (u->hdr_len == 0 || (m = nf_pkt_alloc(nf)) == NULL) {
+		rw->cnt[RW_CNT_CARRY_LOST]++;
+		return;
+	}
+	room = rte_pktmbuf_tailroom(m) > u->hdr_len ? rte_pktmbuf_tailroom(m) - u->hdr_len : 0;
+	cap = cap < room ? cap : room;
+	rc = rw_flush(&rw->rules, &u->d.st, rw->buf, cap, &olen);
+	if (rc < 0 || rw_carried(&u->d.st) > 0 ||
+	    (e = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(u->hdr_len + olen))) == NULL) {
+		rw->cnt[RW_CNT_CARRY_LOST]++;
+		nf_pkt_free(nf, m);
+		return;
+	}
+	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
+	memcpy(e, u->hdr, u->hdr_len);
+	memcpy(e + u->hdr_len, rw->buf, olen);
+	if (nf_udp4_fix(e + u->l3_off, (uint32_t)(u->hdr_len - u->l3_off + olen)) < 0 ||
+	    nf_send(nf, m, u->out_port) < 0) {
+		rw->cnt[RW_CNT_CARRY_LOST]++;
+		return;
+	}
+	rw->cnt[RW_CNT_UDP_FLUSHES]++;
+	rw->cnt[RW_CNT_UDP_FLUSH_BYTES] += olen;
+	rw->cnt[RW_CNT_BYTES_OUT] += olen;
+}
+
+/* nf_ops.on_stream_end: a UDP session's stream ended at its timeout (nf_stream_expire()). */
+static void on_stream_end(struct nf_ctx *nf, void *arg, struct nf_stream *s, int why)
+{
+	struct rw_udp_dir *u =
+	    (struct rw_udp_dir *)((uint8_t *)s - offsetof(struct rw_udp_dir, ns));
+	struct rw *rw = arg;
+
+	if (why != NF_STREAM_END_TIMEOUT || !u->d.udp)
+		return;
+	rw->cnt[RW_CNT_UDP_ENDED]++;
+	udp_flush(nf, rw, u);
+}
+
+static void rw_packet(struct nf_ctx *nf, struct rw *rw, struct rw_dir *d, struct http_link *link,
+		      struct rte_mbuf *m)
 {
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t end;
@@ -363,6 +537,10 @@ static void rw_packet(struct rw *rw, struct rw_dir *d, struct http_link *link, s
 
 	if (fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0) {
 		rw->cnt[RW_CNT_MALFORMED]++;
+		return;
+	}
+	if (rw->udp && p.l3 == FM_L3_IPV4 && p.proto == FM_PROTO_UDP) {
+		udp_packet(nf, rw, (struct rw_udp_dir *)d, m, &p);
 		return;
 	}
 	if (p.l3 != FM_L3_IPV4 || p.proto != FM_PROTO_TCP || !p.has_l4 || p.is_frag) {
@@ -414,7 +592,7 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 	if (rw->http && cnt > 0) /* the session's common data: NULL unless the chain says bidir */
 		link = nf_common(nf, pkts[0]);
 	for (uint16_t i = 0; i < cnt; i++)
-		rw_packet(rw, scratch, link, pkts[i]);
+		rw_packet(nf, rw, scratch, link, pkts[i]);
 }
 
 static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
@@ -422,7 +600,10 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	struct rw *rw = arg;
 	struct rw_dir *d = scratch;
 
-	(void)nf;
+	if (d->udp) { /* the stream ends: on_stream_end flushes what is carried */
+		nf_stream_expire(nf, &((struct rw_udp_dir *)d)->ns);
+		return;
+	}
 	if (d->state == RW_DIR_ON && rw_carried(&d->st) > 0)
 		rw->cnt[RW_CNT_CARRY_LOST]++;
 }
@@ -459,6 +640,11 @@ static int parse_args(struct rw *rw, int argc, char **argv)
 
 		if (strcmp(argv[i], "--http") == 0) {
 			rw->http = true;
+			i--;
+			continue;
+		}
+		if (strcmp(argv[i], "--udp") == 0) {
+			rw->udp = true;
 			i--;
 			continue;
 		}
@@ -512,14 +698,14 @@ static bool rules_resize(const struct rw_rules *r)
 	return false;
 }
 
-/* --http among the VNF's arguments (after "--"), before nf_init() declares the scratchpad. */
-static bool wants_http(int argc, char **argv)
+/* An option among the VNF's arguments (after "--"), before nf_init() declares the scratchpad. */
+static bool wants(int argc, char **argv, const char *opt)
 {
 	bool own = false;
 
 	for (int i = 1; i < argc; i++) {
 		own = own || strcmp(argv[i], "--") == 0;
-		if (own && strcmp(argv[i], "--http") == 0)
+		if (own && strcmp(argv[i], opt) == 0)
 			return true;
 	}
 	return false;
@@ -539,6 +725,7 @@ int main(int argc, char **argv)
 	    .on_session = on_session,
 	    .on_release = on_release,
 	    .on_report = on_report,
+	    .on_stream_end = on_stream_end,
 	};
 	static struct rw rw = {.report = "/dev/null"};
 	struct nf_ctx *nf;
@@ -547,15 +734,30 @@ int main(int argc, char **argv)
 
 	_Static_assert(sizeof(struct rw_dir) == 416, "scratchpad size documented above");
 	_Static_assert(sizeof(struct rw_http_dir) == 480, "scratchpad size documented above");
+	_Static_assert(sizeof(struct rw_udp_dir) == 528, "scratchpad size documented above");
 	_Static_assert(sizeof(struct http_link) <= 64, "fits a VNF's common data");
 	rw_rules_init(&rw.rules);
-	if (wants_http(argc, argv)) {
+	if (wants(argc, argv, "--http")) {
 		decl.scratchpad = sizeof(struct rw_http_dir);
 		decl.flags |= NF_FLAG_BIDIR;
+	}
+	if (wants(argc, argv, "--udp")) {
+		decl.traffic_class = "tcp or udp";
+		decl.scratchpad =
+		    sizeof(struct rw_udp_dir); /* the largest: a session is one or other */
 	}
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
 	if (parse_args(&rw, nargs, args) < 0) {
+		nf_close(nf);
+		return 2;
+	}
+	if (nf_scratchpad_size(nf) < decl.scratchpad) {
+		fprintf(
+		    stderr,
+		    "rewrite: the chain gives %u bytes of scratchpad per session, these options "
+		    "need %u (declare scratchpad: %u or more)\n",
+		    nf_scratchpad_size(nf), decl.scratchpad, decl.scratchpad);
 		nf_close(nf);
 		return 2;
 	}

@@ -102,9 +102,9 @@ struct nf_ops {
 	 */
 	int (*on_command)(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len);
 	/*
-	 * A stream of the stream API (nfsdk/stream.h) ended: `why` is NF_STREAM_END_FIN, _RST or
-	 * _CLOSE (nf_stream_close()). Called once per stream, from the stream call that saw it
-	 * (inside on_session). Optional.
+	 * A stream of the stream API (nfsdk/stream.h) ended: `why` is NF_STREAM_END_FIN, _RST,
+	 * _CLOSE (nf_stream_close()) or _TIMEOUT (nf_stream_expire() from on_release: how a UDP
+	 * stream ends). Called once per stream, from the stream call that saw it. Optional.
 	 */
 	void (*on_stream_end)(struct nf_ctx *nf, void *arg, struct nf_stream *s, int why);
 };
@@ -132,6 +132,12 @@ void nf_stop(struct nf_ctx *nf);
 /** Detaches: closes the control connection and releases DPDK resources. */
 void nf_close(struct nf_ctx *nf);
 
+/**
+ * Bytes of scratchpad the chain gives this VNF per session (its `scratchpad`; 0 when it has
+ * none): a VNF whose session state is larger refuses to run rather than overflow it.
+ */
+uint32_t nf_scratchpad_size(const struct nf_ctx *nf);
+
 /** This VNF's scratchpad for the session of packet `m` (see on_session), or NULL. */
 void *nf_scratchpad(struct nf_ctx *nf, struct rte_mbuf *m);
 
@@ -156,6 +162,8 @@ int nf_send(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port);
 
 /** The port packet `m` entered the platform through (flowmgr's port index). */
 uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m);
+/** The port packet `m` leaves through at the end of its path (flowmgr's port index). */
+uint16_t nf_out_port(const struct nf_ctx *nf, struct rte_mbuf *m);
 
 /** This VNF's id (1..) and name. */
 uint32_t nf_id(const struct nf_ctx *nf);

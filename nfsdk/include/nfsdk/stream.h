@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nfsdk/stream.h — the stream view of a TCP direction for VNFs (paper §IV-A, IV-B).
+ * nfsdk/stream.h — the stream view of a TCP direction or a UDP session for VNFs (paper §IV-A,
+ * IV-B, IV-E).
  *
  * What: a VNF on a path with the platform TCP context (it declares `in_order`, and `may_stall`
  * to hold, `resize` to change lengths) sees each payload byte of a direction once and in order.
@@ -19,13 +20,23 @@
  *    then on flowmgr, not the sender, retransmits those bytes to the receiver when needed;
  *  - CLOSE: the held packets are dropped and flowmgr sends an RST to both ends; every later
  *    packet of the connection is dropped;
- *  - a stream-end handler (nf_ops.on_stream_end) on FIN, RST or close.
+ *  - a stream-end handler (nf_ops.on_stream_end) on FIN, RST, close or the session's timeout.
+ *
+ * UDP (docs/streams.md, "UDP context"): the stream of a UDP session (one direction, session
+ * "5tuple") is the concatenation of its datagrams' payloads in arrival order; no platform context
+ * is needed. Everything above works the same, except: an edit leaves each changed datagram
+ * final (nf_udp4_fix(): IPv4 and UDP lengths, both checksums — done by nfsdk at edit time, not by
+ * flowmgr); holding keeps datagrams and asks nobody for anything (NF_HOLD_MORE is ignored, empty
+ * datagrams are held too, to keep their place); close drops what is held and makes every later
+ * datagram of the session -EPIPE (the VNF drops it), nothing is sent to the ends; the stream ends
+ * when the session is released after its idle timeout: the VNF calls nf_stream_expire() from
+ * on_release (on_stream_end then runs with NF_STREAM_END_TIMEOUT).
  *
  * Use: embed one struct nf_stream per direction in the scratchpad (zeroed with it; a session is
  * one direction with session "5tuple"), call nf_stream_packet() first for EVERY packet of the
  * session, in the order on_session gives them, then use the window; set the packet's verdict to
- * what nf_stream_hold() / nf_stream_close() return. A packet given to nf_stream_hold() belongs to
- * nfsdk whatever its verdict says.
+ * what nf_stream_hold() / nf_stream_close() return; call nf_stream_expire() from on_release. A
+ * packet given to nf_stream_hold() belongs to nfsdk whatever its verdict says.
  *
  * Rules and limits (docs/streams.md, "nfsdk stream API"):
  *  - at most NF_HOLD_PKTS packets held per session and NF_HOLD_TOTAL in the VNF, in at most
@@ -35,7 +46,8 @@
  *    of the direction (nf_stream_packet()); after NF_HOLD_MAX_MS without a release (timeout,
  *    counted); they are dropped by nf_stream_close();
  *  - an insertion (or a replacement that grows) must fit the room of one packet (its mbuf's
- *    tailroom, at most NF_STREAM_GROW_MAX bytes beyond its length): the packet holding the
+ *    tailroom, at most NF_STREAM_GROW_MAX bytes beyond its length; a UDP datagram also stays
+ *    within a frame of NF_UDP_FRAME_MAX bytes: nothing splits it): the packet holding the
  *    position, or one that ends at it; otherwise -ENOSPC and nothing changes. Removals may span
  *    packets (a packet may become empty: flowmgr then records a removal);
  *  - the iterators and positions refer to the window as it is after the edits already made; a
@@ -101,6 +113,15 @@ int nf_chunks_remove(struct nf_chunk *c, unsigned int n, uint32_t pos, uint32_t 
 int nf_chunks_replace(struct nf_chunk *c, unsigned int n, uint32_t pos, uint32_t rem,
 		      const uint8_t *src, uint32_t ins);
 
+/**
+ * Fixes the headers of an IPv4 UDP datagram after its payload changed length: `ip` is its IPv4
+ * header, `l3len` the bytes from there to the payload's new end. Sets the IPv4 total length and
+ * header checksum, the UDP length, and the UDP checksum — recomputed over the pseudo-header and
+ * the whole datagram when it was not 0, left 0 (no checksum, allowed for IPv4) when it was.
+ * @return 0; -EINVAL (not IPv4 UDP, l3len shorter than the headers or above 65535: unchanged).
+ */
+int nf_udp4_fix(uint8_t *ip, uint32_t l3len);
+
 /* ---- the stream of a TCP direction (nfsdk, DPDK) ------------------------------------------ */
 
 struct nf_ctx;
@@ -111,6 +132,7 @@ struct rte_mbuf;
 #define NF_HOLD_TOTAL	   1024 /* held packets per VNF */
 #define NF_HOLD_MAX_MS	   2000 /* held packets not released for this long are released */
 #define NF_STREAM_GROW_MAX 512	/* bytes a packet may grow by in place */
+#define NF_UDP_FRAME_MAX   1514 /* a UDP datagram may grow up to this frame (MTU 1500) */
 
 /** Per-direction state; embed it in the scratchpad (zero = not started). Opaque fields. */
 struct nf_stream {
@@ -122,13 +144,19 @@ struct nf_stream {
 	uint8_t state;	   /* enum nf_stream_state */
 	uint8_t cur_flags; /* TCP flags of the current packet */
 	uint32_t cur_fcb;  /* session of the current packet */
-	uint32_t reserved;
+	uint8_t proto;	   /* IPPROTO of the stream (6 TCP, 17 UDP), set by its first packet */
+	uint8_t reserved[3];
 };
 
 enum nf_stream_state { NF_STREAM_NEW = 0, NF_STREAM_OPEN, NF_STREAM_ENDED, NF_STREAM_CLOSED };
 
 /** Why on_stream_end runs. */
-enum nf_stream_end { NF_STREAM_END_FIN = 1, NF_STREAM_END_RST = 2, NF_STREAM_END_CLOSE = 3 };
+enum nf_stream_end {
+	NF_STREAM_END_FIN = 1,
+	NF_STREAM_END_RST = 2,
+	NF_STREAM_END_CLOSE = 3,
+	NF_STREAM_END_TIMEOUT = 4, /* the session was released (nf_stream_expire()) */
+};
 
 /** Verdict of a packet nf_stream_hold() kept (nf.h: NF_FORWARD 0, NF_DROP 1). */
 #define NF_HOLD 2
@@ -141,9 +169,12 @@ enum nf_stream_end { NF_STREAM_END_FIN = 1, NF_STREAM_END_RST = 2, NF_STREAM_END
  * packet of the session. A FIN or RST ends the stream: on_stream_end runs (once) while the window
  * still holds the last packets (it may read and edit them), then what the session holds is
  * released before `m`.
- * @return the payload length (>= 0; 0 for SYN, pure ACK, FIN without data); -EPIPE for a packet
- * of a stream closed with nf_stream_close() (drop it); -EPROTO for a packet that is not IPv4 TCP
- * with a whole header in one mbuf segment (the stream functions then do nothing).
+ * A UDP datagram has no flags: it only advances the offset (by its payload, possibly 0).
+ * @return the payload length (>= 0; 0 for SYN, pure ACK, FIN without data, an empty datagram);
+ * -EPIPE for a packet of a stream closed with nf_stream_close() (drop it); -EPROTO for a packet
+ * that is not IPv4 TCP or UDP in one mbuf segment (a UDP length that disagrees with the IPv4
+ * length too), or not of the protocol the stream began with (the stream functions then do
+ * nothing).
  */
 int nf_stream_packet(struct nf_ctx *nf, struct nf_stream *s, struct rte_mbuf *m);
 
@@ -186,10 +217,19 @@ unsigned int nf_stream_release(struct nf_ctx *nf, struct nf_stream *s);
 
 /**
  * Closes the connection: the held packets are dropped, flowmgr sends an RST to both ends and
- * drops the rest of the connection; on_stream_end runs. @return NF_DROP, the current packet's
- * verdict.
+ * drops the rest of the connection; on_stream_end runs. UDP: the held datagrams are dropped and
+ * every later datagram of the session makes nf_stream_packet() return -EPIPE (nothing is sent).
+ * @return NF_DROP, the current packet's verdict.
  */
 uint8_t nf_stream_close(struct nf_ctx *nf, struct nf_stream *s);
+
+/**
+ * The session of `s` is being released (call it from nf_ops.on_release, with the stream in the
+ * scratchpad): a stream still open ends with NF_STREAM_END_TIMEOUT — on_stream_end runs, with an
+ * empty window (a session that holds packets is never released). How a UDP stream ends; for TCP,
+ * a connection that went idle without FIN or RST. The scratchpad may be reused afterwards.
+ */
+void nf_stream_expire(struct nf_ctx *nf, struct nf_stream *s);
 
 /** Counters of the hold store (for reports). */
 struct nf_stream_stats {

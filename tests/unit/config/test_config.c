@@ -254,8 +254,8 @@ END_TEST
 
 START_TEST(test_config_load_shipped_chains)
 {
-	static const char *const files[] = {"forward.yaml", "forward2.yaml", "nat-lb.yaml",
-					    "fig2-run.yaml", "fig2.yaml"};
+	static const char *const files[] = {"forward.yaml",   "forward2.yaml", "nat-lb.yaml",
+					    "fig12-udp.yaml", "fig2-run.yaml", "fig2.yaml"};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[512];

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_nf_udp.c — nf_udp4_fix(), the header fix-up of an IPv4 UDP datagram whose payload an edit
+ * resized (nfsdk/stream.h, UDP context in docs/streams.md): against datagrams built by an
+ * independent computation (Python's, bytes below) and, on random datagrams, against a reference
+ * checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop).
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_check.h"
+#include "nfsdk/stream.h"
+
+/* 198.18.0.1:40000 -> 198.19.0.2:7001, "hello ATTACK world!" and "hello  world!" (checksums by
+ * a separate Python implementation). */
+static const uint8_t with_word[47] = {
+    0x45, 0x00, 0x00, 0x2f, 0x00, 0x07, 0x00, 0x00, 0x40, 0x11, 0xee, 0x8e, 0xc6, 0x12, 0x00, 0x01,
+    0xc6, 0x13, 0x00, 0x02, 0x9c, 0x40, 0x1b, 0x59, 0x00, 0x1b, 0x81, 0xd4, 0x68, 0x65, 0x6c, 0x6c,
+    0x6f, 0x20, 0x41, 0x54, 0x54, 0x41, 0x43, 0x4b, 0x20, 0x77, 0x6f, 0x72, 0x6c, 0x64, 0x21};
+static const uint8_t without_word[41] = {
+    0x45, 0x00, 0x00, 0x29, 0x00, 0x07, 0x00, 0x00, 0x40, 0x11, 0xee, 0x94, 0xc6, 0x12,
+    0x00, 0x01, 0xc6, 0x13, 0x00, 0x02, 0x9c, 0x40, 0x1b, 0x59, 0x00, 0x15, 0x5a, 0xc1,
+    0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x20, 0x77, 0x6f, 0x72, 0x6c, 0x64, 0x21};
+
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* RFC 1071, byte by byte: the folded one's-complement sum of buf (0xffff: the checksum holds). */
+static unsigned int ref_sum(const uint8_t *buf, size_t n)
+{
+	unsigned long s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (i % 2 == 0) ? (unsigned long)buf[i] * 256 : buf[i];
+	while (s > 0xffff)
+		s = (s & 0xffff) + (s >> 16);
+	return (unsigned int)s;
+}
+
+/* The datagram at ip (IPv4 UDP) is consistent: lengths, header checksum, UDP checksum (or 0). */
+static void check_valid(const uint8_t *ip, size_t l3len, int want_udp_ck)
+{
+	static uint8_t ph[12 + 65536];
+	size_t ihl = (size_t)(ip[0] & 15) * 4, ulen = l3len - ihl;
+	const uint8_t *udp = ip + ihl;
+
+	ck_assert_uint_eq((size_t)ip[2] * 256 + ip[3], l3len);
+	ck_assert_uint_eq((size_t)udp[4] * 256 + udp[5], ulen);
+	ck_assert_uint_eq(ref_sum(ip, ihl), 0xffff);
+	if (!want_udp_ck) {
+		ck_assert(udp[6] == 0 && udp[7] == 0);
+		return;
+	}
+	ck_assert(udp[6] != 0 || udp[7] != 0);
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = (uint8_t)(ulen >> 8);
+	ph[11] = (uint8_t)ulen;
+	memcpy(ph + 12, udp, ulen);
+	ck_assert_uint_eq(ref_sum(ph, 12 + ulen), 0xffff);
+}
+
+START_TEST(test_nf_udp4_fix_removal_matches_reference)
+{
+	uint8_t d[64];
+
+	memcpy(d, with_word, sizeof(with_word));
+	memmove(d + 34, d + 40, sizeof(with_word) - 40); /* "ATTACK" out of the payload */
+	ck_assert_int_eq(nf_udp4_fix(d, 41), 0);
+	ck_assert_mem_eq(d, without_word, sizeof(without_word));
+	check_valid(d, 41, 1);
+}
+END_TEST
+
+START_TEST(test_nf_udp4_fix_growth_matches_reference)
+{
+	uint8_t d[64];
+
+	memcpy(d, without_word, sizeof(without_word));
+	memmove(d + 40, d + 34, sizeof(without_word) - 34);
+	memcpy(d + 34, "ATTACK", 6);
+	ck_assert_int_eq(nf_udp4_fix(d, 47), 0);
+	ck_assert_mem_eq(d, with_word, sizeof(with_word));
+}
+END_TEST
+
+START_TEST(test_nf_udp4_fix_zero_checksum_stays_zero)
+{
+	uint8_t d[64];
+
+	memcpy(d, with_word, sizeof(with_word));
+	d[26] = d[27] = 0; /* the sender sent no checksum */
+	memmove(d + 34, d + 40, sizeof(with_word) - 40);
+	ck_assert_int_eq(nf_udp4_fix(d, 41), 0);
+	check_valid(d, 41, 0);
+	ck_assert_mem_eq(d, without_word, 26);	 /* IPv4 header and UDP length as with a checksum */
+	ck_assert_int_eq(nf_udp4_fix(d, 28), 0); /* down to an empty datagram */
+	check_valid(d, 28, 0);
+}
+END_TEST
+
+/* A payload whose checksum computes to 0 goes out as 0xffff (0 would mean "none"). */
+START_TEST(test_nf_udp4_fix_computed_zero_sent_as_ones)
+{
+	uint8_t d[64];
+	unsigned int w;
+
+	for (w = 0; w < 65536; w++) {
+		memcpy(d, with_word, sizeof(with_word));
+		d[45] = (uint8_t)(w >> 8); /* the last two payload bytes */
+		d[46] = (uint8_t)w;
+		ck_assert_int_eq(nf_udp4_fix(d, 47), 0);
+		if (d[26] == 0xff && d[27] == 0xff)
+			break;
+	}
+	ck_assert_uint_lt(w, 65536);
+	check_valid(d, 47, 1);
+}
+END_TEST
+
+START_TEST(test_nf_udp4_fix_rejects_what_is_not_udp)
+{
+	uint8_t d[64];
+
+	memcpy(d, with_word, sizeof(with_word));
+	ck_assert_int_eq(nf_udp4_fix(NULL, 47), -EINVAL);
+	ck_assert_int_eq(nf_udp4_fix(d, 27), -EINVAL);	  /* shorter than IPv4 + UDP headers */
+	ck_assert_int_eq(nf_udp4_fix(d, 65536), -EINVAL); /* beyond an IPv4 length */
+	d[9] = 6;					  /* TCP */
+	ck_assert_int_eq(nf_udp4_fix(d, 47), -EINVAL);
+	d[9] = 17;
+	d[0] = 0x65; /* not IPv4 */
+	ck_assert_int_eq(nf_udp4_fix(d, 47), -EINVAL);
+	d[0] = 0x44; /* IHL 4 */
+	ck_assert_int_eq(nf_udp4_fix(d, 47), -EINVAL);
+	d[0] = 0x45;
+	ck_assert_mem_eq(d + 1, with_word + 1, sizeof(with_word) - 1); /* nothing written */
+}
+END_TEST
+
+/* Random datagrams (IPv4 options, odd lengths, payload 0..1472, checksum or none), resized by a
+ * random edit: after the fix-up the reference computation must accept them. */
+START_TEST(test_nf_udp4_fix_random_against_reference)
+{
+	static uint8_t d[60 + 8 + 2000];
+	uint32_t seed = 0x5eedu;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		uint32_t ihl = 20 + 4 * (rnd(&seed) % 11), plen = rnd(&seed) % 1473;
+		int with_ck = rnd(&seed) % 4 != 0;
+
+		for (uint32_t i = 0; i < ihl + 8 + plen; i++)
+			d[i] = (uint8_t)rnd(&seed);
+		d[0] = (uint8_t)(0x40 | ihl / 4);
+		d[9] = 17;
+		d[ihl + 6] = with_ck ? 0x12 : 0; /* stale, but "present" */
+		d[ihl + 7] = with_ck ? 0x34 : 0;
+		ck_assert_int_eq(nf_udp4_fix(d, ihl + 8 + plen), 0);
+		check_valid(d, ihl + 8 + plen, with_ck);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("nf_udp");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_nf_udp4_fix_removal_matches_reference);
+	tcase_add_test(tc, test_nf_udp4_fix_growth_matches_reference);
+	tcase_add_test(tc, test_nf_udp4_fix_zero_checksum_stays_zero);
+	tcase_add_test(tc, test_nf_udp4_fix_computed_zero_sent_as_ones);
+	tcase_add_test(tc, test_nf_udp4_fix_rejects_what_is_not_udp);
+	tcase_add_test(tc, test_nf_udp4_fix_random_against_reference);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return fs_check_run(suite());
+}
