@@ -19,15 +19,15 @@
 # connections must close cleanly (no connection reset: nstat TcpEstabResets unchanged on both hosts).
 # rewrite's report must count the requests and responses seen, the re-framings and nothing
 # malformed or unmatched. The retransmissions of both hosts (nstat TcpRetransSegs) are compared
-# with the same transfers through flowmgr with a pass-through chain under the same impairment
-# (measured first); the issue's bound, at most 2x (+ 20) the baseline's, is reported, and
-# enforced with E2E_STRICT_RETRANS=1 (docs/streams.md, "Retransmissions": met in most runs, not
-# all).
+# with the same transfers through flowmgr with a pass-through chain under the same impairment:
+# E2E_ROUNDS rounds (default 3) of the baseline and each mode in turn, and each mode's median at
+# most 2x (+ 20) the baseline's median (issue 7's bound; single runs vary too much for the
+# baseline itself, docs/streams.md "Retransmissions").
 #
 # Environment: E2E_MODES (default "mask remove replace"), E2E_MB (50), E2E_IMPAIR (1; 0: no
 # impairment), E2E_KEEP=1 keeps $run (nstat snapshots nstat-TAG-{0,1}, flowmgr counters
 # stats-MODE.json), E2E_PCAP=1 also captures the TCP headers on both hosts (a-CHAIN.pcap,
-# b-CHAIN.pcap), E2E_STRICT_RETRANS=1 fails on a retransmission count above the bound.
+# b-CHAIN.pcap), E2E_ROUNDS (3), E2E_RETRANS_REPORT=1 only reports the retransmission bound.
 # Transfers still running after 60 s leave both hosts' ss -tin
 # and flowmgr's counters in stuck-TAG.log (shown if they fail).
 set -euo pipefail
@@ -236,23 +236,29 @@ has_line() { grep -Eqi "$2" "$1"; }
 
 # Baseline: a pass-through chain (no TCP context), same network.
 chain "$run/fwd.yaml" forward ""
-start "$run/fwd.yaml"
-read -r ra0 rb0 sa0 sb0 < <(counters)
-transfer base
-read -r ra1 rb1 sa1 sb1 < <(counters)
-stop
-cmp -s "$run/got-base.bin" "$run/down.bin" || e2e_fail "baseline download corrupt"
-cmp -s "$upfile" "$run/up.bin" || e2e_fail "baseline upload corrupt"
-cmp -s "$run/got10-base.bin" "$run/www/small.bin" || e2e_fail "baseline HTTP/1.0 download corrupt"
-# without the HTTP context nginx sees curl's Accept-Encoding (the check below can fail)
-has_line "$run/access-base.log" '^GET /down.bin 200 ae="[^"-]' ||
-	e2e_fail "baseline: nginx did not log curl's Accept-Encoding"
-base_rt=$((ra1 - ra0 + rb1 - rb0))
-echo "e2e_stream_rewrite: baseline (pass-through chain): $((2 * mb)) MB byte-exact," \
-	"$base_rt retransmissions"
+baseline_round() { # baseline_round R — appends its retransmissions to $run/rt-base
+	local tag=base$1
+	start "$run/fwd.yaml"
+	read -r ra0 rb0 sa0 sb0 < <(counters)
+	transfer "$tag"
+	read -r ra1 rb1 sa1 sb1 < <(counters)
+	stop
+	cmp -s "$run/got-$tag.bin" "$run/down.bin" || e2e_fail "baseline download corrupt"
+	cmp -s "$upfile" "$run/up.bin" || e2e_fail "baseline upload corrupt"
+	cmp -s "$run/got10-$tag.bin" "$run/www/small.bin" || e2e_fail "baseline HTTP/1.0 download corrupt"
+	# without the HTTP context nginx sees curl's Accept-Encoding (the check below can fail)
+	has_line "$run/access-$tag.log" '^GET /down.bin 200 ae="[^"-]' ||
+		e2e_fail "baseline: nginx did not log curl's Accept-Encoding"
+	base_rt=$((ra1 - ra0 + rb1 - rb0))
+	echo "$base_rt" >>"$run/rt-base"
+	echo "e2e_stream_rewrite: round $1: baseline (pass-through chain): $((2 * mb)) MB byte-exact," \
+		"$base_rt retransmissions"
+}
+
 
 long=$(printf 'L%.0s' $(seq 60))
-for mode in ${E2E_MODES:-mask remove replace}; do
+mode_round() { # mode_round MODE R — appends its retransmissions to $run/rt-MODE
+	local mode=$1 tag=$1$2
 	case $mode in
 	mask) args=(--mask ATTACK) ;;
 	remove) args=(--remove ATTACK) ;;
@@ -263,41 +269,42 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 	"$bin/rw_offline" "${args[@]}" <"$run/www/small.bin" >"$run/want-small.bin"
 	chain "$run/$mode.yaml" rewrite "in_order, resize, bidir" "${args[@]}" --http \
 		--strip-accept-encoding --report "$run/report-$mode"
+	rm -f "$run/report-$mode"
 	start "$run/$mode.yaml"
 	read -r ra0 rb0 sa0 sb0 < <(counters)
 	t0=$(date +%s.%N)
-	transfer "$mode"
+	transfer "$tag"
 	t1=$(date +%s.%N)
 	read -r ra1 rb1 sa1 sb1 < <(counters)
-	"$bin/nfctl" -s "$sock" --json stats >"$run/stats-$mode.json"
+	"$bin/nfctl" -s "$sock" --json stats >"$run/stats-$tag.json"
 	stop
-	cmp -s "$run/got-$mode.bin" "$run/want-down.bin" ||
+	cmp -s "$run/got-$tag.bin" "$run/want-down.bin" ||
 		e2e_fail "$mode: download differs from the offline transformation"
 	cmp -s "$upfile" "$run/want-up.bin" ||
 		e2e_fail "$mode: upload differs from the offline transformation"
-	cmp -s "$run/got10-$mode.bin" "$run/want-small.bin" ||
+	cmp -s "$run/got10-$tag.bin" "$run/want-small.bin" ||
 		e2e_fail "$mode: HTTP/1.0 download differs from the offline transformation"
 	# framing: what curl saw, what nginx got
-	has_line "$run/head-$mode.txt" "^Content-Length: $(stat -c %s "$run/down.bin")" ||
+	has_line "$run/head-$tag.txt" "^Content-Length: $(stat -c %s "$run/down.bin")" ||
 		e2e_fail "$mode: the HEAD response lost its Content-Length"
-	has_line "$run/access-$mode.log" '^GET /down.bin 200 ae="-"' ||
-		e2e_fail "$mode: Accept-Encoding reached nginx: $(cat "$run/access-$mode.log")"
+	has_line "$run/access-$tag.log" '^GET /down.bin 200 ae="-"' ||
+		e2e_fail "$mode: Accept-Encoding reached nginx: $(cat "$run/access-$tag.log")"
 	if [[ $mode == mask ]]; then
-		has_line "$run/hdr-$mode.txt" "^Content-Length: $(stat -c %s "$run/down.bin")" ||
+		has_line "$run/hdr-$tag.txt" "^Content-Length: $(stat -c %s "$run/down.bin")" ||
 			e2e_fail "$mode: the download lost its Content-Length"
-		has_line "$run/access-$mode.log" "^PUT /up/$mode.bin 201 .* te=\"-\" cl=\"[0-9]+\"" ||
+		has_line "$run/access-$tag.log" "^PUT /up/$tag.bin 201 .* te=\"-\" cl=\"[0-9]+\"" ||
 			e2e_fail "$mode: the upload did not keep its Content-Length"
-		has_line "$run/hdr10-$mode.txt" '^Content-Length: 1048576' ||
+		has_line "$run/hdr10-$tag.txt" '^Content-Length: 1048576' ||
 			e2e_fail "$mode: the HTTP/1.0 download lost its Content-Length"
 	else
-		has_line "$run/hdr-$mode.txt" '^Transfer-Encoding: chunked' ||
+		has_line "$run/hdr-$tag.txt" '^Transfer-Encoding: chunked' ||
 			e2e_fail "$mode: the download is not chunked"
-		! has_line "$run/hdr-$mode.txt" '^Content-Length' ||
+		! has_line "$run/hdr-$tag.txt" '^Content-Length' ||
 			e2e_fail "$mode: the download kept a Content-Length"
-		has_line "$run/access-$mode.log" "^PUT /up/$mode.bin 201 .* te=\"chunked\" cl=\"-\"" ||
+		has_line "$run/access-$tag.log" "^PUT /up/$tag.bin 201 .* te=\"chunked\" cl=\"-\"" ||
 			e2e_fail "$mode: the upload was not re-framed as chunked"
-		if ! has_line "$run/hdr10-$mode.txt" '^Connection: close' ||
-			has_line "$run/hdr10-$mode.txt" '^(Content-Length|Transfer-Encoding)'; then
+		if ! has_line "$run/hdr10-$tag.txt" '^Connection: close' ||
+			has_line "$run/hdr10-$tag.txt" '^(Content-Length|Transfer-Encoding)'; then
 			e2e_fail "$mode: the HTTP/1.0 download is not close-delimited"
 		fi
 	fi
@@ -316,15 +323,15 @@ for mode in ${E2E_MODES:-mask remove replace}; do
 			"close_fallback unmatched malformed errors flush_lost bypassed): $got"
 	rt=$((ra1 - ra0 + rb1 - rb0))
 	rst=$((sa1 - sa0 + sb1 - sb0))
-	python3 - "$run/stats-$mode.json" "$mode" "$rt" "$base_rt" "$rst" \
-		"$(stat -c %s "$run/want-down.bin")" "$(python3 -c "print('%.1f' % ($t1 - $t0))")" <<'PY'
+	python3 - "$run/stats-$tag.json" "$mode" "$rt" "$base_rt" "$rst" \
+		"$(stat -c %s "$run/want-down.bin")" "$(python3 -c "print('%.1f' % ($t1 - $t0))")" "$2" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["counters"]
-mode, rt, base, rst, size, secs = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), \
-    int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
-print("e2e_stream_rewrite: %s: HTTP download (%d bytes) and upload byte-exact in %s s; "
+mode, rt, base, rst, size, secs, rnd = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), \
+    int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
+print("e2e_stream_rewrite: round %s: %s: HTTP download (%d bytes) and upload byte-exact in %s s; "
       "%d resized, %d split, %d held, %d replayed; retransmissions %d (baseline %d), RST %d"
-      % (mode, size, secs, c.get("tcp_resized_segments", 0), c.get("tcp_split_segments", 0),
+      % (rnd, mode, size, secs, c.get("tcp_resized_segments", 0), c.get("tcp_split_segments", 0),
          c.get("tcp_held", 0), c.get("tcp_replayed", 0), rt, base, rst))
 print("  " + " ".join("%s=%d" % (k, v) for k, v in sorted(c.items()) if k.startswith("tcp_") and v))
 PY
@@ -332,15 +339,31 @@ PY
 	# A replay waits for what entered the chain before it; none may wait in vain (this chain's
 	# VNF drops nothing, so an expiry would be lost book-keeping).
 	expired=$(python3 -c 'import json, sys
-print(json.load(open(sys.argv[1]))["counters"].get("tcp_replay_expired", 0))' "$run/stats-$mode.json")
+print(json.load(open(sys.argv[1]))["counters"].get("tcp_replay_expired", 0))' "$run/stats-$tag.json")
 	[[ $expired -eq 0 ]] || e2e_fail "$mode: $expired replays expired waiting for the chain"
-	# Issue 7: at most 2x the baseline's retransmissions (+ 20 for tiny baselines); reported,
-	# enforced with E2E_STRICT_RETRANS=1 (still exceeded in a few runs, docs/streams.md).
-	if [[ $rt -gt $((2 * base_rt + 20)) ]]; then
-		echo "e2e_stream_rewrite: $mode: NOT MET: $rt retransmissions, more than 2x the" \
-			"baseline's $base_rt"
-		[[ ${E2E_STRICT_RETRANS:-0} -eq 0 ]] ||
-			e2e_fail "$mode: $rt retransmissions, more than 2x the baseline's $base_rt"
+	echo "$rt" >>"$run/rt-$mode"
+}
+
+# Rounds: the baseline and each mode in turn, E2E_ROUNDS times (default 3), every transfer checked
+# byte for byte. Retransmission counts under this impairment vary a lot from one run to the next
+# for the baseline too (bursts of hundreds within 20 ms, docs/streams.md "Retransmissions"), so
+# issue 7's bound compares medians over the rounds: each mode's median at most 2x (+ 20) the
+# baseline's median. E2E_RETRANS_REPORT=1 only reports it.
+for r in $(seq "${E2E_ROUNDS:-3}"); do
+	baseline_round "$r"
+	for mode in ${E2E_MODES:-mask remove replace}; do mode_round "$mode" "$r"; done
+done
+median() { sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+base_med=$(median "$run/rt-base")
+for mode in ${E2E_MODES:-mask remove replace}; do
+	med=$(median "$run/rt-$mode")
+	echo "e2e_stream_rewrite: $mode: retransmissions per round $(paste -sd/ "$run/rt-$mode")," \
+		"median $med; baseline $(paste -sd/ "$run/rt-base"), median $base_med" \
+		"($(python3 -c "print('%.2f' % ($med / max($base_med, 1)))")x)"
+	if [[ $med -gt $((2 * base_med + 20)) ]]; then
+		[[ ${E2E_RETRANS_REPORT:-0} -eq 1 ]] ||
+			e2e_fail "$mode: median $med retransmissions, more than 2x the baseline's $base_med"
+		echo "e2e_stream_rewrite: $mode: NOT MET (E2E_RETRANS_REPORT=1)"
 	fi
 done
 echo "e2e_stream_rewrite: 1 passed, 0 failed"
