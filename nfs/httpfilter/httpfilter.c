@@ -88,7 +88,6 @@
 
 #define HF_SCRATCHPAD 1024
 #define HF_FRAME_MAX  1514
-#define HF_ETH_MIN    60
 
 static const char page_body[] =
     "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 "
@@ -192,42 +191,6 @@ struct hf_pkt {
 	bool stream;	  /* the stream API follows it (IPv4 TCP): held packets possible */
 };
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *d, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += nf_rd16(d + i);
-	if (len & 1)
-		sum += (uint32_t)d[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* IP header length, total length field and TCP checksum of the segment at ip (tcp = ip + l3len,
- * tcp_len bytes of TCP header and payload). */
-static void fix_lengths_and_sums(uint8_t *ip, bool v6, uint32_t l3len, uint32_t tcp_len)
-{
-	uint8_t *tcp = ip + l3len;
-	uint32_t sum;
-
-	nf_wr16(tcp + 16, 0);
-	if (!v6) {
-		nf_wr16(ip + 2, (uint16_t)(l3len + tcp_len));
-		nf_wr16(ip + 10, 0);
-		nf_wr16(ip + 10, csum_fold(csum_add(0, ip, l3len)));
-		sum = csum_add(FM_PROTO_TCP + tcp_len, ip + 12, 8);
-	} else {
-		nf_wr16(ip + 4, (uint16_t)tcp_len);
-		sum = csum_add(FM_PROTO_TCP + tcp_len, ip + 8, 32);
-	}
-	nf_wr16(tcp + 16, csum_fold(csum_add(sum, tcp, tcp_len)));
-}
-
 /*
  * Writes into out (HF_FRAME_MAX bytes) a segment back to the sender of packet k: addresses,
  * ports and MACs swapped, the given seq/ack/flags and payload. Returns the frame length, 0 if it
@@ -236,41 +199,8 @@ static void fix_lengths_and_sums(uint8_t *ip, bool v6, uint32_t l3len, uint32_t 
 static uint32_t reply_build(const struct hf_pkt *k, uint32_t seq, uint32_t ack, uint8_t flags,
 			    uint16_t win, const void *pay, uint32_t plen, uint8_t *out)
 {
-	const uint8_t *l3 = k->e + k->p.l3_off;
-	bool v6 = k->p.l3 == FM_L3_IPV6;
-	uint32_t l3len = v6 ? 40 : 20, len = k->p.l3_off + l3len + 20 + plen;
-	uint8_t *ip = out + k->p.l3_off, *tcp = ip + l3len;
-
-	if (len > HF_FRAME_MAX)
-		return 0;
-	memset(out, 0, len < HF_ETH_MIN ? HF_ETH_MIN : len);
-	memcpy(out, k->e + 6, 6); /* to the sender */
-	memcpy(out + 6, k->e, 6);
-	memcpy(out + 12, k->e + 12, k->p.l3_off - 12); /* VLAN tags, ethertype */
-	if (!v6) {
-		ip[0] = 0x45;
-		nf_wr16(ip + 6, 0x4000); /* DF */
-		ip[8] = 64;
-		ip[9] = FM_PROTO_TCP;
-		memcpy(ip + 12, l3 + 16, 4);
-		memcpy(ip + 16, l3 + 12, 4);
-	} else {
-		ip[0] = 0x60;
-		ip[6] = FM_PROTO_TCP;
-		ip[7] = 64;
-		memcpy(ip + 8, k->p.ip6_dst, 16);
-		memcpy(ip + 24, k->p.ip6_src, 16);
-	}
-	nf_wr16(tcp, k->p.dport);
-	nf_wr16(tcp + 2, k->p.sport);
-	nf_wr32(tcp + 4, seq);
-	nf_wr32(tcp + 8, ack);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	nf_wr16(tcp + 14, flags & TCP_RST ? 0 : win);
-	memcpy(tcp + 20, pay, plen);
-	fix_lengths_and_sums(ip, v6, l3len, 20 + plen);
-	return len < HF_ETH_MIN ? HF_ETH_MIN : len;
+	return nf_tcp_segment_build(k->e, k->p.l3_off, k->p.l4_off, k->p.l3 == FM_L3_IPV6, false,
+				    seq, ack, flags, win, pay, plen, out, HF_FRAME_MAX);
 }
 
 static void send_reply(struct httpfilter *hf, struct nf_ctx *nf, const struct hf_pkt *k,
@@ -307,7 +237,7 @@ static bool to_rst_in_place(const struct hf_pkt *k)
 	tcp[13] = TCP_RST | (tcp[13] & TCP_ACK);
 	nf_wr16(tcp + 14, 0);
 	nf_wr16(tcp + 18, 0);
-	fix_lengths_and_sums(ip, v6, l3len, 20);
+	nf_tcp_fix_sums(ip, v6, 20);
 	if (rte_pktmbuf_data_len(k->m) > keep)
 		rte_pktmbuf_trim(k->m, (uint16_t)(rte_pktmbuf_data_len(k->m) - keep));
 	return true;

@@ -90,7 +90,6 @@
 
 /* RST frames: Ethernet (+ up to two VLAN tags) + IPv6 + TCP fits, padded to the 60-byte minimum. */
 #define IDS_RST_MAX (22 + 40 + 20)
-#define IDS_ETH_MIN 60
 
 /* X-macro: counter, meaning. */
 #define IDS_COUNTERS(X)                                                                            \
@@ -217,22 +216,6 @@ static int on_match(uint32_t rule, uint64_t end, void *arg)
 	return 0; /* report every occurrence of the packet, even when closing */
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *d, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += nf_rd16(d + i);
-	if (len & 1)
-		sum += (uint32_t)d[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Payload bytes of the segment: up to the end of the IP datagram (the frame may be padded). */
 static uint32_t payload_len(const uint8_t *frame, const struct fm_pkt *p)
 {
@@ -248,61 +231,28 @@ static uint32_t payload_len(const uint8_t *frame, const struct fm_pkt *p)
  * segment length (payload, SYN and FIN) is seg_len: to its receiver (to_receiver) or back to its
  * sender. The Ethernet header and VLAN tags are the packet's (MACs swapped towards the sender);
  * IPv4/IPv6 and TCP checksums are computed in full. Returns the frame length (at least
- * IDS_ETH_MIN: zero padding), 0 when the packet is not TCP over IPv4/IPv6.
+ * NF_ETH_MIN: zero padding), 0 when the packet is not TCP over IPv4/IPv6.
  */
 static uint32_t rst_build(const uint8_t *frame, const struct fm_pkt *p, uint32_t seg_len,
 			  bool to_receiver, uint8_t *out)
 {
-	const uint8_t *l3 = frame + p->l3_off, *l4 = frame + p->l4_off;
-	uint32_t seq = nf_rd32(l4 + 4), ack = nf_rd32(l4 + 8), sum;
-	uint32_t l3len = p->l3 == FM_L3_IPV4 ? 20 : 40, len = p->l3_off + l3len + 20;
-	uint8_t flags = l4[13], *ip = out + p->l3_off, *tcp = ip + l3len;
+	const uint8_t *l4 = frame + p->l4_off;
+	uint32_t seq = nf_rd32(l4 + 4), ack = nf_rd32(l4 + 8);
+	uint8_t flags = l4[13];
 
-	if ((p->l3 != FM_L3_IPV4 && p->l3 != FM_L3_IPV6) || p->proto != FM_PROTO_TCP ||
-	    !p->has_l4 || len > IDS_RST_MAX)
+	if ((p->l3 != FM_L3_IPV4 && p->l3 != FM_L3_IPV6) || p->proto != FM_PROTO_TCP || !p->has_l4)
 		return 0;
-	memset(out, 0, IDS_RST_MAX);
-	memcpy(out, frame, p->l3_off); /* MACs, VLAN tags, ethertype */
-	if (!to_receiver) {
-		memcpy(out, frame + 6, 6);
-		memcpy(out + 6, frame, 6);
-	}
-	if (p->l3 == FM_L3_IPV4) {
-		ip[0] = 0x45;
-		nf_wr16(ip + 2, 40);
-		nf_wr16(ip + 6, 0x4000); /* DF */
-		ip[8] = 64;
-		ip[9] = FM_PROTO_TCP;
-		memcpy(ip + 12, l3 + (to_receiver ? 12 : 16), 4);
-		memcpy(ip + 16, l3 + (to_receiver ? 16 : 12), 4);
-		nf_wr16(ip + 10, csum_fold(csum_add(0, ip, 20)));
-		sum = csum_add(FM_PROTO_TCP + 20, ip + 12, 8); /* pseudo-header */
-	} else {
-		ip[0] = 0x60;
-		nf_wr16(ip + 4, 20);
-		ip[6] = FM_PROTO_TCP;
-		ip[7] = 64;
-		memcpy(ip + 8, to_receiver ? p->ip6_src : p->ip6_dst, 16);
-		memcpy(ip + 24, to_receiver ? p->ip6_dst : p->ip6_src, 16);
-		sum = csum_add(FM_PROTO_TCP + 20, ip + 8, 32); /* pseudo-header */
-	}
-	nf_wr16(tcp, to_receiver ? p->sport : p->dport);
-	nf_wr16(tcp + 2, to_receiver ? p->dport : p->sport);
-	if (to_receiver) {
-		/* the receiver expects this packet's seq next: the packet never reaches it */
-		nf_wr32(tcp + 4, seq);
-		nf_wr32(tcp + 8, flags & TCP_ACK ? ack : 0);
-		tcp[13] = TCP_RST | (flags & TCP_ACK);
-	} else {
-		/* the sender expects what it acknowledged; acknowledging what it sent makes a
-		 * sender in SYN-SENT accept the RST too */
-		nf_wr32(tcp + 4, flags & TCP_ACK ? ack : 0);
-		nf_wr32(tcp + 8, seq + seg_len);
-		tcp[13] = TCP_RST | TCP_ACK;
-	}
-	tcp[12] = 5 << 4;
-	nf_wr16(tcp + 16, csum_fold(csum_add(sum, tcp, 20)));
-	return len < IDS_ETH_MIN ? IDS_ETH_MIN : len;
+	if (to_receiver) /* the receiver expects this packet's seq next: the packet never reaches it
+			  */
+		return nf_tcp_segment_build(frame, p->l3_off, p->l4_off, p->l3 == FM_L3_IPV6, true,
+					    seq, flags & TCP_ACK ? ack : 0,
+					    TCP_RST | (flags & TCP_ACK), 0, NULL, 0, out,
+					    IDS_RST_MAX);
+	/* the sender expects what it acknowledged; acknowledging what it sent makes a sender in
+	 * SYN-SENT accept the RST too */
+	return nf_tcp_segment_build(frame, p->l3_off, p->l4_off, p->l3 == FM_L3_IPV6, false,
+				    flags & TCP_ACK ? ack : 0, seq + seg_len, TCP_RST | TCP_ACK, 0,
+				    NULL, 0, out, IDS_RST_MAX);
 }
 
 static void send_rst(struct ids *ids, struct nf_ctx *nf, const uint8_t *frame,

@@ -3,7 +3,9 @@
  * test_nf_udp.c — nf_udp4_fix(), the header fix-up of an IPv4 UDP datagram whose payload an edit
  * resized (nfsdk/stream.h, UDP context in docs/streams.md): against datagrams built by an
  * independent computation (Python's, bytes below) and, on random datagrams, against a reference
- * checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop).
+ * checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop); and the TCP
+ * segments VNFs build to reset a connection or answer a request (nfsdk/nf_pkt.h) against the
+ * same reference.
  */
 #include <check.h>
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "fs_check.h"
+#include "nfsdk/nf_pkt.h"
 #include "nfsdk/stream.h"
 
 /* 198.18.0.1:40000 -> 198.19.0.2:7001, "hello ATTACK world!" and "hello  world!" (checksums by
@@ -169,6 +172,130 @@ START_TEST(test_nf_udp4_fix_random_against_reference)
 }
 END_TEST
 
+/* A TCP frame: Ethernet (+ one VLAN tag when vlan), IPv4 or IPv6, 20-byte TCP header, 5 bytes. */
+static uint32_t tcp_frame(uint8_t *f, int v6, int vlan)
+{
+	uint32_t l3 = vlan ? 18 : 14, l4 = l3 + (v6 ? 40 : 20);
+
+	memset(f, 0, 128);
+	memcpy(f, "\x02\x00\x00\x00\x00\x0b", 6);     /* destination MAC */
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x0a", 6); /* source MAC */
+	if (vlan)
+		memcpy(f + 12, "\x81\x00\x00\x07", 4);
+	memcpy(f + l3 - 2, v6 ? "\x86\xdd" : "\x08\x00", 2);
+	if (!v6) {
+		memcpy(f + l3, "\x45\x00\x00\x2d", 4);
+		f[l3 + 8] = 64;
+		f[l3 + 9] = 6;
+		memcpy(f + l3 + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8); /* 198.18.0.1 > .2 */
+	} else {
+		f[l3] = 0x60;
+		f[l3 + 5] = 25;
+		f[l3 + 6] = 6;
+		f[l3 + 7] = 64;
+		for (int i = 0; i < 16; i++) {
+			f[l3 + 8 + i] = (uint8_t)(0x20 + i);
+			f[l3 + 24 + i] = (uint8_t)(0x40 + i);
+		}
+	}
+	memcpy(f + l4, "\x9c\x40\x00\x50", 4); /* 40000 > 80 */
+	memcpy(f + l4 + 4, "\x00\x00\x10\x00\x00\x00\x20\x00", 8);
+	f[l4 + 12] = 5 << 4;
+	f[l4 + 13] = 0x18;
+	memcpy(f + l4 + 20, "hello", 5);
+	return l3;
+}
+
+/* The segment at out (l3 = its IP header) is consistent: lengths and both checksums. */
+static void check_tcp_valid(const uint8_t *out, uint32_t l3, int v6, uint32_t tcp_len)
+{
+	static uint8_t ph[40 + 1600];
+	const uint8_t *ip = out + l3, *tcp = ip + (v6 ? 40 : 20);
+	uint32_t alen = v6 ? 32 : 8;
+
+	if (!v6) {
+		ck_assert_uint_eq((uint32_t)ip[2] * 256 + ip[3], 20 + tcp_len);
+		ck_assert_uint_eq(ref_sum(ip, 20), 0xffff);
+	} else {
+		ck_assert_uint_eq((uint32_t)ip[4] * 256 + ip[5], tcp_len);
+	}
+	memcpy(ph, ip + (v6 ? 8 : 12), alen);
+	memset(ph + alen, 0, 4);
+	ph[alen + 1] = 6;
+	ph[alen + 2] = (uint8_t)(tcp_len >> 8);
+	ph[alen + 3] = (uint8_t)tcp_len;
+	memcpy(ph + alen + 4, tcp, tcp_len);
+	ck_assert_uint_eq(ref_sum(ph, alen + 4 + tcp_len), 0xffff);
+}
+
+START_TEST(test_nf_tcp_segment_back_to_sender_ipv4_vlan)
+{
+	uint8_t f[128], out[128];
+	uint32_t l3 = tcp_frame(f, 0, 1);
+	uint32_t len = nf_tcp_segment_build(f, l3, l3 + 20, false, false, 0x2000, 0x1005, 0x19, 512,
+					    "403", 3, out, sizeof(out));
+	const uint8_t *ip = out + l3, *tcp = ip + 20;
+
+	ck_assert_uint_eq(len, 18 + 20 + 20 + 3);
+	ck_assert_mem_eq(out, f + 6, 6); /* back to the sender's MAC */
+	ck_assert_mem_eq(out + 6, f, 6);
+	ck_assert_mem_eq(out + 12, f + 12, 6); /* VLAN tag and ethertype kept */
+	ck_assert_mem_eq(ip + 12, "\xc6\x12\x00\x02\xc6\x12\x00\x01", 8);
+	ck_assert_uint_eq(ip[8], 64);
+	ck_assert_mem_eq(tcp, "\x00\x50\x9c\x40", 4);
+	ck_assert_uint_eq(nf_rd32(tcp + 4), 0x2000);
+	ck_assert_uint_eq(nf_rd32(tcp + 8), 0x1005);
+	ck_assert_uint_eq(tcp[12], 5 << 4);
+	ck_assert_uint_eq(tcp[13], 0x19);
+	ck_assert_uint_eq(nf_rd16(tcp + 14), 512);
+	ck_assert_mem_eq(tcp + 20, "403", 3);
+	check_tcp_valid(out, l3, 0, 23);
+	/* one byte short of room: nothing */
+	ck_assert_uint_eq(nf_tcp_segment_build(f, l3, l3 + 20, false, false, 1, 2, 0x10, 1, "403",
+					       3, out, len - 1),
+			  0);
+}
+END_TEST
+
+START_TEST(test_nf_tcp_segment_rst_to_receiver_ipv6)
+{
+	uint8_t f[128], out[128];
+	uint32_t l3 = tcp_frame(f, 1, 0);
+	uint32_t len = nf_tcp_segment_build(f, l3, l3 + 40, true, true, 0x1005, 0x2000, 0x14, 999,
+					    NULL, 0, out, sizeof(out));
+	const uint8_t *ip = out + l3, *tcp = ip + 40;
+
+	ck_assert_uint_eq(len, 14 + 40 + 20);
+	ck_assert_mem_eq(out, f, 14);		  /* same MACs, same ethertype */
+	ck_assert_mem_eq(ip + 8, f + l3 + 8, 32); /* same addresses */
+	ck_assert_uint_eq(ip[0], 0x60);
+	ck_assert_uint_eq(ip[6], 6);
+	ck_assert_mem_eq(tcp, f + l3 + 40, 4); /* same ports */
+	ck_assert_uint_eq(tcp[13], 0x14);
+	ck_assert_uint_eq(nf_rd16(tcp + 14), 0); /* no window on an RST */
+	check_tcp_valid(out, l3, 1, 20);
+}
+END_TEST
+
+START_TEST(test_nf_tcp_segment_short_frame_padded)
+{
+	uint8_t f[128], out[128];
+	uint32_t l3 = tcp_frame(f, 0, 0), len;
+
+	memset(out, 0xee, sizeof(out));
+	len = nf_tcp_segment_build(f, l3, l3 + 20, false, true, 7, 9, 0x10, 100, NULL, 0, out,
+				   sizeof(out));
+	ck_assert_uint_eq(len, NF_ETH_MIN);
+	for (uint32_t i = 54; i < NF_ETH_MIN; i++)
+		ck_assert_uint_eq(out[i], 0);
+	check_tcp_valid(out, l3, 0, 20);
+	/* the fix-up alone, on a segment whose payload changed */
+	out[l3 + 20 + 13] = 0x11;
+	nf_tcp_fix_sums(out + l3, false, 20);
+	check_tcp_valid(out, l3, 0, 20);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("nf_udp");
@@ -180,6 +307,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_nf_udp4_fix_computed_zero_sent_as_ones);
 	tcase_add_test(tc, test_nf_udp4_fix_rejects_what_is_not_udp);
 	tcase_add_test(tc, test_nf_udp4_fix_random_against_reference);
+	tcase_add_test(tc, test_nf_tcp_segment_back_to_sender_ipv4_vlan);
+	tcase_add_test(tc, test_nf_tcp_segment_rst_to_receiver_ipv6);
+	tcase_add_test(tc, test_nf_tcp_segment_short_frame_padded);
 	suite_add_tcase(s, tc);
 	return s;
 }
