@@ -225,21 +225,16 @@ static void dir_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
 
 /*
  * rw_feed() with the packet's budget; when the carry would overflow, again with all the mbuf
- * holds (flowmgr splits the segment), and if that fails too the direction is bypassed (then the
- * budget always suffices: it is at least the input length).
+ * holds (flowmgr splits the segment), and if that fails too the direction is bypassed
+ * (rw_feed_fit(); the room is at least the input length, so the bypassed feed cannot fail).
  */
 static int feed(struct rw *rw, struct rw_dir *d, const uint8_t *in, size_t inlen, size_t budget,
 		size_t room, size_t *olen)
 {
-	int rc = rw_feed(&rw->rules, &d->st, in, inlen, rw->buf, budget, olen);
+	bool bypassed = false;
+	int rc = rw_feed_fit(&rw->rules, &d->st, in, inlen, rw->buf, budget, room, olen, &bypassed);
 
-	if (rc == -ENOSPC && room > budget)
-		rc = rw_feed(&rw->rules, &d->st, in, inlen, rw->buf, room, olen);
-	if (rc == -ENOSPC) {
-		rw_bypass(&rw->rules, &d->st);
-		rw->cnt[RW_CNT_BYPASSED]++;
-		rc = rw_feed(&rw->rules, &d->st, in, inlen, rw->buf, budget, olen);
-	}
+	rw->cnt[RW_CNT_BYPASSED] += bypassed;
 	return rc;
 }
 
@@ -306,16 +301,10 @@ static int body_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, s
 {
 	struct rw_body *b = ctx;
 	struct rw *rw = b->rw;
-	struct rw_stream *st = &b->d->st;
-	int rc = rw_feed(&rw->rules, st, in, inlen, out, soft, olen);
+	bool bypassed = false;
+	int rc = rw_feed_fit(&rw->rules, &b->d->st, in, inlen, out, soft, cap, olen, &bypassed);
 
-	if (rc == -ENOSPC && cap > soft)
-		rc = rw_feed(&rw->rules, st, in, inlen, out, cap, olen);
-	if (rc == -ENOSPC) {
-		rw_bypass(&rw->rules, st);
-		rw->cnt[RW_CNT_BYPASSED]++;
-		rc = rw_feed(&rw->rules, st, in, inlen, out, cap, olen);
-	}
+	rw->cnt[RW_CNT_BYPASSED] += bypassed;
 	if (rc < 0)
 		return rc;
 	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;

@@ -549,3 +549,18 @@ uint64_t rw_stream_offset(const struct rw_stream *st)
 {
 	return st->in_off + st->len;
 }
+
+int rw_feed_fit(const struct rw_rules *r, struct rw_stream *st, const uint8_t *in, size_t inlen,
+		uint8_t *out, size_t soft, size_t cap, size_t *outlen, bool *bypassed)
+{
+	int rc = rw_feed(r, st, in, inlen, out, soft, outlen);
+
+	if (rc == -ENOSPC && cap > soft)
+		rc = rw_feed(r, st, in, inlen, out, cap, outlen);
+	if (rc == -ENOSPC) {
+		rw_bypass(r, st);
+		*bypassed = true;
+		rc = rw_feed(r, st, in, inlen, out, cap, outlen);
+	}
+	return rc;
+}

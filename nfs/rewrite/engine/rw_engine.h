@@ -151,6 +151,15 @@ int rw_feed(const struct rw_rules *r, struct rw_stream *st, const uint8_t *in, s
 	    uint8_t *out, size_t outcap, size_t *outlen);
 
 /*
+ * rw_feed() within a preferred output size `soft` when it can, within `cap` (>= soft) when the
+ * carry would overflow soft, and when even cap is not enough (growth the carry cannot absorb)
+ * the stream is bypassed (rw_bypass(); *bypassed set to true) and fed again within cap — which
+ * cannot fail when cap >= inlen. Returns what the last rw_feed() returned.
+ */
+int rw_feed_fit(const struct rw_rules *r, struct rw_stream *st, const uint8_t *in, size_t inlen,
+		uint8_t *out, size_t soft, size_t cap, size_t *outlen, bool *bypassed);
+
+/*
  * Ends the stream: decides every carried byte (no more input will come) and writes the output
  * to out (at most outcap bytes, *outlen). Returns the number of occurrences whose replacement
  * began in this call (>= 0), or -EINVAL as rw_feed(). The flush is complete when rw_carried()

@@ -53,14 +53,9 @@ static int tx_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, siz
 		   size_t cap, size_t *outlen)
 {
 	struct tx *t = ctx;
-	int rc = rw_feed(t->rules, &t->st, in, inlen, out, soft, outlen);
+	bool bypassed = false;
+	int rc = rw_feed_fit(t->rules, &t->st, in, inlen, out, soft, cap, outlen, &bypassed);
 
-	if (rc == -ENOSPC)
-		rc = rw_feed(t->rules, &t->st, in, inlen, out, cap, outlen);
-	if (rc == -ENOSPC) {
-		rw_bypass(t->rules, &t->st);
-		rc = rw_feed(t->rules, &t->st, in, inlen, out, cap, outlen);
-	}
 	return rc < 0 ? rc : 0;
 }
 
