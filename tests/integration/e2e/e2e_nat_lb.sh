@@ -239,47 +239,75 @@ tshark -r "$run/backend.pcap" -T fields -E separator=' ' -e tcp.srcport -e tcp.s
 	>"$run/backend.txt" 2>>"$run/tshark.err"
 rc=0
 python3 - "$run/records.txt" "$run/client.txt" "$run/backend.txt" "$pub" "$vip" \
-	"$run"/curl?.txt >"$run/ipfix-check.txt" 2>&1 <<'PY' || rc=$?
-import collections, sys
-recs, client, backend, pub, vip = sys.argv[1:6]
-octets = collections.Counter()
+	"$run/stats.json" "$run"/curl?.txt >"$run/ipfix-check.txt" 2>&1 <<'PY' || rc=$?
+import collections, json, sys
+recs, client, backend, pub, vip, stats = sys.argv[1:7]
+octets, packets = collections.Counter(), collections.Counter()
 for line in open(recs):
     cols = [c.split(",") for c in line.split()]
     for i in range(len(cols[0])):
         key = (cols[0][i], int(cols[2][i]), cols[1][i], int(cols[3][i]), int(cols[4][i]))
         octets[key] += int(cols[6][i])
+        packets[key] += int(cols[5][i])
 sent, rcvd, isn = collections.Counter(), collections.Counter(), {}
+sent_p, rcvd_p = collections.Counter(), collections.Counter()
 for line in open(client):
     src, sp, dst, dp, ln, syn, ack, seq = line.split()
     if dst == vip:
         sent[(src, int(sp))] += int(ln)
+        sent_p[(src, int(sp))] += 1
         if syn == "1" and ack == "0":
             isn[seq] = (src, int(sp))
     else:
         rcvd[(dst, int(dp))] += int(ln)
+        rcvd_p[(dst, int(dp))] += 1
 pub_port = {}
 for line in open(backend):
     sp, seq = line.split()
     if seq in isn:
         pub_port[isn[seq]] = int(sp)
 sessions = set()
-for f in sys.argv[6:]:
+for f in sys.argv[7:]:
     for line in open(f):
         ip, port, size, code = line.split()
         assert code == "200" and int(size) == 1 << 20, line
         sessions.add((ip, int(port)))
 assert len(sessions) == 200, "curl reported %d sessions" % len(sessions)
-bad = 0
+# flowmon sits between nat and lb: upstream (client -> port -> fw -> nat -> flowmon) a packet lost
+# on the way is in the client's capture and not in IPFIX; downstream (backend -> lb -> flowmon ->
+# nat -> fw -> port -> client) one lost after flowmon is in IPFIX and not in the capture. Such
+# differences are allowed only as packets the platform counted as lost (ports' rx_missed and
+# tx_dropped, flowmgr's drop reasons, the VNFs' drops: a loaded machine overflows af_packet rings);
+# anything else (a surplus, a byte difference without a packet one, more than was counted) fails.
+st = json.load(open(stats))
+reasons = {"malformed", "no_fcb", "early_drop", "vnf_down", "no_ring", "tx_full", "vnf_lost", "tcp"}
+counted = sum(p["rx_missed"] + p["tx_dropped"] for p in st["ports"])
+counted += sum(v["drop_pkts"] + v["policy_drop_pkts"] + v["lost_pkts"] + v["hold_drop_pkts"]
+               for v in st["vnfs"])
+counted += sum(v for k, v in st["counters"].items() if k in reasons or k.startswith("drop_"))
+bad = exact = deficit = 0
 for s in sorted(sessions):
     pp = pub_port.get(s)
-    up = octets.get((pub, pp, vip, 80, 6), 0)
-    down = octets.get((vip, 80, pub, pp, 6), 0)
-    if pp is None or up != sent[s] or down != rcvd[s]:
-        bad += 1
-        print("session %s:%d (public port %s): IPFIX %d up %d down, client %d up %d down"
-              % (s[0], s[1], pp, up, down, sent[s], rcvd[s]))
-print("e2e_nat_lb: IPFIX: %d of 200 sessions with the client's exact byte counts "
-      "(%d bytes down in total)" % (200 - bad, sum(rcvd[s] for s in sessions)))
+    ku, kd = (pub, pp, vip, 80, 6), (vip, 80, pub, pp, 6)
+    up, down = octets.get(ku, 0), octets.get(kd, 0)
+    if pp is not None and up == sent[s] and down == rcvd[s]:
+        exact += 1
+        continue
+    lost_up, lost_down = sent_p[s] - packets.get(ku, 0), packets.get(kd, 0) - rcvd_p[s]
+    explained = (pp is not None and lost_up >= 0 and lost_down >= 0 and lost_up + lost_down > 0
+                 and (up < sent[s]) == (lost_up > 0) and (down > rcvd[s]) == (lost_down > 0))
+    deficit += max(lost_up, 0) + max(lost_down, 0)
+    bad += not explained
+    print("session %s:%d (public port %s): IPFIX %d up %d down, client %d up %d down; "
+          "packets lost between the client and flowmon: %d up, %d down%s"
+          % (s[0], s[1], pp, up, down, sent[s], rcvd[s], lost_up, lost_down,
+             "" if explained else " (NOT a loss)"))
+if deficit > counted:
+    bad += 1
+print("e2e_nat_lb: IPFIX: %d of 200 sessions with the client's exact byte counts, %d differ by "
+      "%d packets lost on the way (the platform counted %d packets lost or dropped) "
+      "(%d bytes down in total)" % (exact, 200 - exact, deficit, counted,
+                                    sum(rcvd[s] for s in sessions)))
 udp = [k for k in octets if k[4] == 17 and 6970 in (k[1], k[3])]
 icmp = [k for k in octets if k[4] == 1]
 print("e2e_nat_lb: IPFIX: %d UDP and %d ICMP flows of the NAT checks" % (len(udp), len(icmp)))
