@@ -611,10 +611,6 @@ static uint8_t *ts_opt(struct hdrs *h)
 	return o == NULL ? NULL : o + 2;
 }
 
-/* Copies of what went out for input range [s, e) that the receiver still needs. They take the
- * retransmission's ACK and window, and its timestamps when `ordered` (they leave behind everything
- * their sender sent before: docs/streams.md, "Replays and PAWS"); a replay with the copy's own
- * TSval is a network duplicate and gets no copy. */
 /* True if the receiver's last SACK blocks (output space) cover the copy's output range. */
 static bool out_sacked(const struct fm_tcp_dir *d, const struct fm_tcp_hist *x)
 {
@@ -624,6 +620,10 @@ static bool out_sacked(const struct fm_tcp_dir *d, const struct fm_tcp_hist *x)
 	return false;
 }
 
+/* Copies of what went out for input range [s, e) that the receiver still needs. They take the
+ * retransmission's ACK and window, and its timestamps when `ordered` (they leave behind everything
+ * their sender sent before: docs/streams.md, "Replays and PAWS"); a replay with the copy's own
+ * TSval is a network duplicate and gets no copy. */
 static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs *h, uint32_t s,
 			   uint32_t e, struct rte_mbuf **out, unsigned int max, unsigned int *dups,
 			   bool ordered)
