@@ -95,8 +95,10 @@ struct fm_tcp_dir {
 	uint8_t out_valid, pre_valid, closed, dupacks, out_ts_ok, in_ts_ok, in_rec;
 	uint8_t edge_valid, told_valid, nsack;
 	uint32_t sack_l[4], sack_r[4]; /* the receiver's last SACK blocks (input space) */
-	uint8_t out_ts[4];	       /* TSval of the last segment sent */
-	uint8_t in_ts[4];	       /* TSval of the last segment received from the sender */
+	uint8_t nsack_out;
+	uint32_t osack_l[4], osack_r[4]; /* ... as the receiver sent them (output space) */
+	uint8_t out_ts[4];		 /* TSval of the last segment sent */
+	uint8_t in_ts[4];		 /* TSval of the last segment received from the sender */
 	struct fm_seqmap map;
 	struct fm_tcp_hist hist[FM_TCP_HIST];
 };
@@ -581,9 +583,15 @@ static void map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct hdrs *h, uint
 			hist_pop(p);
 	}
 	h->tcp->recv_ack = rte_cpu_to_be_32(fm_seqmap_ack(&p->map, ack));
+	p->nsack_out = 0;
 	for (uint32_t b = 2; sack != NULL && b + 8 <= sack[1]; b += 8) {
 		uint32_t l = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b));
 		uint32_t r = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b + 4));
+
+		if (p->nsack_out < 4 && fm_seq_lt(l, r)) { /* what replays need not repeat */
+			p->osack_l[p->nsack_out] = l;
+			p->osack_r[p->nsack_out++] = r;
+		}
 
 		if (fm_seqmap_unmap_sack(&p->map, &l, &r) < 0) {
 			/* no input byte covered: an empty block (L = R) is ignored */
@@ -603,6 +611,15 @@ static uint8_t *ts_opt(struct hdrs *h)
 	return o == NULL ? NULL : o + 2;
 }
 
+/* True if the receiver's last SACK blocks (output space) cover the copy's output range. */
+static bool out_sacked(const struct fm_tcp_dir *d, const struct fm_tcp_hist *x)
+{
+	for (unsigned int b = 0; b < d->nsack_out; b++)
+		if (fm_seq_leq(d->osack_l[b], x->out_seq) && fm_seq_leq(x->out_end, d->osack_r[b]))
+			return true;
+	return false;
+}
+
 /* Copies of what went out for input range [s, e) that the receiver still needs. They take the
  * retransmission's ACK and window, and its timestamps when `ordered` (they leave behind everything
  * their sender sent before: docs/streams.md, "Replays and PAWS"); a replay with the copy's own
@@ -613,7 +630,19 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 {
 	struct fm_tcp *t = fm->tcp;
 	unsigned int n = 0;
+	bool skip_sacked = false;
 
+	/* A sender sees a SACK block whose edge falls inside one of its MSS-sized segments (a split
+	 * point of a grown segment) as not covering that segment (Linux marks whole segments only),
+	 * and retransmits all of it: the pieces the receiver SACKed are not repeated (a duplicate
+	 * is a D-SACK for the sender), as long as one piece of the range is still missing. */
+	for (uint16_t k = 0; k < d->h_n && d->nsack_out > 0 && !skip_sacked; k++) {
+		const struct fm_tcp_hist *x = &d->hist[(d->h_head + k) % FM_TCP_HIST];
+
+		if (fm_seq_lt(x->in_seq, e) && fm_seq_gt(x->in_end, s) &&
+		    !(d->acked_valid && fm_seq_leq(x->out_end, d->acked_out)) && !out_sacked(d, x))
+			skip_sacked = true;
+	}
 	for (uint16_t k = 0; k < d->h_n && n < max; k++) {
 		struct fm_tcp_hist *x = &d->hist[(d->h_head + k) % FM_TCP_HIST];
 		struct rte_mbuf *c;
@@ -623,6 +652,10 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct hdrs
 			continue;
 		if (d->acked_valid && fm_seq_leq(x->out_end, d->acked_out))
 			continue;
+		if (skip_sacked && out_sacked(d, x)) {
+			CNT(t, REPLAY_SACKED);
+			continue;
+		}
 		{
 			/* The network duplicated a segment (same TSval as what went out): the
 			 * receiver has it or gets it; a copy would only draw a PAWS reject and a

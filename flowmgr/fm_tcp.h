@@ -81,6 +81,7 @@ enum fm_tcp_verdict {
 	X(REPLAY_EARLY, "tcp_replay_unordered")                                                    \
 	X(REPLAY_LATE, "tcp_replay_expired")                                                       \
 	X(REPLAY_ACKED, "tcp_replay_acked")                                                        \
+	X(REPLAY_SACKED, "tcp_replay_sacked")                                                      \
 	X(PREACK, "tcp_preacks_sent")                                                              \
 	X(PREACK_IDLE, "tcp_preack_requests_idle")                                                 \
 	X(PREACK_RTX, "tcp_preack_retransmits")                                                    \

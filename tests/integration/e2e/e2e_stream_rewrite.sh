@@ -26,8 +26,8 @@
 #
 # Environment: E2E_MODES (default "mask remove replace"), E2E_MB (50), E2E_IMPAIR (1; 0: no
 # impairment), E2E_KEEP=1 keeps $run (nstat snapshots nstat-TAG-{0,1}, flowmgr counters
-# stats-MODE.json), E2E_PCAP=1 also captures the TCP headers on both hosts (a-CHAIN.pcap,
-# b-CHAIN.pcap), E2E_ROUNDS (3), E2E_RETRANS_REPORT=1 only reports the retransmission bound.
+# stats-MODE.json), E2E_PCAP=1 also captures the TCP headers on both hosts (a-CHAIN-N.pcap,
+# b-CHAIN-N.pcap, N counting the chains started: baseline 1, first mode 2, ...), E2E_ROUNDS (3), E2E_RETRANS_REPORT=1 only reports the retransmission bound.
 # Transfers still running after 60 s leave both hosts' ss -tin
 # and flowmgr's counters in stuck-TAG.log (shown if they fail).
 set -euo pipefail
@@ -111,9 +111,14 @@ nstat_get() { # nstat_get SIDE COUNTER — absolute value
 # Resets of established connections (TcpEstabResets: a connection was aborted). RSTs a host
 # sends in answer to a stray segment of a connection already closed (a duplicate the network
 # delayed past the close) are not counted: they abort nothing.
-counters() { # counters -> "retrans_a retrans_b resets_a resets_b"
+# Also, for the retransmission figures: the packets the 1% loss rule dropped on host a's ingress
+# (each costs the download's sender a retransmission) and the duplicates host a received
+# (TCPDSACKOldSent: data it already had).
+counters() { # counters -> "retrans_a retrans_b resets_a resets_b lost_a dups_a"
 	echo "$(nstat_get a TcpRetransSegs) $(nstat_get b TcpRetransSegs)" \
-		"$(nstat_get a TcpEstabResets) $(nstat_get b TcpEstabResets)"
+		"$(nstat_get a TcpEstabResets) $(nstat_get b TcpEstabResets)" \
+		"$( ((impair)) && impair_nft_count "$ns-a" loss eth0 || echo 0)" \
+		"$(nstat_get a TcpExtTCPDSACKOldSent)"
 }
 
 # chain FILE VNF ARGS... — a chain with one VNF on TCP
@@ -150,6 +155,7 @@ chain() {
 	} >"$file"
 }
 fm_pid=
+pcap_no=0
 start() { # start CHAIN_FILE
 	local n=${#pids[@]}
 	e2e_flowmgr "$1"
@@ -158,8 +164,10 @@ start() { # start CHAIN_FILE
 	e2e_tcp_progress "$run/tcp-progress.log"
 	if [[ ${E2E_PCAP:-0} -eq 1 ]]; then # diagnosis: TCP headers on both hosts, kept in $run
 		local side
+		pcap_no=$((pcap_no + 1))
 		for side in a b; do
-			ip netns exec "$ns-$side" tcpdump -i eth0 -s 100 -w "$run/$side-$(basename "$1" .yaml).pcap" \
+			ip netns exec "$ns-$side" tcpdump -i eth0 -s 100 \
+				-w "$run/$side-$(basename "$1" .yaml)-$pcap_no.pcap" \
 				tcp >/dev/null 2>&1 &
 			pids+=("$!")
 		done
@@ -239,9 +247,9 @@ chain "$run/fwd.yaml" forward ""
 baseline_round() { # baseline_round R — appends its retransmissions to $run/rt-base
 	local tag=base$1
 	start "$run/fwd.yaml"
-	read -r ra0 rb0 sa0 sb0 < <(counters)
+	read -r ra0 rb0 sa0 sb0 la0 da0 < <(counters)
 	transfer "$tag"
-	read -r ra1 rb1 sa1 sb1 < <(counters)
+	read -r ra1 rb1 sa1 sb1 la1 da1 < <(counters)
 	stop
 	cmp -s "$run/got-$tag.bin" "$run/down.bin" || e2e_fail "baseline download corrupt"
 	cmp -s "$upfile" "$run/up.bin" || e2e_fail "baseline upload corrupt"
@@ -252,7 +260,8 @@ baseline_round() { # baseline_round R — appends its retransmissions to $run/rt
 	base_rt=$((ra1 - ra0 + rb1 - rb0))
 	echo "$base_rt" >>"$run/rt-base"
 	echo "e2e_stream_rewrite: round $1: baseline (pass-through chain): $((2 * mb)) MB byte-exact," \
-		"$base_rt retransmissions"
+		"$base_rt retransmissions ($((la1 - la0)) packets lost on a's ingress," \
+		"$((da1 - da0)) duplicates received by a)"
 }
 
 
@@ -271,11 +280,11 @@ mode_round() { # mode_round MODE R — appends its retransmissions to $run/rt-MO
 		--strip-accept-encoding --report "$run/report-$mode"
 	rm -f "$run/report-$mode"
 	start "$run/$mode.yaml"
-	read -r ra0 rb0 sa0 sb0 < <(counters)
+	read -r ra0 rb0 sa0 sb0 la0 da0 < <(counters)
 	t0=$(date +%s.%N)
 	transfer "$tag"
 	t1=$(date +%s.%N)
-	read -r ra1 rb1 sa1 sb1 < <(counters)
+	read -r ra1 rb1 sa1 sb1 la1 da1 < <(counters)
 	"$bin/nfctl" -s "$sock" --json stats >"$run/stats-$tag.json"
 	stop
 	cmp -s "$run/got-$tag.bin" "$run/want-down.bin" ||
@@ -324,7 +333,8 @@ mode_round() { # mode_round MODE R — appends its retransmissions to $run/rt-MO
 	rt=$((ra1 - ra0 + rb1 - rb0))
 	rst=$((sa1 - sa0 + sb1 - sb0))
 	python3 - "$run/stats-$tag.json" "$mode" "$rt" "$base_rt" "$rst" \
-		"$(stat -c %s "$run/want-down.bin")" "$(python3 -c "print('%.1f' % ($t1 - $t0))")" "$2" <<'PY'
+		"$(stat -c %s "$run/want-down.bin")" "$(python3 -c "print('%.1f' % ($t1 - $t0))")" "$2" \
+		"$((la1 - la0))" "$((da1 - da0))" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["counters"]
 mode, rt, base, rst, size, secs, rnd = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), \
@@ -333,6 +343,7 @@ print("e2e_stream_rewrite: round %s: %s: HTTP download (%d bytes) and upload byt
       "%d resized, %d split, %d held, %d replayed; retransmissions %d (baseline %d), RST %d"
       % (rnd, mode, size, secs, c.get("tcp_resized_segments", 0), c.get("tcp_split_segments", 0),
          c.get("tcp_held", 0), c.get("tcp_replayed", 0), rt, base, rst))
+print("  %s packets lost on a's ingress, %s duplicates received by a" % (sys.argv[9], sys.argv[10]))
 print("  " + " ".join("%s=%d" % (k, v) for k, v in sorted(c.items()) if k.startswith("tcp_") and v))
 PY
 	[[ $rst -eq 0 ]] || e2e_fail "$mode: $rst resets: the connections did not close cleanly"
