@@ -32,7 +32,7 @@
 #   host a 198.18.0.1 (eth0) ==P-pa== flowmgr ==P-pb== (eth0) 198.18.0.2 host b
 #          198.19.1.1 (eth1) == netns P-r (nginx 198.19.1.254 / 198.19.2.254) == (eth1) 198.19.2.2
 #
-# P = FS_BENCH_NS (default fsq); the run refuses to start if its namespaces exist (another run).
+# P = FS_BENCH_NS (default fss); the run refuses to start if its namespaces exist (another run).
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (5), FS_BENCH_CONNS (200), FS_BENCH_KB (2560),
 # FS_BENCH_REQS (5000), FS_BENCH_PAR (16), FS_BENCH_TIMEOUT_MS (session idle timeout of the
 # chains during the requests/s runs, 100; the downloads and iperf3 use 5000), FS_BENCH_PARTS
@@ -57,7 +57,7 @@ reqs=${FS_BENCH_REQS:-5000}
 par=${FS_BENCH_PAR:-16}
 tmo=${FS_BENCH_TIMEOUT_MS:-100}
 parts=${FS_BENCH_PARTS:-ids tcp rewrite}
-ns=${FS_BENCH_NS:-fsq}
+ns=${FS_BENCH_NS:-fss}
 rules=$top/tests/tools/ids_rules.txt
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
