@@ -18,7 +18,7 @@
 #    in the path of real Linux TCP between host a and host b, against nginx as a reverse proxy with
 #    sub_filter (proxy_buffering on, Accept-Encoding cleared) in a router namespace between the
 #    same hosts. The origin (bench/stream/origin.py on host b) sends close-delimited bodies (no
-#    Content-Length: there is no HTTP context yet), 10 MiB with "ATTACK" planted ~100 times per
+#    Content-Length: rewrite runs without --http, on the raw stream), 10 MiB with "ATTACK" planted ~100 times per
 #    MiB, or 1 KiB with one. Figures: MB/s of 10 MiB downloads (curl, one after the other for
 #    FS_BENCH_SECONDS) and requests/s of 1 KiB bodies (curl -Z, FS_BENCH_PAR in parallel,
 #    FS_BENCH_REQS requests, `Connection: close`: a new connection each). The first download of
