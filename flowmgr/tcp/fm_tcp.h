@@ -91,7 +91,8 @@ enum fm_tcp_verdict {
 	X(CLOSE, "tcp_closes")                                                                     \
 	X(CLOSE_RST, "tcp_close_rsts")                                                             \
 	X(CLOSED_DROP, "tcp_closed_drops")                                                         \
-	X(REQ_BAD, "tcp_requests_bad")
+	X(REQ_BAD, "tcp_requests_bad")                                                             \
+	X(ACK_UNSENT, "tcp_acks_unsent")
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM
@@ -99,6 +100,13 @@ extern const char *const fm_tcp_cnt_names[FM_TCP_CNT_COUNT];
 
 /** Sets up the context when a path needs it (fm->tcp stays NULL otherwise). @return 0, -errno. */
 int fm_tcp_init(struct flowmgr *fm);
+/**
+ * The context itself, for `nb_dirs` connection directions and `nb_recs` common-data records
+ * (fm->shm->fcb_slots, fm->bidir_of and the mbuf pool FM_SHM_MBUF_POOL must exist): what
+ * fm_tcp_init() calls once it knows a path needs it, and what tests call directly.
+ * @return 0, -ENOMEM.
+ */
+int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs);
 void fm_tcp_uninit(struct flowmgr *fm);
 
 /**

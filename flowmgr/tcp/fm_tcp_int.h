@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_tcp_int.h — the TCP context's private header: its state and the helpers its files share
+ * (fm_tcp.h is the contract with the rest of flowmgr).
+ *
+ * The wing, one concern per file (Linux's nf_conntrack core / proto_tcp / seqadj split):
+ *   fm_tcp_ctx.c     set-up, directions (one per connection direction, linked through the
+ *                    common-data record), release, counters;
+ *   fm_tcp_in.c      ingress: in-order delivery to the chain, holding out-of-order segments,
+ *                    trimming what the chain has seen, replays, the hold-queue upkeep;
+ *   fm_tcp_out.c     egress: the modification list fed from length changes, SEQ/ACK/SACK
+ *                    mapping, splitting grown segments, copies kept until acknowledged;
+ *   fm_tcp_replay.c  replays: copies of what went out, in their sender's order;
+ *   fm_tcp_hold.c    holding: pro-active ACKs, recovery of pre-ACKed bytes and its timer, close;
+ *   fm_tcp_seg.c     one segment's headers (pure: no EAL, unit-tested on hand-made mbufs);
+ *   fm_seqmap.c      one direction's modification list (pure).
+ * The files call each other only through the fm_tcp_* helpers declared below: no file includes
+ * another's private parts, and nothing outside flowmgr/tcp/ includes this header.
+ *
+ * Concurrency: worker lcore 0 only (fm_tcp.h).
+ */
+#ifndef FM_TCP_INT_H
+#define FM_TCP_INT_H
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "flowmgr.h"
+#include "fm_seqmap.h"
+#include "fm_tcp.h"
+#include "fm_tcp_seg.h"
+
+#define FM_TCP_OOO	  32   /* held out-of-order segments per direction */
+#define FM_TCP_HIST	  4096 /* copies of unacknowledged segments per direction */
+#define FM_TCP_HOLD_MS	  3000 /* a held segment whose gap never fills is dropped */
+#define FM_TCP_PEND	  256  /* replays waiting for the chain ahead of them, per direction */
+#define FM_TCP_PEND_MS	  200  /* ... at most this long (the chain dropped what they wait for) */
+#define FM_TCP_FRAME_MAX  1514 /* what the ports carry (MTU 1500) */
+#define FM_TCP_PIECES_MAX 7    /* pieces a grown segment is split into, at most */
+#define FM_TCP_WIN_MAX	  (1u << 19) /* receive window shown to a sender, at most (streams.md) */
+#define FM_TCP_DYNFIELD	  "flowsplice_tcp"
+#define FM_TCP_F_REPLAY	  1u
+#define FM_TCP_F_MANAGED  2u
+
+/* Per packet (mbuf dynfield, flowmgr only): where its payload was in the input stream. */
+struct fm_tcp_pkt {
+	uint32_t in_seq; /* first payload byte (after trimming) */
+	uint16_t in_len; /* payload bytes when it entered the chain */
+	uint8_t flags;	 /* FM_TCP_F_* */
+	uint8_t fin;
+};
+/* The mbuf's dynamic-field area is small (36 bytes, shared with flowmgr's meta and the PMDs' own
+ * fields, e.g. net_pcap's 8-byte timestamp): 12 bytes here did not fit next to them. */
+static_assert(sizeof(struct fm_tcp_pkt) == 8, "fm_tcp_pkt fits the mbuf's dynamic fields");
+
+struct fm_tcp_hist {
+	uint32_t in_seq, in_end;   /* input range of the segment it came from */
+	uint32_t out_seq, out_end; /* its output range (FIN counted) */
+	struct rte_mbuf *m;	   /* a reference to what went out */
+};
+
+struct fm_tcp_dir {
+	uint32_t fcb;  /* FCB slot of this direction */
+	uint32_t rec;  /* common record shared with the other direction */
+	uint32_t peer; /* the other direction's state, FM_IDX_NONE */
+	uint32_t next_free;
+	/* ingress */
+	uint8_t in_init;
+	uint8_t wscale; /* window scale this direction's sender announced in its SYN */
+	uint8_t nb_ooo;
+	uint16_t inflight; /* data segments passed to the chain, not yet out */
+	uint32_t rcv_nxt;  /* next input position expected */
+	uint64_t ooo_since_ms;
+	struct rte_mbuf *ooo[FM_TCP_OOO]; /* sorted by seq */
+	uint32_t ooo_seq[FM_TCP_OOO], ooo_end[FM_TCP_OOO];
+	/* Replays leave in the order their sender sent them: after every data segment that entered
+	 * the chain before them (docs/streams.md, "Replays wait for the chain"). */
+	uint32_t in_no;	 /* data segments given to the chain */
+	uint32_t out_no; /* ... that left it (or are known gone) */
+	uint16_t p_head, nb_pend;
+	uint64_t pend_since_ms; /* set by the upkeep, while the oldest waiting one stays */
+	struct rte_mbuf *pend[FM_TCP_PEND];
+	uint32_t pend_mark[FM_TCP_PEND]; /* in_no when it arrived: it leaves once out_no is there */
+	/* egress */
+	uint32_t acked_out; /* highest ACK the receiver sent (output space) */
+	uint8_t acked_valid;
+	uint16_t h_head, h_n;
+	/* holding and pro-active ACKs (section "pro-active ACKs and close" below) */
+	uint32_t out_nxt;   /* end of the highest segment sent (output space, FIN/SYN counted) */
+	uint32_t preack;    /* input position pro-actively ACKed to this direction's sender */
+	uint32_t pre_last;  /* receiver's last ACK below preack (input space) */
+	uint32_t rto_ms;    /* flowmgr's retransmission timeout for pre-ACKed bytes */
+	uint64_t rtx_at_ms; /* next retransmission of pre-ACKed bytes, 0: none armed */
+	uint16_t out_win;   /* window field of the last segment sent (what the other end saw) */
+	uint32_t rec_end;   /* recovery of pre-ACKed bytes: until the receiver ACKs this (output) */
+	uint32_t edge;	    /* right edge of the receiver's window (input space) */
+	uint32_t edge_told; /* the right edge the sender was last told of */
+	uint8_t out_valid, pre_valid, closed, dupacks, out_ts_ok, in_ts_ok, in_rec;
+	uint8_t edge_valid, told_valid, nsack;
+	uint32_t sack_l[4], sack_r[4]; /* the receiver's last SACK blocks (input space) */
+	uint8_t nsack_out;
+	uint32_t osack_l[4], osack_r[4]; /* ... as the receiver sent them (output space) */
+	uint8_t out_ts[4];		 /* TSval of the last segment sent */
+	uint8_t in_ts[4];		 /* TSval of the last segment received from the sender */
+	struct fm_seqmap map;
+	struct fm_tcp_hist hist[FM_TCP_HIST];
+};
+
+struct fm_tcp {
+	int dyn_off;
+	uint32_t nb_dirs, free_head;
+	struct fm_tcp_dir *dirs;
+	uint32_t *dir_of;	 /* per FCB slot */
+	uint32_t (*rec_dirs)[2]; /* per common record: its two directions */
+	uint32_t nb_recs;
+	struct rte_mempool *pool;
+	uint64_t now_ms; /* the worker's clock at the last ingress or timer call */
+	_Atomic uint64_t cnt[FM_TCP_CNT_COUNT];
+};
+
+#define CNT(t, c) atomic_fetch_add_explicit(&(t)->cnt[FM_TCP_CNT_##c], 1, memory_order_relaxed)
+
+/* Pro-active ACKs (fm_tcp_hold.c). */
+#define FM_TCP_RTO_MIN_MS  200
+#define FM_TCP_RTO_MAX_MS  3200
+#define FM_TCP_RTX_BURST   4 /* copies per timeout */
+#define FM_TCP_DUPACKS	   3
+#define FM_TCP_CTL_HDR_MAX 160 /* Ethernet (+2 VLAN) + IPv4 + TCP, both with options */
+
+static inline struct fm_tcp_pkt *fm_tcp_pkt_of(const struct fm_tcp *t, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, t->dyn_off, struct fm_tcp_pkt *);
+}
+
+/* fm_tcp_ctx.c */
+/* The direction of FCB slot idx; created (linked to its peer) when `create`; NULL if none. */
+struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create);
+/* The receiver's ACK, or a release: the oldest copy goes. */
+void fm_tcp_hist_pop(struct fm_tcp_dir *d);
+
+/* fm_tcp_out.c */
+/*
+ * ACK and SACK blocks of a packet from the receiver of direction p: mapped to p's input space.
+ * @return true if the ACK is acceptable (not beyond what left for the receiver); only then does
+ * it free copies and prune p's list.
+ */
+bool fm_tcp_map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct fm_tcp_hdrs *h, uint8_t wscale);
+
+/* fm_tcp_replay.c */
+/* A replay leaves as the copies of what went out for its range; `m` is consumed. */
+unsigned int fm_tcp_replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf *m,
+			       struct rte_mbuf **out, unsigned int max, bool ordered,
+			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx);
+/* Sends the waiting replays whose turn has come; returns the packets added after out[n]. */
+unsigned int fm_tcp_pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf **out,
+			       unsigned int n, unsigned int max,
+			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx);
+
+/* fm_tcp_hold.c */
+/* Every segment of a direction that arrives: the sender's TSval; true if the connection was
+ * closed (the segment is dropped). */
+bool fm_tcp_hold_ingress(struct fm_tcp *t, struct fm_tcp_dir *d, struct fm_tcp_hdrs *h,
+			 uint64_t now_ms);
+/* Segments of d that leave: where the receiver's stream stands, its window and TSval. */
+void fm_tcp_hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **pkts,
+		      unsigned int n);
+/* After the egress of a segment of d whose ACK was acceptable (ack_ok): the receiver's progress
+ * on peer's pre-ACKed bytes (retransmissions appended after out[n]); then fm_tcp_hold_sent(). */
+unsigned int fm_tcp_hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
+				struct fm_tcp_hdrs *h, bool ack_ok, struct rte_mbuf **out,
+				unsigned int n, unsigned int max);
+/* A retransmission of bytes flowmgr pre-ACKed that a VNF still holds: the pre-ACK again. */
+unsigned int fm_tcp_preack_again(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
+				 struct fm_tcp_hdrs *h, uint32_t end, uint16_t port,
+				 struct rte_mbuf **out);
+
+#endif /* FM_TCP_INT_H */

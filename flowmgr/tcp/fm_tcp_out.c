@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fm_tcp_out.c — the TCP context's egress: mapping, splitting, copies (fm_tcp_int.h lists the
+ * wing). */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "fm_tcp_int.h"
+
+/*
+ * ACK and SACK blocks of a packet from the receiver of direction `p` (the peer): to input space.
+ * Only an acceptable ACK — not beyond what left for the receiver (p->out_nxt: the receiver cannot
+ * have acknowledged more) — frees p's copies and prunes p's list (fm_seqmap.h: only validated ACKs
+ * may prune). Any other (a blind or forged ACK, or one for a direction flowmgr has sent nothing
+ * of) is mapped without touching p's state and counted; its receiver ignores it, as RFC 9293
+ * 3.10.7.4 says of an ACK of something not yet sent. Without the check, one blind ACK up to 2^31
+ * ahead folded every modification into the map's base and desynchronised the connection.
+ */
+bool fm_tcp_map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct fm_tcp_hdrs *h, uint8_t wscale)
+{
+	uint32_t ack = rte_be_to_cpu_32(h->tcp->recv_ack);
+	uint32_t win = (uint32_t)rte_be_to_cpu_16(h->tcp->rx_win) << wscale;
+	bool ok = p->out_valid && fm_seq_leq(ack, p->out_nxt);
+	uint8_t *sack = fm_tcp_opt(h, 5, 0);
+
+	/* The sender may have at most what flowmgr keeps copies of in flight: the receive window it
+	 * is shown is clamped (SYNs excluded: their window is never scaled). */
+	if (!(h->flags & RTE_TCP_SYN_FLAG) && win > FM_TCP_WIN_MAX)
+		h->tcp->rx_win = rte_cpu_to_be_16((uint16_t)(FM_TCP_WIN_MAX >> wscale));
+	if (!ok) {
+		CNT(t, ACK_UNSENT);
+		h->tcp->recv_ack = rte_cpu_to_be_32(fm_seqmap_unmap_ack(&p->map, ack));
+	} else {
+		if (!p->acked_valid || fm_seq_gt(ack, p->acked_out)) {
+			p->acked_out = ack;
+			p->acked_valid = 1;
+			while (p->h_n > 0 && fm_seq_leq(p->hist[p->h_head].out_end, ack))
+				fm_tcp_hist_pop(p);
+		}
+		h->tcp->recv_ack = rte_cpu_to_be_32(fm_seqmap_ack(&p->map, ack));
+		p->nsack_out = 0;
+	}
+	for (uint32_t b = 2; sack != NULL && b + 8 <= sack[1]; b += 8) {
+		uint32_t l = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b));
+		uint32_t r = rte_be_to_cpu_32(*(unaligned_uint32_t *)(sack + b + 4));
+
+		/* what replays need not repeat: blocks of an acceptable ACK within what was sent */
+		if (ok && p->nsack_out < 4 && fm_seq_lt(l, r) && fm_seq_leq(r, p->out_nxt)) {
+			p->osack_l[p->nsack_out] = l;
+			p->osack_r[p->nsack_out++] = r;
+		}
+		if (fm_seqmap_unmap_sack(&p->map, &l, &r) < 0) {
+			/* no input byte covered: an empty block (L = R) is ignored */
+			l = r = fm_seqmap_unmap_ack(&p->map, ack);
+			CNT(t, SACK_DROPPED);
+		}
+		*(unaligned_uint32_t *)(sack + b) = rte_cpu_to_be_32(l);
+		*(unaligned_uint32_t *)(sack + b + 4) = rte_cpu_to_be_32(r);
+	}
+	return ok;
+}
+
+/* Keeps a reference to a data segment that leaves, until its receiver acknowledges it. */
+static void fm_tcp_hist_push(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
+			     uint32_t in_seq, uint32_t in_end, uint32_t out_seq, uint32_t out_end)
+{
+	struct fm_tcp_hist *x;
+
+	if (d->h_n == FM_TCP_HIST) { /* back-pressure keeps this from happening */
+		fm_tcp_hist_pop(d);
+		CNT(t, HIST_EVICT);
+	}
+	x = &d->hist[(d->h_head + d->h_n) % FM_TCP_HIST];
+	x->in_seq = in_seq;
+	x->in_end = in_end;
+	x->out_seq = out_seq;
+	x->out_end = out_end;
+	rte_mbuf_refcnt_update(m, 1);
+	x->m = m;
+	d->h_n++;
+}
+
+/* A replay (fm_tcp_ingress(): a segment the chain has entirely seen) waits for what its sender
+ * sent before and the chain still has: a copy that overtook those segments would make the sender
+ * take them for lost (RACK). It comes here straight from fm_tcp_ingress(): in_no counts what
+ * entered before it. Bytes flowmgr pre-ACKed are no longer the sender's: their retransmission
+ * (a lost pre-ACK) is answered at once, not after held packets that may stay for seconds. */
+static unsigned int route_replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf *m,
+				 struct rte_mbuf **out, unsigned int max,
+				 void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp_pkt *tp = fm_tcp_pkt_of(t, m);
+
+	if (d->pre_valid && fm_seq_leq(tp->in_seq + tp->in_len + (tp->fin ? 1 : 0), d->preack))
+		return fm_tcp_replay_out(fm, d, m, out, max, false, put, ctx);
+	if (d->nb_pend > 0 || fm_seq_lt(d->out_no, d->in_no)) {
+		if (d->nb_pend < FM_TCP_PEND) {
+			uint16_t k = (uint16_t)((d->p_head + d->nb_pend++) % FM_TCP_PEND);
+
+			d->pend[k] = m;
+			d->pend_mark[k] = d->in_no;
+			CNT(t, REPLAY_WAIT);
+			return fm_tcp_pend_flush(fm, d, out, 0, max, put, ctx);
+		}
+		CNT(t, REPLAY_EARLY); /* no room to wait: it leaves now */
+		return fm_tcp_replay_out(fm, d, m, out, max, false, put, ctx);
+	}
+	return fm_tcp_replay_out(fm, d, m, out, max, true, put, ctx);
+}
+
+/* A segment that will be split into pieces of `mss`: each piece is given a share of the input
+ * bytes (in proportion, at least one each) and its own list entry, so that a receiver's ACK or
+ * SACK edge at a split point maps to an input position, not to the segment's start. Fills
+ * in_off[0..npieces] and returns npieces (1: not split, or not worth a share each). */
+static uint32_t pieces(const struct fm_tcp_pkt *tp, const struct fm_tcp_hdrs *h, uint32_t mss,
+		       uint32_t in_off[FM_TCP_PIECES_MAX + 1])
+{
+	uint32_t npieces = h->plen > mss ? (h->plen + mss - 1) / mss : 1;
+
+	if (npieces > FM_TCP_PIECES_MAX || tp->in_len < npieces || h->plen == tp->in_len ||
+	    (h->flags & RTE_TCP_RST_FLAG))
+		npieces = 1;
+	in_off[0] = 0;
+	for (unsigned int i = 1; i < npieces; i++) {
+		uint32_t k = (uint32_t)((uint64_t)tp->in_len * (i * mss) / h->plen);
+
+		if (k <= in_off[i - 1])
+			k = in_off[i - 1] + 1;
+		if (k > tp->in_len - (npieces - i))
+			k = tp->in_len - (npieces - i);
+		in_off[i] = k;
+	}
+	in_off[npieces] = tp->in_len;
+	return npieces;
+}
+
+/* A length change the chain made (it left with h->plen bytes, entered with tp->in_len) goes into
+ * d's modification list, one entry per piece when it will be split. 0, or -errno (list full). */
+static int record(struct fm_tcp *t, struct fm_tcp_dir *d, const struct fm_tcp_pkt *tp,
+		  const struct fm_tcp_hdrs *h, uint32_t mss, uint32_t npieces,
+		  const uint32_t *in_off)
+{
+	int rc = 0;
+
+	if (npieces > 1) {
+		for (unsigned int i = 0; i < npieces && rc == 0; i++) {
+			uint32_t pl = i + 1 < npieces ? mss : h->plen - (npieces - 1) * mss;
+			uint32_t il = in_off[i + 1] - in_off[i];
+
+			if (pl != il)
+				rc = fm_seqmap_replace(&d->map, tp->in_seq + in_off[i], il, pl);
+		}
+	} else if (h->plen == tp->in_len) {
+		return 0;
+	} else if (tp->in_len == 0) {
+		rc = fm_seqmap_insert(&d->map, tp->in_seq, h->plen);
+	} else if (h->plen == 0) {
+		rc = fm_seqmap_remove(&d->map, tp->in_seq, tp->in_len);
+	} else {
+		rc = fm_seqmap_replace(&d->map, tp->in_seq, tp->in_len, h->plen);
+	}
+	if (rc < 0)
+		CNT(t, MAP_FULL);
+	else
+		CNT(t, RESIZED);
+	return rc;
+}
+
+/* A segment that grew beyond the port: the bytes after the first `mss` go out as new segments
+ * (out[1..]); FIN and PSH stay on the last piece. Returns the pieces added (what the pool and
+ * out[] allowed). */
+static unsigned int split(struct flowmgr *fm, struct rte_mbuf *m, struct fm_tcp_hdrs *h,
+			  uint32_t out_seq, uint32_t mss, struct rte_mbuf **out, unsigned int max)
+{
+	struct fm_tcp *t = fm->tcp;
+	uint16_t off = (uint16_t)mss;
+	unsigned int n = 0;
+
+	while (off < h->plen && n + 1 < max) {
+		uint32_t left = (uint32_t)(h->plen - off);
+		uint16_t len = (uint16_t)(left < mss ? left : mss);
+		struct rte_mbuf *c = rte_pktmbuf_alloc(t->pool);
+		struct fm_tcp_hdrs ch;
+		uint8_t *cd;
+
+		if (c == NULL ||
+		    (cd = (uint8_t *)rte_pktmbuf_append(c, h->pay_off + len)) == NULL) {
+			rte_pktmbuf_free(c);
+			CNT(t, NOMBUF);
+			break;
+		}
+		memcpy(cd, h->eth, h->pay_off);
+		memcpy(cd + h->pay_off, h->eth + h->pay_off + off, len);
+		((struct rte_ipv4_hdr *)(cd + h->l3_off))->total_length =
+		    rte_cpu_to_be_16((uint16_t)(h->pay_off - h->l3_off + len));
+		*fm_meta(fm, c) = *fm_meta(fm, m);
+		fm_meta(fm, c)->fcb = FM_IDX_NONE;
+		fm_tcp_pkt_of(t, c)->flags = 0;
+		if (fm_tcp_hdrs_parse(c, &ch) < 0) {
+			rte_pktmbuf_free(c);
+			break;
+		}
+		ch.tcp->sent_seq = rte_cpu_to_be_32(out_seq + off);
+		if (off + len < h->plen)
+			ch.tcp->tcp_flags &= (uint8_t) ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG);
+		fm_tcp_hdrs_finish(c, &ch, len);
+		out[1 + n++] = c;
+		off = (uint16_t)(off + len);
+	}
+	h->tcp->tcp_flags &= (uint8_t) ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG);
+	fm_tcp_hdrs_finish(m, h, (uint16_t)mss);
+	CNT(t, SPLIT);
+	return n;
+}
+
+/* Copies of the n segments that leave (out[0..n-1], from output position out_seq on), for
+ * replays; each piece of a split segment with its own input share. */
+static void keep_copies(struct fm_tcp *t, struct fm_tcp_dir *d, const struct fm_tcp_pkt *tp,
+			uint32_t in_end, uint32_t out_seq, uint32_t npieces, const uint32_t *in_off,
+			struct rte_mbuf **out, unsigned int n)
+{
+	uint32_t o = out_seq;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct fm_tcp_hdrs ph;
+		uint32_t l;
+
+		if (fm_tcp_hdrs_parse(out[i], &ph) < 0)
+			continue;
+		l = ph.plen + ((ph.flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
+		if (npieces > 1 && n == npieces)
+			fm_tcp_hist_push(t, d, out[i], tp->in_seq + in_off[i],
+					 i + 1 < n ? tp->in_seq + in_off[i + 1] : in_end, o, o + l);
+		else
+			fm_tcp_hist_push(t, d, out[i], tp->in_seq, in_end, o, o + l);
+		o += l;
+	}
+}
+
+/* The newest data segment given to the chain leaves: whatever entered before it has left or was
+ * dropped by a VNF. */
+static void note_out(struct fm_tcp_dir *d, const struct fm_tcp_pkt *tp)
+{
+	if (tp->in_len == 0 && !tp->fin)
+		return;
+	d->out_no = tp->in_seq + tp->in_len + tp->fin == d->rcv_nxt ? d->in_no : d->out_no + 1;
+	if (fm_seq_gt(d->out_no, d->in_no))
+		d->out_no = d->in_no;
+}
+
+unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
+			   unsigned int max, void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+{
+	struct fm_tcp *t = fm->tcp;
+	struct fm_mbuf_meta *meta = fm_meta(fm, m);
+	struct fm_tcp_pkt *tp = fm_tcp_pkt_of(t, m);
+	struct fm_tcp_dir *d, *peer = NULL;
+	uint32_t out_seq, out_len, in_end, mss, npieces, in_off[FM_TCP_PIECES_MAX + 1];
+	unsigned int n = 0;
+	struct fm_tcp_hdrs h;
+	bool fin, ack_ok = false;
+
+	if (!(tp->flags & FM_TCP_F_MANAGED) || meta->fcb >= fm->shm->fcb_slots ||
+	    (d = fm_tcp_dir_get(fm, meta->fcb, false)) == NULL || fm_tcp_hdrs_parse(m, &h) < 0) {
+		out[0] = m;
+		return 1;
+	}
+	if (d->peer != FM_IDX_NONE)
+		peer = &t->dirs[d->peer];
+	if (d->closed) { /* nf_stream_close: the rest of the connection is dropped */
+		CNT(t, CLOSED_DROP);
+		put(ctx, m);
+		return 0;
+	}
+	if (tp->flags & FM_TCP_F_REPLAY)
+		return route_replay(fm, d, m, out, max, put, ctx);
+	note_out(d, tp);
+	fin = h.flags & RTE_TCP_FIN_FLAG;
+	if (h.flags & RTE_TCP_SYN_FLAG) {
+		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
+			fm_tcp_map_ack(t, peer, &h, d->wscale);
+		fm_tcp_hdrs_finish(m, &h, h.plen);
+		out[0] = m;
+		fm_tcp_hold_sent(t, d, out, 1);
+		return 1 + (d->nb_pend > 0 ? fm_tcp_pend_flush(fm, d, out, 1, max, put, ctx) : 0);
+	}
+	mss = FM_TCP_FRAME_MAX - h.pay_off;
+	npieces = pieces(tp, &h, mss, in_off);
+	if ((h.plen > 0 || tp->in_len > 0) && !(h.flags & RTE_TCP_RST_FLAG)) {
+		d->inflight = d->inflight > 0 ? (uint16_t)(d->inflight - 1) : 0;
+		if (record(t, d, tp, &h, mss, npieces, in_off) < 0) {
+			put(ctx, m);
+			return d->nb_pend > 0 ? fm_tcp_pend_flush(fm, d, out, 0, max, put, ctx) : 0;
+		}
+	}
+	in_end = tp->in_seq + tp->in_len + (fin ? 1u : 0u);
+	if (fm_seqmap_map_segment(&d->map, tp->in_seq, tp->in_len + (fin ? 1u : 0u), &out_seq,
+				  &out_len) < 0)
+		out_seq = fm_seqmap_map_seq(&d->map, tp->in_seq);
+	h.tcp->sent_seq = rte_cpu_to_be_32(out_seq);
+	if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
+		ack_ok = fm_tcp_map_ack(t, peer, &h, d->wscale);
+	if (h.plen > mss)
+		n = split(fm, m, &h, out_seq, mss, out, max);
+	else
+		fm_tcp_hdrs_finish(m, &h, h.plen);
+	out[0] = m;
+	n++;
+	if (tp->in_len > 0 || fin)
+		keep_copies(t, d, tp, in_end, out_seq, npieces, in_off, out, n);
+	n += fm_tcp_hold_output(fm, d, peer, &h, ack_ok, out, n, max);
+	return n + (d->nb_pend > 0 ? fm_tcp_pend_flush(fm, d, out, n, max, put, ctx) : 0);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fm_tcp_seg.c — one TCP segment's headers (fm_tcp_seg.h). */
+#include "fm_tcp_seg.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "fm_pkt.h"
+
+int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
+{
+	struct fm_pkt p;
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t iplen;
+
+	if (m->nb_segs != 1 || fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0 ||
+	    p.l3 != FM_L3_IPV4 || p.proto != FM_PROTO_TCP || !p.has_l4 || p.is_frag)
+		return -1;
+	h->eth = e;
+	h->ip = (struct rte_ipv4_hdr *)(e + p.l3_off);
+	h->tcp = (struct rte_tcp_hdr *)(e + p.l4_off);
+	h->l3_off = p.l3_off;
+	h->l4_off = p.l4_off;
+	h->pay_off = p.payload_off;
+	iplen = rte_be_to_cpu_16(h->ip->total_length);
+	if (p.l3_off + iplen > rte_pktmbuf_data_len(m) || p.l3_off + iplen < p.payload_off)
+		return -1;
+	h->plen = (uint16_t)(p.l3_off + iplen - p.payload_off);
+	h->flags = h->tcp->tcp_flags;
+	return 0;
+}
+
+static void sums(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
+{
+	h->ip->hdr_checksum = 0;
+	h->ip->hdr_checksum = rte_ipv4_cksum(h->ip);
+	h->tcp->cksum = 0;
+	h->tcp->cksum = rte_ipv4_udptcp_cksum(h->ip, h->tcp);
+	m->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
+}
+
+void fm_tcp_hdrs_finish(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t plen)
+{
+	uint32_t frame = (uint32_t)h->pay_off + plen;
+
+	if (rte_pktmbuf_data_len(m) > frame)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - frame));
+	h->ip->total_length = rte_cpu_to_be_16((uint16_t)(frame - h->l3_off));
+	h->plen = plen;
+	sums(m, h);
+}
+
+int fm_tcp_trim_head(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t n)
+{
+	uint16_t iplen = rte_be_to_cpu_16(h->ip->total_length);
+	uint32_t seq = rte_be_to_cpu_32(h->tcp->sent_seq);
+	uint8_t *e;
+
+	if (n > h->plen || n > rte_pktmbuf_data_len(m))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	/* The headers slide forward over the cut bytes; the frame then starts n bytes later, and
+	 * every header sits at the same offset from the new start. Read nothing through the old
+	 * pointers after the move: they now point n bytes before the headers. */
+	memmove(h->eth + n, h->eth, h->pay_off);
+	e = (uint8_t *)rte_pktmbuf_adj(m, n);
+	h->eth = e;
+	h->ip = (struct rte_ipv4_hdr *)(e + h->l3_off);
+	h->tcp = (struct rte_tcp_hdr *)(e + h->l4_off);
+	h->ip->total_length = rte_cpu_to_be_16((uint16_t)(iplen - n));
+	h->tcp->sent_seq = rte_cpu_to_be_32(seq + n);
+	h->plen = (uint16_t)(h->plen - n);
+	sums(m, h);
+	return 0;
+}
+
+uint8_t *fm_tcp_opt(struct fm_tcp_hdrs *h, uint8_t kind, uint8_t len)
+{
+	uint8_t *opt = (uint8_t *)h->tcp + sizeof(*h->tcp);
+	uint32_t olen = (uint32_t)(h->pay_off - h->l4_off) - (uint32_t)sizeof(*h->tcp);
+
+	for (uint32_t i = 0; i < olen;) {
+		if (opt[i] == 0)
+			break;
+		if (opt[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= olen || opt[i + 1] < 2 || i + opt[i + 1] > olen)
+			break;
+		if (opt[i] == kind && (len == 0 || opt[i + 1] == len))
+			return opt + i;
+		i += opt[i + 1];
+	}
+	return NULL;
+}
+
+uint8_t *fm_tcp_ts(struct fm_tcp_hdrs *h)
+{
+	uint8_t *o = fm_tcp_opt(h, 8, 10);
+
+	return o == NULL ? NULL : o + 2;
+}
+
+uint8_t fm_tcp_syn_wscale(struct fm_tcp_hdrs *h)
+{
+	uint8_t *o = fm_tcp_opt(h, 3, 3);
+
+	return o == NULL ? 0 : o[2] > 14 ? 14 : o[2];
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_tcp_seg.h — the headers of one IPv4 TCP segment in an mbuf, as the TCP context reads and
+ * rewrites them: parse, options, trimming an already inspected head, and the final fix-up of
+ * lengths and checksums.
+ *
+ * What: struct fm_tcp_hdrs points into a single-segment mbuf (Ethernet, up to two VLAN tags,
+ * IPv4, TCP) and carries the offsets and the payload length taken from the IP total length (not
+ * from the frame: Ethernet padding is no payload). Every function that moves bytes of the frame
+ * leaves the struct pointing at the frame as it is afterwards, so a caller never holds a stale
+ * pointer (fm_tcp_trim_head() once wrote the new sequence number through the old pointers).
+ *
+ * Design: DPDK headers only (inline mbuf and checksum helpers), no EAL, no allocation: the unit
+ * tests run it on hand-made mbufs (tests/unit/tcp/test_tcp_seg.c).
+ *
+ * Concurrency: pure functions of the mbuf they are given.
+ */
+#ifndef FM_TCP_SEG_H
+#define FM_TCP_SEG_H
+
+#include <stdint.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+struct fm_tcp_hdrs {
+	uint8_t *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+	uint16_t l3_off, l4_off, pay_off; /* from the start of the frame */
+	uint16_t plen;			  /* payload bytes (IP total length based) */
+	uint8_t flags;			  /* TCP flags */
+};
+
+/**
+ * Parses an IPv4 TCP segment (single-segment mbuf, not a fragment, IP total length within the
+ * frame). @return 0, or -1 for anything else (h is then undefined).
+ */
+int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h);
+
+/**
+ * Sets the payload to `plen` bytes (cuts what follows, Ethernet padding included), the IP total
+ * length to match, and recomputes both checksums in full (TX checksum offload flags cleared).
+ */
+void fm_tcp_hdrs_finish(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t plen);
+
+/**
+ * Drops the first `n` payload bytes (already inspected by the chain): the headers move forward
+ * by n, SEQ grows by n, the IP total length shrinks by n, both checksums are recomputed and `h`
+ * points at the headers where they now are. @return 0; -EINVAL (nothing changed) if n exceeds
+ * the payload.
+ */
+int fm_tcp_trim_head(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t n);
+
+/**
+ * The first TCP option of `kind` (and length `len`, 0: any), pointing at its kind byte; NULL if
+ * absent or the option list is malformed before it.
+ */
+uint8_t *fm_tcp_opt(struct fm_tcp_hdrs *h, uint8_t kind, uint8_t len);
+
+/** The timestamps option's 8 bytes (TSval, TSecr; RFC 7323 kind 8), or NULL. */
+uint8_t *fm_tcp_ts(struct fm_tcp_hdrs *h);
+
+/** The window scale a SYN announces (RFC 7323 kind 3, at most 14), 0 without the option. */
+uint8_t fm_tcp_syn_wscale(struct fm_tcp_hdrs *h);
+
+#endif /* FM_TCP_SEG_H */

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TCP context (flowmgr/tcp/) driven in one process with real mbufs: an EAL without hugepages
+ * or shared config (--no-huge --no-shconf --no-pci; its run directory is removed at
+ * the end), a real mbuf pool, a flowmgr struct reduced
+ * to what the context reads, and packets built here and read back after fm_tcp_ingress() and
+ * fm_tcp_output() as the two ends would read them.
+ *
+ * Regression (review finding: ACKs pruned before they were validated): one blind ACK far beyond
+ * what left for the receiver freed every copy and pruned the modification list, so the
+ * retransmission of a resized segment found no copy and the next modification failed. A blind
+ * ACK must change nothing; a real one must still prune.
+ *
+ * Model test: a sender's stream cut into random segments, delivered with random reordering,
+ * duplication and overlapping retransmissions; the chain (this test) must see every byte once
+ * and in order, and randomly inserts, removes and replaces bytes; what the receiver reassembles
+ * from the output must be exactly the edited stream, and the receiver's cumulative ACKs, mapped
+ * back, must never claim a byte it has not received.
+ */
+#include <check.h>
+
+#include "fs_check.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_tcp.h>
+
+#include "flowmgr.h"
+#include "fm_tcp.h"
+#include "fm_tcp_seg.h"
+
+#define SLOTS	  16
+#define C_SLOT	  0 /* client -> server direction */
+#define S_SLOT	  1 /* server -> client direction */
+#define C_ISN	  1000u
+#define S_ISN	  0xfffff000u /* the server's stream wraps 2^32 */
+#define MAX_OUT	  16
+#define STREAM_SZ 60000
+
+static struct flowmgr fm;
+static struct fm_shm *shm;
+static _Atomic uint32_t bidir_of[SLOTS];
+static struct rte_mempool *pool;
+
+static void put(void *ctx, struct rte_mbuf *m)
+{
+	(void)ctx;
+	rte_pktmbuf_free(m);
+}
+
+static void setup(void)
+{
+	static const struct rte_mbuf_dynfield meta_desc = {
+	    .name = FM_MBUF_DYNFIELD,
+	    .size = sizeof(struct fm_mbuf_meta),
+	    .align = __alignof__(struct fm_mbuf_meta),
+	};
+
+	memset(&fm, 0, sizeof(fm));
+	shm = calloc(1, sizeof(*shm));
+	ck_assert_ptr_nonnull(shm);
+	shm->fcb_slots = SLOTS;
+	fm.shm = shm;
+	fm.nb_ports = 2;
+	fm.nb_workers = 1;
+	fm.meta_off = rte_mbuf_dynfield_register(&meta_desc);
+	ck_assert_int_ge(fm.meta_off, 0);
+	for (uint32_t i = 0; i < SLOTS; i++)
+		bidir_of[i] = i / 2; /* slots 2k and 2k+1: the two directions of one connection */
+	fm.bidir_of = bidir_of;
+	ck_assert_int_eq(fm_tcp_create(&fm, 8, SLOTS / 2), 0);
+}
+
+static void teardown(void)
+{
+	fm_tcp_uninit(&fm);
+	free(shm);
+}
+
+/* A segment of the connection: `slot` says the direction (C_SLOT client -> server). */
+static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t flags,
+			    const uint8_t *pay, uint16_t plen)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t len = (uint16_t)(14 + 20 + 20 + plen);
+	uint8_t *f;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+	struct fm_mbuf_meta *meta;
+	bool c = slot == C_SLOT;
+
+	ck_assert_ptr_nonnull(m);
+	f = (uint8_t *)rte_pktmbuf_append(m, len);
+	ck_assert_ptr_nonnull(f);
+	memset(f, 0, 54);
+	memcpy(f, c ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
+	f[12] = 0x08;
+	ip = (struct rte_ipv4_hdr *)(f + 14);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(c ? 0xc6120001 : 0xc6120002);
+	ip->dst_addr = rte_cpu_to_be_32(c ? 0xc6120002 : 0xc6120001);
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
+	tcp->src_port = rte_cpu_to_be_16(c ? 40000 : 80);
+	tcp->dst_port = rte_cpu_to_be_16(c ? 80 : 40000);
+	tcp->sent_seq = rte_cpu_to_be_32(seq);
+	tcp->recv_ack = rte_cpu_to_be_32(ack);
+	tcp->data_off = 5 << 4;
+	tcp->tcp_flags = flags;
+	tcp->rx_win = rte_cpu_to_be_16(0xffff);
+	if (plen > 0)
+		memcpy(tcp + 1, pay, plen);
+	meta = fm_meta(&fm, m);
+	memset(meta, 0, sizeof(*meta));
+	meta->fcb = slot;
+	meta->in_port = c ? 0 : 1;
+	meta->out_port = c ? 1 : 0;
+	return m;
+}
+
+/* Ingress of one segment: the verdict, and what the context released after it (rel[]). */
+static enum fm_tcp_verdict in(struct rte_mbuf *m, uint32_t slot, struct rte_mbuf **rel,
+			      unsigned int *nrel)
+{
+	return fm_tcp_ingress(&fm, m, slot, rel, nrel, 1000);
+}
+
+/* Output of one packet: what leaves, in out[]. */
+static unsigned int out(struct rte_mbuf *m, struct rte_mbuf **o)
+{
+	return fm_tcp_output(&fm, m, o, MAX_OUT, put, NULL);
+}
+
+/* What a VNF does to a segment's payload: `ins` bytes of `c` inserted at payload offset `at`. */
+static void vnf_insert(struct rte_mbuf *m, uint16_t at, uint16_t ins, uint8_t c)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *p;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	ck_assert_ptr_nonnull(rte_pktmbuf_append(m, ins));
+	p = rte_pktmbuf_mtod(m, uint8_t *) + h.pay_off;
+	memmove(p + at + ins, p + at, (size_t)(h.plen - at));
+	memset(p + at, c, ins);
+	h.ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(h.ip->total_length) + ins);
+}
+
+static uint32_t seq_of(struct rte_mbuf *m)
+{
+	struct fm_tcp_hdrs h;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	return rte_be_to_cpu_32(h.tcp->sent_seq);
+}
+
+static uint32_t ack_of(struct rte_mbuf *m)
+{
+	struct fm_tcp_hdrs h;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	return rte_be_to_cpu_32(h.tcp->recv_ack);
+}
+
+static uint16_t plen_of(struct rte_mbuf *m)
+{
+	struct fm_tcp_hdrs h;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	return h.plen;
+}
+
+/* One packet through ingress (must pass) and output (must leave as one): it is freed. */
+static struct rte_mbuf *through(struct rte_mbuf *m, uint32_t slot)
+{
+	struct rte_mbuf *rel[64], *o[MAX_OUT];
+	unsigned int nrel;
+
+	ck_assert_int_eq(in(m, slot, rel, &nrel), FM_TCP_PASS);
+	ck_assert_uint_eq(nrel, 0);
+	ck_assert_uint_eq(out(m, o), 1);
+	return o[0];
+}
+
+static void handshake(void)
+{
+	rte_pktmbuf_free(through(seg(C_SLOT, C_ISN, 0, RTE_TCP_SYN_FLAG, NULL, 0), C_SLOT));
+	rte_pktmbuf_free(through(seg(S_SLOT, S_ISN, C_ISN + 1,
+				     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0),
+				 S_SLOT));
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT));
+}
+
+START_TEST(test_tcp_ctx_blind_ack_changes_nothing)
+{
+	uint8_t a[100], b[100];
+	struct rte_mbuf *m, *rel[64], *o[MAX_OUT];
+	unsigned int nrel, n;
+	uint32_t d0 = S_ISN + 1; /* the server's first data byte */
+	struct fm_tcp_hdrs h;
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	setup();
+	handshake();
+	/* 100 bytes from the server; a VNF inserts 60 in the middle: 160 leave */
+	m = seg(S_SLOT, d0, C_ISN + 1, RTE_TCP_ACK_FLAG, a, 100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	vnf_insert(m, 50, 60, 'X');
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_uint_eq(seq_of(o[0]), d0);
+	ck_assert_uint_eq(plen_of(o[0]), 160);
+	rte_pktmbuf_free(o[0]);
+	/* a blind ACK from the client side, 2^30 beyond what the client was sent */
+	m = through(seg(C_SLOT, C_ISN + 1, d0 + 160 + (1u << 30), RTE_TCP_ACK_FLAG, NULL, 0),
+		    C_SLOT);
+	rte_pktmbuf_free(m);
+	/* the server retransmits its 100 bytes: the copy of the 160 that left goes out again */
+	m = seg(S_SLOT, d0, C_ISN + 1, RTE_TCP_ACK_FLAG, a, 100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_REPLAY);
+	n = out(m, o);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(seq_of(o[0]), d0);
+	ck_assert_uint_eq(plen_of(o[0]), 160);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(o[0], &h), 0);
+	ck_assert_uint_eq(h.eth[h.pay_off + 50], 'X');
+	ck_assert_uint_eq(h.eth[h.pay_off + 110], 'a');
+	rte_pktmbuf_free(o[0]);
+	/* the next segment is modified again (the list still takes entries) and maps after the
+	 * first one's 160 bytes */
+	m = seg(S_SLOT, d0 + 100, C_ISN + 1, RTE_TCP_ACK_FLAG, b, 100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	vnf_insert(m, 0, 10, 'Y');
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_uint_eq(seq_of(o[0]), d0 + 160);
+	ck_assert_uint_eq(plen_of(o[0]), 110);
+	rte_pktmbuf_free(o[0]);
+	/* the client's real ACK of all 270 bytes maps back to the server's 200 and is accepted */
+	m = through(seg(C_SLOT, C_ISN + 1, d0 + 270, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT);
+	ck_assert_uint_eq(ack_of(m), d0 + 200);
+	rte_pktmbuf_free(m);
+	/* acknowledged: a late retransmission of the first segment finds no copy left to send
+	 * (the ACK freed them) and goes on as one old byte that draws the client's ACK */
+	m = seg(S_SLOT, d0, C_ISN + 1, RTE_TCP_ACK_FLAG, a, 100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_REPLAY);
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_uint_eq(plen_of(o[0]), 1);
+	ck_assert_uint_eq(seq_of(o[0]), d0 + 270 - 1);
+	rte_pktmbuf_free(o[0]);
+	/* counted: the blind ACK alone; nothing missing, nothing refused by the list */
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_UNSENT), 1);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_REPLAY_MISS), 0);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_MAP_FULL), 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_tcp_ctx_ack_before_anything_sent_is_ignored)
+{
+	uint8_t a[100];
+	struct rte_mbuf *m, *rel[64], *o[MAX_OUT];
+	unsigned int nrel;
+
+	memset(a, 'a', sizeof(a));
+	setup();
+	/* mid-stream: the client's direction starts with data; the server has sent nothing
+	 * through the chain, so no ACK of the server's stream can be valid yet */
+	m = seg(C_SLOT, C_ISN, S_ISN, RTE_TCP_ACK_FLAG, a, 100);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_PASS);
+	ck_assert_uint_eq(out(m, o), 1);
+	rte_pktmbuf_free(o[0]);
+	/* (the server's direction has no state at all yet: nothing to validate against) */
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_UNSENT), 0);
+	m = through(seg(S_SLOT, S_ISN, C_ISN + 100, RTE_TCP_ACK_FLAG, NULL, 0), S_SLOT);
+	ck_assert_uint_eq(ack_of(m), C_ISN + 100);
+	rte_pktmbuf_free(m);
+	/* now the client's ACK of a server byte that never left is refused */
+	m = through(seg(C_SLOT, C_ISN + 100, S_ISN + 5000, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT);
+	rte_pktmbuf_free(m);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_UNSENT), 1);
+	teardown();
+}
+END_TEST
+
+static Suite *tcp_ctx_suite(void)
+{
+	Suite *s = suite_create("tcp_ctx");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_tcp_ctx_blind_ack_changes_nothing);
+	tcase_add_test(tc, test_tcp_ctx_ack_before_anything_sent_is_ignored);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	char prefix[64], cmd[128];
+	int rc;
+	char *argv[] = {"test_tcp_ctx", "--no-huge", "--no-shconf", "--no-pci", "-l", "0", "-m",
+			"256", "--log-level", "error", "--file-prefix", prefix};
+
+	snprintf(prefix, sizeof(prefix), "fsttcp%d", (int)getpid());
+	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0) {
+		fprintf(stderr, "test_tcp_ctx: rte_eal_init failed\n");
+		return EXIT_FAILURE;
+	}
+	pool = rte_pktmbuf_pool_create(FM_SHM_MBUF_POOL, 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "test_tcp_ctx: no mbuf pool\n");
+		return EXIT_FAILURE;
+	}
+	rc = fs_check_run(tcp_ctx_suite());
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf '/var/run/dpdk/%s'", prefix);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_tcp_ctx: could not remove /var/run/dpdk/%s\n", prefix);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of one TCP segment's headers in an mbuf (flowmgr/tcp/fm_tcp_seg.h), on mbufs built
+ * by hand over a static buffer (no EAL): parsing, the final fix-up, and trimming the head the
+ * chain has already seen. Regression: fm_tcp_trim_head() re-parsed before fixing the IP total
+ * length and wrote the new SEQ through stale pointers (a 100-byte segment trimmed by 10 kept
+ * total length 140 and SEQ 1000 and no longer parsed; trimmed by 1, garbage landed in the length
+ * and ports). Every check here reads the frame back with an independent parser and checksum.
+ */
+#include <check.h>
+
+#include "fs_check.h"
+#include <errno.h>
+#include <stdalign.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fm_pkt.h"
+#include "fm_tcp_seg.h"
+
+#define HEADROOM 128
+#define SPORT	 40000
+#define DPORT	 80
+
+static alignas(64) struct rte_mbuf mb;
+static alignas(64) uint8_t buf[2048];
+static uint8_t payload[1500]; /* what the segment carries: byte i = (uint8_t)(i * 7 + 3) */
+static unsigned int l3_off;   /* 14, or 18 with a VLAN tag */
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* One's-complement sum of `len` bytes (RFC 1071), written independently of DPDK's. */
+static uint32_t sum16(const uint8_t *p, unsigned int len, uint32_t s)
+{
+	for (unsigned int i = 0; i + 1 < len; i += 2)
+		s += rd16(p + i);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * Builds Ethernet (+ VLAN) / IPv4 / TCP (timestamps option) carrying `plen` bytes of payload[]
+ * at SEQ `seq`, then `pad` bytes of Ethernet padding, with correct checksums.
+ */
+static uint8_t *build(bool vlan, uint16_t plen, uint32_t seq, uint8_t flags, uint16_t pad)
+{
+	uint8_t *f = buf + HEADROOM, *ip, *tcp;
+	uint16_t iplen = (uint16_t)(20 + 32 + plen);
+	uint32_t s;
+
+	memset(&mb, 0, sizeof(mb));
+	memset(buf, 0, sizeof(buf));
+	l3_off = vlan ? 18 : 14;
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	if (vlan)
+		memcpy(f + 12, "\x81\x00\x00\x07", 4);
+	memcpy(f + l3_off - 2, "\x08\x00", 2);
+	ip = f + l3_off;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(iplen >> 8);
+	ip[3] = (uint8_t)iplen;
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8); /* 198.18.0.1 -> 198.18.0.2 */
+	tcp = ip + 20;
+	tcp[0] = SPORT >> 8;
+	tcp[1] = SPORT & 0xff;
+	tcp[2] = DPORT >> 8;
+	tcp[3] = DPORT & 0xff;
+	for (int i = 0; i < 4; i++)
+		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+	memcpy(tcp + 8, "\x00\x00\x27\x10", 4); /* ACK 10000 */
+	tcp[12] = 8 << 4;			/* 32-byte header */
+	tcp[13] = flags;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	memcpy(tcp + 20, "\x01\x01\x08\x0a\x00\x00\x00\x05\x00\x00\x00\x09", 12);
+	memcpy(tcp + 32, payload, plen);
+	s = sum16(ip, 20, 0);
+	ip[10] = (uint8_t)(~fold(s) >> 8);
+	ip[11] = (uint8_t)~fold(s);
+	s = sum16(ip + 12, 8, 6 + (uint32_t)(32 + plen));
+	s = sum16(tcp, 32u + plen, s);
+	tcp[16] = (uint8_t)(~fold(s) >> 8);
+	tcp[17] = (uint8_t)~fold(s);
+	mb.buf_addr = buf;
+	mb.buf_len = sizeof(buf);
+	mb.data_off = HEADROOM;
+	mb.nb_segs = 1;
+	mb.data_len = (uint16_t)(l3_off + iplen + pad);
+	mb.pkt_len = mb.data_len;
+	return f;
+}
+
+/* Reads the mbuf's frame back: parses with the platform's packet parser, checks both checksums
+ * with the independent sum, and returns the frame. */
+static uint8_t *check_frame(uint16_t want_plen, uint32_t want_seq, uint8_t want_flags)
+{
+	uint8_t *f = rte_pktmbuf_mtod(&mb, uint8_t *);
+	uint8_t *ip = f + l3_off, *tcp = ip + 20;
+	struct fm_pkt p;
+	uint32_t s;
+
+	ck_assert_int_eq(fm_pkt_parse(f, rte_pktmbuf_data_len(&mb), &p), 0);
+	ck_assert_uint_eq(p.l3, FM_L3_IPV4);
+	ck_assert_uint_eq(p.proto, FM_PROTO_TCP);
+	ck_assert_uint_eq(p.sport, SPORT);
+	ck_assert_uint_eq(p.dport, DPORT);
+	ck_assert_uint_eq(p.ip4_src, 0xc6120001u);
+	ck_assert_uint_eq(p.ip4_dst, 0xc6120002u);
+	ck_assert_uint_eq(rd16(ip + 2), 20 + 32 + want_plen);
+	ck_assert_uint_eq(rd32(tcp + 4), want_seq);
+	ck_assert_uint_eq(rd32(tcp + 8), 10000);
+	ck_assert_uint_eq(tcp[13], want_flags);
+	ck_assert_uint_eq(fold(sum16(ip, 20, 0)), 0xffff);
+	s = sum16(ip + 12, 8, 6 + (uint32_t)(32 + want_plen));
+	ck_assert_uint_eq(fold(sum16(tcp, 32u + want_plen, s)), 0xffff);
+	return f;
+}
+
+static void fill_payload(void)
+{
+	for (unsigned int i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 3);
+}
+
+START_TEST(test_tcp_seg_parse_reads_lengths_and_options)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *ts;
+
+	fill_payload();
+	build(false, 100, 1000, 0x18, 0);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_uint_eq(h.l3_off, 14);
+	ck_assert_uint_eq(h.l4_off, 34);
+	ck_assert_uint_eq(h.pay_off, 66);
+	ck_assert_uint_eq(h.plen, 100);
+	ck_assert_uint_eq(h.flags, 0x18);
+	ts = fm_tcp_ts(&h);
+	ck_assert_ptr_nonnull(ts);
+	ck_assert_uint_eq(rd32(ts), 5);
+	ck_assert_uint_eq(rd32(ts + 4), 9);
+	ck_assert_ptr_null(fm_tcp_opt(&h, 5, 0)); /* no SACK */
+	/* Ethernet padding is no payload */
+	build(true, 4, 1000, 0x18, 20);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_uint_eq(h.plen, 4);
+	/* an IP total length beyond the frame is refused */
+	build(false, 100, 1000, 0x18, 0);
+	mb.data_len = mb.pkt_len = (uint32_t)(mb.data_len - 1);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), -1);
+}
+END_TEST
+
+/* Trims n bytes from a segment of plen (VLAN-tagged or not, padded or not) and checks the frame
+ * as a receiver would read it. */
+static void trim_case(bool vlan, uint16_t plen, uint16_t n, uint16_t pad, uint8_t flags)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *f;
+
+	build(vlan, plen, 1000, flags, pad);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_int_eq(fm_tcp_trim_head(&mb, &h, n), 0);
+	f = check_frame((uint16_t)(plen - n), 1000u + n, flags);
+	/* the struct describes the frame as it is now */
+	ck_assert_ptr_eq(h.eth, f);
+	ck_assert_ptr_eq((uint8_t *)h.ip, f + l3_off);
+	ck_assert_ptr_eq((uint8_t *)h.tcp, f + l3_off + 20);
+	ck_assert_uint_eq(h.plen, plen - n);
+	ck_assert_uint_eq(h.pay_off, l3_off + 52);
+	ck_assert_mem_eq(f + h.pay_off, payload + n, (size_t)(plen - n));
+	ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), l3_off + 52u + plen - n + pad);
+	/* and it parses again to the same thing */
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_uint_eq(h.plen, plen - n);
+}
+
+START_TEST(test_tcp_seg_trim_head_fixes_length_and_seq)
+{
+	fill_payload();
+	trim_case(false, 100, 10, 0, 0x18); /* the review's case: length 130, SEQ 1010 */
+	trim_case(false, 100, 1, 0, 0x18);  /* once garbage in the length and the ports */
+	trim_case(false, 100, 99, 0, 0x18);
+	trim_case(true, 100, 10, 0, 0x18);
+	trim_case(true, 6, 3, 12, 0x10); /* Ethernet padding stays padding */
+	trim_case(false, 1448, 1000, 0, 0x10);
+}
+END_TEST
+
+START_TEST(test_tcp_seg_trim_head_all_keeps_fin)
+{
+	fill_payload();
+	trim_case(false, 100, 100, 0, 0x19); /* only the FIN is new */
+	trim_case(false, 100, 0, 0, 0x18);   /* nothing to cut: unchanged */
+}
+END_TEST
+
+START_TEST(test_tcp_seg_trim_head_refuses_more_than_payload)
+{
+	struct fm_tcp_hdrs h;
+
+	fill_payload();
+	build(false, 100, 1000, 0x18, 0);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_int_eq(fm_tcp_trim_head(&mb, &h, 101), -EINVAL);
+	check_frame(100, 1000, 0x18);
+	ck_assert_mem_eq(rte_pktmbuf_mtod(&mb, uint8_t *) + 66, payload, 100);
+}
+END_TEST
+
+START_TEST(test_tcp_seg_finish_cuts_padding_and_fixes_sums)
+{
+	struct fm_tcp_hdrs h;
+
+	fill_payload();
+	build(true, 10, 5000, 0x18, 8);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	h.tcp->sent_seq = rte_cpu_to_be_32(7000);
+	h.eth[h.pay_off] ^= 0xff; /* a VNF edited the first byte */
+	payload[0] ^= 0xff;
+	fm_tcp_hdrs_finish(&mb, &h, 6);
+	check_frame(6, 7000, 0x18);
+	ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), 18 + 52 + 6);
+	ck_assert_uint_eq(h.plen, 6);
+	ck_assert_mem_eq(h.eth + h.pay_off, payload, 6);
+}
+END_TEST
+
+START_TEST(test_tcp_seg_syn_wscale_capped)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *tcp;
+
+	fill_payload();
+	build(false, 0, 1, 0x02, 0);
+	tcp = rte_pktmbuf_mtod(&mb, uint8_t *) + 34;
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_uint_eq(fm_tcp_syn_wscale(&h), 0); /* no option */
+	memcpy(tcp + 20, "\x01\x03\x03\x07", 4);     /* NOP, WS 7 */
+	ck_assert_uint_eq(fm_tcp_syn_wscale(&h), 7);
+	tcp[23] = 30;
+	ck_assert_uint_eq(fm_tcp_syn_wscale(&h), 14); /* RFC 7323: at most 14 */
+	memcpy(tcp + 20, "\x05\x01", 2);	      /* a malformed option ends the walk */
+	ck_assert_ptr_null(fm_tcp_opt(&h, 3, 3));
+}
+END_TEST
+
+static Suite *tcp_seg_suite(void)
+{
+	Suite *s = suite_create("tcp_seg");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_tcp_seg_parse_reads_lengths_and_options);
+	tcase_add_test(tc, test_tcp_seg_trim_head_fixes_length_and_seq);
+	tcase_add_test(tc, test_tcp_seg_trim_head_all_keeps_fin);
+	tcase_add_test(tc, test_tcp_seg_trim_head_refuses_more_than_payload);
+	tcase_add_test(tc, test_tcp_seg_finish_cuts_padding_and_fixes_sums);
+	tcase_add_test(tc, test_tcp_seg_syn_wscale_capped);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return fs_check_run(tcp_seg_suite());
+}
