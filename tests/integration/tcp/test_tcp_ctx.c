@@ -290,6 +290,235 @@ START_TEST(test_tcp_ctx_ack_before_anything_sent_is_ignored)
 }
 END_TEST
 
+
+/* ---- model test ------------------------------------------------------------------------------ */
+
+#define NET_Q	    4096 /* sender segments in flight in the network */
+#define MAX_CHAIN   8192 /* chain packets of one run */
+#define MODEL_STEPS 400000
+
+static uint64_t rng;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n == 0 ? 0 : (uint32_t)(rng % n);
+}
+
+struct model {
+	uint8_t src[STREAM_SZ]; /* the server's stream */
+	uint32_t snd_una, snd_nxt;
+	uint32_t q_seq[NET_Q], q_len[NET_Q], nq; /* the network towards flowmgr */
+	uint32_t chain_next;			 /* next input byte the chain must see */
+	uint8_t mod[3 * STREAM_SZ];		 /* the edited stream the receiver must read */
+	uint32_t mod_len;
+	uint32_t in_e[MAX_CHAIN], mod_e[MAX_CHAIN], nchain; /* each chain packet's ends */
+	uint32_t acked_idx;
+	uint8_t have[3 * STREAM_SZ];
+	uint32_t rcv_nxt; /* the receiver's next expected offset in mod[] */
+};
+
+/* The chain: checks the packet continues the stream exactly, edits it at random (the model
+ * follows), and records where its input and output end. */
+static void chain_packet(struct model *md, struct rte_mbuf *m)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *p;
+	uint32_t off, at, k;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	if (h.plen == 0)
+		return;
+	off = rte_be_to_cpu_32(h.tcp->sent_seq) - (S_ISN + 1);
+	ck_assert_uint_eq(off, md->chain_next); /* once, in order */
+	ck_assert_mem_eq(h.eth + h.pay_off, md->src + off, h.plen);
+	md->chain_next += h.plen;
+	at = rnd(h.plen + 1u);
+	k = 1 + rnd(300);
+	switch (rnd(4)) {
+	case 0: /* insert */
+		vnf_insert(m, (uint16_t)at, (uint16_t)k, (uint8_t)('A' + rnd(26)));
+		break;
+	case 1: /* remove */
+		if (k > h.plen - at)
+			k = h.plen - at;
+		p = h.eth + h.pay_off;
+		memmove(p + at, p + at + k, h.plen - at - k);
+		rte_pktmbuf_trim(m, (uint16_t)k);
+		h.ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(h.ip->total_length) - k);
+		break;
+	case 2: /* replace: remove then insert at the same place */
+		if (at < h.plen) {
+			p = h.eth + h.pay_off;
+			p[at] = '#';
+			vnf_insert(m, (uint16_t)at, (uint16_t)(k % 40 + 1), '@');
+		}
+		break;
+	default:
+		break;
+	}
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	memcpy(md->mod + md->mod_len, h.eth + h.pay_off, h.plen);
+	md->mod_len += h.plen;
+	ck_assert_uint_lt(md->nchain, MAX_CHAIN);
+	md->in_e[md->nchain] = md->chain_next;
+	md->mod_e[md->nchain++] = md->mod_len;
+}
+
+/* The receiver (the client): reassembles what reaches it, byte-exact against the model. */
+static void receive(struct model *md, struct rte_mbuf *m)
+{
+	struct fm_tcp_hdrs h;
+	uint32_t off;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	off = rte_be_to_cpu_32(h.tcp->sent_seq) - (S_ISN + 1);
+	for (uint32_t i = 0; i < h.plen; i++) {
+		uint32_t pos = off + i;
+
+		if ((int32_t)(pos - md->rcv_nxt) < 0)
+			continue; /* old: a receiver discards it unread */
+		ck_assert_uint_lt(pos, md->mod_len); /* never a byte the chain did not produce */
+		ck_assert_uint_eq(h.eth[h.pay_off + i], md->mod[pos]);
+		md->have[pos] = 1;
+	}
+	while (md->rcv_nxt < md->mod_len && md->have[md->rcv_nxt])
+		md->rcv_nxt++;
+}
+
+/* The receiver's cumulative ACK through the context: what the sender then believes acknowledged
+ * must all have reached the receiver. */
+static void receiver_ack(struct model *md)
+{
+	struct rte_mbuf *m = through(
+	    seg(C_SLOT, C_ISN + 1, S_ISN + 1 + md->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT);
+	uint32_t a = ack_of(m) - (S_ISN + 1);
+
+	rte_pktmbuf_free(m);
+	ck_assert_uint_le(a, md->chain_next);
+	while (md->acked_idx < md->nchain && md->in_e[md->acked_idx] <= a) {
+		ck_assert_uint_le(md->mod_e[md->acked_idx], md->rcv_nxt);
+		md->acked_idx++;
+	}
+	if (a > md->snd_una)
+		md->snd_una = a;
+}
+
+/* Packets leaving flowmgr: to the receiver (5 % lost on the way), or back to the sender. */
+static void deliver_out(struct model *md, struct rte_mbuf **o, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (rte_be_to_cpu_32(rte_pktmbuf_mtod_offset(o[i], struct rte_ipv4_hdr *, 14)
+					 ->dst_addr) == 0xc6120001 &&
+		    rnd(100) >= 5) {
+			receive(md, o[i]);
+			if (rnd(2) == 0)
+				receiver_ack(md);
+		}
+		rte_pktmbuf_free(o[i]);
+	}
+}
+
+/* One chain packet (edited) or replay to the output. */
+static void to_output(struct model *md, struct rte_mbuf *m)
+{
+	struct rte_mbuf *o[MAX_OUT];
+
+	if (!fm_tcp_is_replay(&fm, m))
+		chain_packet(md, m);
+	deliver_out(md, o, out(m, o));
+}
+
+/* One segment from the network into flowmgr. */
+static void ingress_one(struct model *md, uint32_t seq, uint32_t len)
+{
+	struct rte_mbuf *m = seg(S_SLOT, S_ISN + 1 + seq, C_ISN + 1, RTE_TCP_ACK_FLAG,
+				 md->src + seq, (uint16_t)len);
+	struct rte_mbuf *rel[64];
+	unsigned int nrel;
+
+	switch (in(m, S_SLOT, rel, &nrel)) {
+	case FM_TCP_PASS:
+	case FM_TCP_REPLAY:
+		to_output(md, m);
+		break;
+	case FM_TCP_HELD:
+		break;
+	default:
+		rte_pktmbuf_free(m);
+		break;
+	}
+	for (unsigned int i = 0; i < nrel; i++)
+		to_output(md, rel[i]);
+}
+
+/* The sender: new data within a 64 KB window, or a retransmission from snd_una at a random
+ * boundary (overlapping what went before), or a duplicate; the network reorders a little. */
+static void sender_step(struct model *md, uint32_t n)
+{
+	uint32_t seq, len, k;
+
+	if (md->snd_nxt < n && md->snd_nxt - md->snd_una < 65536 && rnd(10) < 8) {
+		/* new data, sometimes repacketized with the tail of what went before */
+		k = rnd(10) == 0 ? rnd(200) : 0;
+		seq = md->snd_nxt - (k < md->snd_nxt - md->snd_una ? k : 0);
+		len = (md->snd_nxt - seq) + 1 + rnd(1400);
+	} else if (md->snd_una < md->snd_nxt) {
+		seq = md->snd_una + rnd(md->snd_nxt - md->snd_una);
+		len = 1 + rnd(1400);
+	} else {
+		return;
+	}
+	if (len > n - seq)
+		len = n - seq;
+	if (seq + len > md->snd_nxt)
+		md->snd_nxt = seq + len;
+	ck_assert_uint_lt(md->nq, NET_Q);
+	md->q_seq[md->nq] = seq;
+	md->q_len[md->nq++] = len;
+	if (rnd(10) == 0 && md->nq < NET_Q) { /* duplicated on the way */
+		md->q_seq[md->nq] = seq;
+		md->q_len[md->nq++] = len;
+	}
+	/* delivery: one of the first four in the network */
+	while (md->nq > (rnd(3) == 0 ? 0u : 3u)) {
+		k = rnd(md->nq < 4 ? md->nq : 4);
+		seq = md->q_seq[k];
+		len = md->q_len[k];
+		memmove(&md->q_seq[k], &md->q_seq[k + 1], (md->nq - k - 1) * 4);
+		memmove(&md->q_len[k], &md->q_len[k + 1], (md->nq - k - 1) * 4);
+		md->nq--;
+		ingress_one(md, seq, len);
+	}
+}
+
+START_TEST(test_tcp_ctx_model_reorder_edit_loss)
+{
+	static struct model md;
+	uint32_t n = 20000 + (uint32_t)_i * 2000, steps = 0;
+
+	memset(&md, 0, sizeof(md));
+	rng = 0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1);
+	for (uint32_t i = 0; i < n; i++)
+		md.src[i] = (uint8_t)rnd(256);
+	setup();
+	handshake();
+	while ((md.snd_una < n || md.rcv_nxt < md.mod_len) && steps++ < MODEL_STEPS)
+		sender_step(&md, n);
+	ck_assert_uint_eq(md.chain_next, n);
+	ck_assert_uint_eq(md.snd_una, n);
+	ck_assert_uint_eq(md.rcv_nxt, md.mod_len);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_UNSENT), 0);
+	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_HELD), 0);
+	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_TRIMMED), 0);
+	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_REPLAY_COPIES), 0);
+	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_RESIZED), 0);
+	teardown();
+}
+END_TEST
+
 static Suite *tcp_ctx_suite(void)
 {
 	Suite *s = suite_create("tcp_ctx");
@@ -297,6 +526,7 @@ static Suite *tcp_ctx_suite(void)
 
 	tcase_add_test(tc, test_tcp_ctx_blind_ack_changes_nothing);
 	tcase_add_test(tc, test_tcp_ctx_ack_before_anything_sent_is_ignored);
+	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;
 }
