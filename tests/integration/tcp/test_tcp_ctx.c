@@ -192,9 +192,8 @@ static struct rte_mbuf *through(struct rte_mbuf *m, uint32_t slot)
 static void handshake(void)
 {
 	rte_pktmbuf_free(through(seg(C_SLOT, C_ISN, 0, RTE_TCP_SYN_FLAG, NULL, 0), C_SLOT));
-	rte_pktmbuf_free(through(seg(S_SLOT, S_ISN, C_ISN + 1,
-				     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0),
-				 S_SLOT));
+	rte_pktmbuf_free(through(
+	    seg(S_SLOT, S_ISN, C_ISN + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), S_SLOT));
 	rte_pktmbuf_free(
 	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT));
 }
@@ -290,7 +289,6 @@ START_TEST(test_tcp_ctx_ack_before_anything_sent_is_ignored)
 }
 END_TEST
 
-
 /* ---- model test ------------------------------------------------------------------------------ */
 
 #define NET_Q	    4096 /* sender segments in flight in the network */
@@ -379,7 +377,7 @@ static void receive(struct model *md, struct rte_mbuf *m)
 		uint32_t pos = off + i;
 
 		if ((int32_t)(pos - md->rcv_nxt) < 0)
-			continue; /* old: a receiver discards it unread */
+			continue;		     /* old: a receiver discards it unread */
 		ck_assert_uint_lt(pos, md->mod_len); /* never a byte the chain did not produce */
 		ck_assert_uint_eq(h.eth[h.pay_off + i], md->mod[pos]);
 		md->have[pos] = 1;
@@ -410,8 +408,9 @@ static void receiver_ack(struct model *md)
 static void deliver_out(struct model *md, struct rte_mbuf **o, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		if (rte_be_to_cpu_32(rte_pktmbuf_mtod_offset(o[i], struct rte_ipv4_hdr *, 14)
-					 ->dst_addr) == 0xc6120001 &&
+		if (rte_be_to_cpu_32(
+			rte_pktmbuf_mtod_offset(o[i], struct rte_ipv4_hdr *, 14)->dst_addr) ==
+			0xc6120001 &&
 		    rnd(100) >= 5) {
 			receive(md, o[i]);
 			if (rnd(2) == 0)
@@ -434,8 +433,8 @@ static void to_output(struct model *md, struct rte_mbuf *m)
 /* One segment from the network into flowmgr. */
 static void ingress_one(struct model *md, uint32_t seq, uint32_t len)
 {
-	struct rte_mbuf *m = seg(S_SLOT, S_ISN + 1 + seq, C_ISN + 1, RTE_TCP_ACK_FLAG,
-				 md->src + seq, (uint16_t)len);
+	struct rte_mbuf *m =
+	    seg(S_SLOT, S_ISN + 1 + seq, C_ISN + 1, RTE_TCP_ACK_FLAG, md->src + seq, (uint16_t)len);
 	struct rte_mbuf *rel[64];
 	unsigned int nrel;
 
@@ -535,8 +534,9 @@ int main(void)
 {
 	char prefix[64], cmd[128];
 	int rc;
-	char *argv[] = {"test_tcp_ctx", "--no-huge", "--no-shconf", "--no-pci", "-l", "0", "-m",
-			"256", "--log-level", "error", "--file-prefix", prefix};
+	char *argv[] = {
+	    "test_tcp_ctx", "--no-huge",   "--no-shconf", "--no-pci",	   "-l",  "0", "-m",
+	    "256",	    "--log-level", "error",	  "--file-prefix", prefix};
 
 	snprintf(prefix, sizeof(prefix), "fsttcp%d", (int)getpid());
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0) {
