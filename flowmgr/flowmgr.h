@@ -167,8 +167,6 @@ static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_
 	return RTE_MBUF_DYNFIELD(m, fm->meta_off, struct fm_mbuf_meta *);
 }
 
-uint64_t fm_now_ms(void);
-
 /* fm_classify.c — the combined classification tree and the path table. */
 int fm_classify_init(struct flowmgr *fm);
 void fm_classify_uninit(struct flowmgr *fm);

@@ -17,6 +17,7 @@
 
 #include "ctl_server.h"
 #include "flowmgr.h"
+#include "fm_clock.h"
 #include "fm_filter.h"
 #include "fm_bidir.h"
 #include "fm_flow.h"
@@ -260,7 +261,7 @@ static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *
 		return -ENOMEM;
 	flowsplice__status_reply__init(s);
 	s->pid = getpid();
-	s->uptime_ms = fm_now_ms() - fm->start_ms;
+	s->uptime_ms = fm_clock_monotonic(NULL) - fm->start_ms;
 	s->nb_ports = fm->nb_ports;
 	s->nb_vnfs = fm->shm->nb_vnfs;
 	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);

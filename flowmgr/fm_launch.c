@@ -27,6 +27,7 @@
 #include <rte_log.h>
 
 #include "flowmgr.h"
+#include "fm_clock.h"
 
 #define FM_BACKOFF_MIN_MS   100
 #define FM_BACKOFF_MAX_MS   5000
@@ -85,7 +86,7 @@ static int spawn(struct flowmgr *fm, uint32_t id)
 		_exit(127);
 	}
 	fm->vnf_rt[id].child = pid;
-	fm->vnf_rt[id].started_ms = fm_now_ms();
+	fm->vnf_rt[id].started_ms = fm_clock_monotonic(NULL);
 	RTE_LOG(NOTICE, USER1, "flowmgr: launched VNF %s: %s (pid %d)\n", name, path, (int)pid);
 	return 0;
 }
@@ -118,7 +119,7 @@ static void reap(struct flowmgr *fm)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
-			uint64_t now = fm_now_ms();
+			uint64_t now = fm_clock_monotonic(NULL);
 
 			if (rt->child != pid)
 				continue;
@@ -148,10 +149,10 @@ void fm_launch_tick(struct flowmgr *fm)
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
 		if (!fm_launch_is_launched(fm, id) || rt->child != 0 ||
-		    fm_now_ms() < rt->restart_at_ms)
+		    fm_clock_monotonic(NULL) < rt->restart_at_ms)
 			continue;
 		if (spawn(fm, id) < 0)
-			rt->restart_at_ms = fm_now_ms() + FM_BACKOFF_MAX_MS;
+			rt->restart_at_ms = fm_clock_monotonic(NULL) + FM_BACKOFF_MAX_MS;
 	}
 }
 
@@ -170,7 +171,7 @@ int fm_launch_restart(struct flowmgr *fm, uint32_t id)
 
 void fm_launch_stop_all(struct flowmgr *fm)
 {
-	uint64_t end = fm_now_ms() + FM_STOP_WAIT_MS;
+	uint64_t end = fm_clock_monotonic(NULL) + FM_STOP_WAIT_MS;
 	int left;
 
 	if (!fm->launch)
@@ -189,7 +190,7 @@ void fm_launch_stop_all(struct flowmgr *fm)
 		}
 		if (left > 0)
 			usleep(20000);
-	} while (left > 0 && fm_now_ms() < end);
+	} while (left > 0 && fm_clock_monotonic(NULL) < end);
 	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "flowmgr.h"
+#include "fm_clock.h"
 #include "fm_flow.h"
 #include "fm_stage.h"
 
@@ -60,7 +61,7 @@ void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why)
 		return;
 	atomic_store_explicit(&v->state, FM_VNF_DEAD, memory_order_release);
 	fm->vnf_rt[id].progress_still_since_ms = 0;
-	fm->vnf_rt[id].dead_since_ms = fm_now_ms();
+	fm->vnf_rt[id].dead_since_ms = fm_clock_monotonic(NULL);
 	RTE_LOG(WARNING, USER1, "flowmgr: VNF %s (pid %d) is dead: %s; policy %s\n", v->name,
 		(int)atomic_load(&v->pid), why,
 		fm_config_policy_name((enum fm_fail_policy)atomic_load(&v->policy)));
@@ -280,7 +281,7 @@ static void check_stall(struct flowmgr *fm, uint32_t id)
 	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 	uint32_t st = atomic_load(&v->state);
 	uint64_t p = atomic_load_explicit(&v->progress, memory_order_relaxed);
-	uint64_t now = fm_now_ms();
+	uint64_t now = fm_clock_monotonic(NULL);
 
 	if (st != FM_VNF_RUNNING && st != FM_VNF_STALLED)
 		return;
@@ -327,7 +328,8 @@ void fm_super_tick(struct flowmgr *fm)
 
 		if (!rt->exited || atomic_load(&fm->shm->vnfs[id].state) != FM_VNF_DEAD)
 			continue;
-		if (!rt->reclaimed && fm_now_ms() - rt->dead_since_ms >= FM_RECLAIM_GRACE_MS)
+		if (!rt->reclaimed &&
+		    fm_clock_monotonic(NULL) - rt->dead_since_ms >= FM_RECLAIM_GRACE_MS)
 			reclaim(fm, id);
 		else if (rt->reclaimed)
 			drain_dead(fm, id); /* what producers queued since (bypass races, drop) */
