@@ -29,7 +29,15 @@
 #include <rte_memzone.h>
 
 #include "flowmgr.h"
+#include "fm_classify.h"
 #include "fm_clock.h"
+#include "fm_ctl.h"
+#include "fm_graph.h"
+#include "fm_port.h"
+#include "fm_worker.h"
+#include "vnf/fm_launch.h"
+#include "vnf/fm_pool.h"
+#include "vnf/fm_super.h"
 #include "fm_tcp.h"
 #include "fm_cls.h"
 
