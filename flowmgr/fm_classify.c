@@ -24,6 +24,8 @@
 #include <rte_errno.h>
 #include <rte_memzone.h>
 
+#include "fm_classify.h"
+
 #include "flowmgr.h"
 #include "fm_cls.h"
 #include "fm_bidir.h"

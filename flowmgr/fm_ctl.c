@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_ctl.c — flowmgr's control-channel handlers: VNF registration, status, VNF list, stats,
- * kill, policy. Runs on the main lcore only (ctl_server is single-threaded); reads the datapath's
- * shared counters with relaxed atomics.
+ * fm_ctl.c — flowmgr's control-channel handlers; the contract is in fm_ctl.h.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -15,8 +13,15 @@
 #include <rte_log.h>
 #include <rte_ring.h>
 
+#include "fm_ctl.h"
+
 #include "ctl_server.h"
 #include "flowmgr.h"
+#include "fm_classify.h"
+#include "fm_clock.h"
+#include "fm_graph.h"
+#include "vnf/fm_launch.h"
+#include "vnf/fm_super.h"
 #include "fm_filter.h"
 #include "fm_bidir.h"
 #include "fm_flow.h"
@@ -86,7 +91,7 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	m->stalls = LOAD(v->stalls);
 	m->scratch_in_use = fm->vnf_rt[id].pool ? fm->vnf_rt[id].pool->in_use : 0;
 	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
-	unsigned int nb_in = fm_vnf_inputs(fm, id, in);
+	unsigned int nb_in = fm_graph_vnf_inputs(fm, id, in);
 
 	for (unsigned int k = 0; k < nb_in; k++)
 		queued += rte_ring_count(in[k]);
@@ -260,7 +265,7 @@ static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *
 		return -ENOMEM;
 	flowsplice__status_reply__init(s);
 	s->pid = getpid();
-	s->uptime_ms = fm_now_ms() - fm->start_ms;
+	s->uptime_ms = fm_clock_monotonic(NULL) - fm->start_ms;
 	s->nb_ports = fm->nb_ports;
 	s->nb_vnfs = fm->shm->nb_vnfs;
 	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);

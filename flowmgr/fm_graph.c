@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_graph.c — the ring graph (one SP/SC rte_ring per producer → consumer edge).
- *
- * Edges: flowmgr (node 0) → every VNF reachable from the input; VNF i → every VNF reachable from
- * i in the chain graph (transitively, because a VNF that is down under the bypass policy is
- * skipped, so i may hand a packet to any VNF after it); every VNF → flowmgr (egress).
+ * fm_graph.c — the ring graph; its contract and design are in fm_graph.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +9,8 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_ring.h>
+
+#include "fm_graph.h"
 
 #include "flowmgr.h"
 
@@ -94,7 +92,7 @@ static int worker_rings_create(struct flowmgr *fm, unsigned int w, const uint8_t
 	return 0;
 }
 
-unsigned int fm_vnf_inputs(struct flowmgr *fm, uint32_t id, struct rte_ring **out)
+unsigned int fm_graph_vnf_inputs(struct flowmgr *fm, uint32_t id, struct rte_ring **out)
 {
 	unsigned int n = 0;
 

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -30,6 +29,15 @@
 #include <rte_memzone.h>
 
 #include "flowmgr.h"
+#include "fm_classify.h"
+#include "fm_clock.h"
+#include "fm_ctl.h"
+#include "fm_graph.h"
+#include "fm_port.h"
+#include "fm_worker.h"
+#include "vnf/fm_launch.h"
+#include "vnf/fm_pool.h"
+#include "vnf/fm_super.h"
 #include "fm_tcp.h"
 #include "fm_cls.h"
 
@@ -38,14 +46,6 @@
 
 static struct flowmgr g_fm;
 static struct fm_config g_cfg;
-
-uint64_t fm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void on_signal(int sig)
 {
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 		     : "flowsplice");
 	fm->wait_vnfs = o.wait_vnfs && g_cfg.chain.nb_vnfs > 0;
 	atomic_store(&fm->ports_open, !fm->wait_vnfs);
-	fm->start_ms = fm_now_ms();
+	fm->start_ms = fm_clock_monotonic(NULL);
 	if (eal_init(&o, &g_cfg) < 0) {
 		fprintf(stderr,
 			"flowmgr: EAL init failed: %s (are hugepages reserved? run "

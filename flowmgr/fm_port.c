@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_port.c — ports: each config port is a DPDK vdev (its devargs were passed to the EAL as
- * --vdev); here it is found by name, given one RX and one TX queue, and started in promiscuous
- * mode (bump-in-the-wire bridge).
+ * fm_port.c — flowmgr's ports; their contract is in fm_port.h.
  */
 #include <errno.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
 #include <rte_log.h>
+
+#include "fm_port.h"
 
 #include "flowmgr.h"
 

@@ -27,7 +27,10 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "fm_worker.h"
+
 #include "flowmgr.h"
+#include "fm_classify.h"
 #include "fm_hop.h"
 #include "fm_pkt.h"
 #include "fm_bidir.h"

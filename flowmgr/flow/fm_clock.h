@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_clock.h — the flow layer's notion of "now", in milliseconds.
+ * fm_clock.h — flowmgr's one notion of "now", in milliseconds.
  *
  * What: every timeout decision of the flow layer (idle timeouts, the pending-timeout list, the
  * periodic full sweep, eviction of the oldest idle session) reads time through a struct fm_clock,
- * so that tests can drive time by hand and flowmgr can feed the TSC.
+ * so that tests can drive time by hand and flowmgr can feed the TSC. flowmgr's control plane
+ * (supervision deadlines, launch back-off, uptime) reads fm_clock_monotonic() directly: there is
+ * no second copy of it in flowmgr.
  *
  * Design: a clock is either a function (now_ms(opaque), e.g. a TSC conversion in flowmgr) or,
  * when now_ms is NULL, a driven value (`value`) that the owner sets with fm_clock_set() /

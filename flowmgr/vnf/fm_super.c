@@ -1,13 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_super.c — VNF liveness (the skeleton of the supervisor).
- *
- * A VNF is alive from its registration until its control connection closes or its process exits
- * (pidfd readable), whichever comes first: both are seen within one main-loop tick (100 ms). On
- * death the VNF's state turns DEAD, so every producer applies its failure policy from the next
- * burst on (fm_hop.h). Once the process is known to have exited (never before: its rings are
- * single-consumer), the packets queued to it are freed and counted in its lost_pkts, unless the
- * policy is hold, which keeps them for its return.
+ * fm_super.c — the supervisor; its contract and design are in fm_super.h.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,8 +12,12 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "fm_super.h"
+
 #include "flowmgr.h"
+#include "fm_clock.h"
 #include "fm_flow.h"
+#include "fm_graph.h"
 #include "fm_stage.h"
 
 #define FM_RECLAIM_GRACE_MS 200
@@ -60,7 +57,7 @@ void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why)
 		return;
 	atomic_store_explicit(&v->state, FM_VNF_DEAD, memory_order_release);
 	fm->vnf_rt[id].progress_still_since_ms = 0;
-	fm->vnf_rt[id].dead_since_ms = fm_now_ms();
+	fm->vnf_rt[id].dead_since_ms = fm_clock_monotonic(NULL);
 	RTE_LOG(WARNING, USER1, "flowmgr: VNF %s (pid %d) is dead: %s; policy %s\n", v->name,
 		(int)atomic_load(&v->pid), why,
 		fm_config_policy_name((enum fm_fail_policy)atomic_load(&v->policy)));
@@ -97,7 +94,7 @@ static void drain_dead(struct flowmgr *fm, uint32_t id)
 	if (atomic_load(&fm->shm->vnfs[id].policy) == FM_FAIL_HOLD)
 		return;
 	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
-	unsigned int nb_in = fm_vnf_inputs(fm, id, in);
+	unsigned int nb_in = fm_graph_vnf_inputs(fm, id, in);
 
 	for (unsigned int k = 0; k < nb_in; k++) {
 		unsigned int n;
@@ -118,7 +115,7 @@ static void drain_dead(struct flowmgr *fm, uint32_t id)
 static void repair_rings(struct flowmgr *fm, uint32_t id)
 {
 	struct rte_ring *ins[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
-	unsigned int nb_in = fm_vnf_inputs(fm, id, ins);
+	unsigned int nb_in = fm_graph_vnf_inputs(fm, id, ins);
 
 	for (uint32_t p = 0; p < FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS; p++) {
 		struct rte_ring *in = p < nb_in ? ins[p] : NULL;
@@ -262,7 +259,7 @@ static void check_ports_open(struct flowmgr *fm)
 static uint64_t queued_to(struct flowmgr *fm, uint32_t id)
 {
 	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
-	unsigned int n = fm_vnf_inputs(fm, id, in);
+	unsigned int n = fm_graph_vnf_inputs(fm, id, in);
 	uint64_t q = 0;
 
 	for (unsigned int k = 0; k < n; k++)
@@ -280,7 +277,7 @@ static void check_stall(struct flowmgr *fm, uint32_t id)
 	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 	uint32_t st = atomic_load(&v->state);
 	uint64_t p = atomic_load_explicit(&v->progress, memory_order_relaxed);
-	uint64_t now = fm_now_ms();
+	uint64_t now = fm_clock_monotonic(NULL);
 
 	if (st != FM_VNF_RUNNING && st != FM_VNF_STALLED)
 		return;
@@ -327,7 +324,8 @@ void fm_super_tick(struct flowmgr *fm)
 
 		if (!rt->exited || atomic_load(&fm->shm->vnfs[id].state) != FM_VNF_DEAD)
 			continue;
-		if (!rt->reclaimed && fm_now_ms() - rt->dead_since_ms >= FM_RECLAIM_GRACE_MS)
+		if (!rt->reclaimed &&
+		    fm_clock_monotonic(NULL) - rt->dead_since_ms >= FM_RECLAIM_GRACE_MS)
 			reclaim(fm, id);
 		else if (rt->reclaimed)
 			drain_dead(fm, id); /* what producers queued since (bypass races, drop) */

@@ -1,17 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_launch.c — flowmgr as the launcher of its chain's VNFs (flowmgr --launch).
- *
- * Every VNF whose config names an `exec` is started by flowmgr as
- *	EXEC --name NAME --socket SOCK --file-prefix PREFIX -- ARGS...
- * (EXEC without a '/' is looked up next to the flowmgr binary). A launched VNF that dies is
- * started again after a back-off that doubles from FM_BACKOFF_MIN_MS up to FM_BACKOFF_MAX_MS and
- * resets once the VNF has stayed up FM_BACKOFF_RESET_MS. Children get PR_SET_PDEATHSIG=SIGTERM:
- * if flowmgr dies, its VNFs stop too (DPDK cannot restart a primary under live secondaries). On a
- * clean stop flowmgr terminates them (SIGTERM, then SIGKILL after FM_STOP_WAIT_MS) before it
- * tears down the shared memory.
- *
- * Everything here runs on the main lcore, from the supervisor tick.
+ * fm_launch.c — flowmgr as the launcher of its VNFs; the contract and design are in
+ * fm_launch.h.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -26,7 +16,10 @@
 
 #include <rte_log.h>
 
+#include "fm_launch.h"
+
 #include "flowmgr.h"
+#include "fm_clock.h"
 
 #define FM_BACKOFF_MIN_MS   100
 #define FM_BACKOFF_MAX_MS   5000
@@ -85,12 +78,13 @@ static int spawn(struct flowmgr *fm, uint32_t id)
 		_exit(127);
 	}
 	fm->vnf_rt[id].child = pid;
-	fm->vnf_rt[id].started_ms = fm_now_ms();
+	fm->vnf_rt[id].started_ms = fm_clock_monotonic(NULL);
 	RTE_LOG(NOTICE, USER1, "flowmgr: launched VNF %s: %s (pid %d)\n", name, path, (int)pid);
 	return 0;
 }
 
-bool fm_launch_is_launched(const struct flowmgr *fm, uint32_t id)
+/* True when flowmgr launches VNF `id` (--launch and an exec in its config). */
+static bool is_launched(const struct flowmgr *fm, uint32_t id)
 {
 	return fm->launch && fm->cfg->exec[id - 1].exec[0] != '\0';
 }
@@ -100,7 +94,7 @@ int fm_launch_start_all(struct flowmgr *fm)
 	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 		int rc;
 
-		if (!fm_launch_is_launched(fm, id))
+		if (!is_launched(fm, id))
 			continue;
 		fm->vnf_rt[id].backoff_ms = FM_BACKOFF_MIN_MS;
 		if ((rc = spawn(fm, id)) < 0)
@@ -118,7 +112,7 @@ static void reap(struct flowmgr *fm)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
-			uint64_t now = fm_now_ms();
+			uint64_t now = fm_clock_monotonic(NULL);
 
 			if (rt->child != pid)
 				continue;
@@ -147,11 +141,11 @@ void fm_launch_tick(struct flowmgr *fm)
 	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
-		if (!fm_launch_is_launched(fm, id) || rt->child != 0 ||
-		    fm_now_ms() < rt->restart_at_ms)
+		if (!is_launched(fm, id) || rt->child != 0 ||
+		    fm_clock_monotonic(NULL) < rt->restart_at_ms)
 			continue;
 		if (spawn(fm, id) < 0)
-			rt->restart_at_ms = fm_now_ms() + FM_BACKOFF_MAX_MS;
+			rt->restart_at_ms = fm_clock_monotonic(NULL) + FM_BACKOFF_MAX_MS;
 	}
 }
 
@@ -159,7 +153,7 @@ int fm_launch_restart(struct flowmgr *fm, uint32_t id)
 {
 	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
-	if (!fm_launch_is_launched(fm, id))
+	if (!is_launched(fm, id))
 		return -EPERM;
 	rt->backoff_ms = FM_BACKOFF_MIN_MS;
 	rt->restart_at_ms = 0;
@@ -170,7 +164,7 @@ int fm_launch_restart(struct flowmgr *fm, uint32_t id)
 
 void fm_launch_stop_all(struct flowmgr *fm)
 {
-	uint64_t end = fm_now_ms() + FM_STOP_WAIT_MS;
+	uint64_t end = fm_clock_monotonic(NULL) + FM_STOP_WAIT_MS;
 	int left;
 
 	if (!fm->launch)
@@ -189,7 +183,7 @@ void fm_launch_stop_all(struct flowmgr *fm)
 		}
 		if (left > 0)
 			usleep(20000);
-	} while (left > 0 && fm_now_ms() < end);
+	} while (left > 0 && fm_clock_monotonic(NULL) < end);
 	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 

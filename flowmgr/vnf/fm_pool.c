@@ -1,12 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_pool.c — the scratchpad pools of isolated (indirect) VNFs.
- *
- * For every VNF declared `isolation: indirect` with a scratchpad, flowmgr creates one memfd
- * ("flowsplice-pool-NAME") sized for `sessions` scratchpads, maps it itself (read-only use: stats)
- * and passes it to that VNF, and only that VNF, at registration (SCM_RIGHTS). flowmgr keeps the
- * descriptor for its whole life, so a restarted VNF gets the same pool back and its per-session
- * state survives the crash. Layout: struct fm_shm_pool_hdr (common/fm_shm.h).
+ * fm_pool.c — the scratchpad pools of isolated VNFs; the contract is in fm_pool.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +9,8 @@
 #include <unistd.h>
 
 #include <rte_log.h>
+
+#include "fm_pool.h"
 
 #include "flowmgr.h"
 

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_worker.h — the datapath lcores: their entry point and the counters they publish.
+ *
+ * What: fm_worker_main() is the loop of one datapath worker (struct fm_wctx, flowmgr.h): port RX →
+ * classify (fm_classify.h, flowmgr/flow) → first hop → one burst enqueue per VNF ring, and, on
+ * worker 0, the egress (VNF → flowmgr rings → port TX) and the TCP context (fm_tcp.h). Its rules
+ * (back-pressure instead of loss, no locks, no allocation, no syscalls per packet) are stated at
+ * the top of fm_worker.c.
+ *
+ * Counters: each worker counts in locals and publishes them once per iteration into its struct
+ * fm_worker_stats (the flow table's copy and the gauges every ~10 ms); the control plane
+ * (fm_ctl.c) sums them over the workers. Drops are counted per reason (FM_DROP_REASONS: the enum
+ * and the names `nfctl stats` shows come from the same list).
+ *
+ * Concurrency: fm_worker_main() runs on one worker lcore per struct fm_wctx (rte_eal_remote_launch
+ * from fm_main.c, after every module is set up) until flowmgr->stop is set; it MUST NOT run twice
+ * on the same fm_wctx. A struct fm_worker_stats is written on its worker's lcore only (the loop's
+ * relaxed stores, and the release-event and bidir counters that fm_classify.c's callbacks add to
+ * there); any lcore may read it with relaxed loads (a counter may be one iteration old).
+ *
+ * This header includes nothing of flowmgr's own: flowmgr.h includes it for the stats block that
+ * struct fm_wctx embeds.
+ */
+#ifndef FM_WORKER_H
+#define FM_WORKER_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define FM_LAT_BUCKETS	    32
+#define FM_FLOW_CNT_MAX_PUB 32 /* room for the flow table's counters (fm_flow.h) */
+
+/* Drop reasons counted by the worker (X-macro: enum + names). */
+#define FM_DROP_REASONS(X)                                                                         \
+	X(MALFORMED, "malformed") /* headers truncated or inconsistent */                          \
+	X(NO_FCB, "no_fcb")	  /* session FCB could not be allocated */                         \
+	X(EARLY, "early_drop")	  /* no path accepts the packet's class */                         \
+	X(POLICY, "vnf_down")	  /* next VNF down with the drop policy */                         \
+	X(NO_RING, "no_ring")	  /* path needs an edge the ring graph lacks */                    \
+	X(TX_FULL, "tx_full")	  /* port kept refusing the packet */                              \
+	X(LOST, "vnf_lost")	  /* queued to a VNF that died */                                  \
+	X(TCP, "tcp")		  /* TCP context: duplicate, queue full, back-pressure (tcp_*) */
+
+enum fm_drop_reason {
+#define FM_X_ENUM(e, s) FM_DROP_##e,
+	FM_DROP_REASONS(FM_X_ENUM)
+#undef FM_X_ENUM
+	    FM_DROP_MAX
+};
+
+extern const char *const fm_drop_names[FM_DROP_MAX];
+
+/* What one worker publishes (one writer: that worker; see Concurrency above). */
+struct fm_worker_stats {
+	alignas(64) _Atomic uint64_t rx_pkts;
+	_Atomic uint64_t tx_pkts;
+	_Atomic uint64_t to_vnf_pkts;
+	_Atomic uint64_t from_vnf_pkts;
+	_Atomic uint64_t drops[FM_DROP_MAX];
+	_Atomic uint64_t release_ev_full;   /* release events a VNF's event ring could not take */
+	_Atomic uint64_t bidir_created;	    /* common-data records created (first direction) */
+	_Atomic uint64_t bidir_linked;	    /* second directions linked to an existing record */
+	_Atomic uint64_t bidir_full;	    /* no record free */
+	_Atomic uint64_t bidir_aliases;	    /* rewritten sessions linked by their egress tuple */
+	_Atomic uint64_t bidir_alias_clash; /* egress tuple already a live session's: not linked */
+	/* Flow table counters (fm_flow.h) and gauges, published by the worker every ~10 ms. */
+	_Atomic uint64_t flow_cnt[FM_FLOW_CNT_MAX_PUB];
+	_Atomic uint64_t sessions, pool_in_use, pool_draining, pending;
+	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
+	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
+};
+
+/**
+ * The loop of one datapath worker; `arg` is its struct fm_wctx (fm, idx, lcore and the rings are
+ * set). Returns 0 once flowmgr->stop is set, after freeing what it still had staged (counted).
+ */
+int fm_worker_main(void *arg);
+
+#endif /* FM_WORKER_H */
