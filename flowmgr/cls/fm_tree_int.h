@@ -122,6 +122,17 @@ struct fm_tree {
 
 #define FM_IS_FCB(c) (((const struct fm_hdr *)(c))->is_fcb)
 
+/* During synthesis, a leaf is its session group tagged with this bit (fm_tree_finalize() replaces
+ * it by the group's root). */
+#define FM_TAG_GROUP ((uintptr_t)1)
+
+/* fm_tree.c: the level of these fields and masks, shared by every node that tests them. */
+struct fm_level *fm_level_get(struct fm_tree *t, int nf, const uint8_t *fields,
+			      const uint64_t *masks, int dynamic);
+/* fm_tree_group.c: layout, group keys, templates and roots, then the group tags patched.
+ * @return 0 or -errno (layout or allocation failure). */
+int fm_tree_finalize(struct fm_tree *t, const struct fm_chain *ch);
+
 /* fm_node.c */
 static inline uint32_t fm_hash_key(const uint64_t *k, int n)
 {

@@ -269,6 +269,62 @@ START_TEST(test_tree_build_impossible_path_names_vnfs)
 }
 END_TEST
 
+/*
+ * Nested prefixes on one field (split_undecided()): whatever order the filters list them in, the
+ * tree tests the shortest prefix first and the longer ones below it, and every packet takes the
+ * first edge that accepts it. `order` permutes the three VNFs inside the chain.
+ */
+static void check_nested_prefixes(const int *order)
+{
+	static const char *const cls[3] = {"dst net 10.1.2.0/24", "dst net 10.1.0.0/16",
+					   "dst net 10.0.0.0/8"};
+	static const struct {
+		const char *dst;
+		int expect; /* index in cls[] of the first accepting VNF, -1: output */
+	} pk[] = {{"10.1.2.3", 0}, {"10.1.3.3", 1}, {"10.2.3.4", 2}, {"11.1.2.3", -1}};
+	struct fm_chain c;
+	int vnf_of[3];
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", order[i]);
+		vnf_of[order[i]] = chain_add_vnf(&c, name, cls[order[i]], "", 0);
+	}
+	for (int k = 0; k < 3; k++) /* edges most specific first, whatever the VNF order */
+		chain_add_edge(&c.input, "", vnf_of[k]);
+	chain_add_edge(&c.input, "", FM_HOP_OUTPUT);
+	struct fm_tree *t = build_ok(&c, NULL);
+	for (size_t i = 0; i < sizeof(pk) / sizeof(pk[0]); i++) {
+		struct fm_pkt p;
+		struct tframe f = {-1, 4, "192.0.2.1", pk[i].dst, 17, 1000, 53, 0};
+		ck_assert_int_eq(tframe_parse(&f, &p), 0);
+		struct fm_fcb *fcb = fm_tree_lookup(t, &p);
+		ck_assert_ptr_nonnull(fcb);
+		ck_assert_int_eq(fcb->hops[0],
+				 pk[i].expect < 0 ? FM_HOP_OUTPUT : vnf_of[pk[i].expect]);
+		ck_assert(fm_tree_verify(t, fcb, &p));
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	fm_tree_print(t, out);
+	fclose(out);
+	char *l8 = strstr(buf, "level ip4_dst/8:"), *l16 = strstr(buf, "level ip4_dst/16:");
+	char *l24 = strstr(buf, "level ip4_dst/24:");
+	ck_assert_msg(l8 && l16 && l24 && l8 < l16 && l16 < l24, "levels:\n%s", buf);
+	free(buf);
+	fm_tree_destroy(t);
+}
+
+START_TEST(test_tree_build_nested_prefixes_shortest_first_any_order)
+{
+	static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+					 {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	for (int i = 0; i < 6; i++)
+		check_nested_prefixes(orders[i]);
+}
+END_TEST
+
 START_TEST(test_cls_check_chain_prints_tree_and_layout)
 {
 	struct fm_chain c;
@@ -333,6 +389,7 @@ int main(void)
 	tcase_add_test(tc, test_layout_fig3_maximal_offsets);
 	tcase_add_test(tc, test_layout_compute_modes_respect_invariant);
 	tcase_add_test(tc, test_tree_build_impossible_path_names_vnfs);
+	tcase_add_test(tc, test_tree_build_nested_prefixes_shortest_first_any_order);
 	tcase_add_test(tc, test_cls_check_chain_prints_tree_and_layout);
 	tcase_add_test(tc, test_pkt_parse_rejects_truncated_frames);
 	suite_add_tcase(s, tc);
