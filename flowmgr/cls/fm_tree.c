@@ -157,6 +157,29 @@ static const struct fm_chain_node *chain_node(const struct build *b, int idx)
 	return idx < 0 ? &b->ch->input : &b->ch->nodes[idx];
 }
 
+/*
+ * Early drop (FM_DECL_EARLY_DROP, paper §II-D): a path that ends in a drop after its VNFs becomes
+ * an early-drop path when every VNF on it declared that flowmgr may do its drops; the packets of
+ * that class are then dropped at classification (no VNF sees them, no session is kept) and the
+ * VNFs are remembered in drop_by. One VNF without the flag keeps the whole path: it sees those
+ * packets (e.g. to count them), and so must every VNF before it, whose output it receives.
+ */
+static void early_drop_consented(const struct build *b, struct fm_path *p)
+{
+	uint32_t by = 0;
+	if (p->nb_hops < 2 || p->hops[p->nb_hops - 1] != FM_HOP_DROP)
+		return;
+	for (int i = 0; i + 1 < p->nb_hops; i++) {
+		if (!(b->ch->vnfs[p->hops[i]].flags & FM_DECL_EARLY_DROP))
+			return;
+		by |= 1u << p->hops[i];
+	}
+	p->drop_by = by;
+	p->hops[0] = FM_HOP_DROP;
+	memset(p->hops + 1, 0, sizeof(p->hops) - 1);
+	p->nb_hops = 1;
+}
+
 /* Follow the chain in a region. @return 1 (path known, in *p; edges in e[]), 0 (undecided). */
 static int simulate(struct build *b, const uint8_t *ev, struct fm_path *p, int *enode, int *eidx,
 		    int *ne)
@@ -192,6 +215,7 @@ static int simulate(struct build *b, const uint8_t *ev, struct fm_path *p, int *
 			break;
 		node = to;
 	}
+	early_drop_consented(b, p);
 	p->early_drop = p->hops[0] == FM_HOP_DROP;
 	for (int i = 0; i + 1 < p->nb_hops; i++) {
 		int v = p->hops[i];
@@ -235,7 +259,7 @@ static void explore(struct build *b, const uint8_t *ev, int node, uint8_t *front
 static int path_intern(struct fm_tree *t, const struct fm_path *p)
 {
 	for (uint32_t i = 0; i < t->nb_paths; i++)
-		if (t->paths[i].nb_hops == p->nb_hops &&
+		if (t->paths[i].nb_hops == p->nb_hops && t->paths[i].drop_by == p->drop_by &&
 		    !memcmp(t->paths[i].hops, p->hops, p->nb_hops))
 			return (int)i;
 	if (t->nb_paths == t->cap_paths) {
@@ -708,16 +732,18 @@ static int check_paths(struct build *b)
 {
 	const struct fm_chain *ch = b->ch;
 	struct fm_tree *t = b->t;
-	uint32_t seen = 0;
-	for (uint32_t p = 0; p < t->nb_paths; p++)
+	uint32_t seen = 0, dropped = 0; /* VNFs on some path; VNFs whose drop is done early */
+	for (uint32_t p = 0; p < t->nb_paths; p++) {
 		for (int i = 0; i + 1 < t->paths[p].nb_hops; i++)
 			seen |= 1u << t->paths[p].hops[i];
+		dropped |= t->paths[p].drop_by;
+	}
 	char msg[1024];
 	size_t len = 0;
 	msg[0] = 0;
 	int impossible = 0;
 	for (int n = -1; n < ch->nb_vnfs; n++) {
-		if (n >= 0 && !(seen & (1u << n)))
+		if (n >= 0 && !((seen | dropped) & (1u << n)))
 			continue; /* the source itself is unreachable: reported by its in-edges */
 		const struct fm_chain_node *cn = chain_node(b, n);
 		for (int e = 0; e < cn->nb_edges; e++) {
@@ -743,7 +769,8 @@ static int check_paths(struct build *b)
 	}
 	for (int v = 0; v < ch->nb_vnfs; v++)
 		if (!(seen & (1u << v)))
-			fm_tree_warn(t, "vnf '%s' sees no packet", ch->vnfs[v].name);
+			fm_tree_warn(t, "vnf '%s' sees no packet%s", ch->vnfs[v].name,
+				     dropped & (1u << v) ? " (its class is dropped early)" : "");
 	if (impossible && !t->opts.allow_impossible) {
 		berr(b, -EINVAL, "%s", msg);
 		return -1;

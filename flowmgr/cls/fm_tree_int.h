@@ -72,6 +72,7 @@ struct fm_path {
 	int8_t hops[FM_PATH_MAX];
 	uint32_t session;    /* abstract union */
 	uint32_t timeout_ms; /* min over stateful VNFs */
+	uint32_t drop_by;    /* early-drop path: bit v = VNF v consented to the drop (else 0) */
 };
 
 struct fm_group {
