@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_tree.c — synthesis of the chain into one tree (see fm_tree.h for the design).
- * Descent, verify and release live in fm_tree_dyn.c; printing in fm_tree_print.c.
+ * fm_tree.c — synthesis of the chain into one tree (see fm_tree.h for the design): chain
+ * validation, the recursive split of the packet space into static levels, and the leaves (session
+ * groups). Layout, templates and session roots are in fm_tree_group.c; descent, verify and release
+ * in fm_tree_dyn.c; printing in fm_tree_print.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +13,6 @@
 #include "fm_tree_int.h"
 
 #define MAX_STATIC_NODES (1u << 18)
-#define TAG_GROUP	 ((uintptr_t)1)
 
 enum { F3 = 0, T3 = 1, U3 = 2 };
 
@@ -156,6 +157,29 @@ static const struct fm_chain_node *chain_node(const struct build *b, int idx)
 	return idx < 0 ? &b->ch->input : &b->ch->nodes[idx];
 }
 
+/*
+ * Early drop (FM_DECL_EARLY_DROP, paper §II-D): a path that ends in a drop after its VNFs becomes
+ * an early-drop path when every VNF on it declared that flowmgr may do its drops; the packets of
+ * that class are then dropped at classification (no VNF sees them, no session is kept) and the
+ * VNFs are remembered in drop_by. One VNF without the flag keeps the whole path: it sees those
+ * packets (e.g. to count them), and so must every VNF before it, whose output it receives.
+ */
+static void early_drop_consented(const struct build *b, struct fm_path *p)
+{
+	uint32_t by = 0;
+	if (p->nb_hops < 2 || p->hops[p->nb_hops - 1] != FM_HOP_DROP)
+		return;
+	for (int i = 0; i + 1 < p->nb_hops; i++) {
+		if (!(b->ch->vnfs[p->hops[i]].flags & FM_DECL_EARLY_DROP))
+			return;
+		by |= 1u << p->hops[i];
+	}
+	p->drop_by = by;
+	p->hops[0] = FM_HOP_DROP;
+	memset(p->hops + 1, 0, sizeof(p->hops) - 1);
+	p->nb_hops = 1;
+}
+
 /* Follow the chain in a region. @return 1 (path known, in *p; edges in e[]), 0 (undecided). */
 static int simulate(struct build *b, const uint8_t *ev, struct fm_path *p, int *enode, int *eidx,
 		    int *ne)
@@ -191,6 +215,7 @@ static int simulate(struct build *b, const uint8_t *ev, struct fm_path *p, int *
 			break;
 		node = to;
 	}
+	early_drop_consented(b, p);
 	p->early_drop = p->hops[0] == FM_HOP_DROP;
 	for (int i = 0; i + 1 < p->nb_hops; i++) {
 		int v = p->hops[i];
@@ -234,7 +259,7 @@ static void explore(struct build *b, const uint8_t *ev, int node, uint8_t *front
 static int path_intern(struct fm_tree *t, const struct fm_path *p)
 {
 	for (uint32_t i = 0; i < t->nb_paths; i++)
-		if (t->paths[i].nb_hops == p->nb_hops &&
+		if (t->paths[i].nb_hops == p->nb_hops && t->paths[i].drop_by == p->drop_by &&
 		    !memcmp(t->paths[i].hops, p->hops, p->nb_hops))
 			return (int)i;
 	if (t->nb_paths == t->cap_paths) {
@@ -310,13 +335,13 @@ static void *leaf(struct build *b, const struct region *r, const struct fm_path 
 				g->const_mask &= ~(1u << f);
 	}
 	g->nb_leaves++;
-	return (void *)((uintptr_t)g | TAG_GROUP);
+	return (void *)((uintptr_t)g | FM_TAG_GROUP);
 }
 
 /* ---- static nodes ------------------------------------------------------------------------ */
 
-static struct fm_level *level_get(struct fm_tree *t, int nf, const uint8_t *fields,
-				  const uint64_t *masks, int dynamic)
+struct fm_level *fm_level_get(struct fm_tree *t, int nf, const uint8_t *fields,
+			      const uint64_t *masks, int dynamic)
 {
 	for (struct fm_level *l = t->levels; l; l = l->next)
 		if (l->nf == nf && l->dynamic == dynamic &&
@@ -377,7 +402,7 @@ static int snode_track(struct fm_tree *t, struct fm_node *n)
 
 static void link_child(struct fm_node *n, void *c, int link, uint64_t key)
 {
-	if ((uintptr_t)c & TAG_GROUP)
+	if ((uintptr_t)c & FM_TAG_GROUP)
 		return;
 	struct fm_hdr *h = c;
 	h->parent = n;
@@ -391,7 +416,7 @@ static void *materialize(struct build *b, int field, uint64_t mask, const uint64
 {
 	struct fm_tree *t = b->t;
 	uint8_t f8 = (uint8_t)field;
-	const struct fm_level *lv = level_get(t, 1, &f8, &mask, 0);
+	const struct fm_level *lv = fm_level_get(t, 1, &f8, &mask, 0);
 	if (!lv)
 		goto nomem;
 	int kind = choose_kind(t, lv, nv);
@@ -474,7 +499,15 @@ static void *split(struct build *b, const struct region *r, int field, uint64_t 
 	return materialize(b, field, mask, vals, kids, nv, dflt);
 }
 
-/* Choose the split of an undecided region: first field (level order) of a frontier literal. */
+/*
+ * Choose the split of an undecided region: the first field (level order) that an undecided literal
+ * of a frontier filter tests, at the shortest mask among those literals. One pass is enough: every
+ * literal mask is a prefix of its field (fm_field.h), so the masks on one field nest and the
+ * shortest is found in any order; the children then know the field at that mask and split again
+ * on the next longer one. A candidate always exists: an undecided filter has a conjunction with
+ * no false literal and at least one undecided one, and explore() marks the filter that stopped
+ * simulate() (or, past its budget, every undecided filter is a candidate).
+ */
 static void *split_undecided(struct build *b, const struct region *r, const uint8_t *ev, int depth)
 {
 	uint8_t frontier[MAX_FILTERS] = {0};
@@ -485,37 +518,32 @@ static void *split_undecided(struct build *b, const struct region *r, const uint
 			frontier[i] = ev[i] == U3;
 	int field = FM_F_COUNT;
 	uint64_t mmin = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < b->nfilt; i++) {
-			const struct fm_filter *fl = b->filt[i];
-			if (!frontier[i] || ev[i] != U3)
+	for (int i = 0; i < b->nfilt; i++) {
+		const struct fm_filter *fl = b->filt[i];
+		if (!frontier[i] || ev[i] != U3)
+			continue;
+		for (uint32_t c = 0; c < fl->nb_conj; c++) {
+			const struct fm_lit *ls = &fl->lits[fl->conj[c].first];
+			uint32_t n = fl->conj[c].n, k;
+			for (k = 0; k < n && lit3(&ls[k], r) != F3; k++)
+				;
+			if (k < n) /* dead conjunction */
 				continue;
-			for (uint32_t c = 0; c < fl->nb_conj; c++) {
-				const struct fm_lit *ls = &fl->lits[fl->conj[c].first];
-				uint32_t n = fl->conj[c].n, k;
-				for (k = 0; k < n && lit3(&ls[k], r) != F3; k++)
-					;
-				if (k < n) /* dead conjunction */
+			for (k = 0; k < n; k++) {
+				if (lit3(&ls[k], r) != U3)
 					continue;
-				for (k = 0; k < n; k++) {
-					if (lit3(&ls[k], r) != U3)
-						continue;
-					if (pass == 0 && ls[k].field < field) {
-						field = ls[k].field;
-						mmin = ls[k].mask;
-					} else if (pass == 0 && ls[k].field == field &&
-						   (ls[k].mask & ~mmin) == 0) {
-						mmin = ls[k].mask;
-					}
+				if (ls[k].field < field) {
+					field = ls[k].field;
+					mmin = ls[k].mask;
+				} else if (ls[k].field == field && (ls[k].mask & ~mmin) == 0) {
+					mmin = ls[k].mask;
 				}
 			}
 		}
-		if (field == FM_F_COUNT) {
-			berr(b, -EINVAL, "internal error: undecided region without candidates");
-			return NULL;
-		}
-		if (pass == 0)
-			break;
+	}
+	if (field == FM_F_COUNT) {
+		berr(b, -EINVAL, "internal error: undecided region without candidates");
+		return NULL;
 	}
 	/* values of interest at mask mmin */
 	uint32_t cap = 64, nv = 0;
@@ -704,16 +732,18 @@ static int check_paths(struct build *b)
 {
 	const struct fm_chain *ch = b->ch;
 	struct fm_tree *t = b->t;
-	uint32_t seen = 0;
-	for (uint32_t p = 0; p < t->nb_paths; p++)
+	uint32_t seen = 0, dropped = 0; /* VNFs on some path; VNFs whose drop is done early */
+	for (uint32_t p = 0; p < t->nb_paths; p++) {
 		for (int i = 0; i + 1 < t->paths[p].nb_hops; i++)
 			seen |= 1u << t->paths[p].hops[i];
+		dropped |= t->paths[p].drop_by;
+	}
 	char msg[1024];
 	size_t len = 0;
 	msg[0] = 0;
 	int impossible = 0;
 	for (int n = -1; n < ch->nb_vnfs; n++) {
-		if (n >= 0 && !(seen & (1u << n)))
+		if (n >= 0 && !((seen | dropped) & (1u << n)))
 			continue; /* the source itself is unreachable: reported by its in-edges */
 		const struct fm_chain_node *cn = chain_node(b, n);
 		for (int e = 0; e < cn->nb_edges; e++) {
@@ -739,223 +769,14 @@ static int check_paths(struct build *b)
 	}
 	for (int v = 0; v < ch->nb_vnfs; v++)
 		if (!(seen & (1u << v)))
-			fm_tree_warn(t, "vnf '%s' sees no packet", ch->vnfs[v].name);
+			fm_tree_warn(t, "vnf '%s' sees no packet%s", ch->vnfs[v].name,
+				     dropped & (1u << v) ? " (its class is dropped early)" : "");
 	if (impossible && !t->opts.allow_impossible) {
 		berr(b, -EINVAL, "%s", msg);
 		return -1;
 	}
 	if (impossible)
 		fm_tree_warn(t, "%s", msg);
-	return 0;
-}
-
-/* ---- groups: layout, templates, session roots -------------------------------------------- */
-
-static int compute_layout(struct build *b)
-{
-	struct fm_tree *t = b->t;
-	struct fm_layout_req *r = &t->layout_req;
-	memset(r, 0, sizeof(*r));
-	r->nb_vnfs = t->nb_vnfs;
-	r->mode = t->opts.layout;
-	r->align = t->opts.area_align;
-	for (int v = 0; v < t->nb_vnfs; v++) {
-		const struct fm_decl *d = &b->ch->vnfs[v];
-		t->vnf_indirect[v] = d->isolation == FM_ISO_INDIRECT;
-		r->size[v] = d->scratchpad ? (t->vnf_indirect[v] ? 4 : d->scratchpad) : 0;
-		t->vnf_size[v] = r->size[v];
-	}
-	/* reachability closure of the graph */
-	for (int v = 0; v < t->nb_vnfs; v++)
-		for (int e = 0; e < b->ch->nodes[v].nb_edges; e++)
-			if (b->ch->nodes[v].edges[e].to >= 0)
-				r->reach[v] |= 1u << b->ch->nodes[v].edges[e].to;
-	for (int k = 0; k < t->nb_vnfs; k++)
-		for (int v = 0; v < t->nb_vnfs; v++)
-			if (r->reach[v] & (1u << k))
-				r->reach[v] |= r->reach[k];
-	uint8_t *len = calloc(t->nb_paths ? t->nb_paths : 1, 1);
-	const int8_t **paths = calloc(t->nb_paths ? t->nb_paths : 1, sizeof(*paths));
-	if (!len || !paths) {
-		free(len);
-		free(paths);
-		berr(b, -ENOMEM, "out of memory");
-		return -1;
-	}
-	for (uint32_t p = 0; p < t->nb_paths; p++) {
-		paths[p] = t->paths[p].hops;
-		len[p] = (uint8_t)(t->paths[p].nb_hops - 1);
-	}
-	r->nb_paths = (int)t->nb_paths;
-	r->path = paths;
-	r->len = len;
-	int rc = fm_layout_compute(r, t->vnf_off, &t->area_size);
-	r->path = NULL;
-	r->len = NULL;
-	free(len);
-	free(paths);
-	if (rc)
-		berr(b, rc, "layout failed");
-	return rc;
-}
-
-static void group_finalize_key(struct fm_tree *t, struct fm_group *g)
-{
-	const struct fm_path *p = &t->paths[g->path_id];
-	g->key_fields =
-	    fm_session_header_fields(p->session, (enum fm_family)g->family) & ~g->const_mask;
-	uint32_t nk = (uint32_t)__builtin_popcount(g->key_fields);
-	if (t->opts.pfp_per_field && nk)
-		nk = 1;
-	if (nk > t->key_max)
-		t->key_max = nk;
-}
-
-static struct fm_fcb *make_template(struct fm_tree *t, struct fm_group *g)
-{
-	const struct fm_path *p = &t->paths[g->path_id];
-	struct fm_fcb *f = calloc(1, t->fcb_size);
-	if (!f)
-		return NULL;
-	f->hdr.is_fcb = 1;
-	f->hdr.group = g->id;
-	f->path_id = g->path_id;
-	f->area_off = (uint16_t)t->area_off;
-	f->nb_hops = p->nb_hops;
-	memcpy(f->hops, p->hops, p->nb_hops);
-	f->timeout_ms = p->timeout_ms;
-	f->flags = p->early_drop ? FM_FCB_EARLY_DROP : 0;
-	for (int i = 0; i + 1 < p->nb_hops; i++) {
-		int v = p->hops[i];
-		if (t->vnf_indirect[v] && t->vnf_size[v])
-			memset((uint8_t *)f + t->area_off + t->vnf_off[v], 0xff, 4);
-	}
-	return f;
-}
-
-static int group_make_root(struct fm_tree *t, struct fm_group *g)
-{
-	g->tmpl = make_template(t, g);
-	if (!g->tmpl)
-		return -ENOMEM;
-	if (!g->key_fields) {
-		g->root = g->tmpl;
-		g->tmpl->hdr.link = FM_LINK_GROUP;
-		return 0;
-	}
-	g->tmpl->flags |= FM_FCB_TEMPLATE;
-	uint8_t fields[FM_KEY_MAX];
-	uint64_t masks[FM_KEY_MAX];
-	int nf = 0;
-	for (int f = 0; f < FM_F_COUNT; f++) {
-		if (g->key_fields & (1u << f)) {
-			fields[nf] = (uint8_t)f;
-			masks[nf++] = fm_field_full_mask(f);
-		}
-	}
-	void *next = g->tmpl;
-	int nroot = t->opts.pfp_per_field ? 1 : nf;
-	if (t->opts.pfp_per_field) { /* template nodes for levels 2..nf, built bottom-up */
-		for (int i = nf - 1; i >= 1; i--) {
-			const struct fm_level *lv = level_get(t, 1, &fields[i], &masks[i], 1);
-			struct fm_node *tn = lv ? fm_node_new(t, lv, FM_NODE_TWO, 1, 2) : NULL;
-			if (!tn)
-				return -ENOMEM;
-			tn->dynamic = 1;
-			tn->dflt = next;
-			tn->dflt_tmpl = 1;
-			tn->hdr.group = g->id;
-			tn->hdr.parent = g->tnodes; /* template chain, for freeing */
-			g->tnodes = tn;
-			next = tn;
-		}
-	}
-	const struct fm_level *lv = level_get(t, nroot, fields, masks, 1);
-	if (!lv)
-		return -ENOMEM;
-	g->root_level = lv;
-	g->root_init_kind = FM_NODE_HASH;
-	g->root_init_cap = t->opts.hash_init;
-	struct fm_node *r = fm_node_new(t, lv, FM_NODE_HASH, t->opts.hash_init, 1);
-	if (!r)
-		return -ENOMEM;
-	r->dflt = next;
-	r->dflt_tmpl = 1;
-	r->hdr.link = FM_LINK_GROUP;
-	r->hdr.group = g->id;
-	g->root = r;
-	return 0;
-}
-
-static int group_add_link(struct fm_group *g, struct fm_node *s)
-{
-	for (int i = 0; i < g->nb_links; i++)
-		if (g->links[i] == s)
-			return 0;
-	if (g->nb_links == g->cap_links) {
-		int cap = g->cap_links ? g->cap_links * 2 : 4;
-		struct fm_node **n = realloc(g->links, (size_t)cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		g->links = n;
-		g->cap_links = cap;
-	}
-	g->links[g->nb_links++] = s;
-	return 0;
-}
-
-/* Replace tagged group references by the group roots and record the static parents. */
-static int patch_groups(struct fm_tree *t)
-{
-	for (uint32_t i = 0; i < t->nb_snodes; i++) {
-		struct fm_node *s = t->snodes[i];
-		for (uint32_t k = 0; k < fm_node_nb_slots(s); k++) {
-			void **slot = fm_node_slot(s, k);
-			if (*slot && ((uintptr_t)*slot & TAG_GROUP)) {
-				struct fm_group *g = (void *)((uintptr_t)*slot & ~TAG_GROUP);
-				*slot = g->root;
-				if (group_add_link(g, s))
-					return -ENOMEM;
-			}
-		}
-		if ((uintptr_t)s->dflt & TAG_GROUP) {
-			struct fm_group *g = (void *)((uintptr_t)s->dflt & ~TAG_GROUP);
-			s->dflt = g->root;
-			if (group_add_link(g, s))
-				return -ENOMEM;
-		}
-	}
-	if ((uintptr_t)t->root & TAG_GROUP) {
-		struct fm_group *g = (void *)((uintptr_t)t->root & ~TAG_GROUP);
-		t->root = g->root;
-		if (group_add_link(g, NULL))
-			return -ENOMEM;
-	} else {
-		((struct fm_hdr *)t->root)->link = FM_LINK_ROOT;
-	}
-	return 0;
-}
-
-static int finalize(struct build *b)
-{
-	struct fm_tree *t = b->t;
-	if (compute_layout(b))
-		return -1;
-	for (uint32_t i = 0; i < t->nb_groups; i++)
-		group_finalize_key(t, t->groups[i]);
-	uint32_t al = t->opts.area_align < 8 ? 8 : t->opts.area_align;
-	t->area_off = (uint32_t)((sizeof(struct fm_fcb) + 8 * t->key_max + al - 1) & ~(al - 1));
-	t->fcb_size = t->area_off + t->area_size;
-	for (uint32_t i = 0; i < t->nb_groups; i++) {
-		if (group_make_root(t, t->groups[i])) {
-			berr(b, -ENOMEM, "out of memory");
-			return -1;
-		}
-	}
-	if (patch_groups(t)) {
-		berr(b, -ENOMEM, "out of memory");
-		return -1;
-	}
 	return 0;
 }
 
@@ -1016,8 +837,13 @@ int fm_tree_build(const struct fm_chain *chain, const struct fm_tree_opts *opts,
 	t->root = build_region(b, &r, 0);
 	if (b->rc)
 		goto fail;
-	if (check_paths(b) || finalize(b))
+	if (check_paths(b))
 		goto fail;
+	rc = fm_tree_finalize(t, chain);
+	if (rc) {
+		berr(b, rc, rc == -ENOMEM ? "out of memory" : "FCB layout failed");
+		goto fail;
+	}
 	rc = 0;
 	*out = t;
 	t = NULL;

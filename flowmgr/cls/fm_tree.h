@@ -7,8 +7,9 @@
  * returns the packet's Flow Control Block: the path of the packet through the chain (next hops),
  * and one scratchpad area per VNF of that path, shared by all packets of the same session. The
  * result is identical to running each VNF's classifier in sequence (first-match edges, "context
- * link" semantics, early drop where nothing accepts) — tests/unit/cls checks it against a linear
- * evaluation on random chains and packets.
+ * link" semantics, early drop where nothing accepts, and where a drop follows VNFs that all
+ * declared FM_DECL_EARLY_DROP) — tests/unit/cls checks it against a linear evaluation on random
+ * chains and packets.
  *
  * Design (paper §II-A..F, docs/classification.md):
  *  - Synthesis splits the packet space recursively. A region is a set of per-field constraints
@@ -184,7 +185,8 @@ struct fm_path_info {
 	uint32_t id;
 	uint8_t nb_hops;
 	const int8_t *hops;
-	bool early_drop;
+	bool early_drop;  /* hops are {FM_HOP_DROP}: dropped at classification */
+	uint32_t drop_by; /* bit v: the drop is VNF v's (FM_DECL_EARLY_DROP); 0: no path accepts */
 	uint32_t session; /* union of the abstract session fields of the VNFs on the path */
 };
 int fm_tree_nb_paths(const struct fm_tree *t);

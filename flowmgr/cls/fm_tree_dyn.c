@@ -447,6 +447,7 @@ int fm_tree_path_info(const struct fm_tree *t, int path, struct fm_path_info *ou
 	out->nb_hops = p->nb_hops;
 	out->hops = p->hops;
 	out->early_drop = p->early_drop;
+	out->drop_by = p->drop_by;
 	out->session = p->session;
 	return 0;
 }

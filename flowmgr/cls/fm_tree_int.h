@@ -72,6 +72,7 @@ struct fm_path {
 	int8_t hops[FM_PATH_MAX];
 	uint32_t session;    /* abstract union */
 	uint32_t timeout_ms; /* min over stateful VNFs */
+	uint32_t drop_by;    /* early-drop path: bit v = VNF v consented to the drop (else 0) */
 };
 
 struct fm_group {
@@ -121,6 +122,17 @@ struct fm_tree {
 };
 
 #define FM_IS_FCB(c) (((const struct fm_hdr *)(c))->is_fcb)
+
+/* During synthesis, a leaf is its session group tagged with this bit (fm_tree_finalize() replaces
+ * it by the group's root). */
+#define FM_TAG_GROUP ((uintptr_t)1)
+
+/* fm_tree.c: the level of these fields and masks, shared by every node that tests them. */
+struct fm_level *fm_level_get(struct fm_tree *t, int nf, const uint8_t *fields,
+			      const uint64_t *masks, int dynamic);
+/* fm_tree_group.c: layout, group keys, templates and roots, then the group tags patched.
+ * @return 0 or -errno (layout or allocation failure). */
+int fm_tree_finalize(struct fm_tree *t, const struct fm_chain *ch);
 
 /* fm_node.c */
 static inline uint32_t fm_hash_key(const uint64_t *k, int n)

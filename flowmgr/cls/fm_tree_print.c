@@ -64,14 +64,35 @@ static void indent(FILE *out, int d)
 		fputs("  ", out);
 }
 
+/* " early-drop", then the VNFs whose drop it is (FM_DECL_EARLY_DROP); "" for other paths */
+static void early_format(const struct fm_tree *t, const struct fm_path *path, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (!path->early_drop)
+		return;
+	size_t pos = (size_t)snprintf(buf, len, " early-drop");
+	const char *sep = " (by ";
+	for (int v = 0; v < t->nb_vnfs && pos < len; v++) {
+		if (!(path->drop_by & (1u << v)))
+			continue;
+		int w = snprintf(buf + pos, len - pos, "%s%s", sep, t->names[v]);
+		if (w < 0)
+			return;
+		pos += (size_t)w;
+		sep = ", ";
+	}
+	if (path->drop_by && pos < len)
+		snprintf(buf + pos, len - pos, ")");
+}
+
 static void print_group(const struct fm_tree *t, const struct fm_group *g, FILE *out, int d)
 {
 	char p[512], k[256];
 	const struct fm_path *path = &t->paths[g->path_id];
 	fm_tree_format_path(t, path->hops, path->nb_hops, p, sizeof(p));
 	if (!g->key_fields) {
-		fprintf(out, "FCB group %u (static) path %u [%s]%s\n", g->id, g->path_id, p,
-			path->early_drop ? " early-drop" : "");
+		early_format(t, path, k, sizeof(k));
+		fprintf(out, "FCB group %u (static) path %u [%s]%s\n", g->id, g->path_id, p, k);
 		return;
 	}
 	fields_format(g->key_fields, k, sizeof(k));

@@ -455,6 +455,69 @@ START_TEST(test_verdict_to_port_reflects)
 }
 END_TEST
 
+/*
+ * Early drop: fwd1 -> fwd2 -> output, but UDP leaving fwd1 is dropped (a drop edge). With
+ * `flags: [early_drop]` on fwd1 the UDP half of the capture is dropped by flowmgr at
+ * classification (drop_early_drop) and fwd1 never sees it; without the flag fwd1 sees every
+ * packet and the drop comes after it. The TCP half comes out whole and in order either way.
+ */
+static void early_drop_run(bool flag)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	const uint32_t n = 6400; /* 64 flows, even ones UDP: 3200 packets each */
+	struct fs_h h;
+	struct fs_pcap_check out;
+	Flowsplice__Reply *st;
+	char y[2048], in[512], out1[512];
+	uint64_t end;
+
+	fs_h_init(&h, "edrop");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	snprintf(out1, sizeof(out1), "%s", fs_h_path(&h, "out1.pcap"));
+	fs_pcap_write(in, n, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-early-drop\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=%s\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fwd1, policy: drop, flags: [%s]}\n"
+		 "  - {name: fwd2, policy: drop}\n"
+		 "graph:\n"
+		 "  input: [fwd1]\n"
+		 "  fwd1: [{match: \"udp\", to: drop}, fwd2]\n"
+		 "  fwd2: [output]\n",
+		 in, fs_h_path(&h, "empty.pcap"), out1, flag ? "early_drop" : "");
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
+	fs_h_start_vnf(&h, "forward", "fwd1", NULL);
+	fs_h_start_vnf(&h, "forward", "fwd2", NULL);
+	end = fs_h_now_ms() + 60000;
+	while (p1_tx(&h) < n / 2)
+		ck_assert_msg(fs_h_now_ms() < end, "the TCP half did not come out");
+	fs_h_sleep_ms(300); /* anything extra would show up now */
+	st = fs_h_stats(&h);
+	ck_assert_uint_eq(port(st, "p0")->rx_pkts, n);
+	ck_assert_uint_eq(port(st, "p1")->tx_pkts, n / 2);
+	ck_assert_uint_eq(fs_h_counter(st, "drop_early_drop"), flag ? n / 2 : 0);
+	ck_assert_uint_eq(fs_h_vnf(st, "fwd1")->rx_pkts, flag ? n / 2 : n);
+	ck_assert_uint_eq(fs_h_vnf(st, "fwd2")->rx_pkts, n / 2);
+	ctl_reply_free(st);
+	fs_h_stop_all(&h);
+	fs_pcap_check(out1, FLOWS, &out);
+	ck_assert_uint_eq(out.packets, n / 2);
+	ck_assert_uint_eq(out.bad_bytes, 0);
+	ck_assert_uint_eq(out.reordered, 0);
+	fs_h_cleanup(&h);
+}
+
+START_TEST(test_chain_early_drop_flag_drops_in_flowmgr)
+{
+	early_drop_run(true);
+	early_drop_run(false);
+}
+END_TEST
+
 /* A VNF started without flowmgr fails at once with an actionable message (no EAL, no hang). */
 START_TEST(test_nfsdk_without_flowmgr_says_so)
 {
@@ -490,6 +553,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_ctl_flowmgr_survives_abuse);
 	tcase_add_test(tc, test_shared_core_six_vnfs);
 	tcase_add_test(tc, test_verdict_to_port_reflects);
+	tcase_add_test(tc, test_chain_early_drop_flag_drops_in_flowmgr);
 	tcase_add_test(tc, test_nfsdk_without_flowmgr_says_so);
 	suite_add_tcase(s, tc);
 	return s;

@@ -76,24 +76,25 @@ static void wait_rx_beyond(struct fs_h *h, const char *name, uint64_t base, uint
 		ck_assert_msg(fs_h_now_ms() < end, "%s stopped receiving", name);
 }
 
-START_TEST(test_supervise_kill_restart_reclaims_everything)
-{
-	const char *e = getenv("FS_TEST_KILLS");
-	int kills = e ? atoi(e) : 100;
-	static const char *const wait[] = {"--wait-vnfs", NULL};
-	static char report[512];
-	static const char *const ctr_args[] = {"--", "--report", report, NULL};
+/* The kill/restart run: the harness, the victim's pid and report, the counters at the start. */
+struct sup {
 	struct fs_h h;
-	char y[2048], in[512];
-	Flowsplice__Reply *st;
-	uint64_t baseline, lost, to_vnf, from_vnf, fwd1_rx, fwd3_rx, p_in, counted, end;
-	uint64_t tx0, bypass0, lost0;
+	char report[512];
+	const char *ctr_args[4];
 	pid_t victim;
+	uint64_t baseline, tx0, bypass0, lost0;
+};
 
-	fs_h_init(&h, "sup");
-	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+/* fwd1 -> ctr (isolated per-session counter) -> fwd3 on an endless pcap of FLOWS sessions. */
+static void sup_start(struct sup *s)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	char y[2048], in[512];
+
+	fs_h_init(&s->h, "sup");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&s->h, "in.pcap"));
 	fs_pcap_write(in, 4096, FLOWS);
-	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	fs_pcap_write(fs_h_path(&s->h, "empty.pcap"), 0, 1);
 	snprintf(y, sizeof(y),
 		 "name: it-supervise\n"
 		 "ports:\n"
@@ -105,53 +106,74 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 		 "  - {name: ctr, session: 5tuple, scratchpad: 24, timeout_ms: 300, "
 		 "isolation: indirect, policy: bypass}\n"
 		 "  - {name: fwd3, policy: bypass}\n",
-		 in, fs_h_path(&h, "empty.pcap"));
-	snprintf(report, sizeof(report), "%s", fs_h_path(&h, "ctr.report"));
-	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
-	fs_h_start_vnf(&h, "forward", "fwd1", NULL);
-	victim = fs_h_start_vnf(&h, "counter", "ctr", ctr_args);
-	fs_h_start_vnf(&h, "forward", "fwd3", NULL);
-	wait_rx_beyond(&h, "fwd3", 0, 10000);
+		 in, fs_h_path(&s->h, "empty.pcap"));
+	snprintf(s->report, sizeof(s->report), "%s", fs_h_path(&s->h, "ctr.report"));
+	s->ctr_args[0] = "--";
+	s->ctr_args[1] = "--report";
+	s->ctr_args[2] = s->report;
+	s->ctr_args[3] = NULL;
+	fs_h_start_flowmgr(&s->h, fs_h_write(&s->h, "chain.yaml", y), wait);
+	fs_h_start_vnf(&s->h, "forward", "fwd1", NULL);
+	s->victim = fs_h_start_vnf(&s->h, "counter", "ctr", s->ctr_args);
+	fs_h_start_vnf(&s->h, "forward", "fwd3", NULL);
+	wait_rx_beyond(&s->h, "fwd3", 0, 10000);
+}
 
-	st = drain(&h);
-	baseline = fs_h_counter(st, "mbuf_in_use");
+/* After the warm-up: the mbuf baseline, no session left (so the last ctr process sees every
+ * session that follows), the counters the checks start from; then the ports open again. */
+static void sup_quiesce(struct sup *s)
+{
+	Flowsplice__Reply *st = drain(&s->h);
+	uint64_t end = fs_h_now_ms() + 15000;
+
+	s->baseline = fs_h_counter(st, "mbuf_in_use");
 	ctl_reply_free(st);
-	/* Start from no session at all, so the last ctr process sees every session that follows. */
-	end = fs_h_now_ms() + 15000;
-	while (fs_h_stat(&h, "sessions") != 0)
+	while (fs_h_stat(&s->h, "sessions") != 0)
 		ck_assert_msg(fs_h_now_ms() < end, "sessions of the warm-up not released");
-	st = fs_h_stats(&h);
-	tx0 = fs_h_vnf(st, "fwd1")->tx_pkts;
-	bypass0 = fs_h_vnf(st, "ctr")->bypass_pkts;
-	lost0 = fs_h_vnf(st, "ctr")->lost_pkts;
+	st = fs_h_stats(&s->h);
+	s->tx0 = fs_h_vnf(st, "fwd1")->tx_pkts;
+	s->bypass0 = fs_h_vnf(st, "ctr")->bypass_pkts;
+	s->lost0 = fs_h_vnf(st, "ctr")->lost_pkts;
 	ctl_reply_free(st);
-	ports(&h, true);
+	ports(&s->h, true);
+}
 
+/* SIGKILL ctr `kills` times under traffic; its neighbours keep forwarding while it is down. */
+static void sup_kill_cycles(struct sup *s, int kills)
+{
 	for (int k = 0; k < kills; k++) {
-		uint64_t r1 = vnf_rx(&h, "fwd1"), r3 = vnf_rx(&h, "fwd3");
+		uint64_t r1 = vnf_rx(&s->h, "fwd1"), r3 = vnf_rx(&s->h, "fwd3");
 
-		wait_rx_beyond(&h, "ctr", 0, 2000);
-		ck_assert_int_eq(kill(victim, SIGKILL), 0);
-		fs_h_stop(&h, victim, 1000); /* reaps it */
-		/* The neighbours keep forwarding while ctr is down (bypass). */
-		wait_rx_beyond(&h, "fwd1", r1, 2000);
-		wait_rx_beyond(&h, "fwd3", r3, 2000);
-		victim = fs_h_start_vnf(&h, "counter", "ctr", ctr_args);
+		wait_rx_beyond(&s->h, "ctr", 0, 2000);
+		ck_assert_int_eq(kill(s->victim, SIGKILL), 0);
+		fs_h_stop(&s->h, s->victim, 1000); /* reaps it */
+		wait_rx_beyond(&s->h, "fwd1", r1, 2000);
+		wait_rx_beyond(&s->h, "fwd3", r3, 2000);
+		s->victim = fs_h_start_vnf(&s->h, "counter", "ctr", s->ctr_args);
 	}
-	wait_rx_beyond(&h, "ctr", 0, 2000);
+	wait_rx_beyond(&s->h, "ctr", 0, 2000);
+}
 
-	st = drain(&h);
-	lost = fs_h_vnf(st, "ctr")->lost_pkts;
-	to_vnf = fs_h_counter(st, "worker_to_vnf");
-	from_vnf = fs_h_counter(st, "worker_from_vnf");
-	fwd1_rx = fs_h_vnf(st, "fwd1")->rx_pkts;
-	fwd3_rx = fs_h_vnf(st, "fwd3")->rx_pkts;
-	p_in = (fs_h_vnf(st, "fwd1")->tx_pkts - tx0) - (fs_h_vnf(st, "ctr")->bypass_pkts - bypass0);
+/*
+ * Drained: every packet that entered the chain left it or is counted as lost to ctr, fwd1 and
+ * fwd3 lost and dropped none, ctr restarted `kills` times and no mbuf leaked. Returns the packets
+ * ctr lost and (in *p_in) those queued to it since sup_quiesce().
+ */
+static uint64_t sup_check_conservation(struct sup *s, int kills, uint64_t *p_in)
+{
+	Flowsplice__Reply *st = drain(&s->h);
+	uint64_t lost = fs_h_vnf(st, "ctr")->lost_pkts;
+	uint64_t to_vnf = fs_h_counter(st, "worker_to_vnf");
+	uint64_t from_vnf = fs_h_counter(st, "worker_from_vnf");
+	uint64_t fwd1_rx = fs_h_vnf(st, "fwd1")->rx_pkts, fwd3_rx = fs_h_vnf(st, "fwd3")->rx_pkts;
+
+	*p_in = (fs_h_vnf(st, "fwd1")->tx_pkts - s->tx0) -
+		(fs_h_vnf(st, "ctr")->bypass_pkts - s->bypass0);
 	printf("supervise: %d kills; %lu packets through fwd1, %lu lost to ctr (%lu bypassed), "
 	       "mbufs in use %lu (baseline %lu)\n",
 	       kills, (unsigned long)fwd1_rx, (unsigned long)lost,
 	       (unsigned long)fs_h_vnf(st, "ctr")->bypass_pkts,
-	       (unsigned long)fs_h_counter(st, "mbuf_in_use"), (unsigned long)baseline);
+	       (unsigned long)fs_h_counter(st, "mbuf_in_use"), (unsigned long)s->baseline);
 	/* fwd1 and fwd3 saw every packet meant for them and dropped or lost none. (fwd1's tx
 	 * excludes what it handed towards ctr as ctr died: counted in ctr's lost_pkts.) */
 	ck_assert_uint_eq(fs_h_vnf(st, "fwd1")->drop_pkts, 0);
@@ -165,19 +187,24 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 	ck_assert_uint_eq(to_vnf, from_vnf + lost);
 	ck_assert_uint_eq(fs_h_counter(st, "worker_tx"), from_vnf);
 	/* And nothing leaked. */
-	ck_assert_uint_eq(fs_h_counter(st, "mbuf_in_use"), baseline);
+	ck_assert_uint_eq(fs_h_counter(st, "mbuf_in_use"), s->baseline);
 	ctl_reply_free(st);
+	return lost;
+}
 
-	/* Per-session state survived every crash: once the sessions are released (idle timeout),
-	 * the last ctr process's release handlers add up every session's count, kept in its
-	 * isolated pool across all its predecessors: every packet queued to ctr, less at most those
-	 * lost. */
-	end = fs_h_now_ms() + 15000;
+/* Waits (15 s at most) until every session, FCB and ctr scratchpad is released (idle timeout). */
+static void wait_all_released(struct fs_h *h)
+{
+	uint64_t end = fs_h_now_ms() + 15000;
+
 	for (;;) {
-		st = fs_h_stats(&h);
+		Flowsplice__Reply *st = fs_h_stats(h);
+
 		if (fs_h_counter(st, "sessions") == 0 && fs_h_counter(st, "fcb_in_use") == 0 &&
-		    fs_h_vnf(st, "ctr")->scratch_in_use == 0)
-			break;
+		    fs_h_vnf(st, "ctr")->scratch_in_use == 0) {
+			ctl_reply_free(st);
+			return;
+		}
 		ck_assert_msg(
 		    fs_h_now_ms() < end,
 		    "not released: %lu sessions, %lu FCBs (%lu draining, %lu pending), %lu "
@@ -190,15 +217,34 @@ START_TEST(test_supervise_kill_restart_reclaims_everything)
 		ctl_reply_free(st);
 		fs_h_sleep_ms(100);
 	}
-	ctl_reply_free(st);
-	counted = fs_h_counter_report(victim, report, "released_pkts");
-	lost -= lost0;
+}
+
+START_TEST(test_supervise_kill_restart_reclaims_everything)
+{
+	const char *e = getenv("FS_TEST_KILLS");
+	int kills = e ? atoi(e) : 100;
+	struct sup s;
+	uint64_t lost, p_in, counted;
+
+	memset(&s, 0, sizeof(s));
+	sup_start(&s);
+	sup_quiesce(&s);
+	sup_kill_cycles(&s, kills);
+	lost = sup_check_conservation(&s, kills, &p_in);
+
+	/* Per-session state survived every crash: once the sessions are released (idle timeout),
+	 * the last ctr process's release handlers add up every session's count, kept in its
+	 * isolated pool across all its predecessors: every packet queued to ctr, less at most those
+	 * lost. */
+	wait_all_released(&s.h);
+	counted = fs_h_counter_report(s.victim, s.report, "released_pkts");
+	lost -= s.lost0;
 	printf("supervise: ctr's sessions counted %lu packets of %lu queued to it (%lu lost)\n",
 	       (unsigned long)counted, (unsigned long)p_in, (unsigned long)lost);
-	ck_assert_uint_eq(fs_h_counter_report(victim, report, "released_sessions"), FLOWS);
+	ck_assert_uint_eq(fs_h_counter_report(s.victim, s.report, "released_sessions"), FLOWS);
 	ck_assert_uint_le(counted, p_in);
 	ck_assert_uint_ge(counted + lost, p_in);
-	fs_h_cleanup(&h);
+	fs_h_cleanup(&s.h);
 }
 END_TEST
 

@@ -134,6 +134,7 @@ static void rand_chain(struct fm_chain *c)
 		snprintf(c->vnfs[v].session, FM_SESSION_MAX, "%s", sess[R(10)]);
 		c->vnfs[v].scratchpad = R(4) ? 1 + R(40) : 0;
 		c->vnfs[v].isolation = R(4) ? FM_ISO_DIRECT : FM_ISO_INDIRECT;
+		c->vnfs[v].flags = R(2) ? FM_DECL_EARLY_DROP : 0;
 	}
 	for (int n = -1; n < c->nb_vnfs; n++) {
 		struct fm_chain_node *cn = n < 0 ? &c->input : &c->nodes[n];
@@ -243,8 +244,26 @@ static void oracle_fini(struct oracle *o)
 	}
 }
 
+/* A drop after VNFs that all declared early_drop is done at classification (fm_tree.h). */
+static int oracle_early_drop(const struct oracle *o, int8_t *hops, int nh, uint32_t *drop_by)
+{
+	uint32_t by = 0;
+	if (nh < 2 || hops[nh - 1] != FM_HOP_DROP)
+		return nh;
+	for (int i = 0; i + 1 < nh; i++) {
+		if (!(o->c->vnfs[hops[i]].flags & FM_DECL_EARLY_DROP))
+			return nh;
+		by |= 1u << hops[i];
+	}
+	memset(hops, 0, FM_PATH_MAX);
+	hops[0] = FM_HOP_DROP;
+	*drop_by = by;
+	return 1;
+}
+
 /* Walk the chain: first edge whose match and target class accept the packet. */
-static int oracle_path(const struct oracle *o, const struct fm_pkt *p, int8_t *hops)
+static int oracle_path(const struct oracle *o, const struct fm_pkt *p, int8_t *hops,
+		       uint32_t *drop_by)
 {
 	int n = -1, nh = 0;
 	for (;;) {
@@ -258,18 +277,19 @@ static int oracle_path(const struct oracle *o, const struct fm_pkt *p, int8_t *h
 		}
 		if (taken < 0) {
 			hops[nh++] = (n >= 0 && cn->nb_edges == 0) ? FM_HOP_OUTPUT : FM_HOP_DROP;
-			return nh;
+			return oracle_early_drop(o, hops, nh, drop_by);
 		}
 		int to = cn->edges[taken].to;
 		hops[nh++] = (int8_t)to;
 		if (to < 0)
-			return nh;
+			return oracle_early_drop(o, hops, nh, drop_by);
 		n = to;
 	}
 }
 
 struct ident {
 	int8_t hops[FM_PATH_MAX];
+	uint32_t drop_by; /* early drop consented by these VNFs */
 	uint8_t fam;
 	uint64_t vals[FM_F_COUNT];
 	const struct fm_fcb *fcb;
@@ -282,6 +302,8 @@ static int ident_cmp(const void *a, const void *b)
 	int c = memcmp(x->hops, y->hops, sizeof(x->hops));
 	if (c)
 		return c;
+	if (x->drop_by != y->drop_by)
+		return x->drop_by < y->drop_by ? -1 : 1;
 	if (x->fam != y->fam)
 		return x->fam < y->fam ? -1 : 1;
 	return memcmp(x->vals, y->vals, sizeof(x->vals));
@@ -296,7 +318,7 @@ static int fcb_cmp(const void *a, const void *b)
 static void make_ident(const struct oracle *o, const struct fm_pkt *p, struct ident *id)
 {
 	memset(id, 0, sizeof(*id));
-	int nh = oracle_path(o, p, id->hops);
+	int nh = oracle_path(o, p, id->hops, &id->drop_by);
 	uint32_t s = 0;
 	for (int i = 0; i + 1 < nh; i++)
 		s |= o->sess[id->hops[i]];
@@ -329,6 +351,10 @@ static void check_pass(struct fm_tree *t, const struct oracle *o, const struct f
 		      "chain %d pkt %d: path differs", chain, i);
 		CHECK(!!(f->flags & FM_FCB_EARLY_DROP) == (ids[i].hops[0] == FM_HOP_DROP),
 		      "early drop");
+		struct fm_path_info pi;
+		CHECK(fm_tree_path_info(t, (int)f->path_id, &pi) == 0 &&
+			  pi.drop_by == ids[i].drop_by,
+		      "chain %d pkt %d: early drop by", chain, i);
 		CHECK(fm_tree_verify(t, f, &pk[i]), "chain %d pkt %d: verify", chain, i);
 		int j = (int)R((uint32_t)(i + 1));
 		CHECK(fm_tree_verify(t, f, &pk[j]) == (ids[j].fcb == f), "chain %d: verify other",

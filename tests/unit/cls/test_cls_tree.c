@@ -269,6 +269,158 @@ START_TEST(test_tree_build_impossible_path_names_vnfs)
 }
 END_TEST
 
+/*
+ * Nested prefixes on one field (split_undecided()): whatever order the filters list them in, the
+ * tree tests the shortest prefix first and the longer ones below it, and every packet takes the
+ * first edge that accepts it. `order` permutes the three VNFs inside the chain.
+ */
+static void check_nested_prefixes(const int *order)
+{
+	static const char *const cls[3] = {"dst net 10.1.2.0/24", "dst net 10.1.0.0/16",
+					   "dst net 10.0.0.0/8"};
+	static const struct {
+		const char *dst;
+		int expect; /* index in cls[] of the first accepting VNF, -1: output */
+	} pk[] = {{"10.1.2.3", 0}, {"10.1.3.3", 1}, {"10.2.3.4", 2}, {"11.1.2.3", -1}};
+	struct fm_chain c;
+	int vnf_of[3];
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", order[i]);
+		vnf_of[order[i]] = chain_add_vnf(&c, name, cls[order[i]], "", 0);
+	}
+	for (int k = 0; k < 3; k++) /* edges most specific first, whatever the VNF order */
+		chain_add_edge(&c.input, "", vnf_of[k]);
+	chain_add_edge(&c.input, "", FM_HOP_OUTPUT);
+	struct fm_tree *t = build_ok(&c, NULL);
+	for (size_t i = 0; i < sizeof(pk) / sizeof(pk[0]); i++) {
+		struct fm_pkt p;
+		struct tframe f = {-1, 4, "192.0.2.1", pk[i].dst, 17, 1000, 53, 0};
+		ck_assert_int_eq(tframe_parse(&f, &p), 0);
+		struct fm_fcb *fcb = fm_tree_lookup(t, &p);
+		ck_assert_ptr_nonnull(fcb);
+		ck_assert_int_eq(fcb->hops[0],
+				 pk[i].expect < 0 ? FM_HOP_OUTPUT : vnf_of[pk[i].expect]);
+		ck_assert(fm_tree_verify(t, fcb, &p));
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	fm_tree_print(t, out);
+	fclose(out);
+	char *l8 = strstr(buf, "level ip4_dst/8:"), *l16 = strstr(buf, "level ip4_dst/16:");
+	char *l24 = strstr(buf, "level ip4_dst/24:");
+	ck_assert_msg(l8 && l16 && l24 && l8 < l16 && l16 < l24, "levels:\n%s", buf);
+	free(buf);
+	fm_tree_destroy(t);
+}
+
+START_TEST(test_tree_build_nested_prefixes_shortest_first_any_order)
+{
+	static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+					 {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	for (int i = 0; i < 6; i++)
+		check_nested_prefixes(orders[i]);
+}
+END_TEST
+
+/*
+ * Early drop (FM_DECL_EARLY_DROP): a firewall drops telnet after it. With the flag, that class is
+ * dropped at classification: a static FCB with the drop as its only hop, no session, the firewall
+ * named as the VNF whose drop it is. Without it, or when a VNF on the path lacks it, the VNFs see
+ * the packets and the drop comes after them.
+ */
+static struct fm_fcb *lookup_tcp(struct fm_tree *t, uint16_t dport)
+{
+	struct fm_pkt p;
+	struct tframe f = {-1, 4, "192.0.2.1", "198.18.0.1", 6, 40000, dport, 0x02};
+	ck_assert_int_eq(tframe_parse(&f, &p), 0);
+	struct fm_fcb *fcb = fm_tree_lookup(t, &p);
+	ck_assert_ptr_nonnull(fcb);
+	ck_assert(fm_tree_verify(t, fcb, &p));
+	return fcb;
+}
+
+static void fw_chain(struct fm_chain *c, uint32_t fw_flags, int with_mon, uint32_t mon_flags)
+{
+	memset(c, 0, sizeof(*c));
+	int fw = chain_add_vnf(c, "fw", "tcp", "5tuple", 16);
+	c->vnfs[fw].flags = fw_flags;
+	chain_add_edge(&c->input, "", fw);
+	chain_add_edge(&c->nodes[fw], "dst port 23", with_mon ? 1 : FM_HOP_DROP);
+	chain_add_edge(&c->nodes[fw], "", FM_HOP_OUTPUT);
+	if (with_mon) { /* fw -> mon -> drop for telnet */
+		int mon = chain_add_vnf(c, "mon", "", "", 0);
+		c->vnfs[mon].flags = mon_flags;
+		chain_add_edge(&c->nodes[mon], "", FM_HOP_DROP);
+	}
+}
+
+START_TEST(test_tree_build_early_drop_flag_drops_class_in_tree)
+{
+	static const int8_t fw_drop[] = {0, FM_HOP_DROP}, fw_mon_drop[] = {0, 1, FM_HOP_DROP};
+	static const int8_t fw_out[] = {0, FM_HOP_OUTPUT};
+	struct fm_chain c;
+	struct fm_path_info pi;
+	fw_chain(&c, FM_DECL_EARLY_DROP, 0, 0);
+	struct fm_tree *t = build_ok(&c, NULL);
+	struct fm_fcb *telnet = lookup_tcp(t, 23), *web = lookup_tcp(t, 80);
+	ck_assert_int_eq(telnet->nb_hops, 1);
+	ck_assert_int_eq(telnet->hops[0], FM_HOP_DROP);
+	ck_assert(telnet->flags & FM_FCB_EARLY_DROP);
+	ck_assert(!(telnet->flags & FM_FCB_DYNAMIC)); /* no session for a dropped class */
+	ck_assert_ptr_eq(lookup_tcp(t, 23), telnet);
+	ck_assert_int_eq(fm_tree_path_info(t, (int)telnet->path_id, &pi), 0);
+	ck_assert(pi.early_drop);
+	ck_assert_uint_eq(pi.drop_by, 1u << 0);
+	ck_assert_int_eq(pi.session, 0);
+	ck_assert_mem_eq(web->hops, fw_out, 2); /* the accepted class is untouched */
+	ck_assert(web->flags & FM_FCB_DYNAMIC);
+	/* UDP: no path accepts it, the other early-drop path (nobody's drop) */
+	struct fm_pkt p;
+	struct tframe dns = {-1, 4, "192.0.2.1", "198.18.0.1", 17, 4000, 53, 0};
+	ck_assert_int_eq(tframe_parse(&dns, &p), 0);
+	struct fm_fcb *udp = fm_tree_lookup(t, &p);
+	ck_assert_ptr_ne(udp, telnet);
+	ck_assert_int_eq(fm_tree_path_info(t, (int)udp->path_id, &pi), 0);
+	ck_assert(pi.early_drop && pi.drop_by == 0);
+	ck_assert_str_eq(fm_tree_warnings(t), "");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	fm_tree_print(t, out);
+	fclose(out);
+	ck_assert_ptr_nonnull(strstr(buf, "[DROP(early)] early-drop (by fw)"));
+	free(buf);
+	fm_tree_destroy(t);
+	/* without the flag the firewall sees telnet, dropped after it */
+	fw_chain(&c, 0, 0, 0);
+	t = build_ok(&c, NULL);
+	telnet = lookup_tcp(t, 23);
+	ck_assert_int_eq(telnet->nb_hops, 2);
+	ck_assert_mem_eq(telnet->hops, fw_drop, 2);
+	ck_assert(!(telnet->flags & FM_FCB_EARLY_DROP));
+	ck_assert(telnet->flags & FM_FCB_DYNAMIC);
+	fm_tree_destroy(t);
+	/* every VNF before the drop must consent: fw -> mon -> drop */
+	fw_chain(&c, FM_DECL_EARLY_DROP, 1, 0);
+	t = build_ok(&c, NULL);
+	ck_assert_mem_eq(lookup_tcp(t, 23)->hops, fw_mon_drop, 3);
+	fm_tree_destroy(t);
+	fw_chain(&c, FM_DECL_EARLY_DROP, 1, FM_DECL_EARLY_DROP);
+	t = build_ok(&c, NULL);
+	telnet = lookup_tcp(t, 23);
+	ck_assert_int_eq(telnet->hops[0], FM_HOP_DROP);
+	ck_assert_int_eq(fm_tree_path_info(t, (int)telnet->path_id, &pi), 0);
+	ck_assert_uint_eq(pi.drop_by, (1u << 0) | (1u << 1));
+	/* mon sees nothing now: said, but its edge is not reported as never taken */
+	ck_assert_str_eq(fm_tree_warnings(t),
+			 "vnf 'mon' sees no packet (its class is dropped early)\n");
+	fm_tree_destroy(t);
+}
+END_TEST
+
 START_TEST(test_cls_check_chain_prints_tree_and_layout)
 {
 	struct fm_chain c;
@@ -333,6 +485,8 @@ int main(void)
 	tcase_add_test(tc, test_layout_fig3_maximal_offsets);
 	tcase_add_test(tc, test_layout_compute_modes_respect_invariant);
 	tcase_add_test(tc, test_tree_build_impossible_path_names_vnfs);
+	tcase_add_test(tc, test_tree_build_nested_prefixes_shortest_first_any_order);
+	tcase_add_test(tc, test_tree_build_early_drop_flag_drops_class_in_tree);
 	tcase_add_test(tc, test_cls_check_chain_prints_tree_and_layout);
 	tcase_add_test(tc, test_pkt_parse_rejects_truncated_frames);
 	suite_add_tcase(s, tc);
