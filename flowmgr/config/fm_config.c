@@ -20,6 +20,8 @@
 
 #include <yaml.h>
 
+#include "fm_err.h"
+
 /* Graph node index used while checking: 0 = input, 1 + i = VNF i. */
 #define GNODE_INPUT  0
 #define GNODE_VNF(i) ((i) + 1)
@@ -40,20 +42,6 @@ struct parse_ctx {
 static const char *const flag_names[] = {"early_drop", "in_order", "may_stall",
 					 "resize",     "bidir",	   "rewrite"};
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Formats "SRC:LINE:COL: message" for the position `m` and returns -EINVAL. */
 static int fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -66,7 +54,7 @@ static int fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_err(c->err, c->errlen, "%s:%zu:%zu: %s", c->src, m.line + 1, m.column + 1, msg);
+	fm_err_set(c->err, c->errlen, "%s:%zu:%zu: %s", c->src, m.line + 1, m.column + 1, msg);
 	return -EINVAL;
 }
 
@@ -787,7 +775,7 @@ static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 static int yaml_syntax_error(struct parse_ctx *c, const yaml_parser_t *p)
 {
 	if (p->error == YAML_MEMORY_ERROR) {
-		set_err(c->err, c->errlen, "%s: out of memory", c->src);
+		fm_err_set(c->err, c->errlen, "%s: out of memory", c->src);
 		return -ENOMEM;
 	}
 	if (p->error == YAML_READER_ERROR) {
@@ -862,7 +850,7 @@ static int parse_named(const char *src, const char *yaml, size_t len, struct fm_
 	}
 	root = yaml_document_get_root_node(&c->doc);
 	if (root == NULL) {
-		set_err(err, errlen, "%s:1:1: empty config (no YAML document)", src);
+		fm_err_set(err, errlen, "%s:1:1: empty config (no YAML document)", src);
 		ret = -EINVAL;
 		goto delete_doc;
 	}
@@ -886,7 +874,7 @@ int fm_config_parse_string(const char *yaml, size_t len, struct fm_config *cfg, 
 			   size_t errlen)
 {
 	if (len > FM_CONFIG_FILE_MAX) {
-		set_err(err, errlen, "<string>: config too large (%zu bytes, at most %u)", len,
+		fm_err_set(err, errlen, "<string>: config too large (%zu bytes, at most %u)", len,
 			FM_CONFIG_FILE_MAX);
 		return -EFBIG;
 	}
@@ -903,29 +891,29 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		fm_err_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		fm_err_set(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
 		goto close_fd;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		set_err(err, errlen, "%s: not a regular file", path);
+		fm_err_set(err, errlen, "%s: not a regular file", path);
 		goto close_fd;
 	}
 	if (st.st_size > (off_t)FM_CONFIG_FILE_MAX) {
 		ret = -EFBIG;
-		set_err(err, errlen, "%s: config too large (%lld bytes, at most %u)", path,
+		fm_err_set(err, errlen, "%s: config too large (%lld bytes, at most %u)", path,
 			(long long)st.st_size, FM_CONFIG_FILE_MAX);
 		goto close_fd;
 	}
 	*buf = malloc((size_t)st.st_size + 1);
 	if (*buf == NULL) {
 		ret = -ENOMEM;
-		set_err(err, errlen, "%s: out of memory", path);
+		fm_err_set(err, errlen, "%s: out of memory", path);
 		goto close_fd;
 	}
 	*len = 0;
@@ -933,7 +921,7 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 		*len += (size_t)n;
 	if (n < 0 || *len > (size_t)st.st_size) { /* read error, or the file grew */
 		ret = n < 0 ? -errno : -EAGAIN;
-		set_err(err, errlen, "%s: read error: %s", path, strerror(-ret));
+		fm_err_set(err, errlen, "%s: read error: %s", path, strerror(-ret));
 		free(*buf);
 		*buf = NULL;
 	}
@@ -980,11 +968,11 @@ int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_
 	size_t nlen = eq ? (size_t)(eq - spec) : 0;
 
 	if (eq == NULL || nlen == 0) {
-		set_err(err, errlen, "--port '%s': expected NAME=DEVARGS", spec);
+		fm_err_set(err, errlen, "--port '%s': expected NAME=DEVARGS", spec);
 		return -EINVAL;
 	}
 	if (eq[1] == '\0' || strlen(eq + 1) >= FM_DEVARGS_MAX) {
-		set_err(err, errlen, "--port '%s': devargs empty or longer than %d bytes", spec,
+		fm_err_set(err, errlen, "--port '%s': devargs empty or longer than %d bytes", spec,
 			FM_DEVARGS_MAX - 1);
 		return -EINVAL;
 	}
@@ -995,7 +983,7 @@ int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_
 			return 0;
 		}
 	}
-	set_err(err, errlen, "--port '%s': the config has no port '%.*s'", spec, (int)nlen, spec);
+	fm_err_set(err, errlen, "--port '%s': the config has no port '%.*s'", spec, (int)nlen, spec);
 	return -EINVAL;
 }
 
