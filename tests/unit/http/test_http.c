@@ -23,6 +23,7 @@
 
 #include "nfsdk/http.h"
 #include "rw_engine.h"
+#include "rw_http.h"
 
 #define BUF_MAX 65536
 
@@ -42,30 +43,7 @@ static uint64_t rnd(void)
 	return rng_state;
 }
 
-/* ---- the body transformer: the rewrite engine, as nfs/rewrite uses it ----------------------- */
-
-struct tx {
-	const struct rw_rules *rules;
-	struct rw_stream st;
-};
-
-static int tx_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
-		   size_t cap, size_t *outlen)
-{
-	struct tx *t = ctx;
-	bool bypassed = false;
-	int rc = rw_feed_fit(t->rules, &t->st, in, inlen, out, soft, cap, outlen, &bypassed);
-
-	return rc < 0 ? rc : 0;
-}
-
-static int tx_flush(void *ctx, uint8_t *out, size_t cap, size_t *outlen)
-{
-	struct tx *t = ctx;
-	int rc = rw_flush(t->rules, &t->st, out, cap, outlen);
-
-	return rc < 0 ? rc : rw_carried(&t->st) > 0;
-}
+/* ---- the body transformer: the rewrite engine's adapter, as nfs/rewrite uses it -------------- */
 
 enum mode { MASK, REMOVE, REPLACE };
 
@@ -84,9 +62,23 @@ static void setup_rules(void)
 		ck_assert_int_eq(rw_rules_add(&rules[m], (const uint8_t *)"ATTACK", 6,
 					      (const uint8_t *)rep, strlen(rep)),
 				 0);
-		ops[m] = (struct http_body_ops){
-		    .feed = tx_feed, .flush = tx_flush, .resizes = m != MASK};
+		ops[m] = rw_http_body_ops(&rules[m]);
+		ck_assert(ops[m].resizes == (m != MASK)); /* a mask keeps sizes */
 	}
+}
+
+/* One direction's body transformer state: the adapter's ctx and its stream. */
+struct tx {
+	struct rw_http_body b;
+	struct rw_stream st;
+};
+
+/* A new stream under the rules of mode m; returns the ctx for http_env.body. */
+static void *tx_init(struct tx *t, enum mode m)
+{
+	memset(t, 0, sizeof(*t));
+	t->b = (struct rw_http_body){.rules = &rules[m], .st = &t->st};
+	return &t->b;
 }
 
 /* The transform of a body (whole buffer) as text. */
@@ -132,10 +124,10 @@ static void run_cuts(struct run *r, enum mode m, bool request, const struct http
 
 	memset(r, 0, sizeof(*r));
 	http_dir_init(&r->h, request);
-	r->tx.rules = &rules[m];
+	tx_init(&r->tx, m);
 	r->cfg = *cfg;
 	r->env = (struct http_env){
-	    .cfg = &r->cfg, .ops = &ops[m], .body = &r->tx, .link = link, .stats = &r->stats};
+	    .cfg = &r->cfg, .ops = &ops[m], .body = &r->tx.b, .link = link, .stats = &r->stats};
 	for (size_t i = 0; i <= ncut; i++) {
 		size_t end = i < ncut ? cuts[i] : len;
 		size_t soft = end - prev > 1448 ? end - prev : 1448;
@@ -847,10 +839,10 @@ START_TEST(test_http_feed_no_room_leaves_message_alone)
 		APP(in, n, "POST / HTTP/1.1\r\nContent-Length: 6\r\n\r\nATTACK");
 	memset(&r, 0, sizeof(r));
 	http_dir_init(&r.h, true);
-	r.tx.rules = &rules[REPLACE];
+	tx_init(&r.tx, REPLACE);
 	r.env = (struct http_env){.cfg = &cfg_keep,
 				  .ops = &ops[REPLACE],
-				  .body = &r.tx,
+				  .body = &r.tx.b,
 				  .link = &link,
 				  .stats = &r.stats};
 	ck_assert_int_eq(http_feed(&r.env, &r.h, (const uint8_t *)in, n, (uint8_t *)out, n,
@@ -1168,8 +1160,9 @@ START_TEST(test_http_feed_bad_arguments)
 {
 	struct http_dir h;
 	struct http_stats st = {0};
-	struct tx t = {.rules = &rules[0]};
-	struct http_env env = {.cfg = &cfg_keep, .ops = &ops[0], .body = &t, .stats = &st};
+	struct tx t;
+	struct http_env env = {
+	    .cfg = &cfg_keep, .ops = &ops[0], .body = tx_init(&t, MASK), .stats = &st};
 	uint8_t out[512];
 	size_t ol;
 
