@@ -18,32 +18,10 @@
 
 #include "nfsdk/http.h"
 #include "rw_engine.h"
+#include "rw_http.h"
 
 #define PKT	 1448
 #define BODY_LEN (64u << 20)
-
-struct tx {
-	const struct rw_rules *rules;
-	struct rw_stream st;
-};
-
-static int tx_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
-		   size_t cap, size_t *outlen)
-{
-	struct tx *t = ctx;
-	bool bypassed = false;
-	int rc = rw_feed_fit(t->rules, &t->st, in, inlen, out, soft, cap, outlen, &bypassed);
-
-	return rc < 0 ? rc : 0;
-}
-
-static int tx_flush(void *ctx, uint8_t *out, size_t cap, size_t *outlen)
-{
-	struct tx *t = ctx;
-	int rc = rw_flush(t->rules, &t->st, out, cap, outlen);
-
-	return rc < 0 ? rc : rw_carried(&t->st) > 0;
-}
 
 static double now_ns(void)
 {
@@ -63,19 +41,21 @@ static void report(const char *exp, double value, const char *unit)
 }
 
 /* Feeds `len` bytes of `in` in PKT-byte packets through the context; ns per packet. */
-static double run_http(const struct rw_rules *r, bool resizes, const uint8_t *in, size_t len,
-		       bool request, const struct http_cfg *cfg, uint64_t *outbytes)
+static double run_http(const struct rw_rules *r, const uint8_t *in, size_t len, bool request,
+		       const struct http_cfg *cfg, uint64_t *outbytes)
 {
 	static uint8_t out[PKT + 534]; /* what an mbuf of the rewrite VNF holds */
-	struct tx t = {.rules = r};
-	struct http_body_ops ops = {.feed = tx_feed, .flush = tx_flush, .resizes = resizes};
+	struct rw_stream rs;
+	struct rw_http_body body = {.rules = r, .st = &rs};
+	struct http_body_ops ops = rw_http_body_ops(r);
 	struct http_link link = {0};
 	struct http_stats st = {0};
-	struct http_env env = {.cfg = cfg, .ops = &ops, .body = &t, .link = &link, .stats = &st};
+	struct http_env env = {.cfg = cfg, .ops = &ops, .body = &body, .link = &link, .stats = &st};
 	struct http_dir h;
 	size_t olen, npkt = 0;
 	double t0;
 
+	rw_stream_init(&rs);
 	http_dir_init(&h, request);
 	if (!request) { /* one GET answered */
 		link.kind[0] = HTTP_KIND_VALID;
@@ -175,10 +155,10 @@ int main(int argc, char **argv)
 		/* each twice, the second counts (same buffers, warm) */
 		double e = (run_engine(&rules[m], msg + hl, BODY_LEN),
 			    run_engine(&rules[m], msg + hl, BODY_LEN));
-		double c = (run_http(&rules[m], m != 0, msg, ml, false, &cfg, &ob),
-			    run_http(&rules[m], m != 0, msg, ml, false, &cfg, &ob));
-		double k = (run_http(&rules[m], m != 0, chunked, cl, false, &cfg, &ob),
-			    run_http(&rules[m], m != 0, chunked, cl, false, &cfg, &ob));
+		double c = (run_http(&rules[m], msg, ml, false, &cfg, &ob),
+			    run_http(&rules[m], msg, ml, false, &cfg, &ob));
+		double k = (run_http(&rules[m], chunked, cl, false, &cfg, &ob),
+			    run_http(&rules[m], chunked, cl, false, &cfg, &ob));
 
 		snprintf(name, sizeof(name), "%s engine alone (ns/packet)", names[m]);
 		report(name, e, "ns");
@@ -191,7 +171,7 @@ int main(int argc, char **argv)
 		report(name, PKT / c, "GB/s");
 	}
 	{
-		double t = run_http(&rules[2], true, heads, headslen, true, &cfg, &ob);
+		double t = run_http(&rules[2], heads, headslen, true, &cfg, &ob);
 		double per_head = t * (double)((headslen + PKT - 1) / PKT) / (double)nheads;
 
 		report("request head parsed + Accept-Encoding stripped (ns/head)", per_head, "ns");

@@ -5,7 +5,9 @@
  * The file is composed into a libyaml document (node tree with positions), then each level of the
  * schema is a small function that checks one mapping: duplicate and unknown keys first, then each
  * value with a typed getter. Everything is parsed into a heap copy that replaces the caller's
- * struct only on success. The graph is checked once the VNFs are known (cycles, shadowed edges).
+ * struct only on success. The graph is checked once the VNFs are known (cycles, shadowed edges):
+ * that part is fm_config_graph.c, printing is fm_config_print.c, and the walk's context and
+ * helpers they share are in fm_config_int.h.
  */
 #include "fm_config.h"
 
@@ -20,45 +22,13 @@
 
 #include <yaml.h>
 
-/* Graph node index used while checking: 0 = input, 1 + i = VNF i. */
-#define GNODE_INPUT  0
-#define GNODE_VNF(i) ((i) + 1)
-#define GNODE_MAX    (FM_MAX_VNFS + 1)
-
-struct parse_ctx {
-	yaml_document_t doc;
-	const char *src;  /* file name for messages */
-	const char *text; /* the YAML text and its length */
-	size_t len;
-	char *err;
-	size_t errlen;
-	struct fm_config *cfg;
-	/* Edge positions for checks that run after the walk (cycles, shadowed edges). */
-	yaml_mark_t edge_mark[GNODE_MAX][FM_MAX_EDGES];
-};
+#include "fm_config_int.h"
+#include "fm_err.h"
 
 static const char *const flag_names[] = {"early_drop", "in_order", "may_stall",
 					 "resize",     "bidir",	   "rewrite"};
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Formats "SRC:LINE:COL: message" for the position `m` and returns -EINVAL. */
-static int fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
+int cfg_fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -66,11 +36,11 @@ static int fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_err(c->err, c->errlen, "%s:%zu:%zu: %s", c->src, m.line + 1, m.column + 1, msg);
+	fm_err_set(c->err, c->errlen, "%s:%zu:%zu: %s", c->src, m.line + 1, m.column + 1, msg);
 	return -EINVAL;
 }
 
-static yaml_node_t *node_at(struct parse_ctx *c, int index)
+yaml_node_t *cfg_node_at(struct parse_ctx *c, int index)
 {
 	return yaml_document_get_node(&c->doc, index);
 }
@@ -81,7 +51,7 @@ static bool is_empty_scalar(const yaml_node_t *n)
 	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 }
 
-static const char *kind_of(const yaml_node_t *n)
+const char *cfg_kind_of(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -98,15 +68,15 @@ static const char *kind_of(const yaml_node_t *n)
 	}
 }
 
-static const char *scalar(const yaml_node_t *n)
+const char *cfg_scalar(const yaml_node_t *n)
 {
 	return (const char *)n->data.scalar.value;
 }
 
 /* ---- typed getters ------------------------------------------------------------------------ */
 
-static int expect_type(struct parse_ctx *c, const yaml_node_t *n, yaml_node_type_t type,
-		       const char *what)
+int cfg_expect_type(struct parse_ctx *c, const yaml_node_t *n, yaml_node_type_t type,
+		    const char *what)
 {
 	static const char *const want[] = {
 	    [YAML_SCALAR_NODE] = "a string",
@@ -116,24 +86,24 @@ static int expect_type(struct parse_ctx *c, const yaml_node_t *n, yaml_node_type
 
 	if (n->type == type)
 		return 0;
-	return fail_at(c, n->start_mark, "%s: expected %s, got %s", what, want[type], kind_of(n));
+	return cfg_fail_at(c, n->start_mark, "%s: expected %s, got %s", what, want[type],
+			   cfg_kind_of(n));
 }
 
-static int get_str(struct parse_ctx *c, const yaml_node_t *n, char *buf, size_t size,
-		   const char *what)
+int cfg_get_str(struct parse_ctx *c, const yaml_node_t *n, char *buf, size_t size, const char *what)
 {
-	int ret = expect_type(c, n, YAML_SCALAR_NODE, what);
+	int ret = cfg_expect_type(c, n, YAML_SCALAR_NODE, what);
 	size_t len;
 
 	if (ret < 0)
 		return ret;
 	len = n->data.scalar.length;
-	if (strlen(scalar(n)) != len)
-		return fail_at(c, n->start_mark, "%s: contains a NUL byte", what);
+	if (strlen(cfg_scalar(n)) != len)
+		return cfg_fail_at(c, n->start_mark, "%s: contains a NUL byte", what);
 	if (len >= size)
-		return fail_at(c, n->start_mark, "%s: too long (%zu bytes, at most %zu)", what, len,
-			       size - 1);
-	memcpy(buf, scalar(n), len + 1);
+		return cfg_fail_at(c, n->start_mark, "%s: too long (%zu bytes, at most %zu)", what,
+				   len, size - 1);
+	memcpy(buf, cfg_scalar(n), len + 1);
 	return 0;
 }
 
@@ -153,15 +123,16 @@ static bool is_valid_name(const char *s)
 static int get_name(struct parse_ctx *c, const yaml_node_t *n, char *buf, size_t size,
 		    const char *what)
 {
-	int ret = get_str(c, n, buf, size, what);
+	int ret = cfg_get_str(c, n, buf, size, what);
 
 	if (ret < 0)
 		return ret;
 	if (!is_valid_name(buf))
-		return fail_at(c, n->start_mark,
-			       "%s: bad name '%s' (letters, digits, '_' and '-', starting with a "
-			       "letter)",
-			       what, buf);
+		return cfg_fail_at(
+		    c, n->start_mark,
+		    "%s: bad name '%s' (letters, digits, '_' and '-', starting with a "
+		    "letter)",
+		    what, buf);
 	return 0;
 }
 
@@ -174,19 +145,20 @@ static int get_u32(struct parse_ctx *c, const yaml_node_t *n, uint32_t min, uint
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 	    is_empty_scalar(n))
-		return fail_at(c, n->start_mark, "%s: expected a number, got %s", what, kind_of(n));
-	s = scalar(n);
+		return cfg_fail_at(c, n->start_mark, "%s: expected a number, got %s", what,
+				   cfg_kind_of(n));
+	s = cfg_scalar(n);
 	for (const char *p = s; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return fail_at(c, n->start_mark,
-				       "%s: bad number '%s' (decimal digits only)", what, s);
+			return cfg_fail_at(c, n->start_mark,
+					   "%s: bad number '%s' (decimal digits only)", what, s);
 		v = v * 10 + (unsigned long long)(*p - '0');
 		if (v > max)
 			break;
 	}
 	if (v < min || v > max)
-		return fail_at(c, n->start_mark, "%s: %s is out of range [%u, %u]", what, s, min,
-			       max);
+		return cfg_fail_at(c, n->start_mark, "%s: %s is out of range [%u, %u]", what, s,
+				   min, max);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -196,11 +168,11 @@ static int get_enum(struct parse_ctx *c, const yaml_node_t *n, const char *const
 		    int *out, const char *what)
 {
 	char buf[64], list[256] = "";
-	int ret = get_str(c, n, buf, sizeof(buf), what);
+	int ret = cfg_get_str(c, n, buf, sizeof(buf), what);
 
 	if (ret < 0 && n->type == YAML_SCALAR_NODE)
 		snprintf(buf, sizeof(buf), "%.40s...",
-			 scalar(n)); /* too long: still list options */
+			 cfg_scalar(n)); /* too long: still list options */
 	else if (ret < 0)
 		return ret;
 	for (int i = 0; i < nb; i++) {
@@ -211,18 +183,18 @@ static int get_enum(struct parse_ctx *c, const yaml_node_t *n, const char *const
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 names[i]);
 	}
-	return fail_at(c, n->start_mark, "%s: unknown value '%s' (expected one of: %s)", what, buf,
-		       list);
+	return cfg_fail_at(c, n->start_mark, "%s: unknown value '%s' (expected one of: %s)", what,
+			   buf, list);
 }
 
 /*
  * Checks that `map` is a mapping with scalar keys, no duplicates, and only keys from `keys`
  * (a NULL-terminated list); stores the value node of key k in vals[k] (NULL when absent).
  */
-static int get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *const *keys,
-		      yaml_node_t **vals, const char *what)
+int cfg_get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *const *keys,
+		   yaml_node_t **vals, const char *what)
 {
-	int ret = expect_type(c, map, YAML_MAPPING_NODE, what);
+	int ret = cfg_expect_type(c, map, YAML_MAPPING_NODE, what);
 	int nkeys = 0;
 
 	if (ret < 0)
@@ -231,22 +203,23 @@ static int get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *c
 		vals[nkeys++] = NULL;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+		yaml_node_t *k = cfg_node_at(c, p->key), *v = cfg_node_at(c, p->value);
 		char list[256] = "";
 		int i;
 
 		if (k->type != YAML_SCALAR_NODE)
-			return fail_at(c, k->start_mark, "%s: a key must be a string, got %s", what,
-				       kind_of(k));
-		for (i = 0; i < nkeys && strcmp(scalar(k), keys[i]) != 0; i++)
+			return cfg_fail_at(c, k->start_mark, "%s: a key must be a string, got %s",
+					   what, cfg_kind_of(k));
+		for (i = 0; i < nkeys && strcmp(cfg_scalar(k), keys[i]) != 0; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 i ? ", " : "", keys[i]);
 		if (i == nkeys)
-			return fail_at(c, k->start_mark,
-				       "%s: unknown key '%.64s' (expected one of: %s)", what,
-				       scalar(k), list);
+			return cfg_fail_at(c, k->start_mark,
+					   "%s: unknown key '%.64s' (expected one of: %s)", what,
+					   cfg_scalar(k), list);
 		if (vals[i] != NULL)
-			return fail_at(c, k->start_mark, "%s: duplicate key '%s'", what, keys[i]);
+			return cfg_fail_at(c, k->start_mark, "%s: duplicate key '%s'", what,
+					   keys[i]);
 		vals[i] = v;
 	}
 	return 0;
@@ -259,18 +232,19 @@ static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_
 	static const char *const keys[] = {"name", "dev", "reverse", NULL};
 	static const char *const bools[] = {"false", "true"};
 	yaml_node_t *v[3];
-	int ret = get_fields(c, n, keys, v, "port");
+	int ret = cfg_get_fields(c, n, keys, v, "port");
 	int rev = 0;
 
 	if (ret < 0)
 		return ret;
 	if (v[0] == NULL || v[1] == NULL)
-		return fail_at(c, n->start_mark, "port: missing key '%s'", v[0] ? "dev" : "name");
+		return cfg_fail_at(c, n->start_mark, "port: missing key '%s'",
+				   v[0] ? "dev" : "name");
 	ret = get_name(c, v[0], port->name, sizeof(port->name), "port name");
 	if (ret == 0)
-		ret = get_str(c, v[1], port->dev, sizeof(port->dev), "port dev");
+		ret = cfg_get_str(c, v[1], port->dev, sizeof(port->dev), "port dev");
 	if (ret == 0 && port->dev[0] == '\0')
-		ret = fail_at(c, v[1]->start_mark, "port dev: empty devargs");
+		ret = cfg_fail_at(c, v[1]->start_mark, "port dev: empty devargs");
 	if (ret == 0 && v[2] != NULL)
 		ret = get_enum(c, v[2], bools, 2, &rev, "port reverse");
 	port->reverse = rev == 1;
@@ -280,34 +254,35 @@ static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_
 static int parse_ports(struct parse_ctx *c, const yaml_node_t *seq)
 {
 	struct fm_config *cfg = c->cfg;
-	int ret = expect_type(c, seq, YAML_SEQUENCE_NODE, "ports");
+	int ret = cfg_expect_type(c, seq, YAML_SEQUENCE_NODE, "ports");
 
 	if (ret < 0)
 		return ret;
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	     it < seq->data.sequence.items.top; it++) {
-		yaml_node_t *n = node_at(c, *it);
+		yaml_node_t *n = cfg_node_at(c, *it);
 
 		if (cfg->nb_ports == FM_MAX_PORTS)
-			return fail_at(c, n->start_mark, "ports: too many ports (at most %d)",
-				       FM_MAX_PORTS);
+			return cfg_fail_at(c, n->start_mark, "ports: too many ports (at most %d)",
+					   FM_MAX_PORTS);
 		ret = parse_port(c, n, &cfg->ports[cfg->nb_ports]);
 		if (ret < 0)
 			return ret;
 		for (int i = 0; i < cfg->nb_ports; i++)
 			if (strcmp(cfg->ports[i].name, cfg->ports[cfg->nb_ports].name) == 0)
-				return fail_at(c, n->start_mark, "ports: duplicate port name '%s'",
-					       cfg->ports[i].name);
+				return cfg_fail_at(c, n->start_mark,
+						   "ports: duplicate port name '%s'",
+						   cfg->ports[i].name);
 		cfg->nb_ports++;
 	}
 	if (cfg->nb_ports == 0)
-		return fail_at(c, seq->start_mark, "ports: at least one port is required");
+		return cfg_fail_at(c, seq->start_mark, "ports: at least one port is required");
 	return 0;
 }
 
 static int parse_flags(struct parse_ctx *c, const yaml_node_t *seq, uint32_t *flags)
 {
-	int ret = expect_type(c, seq, YAML_SEQUENCE_NODE, "flags");
+	int ret = cfg_expect_type(c, seq, YAML_SEQUENCE_NODE, "flags");
 	int nb = (int)(sizeof(flag_names) / sizeof(flag_names[0]));
 
 	if (ret < 0)
@@ -315,15 +290,15 @@ static int parse_flags(struct parse_ctx *c, const yaml_node_t *seq, uint32_t *fl
 	*flags = 0;
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	     it < seq->data.sequence.items.top; it++) {
-		yaml_node_t *n = node_at(c, *it);
+		yaml_node_t *n = cfg_node_at(c, *it);
 		int bit = 0;
 
 		ret = get_enum(c, n, flag_names, nb, &bit, "flag");
 		if (ret < 0)
 			return ret;
 		if (*flags & (1u << bit))
-			return fail_at(c, n->start_mark, "flags: '%s' given twice",
-				       flag_names[bit]);
+			return cfg_fail_at(c, n->start_mark, "flags: '%s' given twice",
+					   flag_names[bit]);
 		*flags |= 1u << bit;
 	}
 	return 0;
@@ -331,18 +306,18 @@ static int parse_flags(struct parse_ctx *c, const yaml_node_t *seq, uint32_t *fl
 
 static int parse_args(struct parse_ctx *c, const yaml_node_t *seq, struct fm_vnf_exec *ex)
 {
-	int ret = expect_type(c, seq, YAML_SEQUENCE_NODE, "args");
+	int ret = cfg_expect_type(c, seq, YAML_SEQUENCE_NODE, "args");
 
 	if (ret < 0)
 		return ret;
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	     it < seq->data.sequence.items.top; it++) {
-		yaml_node_t *n = node_at(c, *it);
+		yaml_node_t *n = cfg_node_at(c, *it);
 
 		if (ex->nb_args == FM_MAX_ARGS)
-			return fail_at(c, n->start_mark, "args: too many arguments (at most %d)",
-				       FM_MAX_ARGS);
-		ret = get_str(c, n, ex->args[ex->nb_args], FM_ARG_MAX, "argument");
+			return cfg_fail_at(c, n->start_mark,
+					   "args: too many arguments (at most %d)", FM_MAX_ARGS);
+		ret = cfg_get_str(c, n, ex->args[ex->nb_args], FM_ARG_MAX, "argument");
 		if (ret < 0)
 			return ret;
 		ex->nb_args++;
@@ -372,13 +347,14 @@ static int parse_vnf_values(struct parse_ctx *c, yaml_node_t **v, struct fm_decl
 	int ret = 0, e = 0;
 
 	if (v[VK_EXEC])
-		ret = get_str(c, v[VK_EXEC], ex->exec, sizeof(ex->exec), "exec");
+		ret = cfg_get_str(c, v[VK_EXEC], ex->exec, sizeof(ex->exec), "exec");
 	if (ret == 0 && v[VK_ARGS])
 		ret = parse_args(c, v[VK_ARGS], ex);
 	if (ret == 0 && v[VK_CLASS])
-		ret = get_str(c, v[VK_CLASS], d->traffic_class, sizeof(d->traffic_class), "class");
+		ret = cfg_get_str(c, v[VK_CLASS], d->traffic_class, sizeof(d->traffic_class),
+				  "class");
 	if (ret == 0 && v[VK_SESSION])
-		ret = get_str(c, v[VK_SESSION], d->session, sizeof(d->session), "session");
+		ret = cfg_get_str(c, v[VK_SESSION], d->session, sizeof(d->session), "session");
 	if (ret == 0 && v[VK_SCRATCH])
 		ret = get_u32(c, v[VK_SCRATCH], 0, FM_CONFIG_SCRATCHPAD_MAX, &d->scratchpad,
 			      "scratchpad");
@@ -391,9 +367,10 @@ static int parse_vnf_values(struct parse_ctx *c, yaml_node_t **v, struct fm_decl
 		d->isolation = (enum fm_isolation)e;
 		if (ret == 0 && d->isolation == FM_ISO_INDEPENDENT &&
 		    (d->session[0] != '\0' || (d->flags & FM_DECL_BIDIR)))
-			ret = fail_at(c, v[VK_ISO]->start_mark,
-				      "isolation independent: the VNF keeps its own flow table; "
-				      "give it no session and no bidir flag");
+			ret =
+			    cfg_fail_at(c, v[VK_ISO]->start_mark,
+					"isolation independent: the VNF keeps its own flow table; "
+					"give it no session and no bidir flag");
 	}
 	if (ret == 0 && v[VK_POLICY]) {
 		ret = get_enum(c, v[VK_POLICY], policies, 3, &e, "policy");
@@ -409,278 +386,44 @@ static int parse_vnf(struct parse_ctx *c, const yaml_node_t *n, int idx)
 					   "isolation", "policy",     NULL};
 	struct fm_decl *d = &c->cfg->chain.vnfs[idx];
 	yaml_node_t *v[VK_NB];
-	int ret = get_fields(c, n, keys, v, "vnf");
+	int ret = cfg_get_fields(c, n, keys, v, "vnf");
 
 	if (ret < 0)
 		return ret;
 	if (v[VK_NAME] == NULL)
-		return fail_at(c, n->start_mark, "vnf: missing key 'name'");
+		return cfg_fail_at(c, n->start_mark, "vnf: missing key 'name'");
 	ret = get_name(c, v[VK_NAME], d->name, sizeof(d->name), "vnf name");
 	if (ret < 0)
 		return ret;
 	if (strcmp(d->name, "input") == 0 || strcmp(d->name, "output") == 0 ||
 	    strcmp(d->name, "drop") == 0)
-		return fail_at(c, v[VK_NAME]->start_mark, "vnf name: '%s' is reserved", d->name);
+		return cfg_fail_at(c, v[VK_NAME]->start_mark, "vnf name: '%s' is reserved",
+				   d->name);
 	for (int i = 0; i < idx; i++)
 		if (strcmp(c->cfg->chain.vnfs[i].name, d->name) == 0)
-			return fail_at(c, v[VK_NAME]->start_mark,
-				       "vnf name: duplicate VNF name '%s'", d->name);
+			return cfg_fail_at(c, v[VK_NAME]->start_mark,
+					   "vnf name: duplicate VNF name '%s'", d->name);
 	return parse_vnf_values(c, v, d, &c->cfg->exec[idx]);
 }
 
 static int parse_vnfs(struct parse_ctx *c, const yaml_node_t *seq)
 {
 	struct fm_chain *ch = &c->cfg->chain;
-	int ret = expect_type(c, seq, YAML_SEQUENCE_NODE, "vnfs");
+	int ret = cfg_expect_type(c, seq, YAML_SEQUENCE_NODE, "vnfs");
 
 	if (ret < 0)
 		return ret;
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	     it < seq->data.sequence.items.top; it++) {
-		yaml_node_t *n = node_at(c, *it);
+		yaml_node_t *n = cfg_node_at(c, *it);
 
 		if (ch->nb_vnfs == FM_MAX_VNFS)
-			return fail_at(c, n->start_mark, "vnfs: too many VNFs (at most %d)",
-				       FM_MAX_VNFS);
+			return cfg_fail_at(c, n->start_mark, "vnfs: too many VNFs (at most %d)",
+					   FM_MAX_VNFS);
 		ret = parse_vnf(c, n, ch->nb_vnfs);
 		if (ret < 0)
 			return ret;
 		ch->nb_vnfs++;
-	}
-	return 0;
-}
-
-/* ---- graph ----------------------------------------------------------------------------- */
-
-static struct fm_chain_node *graph_node(struct fm_chain *ch, int g)
-{
-	return g == GNODE_INPUT ? &ch->input : &ch->nodes[g - 1];
-}
-
-static const char *gnode_name(const struct fm_chain *ch, int g)
-{
-	return g == GNODE_INPUT ? "input" : ch->vnfs[g - 1].name;
-}
-
-static const char *target_name(const struct fm_chain *ch, int to)
-{
-	if (to == FM_HOP_OUTPUT)
-		return "output";
-	if (to == FM_HOP_DROP)
-		return "drop";
-	return ch->vnfs[to].name;
-}
-
-static int resolve_target(struct parse_ctx *c, const yaml_node_t *n, int *to)
-{
-	char name[FM_NAME_MAX];
-	int ret = get_str(c, n, name, sizeof(name), "edge target");
-
-	if (ret < 0)
-		return ret;
-	if (strcmp(name, "output") == 0) {
-		*to = FM_HOP_OUTPUT;
-		return 0;
-	}
-	if (strcmp(name, "drop") == 0) {
-		*to = FM_HOP_DROP;
-		return 0;
-	}
-	if (strcmp(name, "input") == 0)
-		return fail_at(c, n->start_mark, "edge target: 'input' cannot be a target");
-	*to = fm_config_vnf_index(c->cfg, name);
-	if (*to < 0)
-		return fail_at(
-		    c, n->start_mark,
-		    "edge target: unknown VNF '%s' (not declared in vnfs; or use output, "
-		    "drop)",
-		    name);
-	return 0;
-}
-
-static int parse_edge(struct parse_ctx *c, const yaml_node_t *n, struct fm_edge *e)
-{
-	static const char *const keys[] = {"match", "to", NULL};
-	yaml_node_t *v[2];
-	int ret;
-
-	if (n->type == YAML_SCALAR_NODE) /* bare target */
-		return resolve_target(c, n, &e->to);
-	if (n->type != YAML_MAPPING_NODE)
-		return fail_at(
-		    c, n->start_mark,
-		    "edge: expected a target name or {match: FILTER, to: TARGET}, got %s",
-		    kind_of(n));
-	ret = get_fields(c, n, keys, v, "edge");
-	if (ret < 0)
-		return ret;
-	if (v[1] == NULL)
-		return fail_at(c, n->start_mark, "edge: missing key 'to'");
-	if (v[0] != NULL) {
-		ret = get_str(c, v[0], e->match, sizeof(e->match), "edge match");
-		if (ret < 0)
-			return ret;
-	}
-	return resolve_target(c, v[1], &e->to);
-}
-
-static int parse_edges(struct parse_ctx *c, const yaml_node_t *seq, int g)
-{
-	struct fm_chain_node *node = graph_node(&c->cfg->chain, g);
-	const char *name = gnode_name(&c->cfg->chain, g);
-	int ret;
-
-	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail_at(c, seq->start_mark, "graph '%s': expected a list of edges, got %s",
-			       name, kind_of(seq));
-	if (seq->data.sequence.items.top == seq->data.sequence.items.start)
-		return fail_at(c, seq->start_mark,
-			       "graph '%s': empty edge list (write [output] or [drop])", name);
-	for (yaml_node_item_t *it = seq->data.sequence.items.start;
-	     it < seq->data.sequence.items.top; it++) {
-		yaml_node_t *n = node_at(c, *it);
-
-		if (node->nb_edges == FM_MAX_EDGES)
-			return fail_at(c, n->start_mark, "graph '%s': too many edges (at most %d)",
-				       name, FM_MAX_EDGES);
-		ret = parse_edge(c, n, &node->edges[node->nb_edges]);
-		if (ret < 0)
-			return ret;
-		c->edge_mark[g][node->nb_edges++] = n->start_mark;
-	}
-	return 0;
-}
-
-/* True if every packet that reaches edge `e` takes it (no match, target accepts everything). */
-static bool edge_takes_all(const struct fm_chain *ch, const struct fm_edge *e)
-{
-	if (e->match[0] != '\0')
-		return false;
-	return e->to < 0 || ch->vnfs[e->to].traffic_class[0] == '\0';
-}
-
-static int check_shadowed(struct parse_ctx *c, int g)
-{
-	const struct fm_chain *ch = &c->cfg->chain;
-	const struct fm_chain_node *node = graph_node(&c->cfg->chain, g);
-
-	for (int i = 0; i + 1 < node->nb_edges; i++)
-		if (edge_takes_all(ch, &node->edges[i]))
-			return fail_at(c, c->edge_mark[g][i + 1],
-				       "graph '%s': edge %d is never taken: edge %d to '%s' takes "
-				       "every packet",
-				       gnode_name(ch, g), i + 2, i + 1,
-				       target_name(ch, node->edges[i].to));
-	return 0;
-}
-
-/* Depth-first search over VNF nodes; state 0 = new, 1 = on stack, 2 = done. */
-static int check_cycles_from(struct parse_ctx *c, int vnf, uint8_t *state)
-{
-	const struct fm_chain_node *node = &c->cfg->chain.nodes[vnf];
-
-	state[vnf] = 1;
-	for (int i = 0; i < node->nb_edges; i++) {
-		int to = node->edges[i].to;
-
-		if (to < 0 || state[to] == 2)
-			continue;
-		if (state[to] == 1)
-			return fail_at(c, c->edge_mark[GNODE_VNF(vnf)][i],
-				       "graph '%s': edge to '%s' closes a cycle",
-				       c->cfg->chain.vnfs[vnf].name, c->cfg->chain.vnfs[to].name);
-		int ret = check_cycles_from(c, to, state);
-		if (ret < 0)
-			return ret;
-	}
-	state[vnf] = 2;
-	return 0;
-}
-
-static int check_graph(struct parse_ctx *c)
-{
-	uint8_t state[FM_MAX_VNFS] = {0};
-	int ret;
-
-	for (int g = 0; g < GNODE_VNF(c->cfg->chain.nb_vnfs); g++) {
-		ret = check_shadowed(c, g);
-		if (ret < 0)
-			return ret;
-	}
-	for (int i = 0; i < c->cfg->chain.nb_vnfs; i++) {
-		if (state[i] != 0)
-			continue;
-		ret = check_cycles_from(c, i, state);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static int parse_graph(struct parse_ctx *c, const yaml_node_t *map)
-{
-	bool seen[GNODE_MAX] = {false};
-	int ret = expect_type(c, map, YAML_MAPPING_NODE, "graph");
-
-	if (ret < 0)
-		return ret;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = node_at(c, p->key);
-		int g;
-
-		if (k->type != YAML_SCALAR_NODE)
-			return fail_at(c, k->start_mark, "graph: a key must be a string, got %s",
-				       kind_of(k));
-		if (strcmp(scalar(k), "input") == 0)
-			g = GNODE_INPUT;
-		else if ((g = fm_config_vnf_index(c->cfg, scalar(k))) >= 0)
-			g = GNODE_VNF(g);
-		else
-			return fail_at(c, k->start_mark,
-				       "graph: unknown node '%.64s' (expected input or a VNF name)",
-				       scalar(k));
-		if (seen[g])
-			return fail_at(c, k->start_mark, "graph: duplicate key '%s'", scalar(k));
-		seen[g] = true;
-		ret = parse_edges(c, node_at(c, p->value), g);
-		if (ret < 0)
-			return ret;
-	}
-	if (!seen[GNODE_INPUT])
-		return fail_at(c, map->start_mark,
-			       "graph: missing 'input' (edges out of the ports)");
-	return check_graph(c);
-}
-
-/* Linear chain with context-link skipping (fm_config.h, "Graph"). */
-static int default_graph(struct parse_ctx *c, yaml_mark_t where)
-{
-	struct fm_chain *ch = &c->cfg->chain;
-
-	for (int g = 0; g <= ch->nb_vnfs; g++) {
-		struct fm_chain_node *node = graph_node(ch, g);
-		int next = g; /* VNF index after graph node g */
-
-		for (; next < ch->nb_vnfs; next++) {
-			if (node->nb_edges == FM_MAX_EDGES)
-				return fail_at(c, where,
-					       "vnfs: the default linear graph needs more than %d "
-					       "edges out of '%s' (too many VNFs with a class in a "
-					       "row): write a graph",
-					       FM_MAX_EDGES, gnode_name(ch, g));
-			node->edges[node->nb_edges++].to = next;
-			if (ch->vnfs[next].traffic_class[0] == '\0')
-				break;
-		}
-		if (next == ch->nb_vnfs) {
-			if (node->nb_edges == FM_MAX_EDGES)
-				return fail_at(c, where,
-					       "vnfs: the default linear graph needs more than %d "
-					       "edges out of '%s': write a graph",
-					       FM_MAX_EDGES, gnode_name(ch, g));
-			node->edges[node->nb_edges++].to = FM_HOP_OUTPUT;
-		}
 	}
 	return 0;
 }
@@ -720,8 +463,8 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 	if (ret == 0 && v[TK_CACHE]) {
 		ret = get_u32(c, v[TK_CACHE], 0, FM_CONFIG_CACHE_MAX, &cfg->cache, "cache");
 		if (ret == 0 && (cfg->cache & (cfg->cache - 1)) != 0)
-			ret = fail_at(c, v[TK_CACHE]->start_mark,
-				      "cache: %u is not 0 or a power of 2", cfg->cache);
+			ret = cfg_fail_at(c, v[TK_CACHE]->start_mark,
+					  "cache: %u is not 0 or a power of 2", cfg->cache);
 	}
 	if (ret == 0 && v[TK_SWEEP])
 		ret = get_u32(c, v[TK_SWEEP], 100, 3600000, &cfg->sweep_ms, "sweep_ms");
@@ -735,10 +478,10 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 	int ret = 0, e;
 
 	if (v[TK_SOCKET])
-		ret =
-		    get_str(c, v[TK_SOCKET], cfg->socket_path, sizeof(cfg->socket_path), "socket");
+		ret = cfg_get_str(c, v[TK_SOCKET], cfg->socket_path, sizeof(cfg->socket_path),
+				  "socket");
 	if (ret == 0 && v[TK_SOCKET] && cfg->socket_path[0] == '\0')
-		ret = fail_at(c, v[TK_SOCKET]->start_mark, "socket: empty path");
+		ret = cfg_fail_at(c, v[TK_SOCKET]->start_mark, "socket: empty path");
 	if (ret == 0 && v[TK_MBUFS])
 		ret = get_u32(c, v[TK_MBUFS], FM_CONFIG_MBUFS_MIN, FM_CONFIG_MBUFS_MAX, &cfg->mbufs,
 			      "mbufs");
@@ -746,8 +489,8 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 		ret = get_u32(c, v[TK_RING], FM_CONFIG_RING_MIN, FM_CONFIG_RING_MAX,
 			      &cfg->ring_size, "ring_size");
 		if (ret == 0 && (cfg->ring_size & (cfg->ring_size - 1)) != 0)
-			ret = fail_at(c, v[TK_RING]->start_mark,
-				      "ring_size: %u is not a power of 2", cfg->ring_size);
+			ret = cfg_fail_at(c, v[TK_RING]->start_mark,
+					  "ring_size: %u is not a power of 2", cfg->ring_size);
 	}
 	if (ret == 0 && v[TK_MODE]) {
 		ret = get_enum(c, v[TK_MODE], modes, 1, &e, "mode");
@@ -762,14 +505,15 @@ static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 					   "mode",  "vnfs",	"graph", "sessions",  "exhaust",
 					   "cache", "sweep_ms", NULL};
 	yaml_node_t *v[TK_NB];
-	int ret = get_fields(c, root, keys, v, "config");
+	int ret = cfg_get_fields(c, root, keys, v, "config");
 
 	if (ret < 0)
 		return ret;
 	if (v[TK_NAME] == NULL)
-		return fail_at(c, root->start_mark, "config: missing key 'name' (the chain name)");
+		return cfg_fail_at(c, root->start_mark,
+				   "config: missing key 'name' (the chain name)");
 	if (v[TK_PORTS] == NULL)
-		return fail_at(c, root->start_mark, "config: missing key 'ports'");
+		return cfg_fail_at(c, root->start_mark, "config: missing key 'ports'");
 	ret = get_name(c, v[TK_NAME], c->cfg->chain.name, sizeof(c->cfg->chain.name), "chain name");
 	if (ret == 0)
 		ret = parse_settings(c, v);
@@ -778,16 +522,16 @@ static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 	if (ret == 0 && v[TK_VNFS])
 		ret = parse_vnfs(c, v[TK_VNFS]);
 	if (ret == 0 && v[TK_GRAPH])
-		ret = parse_graph(c, v[TK_GRAPH]);
+		ret = cfg_parse_graph(c, v[TK_GRAPH]);
 	else if (ret == 0)
-		ret = default_graph(c, v[TK_VNFS] ? v[TK_VNFS]->start_mark : root->start_mark);
+		ret = cfg_default_graph(c, v[TK_VNFS] ? v[TK_VNFS]->start_mark : root->start_mark);
 	return ret;
 }
 
 static int yaml_syntax_error(struct parse_ctx *c, const yaml_parser_t *p)
 {
 	if (p->error == YAML_MEMORY_ERROR) {
-		set_err(c->err, c->errlen, "%s: out of memory", c->src);
+		fm_err_set(c->err, c->errlen, "%s: out of memory", c->src);
 		return -ENOMEM;
 	}
 	if (p->error == YAML_READER_ERROR) {
@@ -801,15 +545,15 @@ static int yaml_syntax_error(struct parse_ctx *c, const yaml_parser_t *p)
 				m.column = 0;
 			}
 		}
-		return fail_at(c, m, "bad input: %s (byte offset %zu)",
-			       p->problem ? p->problem : "unreadable", p->problem_offset);
+		return cfg_fail_at(c, m, "bad input: %s (byte offset %zu)",
+				   p->problem ? p->problem : "unreadable", p->problem_offset);
 	}
 	if (p->context)
-		return fail_at(c, p->problem_mark, "YAML syntax error: %s %s (line %zu)",
-			       p->problem ? p->problem : "error", p->context,
-			       p->context_mark.line + 1);
-	return fail_at(c, p->problem_mark, "YAML syntax error: %s",
-		       p->problem ? p->problem : "error");
+		return cfg_fail_at(c, p->problem_mark, "YAML syntax error: %s %s (line %zu)",
+				   p->problem ? p->problem : "error", p->context,
+				   p->context_mark.line + 1);
+	return cfg_fail_at(c, p->problem_mark, "YAML syntax error: %s",
+			   p->problem ? p->problem : "error");
 }
 
 /* Rejects a second document ("---" after the first): it would otherwise be ignored silently. */
@@ -823,8 +567,8 @@ static int check_single_document(struct parse_ctx *c, yaml_parser_t *parser)
 		return yaml_syntax_error(c, parser);
 	root = yaml_document_get_root_node(&extra);
 	if (root != NULL)
-		ret = fail_at(c, root->start_mark,
-			      "more than one YAML document (one chain per file)");
+		ret = cfg_fail_at(c, root->start_mark,
+				  "more than one YAML document (one chain per file)");
 	yaml_document_delete(&extra);
 	return ret;
 }
@@ -862,7 +606,7 @@ static int parse_named(const char *src, const char *yaml, size_t len, struct fm_
 	}
 	root = yaml_document_get_root_node(&c->doc);
 	if (root == NULL) {
-		set_err(err, errlen, "%s:1:1: empty config (no YAML document)", src);
+		fm_err_set(err, errlen, "%s:1:1: empty config (no YAML document)", src);
 		ret = -EINVAL;
 		goto delete_doc;
 	}
@@ -886,8 +630,8 @@ int fm_config_parse_string(const char *yaml, size_t len, struct fm_config *cfg, 
 			   size_t errlen)
 {
 	if (len > FM_CONFIG_FILE_MAX) {
-		set_err(err, errlen, "<string>: config too large (%zu bytes, at most %u)", len,
-			FM_CONFIG_FILE_MAX);
+		fm_err_set(err, errlen, "<string>: config too large (%zu bytes, at most %u)", len,
+			   FM_CONFIG_FILE_MAX);
 		return -EFBIG;
 	}
 	return parse_named("<string>", yaml, len, cfg, err, errlen);
@@ -903,29 +647,29 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		fm_err_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		fm_err_set(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
 		goto close_fd;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		set_err(err, errlen, "%s: not a regular file", path);
+		fm_err_set(err, errlen, "%s: not a regular file", path);
 		goto close_fd;
 	}
 	if (st.st_size > (off_t)FM_CONFIG_FILE_MAX) {
 		ret = -EFBIG;
-		set_err(err, errlen, "%s: config too large (%lld bytes, at most %u)", path,
-			(long long)st.st_size, FM_CONFIG_FILE_MAX);
+		fm_err_set(err, errlen, "%s: config too large (%lld bytes, at most %u)", path,
+			   (long long)st.st_size, FM_CONFIG_FILE_MAX);
 		goto close_fd;
 	}
 	*buf = malloc((size_t)st.st_size + 1);
 	if (*buf == NULL) {
 		ret = -ENOMEM;
-		set_err(err, errlen, "%s: out of memory", path);
+		fm_err_set(err, errlen, "%s: out of memory", path);
 		goto close_fd;
 	}
 	*len = 0;
@@ -933,7 +677,7 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 		*len += (size_t)n;
 	if (n < 0 || *len > (size_t)st.st_size) { /* read error, or the file grew */
 		ret = n < 0 ? -errno : -EAGAIN;
-		set_err(err, errlen, "%s: read error: %s", path, strerror(-ret));
+		fm_err_set(err, errlen, "%s: read error: %s", path, strerror(-ret));
 		free(*buf);
 		*buf = NULL;
 	}
@@ -980,12 +724,12 @@ int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_
 	size_t nlen = eq ? (size_t)(eq - spec) : 0;
 
 	if (eq == NULL || nlen == 0) {
-		set_err(err, errlen, "--port '%s': expected NAME=DEVARGS", spec);
+		fm_err_set(err, errlen, "--port '%s': expected NAME=DEVARGS", spec);
 		return -EINVAL;
 	}
 	if (eq[1] == '\0' || strlen(eq + 1) >= FM_DEVARGS_MAX) {
-		set_err(err, errlen, "--port '%s': devargs empty or longer than %d bytes", spec,
-			FM_DEVARGS_MAX - 1);
+		fm_err_set(err, errlen, "--port '%s': devargs empty or longer than %d bytes", spec,
+			   FM_DEVARGS_MAX - 1);
 		return -EINVAL;
 	}
 	for (int i = 0; i < cfg->nb_ports; i++) {
@@ -995,7 +739,8 @@ int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_
 			return 0;
 		}
 	}
-	set_err(err, errlen, "--port '%s': the config has no port '%.*s'", spec, (int)nlen, spec);
+	fm_err_set(err, errlen, "--port '%s': the config has no port '%.*s'", spec, (int)nlen,
+		   spec);
 	return -EINVAL;
 }
 
@@ -1038,89 +783,4 @@ const char *fm_config_flag_name(uint32_t bit)
 		if (bit == 1u << i)
 			return flag_names[i];
 	return NULL;
-}
-
-/* ---- printing --------------------------------------------------------------------------- */
-
-/* A YAML double-quoted scalar that reads back byte for byte. */
-static void print_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-static void print_vnf(const struct fm_config *cfg, int i, FILE *out)
-{
-	const struct fm_decl *d = &cfg->chain.vnfs[i];
-	const struct fm_vnf_exec *ex = &cfg->exec[i];
-	const char *sep = "";
-
-	fprintf(out, "  - name: %s\n    exec: ", d->name);
-	print_str(out, ex->exec);
-	fputs("\n    args: [", out);
-	for (int a = 0; a < ex->nb_args; a++) {
-		fputs(a ? ", " : "", out);
-		print_str(out, ex->args[a]);
-	}
-	fputs("]\n    class: ", out);
-	print_str(out, d->traffic_class);
-	fputs("\n    session: ", out);
-	print_str(out, d->session);
-	fprintf(out, "\n    scratchpad: %u\n    timeout_ms: %u\n    flags: [", d->scratchpad,
-		d->timeout_ms);
-	for (uint32_t bit = 1; bit != 0; bit <<= 1) {
-		if ((d->flags & bit) && fm_config_flag_name(bit)) {
-			fprintf(out, "%s%s", sep, fm_config_flag_name(bit));
-			sep = ", ";
-		}
-	}
-	fprintf(out, "]\n    isolation: %s\n    policy: %s\n",
-		fm_config_isolation_name(d->isolation), fm_config_policy_name(d->policy));
-}
-
-static void print_edges(const struct fm_chain *ch, const char *name,
-			const struct fm_chain_node *node, FILE *out)
-{
-	if (node->nb_edges == 0)
-		return;
-	fprintf(out, "  %s:\n", name);
-	for (int e = 0; e < node->nb_edges; e++) {
-		fputs("    - {match: ", out);
-		print_str(out, node->edges[e].match);
-		fprintf(out, ", to: %s}\n", target_name(ch, node->edges[e].to));
-	}
-}
-
-void fm_config_print(const struct fm_config *cfg, FILE *out)
-{
-	const struct fm_chain *ch = &cfg->chain;
-
-	fprintf(out, "name: %s\nsocket: ", ch->name);
-	print_str(out, cfg->socket_path);
-	fprintf(out, "\nmbufs: %u\nring_size: %u\nmode: %s\n", cfg->mbufs, cfg->ring_size,
-		fm_config_mode_name(cfg->mode));
-	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\nports:\n", cfg->sessions,
-		cfg->exhaust_evict ? "evict" : "drop", cfg->cache, cfg->sweep_ms);
-	for (int i = 0; i < cfg->nb_ports; i++) {
-		fprintf(out, "  - name: %s\n    dev: ", cfg->ports[i].name);
-		print_str(out, cfg->ports[i].dev);
-		fputc('\n', out);
-		if (cfg->ports[i].reverse)
-			fputs("    reverse: true\n", out);
-	}
-	fputs(ch->nb_vnfs ? "vnfs:\n" : "vnfs: []\n", out);
-	for (int i = 0; i < ch->nb_vnfs; i++)
-		print_vnf(cfg, i, out);
-	fputs("graph:\n", out);
-	print_edges(ch, "input", &ch->input, out);
-	for (int i = 0; i < ch->nb_vnfs; i++)
-		print_edges(ch, ch->vnfs[i].name, &ch->nodes[i], out);
 }

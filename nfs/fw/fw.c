@@ -29,8 +29,8 @@
 
 #include <rte_mbuf.h>
 
-#include "fm_filter.h"
 #include "fm_pkt.h"
+#include "nfsdk/filter.h"
 #include "nfsdk/nf.h"
 
 #define FW_MAX_RULES 64

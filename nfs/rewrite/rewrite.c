@@ -97,6 +97,7 @@
 #include "nfsdk/nf_pkt.h"
 #include "nfsdk/stream.h"
 #include "rw_engine.h"
+#include "rw_http.h"
 
 #define RW_FRAME_MAX 1514 /* what the ports carry (MTU 1500): flowmgr splits larger segments */
 #define RW_BUF_SIZE  65536
@@ -191,12 +192,6 @@ struct rw {
 	struct http_stats http_stats;
 	uint64_t cnt[RW_CNT_COUNT];
 	uint8_t buf[RW_BUF_SIZE]; /* a packet's new payload */
-};
-
-/* The body transformer's context for one packet. */
-struct rw_body {
-	struct rw *rw;
-	struct rw_dir *d;
 };
 
 static void dir_start(struct rw *rw, struct rw_dir *d, const struct fm_pkt *p)
@@ -295,34 +290,6 @@ static void rewrite_payload(struct rw *rw, struct rw_dir *d, struct rte_mbuf *m,
 	rw->cnt[RW_CNT_PAST_MSS] += olen > mss && olen > plen;
 }
 
-/* http_body_ops.feed: feed() with the HTTP context's budgets (soft first, then all of cap). */
-static int body_feed(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
-		     size_t cap, size_t *olen)
-{
-	struct rw_body *b = ctx;
-	struct rw *rw = b->rw;
-	bool bypassed = false;
-	int rc = rw_feed_fit(&rw->rules, &b->d->st, in, inlen, out, soft, cap, olen, &bypassed);
-
-	rw->cnt[RW_CNT_BYPASSED] += bypassed;
-	if (rc < 0)
-		return rc;
-	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
-	return 0;
-}
-
-/* http_body_ops.flush: the body ended. */
-static int body_flush(void *ctx, uint8_t *out, size_t cap, size_t *olen)
-{
-	struct rw_body *b = ctx;
-	int rc = rw_flush(&b->rw->rules, &b->d->st, out, cap, olen);
-
-	if (rc < 0)
-		return rc;
-	b->rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
-	return rw_carried(&b->d->st) > 0;
-}
-
 static int body_copy(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t soft,
 		     size_t cap, size_t *olen)
 {
@@ -352,23 +319,28 @@ static void rewrite_http(struct rw *rw, struct rw_http_dir *hd, struct http_link
 	size_t plen = end - p->payload_off, olen = 0, flen = 0;
 	size_t room = rte_pktmbuf_data_len(m) - p->payload_off + rte_pktmbuf_tailroom(m);
 	size_t mss = p->payload_off < RW_FRAME_MAX ? RW_FRAME_MAX - p->payload_off : 0;
-	struct rw_body body = {.rw = rw, .d = &hd->d};
+	struct rw_http_body body = {.rules = &rw->rules, .st = &hd->d.st};
 	struct http_env env = {.cfg = &rw->http_cfg,
 			       .ops = hd->d.state == RW_DIR_ON ? &rw->ops : &rw->ops_off,
 			       .body = &body,
 			       .link = link,
 			       .stats = &rw->http_stats};
 	size_t soft;
+	int rc;
 
 	room = room < RW_BUF_SIZE ? room : RW_BUF_SIZE;
 	soft = plen > mss ? plen : mss < room ? mss : room;
-	if (http_feed(&env, &hd->h, pay, plen, rw->buf, soft, room, &olen) < 0) {
+	rc = http_feed(&env, &hd->h, pay, plen, rw->buf, soft, room, &olen);
+	if (rc == 0 && fin)
+		http_finish(&env, &hd->h, rw->buf + olen, room - olen, &flen);
+	rw->cnt[RW_CNT_OCCURRENCES] += body.occurrences;
+	rw->cnt[RW_CNT_BYPASSED] += body.bypassed;
+	if (rc < 0) {
 		rw->cnt[RW_CNT_ERRORS]++; /* no room for the context's slack: leave it alone */
 		hd->d.state = RW_DIR_DONE;
 		return;
 	}
 	if (fin) {
-		http_finish(&env, &hd->h, rw->buf + olen, room - olen, &flen);
 		olen += flen;
 		if (rw_carried(&hd->d.st) > 0) {
 			rw->cnt[RW_CNT_FIN_TRUNCATED]++;
@@ -678,15 +650,6 @@ static int parse_args(struct rw *rw, int argc, char **argv)
 	return 0;
 }
 
-/* Does a rule change the length? (the HTTP context then re-frames bodies) */
-static bool rules_resize(const struct rw_rules *r)
-{
-	for (uint32_t k = 0; k < r->n; k++)
-		if (r->rep_len[k] != r->pat_len[k])
-			return true;
-	return false;
-}
-
 /* An option among the VNF's arguments (after "--"), before nf_init() declares the scratchpad. */
 static bool wants(int argc, char **argv, const char *opt)
 {
@@ -750,8 +713,7 @@ int main(int argc, char **argv)
 		nf_close(nf);
 		return 2;
 	}
-	rw.ops = (struct http_body_ops){
-	    .feed = body_feed, .flush = body_flush, .resizes = rules_resize(&rw.rules)};
+	rw.ops = rw_http_body_ops(&rw.rules);
 	rw.ops_off = (struct http_body_ops){.feed = body_copy, .flush = body_copy_flush};
 	rw.http_cfg.responses_resize = rw.ops.resizes && rw.sel != RW_SEL_C2S;
 	rc = nf_run(nf, &ops, &rw);

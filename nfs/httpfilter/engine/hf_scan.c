@@ -1,31 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* hf_scan.c — streaming HTTP/1.x request-head scanner; see hf_scan.h. */
+/* hf_scan.c — streaming HTTP/1.x request-head scanner; see hf_scan.h. The head's syntax is
+ * nfsdk's HTTP parser (nfsdk/http_parse.h); this file keeps what the filter needs of it. */
 #include "hf_scan.h"
 
 #include <string.h>
 
+#include "nfsdk/http_parse.h"
+
+/* States: the head's are the HTTP parser's (nfsdk/http_parse.h), then the body's. */
 enum {
-	S_START = 0,   /* before a request line (empty lines skipped) */
-	S_METHOD,      /* method token */
-	S_URL,	       /* request target */
-	S_VERSION,     /* "HTTP/1.x" */
-	S_RL_CR,       /* CR ending the request line: LF next */
-	S_LINE_CR,     /* CR ending a header line: LF next */
-	S_HDR_START,   /* start of a header line, or the empty line */
-	S_NAME,	       /* header name */
-	S_VAL_WS,      /* optional white space before the value */
-	S_VAL,	       /* header value */
-	S_END_CR,      /* CR of the empty line: LF ends the head */
-	S_BODY,	       /* Content-Length bytes to skip */
-	S_CH_SIZE,     /* chunk size (hex) */
-	S_CH_EXT,      /* chunk extension, up to LF */
-	S_CH_SIZE_CR,  /* CR after the chunk size */
-	S_CH_DATA,     /* chunk data to skip */
-	S_CH_DATA_END, /* CRLF after the chunk data */
-	S_CH_DATA_CR,  /* LF after the chunk data's CR */
-	S_CH_TRAILER,  /* start of a trailer line or the final empty line */
-	S_CH_TR_LINE,  /* trailer line, up to LF */
-	S_CH_TR_CR,    /* CR of the final empty line */
+	S_BODY = HTTP_PS_COUNT, /* Content-Length bytes to skip */
+	S_CH_SIZE,		/* chunk size (hex) */
+	S_CH_EXT,		/* chunk extension, up to LF */
+	S_CH_SIZE_CR,		/* CR after the chunk size */
+	S_CH_DATA,		/* chunk data to skip */
+	S_CH_DATA_END,		/* CRLF after the chunk data */
+	S_CH_DATA_CR,		/* LF after the chunk data's CR */
+	S_CH_TRAILER,		/* start of a trailer line or the final empty line */
+	S_CH_TR_LINE,		/* trailer line, up to LF */
+	S_CH_TR_CR,		/* CR of the final empty line */
 	S_ERROR,
 };
 
@@ -45,7 +38,7 @@ void hf_scan_init(struct hf_scan *s, uint32_t max_head)
 {
 	memset(s, 0, sizeof(*s));
 	s->max_head = max_head;
-	s->state = S_START;
+	s->state = HTTP_PS_START;
 }
 
 bool hf_scan_host_known(const struct hf_scan *s)
@@ -55,15 +48,8 @@ bool hf_scan_host_known(const struct hf_scan *s)
 
 bool hf_scan_in_head(const struct hf_scan *s)
 {
-	return (s->state == S_START && s->head_len > 0) ||
-	       (s->state > S_START && s->state < S_BODY);
-}
-
-static bool is_tchar(uint8_t c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return (s->state == HTTP_PS_START && s->head_len > 0) ||
+	       (s->state > HTTP_PS_START && s->state < S_BODY);
 }
 
 static uint8_t lower(uint8_t c)
@@ -206,12 +192,15 @@ static enum hf_scan_rc end_name(struct hf_scan *s)
 	return HF_SCAN_MORE;
 }
 
+/* A value byte: kept for Host, Content-Length and Transfer-Encoding, without leading whitespace. */
 static enum hf_scan_rc value_byte(struct hf_scan *s, uint8_t c)
 {
 	uint8_t f = s->flags & F_HDR_MASK;
 
 	if ((c < 0x20 && c != '\t') || c == 0x7f)
 		return fail(s, HF_ERR_SYNTAX);
+	if ((c == ' ' || c == '\t') && (f == F_HDR_HOST ? s->host_len : s->val_len) == 0)
+		return HF_SCAN_MORE;
 	if (f == F_HDR_HOST) {
 		if (s->host_len == HF_HOST_MAX)
 			return fail(s, HF_ERR_HOST_LONG);
@@ -235,7 +224,7 @@ static enum hf_scan_rc end_head(struct hf_scan *s)
 		s->body_left = 0;
 		s->val_len = 0;
 	} else {
-		s->state = s->body_left > 0 ? S_BODY : S_START;
+		s->state = s->body_left > 0 ? S_BODY : HTTP_PS_START;
 	}
 	return HF_SCAN_HEAD;
 }
@@ -247,109 +236,56 @@ static void start_request(struct hf_scan *s)
 	s->flags = 0;
 	s->body_left = 0;
 	s->val_len = 0;
-	s->state = S_METHOD;
 }
 
-/* One byte of a head. HF_SCAN_HEAD when it ends the head. */
+/* A byte of a header name (the first one starts the field). */
+static void name_byte(struct hf_scan *s, uint8_t c)
+{
+	if (s->name_len < HF_NAME_MAX)
+		s->name[s->name_len] = (char)lower(c);
+	if (s->name_len < UINT8_MAX)
+		s->name_len++;
+}
+
+/* One byte of a head, through the HTTP parser. HF_SCAN_HEAD when it ends the head. */
 static enum hf_scan_rc head_byte(struct hf_scan *s, uint8_t c)
 {
-	static const char version[] = "HTTP/1.";
+	uint8_t prev = s->state;
 
 	if (++s->head_len > s->max_head)
 		return fail(s, HF_ERR_HEAD_LONG);
-	switch (s->state) {
-	case S_START:
-		if (c == '\r' || c == '\n')
-			return HF_SCAN_MORE;
-		if (!is_tchar(c))
-			return fail(s, HF_ERR_SYNTAX);
-		start_request(s);
-		return HF_SCAN_MORE;
-	case S_METHOD:
-		if (c == ' ')
-			s->state = S_URL;
-		else if (!is_tchar(c))
-			return fail(s, HF_ERR_SYNTAX);
-		return HF_SCAN_MORE;
-	case S_URL:
-		if (c == ' ') {
-			if (s->url_len == 0)
-				return fail(s, HF_ERR_SYNTAX);
-			s->state = S_VERSION;
-			s->val_len = 0;
-			return split_absolute(s);
-		} else if (c <= 0x20 || c == 0x7f) {
-			return fail(s, HF_ERR_SYNTAX);
-		} else if (s->url_len == HF_URL_MAX) {
-			return fail(s, HF_ERR_URL_LONG);
-		} else {
-			s->url[s->url_len++] = (char)c;
-		}
-		return HF_SCAN_MORE;
-	case S_VERSION:
-		if (c == '\r' || c == '\n') {
-			if (s->val_len != 8)
-				return fail(s, HF_ERR_SYNTAX);
-			s->state = c == '\r' ? S_RL_CR : S_HDR_START;
-		} else if (s->val_len >= 8 ||
-			   (s->val_len < 7 && c != (uint8_t)version[s->val_len]) ||
-			   (s->val_len == 7 && (c < '0' || c > '9'))) {
-			return fail(s, HF_ERR_SYNTAX);
-		} else {
-			s->val_len++;
-		}
-		return HF_SCAN_MORE;
-	case S_RL_CR:
-		if (c != '\n')
-			return fail(s, HF_ERR_SYNTAX);
-		s->state = S_HDR_START;
-		return HF_SCAN_MORE;
-	case S_LINE_CR:
-		if (c != '\n')
-			return fail(s, HF_ERR_SYNTAX);
-		s->state = S_HDR_START;
-		return HF_SCAN_MORE;
-	case S_HDR_START:
-		if (c == '\r') {
-			s->state = S_END_CR;
-			return HF_SCAN_MORE;
-		}
-		if (c == '\n')
-			return end_head(s);
-		if (!is_tchar(c))
-			return fail(s, HF_ERR_SYNTAX); /* obs-fold or junk */
-		start_header(s, c);
-		s->state = S_NAME;
-		return HF_SCAN_MORE;
-	case S_NAME:
-		if (c == ':') {
-			s->state = S_VAL_WS;
-			return end_name(s);
-		}
-		if (!is_tchar(c))
-			return fail(s, HF_ERR_SYNTAX);
-		if (s->name_len < HF_NAME_MAX)
-			s->name[s->name_len] = (char)lower(c);
-		if (s->name_len < UINT8_MAX)
-			s->name_len++;
-		return HF_SCAN_MORE;
-	case S_VAL_WS:
-		if (c == ' ' || c == '\t')
-			return HF_SCAN_MORE;
-		s->state = S_VAL;
-		/* fall through */
-	case S_VAL:
-		if (c == '\r' || c == '\n') {
-			s->state = c == '\r' ? S_LINE_CR : S_HDR_START;
-			return end_value(s);
-		}
-		return value_byte(s, c);
-	case S_END_CR:
-		if (c != '\n')
-			return fail(s, HF_ERR_SYNTAX);
-		return end_head(s);
-	default:
+	switch (http_parse_byte(&s->state, true, c)) {
+	case HTTP_EV_ERROR:
 		return fail(s, HF_ERR_SYNTAX);
+	case HTTP_EV_METHOD:
+		if (prev == HTTP_PS_START)
+			start_request(s);
+		return HF_SCAN_MORE;
+	case HTTP_EV_TARGET:
+		if (s->url_len == HF_URL_MAX)
+			return fail(s, HF_ERR_URL_LONG);
+		s->url[s->url_len++] = (char)c;
+		return HF_SCAN_MORE;
+	case HTTP_EV_TARGET_END:
+		return split_absolute(s);
+	case HTTP_EV_FIELD:
+		start_header(s, c);
+		return HF_SCAN_MORE;
+	case HTTP_EV_NAME:
+		name_byte(s, c);
+		return HF_SCAN_MORE;
+	case HTTP_EV_NAME_END:
+		return end_name(s);
+	case HTTP_EV_VALUE:
+		return value_byte(s, c);
+	case HTTP_EV_VALUE_CR:
+		return end_value(s);
+	case HTTP_EV_FIELD_END: /* after a CR, the value ended there */
+		return prev == HTTP_PS_VALUE_LF ? HF_SCAN_MORE : end_value(s);
+	case HTTP_EV_HEAD_END:
+		return end_head(s);
+	default: /* blank lines, version, CRs of the start and blank lines */
+		return HF_SCAN_MORE;
 	}
 }
 
@@ -403,7 +339,7 @@ static enum hf_scan_rc chunk_byte(struct hf_scan *s, uint8_t c)
 		if (c == '\r')
 			s->state = S_CH_TR_CR;
 		else if (c == '\n')
-			s->state = S_START;
+			s->state = HTTP_PS_START;
 		else
 			s->state = S_CH_TR_LINE;
 		return HF_SCAN_MORE;
@@ -414,7 +350,7 @@ static enum hf_scan_rc chunk_byte(struct hf_scan *s, uint8_t c)
 	case S_CH_TR_CR:
 		if (c != '\n')
 			return fail(s, HF_ERR_BODY);
-		s->state = S_START;
+		s->state = HTTP_PS_START;
 		return HF_SCAN_MORE;
 	default:
 		return fail(s, HF_ERR_SYNTAX);
@@ -437,7 +373,7 @@ enum hf_scan_rc hf_scan_feed(struct hf_scan *s, const uint8_t *data, uint32_t le
 			i += (uint32_t)n;
 			s->body_left -= n;
 			if (s->body_left == 0)
-				s->state = s->state == S_BODY ? S_START : S_CH_DATA_END;
+				s->state = s->state == S_BODY ? HTTP_PS_START : S_CH_DATA_END;
 			continue;
 		}
 		if (s->state >= S_CH_SIZE)

@@ -26,9 +26,10 @@
  *  - HF_SCAN_ERROR: not a request the scanner understands (hf_scan_error(): malformed, head
  *    longer than max_head, target or Host longer than the buffers, bad Content-Length or chunk
  *    size): the stream cannot be followed further; the caller applies its default action.
- * Empty lines before a request line are skipped (RFC 9112 2.2). Request-line and header syntax is
- * checked loosely: a method of token characters, a target without spaces or controls, a version;
- * header lines "name: value" (obs-fold is refused).
+ * Empty lines before a request line are skipped (RFC 9112 2.2). The syntax is nfsdk's HTTP head
+ * parser's (nfsdk/http_parse.h: a method of token characters, a target without spaces or
+ * controls, "HTTP/1.x", header lines "name: value", obs-fold and bare CRs refused); on top of it
+ * the scanner refuses controls in header values.
  *
  * Concurrency: none needed; one state per direction, used by one thread at a time. No allocation.
  */

@@ -16,13 +16,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hs/hs.h>
 
+#include "fm_err.h"
 #include "ids_engine.h"
 
 /* hdr.st values; anything else (e.g. zeroed memory) is a state that is not open. */
@@ -64,20 +64,6 @@ struct ids_scan_ctx {
 	uint64_t base;
 	int stopped;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
 {
@@ -121,7 +107,7 @@ static int compile_rules(const struct ids_rules *rules, hs_database_t **db, char
 	int rc = 0;
 
 	if (expr == NULL || lens == NULL || flags == NULL || ids == NULL) {
-		set_err(err, errlen, "out of memory");
+		fm_err_set(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto out_free;
 	}
@@ -136,11 +122,11 @@ static int compile_rules(const struct ids_rules *rules, hs_database_t **db, char
 		if (ce != NULL && ce->expression >= 0 && (uint32_t)ce->expression < n) {
 			const struct ids_rule *r = &rules->rule[ce->expression];
 
-			set_err(err, errlen, "rule sid %u (line %u): %s", r->sid, r->line,
+			fm_err_set(err, errlen, "rule sid %u (line %u): %s", r->sid, r->line,
 				ce->message);
 			rc = -EINVAL;
 		} else {
-			set_err(err, errlen, "Hyperscan: %s", ce ? ce->message : "compile failed");
+			fm_err_set(err, errlen, "Hyperscan: %s", ce ? ce->message : "compile failed");
 			/* the only whole-database failure a valid literal set can hit */
 			rc = ce && strstr(ce->message, "memory") ? -ENOMEM : -EINVAL;
 		}
@@ -162,11 +148,11 @@ static int engine_prepare(struct ids_engine *eng, char *err, size_t errlen)
 
 	if (hs_alloc_scratch(eng->db, &eng->scratch) != HS_SUCCESS ||
 	    hs_open_stream(eng->db, 0, &eng->work) != HS_SUCCESS) {
-		set_err(err, errlen, "out of memory (Hyperscan scratch or stream)");
+		fm_err_set(err, errlen, "out of memory (Hyperscan scratch or stream)");
 		return -ENOMEM;
 	}
 	if (hs_compress_stream(eng->work, eng->fresh, eng->comp_cap, &used) != HS_SUCCESS) {
-		set_err(err, errlen, "Hyperscan: cannot compress a new stream (%zu bytes)", used);
+		fm_err_set(err, errlen, "Hyperscan: cannot compress a new stream (%zu bytes)", used);
 		return -E2BIG;
 	}
 	eng->fresh_len = (uint16_t)used;
@@ -183,14 +169,14 @@ int ids_engine_create(const struct ids_rules *rules, struct ids_engine **out, ch
 
 	*out = NULL;
 	if (hs_valid_platform() != HS_SUCCESS) {
-		set_err(err, errlen, "Hyperscan needs a CPU with SSSE3");
+		fm_err_set(err, errlen, "Hyperscan needs a CPU with SSSE3");
 		return -ENOTSUP;
 	}
 	if (rules->count > 0) {
 		if ((rc = compile_rules(rules, &db, err, errlen)))
 			return rc;
 		if (hs_stream_size(db, &ss) != HS_SUCCESS || ss > UINT16_MAX) {
-			set_err(err, errlen, "stream state too large (%zu bytes, at most %u)", ss,
+			fm_err_set(err, errlen, "stream state too large (%zu bytes, at most %u)", ss,
 				UINT16_MAX);
 			hs_free_database(db);
 			return -E2BIG;
@@ -198,7 +184,7 @@ int ids_engine_create(const struct ids_rules *rules, struct ids_engine **out, ch
 	}
 	eng = calloc(1, sizeof(*eng) + ss);
 	if (eng == NULL) {
-		set_err(err, errlen, "out of memory");
+		fm_err_set(err, errlen, "out of memory");
 		hs_free_database(db);
 		return -ENOMEM;
 	}

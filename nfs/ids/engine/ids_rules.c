@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fm_err.h"
 #include "ids_rules.h"
 
 /* Longest token quoted back in an error message. */
@@ -50,20 +51,6 @@ struct sid_set {
 	uint32_t n;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int rp_fail(struct rp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Writes "line N: <message>" and returns -EINVAL. */
@@ -75,13 +62,13 @@ static int rp_fail(struct rp *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_err(c->err, c->errlen, "line %u: %s", c->line, msg);
+	fm_err_set(c->err, c->errlen, "line %u: %s", c->line, msg);
 	return -EINVAL;
 }
 
 static int rp_nomem(struct rp *c)
 {
-	set_err(c->err, c->errlen, "out of memory");
+	fm_err_set(c->err, c->errlen, "out of memory");
 	return -ENOMEM;
 }
 
@@ -702,7 +689,7 @@ static int read_file(const char *path, char **out, char *err, size_t errlen)
 
 	if (f == NULL) {
 		rc = -errno;
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fm_err_set(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return rc;
 	}
 	for (;;) {
@@ -713,7 +700,7 @@ static int read_file(const char *path, char **out, char *err, size_t errlen)
 
 			if (n == NULL) {
 				rc = -ENOMEM;
-				set_err(err, errlen, "%s: out of memory", path);
+				fm_err_set(err, errlen, "%s: out of memory", path);
 				goto out_free;
 			}
 			buf = n;
@@ -726,12 +713,12 @@ static int read_file(const char *path, char **out, char *err, size_t errlen)
 	}
 	if (ferror(f)) {
 		rc = -EIO;
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(EIO));
+		fm_err_set(err, errlen, "%s: cannot read: %s", path, strerror(EIO));
 		goto out_free;
 	}
 	if (memchr(buf, '\0', len) != NULL) {
 		rc = -EINVAL;
-		set_err(err, errlen, "%s: contains a NUL byte (not a rules file)", path);
+		fm_err_set(err, errlen, "%s: contains a NUL byte (not a rules file)", path);
 		goto out_free;
 	}
 	buf[len] = '\0';
@@ -758,7 +745,7 @@ int ids_rules_load(const char *path, struct ids_rules *set, char *err, size_t er
 	rc = ids_rules_parse(text, set, msg, sizeof(msg));
 	free(text);
 	if (rc)
-		set_err(err, errlen, "%s: %s", path, msg);
+		fm_err_set(err, errlen, "%s: %s", path, msg);
 	return rc;
 }
 

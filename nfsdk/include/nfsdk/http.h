@@ -7,9 +7,10 @@
  * a fixed-size struct in caller memory (a session scratchpad). Used by `rewrite --http`.
  *
  * What it does to a message:
- *  * Heads (start line + header fields) are parsed byte by byte, split at any byte across packets,
- *    and go out byte-identical except: the request's `Accept-Encoding` fields are removed when
- *    http_cfg.strip_accept_encoding is set, and the framing fixes below. Nothing of a head is
+ *  * Heads (start line + header fields) are parsed byte by byte by the HTTP head parser
+ *    (nfsdk/http_parse.h), split at any byte across packets, and go out byte-identical except:
+ *    the request's `Accept-Encoding` fields are removed when http_cfg.strip_accept_encoding is
+ *    set, and the framing fixes below. Nothing of a head is
  *    buffered except the start of a header name while it could still be one of the names the
  *    context acts on (at most HTTP_TOK_MAX bytes) and a Content-Length field that is dropped.
  *  * Bodies go through the caller's body transformer (struct http_body_ops: feed/flush, may carry
@@ -154,11 +155,11 @@ struct http_dir {
 	uint16_t status;   /* response status */
 	uint16_t flags;	   /* HF_* of the current message */
 	uint8_t request;   /* 1: the request direction */
-	uint8_t phase;	   /* PH_* */
+	uint8_t phase;	   /* in a head the parser's HTTP_PS_*, then a body phase */
 	uint8_t mode;	   /* BM_*: how the body goes out */
 	uint8_t kind;	   /* HTTP_KIND_* of the request (pushed, or popped for a response) */
 	uint8_t hdr;	   /* which field the current header line is (HD_*) */
-	uint8_t sub;	   /* per-phase detail (CR seen, TE matcher, ...) */
+	uint8_t sub;	   /* per-phase detail (field held or dropped, digits, TE matcher) */
 	uint8_t after;	   /* what follows a pending flush (AF_*) */
 	uint8_t tok_len;
 	uint8_t tok[HTTP_TOK_MAX];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* fm_filter.c — filter language: tokenizer, recursive-descent parser, DNF (see fm_filter.h). */
+/* fm_filter.c — filter language: tokenizer, recursive-descent parser, reference evaluation
+ * (see fm_filter.h; the normal form is built in fm_filter_dnf.c). */
 #include "fm_filter.h"
 
 #include <arpa/inet.h>
@@ -8,6 +9,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fm_err.h"
+#include "fm_filter_int.h"
 
 #define MAX_TOKENS 1024
 #define MAX_DEPTH  64
@@ -35,18 +39,16 @@ struct parser {
 
 static void perr(struct parser *p, int pos, const char *fmt, ...)
 {
+	char msg[256];
+	va_list ap;
+
 	if (p->rc)
 		return;
 	p->rc = -EINVAL;
-	if (!p->err || !p->errlen)
-		return;
-	int n = snprintf(p->err, p->errlen, "at %d: ", pos + 1);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return;
-	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fm_err_set(p->err, p->errlen, "at %d: %s", pos + 1, msg);
 }
 
 static int is_word_char(int c)
@@ -618,234 +620,10 @@ static int parse_or(struct parser *p)
 	return a;
 }
 
-/* ---- DNF ---------------------------------------------------------------------------------- */
-
-struct lconj {
-	int n;
-	struct fm_lit *l;
-};
-
-struct cset {
-	int n, cap;
-	struct lconj *c;
-};
-
-static void cset_free(struct cset *s)
-{
-	for (int i = 0; i < s->n; i++)
-		free(s->c[i].l);
-	free(s->c);
-	memset(s, 0, sizeof(*s));
-}
-
-static int cset_push(struct cset *s, struct lconj c)
-{
-	if (s->n >= FM_FILTER_MAX_CONJ) {
-		free(c.l);
-		return -E2BIG;
-	}
-	if (s->n == s->cap) {
-		int cap = s->cap ? s->cap * 2 : 4;
-		struct lconj *n = realloc(s->c, (size_t)cap * sizeof(*n));
-		if (!n) {
-			free(c.l);
-			return -ENOMEM;
-		}
-		s->c = n;
-		s->cap = cap;
-	}
-	s->c[s->n++] = c;
-	return 0;
-}
-
-static int lit_cmp(const void *a, const void *b)
-{
-	const struct fm_lit *x = a, *y = b;
-	if (x->field != y->field)
-		return x->field < y->field ? -1 : 1;
-	if (x->neg != y->neg)
-		return x->neg < y->neg ? -1 : 1;
-	if (x->mask != y->mask)
-		return x->mask < y->mask ? -1 : 1;
-	if (x->value != y->value)
-		return x->value < y->value ? -1 : 1;
-	return 0;
-}
-
-/* a's mask is a prefix of (shorter than or equal to) b's mask */
-static int mask_le(uint64_t a, uint64_t b)
-{
-	return (a & ~b) == 0;
-}
-
-/*
- * Normalise a conjunction in place: sort, drop duplicates and implied literals.
- * @return 1 if the conjunction is unsatisfiable (caller drops it), 0 otherwise.
- */
-static int conj_simplify(struct lconj *c)
-{
-	char dead[FM_FILTER_MAX_LITS * 2];
-	qsort(c->l, (size_t)c->n, sizeof(c->l[0]), lit_cmp);
-	memset(dead, 0, sizeof(dead));
-	for (int i = 0; i < c->n; i++) {
-		for (int j = 0; j < c->n; j++) {
-			const struct fm_lit *a = &c->l[i], *b = &c->l[j];
-			if (i == j || dead[i] || dead[j] || a->field != b->field)
-				continue;
-			if (!lit_cmp(a, b)) {
-				dead[j > i ? j : i] = 1;
-				continue;
-			}
-			if (!a->neg && !b->neg && mask_le(a->mask, b->mask)) {
-				if ((b->value & a->mask) != a->value)
-					return 1; /* contradictory positives */
-				dead[i] = 1;	  /* a implied by b */
-			} else if (!a->neg && b->neg) {
-				if (mask_le(b->mask, a->mask)) {
-					if ((a->value & b->mask) == b->value)
-						return 1; /* a implies not-b false */
-					dead[j] = 1;	  /* b always true given a */
-				} else if ((b->value & a->mask) != a->value) {
-					dead[j] = 1;
-				}
-			}
-		}
-	}
-	int k = 0;
-	for (int i = 0; i < c->n; i++)
-		if (!dead[i])
-			c->l[k++] = c->l[i];
-	c->n = k;
-	return 0;
-}
-
-static int conj_concat(const struct lconj *a, const struct lconj *b, struct lconj *out)
-{
-	out->n = a->n + b->n;
-	if (out->n > FM_FILTER_MAX_LITS)
-		return -E2BIG;
-	out->l = malloc((size_t)(out->n ? out->n : 1) * sizeof(struct fm_lit));
-	if (!out->l)
-		return -ENOMEM;
-	memcpy(out->l, a->l, (size_t)a->n * sizeof(struct fm_lit));
-	memcpy(out->l + a->n, b->l, (size_t)b->n * sizeof(struct fm_lit));
-	return 0;
-}
-
-static int dnf(const struct fm_ast *ast, int node, int neg, struct cset *out);
-
-static int dnf_union(const struct fm_ast *ast, int a, int b, int neg, struct cset *out)
-{
-	int rc = dnf(ast, a, neg, out);
-	if (rc)
-		return rc;
-	struct cset s2 = {0};
-	rc = dnf(ast, b, neg, &s2);
-	for (int i = 0; !rc && i < s2.n; i++) {
-		rc = cset_push(out, s2.c[i]);
-		s2.c[i].l = NULL;
-	}
-	cset_free(&s2);
-	return rc;
-}
-
-static int dnf_product(const struct fm_ast *ast, int a, int b, int neg, struct cset *out)
-{
-	struct cset x = {0}, y = {0};
-	int rc = dnf(ast, a, neg, &x);
-	if (!rc)
-		rc = dnf(ast, b, neg, &y);
-	for (int i = 0; !rc && i < x.n; i++) {
-		for (int j = 0; !rc && j < y.n; j++) {
-			struct lconj c;
-			rc = conj_concat(&x.c[i], &y.c[j], &c);
-			if (rc)
-				break;
-			if (conj_simplify(&c))
-				free(c.l);
-			else
-				rc = cset_push(out, c);
-		}
-	}
-	cset_free(&x);
-	cset_free(&y);
-	return rc;
-}
-
-static int dnf(const struct fm_ast *ast, int node, int neg, struct cset *out)
-{
-	const struct fm_ast *n = &ast[node];
-	switch (n->op) {
-	case FM_AST_TRUE:
-		if (neg)
-			return 0;
-		return cset_push(out, (struct lconj){0, calloc(1, sizeof(struct fm_lit))});
-	case FM_AST_LIT: {
-		struct fm_lit *l = malloc(sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		*l = n->lit;
-		l->neg = (uint8_t)(l->neg ^ neg);
-		return cset_push(out, (struct lconj){1, l});
-	}
-	case FM_AST_NOT:
-		return dnf(ast, n->a, !neg, out);
-	case FM_AST_AND:
-		return neg ? dnf_union(ast, n->a, n->b, 1, out)
-			   : dnf_product(ast, n->a, n->b, 0, out);
-	default: /* OR */
-		return neg ? dnf_product(ast, n->a, n->b, 1, out)
-			   : dnf_union(ast, n->a, n->b, 0, out);
-	}
-}
-
-static int conj_equal(const struct lconj *a, const struct lconj *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (int i = 0; i < a->n; i++)
-		if (lit_cmp(&a->l[i], &b->l[i]))
-			return 0;
-	return 1;
-}
-
-static int flatten(struct fm_filter *f, struct cset *s)
-{
-	uint32_t nl = 0;
-	int k = 0;
-	for (int i = 0; i < s->n; i++) { /* drop duplicate conjunctions */
-		int dup = 0;
-		for (int j = 0; j < k && !dup; j++)
-			dup = conj_equal(&s->c[i], &s->c[j]);
-		if (dup) {
-			free(s->c[i].l);
-			continue;
-		}
-		s->c[k++] = s->c[i];
-		nl += (uint32_t)s->c[i].n;
-	}
-	s->n = k;
-	f->lits = calloc(nl ? nl : 1, sizeof(*f->lits));
-	f->conj = calloc(k ? (size_t)k : 1, sizeof(*f->conj));
-	if (!f->lits || !f->conj)
-		return -ENOMEM;
-	uint32_t pos = 0;
-	for (int i = 0; i < k; i++) {
-		f->conj[i].first = pos;
-		f->conj[i].n = (uint32_t)s->c[i].n;
-		memcpy(f->lits + pos, s->c[i].l, (size_t)s->c[i].n * sizeof(struct fm_lit));
-		pos += (uint32_t)s->c[i].n;
-	}
-	f->nb_lits = nl;
-	f->nb_conj = (uint32_t)k;
-	return 0;
-}
-
 int fm_filter_parse(const char *expr, struct fm_filter **out, char *err, size_t errlen)
 {
 	struct parser *p = calloc(1, sizeof(*p));
 	struct fm_filter *f = calloc(1, sizeof(*f));
-	struct cset s = {0};
 	int rc = -ENOMEM;
 	if (err && errlen)
 		err[0] = 0;
@@ -881,21 +659,16 @@ int fm_filter_parse(const char *expr, struct fm_filter **out, char *err, size_t 
 		rc = p->rc ? p->rc : -EINVAL;
 		goto fail;
 	}
-	rc = dnf(p->ast, p->root, 0, &s);
+	rc = fm_filter_dnf_build(f, p->ast, p->root);
 	if (rc == -E2BIG) {
-		if (err && errlen)
-			snprintf(err, errlen,
-				 "at 1: expression too complex (more than %d terms or %d literals "
-				 "per term in normal form)",
-				 FM_FILTER_MAX_CONJ, FM_FILTER_MAX_LITS);
+		fm_err_set(err, errlen,
+			   "at 1: expression too complex (more than %d terms or %d literals per "
+			   "term in normal form)",
+			   FM_FILTER_MAX_CONJ, FM_FILTER_MAX_LITS);
 		goto fail;
 	}
 	if (rc)
 		goto fail;
-	rc = flatten(f, &s);
-	if (rc)
-		goto fail;
-	cset_free(&s);
 	f->ast = p->ast;
 	f->nb_ast = p->nb_ast;
 	f->root = p->root;
@@ -903,9 +676,8 @@ int fm_filter_parse(const char *expr, struct fm_filter **out, char *err, size_t 
 	*out = f;
 	return 0;
 fail:
-	cset_free(&s);
 	if (rc == -ENOMEM && err && errlen && !err[0])
-		snprintf(err, errlen, "out of memory");
+		fm_err_set(err, errlen, "out of memory");
 	if (p)
 		free(p->ast);
 	free(p);
@@ -951,134 +723,4 @@ bool fm_filter_match(const struct fm_filter *f, const struct fm_pkt *pkt)
 	uint64_t v[FM_F_COUNT];
 	fm_pkt_fields(pkt, v);
 	return fm_filter_match_fields(f, v);
-}
-
-bool fm_filter_match_dnf(const struct fm_filter *f, const uint64_t *vals)
-{
-	for (uint32_t c = 0; c < f->nb_conj; c++) {
-		bool ok = true;
-		for (uint32_t i = 0; ok && i < f->conj[c].n; i++) {
-			const struct fm_lit *l = &f->lits[f->conj[c].first + i];
-			ok = (((vals[l->field] & l->mask) == l->value) ^ l->neg) != 0;
-		}
-		if (ok)
-			return true;
-	}
-	return false;
-}
-
-void fm_filter_print_dnf(const struct fm_filter *f, FILE *out)
-{
-	if (!f->nb_conj)
-		fprintf(out, "  false\n");
-	for (uint32_t c = 0; c < f->nb_conj; c++) {
-		fprintf(out, "  %s", c ? "or " : "   ");
-		if (!f->conj[c].n)
-			fprintf(out, "true");
-		for (uint32_t i = 0; i < f->conj[c].n; i++) {
-			const struct fm_lit *l = &f->lits[f->conj[c].first + i];
-			char b[64];
-			fm_field_format(l->field, l->value, l->mask, b, sizeof(b));
-			fprintf(out, "%s%s %s %s", i ? " and " : "", fm_field_name(l->field),
-				l->neg ? "!=" : "==", b);
-		}
-		fprintf(out, "\n");
-	}
-}
-
-/* ---- sessions ----------------------------------------------------------------------------- */
-
-static const struct {
-	const char *name;
-	uint32_t fields;
-} sess_names[] = {
-    {"5tuple", FM_S_PROTO | FM_S_SRC | FM_S_DST | FM_S_SPORT | FM_S_DPORT},
-    {"4tuple", FM_S_SRC | FM_S_DST | FM_S_SPORT | FM_S_DPORT},
-    {"ippair", FM_S_SRC | FM_S_DST},
-    {"srcip", FM_S_SRC},
-    {"dstip", FM_S_DST},
-    {"proto", FM_S_PROTO},
-    {"src", FM_S_SRC},
-    {"dst", FM_S_DST},
-    {"sport", FM_S_SPORT},
-    {"dport", FM_S_DPORT},
-    {"vlan", FM_S_VLAN},
-    {"ethertype", FM_S_ETHERTYPE},
-};
-
-int fm_session_parse(const char *spec, struct fm_session *out, char *err, size_t errlen)
-{
-	out->fields = 0;
-	const char *s = spec ? spec : "";
-	while (*s) {
-		while (*s == ' ' || *s == ',')
-			s++;
-		if (!*s)
-			break;
-		size_t n = strcspn(s, " ,");
-		size_t k;
-		for (k = 0; k < sizeof(sess_names) / sizeof(sess_names[0]); k++)
-			if (strlen(sess_names[k].name) == n && !strncmp(s, sess_names[k].name, n))
-				break;
-		if (k == sizeof(sess_names) / sizeof(sess_names[0])) {
-			if (err && errlen)
-				snprintf(
-				    err, errlen,
-				    "at %d: unknown session field '%.*s' (expected 5tuple, "
-				    "4tuple, ippair, srcip, dstip or a list of proto, src, dst, "
-				    "sport, dport, vlan, ethertype)",
-				    (int)(s - (spec ? spec : "")) + 1, (int)n, s);
-			return -EINVAL;
-		}
-		out->fields |= sess_names[k].fields;
-		s += n;
-	}
-	return 0;
-}
-
-uint32_t fm_session_header_fields(uint32_t s, enum fm_family fam)
-{
-	uint32_t h = 0;
-	if (s & FM_S_PROTO)
-		h |= 1u << FM_F_IP_PROTO;
-	if (s & FM_S_SPORT)
-		h |= 1u << FM_F_SPORT;
-	if (s & FM_S_DPORT)
-		h |= 1u << FM_F_DPORT;
-	if (s & FM_S_VLAN)
-		h |= 1u << FM_F_VLAN;
-	if (s & FM_S_ETHERTYPE)
-		h |= 1u << FM_F_ETHERTYPE;
-	if (fam == FM_FAM_IPV4) {
-		if (s & FM_S_SRC)
-			h |= 1u << FM_F_IP4_SRC;
-		if (s & FM_S_DST)
-			h |= 1u << FM_F_IP4_DST;
-	} else if (fam == FM_FAM_IPV6) {
-		if (s & FM_S_SRC)
-			h |= (1u << FM_F_IP6_SRC_HI) | (1u << FM_F_IP6_SRC_LO);
-		if (s & FM_S_DST)
-			h |= (1u << FM_F_IP6_DST_HI) | (1u << FM_F_IP6_DST_LO);
-	}
-	return h;
-}
-
-void fm_session_format(uint32_t s, char *buf, size_t len)
-{
-	static const char *const n[] = {"proto", "src",	 "dst",	     "sport",
-					"dport", "vlan", "ethertype"};
-	size_t pos = 0;
-	buf[0] = 0;
-	if (!s) {
-		snprintf(buf, len, "none");
-		return;
-	}
-	for (int i = 0; i < 7; i++) {
-		if (!(s & (1u << i)))
-			continue;
-		int w = snprintf(buf + pos, len - pos, "%s%s", pos ? "," : "", n[i]);
-		if (w < 0 || (size_t)w >= len - pos)
-			return;
-		pos += (size_t)w;
-	}
 }
