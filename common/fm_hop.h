@@ -14,6 +14,7 @@
 #ifndef FM_HOP_H
 #define FM_HOP_H
 
+#include "fm_decl.h"
 #include "fm_shm.h"
 
 static inline uint32_t fm_hop_resolve(struct fm_shm *shm, struct fm_mbuf_meta *m)
@@ -31,9 +32,9 @@ static inline uint32_t fm_hop_resolve(struct fm_shm *shm, struct fm_mbuf_meta *m
 		if (st == FM_VNF_RUNNING)
 			return id;
 		pol = atomic_load_explicit(&v->policy, memory_order_relaxed);
-		if (pol == 2 /* FM_FAIL_HOLD */)
+		if (pol == FM_FAIL_HOLD)
 			return id;
-		if (pol == 1 /* FM_FAIL_DROP */) {
+		if (pol == FM_FAIL_DROP) {
 			atomic_fetch_add_explicit(&v->policy_drop_pkts, 1, memory_order_relaxed);
 			return FM_HOP_TO_DROP;
 		}

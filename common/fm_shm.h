@@ -24,7 +24,11 @@
  * _Atomic and accessed with explicit memory orders; blocks written by different processes sit on
  * separate cache lines. No pointers cross processes: only ids and indices.
  *
- * Versioning: bump FM_SHM_ABI_VERSION on any change to a layout or name in this file.
+ * Versioning: FM_SHM_ABI_VERSION names the whole shared ABI: this file and the layouts it
+ * includes — the FCB zone (fm_fcb.h), the common-data table (fm_bidir_layout.h) and the
+ * declaration values (fm_decl.h). Bump it on any change to a layout, value or name there; the
+ * static_asserts at the end of this file pin what another process reads, so such a change does
+ * not build until they are re-pinned (and the version bumped) with it.
  */
 #ifndef FM_SHM_H
 #define FM_SHM_H
@@ -32,16 +36,21 @@
 #include <assert.h>
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "fm_bidir_layout.h"
+#include "fm_decl.h"
+#include "fm_fcb.h"
+
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 10u
+#define FM_SHM_ABI_VERSION 11u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
 #define FM_SHM_RING_FMT	 "fs_e%u_%u" /* producer node id, consumer node id */
 #define FM_MBUF_DYNFIELD "flowsplice_meta"
-#define FM_SHM_FCB_ZONE	 "fs_fcb"   /* FCB slots (flowmgr/flow/fm_fcb_pool.h layout) */
+#define FM_SHM_FCB_ZONE	 "fs_fcb"   /* FCB slots (fm_fcb.h layout) */
 #define FM_SHM_EVENT_FMT "fs_ev%u"  /* flowmgr → VNF i: release events (FCB slot index) */
 #define FM_SHM_ACK_FMT	 "fs_ack%u" /* VNF i → flowmgr: release done (FCB slot index) */
 /* Worker w >= 1 of flowmgr (worker 0 uses the names above, as node 0): */
@@ -49,7 +58,7 @@
 #define FM_SHM_WEVENT_FMT  "fs_ev%u_w%u"  /* VNF i's release events from worker w */
 #define FM_SHM_WACK_FMT	   "fs_ack%u_w%u" /* VNF i's acks to worker w */
 #define FM_SHM_MAX_WORKERS 4
-#define FM_SHM_BIDIR_ZONE  "fs_bidir" /* common data linking both directions (fm_bidir.h) */
+#define FM_SHM_BIDIR_ZONE  "fs_bidir" /* common data of both directions (fm_bidir_layout.h) */
 
 #define FM_SHM_MAX_VNFS	    32
 #define FM_SHM_MAX_NODES    (FM_SHM_MAX_VNFS + 1) /* node 0 = flowmgr */
@@ -161,13 +170,13 @@ struct fm_shm_vnf {
 	/* Written by flowmgr (control thread); read by every process. */
 	alignas(64) char name[FM_SHM_NAME_MAX];
 	_Atomic uint32_t state;	 /* enum fm_vnf_state */
-	_Atomic uint32_t policy; /* enum fm_fail_policy */
+	_Atomic uint32_t policy; /* enum fm_fail_policy (fm_decl.h) */
 	_Atomic int32_t pid;
 	_Atomic uint32_t generation; /* bumps on each registration */
 	uint32_t restarts;
 	uint32_t area_off;   /* this VNF's area in every FCB it sees (FM_IDX_NONE: none) */
 	uint32_t area_size;  /* its scratchpad size */
-	uint32_t isolation;  /* 0 direct (area = scratchpad), 1 indirect (area = pool slot) */
+	uint32_t isolation;  /* enum fm_isolation (fm_decl.h) */
 	uint32_t common_off; /* its slice of each common-data record (FM_IDX_NONE: not bidir) */
 
 	/* Written by the VNF process only. */
@@ -261,5 +270,42 @@ static inline uint64_t fm_shm_pool_size(uint32_t slot_size, uint32_t nb_slots, u
 
 static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache lines");
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
+
+/*
+ * The layouts other processes read, pinned at ABI version 11. An assert that fails here means the
+ * shared ABI changed: bump FM_SHM_ABI_VERSION, then re-pin.
+ */
+#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 11)")
+FM_SHM_PIN(FM_SHM_ABI_VERSION == 11, "a new version: check the pins below, then update them");
+FM_SHM_PIN(FM_POOL_NONE == FM_IDX_NONE && FM_BIDIR_NONE == FM_IDX_NONE, "one 'none' index");
+/* FCB zone (fm_fcb.h): nfsdk reads area_off and decrements usage through a slot index. */
+FM_SHM_PIN(sizeof(struct fm_pool_slot) == FM_POOL_SLOT_HDR && FM_POOL_SLOT_HDR == 32, "slot hdr");
+FM_SHM_PIN(FM_FCB_MAX_HOPS == FM_SHM_MAX_VNFS + 1, "FCB hops");
+FM_SHM_PIN(sizeof(struct fm_fcb) == 80, "FCB size");
+FM_SHM_PIN(offsetof(struct fm_fcb, path_id) == FM_FCB_PRIV_SIZE && FM_FCB_PRIV_SIZE == 16, "FCB");
+FM_SHM_PIN(offsetof(struct fm_fcb, area_off) == 20, "FCB area_off");
+FM_SHM_PIN(offsetof(struct fm_fcb, hops) == 24, "FCB hops");
+FM_SHM_PIN(offsetof(struct fm_fcb, usage) == 60, "FCB usage");
+FM_SHM_PIN(offsetof(struct fm_fcb, key) == 80, "FCB key words");
+/* Common-data table (fm_bidir_layout.h): nfsdk checks the magic and reads record data. */
+FM_SHM_PIN(sizeof(struct fm_bidir_key) == 40, "bidir key");
+FM_SHM_PIN(sizeof(struct fm_bidir_rec) <= FM_BIDIR_REC_HDR && FM_BIDIR_REC_HDR == 64, "record");
+FM_SHM_PIN(sizeof(struct fm_bidir_bucket) == 8, "bidir bucket");
+FM_SHM_PIN(sizeof(struct fm_bidir) == 192, "bidir header");
+FM_SHM_PIN(offsetof(struct fm_bidir, nb_records) == 4 &&
+	       offsetof(struct fm_bidir, rec_stride) == 16 &&
+	       offsetof(struct fm_bidir, records_off) == 32,
+	   "bidir header fields");
+FM_SHM_PIN(FM_BIDIR_MAGIC == 0x52494442u, "bidir magic");
+/* Declaration values (fm_decl.h). */
+FM_SHM_PIN(FM_ISO_DIRECT == 0 && FM_ISO_INDIRECT == 1 && FM_ISO_INDEPENDENT == 2, "isolation");
+FM_SHM_PIN(FM_FAIL_BYPASS == 0 && FM_FAIL_DROP == 1 && FM_FAIL_HOLD == 2, "failure policy");
+FM_SHM_PIN(FM_DECL_EARLY_DROP == 1 && FM_DECL_IN_ORDER == 2 && FM_DECL_MAY_STALL == 4 &&
+	       FM_DECL_RESIZE == 8 && FM_DECL_BIDIR == 16 && FM_DECL_REWRITE == 32,
+	   "declaration flags");
+/* This file: the per-packet and per-request records. */
+FM_SHM_PIN(sizeof(struct fm_mbuf_meta) == 16 && sizeof(struct fm_stream_req) == 24, "records");
+FM_SHM_PIN(sizeof(struct fm_shm_pool_hdr) == 64 && sizeof(struct fm_tcp_in) == 8, "pool, tcp");
+#undef FM_SHM_PIN
 
 #endif /* FM_SHM_H */

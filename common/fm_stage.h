@@ -24,6 +24,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "fm_decl.h"
 #include "fm_shm.h"
 
 static inline struct fm_mbuf_meta *fm_mbuf_meta(struct rte_mbuf *m, int off)
@@ -95,7 +96,7 @@ static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring 
 		for (uint16_t i = 0; i < cnt - k; i++) /* ours until the caller frees them */
 			fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)self;
 		*dropped = cnt - k;
-		if (atomic_load_explicit(&v->policy, memory_order_relaxed) == 2 /* FM_FAIL_HOLD */)
+		if (atomic_load_explicit(&v->policy, memory_order_relaxed) == FM_FAIL_HOLD)
 			atomic_fetch_add_explicit(&v->hold_drop_pkts, cnt - k,
 						  memory_order_relaxed);
 		else

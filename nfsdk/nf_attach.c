@@ -7,6 +7,7 @@
  * two processes share a mempool cache) and gives a clear error when flowmgr is not running,
  * instead of an EAL failure.
  */
+#include <assert.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -21,9 +22,20 @@
 #include <rte_memzone.h>
 
 #include "ctl_client.h"
+#include "fm_decl.h"
 #include "nf_int.h"
 
 #define NF_CALL_TIMEOUT_MS 5000
+
+/* A declaration crosses to flowmgr as is: nf.h's values are the shared ones (fm_decl.h). */
+static_assert(NF_FLAG_EARLY_DROP == FM_DECL_EARLY_DROP && NF_FLAG_IN_ORDER == FM_DECL_IN_ORDER &&
+		  NF_FLAG_MAY_STALL == FM_DECL_MAY_STALL && NF_FLAG_RESIZE == FM_DECL_RESIZE &&
+		  NF_FLAG_BIDIR == FM_DECL_BIDIR && NF_FLAG_REWRITE == FM_DECL_REWRITE,
+	      "NF_FLAG_* are the FM_DECL_* bits");
+static_assert((int)NF_ISO_DIRECT == (int)FM_ISO_DIRECT &&
+		  (int)NF_ISO_INDIRECT == (int)FM_ISO_INDIRECT &&
+		  (int)FLOWSPLICE__ISOLATION__ISOLATION_INDEPENDENT == (int)FM_ISO_INDEPENDENT,
+	      "nf_isolation and the control channel's isolation are enum fm_isolation");
 
 static int nf_err(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -3,7 +3,7 @@
  * nf_session.c — sessions on the VNF side: scratchpads, per-session batches, release events.
  *
  * Scratchpad of packet m: its FCB is slot meta->fcb of the shared FCB zone (layout of
- * flowmgr/flow/fm_fcb_pool.h: a 32-byte slot header, then struct fm_fcb); this VNF's area is at
+ * common/fm_fcb.h: a 32-byte slot header, then struct fm_fcb); this VNF's area is at
  * fcb->area_off + shm area_off. In direct mode the area is the scratchpad. In indirect (isolated)
  * mode the area holds a slot index into this VNF's own pool — a memfd flowmgr passed at
  * registration and that no other VNF maps — allocated here on first use and freed on release.
@@ -13,7 +13,7 @@
  * only after every VNF of its path acknowledged.
  *
  * Concurrency: the VNF's datapath thread only. The FCB usage count is decremented with a C11
- * atomic (fm_fcb_usage_dec(), flowmgr/flow/fm_flow.h) when this VNF drops a packet.
+ * atomic (fm_fcb_usage_dec(), common/fm_fcb.h) when this VNF drops a packet.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,9 +24,9 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
-#include "fm_bidir.h"
-#include "fm_fcb_pool.h"
-#include "fm_flow.h"
+#include "fm_bidir_layout.h"
+#include "fm_decl.h"
+#include "fm_fcb.h"
 #include "nf_int.h"
 
 int nf_session_attach(struct nf_ctx *nf, int pool_fd)
@@ -37,8 +37,8 @@ int nf_session_attach(struct nf_ctx *nf, int pool_fd)
 
 	nf->area_off = v->area_off;
 	nf->area_size = v->area_size;
-	nf->indirect = v->isolation == 1;
-	nf->indep = v->isolation == 2;
+	nf->indirect = v->isolation == FM_ISO_INDIRECT;
+	nf->indep = v->isolation == FM_ISO_INDEPENDENT;
 	if (nf->indep && nf_indep_init(nf) < 0)
 		return -ENOMEM;
 	if (mz != NULL && nf->shm->fcb_stride > 0) {
@@ -150,7 +150,7 @@ void *nf_scratch_of(struct nf_ctx *nf, uint32_t idx, bool create)
 
 	if (idx == FM_IDX_NONE || nf->area_off == FM_IDX_NONE || (fcb = fcb_at(nf, idx)) == NULL)
 		return NULL;
-	area = (uint8_t *)fcb + fcb->area_off + nf->area_off;
+	area = fm_fcb_area(fcb, nf->area_off);
 	if (!nf->indirect)
 		return area;
 	slot = (uint32_t *)area;
@@ -234,8 +234,7 @@ static void events_of(struct nf_ctx *nf, unsigned int w, const struct nf_ops *op
 		if (ops->on_release != NULL && scratch != NULL)
 			ops->on_release(nf, arg, scratch);
 		if (nf->indirect && scratch != NULL && (fcb = fcb_at(nf, idx)) != NULL) {
-			uint32_t *slot =
-			    (uint32_t *)((uint8_t *)fcb + fcb->area_off + nf->area_off);
+			uint32_t *slot = fm_fcb_area(fcb, nf->area_off);
 
 			pool_free(nf, *slot);
 			*slot = FM_IDX_NONE;

@@ -21,6 +21,8 @@
 
 #include <stdint.h>
 
+#include "fm_decl.h"
+
 #define FM_MAX_VNFS    32
 #define FM_MAX_EDGES   16
 #define FM_NAME_MAX    32
@@ -31,19 +33,8 @@
 #define FM_HOP_OUTPUT (-1)
 #define FM_HOP_DROP   (-2)
 
-/* Declaration flags (mirrored by NF_FLAG_* in nfsdk/include/nfsdk/nf.h). */
-#define FM_DECL_EARLY_DROP (1u << 0) /* may drop early: its drops may be done by flowmgr */
-#define FM_DECL_IN_ORDER   (1u << 1) /* needs in-order TCP stream */
-#define FM_DECL_MAY_STALL  (1u << 2) /* may hold data (pro-active ACK) */
-#define FM_DECL_RESIZE	   (1u << 3) /* may change the stream size */
-#define FM_DECL_BIDIR	   (1u << 4) /* sees both directions of a session */
-#define FM_DECL_REWRITE                                                                            \
-	(1u << 5) /* rewrites addresses/ports: link the reply by its egress tuple                  \
-		   */
-
-/* independent: the VNF classifies on its own (nfsdk's own flow table; benchmark baseline) */
-enum fm_isolation { FM_ISO_DIRECT = 0, FM_ISO_INDIRECT = 1, FM_ISO_INDEPENDENT = 2 };
-enum fm_fail_policy { FM_FAIL_BYPASS = 0, FM_FAIL_DROP = 1, FM_FAIL_HOLD = 2 };
+/* Declaration flags (FM_DECL_*), isolation and failure policy: common/fm_decl.h (they cross the
+ * process boundary: VNFs declare them, flowmgr publishes them in shared memory). */
 
 struct fm_decl {
 	char name[FM_NAME_MAX];

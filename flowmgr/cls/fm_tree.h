@@ -35,7 +35,8 @@
  *  - Verify (fm_tree_verify(), paper Fig. 5) climbs from the FCB to the root comparing the packet's
  *    value at each level; a default branch checks that the packet's value has no explicit child; a
  *    group root with several static parents checks each parent's branch.
- *  - FCB layout (fm_layout.h): one offset per VNF, valid in every FCB it can see.
+ *  - FCB layout (fm_layout.h): one offset per VNF, valid in every FCB it can see. The FCB itself
+ *    (struct fm_fcb, its flags and usage count) is shared with the VNFs: common/fm_fcb.h.
  *
  * Memory: FCBs come from an allocator (struct fm_alloc, default malloc) so that a later layer can
  * hand out per-lcore hugepage pools. Nodes use malloc. No fixed cap on sessions other than memory;
@@ -48,19 +49,21 @@
 #ifndef FM_TREE_H
 #define FM_TREE_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "fm_chain.h"
+#include "fm_fcb.h"
 #include "fm_field.h"
 #include "fm_filter.h"
 #include "fm_pkt.h"
 
-#define FM_PATH_MAX (FM_MAX_VNFS + 1) /* VNF hops + the terminal hop */
-#define FM_KEY_MAX  FM_F_COUNT	      /* fields in one level key */
-#define FM_OFF_NONE UINT32_MAX	      /* VNF has no area (not on any path, or 0 bytes) */
+#define FM_PATH_MAX FM_FCB_MAX_HOPS /* VNF hops + the terminal hop */
+#define FM_KEY_MAX  FM_F_COUNT	    /* fields in one level key */
+#define FM_OFF_NONE UINT32_MAX	    /* VNF has no area (not on any path, or 0 bytes) */
 
 /** FCB allocator: a later issue backs this with per-lcore hugepage pools. */
 struct fm_alloc {
@@ -88,12 +91,12 @@ struct fm_tree_opts {
 	const struct fm_alloc *fcb_alloc; /* NULL = malloc */
 };
 
-/* FCB flags */
-#define FM_FCB_DYNAMIC	  0x01 /* a session FCB (duplicated on a PFP miss); release it */
-#define FM_FCB_TEMPLATE	  0x02 /* a template (never returned by lookup) */
-#define FM_FCB_EARLY_DROP 0x04 /* drop in flowmgr: no VNF sees the packet */
-
-/* Common header of nodes and FCBs (internal; the parent link used by verify and release). */
+/*
+ * The tree's header of nodes and FCBs: the parent link used by verify and release. A node starts
+ * with it; an FCB (struct fm_fcb, common/fm_fcb.h: the layout other processes share) keeps it in
+ * its first FM_FCB_PRIV_SIZE bytes, which no other process reads (the pointer is valid in flowmgr
+ * only). fm_fcb_hdr() reaches it.
+ */
 struct fm_hdr {
 	struct fm_node *parent;
 	uint8_t is_fcb;
@@ -102,25 +105,18 @@ struct fm_hdr {
 	uint8_t pad;
 	uint32_t group;
 };
+static_assert(sizeof(struct fm_hdr) == FM_FCB_PRIV_SIZE, "the tree's header fills fm_fcb.priv");
+static_assert(offsetof(struct fm_fcb, priv) == 0, "an FCB starts with the tree's header");
+static_assert(FM_PATH_MAX == FM_MAX_VNFS + 1, "an FCB's hops: every VNF and the terminal hop");
 
-/**
- * Flow Control Block. Hot fields first. The VNF areas start at `area_off` bytes from the FCB; a
- * VNF's area is at area_off + fm_tree_vnf_offset(). For an indirect VNF the area is a uint32_t slot
- * index (UINT32_MAX until the VNF's pool assigns one).
- */
-struct fm_fcb {
-	struct fm_hdr hdr;
-	uint32_t path_id;
-	uint16_t area_off;
-	uint8_t flags; /* FM_FCB_* */
-	uint8_t nb_hops;
-	int8_t hops[FM_PATH_MAX]; /* VNF indices, then FM_HOP_OUTPUT or FM_HOP_DROP */
-	uint32_t usage;		  /* packets in flight (flow layer) */
-	uint32_t generation;	  /* bumped on reuse (flow layer) */
-	uint32_t timeout_ms;	  /* min idle timeout of the stateful VNFs on the path */
-	uint64_t last_use;	  /* flow layer */
-	uint64_t key[];		  /* session key words (hdr.nkey), then the areas at area_off */
-};
+static inline struct fm_hdr *fm_fcb_hdr(struct fm_fcb *fcb)
+{
+	return (struct fm_hdr *)fcb->priv;
+}
+static inline const struct fm_hdr *fm_fcb_chdr(const struct fm_fcb *fcb)
+{
+	return (const struct fm_hdr *)fcb->priv;
+}
 
 struct fm_tree;
 struct fm_node;

@@ -92,12 +92,12 @@ static void *spawn(struct fm_tree *t, struct fm_node *n, const uint64_t *key, ui
 			return NULL;
 		memcpy(f, tp, t->fcb_size);
 		f->flags = (uint8_t)((f->flags & ~FM_FCB_TEMPLATE) | FM_FCB_DYNAMIC);
-		f->hdr.parent = n;
-		f->hdr.link = FM_LINK_KEY;
-		f->hdr.nkey = (uint8_t)nf;
+		fm_fcb_hdr(f)->parent = n;
+		fm_fcb_hdr(f)->link = FM_LINK_KEY;
+		fm_fcb_hdr(f)->nkey = (uint8_t)nf;
 		memcpy(f->key, key, (size_t)nf * sizeof(uint64_t));
 		t->st.sessions++;
-		t->groups[f->hdr.group]->sessions++;
+		t->groups[fm_fcb_hdr(f)->group]->sessions++;
 		child = f;
 	} else {
 		const struct fm_node *tn = tp;
@@ -332,11 +332,11 @@ int fm_tree_release(struct fm_tree *t, struct fm_fcb *fcb)
 {
 	if (!fcb || !(fcb->flags & FM_FCB_DYNAMIC))
 		return -EINVAL;
-	struct fm_node *n = fcb->hdr.parent;
-	if (fm_node_erase(n, fcb->key, fm_hash_key(fcb->key, fcb->hdr.nkey)))
+	struct fm_node *n = fm_fcb_hdr(fcb)->parent;
+	if (fm_node_erase(n, fcb->key, fm_hash_key(fcb->key, fm_fcb_hdr(fcb)->nkey)))
 		return -EINVAL;
 	t->st.sessions--;
-	t->groups[fcb->hdr.group]->sessions--;
+	t->groups[fm_fcb_hdr(fcb)->group]->sessions--;
 	t->alloc.free(t->alloc.opaque, fcb, t->fcb_size);
 	after_erase(t, n);
 	return 0;

@@ -74,8 +74,8 @@ static struct fm_fcb *make_template(struct fm_tree *t, struct fm_group *g)
 	struct fm_fcb *f = calloc(1, t->fcb_size);
 	if (!f)
 		return NULL;
-	f->hdr.is_fcb = 1;
-	f->hdr.group = g->id;
+	fm_fcb_hdr(f)->is_fcb = 1;
+	fm_fcb_hdr(f)->group = g->id;
 	f->path_id = g->path_id;
 	f->area_off = (uint16_t)t->area_off;
 	f->nb_hops = p->nb_hops;
@@ -97,7 +97,7 @@ static int group_make_root(struct fm_tree *t, struct fm_group *g)
 		return -ENOMEM;
 	if (!g->key_fields) {
 		g->root = g->tmpl;
-		g->tmpl->hdr.link = FM_LINK_GROUP;
+		fm_fcb_hdr(g->tmpl)->link = FM_LINK_GROUP;
 		return 0;
 	}
 	g->tmpl->flags |= FM_FCB_TEMPLATE;

@@ -9,41 +9,6 @@
 
 #include "fm_field.h"
 
-#define FM_BIDIR_MAGIC 0x52494442u /* "BDIR" */
-
-struct fm_bidir_bucket {
-	_Atomic int32_t rw;    /* > 0 readers, -1 writer, 0 free */
-	_Atomic uint32_t head; /* first record index, FM_BIDIR_NONE */
-};
-
-struct fm_bidir_rec {
-	struct fm_bidir_key key;
-	uint32_t hash;
-	/* chain link (written under the bucket's write lock) */
-	_Atomic uint32_t next;
-	/* directions attached */
-	_Atomic uint32_t refs;
-	/* free-stack link */
-	_Atomic uint32_t free_next;
-	/* FM_BIDIR_NONE for a session's record; for an alias, the record it stands for */
-	uint32_t target;
-	/* data follows at FM_BIDIR_REC_HDR */
-};
-#define FM_BIDIR_REC_HDR 64u
-_Static_assert(sizeof(struct fm_bidir_rec) <= FM_BIDIR_REC_HDR, "record header fits 64 bytes");
-
-struct fm_bidir {
-	alignas(64) uint32_t magic;
-	uint32_t nb_records;
-	uint32_t nb_buckets; /* power of 2 */
-	uint32_t data_size;
-	uint64_t rec_stride;
-	uint64_t buckets_off; /* from the start of the table */
-	uint64_t records_off;
-	alignas(64) _Atomic uint64_t free_top; /* tag << 32 | index */
-	alignas(64) _Atomic uint32_t in_use;
-};
-
 static uint32_t nb_buckets_for(uint32_t nb_records)
 {
 	uint32_t n = 16;
@@ -70,11 +35,6 @@ static inline struct fm_bidir_bucket *bucket(struct fm_bidir *b, uint32_t hash)
 	return &bk[hash & (b->nb_buckets - 1)];
 }
 
-static inline struct fm_bidir_rec *rec_at(struct fm_bidir *b, uint32_t i)
-{
-	return (void *)((uint8_t *)b + b->records_off + (uint64_t)i * b->rec_stride);
-}
-
 /* ---- lock-free free stack (ABA tag in the upper 32 bits) ----------------------------------- */
 
 static void free_push(struct fm_bidir *b, uint32_t i)
@@ -82,7 +42,7 @@ static void free_push(struct fm_bidir *b, uint32_t i)
 	uint64_t top = atomic_load_explicit(&b->free_top, memory_order_relaxed);
 	uint64_t nw;
 	do {
-		atomic_store_explicit(&rec_at(b, i)->free_next, (uint32_t)top,
+		atomic_store_explicit(&fm_bidir_rec_at(b, i)->free_next, (uint32_t)top,
 				      memory_order_relaxed);
 		nw = ((top >> 32) + 1) << 32 | i;
 	} while (!atomic_compare_exchange_weak_explicit(
@@ -98,7 +58,7 @@ static uint32_t free_pop(struct fm_bidir *b)
 		if (i == FM_BIDIR_NONE)
 			return FM_BIDIR_NONE;
 		uint32_t next =
-		    atomic_load_explicit(&rec_at(b, i)->free_next, memory_order_relaxed);
+		    atomic_load_explicit(&fm_bidir_rec_at(b, i)->free_next, memory_order_relaxed);
 		nw = ((top >> 32) + 1) << 32 | next;
 	} while (!atomic_compare_exchange_weak_explicit(
 	    &b->free_top, &top, nw, memory_order_acquire, memory_order_acquire));
@@ -130,21 +90,11 @@ int fm_bidir_init(void *region, size_t len, uint32_t nb_records, uint32_t data_s
 	atomic_init(&b->free_top, (uint64_t)FM_BIDIR_NONE);
 	atomic_init(&b->in_use, 0);
 	for (uint32_t i = nb_records; i-- > 0;) {
-		atomic_init(&rec_at(b, i)->refs, 0);
+		atomic_init(&fm_bidir_rec_at(b, i)->refs, 0);
 		free_push(b, i);
 	}
 	atomic_thread_fence(memory_order_release);
 	b->magic = FM_BIDIR_MAGIC;
-	*out = b;
-	return 0;
-}
-
-int fm_bidir_lookup_region(void *region, struct fm_bidir **out)
-{
-	struct fm_bidir *b = region;
-	*out = NULL;
-	if (!b || b->magic != FM_BIDIR_MAGIC)
-		return -EINVAL;
 	*out = b;
 	return 0;
 }
@@ -245,11 +195,11 @@ static uint32_t scan_ref(struct fm_bidir *b, struct fm_bidir_bucket *bk,
 {
 	uint32_t i = atomic_load_explicit(&bk->head, memory_order_relaxed);
 	while (i != FM_BIDIR_NONE) {
-		struct fm_bidir_rec *r = rec_at(b, i);
+		struct fm_bidir_rec *r = fm_bidir_rec_at(b, i);
 		if (r->hash == hash && key_eq(&r->key, k)) {
 			/* An alias holds a reference on its target while it is linked. */
 			uint32_t t = r->target == FM_BIDIR_NONE ? i : r->target;
-			struct fm_bidir_rec *tr = rec_at(b, t);
+			struct fm_bidir_rec *tr = fm_bidir_rec_at(b, t);
 			uint32_t refs = atomic_load_explicit(&tr->refs, memory_order_relaxed);
 			while (refs > 0)
 				if (atomic_compare_exchange_weak_explicit(
@@ -281,7 +231,7 @@ int fm_bidir_attach(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t h
 			rc = -ENOSPC;
 			goto unlock;
 		}
-		struct fm_bidir_rec *r = rec_at(b, i);
+		struct fm_bidir_rec *r = fm_bidir_rec_at(b, i);
 		r->key = *k;
 		r->hash = hash;
 		r->target = FM_BIDIR_NONE;
@@ -307,7 +257,7 @@ int fm_bidir_detach(struct fm_bidir *b, uint32_t i)
 {
 	if (i >= b->nb_records)
 		return -EINVAL;
-	struct fm_bidir_rec *r = rec_at(b, i);
+	struct fm_bidir_rec *r = fm_bidir_rec_at(b, i);
 	uint32_t refs = atomic_load_explicit(&r->refs, memory_order_relaxed);
 	do {
 		if (!refs)
@@ -327,7 +277,7 @@ int fm_bidir_detach(struct fm_bidir *b, uint32_t i)
 					      memory_order_relaxed);
 			break;
 		}
-		link = &rec_at(b, j)->next;
+		link = &fm_bidir_rec_at(b, j)->next;
 	}
 	write_unlock(bk);
 	uint32_t target = r->target;
@@ -349,7 +299,7 @@ int fm_bidir_alias(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t ha
 	*alias = FM_BIDIR_NONE;
 	if (target >= b->nb_records)
 		return -EINVAL;
-	tr = rec_at(b, target);
+	tr = fm_bidir_rec_at(b, target);
 	if (tr->target != FM_BIDIR_NONE)
 		return -EINVAL; /* no alias of an alias */
 	refs = atomic_load_explicit(&tr->refs, memory_order_relaxed);
@@ -360,8 +310,8 @@ int fm_bidir_alias(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t ha
 	    &tr->refs, &refs, refs + 1, memory_order_acq_rel, memory_order_relaxed));
 	write_lock(bk);
 	for (i = atomic_load_explicit(&bk->head, memory_order_relaxed); i != FM_BIDIR_NONE;
-	     i = atomic_load_explicit(&rec_at(b, i)->next, memory_order_relaxed)) {
-		struct fm_bidir_rec *r = rec_at(b, i);
+	     i = atomic_load_explicit(&fm_bidir_rec_at(b, i)->next, memory_order_relaxed)) {
+		struct fm_bidir_rec *r = fm_bidir_rec_at(b, i);
 		if (r->hash == hash && key_eq(&r->key, k) &&
 		    atomic_load_explicit(&r->refs, memory_order_relaxed) > 0) {
 			rc = -EEXIST;
@@ -373,7 +323,7 @@ int fm_bidir_alias(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t ha
 		rc = -ENOSPC;
 		goto unlock;
 	}
-	struct fm_bidir_rec *r = rec_at(b, i);
+	struct fm_bidir_rec *r = fm_bidir_rec_at(b, i);
 	r->key = *k;
 	r->hash = hash;
 	r->target = target;
@@ -394,7 +344,7 @@ int fm_bidir_key_of(struct fm_bidir *b, uint32_t i, struct fm_bidir_key *k)
 {
 	if (i >= b->nb_records)
 		return -EINVAL;
-	*k = rec_at(b, i)->key;
+	*k = fm_bidir_rec_at(b, i)->key;
 	return 0;
 }
 
@@ -403,15 +353,11 @@ bool fm_bidir_key_equal(const struct fm_bidir_key *a, const struct fm_bidir_key 
 	return key_eq(a, b);
 }
 
-void *fm_bidir_data(struct fm_bidir *b, uint32_t i)
-{
-	return i < b->nb_records ? (uint8_t *)rec_at(b, i) + FM_BIDIR_REC_HDR : NULL;
-}
-
 uint32_t fm_bidir_refs(struct fm_bidir *b, uint32_t i)
 {
-	return i < b->nb_records ? atomic_load_explicit(&rec_at(b, i)->refs, memory_order_acquire)
-				 : 0;
+	return i < b->nb_records
+		   ? atomic_load_explicit(&fm_bidir_rec_at(b, i)->refs, memory_order_acquire)
+		   : 0;
 }
 
 uint32_t fm_bidir_in_use(const struct fm_bidir *b)

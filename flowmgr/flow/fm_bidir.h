@@ -24,7 +24,9 @@
  *    stack (index + ABA tag in one 64-bit CAS). Capacity is fixed: attach() fails with -ENOSPC
  *    when no record is free (counted by the caller).
  *  - Everything (header, buckets, records) lies in ONE caller-provided region and holds only
- *    indices, never pointers: flowmgr puts it in a memzone and every process can use it.
+ *    indices, never pointers: flowmgr puts it in a memzone and every process can use it. The
+ *    layout is common/fm_bidir_layout.h, with the two calls a VNF needs (fm_bidir_lookup_region(),
+ *    fm_bidir_data()); this module is flowmgr's writer side.
  *
  * Aliases: a VNF that rewrites a session's tuple (NAT, LB) makes the other direction arrive with
  * a tuple whose key differs. At the first packet of a session that leaves the chain with another
@@ -45,19 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FM_BIDIR_NONE UINT32_MAX
-
-/* Canonical session key (both directions give the same key). */
-struct fm_bidir_key {
-	uint64_t a_hi, a_lo; /* lower endpoint address (IPv4 in a_lo) */
-	uint64_t b_hi, b_lo; /* higher endpoint address */
-	uint16_t a_port, b_port;
-	uint8_t proto;
-	uint8_t family; /* 4 or 6 */
-	uint16_t pad;
-};
-
-struct fm_bidir;
+#include "fm_bidir_layout.h"
 
 /**
  * Key of a packet's session from its field values (fm_pkt_fields()). *forward is set to true
@@ -75,8 +65,6 @@ size_t fm_bidir_region_size(uint32_t nb_records, uint32_t data_size);
  */
 int fm_bidir_init(void *region, size_t len, uint32_t nb_records, uint32_t data_size,
 		  struct fm_bidir **out);
-/** A table initialised by another process in a region mapped here. @return 0, -EINVAL (magic). */
-int fm_bidir_lookup_region(void *region, struct fm_bidir **out);
 
 /**
  * Find the session's record or create it; one reference per call (one per direction).
@@ -97,8 +85,6 @@ int fm_bidir_alias(struct fm_bidir *b, const struct fm_bidir_key *k, uint32_t ha
 /** The key a record was created with. @return 0, -EINVAL. */
 int fm_bidir_key_of(struct fm_bidir *b, uint32_t rec, struct fm_bidir_key *k);
 bool fm_bidir_key_equal(const struct fm_bidir_key *a, const struct fm_bidir_key *b);
-/** The record's common data (data_size bytes, 64-byte aligned, zeroed at creation). */
-void *fm_bidir_data(struct fm_bidir *b, uint32_t rec);
 /** References held on a record. */
 uint32_t fm_bidir_refs(struct fm_bidir *b, uint32_t rec);
 /** Records in use. */

@@ -20,7 +20,7 @@ struct fm_fcb_pool {
 
 size_t fm_fcb_pool_stride(size_t obj_size)
 {
-	return (FM_POOL_SLOT_HDR + obj_size + 63u) & ~(size_t)63u;
+	return fm_fcb_slot_stride(obj_size);
 }
 
 size_t fm_fcb_pool_region_size(size_t obj_size, uint32_t max)

@@ -8,13 +8,9 @@
  * struct fm_alloc (fm_fcb_pool_alloc()). A slot is addressed by a uint32_t index, valid in every
  * process that maps the region: that index is what travels in the mbuf (fm_mbuf_meta.fcb).
  *
- * Layout of the region (no pointers inside, so any process can map it anywhere):
- *
- *     slot i at  region + i * stride          stride = FM_POOL_SLOT_HDR + obj_size, rounded to 64
- *       [0, 32)  struct fm_pool_slot          generation, state, flow-layer links (private use)
- *       [32, ..) the object (struct fm_fcb + VNF areas)
- *
- *   global index = base_index + i;  object = fm_fcb_pool_obj_at(region, stride, i)
+ * Layout of the region: common/fm_fcb.h (slot header, then the FCB and its VNF areas; no
+ * pointers inside, so any process can map it anywhere). global index = base_index + local index;
+ * object = fm_fcb_pool_obj_at(region, stride, local).
  *
  * Design: the free list is intrusive (slot.next), LIFO so that a released slot is reused while
  * still warm in cache. Slots are carved lazily behind a high-water mark, so creating a pool for
@@ -25,7 +21,7 @@
  *
  * Concurrency: one pool per worker lcore; get/put/the alloc hook are NOT thread-safe (no locks,
  * by design). Other processes only translate indices to addresses (pure arithmetic) and read or
- * atomically update fields inside objects (the FCB usage count, fm_flow.h).
+ * atomically update fields inside objects (the FCB usage count, fm_fcb.h).
  */
 #ifndef FM_FCB_POOL_H
 #define FM_FCB_POOL_H
@@ -34,29 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fm_fcb.h"
 #include "fm_tree.h"
-
-#define FM_POOL_SLOT_HDR 32u
-#define FM_POOL_NONE	 UINT32_MAX
-
-/* Slot states. */
-#define FM_SLOT_FREE	 0 /* on the free list, or never carved */
-#define FM_SLOT_IN_USE	 1 /* handed out (a live session FCB) */
-#define FM_SLOT_DRAINING 2 /* released from the tree, waiting for VNF release acks */
-
-/* Slot header. `prev`/`next`/`aux`/`created` belong to the owner of the object while IN_USE
- * (the flow layer keeps its pending-timeout links there); the pool uses `next` when FREE. */
-struct fm_pool_slot {
-	uint32_t gen;  /* bumped on every free */
-	uint8_t state; /* FM_SLOT_* */
-	uint8_t flags; /* owner's flags */
-	uint16_t list; /* owner's list id */
-	uint32_t prev; /* owner's links (local indices, FM_POOL_NONE) */
-	uint32_t next; /* owner's link; the free list's link when FREE */
-	uint32_t aux;  /* owner's counter (pending release acks) */
-	uint32_t pad;
-	uint64_t created; /* owner's timestamp */
-};
 
 struct fm_fcb_pool;
 
@@ -85,16 +60,7 @@ void fm_fcb_pool_drain(struct fm_fcb_pool *p, void *obj);
 /** The tree allocator backed by this pool (alloc fails if size > obj_size or the pool is full). */
 struct fm_alloc fm_fcb_pool_alloc(struct fm_fcb_pool *p);
 
-/* ---- index <-> pointer -------------------------------------------------------------------- */
-
-static inline void *fm_fcb_pool_obj_at(void *region, size_t stride, uint32_t local)
-{
-	return (uint8_t *)region + (size_t)local * stride + FM_POOL_SLOT_HDR;
-}
-static inline struct fm_pool_slot *fm_fcb_pool_slot_of(void *obj)
-{
-	return (struct fm_pool_slot *)((uint8_t *)obj - FM_POOL_SLOT_HDR);
-}
+/* ---- index <-> pointer (fm_fcb_pool_obj_at(), fm_fcb_pool_slot_of(): fm_fcb.h) ---------- */
 
 /** Global index of an object of this pool. */
 uint32_t fm_fcb_pool_index(const struct fm_fcb_pool *p, const void *obj);

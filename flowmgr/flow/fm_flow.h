@@ -72,6 +72,7 @@
 
 #include "fm_chain.h"
 #include "fm_clock.h"
+#include "fm_fcb.h"
 #include "fm_fcb_pool.h"
 #include "fm_filter.h"
 #include "fm_tree.h"
@@ -185,17 +186,7 @@ unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COU
 void fm_flow_put(struct fm_flow *f, struct fm_fcb *fcb);
 void fm_flow_put_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, unsigned n);
 
-/** Remote decrement (any process, no fm_flow needed). @return the new usage. */
-static inline uint32_t fm_fcb_usage_dec(struct fm_fcb *fcb)
-{
-	static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t), "atomic usage fits the FCB");
-	_Atomic uint32_t *u = (_Atomic uint32_t *)&fcb->usage;
-	return atomic_fetch_sub_explicit(u, 1, memory_order_release) - 1;
-}
-static inline uint32_t fm_fcb_usage_read(const struct fm_fcb *fcb)
-{
-	return atomic_load_explicit((_Atomic uint32_t *)&fcb->usage, memory_order_acquire);
-}
+/* An FCB's usage from other processes: fm_fcb_usage_dec(), fm_fcb_usage_read() (fm_fcb.h). */
 
 /**
  * Bounded upkeep, once per poll: pending sweep (when `idle` or above the threshold), then one

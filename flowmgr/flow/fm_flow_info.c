@@ -13,16 +13,16 @@
 static void info_key(const struct fm_flow *f, const struct fm_fcb *fcb, struct fm_flow_info *i)
 {
 	struct fm_group_info g;
-	if (fm_tree_group_info(f->tree, (int)fcb->hdr.group, &g))
+	if (fm_tree_group_info(f->tree, (int)fm_fcb_chdr(fcb)->group, &g))
 		return;
 	if (g.family == FM_FAM_IPV4)
 		i->vals[FM_F_ETHERTYPE] = 0x0800;
 	else if (g.family == FM_FAM_IPV6)
 		i->vals[FM_F_ETHERTYPE] = 0x86DD;
-	if ((uint32_t)__builtin_popcount(g.key_fields) != fcb->hdr.nkey) {
+	if ((uint32_t)__builtin_popcount(g.key_fields) != fm_fcb_chdr(fcb)->nkey) {
 		/* per-field levels: the FCB's key is the deepest field only */
 		int last = 31 - __builtin_clz(g.key_fields | 1);
-		if (fcb->hdr.nkey == 1 && g.key_fields) {
+		if (fm_fcb_chdr(fcb)->nkey == 1 && g.key_fields) {
 			i->vals[last] = fcb->key[0];
 			i->key_fields = 1u << last;
 		}

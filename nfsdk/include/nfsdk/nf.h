@@ -36,7 +36,7 @@ struct rte_mbuf;
 struct nf_ctx;
 struct nf_stream;
 
-/* Declaration flags (same bits as FM_DECL_* in flowmgr/cls/fm_chain.h). */
+/* Declaration flags (same bits as FM_DECL_* in common/fm_decl.h). */
 #define NF_FLAG_EARLY_DROP (1u << 0) /* flowmgr may drop this VNF's rejected class early */
 #define NF_FLAG_IN_ORDER   (1u << 1) /* needs the TCP stream in order */
 #define NF_FLAG_MAY_STALL  (1u << 2) /* may hold data */
