@@ -46,14 +46,19 @@ static Flowsplice__Reply *drain(struct fs_h *h)
 	for (;;) {
 		Flowsplice__Reply *st = fs_h_stats(h);
 		uint64_t now = fs_h_counter(st, "worker_tx");
-		uint64_t queued = 0;
+		uint64_t q[3], queued = 0;
+		uint32_t state = fs_h_vnf(st, "ctr")->state;
 
 		for (int i = 0; i < 3; i++)
-			queued += fs_h_vnf(st, vnfs[i])->ring_count;
+			queued += q[i] = fs_h_vnf(st, vnfs[i])->ring_count;
 		if (now == last && queued == 0)
 			return st;
 		ctl_reply_free(st);
-		ck_assert_msg(fs_h_now_ms() < end, "chain does not drain");
+		ck_assert_msg(fs_h_now_ms() < end,
+			      "chain does not drain: worker_tx %lu -> %lu, queued to fwd1/ctr/fwd3 "
+			      "%lu/%lu/%lu, ctr state %u",
+			      (unsigned long)last, (unsigned long)now, (unsigned long)q[0],
+			      (unsigned long)q[1], (unsigned long)q[2], state);
 		last = now;
 		fs_h_sleep_ms(200);
 	}
