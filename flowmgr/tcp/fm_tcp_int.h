@@ -8,14 +8,16 @@
  *                    common-data record), release, counters;
  *   fm_tcp_in.c      ingress: in-order delivery to the chain, holding out-of-order segments,
  *                    trimming what the chain has seen, replays, the hold-queue upkeep;
- *   fm_tcp_out.c     egress: the modification list fed from length changes, SEQ/ACK/SACK
- *                    mapping, splitting grown segments, copies kept until acknowledged;
+ *   fm_tcp_out.c     egress: the modification list fed from length changes, SEQ mapping,
+ *                    splitting grown segments, copies kept until acknowledged;
+ *   fm_tcp_ack.c     ACK and SACK mapping, and which ACKs may prune (not beyond what was sent);
  *   fm_tcp_replay.c  replays: copies of what went out, in their sender's order;
  *   fm_tcp_hold.c    holding: pro-active ACKs, recovery of pre-ACKed bytes and its timer, close;
  *   fm_tcp_seg.c     one segment's headers (pure: no EAL, unit-tested on hand-made mbufs);
  *   fm_seqmap.c      one direction's modification list (pure).
- * The files call each other only through the fm_tcp_* helpers declared below: no file includes
- * another's private parts, and nothing outside flowmgr/tcp/ includes this header.
+ * The files call each other only through the fm_tcp_* helpers declared below, one way:
+ * in -> hold; out -> replay -> ack, out -> ack, out -> hold, replay -> hold; all -> ctx. No file
+ * includes another's private parts, and nothing outside flowmgr/tcp/ includes this header.
  *
  * Concurrency: worker lcore 0 only (fm_tcp.h).
  */
@@ -144,7 +146,7 @@ struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create)
 /* The receiver's ACK, or a release: the oldest copy goes. */
 void fm_tcp_hist_pop(struct fm_tcp_dir *d);
 
-/* fm_tcp_out.c */
+/* fm_tcp_ack.c */
 /*
  * ACK and SACK blocks of a packet from the receiver of direction p: mapped to p's input space.
  * @return true if the ACK is acceptable (not beyond what left for the receiver); only then does

@@ -21,7 +21,7 @@ static int pool_create(struct flowmgr *fm, uint32_t id)
 	struct fm_shm_pool_hdr *h;
 	uint64_t slots_off, len = fm_shm_pool_size(d->scratchpad, fm->cfg->sessions, &slots_off);
 	char name[64];
-	int fd;
+	int fd, err;
 
 	snprintf(name, sizeof(name), "flowsplice-pool-%s", d->name);
 	fd = memfd_create(name, MFD_CLOEXEC);
@@ -42,8 +42,9 @@ static int pool_create(struct flowmgr *fm, uint32_t id)
 	rt->pool_len = len;
 	return 0;
 fail:
+	err = errno;
 	close(fd);
-	return -errno;
+	return -err;
 }
 
 int fm_pools_create(struct flowmgr *fm)
@@ -71,10 +72,13 @@ void fm_pools_destroy(struct flowmgr *fm)
 	for (uint32_t id = 1; id < FM_SHM_MAX_NODES; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
-		if (rt->pool != NULL)
-			munmap(rt->pool, rt->pool_len);
-		if (rt->pool_fd >= 0)
-			close(rt->pool_fd);
+		/* pool and pool_fd are set together (pool_create()); a VNF without a pool may never
+		 * have had pool_fd set to -1 (fm_pools_create() stopped early, or an unused id):
+		 * its 0 must not close flowmgr's stdin */
+		if (rt->pool == NULL)
+			continue;
+		munmap(rt->pool, rt->pool_len);
+		close(rt->pool_fd);
 		rt->pool = NULL;
 		rt->pool_fd = -1;
 	}

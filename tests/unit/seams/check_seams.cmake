@@ -9,8 +9,9 @@
 #     the unit tests and the benchmark of a flowmgr wing test that wing's own API, so they may
 #     include the headers of that wing and of the wings its API is built on (ALLOW below; the
 #     flow layer's API takes a chain and filters from cls/, the config parser fills a chain).
-#     The TCP context's in-process test (tests/integration/tcp) drives that wing through its
-#     API, which takes flowmgr's process struct: it may use flowmgr's own headers too ("*").
+#     The in-process tests of the TCP context and the vnf/ wing (tests/integration/tcp, vnf)
+#     drive those wings through their API, which takes flowmgr's process struct: they may use
+#     flowmgr's own headers too ("*").
 #  3. The build agrees: no compile command of a file outside common/, flowmgr/ and ALLOW has a
 #     flowmgr include path; no program outside them links a flowmgr library; nfsdk's own link
 #     libraries and include directories name no flowmgr library or directory.
@@ -30,7 +31,8 @@ set(ALLOW
     "tests/unit/config=config,cls"
     "bench/classify=cls"
     "bench/flowtable=flow,cls"
-    "tests/integration/tcp=*")
+    "tests/integration/tcp=*"
+    "tests/integration/vnf=*")
 set(TOPS common flowmgr nfsdk nfs nfctl proto tests bench)
 set(FAILS "")
 
