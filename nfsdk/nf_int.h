@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 
 #include "fm_shm.h"
+#include "nf_registry.h"
 #include "nfsdk/nf.h"
 
 #define NF_BURST     32
@@ -36,13 +37,6 @@ enum nf_drop_reason {
 #undef NF_DROP_ENUM
 	    NF_DROP_MAX
 };
-
-/* One nf_counters_register() call: values[0..n) published at entries [first, first + n). */
-struct nf_cnt_src {
-	const uint64_t *values;
-	uint32_t first, n;
-};
-#define NF_CNT_SRC_MAX 16
 
 struct nf_stage {
 	uint16_t n;
@@ -100,8 +94,7 @@ struct nf_ctx {
 	const struct nf_ops *run_ops; /* what nf_run() serves, for on_stream_end */
 	void *run_arg;
 	/* counter registry (nf_counters.c) */
-	struct nf_cnt_src cnt_src[NF_CNT_SRC_MAX];
-	unsigned int nb_cnt_src;
+	struct nf_registry reg;
 	const char *report; /* --report FILE: the registry in "name value" lines, NULL: none */
 };
 

@@ -3,9 +3,10 @@
  * nf_loop.c — nf_run(): receive → handler → forward along the path.
  *
  * Each iteration dequeues up to one burst from the VNF's input rings (round robin), runs the
- * handler, resolves each forwarded packet's next hop (fm_hop.h) and stages it per destination;
- * the stages are flushed with one burst enqueue per ring. A full destination ring is back-pressure:
- * nothing new is dequeued until the stages drain, so nothing is dropped inside the chain.
+ * handler and hands each packet to the output module (nf_out.h) by its verdict: next hop, port or
+ * drop; the stages are flushed with one burst enqueue per ring. A full destination ring is
+ * back-pressure: nothing new is dequeued until the stages drain, so nothing is dropped inside the
+ * chain. Every iteration ends by publishing the counters (fm_shm_vnf, the registry).
  *
  * Liveness: self->progress bumps every iteration (flowmgr's stall detector reads it); every
  * NF_CHECK_MS the control socket is checked for hang-up, which means flowmgr is gone.

@@ -98,8 +98,9 @@ struct nf_ops {
 	/* Called when a poll found nothing (optional). Keep it short. */
 	void (*on_idle)(struct nf_ctx *nf, void *arg);
 	/*
-	 * Called between two bursts after the process received SIGUSR1 (optional): write a report,
-	 * dump state. When set, nfsdk installs the SIGUSR1 handler.
+	 * Called between two bursts after the process received SIGUSR1, once nfsdk wrote --report
+	 * (optional): flush buffered output, dump state. Counters belong in the registry
+	 * (nf_counters_register), not here. When set, nfsdk installs the SIGUSR1 handler.
 	 */
 	void (*on_report)(struct nf_ctx *nf, void *arg);
 	/*
@@ -177,18 +178,27 @@ uint16_t nf_out_port(const struct nf_ctx *nf, struct rte_mbuf *m);
 uint32_t nf_id(const struct nf_ctx *nf);
 const char *nf_name(const struct nf_ctx *nf);
 
+#define NF_COUNTERS_MAX	    192 /* entries in a VNF's registry (FM_SHM_COUNTERS_MAX) */
+#define NF_COUNTER_NAME_MAX 40	/* bytes of a name, NUL included (FM_SHM_COUNTER_NAME) */
+
 /**
  * Counter registry: publishes the VNF's counters values[0..n) under names[0..n) in its slot of
  * the shared memory (common/fm_shm.h, fm_shm_counters), so that `nfctl stats` shows them and
  * --report writes them. The VNF keeps the counters in its own memory and bumps them plainly from
  * its datapath thread (gauges are set); nfsdk copies them to the slot once per loop iteration.
- * `values` must stay valid until nf_close(); names are copied (at most 39 bytes, [a-z0-9_]).
- * Each call appends; nfsdk's own counters ("nfsdk_drop_<reason>", "nfsdk_hold_<name>") come
- * first. Returns 0, -ENOSPC (FM_SHM_COUNTERS_MAX entries or 16 calls in all: nothing
- * registered), -EINVAL (an empty or too long name).
+ * `values` must stay valid until nf_close(); names are copied (shorter than NF_COUNTER_NAME_MAX,
+ * [a-z0-9_]). Each call appends; nfsdk's own counters ("nfsdk_drop_<reason>", "nfsdk_hold_<name>")
+ * come first. Returns 0, -ENOSPC (NF_COUNTERS_MAX entries or 16 calls in all: nothing registered),
+ * -EINVAL (an empty or too long name).
  */
 int nf_counters_register(struct nf_ctx *nf, const char *const *names, unsigned int n,
 			 const uint64_t *values);
+/**
+ * The same for a series (per rule, per backend...): counter i is named after printf(fmt, base + i),
+ * fmt holding one %u ("rule_%u_hits").
+ */
+int nf_counters_register_fmt(struct nf_ctx *nf, const char *fmt, unsigned int base, unsigned int n,
+			     const uint64_t *values) __attribute__((format(printf, 2, 0)));
 
 /** Counters of this VNF (as flowmgr shows them). */
 uint64_t nf_rx_pkts(const struct nf_ctx *nf);
