@@ -164,6 +164,31 @@ struct fm_shm_path {
 };
 
 /*
+ * A VNF's counter registry (nfsdk nf_counters_register()): named uint64 counters the VNF
+ * publishes so that flowmgr (nfctl stats) can show them without knowing the VNF.
+ *
+ * Writer: the VNF's process only. On attach it sets n = 0, then appends entries: it writes their
+ * names and zeroes their values, then stores the new n (release). Values are single-writer relaxed
+ * stores. Readers load n (acquire), then read names [0, n) and values (relaxed). A reader racing
+ * with a restarted VNF's reset may see the previous process's entries once: counters are advisory.
+ * Names are NUL-terminated, at most FM_SHM_COUNTER_NAME - 1 bytes ([a-z0-9_] by convention).
+ */
+#define FM_SHM_COUNTERS_MAX 192
+#define FM_SHM_COUNTER_NAME 40
+
+struct fm_shm_counters {
+	alignas(64) _Atomic uint32_t n; /* entries [0, n) are valid */
+	uint32_t pad[15];
+	_Atomic uint64_t value[FM_SHM_COUNTERS_MAX];
+	char name[FM_SHM_COUNTERS_MAX][FM_SHM_COUNTER_NAME];
+};
+static_assert(offsetof(struct fm_shm_counters, value) == 64, "values start on their own line");
+static_assert(sizeof(struct fm_shm_counters) ==
+		  64 + FM_SHM_COUNTERS_MAX * (8 + FM_SHM_COUNTER_NAME),
+	      "fm_shm_counters has no hidden padding");
+static_assert(sizeof(struct fm_shm_counters) % 64 == 0, "fm_shm_counters is whole cache lines");
+
+/*
  * One VNF slot. Three cache-line blocks, each with a single writer.
  */
 struct fm_shm_vnf {
@@ -214,6 +239,9 @@ struct fm_shm_vnf {
 	int32_t cmd_rc; /* 0 done, negative errno */
 	char cmd[FM_SHM_CMD_MAX];
 	char cmd_reply[FM_SHM_REPLY_MAX];
+
+	/* The VNF's registered counters (written by the VNF only, see above). */
+	struct fm_shm_counters counters;
 };
 
 struct fm_shm {

@@ -312,6 +312,35 @@ static Flowsplice__PortInfo *port_info(struct flowmgr *fm, struct ctl_conn *c, u
 	return p->name ? p : NULL;
 }
 
+/* VNF `id`'s registered counters, read from its slot (fm_shm_counters: acquire n, then entries). */
+static Flowsplice__VnfCounters *vnf_counters(struct flowmgr *fm, struct ctl_conn *c, uint32_t id)
+{
+	const struct fm_shm_counters *a = &fm->shm->vnfs[id].counters;
+	Flowsplice__VnfCounters *vc = ctl_reply_alloc(c, sizeof(*vc));
+	uint32_t n = atomic_load_explicit(&a->n, memory_order_acquire);
+	char name[FM_SHM_COUNTER_NAME];
+
+	if (vc == NULL)
+		return NULL;
+	flowsplice__vnf_counters__init(vc);
+	n = n < FM_SHM_COUNTERS_MAX ? n : FM_SHM_COUNTERS_MAX;
+	vc->id = id;
+	vc->name = ctl_reply_strdup(c, fm->shm->vnfs[id].name);
+	vc->counters = ctl_reply_alloc(c, (n + 1u) * sizeof(*vc->counters));
+	if (vc->name == NULL || vc->counters == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(name, a->name[i], sizeof(name));
+		name[sizeof(name) - 1] = '\0'; /* written by another process: bounded */
+		vc->counters[i] =
+		    counter(c, name, atomic_load_explicit(&a->value[i], memory_order_relaxed));
+		if (vc->counters[i] == NULL)
+			return NULL;
+	}
+	vc->n_counters = n;
+	return vc;
+}
+
 static int on_stats(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
 {
 	Flowsplice__StatsReply *s = ctl_reply_alloc(c, sizeof(*s));
@@ -329,6 +358,13 @@ static int on_stats(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *r
 	if (fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0 ||
 	    fill_counters(fm, c, &s->counters, &s->n_counters) < 0)
 		return -ENOMEM;
+	s->vnf_counters = ctl_reply_alloc(c, (fm->shm->nb_vnfs + 1u) * sizeof(*s->vnf_counters));
+	if (s->vnf_counters == NULL)
+		return -ENOMEM;
+	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+		if ((s->vnf_counters[id - 1] = vnf_counters(fm, c, id)) == NULL)
+			return -ENOMEM;
+	s->n_vnf_counters = fm->shm->nb_vnfs;
 	rep->body_case = FLOWSPLICE__REPLY__BODY_STATS;
 	rep->stats = s;
 	return 0;

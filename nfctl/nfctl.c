@@ -145,6 +145,19 @@ static void json_port(const Flowsplice__PortInfo *p)
 	       p->rx_pkts, p->tx_pkts, p->rx_bytes, p->tx_bytes, p->rx_missed, p->tx_dropped);
 }
 
+/* Each VNF's registered counters: {"NAME": {"counter": value, ...}, ...}. */
+static void json_vnf_counters(Flowsplice__VnfCounters **v, size_t n)
+{
+	printf("{");
+	for (size_t i = 0; i < n; i++) {
+		printf("%s", i ? "," : "");
+		json_str(v[i]->name);
+		printf(":");
+		json_counters(v[i]->counters, v[i]->n_counters);
+	}
+	printf("}");
+}
+
 /* ---- tables ------------------------------------------------------------------------------ */
 
 /* Names come from VNFs: print them with control characters replaced, truncated to 63 bytes. */
@@ -253,6 +266,8 @@ static void show_stats(const struct nfctl *o, const Flowsplice__StatsReply *s)
 		json_vnfs(s->vnfs, s->n_vnfs);
 		printf(",\"counters\":");
 		json_counters(s->counters, s->n_counters);
+		printf(",\"vnf_counters\":");
+		json_vnf_counters(s->vnf_counters, s->n_vnf_counters);
 		printf("}\n");
 		return;
 	}
@@ -262,6 +277,14 @@ static void show_stats(const struct nfctl *o, const Flowsplice__StatsReply *s)
 	if (s->n_counters > 0) {
 		printf("\ncounters\n");
 		table_counters(s->counters, s->n_counters);
+	}
+	for (i = 0; i < s->n_vnf_counters; i++) {
+		char name[64];
+
+		if (s->vnf_counters[i]->n_counters == 0)
+			continue;
+		printf("\ncounters of %s\n", clean(s->vnf_counters[i]->name, name));
+		table_counters(s->vnf_counters[i]->counters, s->vnf_counters[i]->n_counters);
 	}
 }
 
@@ -375,34 +398,39 @@ static int parse_signal(const char *s, int *sig)
 	return 0;
 }
 
-/* Builds and sends the request for argv[0..argc); returns the exit status. */
-static int run(const struct nfctl *o, int argc, char **argv)
+/* status, vnfs, stats: requests without arguments, answered with a table (or JSON). */
+static int cmd_show(const struct nfctl *o, const char *cmd)
 {
 	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
 	Flowsplice__StatusRequest st = FLOWSPLICE__STATUS_REQUEST__INIT;
 	Flowsplice__ListVnfs lv = FLOWSPLICE__LIST_VNFS__INIT;
 	Flowsplice__StatsRequest sr = FLOWSPLICE__STATS_REQUEST__INIT;
+
+	if (strcmp(cmd, "status") == 0) {
+		req.body_case = FLOWSPLICE__REQUEST__BODY_STATUS;
+		req.status = &st;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_STATUS);
+	}
+	if (strcmp(cmd, "vnfs") == 0) {
+		req.body_case = FLOWSPLICE__REQUEST__BODY_LIST_VNFS;
+		req.list_vnfs = &lv;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_VNFS);
+	}
+	req.body_case = FLOWSPLICE__REQUEST__BODY_STATS;
+	req.stats = &sr;
+	return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_STATS);
+}
+
+/* kill NAME [SIGNAL], restart NAME, policy NAME bypass|drop|hold (argc checked by run()). */
+static int cmd_vnf_ctl(const struct nfctl *o, int argc, char **argv)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
 	Flowsplice__Kill k = FLOWSPLICE__KILL__INIT;
 	Flowsplice__Restart rs = FLOWSPLICE__RESTART__INIT;
 	Flowsplice__SetPolicy sp = FLOWSPLICE__SET_POLICY__INIT;
 	const char *cmd = argv[0];
 
-	if (strcmp(cmd, "status") == 0 && argc == 1) {
-		req.body_case = FLOWSPLICE__REQUEST__BODY_STATUS;
-		req.status = &st;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_STATUS);
-	}
-	if (strcmp(cmd, "vnfs") == 0 && argc == 1) {
-		req.body_case = FLOWSPLICE__REQUEST__BODY_LIST_VNFS;
-		req.list_vnfs = &lv;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_VNFS);
-	}
-	if (strcmp(cmd, "stats") == 0 && argc == 1) {
-		req.body_case = FLOWSPLICE__REQUEST__BODY_STATS;
-		req.stats = &sr;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_STATS);
-	}
-	if (strcmp(cmd, "kill") == 0 && (argc == 2 || argc == 3)) {
+	if (strcmp(cmd, "kill") == 0) {
 		k.name = argv[1];
 		k.signal = SIGTERM;
 		if (argc == 3 && parse_signal(argv[2], &k.signal) < 0) {
@@ -411,15 +439,11 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		}
 		req.body_case = FLOWSPLICE__REQUEST__BODY_KILL;
 		req.kill = &k;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
-	}
-	if (strcmp(cmd, "restart") == 0 && argc == 2) {
+	} else if (strcmp(cmd, "restart") == 0) {
 		rs.name = argv[1];
 		req.body_case = FLOWSPLICE__REQUEST__BODY_RESTART;
 		req.restart = &rs;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
-	}
-	if (strcmp(cmd, "policy") == 0 && argc == 3) {
+	} else {
 		sp.name = argv[1];
 		if (parse_policy(argv[2], &sp.policy) < 0) {
 			fprintf(stderr, "nfctl: policy: '%s' is not bypass, drop or hold\n",
@@ -428,65 +452,98 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		}
 		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_POLICY;
 		req.set_policy = &sp;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
 	}
-	if (strcmp(cmd, "flows") == 0) {
-		Flowsplice__Flows fl = FLOWSPLICE__FLOWS__INIT;
+	return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
+}
 
-		for (int i = 1; i < argc; i++) {
-			if (i + 1 < argc && strcmp(argv[i], "--vnf") == 0)
-				fl.vnf = argv[++i];
-			else if (i + 1 < argc && strcmp(argv[i], "--filter") == 0)
-				fl.filter = argv[++i];
-			else if (i + 1 < argc && strcmp(argv[i], "--max") == 0)
-				fl.max = (uint32_t)strtoul(argv[++i], NULL, 10);
-			else {
-				fprintf(stderr,
-					"nfctl: flows [--vnf NAME] [--filter EXPR] [--max N]\n");
-				return NFCTL_EXIT_USAGE;
-			}
+static int cmd_flows(const struct nfctl *o, int argc, char **argv)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Flows fl = FLOWSPLICE__FLOWS__INIT;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "--vnf") == 0)
+			fl.vnf = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--filter") == 0)
+			fl.filter = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--max") == 0)
+			fl.max = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else {
+			fprintf(stderr, "nfctl: flows [--vnf NAME] [--filter EXPR] [--max N]\n");
+			return NFCTL_EXIT_USAGE;
 		}
-		req.body_case = FLOWSPLICE__REQUEST__BODY_FLOWS;
-		req.flows = &fl;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
 	}
-	if ((strcmp(cmd, "tree") == 0 || strcmp(cmd, "layout") == 0) && argc == 1) {
-		Flowsplice__Introspect in = FLOWSPLICE__INTROSPECT__INIT;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_FLOWS;
+	req.flows = &fl;
+	return call(o, argv[0], &req, FLOWSPLICE__REPLY__BODY_TEXT);
+}
 
-		in.layout = strcmp(cmd, "layout") == 0;
-		req.body_case = FLOWSPLICE__REQUEST__BODY_INTROSPECT;
-		req.introspect = &in;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
-	}
-	if (strcmp(cmd, "cmd") == 0 && argc >= 3) {
-		Flowsplice__VnfCommand vc = FLOWSPLICE__VNF_COMMAND__INIT;
-		char text[FM_CMD_TEXT_MAX] = "";
+/* cmd VNF TEXT...: the words joined with spaces, at most FM_CMD_TEXT_MAX - 1 bytes. */
+static int cmd_vnf_command(const struct nfctl *o, int argc, char **argv)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__VnfCommand vc = FLOWSPLICE__VNF_COMMAND__INIT;
+	char text[FM_CMD_TEXT_MAX] = "";
 
-		for (int i = 2; i < argc; i++) {
-			size_t len = strlen(text);
+	for (int i = 2; i < argc; i++) {
+		size_t len = strlen(text);
 
-			if (len + strlen(argv[i]) + 2 > sizeof(text)) {
-				fprintf(stderr, "nfctl: cmd: command longer than %zu bytes\n",
-					sizeof(text) - 1);
-				return NFCTL_EXIT_USAGE;
-			}
-			snprintf(text + len, sizeof(text) - len, "%s%s", i > 2 ? " " : "", argv[i]);
+		if (len + strlen(argv[i]) + 2 > sizeof(text)) {
+			fprintf(stderr, "nfctl: cmd: command longer than %zu bytes\n",
+				sizeof(text) - 1);
+			return NFCTL_EXIT_USAGE;
 		}
-		vc.name = argv[1];
-		vc.text = text;
-		req.body_case = FLOWSPLICE__REQUEST__BODY_COMMAND;
-		req.command = &vc;
-		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
+		snprintf(text + len, sizeof(text) - len, "%s%s", i > 2 ? " " : "", argv[i]);
 	}
-	if (strcmp(cmd, "ports") == 0 && argc == 2 &&
-	    (strcmp(argv[1], "open") == 0 || strcmp(argv[1], "close") == 0)) {
-		Flowsplice__SetPorts ps = FLOWSPLICE__SET_PORTS__INIT;
+	vc.name = argv[1];
+	vc.text = text;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_COMMAND;
+	req.command = &vc;
+	return call(o, argv[0], &req, FLOWSPLICE__REPLY__BODY_TEXT);
+}
 
-		ps.open = strcmp(argv[1], "open") == 0;
+/* tree, layout, ports open|close. */
+static int cmd_platform(const struct nfctl *o, int argc, char **argv)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Introspect in = FLOWSPLICE__INTROSPECT__INIT;
+	Flowsplice__SetPorts ps = FLOWSPLICE__SET_PORTS__INIT;
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "ports") == 0) {
+		ps.open = argc == 2 && strcmp(argv[1], "open") == 0;
 		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_PORTS;
 		req.set_ports = &ps;
 		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY__NOT_SET);
 	}
+	in.layout = strcmp(cmd, "layout") == 0;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_INTROSPECT;
+	req.introspect = &in;
+	return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
+}
+
+static bool is(const char *cmd, const char *name)
+{
+	return strcmp(cmd, name) == 0;
+}
+
+/* Checks the command and its argument count, then sends it; returns the exit status. */
+static int run(const struct nfctl *o, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+
+	if ((is(cmd, "status") || is(cmd, "vnfs") || is(cmd, "stats")) && argc == 1)
+		return cmd_show(o, cmd);
+	if ((is(cmd, "kill") && (argc == 2 || argc == 3)) || (is(cmd, "restart") && argc == 2) ||
+	    (is(cmd, "policy") && argc == 3))
+		return cmd_vnf_ctl(o, argc, argv);
+	if (is(cmd, "flows"))
+		return cmd_flows(o, argc, argv);
+	if (is(cmd, "cmd") && argc >= 3)
+		return cmd_vnf_command(o, argc, argv);
+	if (((is(cmd, "tree") || is(cmd, "layout")) && argc == 1) ||
+	    (is(cmd, "ports") && argc == 2 && (is(argv[1], "open") || is(argv[1], "close"))))
+		return cmd_platform(o, argc, argv);
 	fprintf(stderr, "nfctl: unknown command or wrong arguments: %s\n", cmd);
 	usage(stderr);
 	return NFCTL_EXIT_USAGE;

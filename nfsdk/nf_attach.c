@@ -249,7 +249,7 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 {
 	struct nf_ctx *nf = calloc(1, sizeof(*nf));
 	const char *env = getenv("FLOWSPLICE_SOCK");
-	int left = argc, rc;
+	int left = argc, nargs, rc;
 
 	if (nf == NULL)
 		return -ENOMEM;
@@ -267,6 +267,7 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 		goto fail;
 	if ((rc = lookup_shared(nf)) < 0)
 		goto fail;
+	nf_counters_attach(nf);
 	nf->decl_scratchpad = decl->scratchpad;
 	nf->decl_flags = decl->flags;
 	rc = nf_session_attach(nf, nf->pool_fd);
@@ -277,8 +278,9 @@ int nf_init(int argc, char **argv, const struct nf_decl *decl, struct nf_ctx **o
 		nf_err(nf->name, "cannot map the session state flowmgr passed: %s", strerror(-rc));
 		goto fail;
 	}
+	nargs = nf_counters_take_report(nf, argc - left, argv + left);
 	if (argc_left != NULL) {
-		*argc_left = argc - left;
+		*argc_left = nargs;
 		*argv_left = argv + left;
 	}
 	*out = nf;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* nf_int.h — nfsdk internals shared by nf_attach.c and nf_loop.c. */
+/* nf_int.h — nfsdk internals shared by its modules (attach, loop, output, sessions, streams). */
 #ifndef NF_INT_H
 #define NF_INT_H
 
@@ -12,10 +12,31 @@
 #include <rte_ring.h>
 
 #include "fm_shm.h"
+#include "nf_registry.h"
 #include "nfsdk/nf.h"
 
 #define NF_BURST     32
 #define NF_STAGE_CAP (NF_BURST * 2)
+
+/*
+ * Why nfsdk dropped a packet (datapath: counted in nf_ctx.drops, published with the counter
+ * registry as "nfsdk_drop_<name>", their sum as fm_shm_vnf.drop_pkts).
+ */
+#define NF_DROP_REASONS(X)                                                                         \
+	X(VERDICT, "verdict")		/* the handler's NF_DROP */                                \
+	X(PATH_END, "path_end")		/* the chain's drop edge after this VNF */                 \
+	X(NO_RING, "no_ring")		/* no ring to the next hop */                              \
+	X(BAD_PORT, "bad_port")		/* NF_TO_PORT / nf_send to a port flowmgr does not have */ \
+	X(STAGE_FULL, "stage_full")	/* its stage stayed full for NF_STAGE_WAIT_MS */           \
+	X(STREAM_CLOSE, "stream_close") /* held by the stream layer, then nf_stream_close() */     \
+	X(STOPPED, "stopped")		/* staged or held when the loop stopped */
+
+enum nf_drop_reason {
+#define NF_DROP_ENUM(e, s) NF_DROP_##e,
+	NF_DROP_REASONS(NF_DROP_ENUM)
+#undef NF_DROP_ENUM
+	    NF_DROP_MAX
+};
 
 struct nf_stage {
 	uint16_t n;
@@ -41,7 +62,8 @@ struct nf_ctx {
 	volatile sig_atomic_t stop;
 	uint32_t staged;
 	struct nf_stage stage[FM_SHM_MAX_NODES];
-	uint64_t rx, tx, drop;
+	uint64_t rx, tx;
+	uint64_t drops[NF_DROP_MAX];
 	uint64_t sleeps;
 	/* Sessions (nf_session.c). */
 	uint8_t *fcb_region; /* FM_SHM_FCB_ZONE, NULL when flowmgr keeps no FCBs */
@@ -71,6 +93,9 @@ struct nf_ctx {
 	struct nf_hold_store *hold;
 	const struct nf_ops *run_ops; /* what nf_run() serves, for on_stream_end */
 	void *run_arg;
+	/* counter registry (nf_counters.c) */
+	struct nf_registry reg;
+	const char *report; /* --report FILE: the registry in "name value" lines, NULL: none */
 };
 
 int nf_session_attach(struct nf_ctx *nf, int pool_fd);
@@ -86,9 +111,11 @@ void nf_events_poll(struct nf_ctx *nf, const struct nf_ops *ops, void *arg);
 void nf_dispatch_sessions(struct nf_ctx *nf, const struct nf_ops *ops, void *arg,
 			  struct rte_mbuf **pkts, uint16_t n, uint8_t *verdicts);
 
-/* nf_loop.c: a packet goes on along its path / to flowmgr (stages, making room if needed). */
-void nf_forward_pkt(struct nf_ctx *nf, struct rte_mbuf *m);
-void nf_stage_flowmgr(struct nf_ctx *nf, struct rte_mbuf *m);
+/* nf_counters.c: the registry in this VNF's shared slot, and the --report file. */
+void nf_counters_attach(struct nf_ctx *nf);
+int nf_counters_take_report(struct nf_ctx *nf, int argc, char **argv);
+void nf_counters_publish(struct nf_ctx *nf);
+void nf_counters_write_report(struct nf_ctx *nf);
 /* nf_stream.c: the verdict loop's side of holding. */
 bool nf_stream_is_held(struct nf_ctx *nf, struct rte_mbuf *m);
 void nf_stream_before(struct nf_ctx *nf, struct rte_mbuf *m);

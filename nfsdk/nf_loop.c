@@ -3,9 +3,10 @@
  * nf_loop.c — nf_run(): receive → handler → forward along the path.
  *
  * Each iteration dequeues up to one burst from the VNF's input rings (round robin), runs the
- * handler, resolves each forwarded packet's next hop (fm_hop.h) and stages it per destination;
- * the stages are flushed with one burst enqueue per ring. A full destination ring is back-pressure:
- * nothing new is dequeued until the stages drain, so nothing is dropped inside the chain.
+ * handler and hands each packet to the output module (nf_out.h) by its verdict: next hop, port or
+ * drop; the stages are flushed with one burst enqueue per ring. A full destination ring is
+ * back-pressure: nothing new is dequeued until the stages drain, so nothing is dropped inside the
+ * chain. Every iteration ends by publishing the counters (fm_shm_vnf, the registry).
  *
  * Liveness: self->progress bumps every iteration (flowmgr's stall detector reads it); every
  * NF_CHECK_MS the control socket is checked for hang-up, which means flowmgr is gone.
@@ -28,126 +29,12 @@
 #include <rte_ring_peek.h>
 
 #include "ctl_client.h"
-#include "fm_hop.h"
-#include "fm_stage.h"
-#include "nf_int.h"
+#include "nf_out.h"
 
 #define NF_CHECK_MS	 100
 #define NF_IDLE_SPINS	 256
 #define NF_SLEEP_MS	 50
 #define NF_STOP_FLUSH_MS 200
-#define NF_STAGE_WAIT_MS 100
-
-static void flush(struct nf_ctx *nf);
-
-/*
- * A full stage (possible only when held packets are released: a burst alone never fills one)
- * is flushed until it has room; after NF_STAGE_WAIT_MS without room the packet is dropped.
- */
-static bool stage_room(struct nf_ctx *nf, struct nf_stage *s)
-{
-	uint64_t end = 0;
-
-	while (s->n >= NF_STAGE_CAP) {
-		flush(nf);
-		if (s->n < NF_STAGE_CAP)
-			break;
-		if (end == 0)
-			end = rte_rdtsc() + rte_get_tsc_hz() / 1000 * NF_STAGE_WAIT_MS;
-		else if (rte_rdtsc() > end || nf->stop)
-			return false;
-		rte_pause();
-	}
-	return true;
-}
-
-static inline void stage_put(struct nf_ctx *nf, uint32_t dest, struct rte_mbuf *m)
-{
-	struct nf_stage *s = &nf->stage[dest];
-
-	if (unlikely(s->n >= NF_STAGE_CAP) && !stage_room(nf, s)) {
-		nf->drop++;
-		nf_fcb_put(nf, nf_meta(nf, m)->fcb);
-		fm_mbuf_free(m, nf->meta_off);
-		return;
-	}
-	s->pkts[s->n++] = m;
-	nf->staged++;
-}
-
-static void forward(struct nf_ctx *nf, struct rte_mbuf *m)
-{
-	struct fm_mbuf_meta *meta = nf_meta(nf, m);
-	uint32_t dest;
-
-	meta->hop++;
-	dest = fm_hop_resolve(nf->shm, meta);
-	if (dest == FM_HOP_TO_DROP) {
-		const struct fm_shm_path *p = &nf->shm->paths[meta->path];
-
-		/* Counted by fm_hop_resolve in a VNF that is down, or here: the chain's drop edge
-		 * after this VNF. */
-		if (meta->hop >= p->nb_hops && (p->flags & FM_PATH_DROP_END))
-			nf->drop++;
-		nf_fcb_put(nf, meta->fcb);
-		fm_mbuf_free(m, nf->meta_off);
-		return;
-	}
-	if (nf->out[dest] == NULL) {
-		nf->drop++;
-		nf_fcb_put(nf, meta->fcb);
-		fm_mbuf_free(m, nf->meta_off);
-		return;
-	}
-	stage_put(nf, dest, m);
-}
-
-void nf_forward_pkt(struct nf_ctx *nf, struct rte_mbuf *m)
-{
-	forward(nf, m);
-}
-
-/* A stream request (nf_stream.c) to flowmgr's egress. */
-void nf_stage_flowmgr(struct nf_ctx *nf, struct rte_mbuf *m)
-{
-	stage_put(nf, FM_NODE_FLOWMGR, m);
-}
-
-/* NF_TO_PORT verdict: straight to flowmgr's egress, out of `port`. */
-static void to_port(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port)
-{
-	struct fm_mbuf_meta *meta = nf_meta(nf, m);
-
-	if (port >= nf->shm->nb_ports || nf->out[FM_NODE_FLOWMGR] == NULL) {
-		nf->drop++;
-		nf_fcb_put(nf, meta->fcb);
-		fm_mbuf_free(m, nf->meta_off);
-		return;
-	}
-	meta->out_port = port;
-	stage_put(nf, FM_NODE_FLOWMGR, m);
-}
-
-static void flush(struct nf_ctx *nf)
-{
-	for (uint32_t d = 0; d < FM_SHM_MAX_NODES && nf->staged > 0; d++) {
-		struct nf_stage *s = &nf->stage[d];
-		uint16_t before = s->n;
-		unsigned int k, dropped;
-
-		if (s->n == 0)
-			continue;
-		k = fm_stage_enqueue(nf->shm, nf->out[d], nf->meta_off, s->pkts, &s->n, d, nf->id,
-				     nf->self, &dropped);
-		nf->staged -= (uint32_t)(before - s->n);
-		nf->tx += k;
-		for (unsigned int i = 0; i < dropped;
-		     i++) { /* its consumer is down: counted there */
-			nf_fcb_put(nf, nf_meta(nf, s->pkts[i])->fcb);
-			fm_mbuf_free(s->pkts[i], nf->meta_off);
-		}
-	}
-}
 
 static uint16_t receive(struct nf_ctx *nf, struct rte_mbuf **pkts, unsigned int *rr)
 {
@@ -175,9 +62,14 @@ static void publish(struct nf_ctx *nf)
 {
 	struct fm_shm_vnf *v = nf->self;
 
+	uint64_t drop = 0;
+
+	for (unsigned int i = 0; i < NF_DROP_MAX; i++)
+		drop += nf->drops[i];
 	atomic_store_explicit(&v->rx_pkts, nf->rx, memory_order_relaxed);
 	atomic_store_explicit(&v->tx_pkts, nf->tx, memory_order_relaxed);
-	atomic_store_explicit(&v->drop_pkts, nf->drop, memory_order_relaxed);
+	atomic_store_explicit(&v->drop_pkts, drop, memory_order_relaxed);
+	nf_counters_publish(nf);
 	atomic_fetch_add_explicit(&v->progress, 1, memory_order_relaxed);
 }
 
@@ -234,21 +126,11 @@ static void serve_command(struct nf_ctx *nf, const struct nf_ops *ops, void *arg
 	atomic_store_explicit(&v->cmd_ack, seq, memory_order_release);
 }
 
-/* On stop: give staged packets a short while to drain, then free them as drops. */
+/* On stop: what the stream layer holds is dropped, the stages get a short while to drain. */
 static void finish(struct nf_ctx *nf)
 {
-	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() / 1000 * NF_STOP_FLUSH_MS;
-
 	nf_stream_drop_all(nf);
-	while (nf->staged > 0 && rte_rdtsc() < end)
-		flush(nf);
-	for (uint32_t d = 0; d < FM_SHM_MAX_NODES; d++) {
-		nf->drop += nf->stage[d].n;
-		for (uint16_t i = 0; i < nf->stage[d].n; i++)
-			fm_mbuf_free(nf->stage[d].pkts[i], nf->meta_off);
-		nf->stage[d].n = 0;
-	}
-	nf->staged = 0;
+	nf_out_finish(nf, NF_STOP_FLUSH_MS);
 	publish(nf);
 }
 
@@ -268,19 +150,33 @@ static void on_report_signal(int sig)
 	g_report = 1;
 }
 
-/* SIGTERM/SIGINT stop the loop (unless the VNF handles them itself); SIGUSR1 asks for a report. */
-static void install_signals(const struct nf_ops *ops)
+/*
+ * SIGTERM/SIGINT stop the loop (unless the VNF handles them itself); SIGUSR1 asks for a report
+ * when there is one to write (on_report, or --report unless the VNF took SIGUSR1 for itself).
+ */
+static void install_signals(const struct nf_ctx *nf, const struct nf_ops *ops)
 {
 	static const int stops[] = {SIGTERM, SIGINT};
+	struct sigaction cur;
 
 	for (unsigned int i = 0; i < 2; i++) {
-		struct sigaction cur;
-
 		if (sigaction(stops[i], NULL, &cur) == 0 && cur.sa_handler == SIG_DFL)
 			signal(stops[i], on_stop_signal);
 	}
-	if (ops->on_report != NULL)
+	if (ops->on_report != NULL || (nf->report != NULL && sigaction(SIGUSR1, NULL, &cur) == 0 &&
+				       cur.sa_handler == SIG_DFL))
 		signal(SIGUSR1, on_report_signal);
+}
+
+/* Between two bursts, after SIGUSR1: the registry to --report, then the VNF's own report. */
+static void serve_report(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
+{
+	if (!g_report)
+		return;
+	g_report = 0;
+	nf_counters_write_report(nf);
+	if (ops->on_report != NULL)
+		ops->on_report(nf, arg);
 }
 
 int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
@@ -295,19 +191,16 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	g_running = nf;
 	nf->run_ops = ops;
 	nf->run_arg = arg;
-	install_signals(ops);
+	install_signals(nf, ops);
 	while (!nf->stop) {
-		if (g_report && ops->on_report != NULL) {
-			g_report = 0;
-			ops->on_report(nf, arg);
-		}
 		uint16_t n = 0;
 
+		serve_report(nf, ops, arg);
 		serve_command(nf, ops, arg);
 		nf_events_poll(nf, ops, arg);
 		nf_stream_upkeep(nf);
 		if (nf->staged > 0)
-			flush(nf);
+			nf_out_flush(nf);
 		if (nf->staged == 0)
 			n = receive(nf, pkts, &rr);
 		if (n > 0) {
@@ -325,18 +218,15 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 					if (nf_stream_is_held(nf, pkts[i]))
 						continue;
 				}
-				if (NF_IS_TO_PORT(verdicts[i])) {
-					to_port(nf, pkts[i], verdicts[i] & 0x7f);
-				} else if (verdicts[i] == NF_DROP) {
-					nf->drop++;
-					nf_fcb_put(nf, nf_meta(nf, pkts[i])->fcb);
-					fm_mbuf_free(pkts[i], nf->meta_off);
-				} else {
-					forward(nf, pkts[i]);
-				}
+				if (NF_IS_TO_PORT(verdicts[i]))
+					nf_out_to_port(nf, pkts[i], verdicts[i] & 0x7f);
+				else if (verdicts[i] == NF_DROP)
+					nf_out_drop(nf, pkts[i], NF_DROP_VERDICT);
+				else
+					nf_out_forward(nf, pkts[i]);
 			}
 			nf_stream_burst_done(nf);
-			flush(nf);
+			nf_out_flush(nf);
 			idle = 0;
 		} else if (nf->staged == 0) {
 			if (ops->on_idle != NULL)
@@ -356,38 +246,9 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 		}
 	}
 	finish(nf);
+	nf_counters_write_report(nf);
 	g_running = NULL;
 	return rc;
-}
-
-struct rte_mbuf *nf_pkt_alloc(struct nf_ctx *nf)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(nf->pool);
-	struct fm_mbuf_meta *meta;
-
-	if (m == NULL)
-		return NULL;
-	meta = nf_meta(nf, m);
-	memset(meta, 0, sizeof(*meta));
-	meta->fcb = FM_IDX_NONE;
-	meta->owner = (uint8_t)nf->id;
-	meta->rx_tsc = (uint32_t)rte_rdtsc();
-	return m;
-}
-
-void nf_pkt_free(struct nf_ctx *nf, struct rte_mbuf *m)
-{
-	fm_mbuf_free(m, nf->meta_off);
-}
-
-int nf_send(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port)
-{
-	if (nf->stage[FM_NODE_FLOWMGR].n >= NF_STAGE_CAP) {
-		fm_mbuf_free(m, nf->meta_off);
-		return -ENOBUFS;
-	}
-	to_port(nf, m, port);
-	return 0;
 }
 
 uint16_t nf_in_port(const struct nf_ctx *nf, struct rte_mbuf *m)

@@ -30,7 +30,7 @@
 
 #include "fm_pkt.h"
 #include "fm_stage.h"
-#include "nf_int.h"
+#include "nf_out.h"
 #include "nfsdk/nf_pkt.h"
 #include "nfsdk/stream.h"
 
@@ -38,6 +38,34 @@
 #define TCP_SYN	   0x02
 #define TCP_RST	   0x04
 #define NF_WIN_MAX (NF_HOLD_PKTS + 1)
+
+/* The hold store's counters, published with the registry as "nfsdk_hold_<name>". */
+#define NF_HOLD_COUNTERS(X)                                                                        \
+	X(HELD, "held")				/* packets held */                                 \
+	X(RELEASED, "released")			/* released by nf_stream_release() */              \
+	X(RELEASED_TIMEOUT, "released_timeout") /* released after NF_HOLD_MAX_MS */                \
+	X(DROPPED_CLOSE, "dropped_close")	/* dropped by nf_stream_close() */                 \
+	X(FULL, "full")	      /* not held: the session's or the store's room is full */            \
+	X(REFUSED, "refused") /* not held: the VNF did not declare may-stall */                    \
+	X(PREACK_REQUESTS, "preack_requests") /* pro-active ACKs asked of flowmgr */               \
+	X(CLOSE_REQUESTS, "close_requests")   /* connection closes asked of flowmgr */             \
+	X(REQUEST_FAILED, "request_failed")   /* requests that found no mbuf or no ring */         \
+	X(EDITS, "edits")		      /* successful insert/remove/replace */               \
+	X(EDIT_FAILED, "edit_failed")	      /* refused edits */                                  \
+	X(HELD_NOW, "held_now")		      /* gauge: packets held right now */
+
+enum nf_hold_counter {
+#define NF_HOLD_ENUM(e, s) NF_HC_##e,
+	NF_HOLD_COUNTERS(NF_HOLD_ENUM)
+#undef NF_HOLD_ENUM
+	    NF_HC_MAX
+};
+
+static const char *const nf_hold_counter_names[NF_HC_MAX] = {
+#define NF_HOLD_NAME(e, s) "nfsdk_hold_" s,
+    NF_HOLD_COUNTERS(NF_HOLD_NAME)
+#undef NF_HOLD_NAME
+};
 
 static_assert(sizeof(struct nf_stream) == 40, "scratchpads embed it: VNFs document their size");
 
@@ -76,7 +104,7 @@ struct nf_hold_store {
 	bool win_udp[NF_WIN_MAX];
 	uint32_t win_len0[NF_WIN_MAX]; /* payload lengths before the edit */
 	unsigned int nwin;
-	struct nf_stream_stats st;
+	uint64_t cnt[NF_HC_MAX]; /* NF_HOLD_COUNTERS */
 };
 
 static struct nf_hold_store *store(struct nf_ctx *nf)
@@ -92,6 +120,8 @@ static struct nf_hold_store *store(struct nf_ctx *nf)
 	hs->tcp_dyn = rte_mbuf_dynfield_lookup(FM_TCP_DYNFIELD_NAME, NULL);
 	hs->max_tsc = rte_get_tsc_hz() / 1000 * NF_HOLD_MAX_MS;
 	nf->hold = hs;
+	/* shown once the VNF uses streams; a full registry only hides them */
+	(void)nf_counters_register(nf, nf_hold_counter_names, NF_HC_MAX, hs->cnt);
 	return hs;
 }
 
@@ -360,9 +390,9 @@ static int edited(struct nf_hold_store *hs, int rc, uint32_t pos, uint32_t ins)
 {
 	if (rc == 0) {
 		write_back(hs, pos, ins);
-		hs->st.edits++;
+		hs->cnt[NF_HC_EDITS]++;
 	} else {
-		hs->st.edit_failed++;
+		hs->cnt[NF_HC_EDIT_FAILED]++;
 	}
 	return rc;
 }
@@ -429,10 +459,10 @@ static int request(struct nf_ctx *nf, struct nf_hold_store *hs, uint32_t op, uin
 	meta->path = cm->path;
 	meta->in_port = cm->in_port;
 	meta->out_port = FM_PORT_STREAM_REQ;
-	nf_stage_flowmgr(nf, m);
+	nf_out_to_flowmgr(nf, m);
 	return 0;
 fail:
-	hs->st.request_failed++;
+	hs->cnt[NF_HC_REQUEST_FAILED]++;
 	return -ENOBUFS;
 }
 
@@ -443,7 +473,7 @@ static void release_one(struct nf_ctx *nf, struct nf_hold_store *hs, struct rte_
 		hs->pend[hs->npend].before = hs->cur;
 		hs->pend[hs->npend++].m = m;
 	} else {
-		nf_forward_pkt(nf, m);
+		nf_out_forward(nf, m);
 	}
 }
 
@@ -459,7 +489,8 @@ unsigned int nf_stream_release(struct nf_ctx *nf, struct nf_stream *s)
 	for (uint16_t i = 0; i < sl->n; i++)
 		release_one(nf, hs, sl->m[i]);
 	hs->total -= sl->n;
-	hs->st.released += sl->n;
+	hs->cnt[NF_HC_HELD_NOW] = hs->total;
+	hs->cnt[NF_HC_RELEASED] += sl->n;
 	slot_free(sl);
 	return n;
 }
@@ -493,14 +524,14 @@ uint8_t nf_stream_hold(struct nf_ctx *nf, struct nf_stream *s, unsigned int flag
 	if ((plen == 0 && !is_udp(s)) || hs->nheld_now >= NF_BURST)
 		return NF_FORWARD; /* an empty datagram is held too: it keeps its place */
 	if (!(nf->decl_flags & NF_FLAG_MAY_STALL)) { /* holding is declared (nf.h) */
-		hs->st.hold_refused++;
+		hs->cnt[NF_HC_REFUSED]++;
 		return NF_FORWARD;
 	}
 	sl = slot_of(hs, s);
 	if (sl == NULL)
 		sl = slot_alloc(hs, s);
 	if (sl == NULL || sl->n == NF_HOLD_PKTS || hs->total >= NF_HOLD_TOTAL) {
-		hs->st.hold_full++;
+		hs->cnt[NF_HC_FULL]++;
 		nf_stream_release(nf, s);
 		return NF_FORWARD;
 	}
@@ -510,12 +541,13 @@ uint8_t nf_stream_hold(struct nf_ctx *nf, struct nf_stream *s, unsigned int flag
 	}
 	sl->m[sl->n++] = hs->cur;
 	hs->total++;
+	hs->cnt[NF_HC_HELD_NOW] = hs->total;
 	hs->held_now[hs->nheld_now++] = hs->cur;
 	hs->cur_held = true;
-	hs->st.held++;
+	hs->cnt[NF_HC_HELD]++;
 	if ((flags & NF_HOLD_MORE) && !is_udp(s) && /* UDP: nobody waits for an ACK */
 	    request(nf, hs, FM_STREAM_REQ_ACK, s->in_end) == 0)
-		hs->st.preack_requests++;
+		hs->cnt[NF_HC_PREACK_REQUESTS]++;
 	return NF_HOLD;
 }
 
@@ -532,17 +564,16 @@ uint8_t nf_stream_close(struct nf_ctx *nf, struct nf_stream *s)
 
 			if (m == hs->cur) /* held in this burst: its verdict slot frees it */
 				continue;
-			nf_fcb_put(nf, nf_meta(nf, m)->fcb);
-			fm_mbuf_free(m, nf->meta_off);
-			nf->drop++;
+			nf_out_drop(nf, m, NF_DROP_STREAM_CLOSE);
 		}
 		hs->total -= sl->n;
-		hs->st.dropped_close += sl->n;
+		hs->cnt[NF_HC_HELD_NOW] = hs->total;
+		hs->cnt[NF_HC_DROPPED_CLOSE] += sl->n;
 		slot_free(sl);
 	}
 	if (hs->cur != NULL && hs->cur_s == s) {
 		if (!is_udp(s) && request(nf, hs, FM_STREAM_REQ_CLOSE, 0) == 0)
-			hs->st.close_requests++;
+			hs->cnt[NF_HC_CLOSE_REQUESTS]++;
 		if (hs->cur_held) { /* it was held: the verdict loop must drop it after all */
 			for (unsigned int i = 0; i < hs->nheld_now; i++)
 				if (hs->held_now[i] == hs->cur)
@@ -586,7 +617,7 @@ void nf_stream_before(struct nf_ctx *nf, struct rte_mbuf *m)
 
 	for (unsigned int i = 0; hs != NULL && i < hs->npend; i++)
 		if (hs->pend[i].before == m) {
-			nf_forward_pkt(nf, hs->pend[i].m);
+			nf_out_forward(nf, hs->pend[i].m);
 			hs->pend[i].before = NULL;
 			hs->pend[i].m = NULL;
 		}
@@ -600,7 +631,7 @@ void nf_stream_burst_done(struct nf_ctx *nf)
 		return;
 	for (unsigned int i = 0; i < hs->npend; i++) /* their packet was not in the burst */
 		if (hs->pend[i].m != NULL)
-			nf_forward_pkt(nf, hs->pend[i].m);
+			nf_out_forward(nf, hs->pend[i].m);
 	hs->npend = 0;
 	hs->nheld_now = 0;
 	hs->cur = NULL;
@@ -625,7 +656,7 @@ void nf_stream_upkeep(struct nf_ctx *nf)
 
 		if (sl->s == NULL || sl->n == 0 || now - sl->since_tsc < hs->max_tsc)
 			continue;
-		hs->st.released_timeout += sl->n;
+		hs->cnt[NF_HC_RELEASED_TIMEOUT] += sl->n;
 		nf_stream_release(nf, sl->s);
 	}
 }
@@ -633,11 +664,23 @@ void nf_stream_upkeep(struct nf_ctx *nf)
 void nf_stream_get_stats(struct nf_ctx *nf, struct nf_stream_stats *st)
 {
 	struct nf_hold_store *hs = nf->hold;
+	const uint64_t *c;
 
 	memset(st, 0, sizeof(*st));
 	if (hs == NULL)
 		return;
-	*st = hs->st;
+	c = hs->cnt;
+	st->held = c[NF_HC_HELD];
+	st->released = c[NF_HC_RELEASED];
+	st->released_timeout = c[NF_HC_RELEASED_TIMEOUT];
+	st->dropped_close = c[NF_HC_DROPPED_CLOSE];
+	st->hold_full = c[NF_HC_FULL];
+	st->hold_refused = c[NF_HC_REFUSED];
+	st->preack_requests = c[NF_HC_PREACK_REQUESTS];
+	st->close_requests = c[NF_HC_CLOSE_REQUESTS];
+	st->request_failed = c[NF_HC_REQUEST_FAILED];
+	st->edits = c[NF_HC_EDITS];
+	st->edit_failed = c[NF_HC_EDIT_FAILED];
 	st->held_now = hs->total;
 }
 
@@ -650,11 +693,10 @@ void nf_stream_drop_all(struct nf_ctx *nf)
 		struct nf_hold_slot *sl = &hs->slot[i];
 
 		for (uint16_t k = 0; sl->s != NULL && k < sl->n; k++) {
-			nf_fcb_put(nf, nf_meta(nf, sl->m[k])->fcb);
-			fm_mbuf_free(sl->m[k], nf->meta_off);
-			nf->drop++;
+			nf_out_drop(nf, sl->m[k], NF_DROP_STOPPED);
 		}
 		hs->total -= sl->s != NULL ? sl->n : 0;
+		hs->cnt[NF_HC_HELD_NOW] = hs->total;
 		slot_free(sl);
 	}
 }

@@ -3,10 +3,11 @@
  * cksum — the CRC-32 and the length of every TCP stream direction (the paper's Figure 10 VNF),
  * computed as the bytes pass over the in-order stream the platform's TCP context delivers.
  *
- *	cksum [nfsdk options] -- [--report FILE] [--stats FILE]
+ *	cksum [nfsdk options] -- [--out FILE] [--report FILE]
  *
- *  --report FILE   one line per finished direction, appended (default: standard output)
- *  --stats FILE    counters, "name value" lines, rewritten on SIGUSR1 and at exit
+ *  --out FILE      one line per finished direction, appended (default: standard output)
+ *  --report FILE   nfsdk's: the registered counters (CKS_COUNTERS), "name value" lines,
+ *                  rewritten on SIGUSR1 and at exit (`nfctl stats` shows them too)
  *
  * What: the chain declares it on TCP paths with `session: 5tuple`, a scratchpad of at least
  * CKS_SCRATCHPAD bytes and `flags: [in_order]`. Each direction is a session of its own; its
@@ -26,8 +27,7 @@
  * stream) and written out when the VNF is idle, on SIGUSR1, on `nfctl cmd cksum flush` and at
  * exit.
  *
- * Operator commands (`nfctl cmd cksum ...`): `stats` answers the counters, `flush` writes out the
- * buffered lines.
+ * Operator command (`nfctl cmd cksum flush`): writes out the buffered lines.
  *
  * Fail-open cases, each counted: packets without a scratchpad (session table full), packets that
  * do not parse as TCP. A restarted cksum continues the directions of live sessions (the state is
@@ -87,9 +87,8 @@ struct cks_session {
 static_assert(sizeof(struct cks_session) <= CKS_SCRATCHPAD, "scratchpad declared too small");
 
 struct cksum {
-	FILE *out;	   /* finished-direction lines */
-	const char *stats; /* --stats */
-	bool pending;	   /* lines buffered since the last flush */
+	FILE *out;    /* finished-direction lines */
+	bool pending; /* lines buffered since the last flush */
 	uint64_t cnt[CKS_C_MAX];
 };
 
@@ -213,37 +212,11 @@ static void on_idle(struct nf_ctx *nf, void *arg)
 	flush_lines(arg);
 }
 
-static int format_counters(const struct cksum *ck, char *buf, size_t len)
-{
-	size_t at = 0;
-
-	for (int i = 0; i < CKS_C_MAX && at < len; i++) {
-		int w = snprintf(buf + at, len - at, "%s %llu\n", cks_counter_names[i],
-				 (unsigned long long)ck->cnt[i]);
-		if (w < 0)
-			return -EIO;
-		at += (size_t)w;
-	}
-	return at < len ? 0 : -ENOSPC;
-}
-
-static void write_stats(struct cksum *ck)
-{
-	char buf[1024];
-	FILE *f;
-
-	flush_lines(ck);
-	if (ck->stats == NULL || format_counters(ck, buf, sizeof(buf)) < 0 ||
-	    (f = fopen(ck->stats, "w")) == NULL)
-		return;
-	fputs(buf, f);
-	fclose(f);
-}
-
+/* SIGUSR1 (after nfsdk wrote --report): the buffered lines too. */
 static void on_report(struct nf_ctx *nf, void *arg)
 {
 	(void)nf;
-	write_stats(arg);
+	flush_lines(arg);
 }
 
 static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len)
@@ -251,39 +224,27 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 	struct cksum *ck = arg;
 
 	(void)nf;
-	if (strcmp(cmd, "stats") == 0)
-		return format_counters(ck, reply, len);
 	if (strcmp(cmd, "flush") == 0) {
 		ck->pending = true;
 		flush_lines(ck);
 		snprintf(reply, len, "flushed\n");
 		return 0;
 	}
-	snprintf(reply, len, "unknown command '%s' (stats, flush)", cmd);
+	snprintf(reply, len, "unknown command '%s' (flush)", cmd);
 	return -EINVAL;
 }
 
-static int parse_args(int argc, char **argv, const char **report, const char **stats)
+/* --out FILE, else standard output. */
+static FILE *open_out(int argc, char **argv)
 {
-	for (int i = 0; i < argc; i += 2) {
-		if (i + 1 >= argc) {
-			fprintf(stderr, "cksum: %s needs a value\n", argv[i]);
-			return -EINVAL;
-		}
-		if (strcmp(argv[i], "--report") == 0) {
-			*report = argv[i + 1];
-		} else if (strcmp(argv[i], "--stats") == 0) {
-			*stats = argv[i + 1];
-		} else {
-			fprintf(stderr,
-				"cksum: unknown argument %s\n"
-				"usage: cksum [nfsdk options] -- [--report FILE] "
-				"[--stats FILE]\n",
-				argv[i]);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	const char *path = argc == 2 && strcmp(argv[0], "--out") == 0 ? argv[1] : NULL;
+	FILE *f = path != NULL ? fopen(path, "a") : stdout;
+
+	if (argc != 0 && path == NULL)
+		fprintf(stderr, "usage: cksum [nfsdk options] -- [--out FILE] [--report FILE]\n");
+	else if (f == NULL)
+		fprintf(stderr, "cksum: cannot open %s: %s\n", path, strerror(errno));
+	return argc != 0 && path == NULL ? NULL : f;
 }
 
 int main(int argc, char **argv)
@@ -304,28 +265,18 @@ int main(int argc, char **argv)
 	    .on_command = on_command,
 	};
 	static struct cksum ck;
-	const char *report = NULL;
 	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
 	cks_crc32_init();
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(nargs, args, &report, &ck.stats) < 0) {
-		nf_close(nf);
-		return 2;
-	}
-	ck.out = report != NULL ? fopen(report, "a") : stdout;
-	if (ck.out == NULL) {
-		fprintf(stderr, "cksum: cannot open %s: %s\n", report, strerror(errno));
-		nf_close(nf);
-		return 1;
-	}
-	rc = nf_run(nf, &ops, &ck);
-	write_stats(&ck);
-	if (ck.out != stdout)
-		fclose(ck.out);
+	ck.out = open_out(nargs, args);
+	if (ck.out != NULL && nf_counters_register(nf, cks_counter_names, CKS_C_MAX, ck.cnt) == 0)
+		rc = nf_run(nf, &ops, &ck) == 0 ? 0 : 1;
+	if (ck.out != NULL && ck.out != stdout)
+		fclose(ck.out); /* writes out the buffered lines */
 	nf_close(nf);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

@@ -2,10 +2,10 @@
 /*
  * counter — a per-session packet and byte counter (the smallest stateful VNF).
  *
- * Its scratchpad holds the session's counters; on release it adds them to its totals. SIGUSR1
- * writes a report (live sessions' counters in its pool, and the released totals) to the file
- * given with --report, which tests and operators read. Declares `ip` / 5tuple / 24 bytes; the
- * chain config may override the class, session, timeout and isolation.
+ * Its scratchpad holds the session's counters; on release it adds them to its totals, registered
+ * with nfsdk (released_sessions, released_pkts, released_bytes: `nfctl stats`, or --report FILE,
+ * written by nfsdk on SIGUSR1 and at exit). Declares `ip` / 5tuple / 24 bytes; the chain config
+ * may override the class, session, timeout and isolation.
  *
  *	counter [nfsdk options] -- [--report FILE] [--independent]
  *
@@ -14,7 +14,6 @@
  * an array) instead of using the platform's classification and scratchpads. Declare it stateless
  * in the chain config (no session) for that comparison.
  */
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -36,9 +35,26 @@ struct cnt_session {
 	uint64_t first_seen_pkt; /* this VNF's rx count when the session began (0 = new) */
 };
 
+#define CNT_COUNTERS(X)                                                                            \
+	X(RELEASED_SESSIONS, "released_sessions")                                                  \
+	X(RELEASED_PKTS, "released_pkts")                                                          \
+	X(RELEASED_BYTES, "released_bytes")
+
+enum cnt_counter {
+#define CNT_ENUM(e, s) CNT_##e,
+	CNT_COUNTERS(CNT_ENUM)
+#undef CNT_ENUM
+	    CNT_MAX
+};
+
+static const char *const cnt_names[CNT_MAX] = {
+#define CNT_NAME(e, s) s,
+    CNT_COUNTERS(CNT_NAME)
+#undef CNT_NAME
+};
+
 struct cnt_state {
-	uint64_t released_sessions, released_pkts, released_bytes;
-	const char *report;
+	uint64_t cnt[CNT_MAX];
 	struct rte_hash *indep; /* --independent: own flow table */
 	struct cnt_session *indep_state;
 };
@@ -110,26 +126,6 @@ static int independent_init(struct cnt_state *st, const char *name)
 	return 0;
 }
 
-static struct nf_ctx *g_nf;
-
-static void write_report(struct cnt_state *st)
-{
-	FILE *f = fopen(st->report, "w");
-
-	if (f == NULL)
-		return;
-	fprintf(f, "released_sessions %lu\nreleased_pkts %lu\nreleased_bytes %lu\nrx %lu\n",
-		(unsigned long)st->released_sessions, (unsigned long)st->released_pkts,
-		(unsigned long)st->released_bytes, (unsigned long)nf_rx_pkts(g_nf));
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
-}
-
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
 		       uint16_t n, uint8_t *verdicts)
 {
@@ -153,9 +149,9 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	const struct cnt_session *s = scratch;
 
 	(void)nf;
-	st->released_sessions++;
-	st->released_pkts += s->pkts;
-	st->released_bytes += s->bytes;
+	st->cnt[CNT_RELEASED_SESSIONS]++;
+	st->cnt[CNT_RELEASED_PKTS] += s->pkts;
+	st->cnt[CNT_RELEASED_BYTES] += s->bytes;
 }
 
 int main(int argc, char **argv)
@@ -167,37 +163,24 @@ int main(int argc, char **argv)
 	    .scratchpad = sizeof(struct cnt_session),
 	    .timeout_ms = 30000,
 	};
-	static const struct nf_ops ops = {
-	    .on_session = on_session,
-	    .on_release = on_release,
-	    .on_report = on_report,
-	};
-	static const struct nf_ops ops_independent = {
-	    .on_burst = on_burst_independent,
-	    .on_report = on_report,
-	};
-	struct cnt_state st = {.report = "/dev/null"};
+	static const struct nf_ops ops = {.on_session = on_session, .on_release = on_release};
+	static const struct nf_ops ops_independent = {.on_burst = on_burst_independent};
+	static struct cnt_state st;
 	bool independent = false;
+	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 1;
 
-	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
+	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	for (int i = 0; i < nargs; i++) {
-		if (strcmp(args[i], "--report") == 0 && i + 1 < nargs)
-			st.report = args[++i];
-		else if (strcmp(args[i], "--independent") == 0)
-			independent = true;
-	}
-	if (independent && independent_init(&st, nf_name(g_nf)) < 0) {
-		nf_close(g_nf);
-		return 1;
-	}
-	rc = nf_run(g_nf, independent ? &ops_independent : &ops, &st);
-	write_report(&st);
+	for (int i = 0; i < nargs; i++)
+		independent |= strcmp(args[i], "--independent") == 0;
+	if (nf_counters_register(nf, cnt_names, CNT_MAX, st.cnt) == 0 &&
+	    (!independent || independent_init(&st, nf_name(nf)) == 0))
+		rc = nf_run(nf, independent ? &ops_independent : &ops, &st);
 	if (st.indep != NULL)
 		rte_hash_free(st.indep);
 	free(st.indep_state);
-	nf_close(g_nf);
+	nf_close(nf);
 	return rc == 0 ? 0 : 1;
 }

@@ -15,8 +15,10 @@
  * sendto happens when a message is full, from on_idle (FMON_FLUSH_MS) and at stop. Time is the
  * TSC converted to CLOCK_REALTIME milliseconds (one clock read at start).
  */
-#include <signal.h>
+#include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +52,6 @@ struct fmon_state {
 	uint64_t base_ms, base_tsc, tsc_hz;
 	uint64_t not_exported; /* released sessions that were not IPv4 */
 };
-
-static struct nf_ctx *g_nf;
 
 static uint64_t now_ms(const struct fmon_state *st)
 {
@@ -161,13 +161,6 @@ static void on_idle(struct nf_ctx *nf, void *arg)
 	fmon_ipfix_poll(&st->ipfix, now_ms(st));
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (g_nf != NULL)
-		nf_stop(g_nf);
-}
-
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -215,6 +208,47 @@ static int parse_args(int argc, char **argv, const char **collector, uint64_t *a
 	return 0;
 }
 
+/* The exporter's counters, then flowmon's, to nfsdk's registry (`nfctl stats`, --report FILE). */
+static int register_counters(struct fmon_state *st, struct nf_ctx *nf)
+{
+	static const char *const ipfix_names[] = {"ipfix_records", "ipfix_msgs",
+						  "ipfix_send_errors"};
+	static const char *const own_names[] = {"not_exported"};
+
+	static_assert(offsetof(struct fmon_ipfix, msgs) ==
+			      offsetof(struct fmon_ipfix, records) + 8 &&
+			  offsetof(struct fmon_ipfix, send_errors) ==
+			      offsetof(struct fmon_ipfix, records) + 16,
+		      "records, msgs, send_errors: one array of counters");
+	if (nf_counters_register(nf, ipfix_names, 3, &st->ipfix.records) < 0 ||
+	    nf_counters_register(nf, own_names, 1, &st->not_exported) < 0)
+		return -ENOSPC;
+	return 0;
+}
+
+/* Options, exporter, counters: what nf_run() needs. */
+static int setup(struct fmon_state *st, struct nf_ctx *nf, int nargs, char **args)
+{
+	const char *collector = NULL;
+	uint64_t active_ms = 60000, domain = 1;
+	int rc;
+
+	if (parse_args(nargs, args, &collector, &active_ms, &domain) < 0)
+		return -EINVAL;
+	rc = fmon_ipfix_init(&st->ipfix, collector, (uint32_t)domain);
+	if (rc < 0) {
+		fprintf(stderr, "flowmon: cannot export to '%s': %s\n", collector, strerror(-rc));
+		return rc;
+	}
+	st->active_ms = active_ms;
+	clock_init(st);
+	fmon_ipfix_poll(&st->ipfix, now_ms(st)); /* the template, at start */
+	rc = register_counters(st, nf);
+	if (rc < 0)
+		fmon_ipfix_uninit(&st->ipfix);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct nf_decl decl = {
@@ -230,35 +264,23 @@ int main(int argc, char **argv)
 	    .on_idle = on_idle,
 	};
 	static struct fmon_state st;
-	const char *collector = NULL;
-	uint64_t active_ms = 60000, domain = 1;
+	struct nf_ctx *nf;
 	char **args;
 	int nargs, rc;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
+	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(nargs, args, &collector, &active_ms, &domain) < 0)
-		goto err_close;
-	rc = fmon_ipfix_init(&st.ipfix, collector, (uint32_t)domain);
-	if (rc < 0) {
-		fprintf(stderr, "flowmon: cannot export to '%s': %s\n", collector, strerror(-rc));
-		goto err_close;
+	if (setup(&st, nf, nargs, args) < 0) {
+		nf_close(nf);
+		return 1;
 	}
-	st.active_ms = active_ms;
-	clock_init(&st);
-	fmon_ipfix_poll(&st.ipfix, now_ms(&st)); /* the template, at start */
-	rc = nf_run(g_nf, &ops, &st);
+	rc = nf_run(nf, &ops, &st);
 	fmon_ipfix_flush(&st.ipfix, now_ms(&st));
 	fprintf(stderr,
 		"flowmon: %lu records in %lu messages (%lu send errors), %lu non-IPv4 sessions\n",
 		(unsigned long)st.ipfix.records, (unsigned long)st.ipfix.msgs,
 		(unsigned long)st.ipfix.send_errors, (unsigned long)st.not_exported);
 	fmon_ipfix_uninit(&st.ipfix);
-	nf_close(g_nf);
+	nf_close(nf);
 	return rc == 0 ? 0 : 1;
-err_close:
-	nf_close(g_nf);
-	return 1;
 }

@@ -16,11 +16,10 @@
  * every further packet is INVALID. Invalid packets are dropped and counted. UDP/ICMP sessions are
  * allowed or denied as a whole.
  *
- * Counters (SIGUSR1 writes them to --report): per rule the sessions it decided (rule_N), invalid
- * packets, packets dropped by a deny decision.
+ * Counters (registered with nfsdk: `nfctl stats`, --report FILE): per rule the sessions it
+ * decided (rule_N), sessions no rule matched, invalid packets, packets denied and allowed.
  */
 #include <arpa/inet.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,49 +56,45 @@ struct fw_rule {
 	bool allow;
 	struct fm_filter *flt;
 	char text[256];
-	uint64_t hits;
+};
+
+#define FW_COUNTERS(X)                                                                             \
+	X(DEFAULT_DENY, "default_deny") /* sessions no rule matched */                             \
+	X(INVALID, "invalid")		/* packets out of TCP state, or not of a session */        \
+	X(DENIED_PKTS, "denied_pkts")                                                              \
+	X(ALLOWED_PKTS, "allowed_pkts")
+
+enum fw_counter {
+#define FW_ENUM(e, s) FW_C_##e,
+	FW_COUNTERS(FW_ENUM)
+#undef FW_ENUM
+	    FW_C_MAX
+};
+
+static const char *const fw_counter_names[FW_C_MAX] = {
+#define FW_NAME(e, s) s,
+    FW_COUNTERS(FW_NAME)
+#undef FW_NAME
 };
 
 struct fw {
 	struct fw_rule rules[FW_MAX_RULES];
 	int nb_rules;
-	uint64_t default_deny, invalid, denied_pkts, allowed_pkts;
-	const char *report;
+	uint64_t hits[FW_MAX_RULES]; /* sessions each rule decided */
+	uint64_t cnt[FW_C_MAX];
 };
-
-static struct nf_ctx *g_nf;
-
-static void write_report(struct fw *fw)
-{
-	FILE *f = fopen(fw->report, "w");
-
-	if (f == NULL)
-		return;
-	for (int i = 0; i < fw->nb_rules; i++)
-		fprintf(f, "rule_%d %lu\n", i, (unsigned long)fw->rules[i].hits);
-	fprintf(f, "default_deny %lu\ninvalid %lu\ndenied_pkts %lu\nallowed_pkts %lu\n",
-		(unsigned long)fw->default_deny, (unsigned long)fw->invalid,
-		(unsigned long)fw->denied_pkts, (unsigned long)fw->allowed_pkts);
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
-}
 
 /* First matching rule for a session's first packet; counts the decision. */
 static uint8_t match_rules(struct fw *fw, const struct fm_pkt *p, uint16_t *rule)
 {
 	for (int i = 0; i < fw->nb_rules; i++) {
 		if (fm_filter_match(fw->rules[i].flt, p)) {
-			fw->rules[i].hits++;
+			fw->hits[i]++;
 			*rule = (uint16_t)i;
 			return fw->rules[i].allow;
 		}
 	}
-	fw->default_deny++;
+	fw->cnt[FW_C_DEFAULT_DENY]++;
 	*rule = UINT16_MAX;
 	return 0;
 }
@@ -180,7 +175,7 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 
 		if (s == NULL || fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 					      rte_pktmbuf_data_len(pkts[i]), &p) < 0) {
-			fw->invalid++; /* not a session packet: fail closed */
+			fw->cnt[FW_C_INVALID]++; /* not a session packet: fail closed */
 			verdicts[i] = NF_DROP;
 			continue;
 		}
@@ -196,21 +191,21 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 				s->rev_allow = match_rules(fw, &p, &rule);
 			}
 			if (!s->rev_allow) {
-				fw->denied_pkts++;
+				fw->cnt[FW_C_DENIED_PKTS]++;
 				verdicts[i] = NF_DROP;
 				continue;
 			}
 		} else if (!s->allow) {
-			fw->denied_pkts++;
+			fw->cnt[FW_C_DENIED_PKTS]++;
 			verdicts[i] = NF_DROP;
 			continue;
 		}
 		if (p.proto == FM_PROTO_TCP && p.has_l4 && !tcp_track(s, &p, from_init)) {
-			fw->invalid++;
+			fw->cnt[FW_C_INVALID]++;
 			verdicts[i] = NF_DROP;
 			continue;
 		}
-		fw->allowed_pkts++;
+		fw->cnt[FW_C_ALLOWED_PKTS]++;
 	}
 }
 
@@ -247,31 +242,28 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_BIDIR | NF_FLAG_EARLY_DROP,
 	};
-	static const struct nf_ops ops = {.on_burst = on_burst, .on_report = on_report};
-	static struct fw fw = {.report = "/dev/null"};
+	static const struct nf_ops ops = {.on_burst = on_burst};
+	static struct fw fw;
+	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
-	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
+	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
 	for (int i = 0; i < nargs; i++) {
-		if (strcmp(args[i], "--rule") == 0 && i + 1 < nargs) {
-			if (add_rule(&fw, args[++i]) < 0)
-				goto bad;
-		} else if (strcmp(args[i], "--report") == 0 && i + 1 < nargs) {
-			fw.report = args[++i];
-		} else {
-			fprintf(stderr, "fw: unknown argument %s\n", args[i]);
-			goto bad;
+		bool ok = strcmp(args[i], "--rule") == 0 && i + 1 < nargs;
+
+		if (!ok || add_rule(&fw, args[++i]) < 0) {
+			fprintf(stderr, "fw: bad or unknown argument %s\n", args[i]);
+			goto out;
 		}
 	}
-	rc = nf_run(g_nf, &ops, &fw);
-	write_report(&fw);
+	if (nf_counters_register(nf, fw_counter_names, FW_C_MAX, fw.cnt) == 0 &&
+	    nf_counters_register_fmt(nf, "rule_%u", 0, (unsigned int)fw.nb_rules, fw.hits) == 0)
+		rc = nf_run(nf, &ops, &fw) == 0 ? 0 : 1;
+out:
 	for (int i = 0; i < fw.nb_rules; i++)
 		fm_filter_destroy(fw.rules[i].flt);
-	nf_close(g_nf);
-	return rc == 0 ? 0 : 1;
-bad:
-	nf_close(g_nf);
-	return 2;
+	nf_close(nf);
+	return rc;
 }

@@ -22,8 +22,8 @@
  * Every released window is read once with the chunk iterator (window_bytes counts them) and every
  * data byte is counted once as it is first seen (stream_bytes): the two agree when the iterators
  * cover each byte exactly once. Declares class "tcp or udp", session "5tuple" (one direction per
- * session), flags in_order, may_stall and resize. SIGUSR1 (and exit) write the counters and
- * nfsdk's hold-store counters to --report.
+ * session), flags in_order, may_stall and resize. Its counters (HT_COUNTERS) and nfsdk's
+ * hold-store counters (nfsdk_hold_*) are in nfsdk's registry: `nfctl stats`, --report FILE.
  *
  * UDP sessions (docs/streams.md, "UDP context") go through the same code: the stream is the
  * datagrams' payloads; holding keeps datagrams (no pro-active ACK: --no-more changes nothing),
@@ -52,16 +52,44 @@ struct ht_dir {
 	uint8_t init, holding, c2s, pad[5]; /* holding: the VNF's last verdict was NF_HOLD */
 };
 
+#define HT_COUNTERS(X)                                                                             \
+	X(STREAM_BYTES, "stream_bytes")                                                            \
+	X(WINDOW_BYTES, "window_bytes")                                                            \
+	X(WINDOWS, "windows")                                                                      \
+	X(BY_SIZE, "released_by_size")                                                             \
+	X(BY_DELIM, "released_by_delim")                                                           \
+	X(DELIMS, "delims")                                                                        \
+	X(REPLACED, "replaced")                                                                    \
+	X(REPLACE_FAILED, "replace_failed")                                                        \
+	X(PREFIX_CUT, "prefix_cut")                                                                \
+	X(RELEASED_BY_NFSDK, "released_by_nfsdk")                                                  \
+	X(CLOSES, "closes")                                                                        \
+	X(ENDS_FIN, "ends_fin")                                                                    \
+	X(ENDS_RST, "ends_rst")                                                                    \
+	X(ENDS_CLOSE, "ends_close")                                                                \
+	X(ENDS_TIMEOUT, "ends_timeout")                                                            \
+	X(NOT_TCP, "not_tcp")
+
+enum ht_counter {
+#define HT_ENUM(e, s) HT_C_##e,
+	HT_COUNTERS(HT_ENUM)
+#undef HT_ENUM
+	    HT_C_MAX
+};
+
+static const char *const ht_counter_names[HT_C_MAX] = {
+#define HT_NAME(e, s) s,
+    HT_COUNTERS(HT_NAME)
+#undef HT_NAME
+};
+
 struct ht {
 	uint32_t bytes;
 	char delim[HT_STR_MAX], repl[HT_STR_MAX], close_on[HT_STR_MAX];
 	uint32_t dlen, rlen, clen;
 	bool more, do_replace;
 	int dir; /* 0 both, 1 c2s, 2 s2c */
-	const char *report;
-	uint64_t stream_bytes, window_bytes, windows, by_size, by_delim, delims, replaced,
-	    replace_failed, prefix_cut, released_by_nfsdk, closes, ends_fin, ends_rst, ends_close,
-	    ends_timeout, not_tcp;
+	uint64_t cnt[HT_C_MAX];
 };
 
 /* Reads a released window once with the chunk iterator. */
@@ -73,8 +101,8 @@ static void read_window(struct ht *ht, struct nf_ctx *nf, struct nf_stream *s)
 
 	nf_stream_chunks(nf, s, &it, 0);
 	while (nf_chunk_iter_next(&it, &p, &len))
-		ht->window_bytes += len;
-	ht->windows++;
+		ht->cnt[HT_C_WINDOW_BYTES] += len;
+	ht->cnt[HT_C_WINDOWS]++;
 }
 
 /*
@@ -94,18 +122,18 @@ static bool scan(struct ht *ht, struct nf_ctx *nf, struct ht_dir *d, uint32_t *c
 		pos = wlen;
 	while ((at = nf_stream_find(nf, &d->st, pos, ht->delim, ht->dlen)) >= 0) {
 		found = true;
-		ht->delims++;
+		ht->cnt[HT_C_DELIMS]++;
 		pos = (uint32_t)at + ht->dlen;
 		if (!ht->do_replace)
 			continue;
 		if (nf_stream_replace(nf, &d->st, (uint32_t)at, ht->dlen, ht->repl, ht->rlen) ==
 		    0) {
-			ht->replaced++;
+			ht->cnt[HT_C_REPLACED]++;
 			pos = (uint32_t)at + ht->rlen;
 			if ((uint32_t)at < *cur_start)
 				*cur_start = *cur_start + ht->rlen - ht->dlen;
 		} else {
-			ht->replace_failed++;
+			ht->cnt[HT_C_REPLACE_FAILED]++;
 		}
 	}
 	wlen = nf_stream_window_len(nf, &d->st);
@@ -127,9 +155,9 @@ static uint8_t on_data(struct ht *ht, struct nf_ctx *nf, struct ht_dir *d, int p
 	uint32_t wlen, cur_start, held = nf_stream_held(nf, &d->st);
 	unsigned int fl = ht->more ? NF_HOLD_MORE : 0;
 
-	ht->stream_bytes += (uint64_t)plen;
+	ht->cnt[HT_C_STREAM_BYTES] += (uint64_t)plen;
 	if (ht->clen > 0 && nf_stream_find(nf, &d->st, 0, ht->close_on, ht->clen) >= 0) {
-		ht->closes++;
+		ht->cnt[HT_C_CLOSES]++;
 		return nf_stream_close(nf, &d->st);
 	}
 	cur_start = nf_stream_window_len(nf, &d->st) - (uint32_t)plen;
@@ -141,8 +169,8 @@ static uint8_t on_data(struct ht *ht, struct nf_ctx *nf, struct ht_dir *d, int p
 	}
 	if (!found && wlen < ht->bytes && held + 1 < NF_HOLD_PKTS)
 		return nf_stream_hold(nf, &d->st, fl);
-	ht->by_delim += found;
-	ht->by_size += !found;
+	ht->cnt[HT_C_BY_DELIM] += found;
+	ht->cnt[HT_C_BY_SIZE] += !found;
 	if (d->scan_pos >= wlen) { /* nothing pending: all of it goes */
 		read_window(ht, nf, &d->st);
 		nf_stream_release(nf, &d->st);
@@ -151,17 +179,19 @@ static uint8_t on_data(struct ht *ht, struct nf_ctx *nf, struct ht_dir *d, int p
 	}
 	if (d->scan_pos >= cur_start) { /* pending in the current packet: it stays */
 		read_window(ht, nf, &d->st);
-		ht->window_bytes -= wlen - cur_start; /* read again with its next window */
+		ht->cnt[HT_C_WINDOW_BYTES] -=
+		    wlen - cur_start; /* read again with its next window */
 		nf_stream_release(nf, &d->st);
 		d->scan_pos -= cur_start;
 		return nf_stream_hold(nf, &d->st, fl);
 	}
 	if (held + 1 < NF_HOLD_PKTS) { /* pending since a held packet: keep it all */
-		ht->by_delim -= found;
-		ht->by_size -= !found;
+		ht->cnt[HT_C_BY_DELIM] -= found;
+		ht->cnt[HT_C_BY_SIZE] -= !found;
 		return nf_stream_hold(nf, &d->st, fl);
 	}
-	ht->prefix_cut++; /* the store is full: a delimiter across this border would be missed */
+	ht->cnt[HT_C_PREFIX_CUT]++; /* the store is full: a delimiter across this border would be
+				       missed */
 	read_window(ht, nf, &d->st);
 	nf_stream_release(nf, &d->st);
 	d->scan_pos = 0;
@@ -182,7 +212,7 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 			continue;
 		}
 		if (plen < 0) {
-			ht->not_tcp++;
+			ht->cnt[HT_C_NOT_TCP]++;
 			continue;
 		}
 		if (!d->init) {
@@ -190,14 +220,14 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 			d->c2s = d->st.cur_flags == 0x02; /* a SYN without ACK: from the client */
 		}
 		if (d->st.state != NF_STREAM_OPEN) { /* FIN or RST: on_stream_end saw the window */
-			ht->stream_bytes += (uint64_t)plen;
+			ht->cnt[HT_C_STREAM_BYTES] += (uint64_t)plen;
 			continue;
 		}
 		if (plen <= 0)
 			continue;
 		if (d->holding && nf_stream_held(nf, &d->st) == 0) {
 			d->scan_pos = 0; /* nfsdk released them (hold timeout): a new window */
-			ht->released_by_nfsdk++;
+			ht->cnt[HT_C_RELEASED_BY_NFSDK]++;
 		}
 		verdicts[i] = on_data(ht, nf, d, plen);
 		d->holding = verdicts[i] == NF_HOLD;
@@ -210,7 +240,7 @@ static void on_stream_end(struct nf_ctx *nf, void *arg, struct nf_stream *s, int
 	struct ht_dir *d = (struct ht_dir *)s; /* the stream is the scratchpad's first member */
 
 	if (why == NF_STREAM_END_TIMEOUT) { /* from on_release: nothing is held, no window */
-		ht->ends_timeout++;
+		ht->cnt[HT_C_ENDS_TIMEOUT]++;
 		return;
 	}
 	if (why != NF_STREAM_END_CLOSE) { /* the last window: delimiters, then read once */
@@ -220,46 +250,11 @@ static void on_stream_end(struct nf_ctx *nf, void *arg, struct nf_stream *s, int
 		read_window(ht, nf, s);
 	}
 	if (why == NF_STREAM_END_FIN)
-		ht->ends_fin++;
+		ht->cnt[HT_C_ENDS_FIN]++;
 	else if (why == NF_STREAM_END_RST)
-		ht->ends_rst++;
+		ht->cnt[HT_C_ENDS_RST]++;
 	else
-		ht->ends_close++;
-}
-
-static void write_report(struct ht *ht, struct nf_ctx *nf)
-{
-	FILE *f = ht->report ? fopen(ht->report, "w") : NULL;
-	struct nf_stream_stats st;
-
-	if (f == NULL)
-		return;
-	nf_stream_get_stats(nf, &st);
-	fprintf(
-	    f,
-	    "stream_bytes %lu\nwindow_bytes %lu\nwindows %lu\nreleased_by_size %lu\n"
-	    "released_by_delim %lu\ndelims %lu\nreplaced %lu\nreplace_failed %lu\nprefix_cut %lu\n"
-	    "closes %lu\n"
-	    "ends_fin %lu\nends_rst %lu\nends_close %lu\nends_timeout %lu\nnot_tcp %lu\n",
-	    (unsigned long)ht->stream_bytes, (unsigned long)ht->window_bytes,
-	    (unsigned long)ht->windows, (unsigned long)ht->by_size, (unsigned long)ht->by_delim,
-	    (unsigned long)ht->delims, (unsigned long)ht->replaced,
-	    (unsigned long)ht->replace_failed, (unsigned long)ht->prefix_cut,
-	    (unsigned long)ht->closes, (unsigned long)ht->ends_fin, (unsigned long)ht->ends_rst,
-	    (unsigned long)ht->ends_close, (unsigned long)ht->ends_timeout,
-	    (unsigned long)ht->not_tcp);
-	fprintf(f,
-		"hold_held %lu\nhold_released %lu\nhold_released_timeout %lu\nhold_dropped_close "
-		"%lu\nhold_full %lu\nhold_refused %lu\npreack_requests %lu\nclose_requests %lu\n"
-		"request_failed %lu\n"
-		"edits %lu\nedit_failed %lu\nheld_now %u\n",
-		(unsigned long)st.held, (unsigned long)st.released,
-		(unsigned long)st.released_timeout, (unsigned long)st.dropped_close,
-		(unsigned long)st.hold_full, (unsigned long)st.hold_refused,
-		(unsigned long)st.preack_requests, (unsigned long)st.close_requests,
-		(unsigned long)st.request_failed, (unsigned long)st.edits,
-		(unsigned long)st.edit_failed, st.held_now);
-	fclose(f);
+		ht->cnt[HT_C_ENDS_CLOSE]++;
 }
 
 /* The session is released (idle timeout): a stream still open ends (how UDP streams end). */
@@ -267,11 +262,6 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 {
 	(void)arg;
 	nf_stream_expire(nf, &((struct ht_dir *)scratch)->st);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	write_report(arg, nf);
 }
 
 /* Copies an option string: \r \n \t \\ escapes. */
@@ -316,8 +306,6 @@ static int parse_args(struct ht *ht, int argc, char **argv)
 			ht->clen = unescape(ht->close_on, v);
 		else if (strcmp(a, "--dir") == 0)
 			ht->dir = strcmp(v, "c2s") == 0 ? 1 : strcmp(v, "s2c") == 0 ? 2 : 0;
-		else if (strcmp(a, "--report") == 0)
-			ht->report = v;
 		else
 			return -1;
 	}
@@ -334,25 +322,20 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_IN_ORDER | NF_FLAG_MAY_STALL | NF_FLAG_RESIZE,
 	};
-	static const struct nf_ops ops = {.on_session = on_session,
-					  .on_release = on_release,
-					  .on_report = on_report,
-					  .on_stream_end = on_stream_end};
+	static const struct nf_ops ops = {
+	    .on_session = on_session, .on_release = on_release, .on_stream_end = on_stream_end};
 	static struct ht ht = {.bytes = 32768, .more = true};
 	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(&ht, nargs, args) < 0) {
+	if (parse_args(&ht, nargs, args) < 0)
 		fprintf(stderr,
 			"holdtest: bad arguments (see the header of nfs/holdtest/holdtest.c)\n");
-		nf_close(nf);
-		return 2;
-	}
-	rc = nf_run(nf, &ops, &ht);
-	write_report(&ht, nf);
+	else if (nf_counters_register(nf, ht_counter_names, HT_C_MAX, ht.cnt) == 0)
+		rc = nf_run(nf, &ops, &ht) == 0 ? 0 : 1;
 	nf_close(nf);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

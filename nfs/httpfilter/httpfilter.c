@@ -17,7 +17,8 @@
  *  --max-head N         longest request head inspected, bytes (default 8192; 64..1048576)
  *  --port N             a connection picked up mid-stream (no SYN seen) is inspected in the
  *                       direction whose destination port is N (default 80)
- *  --report FILE        counters and per-rule hits, "name value" lines, on SIGUSR1 and at exit
+ *  --report FILE        nfsdk's: the registered counters, "name value" lines, on SIGUSR1 and at
+ *                       exit
  *  --log FILE           one line per blocked request, appended
  *
  * What: the chain declares it on the HTTP path with `session: 5tuple`, a scratchpad of at least
@@ -52,8 +53,8 @@
  *    and drops the rest of the connection; httpfilter sends the client a second RST of its own
  *    (flowmgr sends its RSTs once).
  *
- * Counters (--report, SIGUSR1 or exit): see HF_COUNTERS, then "rule_N_hits V" per rule (N from 1,
- * in order). `nfctl cmd httpfilter stats` answers the same text.
+ * Counters (registered with nfsdk: `nfctl stats`, --report FILE): see HF_COUNTERS, then
+ * rule_N_hits per rule (N from 1, in order), then nfsdk's hold-store counters (nfsdk_hold_*).
  *
  * Fail-open cases, each counted: packets without a scratchpad, not TCP over IPv4/IPv6. Without
  * `bidir` in the chain the 403 page starts at the request's acknowledgement number and only the
@@ -175,9 +176,7 @@ struct httpfilter {
 	enum hf_action dflt;
 	uint32_t max_head;
 	uint16_t port;
-	const char *report;
 	FILE *log;
-	struct nf_ctx *nf; /* for the hold store's counters in the report */
 };
 
 /* Per-packet view. */
@@ -564,78 +563,15 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		inspect(hf, nf, scratch, c, pkts[i], &verdicts[i]);
 }
 
-/* nfsdk's hold-store counters, after httpfilter's own (prefixed "nfsdk_hold_"). */
-static int format_hold_stats(const struct httpfilter *hf, char *buf, size_t len)
+/* Its counters, then one rule_N_hits per rule, to nfsdk's registry. */
+static int register_counters(struct httpfilter *hf, struct nf_ctx *nf)
 {
-	struct nf_stream_stats st;
-
-	if (hf->nf == NULL)
-		return 0;
-	nf_stream_get_stats(hf->nf, &st);
-	return snprintf(buf, len,
-			"nfsdk_hold_held %llu\nnfsdk_hold_released %llu\n"
-			"nfsdk_hold_released_timeout %llu\nnfsdk_hold_dropped_close %llu\n"
-			"nfsdk_hold_full %llu\nnfsdk_hold_refused %llu\n"
-			"nfsdk_hold_preack_requests %llu\nnfsdk_hold_close_requests %llu\n"
-			"nfsdk_hold_request_failed %llu\nnfsdk_hold_edits %llu\n"
-			"nfsdk_hold_edit_failed %llu\nnfsdk_hold_held_now %u\n",
-			(unsigned long long)st.held, (unsigned long long)st.released,
-			(unsigned long long)st.released_timeout,
-			(unsigned long long)st.dropped_close, (unsigned long long)st.hold_full,
-			(unsigned long long)st.hold_refused, (unsigned long long)st.preack_requests,
-			(unsigned long long)st.close_requests,
-			(unsigned long long)st.request_failed, (unsigned long long)st.edits,
-			(unsigned long long)st.edit_failed, st.held_now);
-}
-
-static int format_report(const struct httpfilter *hf, char *buf, size_t len)
-{
-	size_t at = 0;
-	int w;
-
-	for (int i = 0; i < HF_C_MAX + (int)hf->rules.count && at < len; i++) {
-		if (i < HF_C_MAX)
-			w = snprintf(buf + at, len - at, "%s %llu\n", hf_counter_names[i],
-				     (unsigned long long)hf->cnt[i]);
-		else
-			w = snprintf(buf + at, len - at, "rule_%d_hits %llu\n", i - HF_C_MAX + 1,
-				     (unsigned long long)hf->hits[i - HF_C_MAX]);
-		if (w < 0)
-			return -EIO;
-		at += (size_t)w;
+	if (nf_counters_register(nf, hf_counter_names, HF_C_MAX, hf->cnt) < 0 ||
+	    nf_counters_register_fmt(nf, "rule_%u_hits", 1, hf->rules.count, hf->hits) < 0) {
+		fprintf(stderr, "httpfilter: cannot register its counters\n");
+		return -ENOSPC;
 	}
-	if (at < len && (w = format_hold_stats(hf, buf + at, len - at)) > 0)
-		at += (size_t)w;
-	return at < len ? 0 : -ENOSPC;
-}
-
-static void write_report(struct httpfilter *hf)
-{
-	static char buf[8192];
-	FILE *f;
-
-	if (hf->log != NULL)
-		fflush(hf->log);
-	if (hf->report == NULL || format_report(hf, buf, sizeof(buf)) < 0 ||
-	    (f = fopen(hf->report, "w")) == NULL)
-		return;
-	fputs(buf, f);
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
-}
-
-static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply, size_t len)
-{
-	(void)nf;
-	if (strcmp(cmd, "stats") == 0)
-		return format_report(arg, reply, len);
-	snprintf(reply, len, "unknown command '%s' (stats)", cmd);
-	return -EINVAL;
+	return 0;
 }
 
 static void usage(void)
@@ -692,8 +628,6 @@ static int parse_args(struct httpfilter *hf, int argc, char **argv)
 			if (v < 1 || v > 65535)
 				goto bad_value;
 			hf->port = (uint16_t)v;
-		} else if (strcmp(o, "--report") == 0) {
-			hf->report = val;
 		} else if (strcmp(o, "--log") == 0) {
 			hf->log = fopen(val, "a");
 			if (hf->log == NULL) {
@@ -741,33 +675,27 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_IN_ORDER | NF_FLAG_MAY_STALL | NF_FLAG_RESIZE | NF_FLAG_BIDIR,
 	};
-	static const struct nf_ops ops = {
-	    .on_session = on_session,
-	    .on_report = on_report,
-	    .on_command = on_command,
-	};
+	static const struct nf_ops ops = {.on_session = on_session};
 	static struct httpfilter hf = {.dflt = HF_ACT_CLOSE, .max_head = 8192, .port = 80};
 	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
 	hf_rules_init(&hf.rules);
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(&hf, nargs, args) < 0) {
-		nf_close(nf);
-		return 2;
+	if (parse_args(&hf, nargs, args) == 0 && register_counters(&hf, nf) == 0) {
+		if (hf.log != NULL)
+			setvbuf(hf.log, NULL, _IOLBF, 0); /* one write per block (rare) */
+		fprintf(stderr,
+			"httpfilter: %u rules, block action per rule, default %s, max "
+			"head %u\n",
+			hf.rules.count, hf_action_name(hf.dflt), hf.max_head);
+		rc = nf_run(nf, &ops, &hf) == 0 ? 0 : 1;
 	}
-	hf.nf = nf;
-	if (hf.log != NULL)
-		setvbuf(hf.log, NULL, _IOLBF, 0); /* one write per block (rare) */
-	fprintf(stderr, "httpfilter: %u rules, block action per rule, default %s, max head %u\n",
-		hf.rules.count, hf_action_name(hf.dflt), hf.max_head);
-	rc = nf_run(nf, &ops, &hf);
-	write_report(&hf);
 	nf_close(nf);
 	if (hf.log != NULL)
 		fclose(hf.log);
 	hf_rules_uninit(&hf.rules);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

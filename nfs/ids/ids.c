@@ -9,7 +9,7 @@
  *  --action alert   (default) a match writes an alert; a `drop` rule also closes the connection
  *  --action close   every match closes the connection
  *  --alerts FILE    where alert lines go, appended (default: standard output)
- *  --report FILE    counters, written on SIGUSR1 and at exit (default: none)
+ *  --report FILE    nfsdk's: the registered counters, written on SIGUSR1 and at exit
  *
  * What: the chain declares it on TCP paths with `session: 5tuple`, `scratchpad: 256` (at least
  * IDS_SCRATCHPAD: the process cannot see the size the chain gives it, and a smaller one would let
@@ -47,8 +47,8 @@
  * and the other direction drops its packets as well (without it, the RST the other side got stops
  * it).
  *
- * Counters (SIGUSR1 or exit writes them to --report, one "name value" line each, then one
- * "alerts_sid_SID N" line per rule in file order): see IDS_COUNTERS.
+ * Counters (registered with nfsdk: `nfctl stats`, --report FILE): see IDS_COUNTERS, then one
+ * alerts_sid_SID per rule in file order (while the registry has room).
  *
  * Fail-open cases, each counted: packets without a scratchpad (session table full), packets that
  * do not parse as TCP (fragments, truncated headers, multi-segment mbufs whose IP datagram does
@@ -153,7 +153,6 @@ struct ids {
 	struct ids_engine *eng;
 	uint64_t *sid_alerts; /* per rule index */
 	FILE *alerts;
-	const char *report;
 	bool close_all; /* --action close */
 	uint64_t cnt[IDS_C_MAX];
 };
@@ -427,33 +426,31 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	ids->cnt[IDS_C_streams_closed]++;
 }
 
-static void write_report(const struct ids *ids)
+/*
+ * Registers the counters with nfsdk, then one alerts_sid_<sid> per rule while the registry has
+ * room (the alert file has every alert in any case).
+ */
+static int register_counters(struct ids *ids, struct nf_ctx *nf)
 {
-	FILE *f;
+	static char names[NF_COUNTERS_MAX][NF_COUNTER_NAME_MAX];
+	static const char *ptrs[NF_COUNTERS_MAX];
+	uint32_t n = ids->rules.count < NF_COUNTERS_MAX ? ids->rules.count : 0;
 
-	if (ids->report == NULL || (f = fopen(ids->report, "w")) == NULL)
-		return;
-	for (int i = 0; i < IDS_C_MAX; i++)
-		fprintf(f, "%s %llu\n", ids_counter_names[i], (unsigned long long)ids->cnt[i]);
-	for (uint32_t r = 0; r < ids->rules.count; r++)
-		fprintf(f, "alerts_sid_%u %llu\n", ids->rules.rule[r].sid,
-			(unsigned long long)ids->sid_alerts[r]);
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	struct ids *ids = arg;
-
-	(void)nf;
-	fflush(ids->alerts);
-	write_report(ids);
+	if (nf_counters_register(nf, ids_counter_names, IDS_C_MAX, ids->cnt) < 0)
+		return -ENOSPC;
+	for (uint32_t r = 0; r < n; r++) {
+		snprintf(names[r], sizeof(names[r]), "alerts_sid_%u", ids->rules.rule[r].sid);
+		ptrs[r] = names[r];
+	}
+	if (n == 0 || nf_counters_register(nf, ptrs, n, ids->sid_alerts) < 0)
+		fprintf(stderr, "ids: %u rules: no per-rule counters (see the alert file)\n",
+			ids->rules.count);
+	return 0;
 }
 
 struct ids_opts {
 	const char *rules;
 	const char *alerts; /* NULL: standard output */
-	const char *report;
 	bool close_all;
 };
 
@@ -482,7 +479,7 @@ static int parse_args(int argc, char **argv, struct ids_opts *o)
 		} else if (strcmp(opt, "--alerts") == 0) {
 			o->alerts = val;
 		} else if (strcmp(opt, "--report") == 0) {
-			o->report = val;
+			continue; /* nfsdk's (nf_init) */
 		} else if (strcmp(opt, "--action") == 0 &&
 			   (strcmp(val, "alert") == 0 || strcmp(val, "close") == 0)) {
 			o->close_all = strcmp(val, "close") == 0;
@@ -539,7 +536,6 @@ static int ids_setup(struct ids *ids, const struct ids_opts *o)
 	}
 	setvbuf(ids->alerts, NULL, _IOLBF, 0); /* one write per alert line */
 	ids->close_all = o->close_all;
-	ids->report = o->report;
 	fprintf(stderr, "ids: %u rules from %s, %zu bytes of state per direction, action %s\n",
 		ids->rules.count, o->rules, need, o->close_all ? "close" : "per rule");
 	return 0;
@@ -574,7 +570,6 @@ int main(int argc, char **argv)
 	static const struct nf_ops ops = {
 	    .on_session = on_session,
 	    .on_release = on_release,
-	    .on_report = on_report,
 	};
 	static struct ids ids;
 	struct ids_opts o = {0};
@@ -587,8 +582,7 @@ int main(int argc, char **argv)
 		ids_teardown(&ids);
 		return 1;
 	}
-	rc = nf_run(nf, &ops, &ids);
-	write_report(&ids);
+	rc = register_counters(&ids, nf) < 0 ? -ENOSPC : nf_run(nf, &ops, &ids);
 	nf_close(nf);
 	ids_teardown(&ids);
 	return rc == 0 ? 0 : 1;

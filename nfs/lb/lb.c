@@ -13,8 +13,10 @@
  * (it sends ARP requests with nf_send() and learns the replies), so no static neighbour entry is
  * needed anywhere. A session's backend count goes down in its release handler.
  *
- * Counters (SIGUSR1 writes them to --report): sessions per backend, live sessions per backend,
- * packets without a resolved backend MAC (dropped, the LB asks again).
+ * Counters (registered with nfsdk: `nfctl stats`, --report FILE): sessions per backend slot
+ * (backend_N_sessions), packets without a resolved backend MAC (dropped, the LB asks again), ARP
+ * requests and replies, new sessions without an active backend. `nfctl cmd lb backends` shows
+ * each backend's state and live sessions.
  *
  * Run-time changes (`nfctl cmd lb ...`): `backends` lists them with state and counts;
  * `drain IP:PORT` takes a backend out of the choice for new sessions while its established
@@ -25,7 +27,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,8 +57,26 @@ struct lb_backend {
 	uint16_t port;
 	bool mac_known;
 	uint8_t mac[6];
-	uint64_t sessions; /* picked for this many sessions */
 	uint32_t live;
+};
+
+#define LB_COUNTERS(X)                                                                             \
+	X(NO_MAC, "no_mac")	/* packets dropped: their backend's MAC not known yet */           \
+	X(ARP_SENT, "arp_sent") /* ARP requests for backends */                                    \
+	X(ARP_REPLIES, "arp_replies")                                                              \
+	X(NO_BACKEND, "no_backend") /* new sessions dropped: no active backend */
+
+enum lb_counter {
+#define LB_ENUM(e, s) LB_C_##e,
+	LB_COUNTERS(LB_ENUM)
+#undef LB_ENUM
+	    LB_C_MAX
+};
+
+static const char *const lb_counter_names[LB_C_MAX] = {
+#define LB_NAME(e, s) s,
+    LB_COUNTERS(LB_NAME)
+#undef LB_NAME
 };
 
 struct lb {
@@ -67,9 +86,9 @@ struct lb {
 	struct lb_backend be[LB_MAX_BACKENDS];
 	enum { LB_RR, LB_HASH, LB_LEAST } policy;
 	unsigned int rr;
-	uint64_t no_mac, arp_sent, arp_replies, no_backend;
+	uint64_t sessions[LB_MAX_BACKENDS]; /* per backend slot: picked for this many sessions */
+	uint64_t cnt[LB_C_MAX];
 	uint16_t arp_port; /* port the backends are behind (learnt); UINT16_MAX: unknown */
-	const char *report;
 };
 
 static struct nf_ctx *g_nf;
@@ -117,7 +136,7 @@ static void arp_request(struct lb *lb, uint32_t ip, uint16_t port)
 	nf_wr32(e + 28, lb->vip);
 	nf_wr32(e + 38, ip);
 	if (nf_send(g_nf, m, port) == 0)
-		lb->arp_sent++;
+		lb->cnt[LB_C_ARP_SENT]++;
 }
 
 /* ARP for the VIP: answered in place; ARP replies about backends: learnt. */
@@ -132,7 +151,7 @@ static bool arp(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8
 			if (lb->be[i].ip == p->ip4_src) {
 				memcpy(lb->be[i].mac, a + 8, 6);
 				lb->be[i].mac_known = true;
-				lb->arp_replies++;
+				lb->cnt[LB_C_ARP_REPLIES]++;
 			}
 		*verdict = NF_DROP;
 		return true;
@@ -181,17 +200,17 @@ static void to_backend(struct lb *lb, struct rte_mbuf *m, struct lb_session *s,
 		int i = pick(lb, p->ip4_src);
 
 		if (i < 0) {
-			lb->no_backend++;
+			lb->cnt[LB_C_NO_BACKEND]++;
 			*verdict = NF_DROP;
 			return;
 		}
 		s->chosen = (uint8_t)(i + 1);
-		lb->be[i].sessions++;
+		lb->sessions[i]++;
 		lb->be[i].live++;
 	}
 	b = &lb->be[s->chosen - 1];
 	if (!b->mac_known) { /* the backends are behind the other port */
-		lb->no_mac++;
+		lb->cnt[LB_C_NO_MAC]++;
 		arp_request(lb, b->ip, (uint16_t)(nf_in_port(g_nf, m) ^ 1));
 		*verdict = NF_DROP; /* the client retransmits */
 		return;
@@ -215,28 +234,6 @@ static void from_backend(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt 
 		rewrite(e + p->l3_off, e + p->l4_off, p->proto, 12, 0, lb->vip, lb->vport);
 		return;
 	}
-}
-
-static void write_report(struct lb *lb)
-{
-	FILE *f = fopen(lb->report, "w");
-
-	if (f == NULL)
-		return;
-	for (int i = 0; i < lb->nb; i++)
-		fprintf(f, "backend_%d_sessions %lu\nbackend_%d_live %u\nbackend_%d_state %s\n", i,
-			(unsigned long)lb->be[i].sessions, i, lb->be[i].live, i,
-			lb_state_names[lb->be[i].state]);
-	fprintf(f, "no_mac %lu\narp_sent %lu\narp_replies %lu\nno_backend %lu\n",
-		(unsigned long)lb->no_mac, (unsigned long)lb->arp_sent,
-		(unsigned long)lb->arp_replies, (unsigned long)lb->no_backend);
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
 }
 
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
@@ -305,7 +302,7 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 			off += (size_t)snprintf(reply + off, len - off,
 						"%s:%u %s sessions %lu live %u\n", inet_ntoa(a),
 						lb->be[i].port, lb_state_names[lb->be[i].state],
-						(unsigned long)lb->be[i].sessions, lb->be[i].live);
+						(unsigned long)lb->sessions[i], lb->be[i].live);
 		}
 		return 0;
 	}
@@ -331,8 +328,10 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 		}
 		if (i < 0)
 			i = lb->nb++;
-		if (lb->be[i].ip != ip || lb->be[i].port != port)
+		if (lb->be[i].ip != ip || lb->be[i].port != port) {
 			memset(&lb->be[i], 0, sizeof(lb->be[i]));
+			lb->sessions[i] = 0;
+		}
 		lb->be[i].ip = ip;
 		lb->be[i].port = port;
 		lb->be[i].state = LB_ACTIVE;
@@ -390,8 +389,6 @@ static int parse_args(struct lb *lb, int argc, char **argv)
 			lb->policy = LB_HASH;
 		else if (strcmp(k, "--policy") == 0 && strcmp(v, "least") == 0)
 			lb->policy = LB_LEAST;
-		else if (strcmp(k, "--report") == 0)
-			lb->report = v;
 		else {
 			fprintf(stderr, "lb: bad argument %s %s\n", k, v);
 			return -1;
@@ -416,21 +413,19 @@ int main(int argc, char **argv)
 	static const struct nf_ops ops = {
 	    .on_session = on_session,
 	    .on_release = on_release,
-	    .on_report = on_report,
 	    .on_command = on_command,
 	};
-	static struct lb lb = {.report = "/dev/null"};
+	static struct lb lb;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(&lb, nargs, args) < 0) {
-		nf_close(g_nf);
-		return 2;
-	}
-	rc = nf_run(g_nf, &ops, &lb);
-	write_report(&lb);
+	if (parse_args(&lb, nargs, args) == 0 &&
+	    nf_counters_register(g_nf, lb_counter_names, LB_C_MAX, lb.cnt) == 0 &&
+	    nf_counters_register_fmt(g_nf, "backend_%u_sessions", 0, LB_MAX_BACKENDS,
+				     lb.sessions) == 0)
+		rc = nf_run(g_nf, &ops, &lb) == 0 ? 0 : 1;
 	nf_close(g_nf);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

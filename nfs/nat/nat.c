@@ -22,14 +22,14 @@
  * answers (via_table). Ports are allocated round robin over the range by one process (no two
  * sessions ever get the same port, whichever flowmgr worker classified them).
  *
- * `nfctl cmd nat mappings` (and the SIGUSR1 report) list the live mappings.
+ * `nfctl cmd nat mappings` lists the live mappings. Counters (NAT_COUNTERS) are registered with
+ * nfsdk: `nfctl stats`, --report FILE.
  *
  * The chain declares it with `session: 5tuple` and a scratchpad of at least 16 bytes, and lets ARP
  * reach it (class "" or "ip or arp").
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,13 +73,34 @@ struct nat_map { /* by public port */
 	uint8_t in_mac[6];
 };
 
+#define NAT_COUNTERS(X)                                                                            \
+	X(PORTS_IN_USE, "ports_in_use") /* gauge: live mappings */                                 \
+	X(MAPPED, "mapped")		/* sessions given a public port */                         \
+	X(RELEASED, "released")		/* mappings returned to the pool */                        \
+	X(REFUSED, "refused")		/* sessions dropped: the pool was empty */                 \
+	X(UNSOLICITED, "unsolicited")	/* packets to the public address without a mapping */      \
+	X(ARP_REPLIES, "arp_replies")                                                              \
+	X(VIA_COMMON, "via_common") /* inbound packets mapped through the common data */           \
+	X(VIA_TABLE, "via_table")   /* inbound packets mapped through the NAT's table */
+
+enum nat_counter {
+#define NAT_ENUM(e, s) NAT_C_##e,
+	NAT_COUNTERS(NAT_ENUM)
+#undef NAT_ENUM
+	    NAT_C_MAX
+};
+
+static const char *const nat_counter_names[NAT_C_MAX] = {
+#define NAT_NAME(e, s) s,
+    NAT_COUNTERS(NAT_NAME)
+#undef NAT_NAME
+};
+
 struct nat {
 	uint32_t pub_ip, in_net, in_mask;
 	uint16_t lo, hi, next;
-	uint32_t in_use;
 	struct nat_map map[NAT_PORTS];
-	uint64_t arp_replies, mapped, refused, unsolicited, released, via_common, via_table;
-	const char *report;
+	uint64_t cnt[NAT_C_MAX];
 };
 
 static struct nf_ctx *g_nf;
@@ -138,7 +159,7 @@ static bool arp_answer(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p
 		return false;
 	nf_arp_reply_in_place(e, a, nat_mac, n->pub_ip);
 	*v = NF_TO_PORT(nf_in_port(g_nf, m));
-	n->arp_replies++;
+	n->cnt[NAT_C_ARP_REPLIES]++;
 	return true;
 }
 
@@ -174,7 +195,7 @@ static void outbound(struct nat *n, struct rte_mbuf *m, struct nat_session *s,
 
 		if (port == 0) {
 			s->refused = 1;
-			n->refused++;
+			n->cnt[NAT_C_REFUSED]++;
 			*verdict = NF_DROP;
 			return;
 		}
@@ -194,8 +215,8 @@ static void outbound(struct nat *n, struct rte_mbuf *m, struct nat_session *s,
 		}
 		s->pub_port = port;
 		s->proto = p->proto;
-		n->in_use++;
-		n->mapped++;
+		n->cnt[NAT_C_PORTS_IN_USE]++;
+		n->cnt[NAT_C_MAPPED]++;
 	}
 	rewrite(e + p->l3_off, e + p->l4_off, p, true, n->pub_ip, s->pub_port);
 }
@@ -208,7 +229,7 @@ static void inbound(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, u
 	struct nat_map *mp = &n->map[port];
 
 	if (!mp->active || mp->proto != p->proto) {
-		n->unsolicited++;
+		n->cnt[NAT_C_UNSOLICITED]++;
 		*verdict = NF_DROP;
 		return;
 	}
@@ -216,12 +237,12 @@ static void inbound(struct nat *n, struct rte_mbuf *m, const struct fm_pkt *p, u
 	 * port is still this session's */
 	if (c != NULL && c->valid && c->pub_port == port && c->proto == p->proto &&
 	    c->in_ip == mp->in_ip && c->in_port == mp->in_port) {
-		n->via_common++;
+		n->cnt[NAT_C_VIA_COMMON]++;
 		rewrite(e + p->l3_off, e + p->l4_off, p, false, c->in_ip, c->in_port);
 		memcpy(e, c->in_mac, 6);
 		return;
 	}
-	n->via_table++;
+	n->cnt[NAT_C_VIA_TABLE]++;
 	rewrite(e + p->l3_off, e + p->l4_off, p, false, mp->in_ip, mp->in_port);
 	memcpy(e, mp->in_mac, 6);
 }
@@ -265,39 +286,6 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 	return 0;
 }
 
-static void write_report(struct nat *n)
-{
-	FILE *f = fopen(n->report, "w");
-
-	if (f == NULL)
-		return;
-	fprintf(f,
-		"ports_in_use %u\nmapped %lu\nreleased %lu\nrefused %lu\nunsolicited %lu\n"
-		"arp_replies %lu\nvia_common %lu\nvia_table %lu\n",
-		n->in_use, (unsigned long)n->mapped, (unsigned long)n->released,
-		(unsigned long)n->refused, (unsigned long)n->unsolicited,
-		(unsigned long)n->arp_replies, (unsigned long)n->via_common,
-		(unsigned long)n->via_table);
-	{
-		static char maps[NAT_PORTS * 48];
-		size_t len = list_mappings(n, maps, sizeof(maps));
-
-		for (char *line = maps, *end; line < maps + len; line = end + 1) {
-			end = strchr(line, '\n');
-			if (end == NULL)
-				break;
-			fprintf(f, "map %.*s\n", (int)(end - line), line);
-		}
-	}
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
-}
-
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
 		       uint16_t cnt, uint8_t *verdicts)
 {
@@ -326,8 +314,8 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	(void)nf;
 	if (s->pub_port != 0 && n->map[s->pub_port].active) {
 		n->map[s->pub_port].active = 0;
-		n->in_use--;
-		n->released++;
+		n->cnt[NAT_C_PORTS_IN_USE]--;
+		n->cnt[NAT_C_RELEASED]++;
 	}
 }
 
@@ -351,8 +339,6 @@ static int parse_args(struct nat *n, int argc, char **argv)
 			   inet_pton(AF_INET, net, &a) == 1) {
 			n->in_mask = len == 0 ? 0 : ~0u << (32 - len);
 			n->in_net = ntohl(a.s_addr) & n->in_mask;
-		} else if (strcmp(argv[i], "--report") == 0) {
-			n->report = argv[i + 1];
 		} else {
 			fprintf(stderr, "nat: bad argument %s %s\n", argv[i], argv[i + 1]);
 			return -1;
@@ -377,21 +363,17 @@ int main(int argc, char **argv)
 	static const struct nf_ops ops = {
 	    .on_session = on_session,
 	    .on_release = on_release,
-	    .on_report = on_report,
 	    .on_command = on_command,
 	};
-	static struct nat n = {.report = "/dev/null"};
+	static struct nat n;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(&n, nargs, args) < 0) {
-		nf_close(g_nf);
-		return 2;
-	}
-	rc = nf_run(g_nf, &ops, &n);
-	write_report(&n);
+	if (parse_args(&n, nargs, args) == 0 &&
+	    nf_counters_register(g_nf, nat_counter_names, NAT_C_MAX, n.cnt) == 0)
+		rc = nf_run(g_nf, &ops, &n) == 0 ? 0 : 1;
 	nf_close(g_nf);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

@@ -78,8 +78,8 @@
  * this one do not see it); lost (carry_lost) without headers, mbuf or room. The direction of a UDP
  * session for --dir: the lower port is the server's.
  *
- * SIGUSR1 (and exit) write the counters to --report: occurrences rewritten, payload bytes in
- * and out, delta = out - in, and the fallbacks above.
+ * Counters (registered with nfsdk: `nfctl stats`, --report FILE): occurrences rewritten, payload
+ * bytes in and out, the fallbacks above, and with --http the HTTP context's (http_*).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -569,29 +569,6 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 		rw->cnt[RW_CNT_CARRY_LOST]++;
 }
 
-static void write_report(const struct rw *rw)
-{
-	FILE *f = fopen(rw->report, "w");
-
-	if (f == NULL)
-		return;
-	for (int i = 0; i < RW_CNT_COUNT; i++)
-		fprintf(f, "%s %lu\n", rw_cnt_names[i], (unsigned long)rw->cnt[i]);
-	fprintf(f, "delta %lld\nrules %u\n",
-		(long long)rw->cnt[RW_CNT_BYTES_OUT] - (long long)rw->cnt[RW_CNT_BYTES_IN],
-		rw->rules.n);
-	for (int i = 0; rw->http && i < HTTP_STAT_COUNT; i++)
-		fprintf(f, "%s %lu\n", http_stat_name((enum http_stat)i),
-			(unsigned long)rw->http_stats.c[i]);
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
-}
-
 static int parse_args(struct rw *rw, int argc, char **argv)
 {
 	char err[256];
@@ -631,8 +608,6 @@ static int parse_args(struct rw *rw, int argc, char **argv)
 			rw->sel = RW_SEL_C2S;
 		} else if (strcmp(argv[i], "--dir") == 0 && strcmp(argv[i + 1], "s2c") == 0) {
 			rw->sel = RW_SEL_S2C;
-		} else if (strcmp(argv[i], "--report") == 0) {
-			rw->report = argv[i + 1];
 		} else {
 			fprintf(stderr, "rewrite: bad argument %s %s\n", argv[i], argv[i + 1]);
 			return -1;
@@ -663,6 +638,58 @@ static bool wants(int argc, char **argv, const char *opt)
 	return false;
 }
 
+/* The counters, and the HTTP context's with --http, to nfsdk's registry. */
+static int register_counters(struct rw *rw, struct nf_ctx *nf)
+{
+	static const char *http_names[HTTP_STAT_COUNT];
+
+	for (int i = 0; i < HTTP_STAT_COUNT; i++)
+		http_names[i] = http_stat_name((enum http_stat)i);
+	if (nf_counters_register(nf, rw_cnt_names, RW_CNT_COUNT, rw->cnt) < 0 ||
+	    (rw->http &&
+	     nf_counters_register(nf, http_names, HTTP_STAT_COUNT, rw->http_stats.c) < 0)) {
+		fprintf(stderr, "rewrite: cannot register its counters\n");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Scratchpad and flags the options need (read before nf_init() declares them). */
+static void declare(struct nf_decl *decl, int argc, char **argv)
+{
+	if (wants(argc, argv, "--http")) {
+		decl->scratchpad = sizeof(struct rw_http_dir);
+		decl->flags |= NF_FLAG_BIDIR;
+	}
+	if (wants(argc, argv, "--udp")) {
+		decl->traffic_class = "tcp or udp";
+		decl->scratchpad =
+		    sizeof(struct rw_udp_dir); /* the largest: a session is one or other */
+	}
+}
+
+/* The VNF's options, then the chain's scratchpad against what they need. */
+static int configure(struct rw *rw, struct nf_ctx *nf, const struct nf_decl *decl, int nargs,
+		     char **args)
+{
+	if (parse_args(rw, nargs, args) < 0)
+		return -EINVAL;
+	if (nf_scratchpad_size(nf) < decl->scratchpad) {
+		fprintf(
+		    stderr,
+		    "rewrite: the chain gives %u bytes of scratchpad per session, these options "
+		    "need %u (declare scratchpad: %u or more)\n",
+		    nf_scratchpad_size(nf), decl->scratchpad, decl->scratchpad);
+		return -EINVAL;
+	}
+	return register_counters(rw, nf);
+}
+
+_Static_assert(sizeof(struct rw_dir) == 416, "scratchpad size documented above");
+_Static_assert(sizeof(struct rw_http_dir) == 480, "scratchpad size documented above");
+_Static_assert(sizeof(struct rw_udp_dir) == 528, "scratchpad size documented above");
+_Static_assert(sizeof(struct http_link) <= 64, "fits a VNF's common data");
+
 int main(int argc, char **argv)
 {
 	static struct nf_decl decl = {
@@ -676,48 +703,23 @@ int main(int argc, char **argv)
 	static const struct nf_ops ops = {
 	    .on_session = on_session,
 	    .on_release = on_release,
-	    .on_report = on_report,
 	    .on_stream_end = on_stream_end,
 	};
-	static struct rw rw = {.report = "/dev/null"};
+	static struct rw rw;
 	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
-	_Static_assert(sizeof(struct rw_dir) == 416, "scratchpad size documented above");
-	_Static_assert(sizeof(struct rw_http_dir) == 480, "scratchpad size documented above");
-	_Static_assert(sizeof(struct rw_udp_dir) == 528, "scratchpad size documented above");
-	_Static_assert(sizeof(struct http_link) <= 64, "fits a VNF's common data");
 	rw_rules_init(&rw.rules);
-	if (wants(argc, argv, "--http")) {
-		decl.scratchpad = sizeof(struct rw_http_dir);
-		decl.flags |= NF_FLAG_BIDIR;
-	}
-	if (wants(argc, argv, "--udp")) {
-		decl.traffic_class = "tcp or udp";
-		decl.scratchpad =
-		    sizeof(struct rw_udp_dir); /* the largest: a session is one or other */
-	}
+	declare(&decl, argc, argv);
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(&rw, nargs, args) < 0) {
-		nf_close(nf);
-		return 2;
+	if (configure(&rw, nf, &decl, nargs, args) == 0) {
+		rw.ops = rw_http_body_ops(&rw.rules);
+		rw.ops_off = (struct http_body_ops){.feed = body_copy, .flush = body_copy_flush};
+		rw.http_cfg.responses_resize = rw.ops.resizes && rw.sel != RW_SEL_C2S;
+		rc = nf_run(nf, &ops, &rw) == 0 ? 0 : 1;
 	}
-	if (nf_scratchpad_size(nf) < decl.scratchpad) {
-		fprintf(
-		    stderr,
-		    "rewrite: the chain gives %u bytes of scratchpad per session, these options "
-		    "need %u (declare scratchpad: %u or more)\n",
-		    nf_scratchpad_size(nf), decl.scratchpad, decl.scratchpad);
-		nf_close(nf);
-		return 2;
-	}
-	rw.ops = rw_http_body_ops(&rw.rules);
-	rw.ops_off = (struct http_body_ops){.feed = body_copy, .flush = body_copy_flush};
-	rw.http_cfg.responses_resize = rw.ops.resizes && rw.sel != RW_SEL_C2S;
-	rc = nf_run(nf, &ops, &rw);
-	write_report(&rw);
 	nf_close(nf);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

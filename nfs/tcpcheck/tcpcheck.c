@@ -8,13 +8,12 @@
  *
  *	tcpcheck [nfsdk options] -- [--report FILE]
  *
- * SIGUSR1 writes `sessions`, `stream_bytes`, `segments`, `order_violations` (bytes that did not
- * start where the stream was) and `gaps` to --report.
+ * Counters (registered with nfsdk: `nfctl stats`, --report FILE): `sessions`, `stream_bytes`,
+ * `segments`, `order_violations` (bytes that did not start where the stream was) and `gaps`.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -28,9 +27,28 @@ struct tc_session {
 	uint8_t pad[11];
 };
 
+#define TC_COUNTERS(X)                                                                             \
+	X(SESSIONS, "sessions")                                                                    \
+	X(BYTES, "stream_bytes")                                                                   \
+	X(SEGMENTS, "segments")                                                                    \
+	X(VIOLATIONS, "order_violations")                                                          \
+	X(GAPS, "gaps")
+
+enum tc_counter {
+#define TC_ENUM(e, s) TC_C_##e,
+	TC_COUNTERS(TC_ENUM)
+#undef TC_ENUM
+	    TC_C_MAX
+};
+
+static const char *const tc_counter_names[TC_C_MAX] = {
+#define TC_NAME(e, s) s,
+    TC_COUNTERS(TC_NAME)
+#undef TC_NAME
+};
+
 struct tc {
-	uint64_t sessions, bytes, segments, violations, gaps;
-	const char *report;
+	uint64_t cnt[TC_C_MAX];
 };
 
 static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_mbuf **pkts,
@@ -53,7 +71,7 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		len = p.l3_off + nf_rd16(e + p.l3_off + 2) - p.payload_off;
 		if (p.tcp_flags & 0x02) { /* SYN */
 			if (!s->init)
-				tc->sessions++;
+				tc->cnt[TC_C_SESSIONS]++;
 			s->init = 1;
 			s->next = seq + 1;
 			continue;
@@ -63,35 +81,17 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		if (!s->init) { /* picked up mid-stream */
 			s->init = 1;
 			s->next = seq;
-			tc->sessions++;
+			tc->cnt[TC_C_SESSIONS]++;
 		}
-		tc->segments++;
-		tc->bytes += len;
+		tc->cnt[TC_C_SEGMENTS]++;
+		tc->cnt[TC_C_BYTES] += len;
 		if (seq != s->next) {
-			tc->violations += len;
+			tc->cnt[TC_C_VIOLATIONS] += len;
 			if ((int32_t)(seq - s->next) > 0)
-				tc->gaps++;
+				tc->cnt[TC_C_GAPS]++;
 		}
 		s->next = seq + len;
 	}
-}
-
-static void write_report(struct tc *tc)
-{
-	FILE *f = tc->report ? fopen(tc->report, "w") : NULL;
-
-	if (f == NULL)
-		return;
-	fprintf(f, "sessions %lu\nstream_bytes %lu\nsegments %lu\norder_violations %lu\ngaps %lu\n",
-		(unsigned long)tc->sessions, (unsigned long)tc->bytes, (unsigned long)tc->segments,
-		(unsigned long)tc->violations, (unsigned long)tc->gaps);
-	fclose(f);
-}
-
-static void on_report(struct nf_ctx *nf, void *arg)
-{
-	(void)nf;
-	write_report(arg);
 }
 
 int main(int argc, char **argv)
@@ -104,25 +104,18 @@ int main(int argc, char **argv)
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_IN_ORDER,
 	};
-	static const struct nf_ops ops = {.on_session = on_session, .on_report = on_report};
+	static const struct nf_ops ops = {.on_session = on_session};
 	static struct tc tc;
 	struct nf_ctx *nf;
 	char **args;
-	int nargs, rc;
+	int nargs, rc = 2;
 
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	for (int i = 0; i < nargs; i++) {
-		if (strcmp(args[i], "--report") == 0 && i + 1 < nargs) {
-			tc.report = args[++i];
-		} else {
-			fprintf(stderr, "tcpcheck: unknown argument %s\n", args[i]);
-			nf_close(nf);
-			return 2;
-		}
-	}
-	rc = nf_run(nf, &ops, &tc);
-	write_report(&tc);
+	if (nargs > 0)
+		fprintf(stderr, "tcpcheck: unknown argument %s\n", args[0]);
+	else if (nf_counters_register(nf, tc_counter_names, TC_C_MAX, tc.cnt) == 0)
+		rc = nf_run(nf, &ops, &tc) == 0 ? 0 : 1;
 	nf_close(nf);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }

@@ -11,8 +11,13 @@
  *
  * Life cycle:
  *	struct nf_ctx *nf;
- *	if (nf_init(argc, argv, &decl, &nf) < 0) exit(1);	// register, then attach (EAL)
- *	nf_run(nf, &ops, my_state);				// until nf_stop() or flowmgr exits
+ *	char **args;
+ *	int nargs;
+ *	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)	// register, attach (EAL)
+ *		exit(1);
+ *	// parse the VNF's own options args[0..nargs), set up my_state
+ *	nf_counters_register(nf, my_names, MY_COUNT, my_state.cnt);	// nfctl stats shows them
+ *	nf_run(nf, &ops, &my_state);		// until nf_stop() or flowmgr exits
  *	nf_close(nf);
  *
  * Command line understood by nf_init() (the VNF's own options come after "--"):
@@ -22,6 +27,9 @@
  *	--file-prefix P     flowmgr's EAL file prefix (default "flowsplice")
  *	--cpus LIST         CPUs this VNF may run on, EAL syntax (default: all)
  *	--poll              busy-poll even when idle (dedicated core); default: nap when idle
+ * and, among the VNF's own options (taken out before the VNF sees them):
+ *	--report FILE       the registered counters as "name value" lines, written on SIGUSR1
+ *	                    (unless the VNF handles SIGUSR1 itself) and when nf_run() returns
  *
  * Multi-process safety: every function here is for the VNF's one datapath thread, except
  * nf_stop(), which is async-signal-safe.
@@ -90,8 +98,9 @@ struct nf_ops {
 	/* Called when a poll found nothing (optional). Keep it short. */
 	void (*on_idle)(struct nf_ctx *nf, void *arg);
 	/*
-	 * Called between two bursts after the process received SIGUSR1 (optional): write a report,
-	 * dump state. When set, nfsdk installs the SIGUSR1 handler.
+	 * Called between two bursts after the process received SIGUSR1, once nfsdk wrote --report
+	 * (optional): flush buffered output, dump state. Counters belong in the registry
+	 * (nf_counters_register), not here. When set, nfsdk installs the SIGUSR1 handler.
 	 */
 	void (*on_report)(struct nf_ctx *nf, void *arg);
 	/*
@@ -168,6 +177,28 @@ uint16_t nf_out_port(const struct nf_ctx *nf, struct rte_mbuf *m);
 /** This VNF's id (1..) and name. */
 uint32_t nf_id(const struct nf_ctx *nf);
 const char *nf_name(const struct nf_ctx *nf);
+
+#define NF_COUNTERS_MAX	    192 /* entries in a VNF's registry (FM_SHM_COUNTERS_MAX) */
+#define NF_COUNTER_NAME_MAX 40	/* bytes of a name, NUL included (FM_SHM_COUNTER_NAME) */
+
+/**
+ * Counter registry: publishes the VNF's counters values[0..n) under names[0..n) in its slot of
+ * the shared memory (common/fm_shm.h, fm_shm_counters), so that `nfctl stats` shows them and
+ * --report writes them. The VNF keeps the counters in its own memory and bumps them plainly from
+ * its datapath thread (gauges are set); nfsdk copies them to the slot once per loop iteration.
+ * `values` must stay valid until nf_close(); names are copied (shorter than NF_COUNTER_NAME_MAX,
+ * [a-z0-9_]). Each call appends; nfsdk's own counters ("nfsdk_drop_<reason>", "nfsdk_hold_<name>")
+ * come first. Returns 0, -ENOSPC (NF_COUNTERS_MAX entries or 16 calls in all: nothing registered),
+ * -EINVAL (an empty or too long name).
+ */
+int nf_counters_register(struct nf_ctx *nf, const char *const *names, unsigned int n,
+			 const uint64_t *values);
+/**
+ * The same for a series (per rule, per backend...): counter i is named after printf(fmt, base + i),
+ * fmt holding one %u ("rule_%u_hits").
+ */
+int nf_counters_register_fmt(struct nf_ctx *nf, const char *fmt, unsigned int base, unsigned int n,
+			     const uint64_t *values) __attribute__((format(printf, 2, 0)));
 
 /** Counters of this VNF (as flowmgr shows them). */
 uint64_t nf_rx_pkts(const struct nf_ctx *nf);

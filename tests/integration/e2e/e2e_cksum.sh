@@ -35,7 +35,7 @@ sessions: 8192
 vnfs:
   - name: cksum
     exec: cksum
-    args: ["--report", "$run/cksum.txt", "--stats", "$run/stats"]
+    args: ["--out", "$run/cksum.txt", "--report", "$run/stats"]
     class: "tcp"
     session: "5tuple"
     scratchpad: 64

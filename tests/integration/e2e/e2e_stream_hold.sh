@@ -194,15 +194,15 @@ echo "e2e_stream_hold: close: sender $send_status, receiver $recv_status after $
 [[ $rsts -ge 2 && $got -le $((3 << 20)) ]] || e2e_fail "close: $rsts RSTs, $got bytes through"
 
 e2e_report "$hold_pid" "$run/report" none >/dev/null
-held_now=$(awk '$1 == "held_now" {print $2}' "$run/report")
+held_now=$(awk '$1 == "nfsdk_hold_held_now" {print $2}' "$run/report")
 sb=$(awk '$1 == "stream_bytes" {print $2}' "$run/report")
 wb=$(awk '$1 == "window_bytes" {print $2}' "$run/report")
-fails=$(awk '$1 == "replace_failed" || $1 == "edit_failed" {s += $2} END {print s}' "$run/report")
-tmo=$(awk '$1 == "hold_released_timeout" {print $2}' "$run/report")
+fails=$(awk '$1 == "replace_failed" || $1 == "nfsdk_hold_edit_failed" {s += $2} END {print s}' "$run/report")
+tmo=$(awk '$1 == "nfsdk_hold_released_timeout" {print $2}' "$run/report")
 echo "e2e_stream_hold: the VNF: $(tr '\n' ' ' <"$run/report")"
 [[ $held_now -eq 0 ]] || e2e_fail "$held_now packets still held"
 [[ $fails -eq 0 ]] || e2e_fail "$fails edits failed"
-refused=$(awk '$1 == "hold_refused" || $1 == "request_failed" {s += $2} END {print s}' "$run/report")
+refused=$(awk '$1 == "nfsdk_hold_refused" || $1 == "nfsdk_hold_request_failed" {s += $2} END {print s}' "$run/report")
 [[ $refused -eq 0 ]] || e2e_fail "$refused holds refused or requests not sent"
 [[ $tmo -eq 0 ]] || echo "e2e_stream_hold: note: $tmo packets were released by the hold timeout"
 echo "e2e_stream_hold: stream bytes $sb, read through the chunk iterator $wb"

@@ -298,8 +298,8 @@ cmp -s "$run/got-7101.bin" "$run/want-7101.bin" ||
 	e2e_fail "hold: 7101 stream differs from the sent one with its delimiters replaced"
 [[ $got -eq $sent ]] || e2e_fail "hold: 7101: $sent datagrams sent, $got received"
 echo "e2e_udp_rewrite: hold: 7101: $sent datagrams, $(hr delims) delimiters found in windows of" \
-	"held datagrams, $(hr replaced) replaced, $(hr hold_held) datagrams held," \
-	"$(hr hold_released_timeout) released by nfsdk's hold timeout; received byte-exact"
+	"held datagrams, $(hr replaced) replaced, $(hr nfsdk_hold_held) datagrams held," \
+	"$(hr nfsdk_hold_released_timeout) released by nfsdk's hold timeout; received byte-exact"
 read -r sent < <(awk '$1 == 7102 {print $2}' "$run/send.log")
 read -r _ got empty _ < <(awk '$1 == 7102' "$run/recv.log")
 python3 - "$run" <<'PY' || e2e_fail "hold: 7102: not a prefix of the stream before the close word"
@@ -311,11 +311,11 @@ sys.exit(0 if want.startswith(got) and len(got) < want.index(b"FSU-CLOSE") else 
 PY
 echo "e2e_udp_rewrite: hold: 7102: closed: $got of $sent datagrams received" \
 	"($(stat -c %s "$run/got-7102.bin") bytes, a prefix ending before FSU-CLOSE);" \
-	"$(hr hold_dropped_close) held datagrams dropped; the VNF: $(tr '\n' ' ' <"$run/rep-hold")"
+	"$(hr nfsdk_hold_dropped_close) held datagrams dropped; the VNF: $(tr '\n' ' ' <"$run/rep-hold")"
 [[ $got -lt $sent ]] || e2e_fail "hold: 7102: the close dropped nothing"
 [[ $(hr ends_timeout) -eq 1 && $(hr ends_close) -eq 1 && $(hr closes) -eq 1 ]] ||
 	e2e_fail "hold: want one stream ended at the timeout and one by the close"
-[[ $(hr replace_failed) -eq 0 && $(hr edit_failed) -eq 0 && $(hr held_now) -eq 0 ]] ||
+[[ $(hr replace_failed) -eq 0 && $(hr nfsdk_hold_edit_failed) -eq 0 && $(hr nfsdk_hold_held_now) -eq 0 ]] ||
 	e2e_fail "hold: edits failed or datagrams still held"
 planted=$(awk '$1 == 7101 {print $3}' "$run/planted")
 [[ $planted -gt 100 && $(hr replaced) -ge $planted ]] ||

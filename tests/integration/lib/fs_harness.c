@@ -166,7 +166,7 @@ uint64_t fs_h_stat(struct fs_h *h, const char *name)
 	return v;
 }
 
-uint64_t fs_h_counter_report(pid_t pid, const char *path, const char *k)
+uint64_t fs_h_report_value(pid_t pid, const char *path, const char *k)
 {
 	char line[256], key[64];
 	unsigned long v;
@@ -176,7 +176,7 @@ uint64_t fs_h_counter_report(pid_t pid, const char *path, const char *k)
 	unlink(path);
 	ck_assert_int_eq(kill(pid, SIGUSR1), 0);
 	while (access(path, R_OK) != 0) {
-		ck_assert_msg(fs_h_now_ms() < end, "counter VNF wrote no report");
+		ck_assert_msg(fs_h_now_ms() < end, "VNF wrote no report");
 		fs_h_sleep_ms(20);
 	}
 	fs_h_sleep_ms(50); /* written whole by then */
@@ -190,6 +190,39 @@ uint64_t fs_h_counter_report(pid_t pid, const char *path, const char *k)
 	fclose(f);
 	ck_abort_msg("no %s in %s", k, path);
 	return 0;
+}
+
+uint64_t fs_h_vnf_counter(struct fs_h *h, const char *vnf, const char *key)
+{
+	Flowsplice__Reply *st = fs_h_stats(h);
+
+	for (size_t i = 0; i < st->stats->n_vnf_counters; i++) {
+		const Flowsplice__VnfCounters *vc = st->stats->vnf_counters[i];
+
+		if (strcmp(vc->name, vnf) != 0)
+			continue;
+		for (size_t k = 0; k < vc->n_counters; k++) {
+			if (strcmp(vc->counters[k]->name, key) == 0) {
+				uint64_t v = vc->counters[k]->value;
+
+				ctl_reply_free(st);
+				return v;
+			}
+		}
+	}
+	ctl_reply_free(st);
+	ck_abort_msg("VNF %s registered no counter %s", vnf, key);
+	return 0;
+}
+
+uint64_t fs_h_vnf_counter_wait(struct fs_h *h, const char *vnf, const char *key, uint64_t want,
+			       unsigned int ms)
+{
+	uint64_t end = fs_h_now_ms() + ms, v;
+
+	while ((v = fs_h_vnf_counter(h, vnf, key)) != want && fs_h_now_ms() < end)
+		fs_h_sleep_ms(20);
+	return v;
 }
 
 static bool socket_answers(struct fs_h *h)

@@ -58,9 +58,16 @@ uint64_t fs_h_counter(const Flowsplice__Reply *stats, const char *name);
 
 /* One global counter of flowmgr (status/stats counters), fetched now. */
 uint64_t fs_h_stat(struct fs_h *h, const char *name);
-/* Sends SIGUSR1 to a counter VNF (nfs/counter) writing its report to `path`, waits for it and
- * returns the value of `key` in it. */
-uint64_t fs_h_counter_report(pid_t pid, const char *path, const char *key);
+/* Sends SIGUSR1 to a VNF started with `-- --report PATH` (nfsdk writes its registered counters
+ * there, "name value" lines), waits for the file and returns the value of `key` in it. */
+uint64_t fs_h_report_value(pid_t pid, const char *path, const char *key);
+/* One of a VNF's registered counters (nfsdk's registry, as `nfctl stats` shows it), fetched now;
+ * fails the test when the VNF or the counter is not there. */
+uint64_t fs_h_vnf_counter(struct fs_h *h, const char *vnf, const char *key);
+/* Waits up to `ms` for a VNF's registered counter to reach `want` (published once per loop
+ * iteration of the VNF) and returns its value then. */
+uint64_t fs_h_vnf_counter_wait(struct fs_h *h, const char *vnf, const char *key, uint64_t want,
+			       unsigned int ms);
 
 uint64_t fs_h_now_ms(void);
 void fs_h_sleep_ms(unsigned int ms);
