@@ -8,6 +8,11 @@
  * by its failure policy: bypass skips it (counted in its bypass_pkts), drop drops the packet
  * (counted in its policy_drop_pkts), hold still queues to its ring (the ring is the bound).
  *
+ * Trust: the metadata and the shared path table are writable by every VNF process; an index read
+ * from either is checked against the arrays' sizes before use (a path id outside the table or a
+ * node id outside the VNF slots drops the packet), so a VNF that writes garbage can misroute its
+ * own packets but not make a reader index out of bounds.
+ *
  * Concurrency: reads VNF state with acquire ordering; a state change is seen by every producer
  * within one burst. Counter updates are relaxed atomic adds (only on the failure path).
  */
@@ -19,15 +24,22 @@
 
 static inline uint32_t fm_hop_resolve(struct fm_shm *shm, struct fm_mbuf_meta *m)
 {
-	const struct fm_shm_path *p = &shm->paths[m->path];
+	const struct fm_shm_path *p;
 
+	if (m->path >= FM_SHM_MAX_PATHS)
+		return FM_HOP_TO_DROP;
+	p = &shm->paths[m->path];
 	if (p->flags & FM_PATH_DROP)
 		return FM_HOP_TO_DROP;
-	while (m->hop < p->nb_hops) {
+	while (m->hop < p->nb_hops && m->hop < FM_SHM_MAX_HOPS) {
 		uint32_t id = p->hops[m->hop];
-		struct fm_shm_vnf *v = &shm->vnfs[id];
-		uint32_t st = atomic_load_explicit(&v->state, memory_order_acquire);
-		uint32_t pol;
+		struct fm_shm_vnf *v;
+		uint32_t st, pol;
+
+		if (id == 0 || id >= FM_SHM_MAX_NODES)
+			return FM_HOP_TO_DROP;
+		v = &shm->vnfs[id];
+		st = atomic_load_explicit(&v->state, memory_order_acquire);
 
 		if (st == FM_VNF_RUNNING)
 			return id;

@@ -96,11 +96,13 @@ struct flowmgr {
 	uint8_t path_alias[FM_SHM_MAX_PATHS];
 	_Atomic uint32_t *alias_of; /* per FCB slot: its alias record, FM_IDX_NONE, FM_ALIAS_SAME */
 	uint16_t path_rev[FM_SHM_MAX_PATHS]; /* path id walked backwards (ports with `reverse`) */
-	uint8_t path_tcp[FM_SHM_MAX_PATHS];  /* a VNF on the path is in_order/resize: TCP context */
-	struct fm_tcp *tcp;		     /* fm_tcp.h, NULL without such a path */
-	int dump_vnf;			     /* flows: only through this VNF index (-1: all) */
-	struct fm_filter *dump_filter;	     /* flows: only sessions matching (NULL: all) */
-	uint32_t dump_max;		     /* flows: at most this many lines */
+	uint32_t
+	    nb_paths; /* path ids 0..nb_paths-1 exist (fm_shm.nb_paths, kept out of VNFs' reach) */
+	uint8_t path_tcp[FM_SHM_MAX_PATHS]; /* a VNF on the path is in_order/resize: TCP context */
+	struct fm_tcp *tcp;		    /* fm_tcp.h, NULL without such a path */
+	int dump_vnf;			    /* flows: only through this VNF index (-1: all) */
+	struct fm_filter *dump_filter;	    /* flows: only sessions matching (NULL: all) */
+	uint32_t dump_max;		    /* flows: at most this many lines */
 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)

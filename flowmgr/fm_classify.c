@@ -82,6 +82,7 @@ static int fill_paths(struct flowmgr *fm)
 		}
 	}
 	fm->shm->nb_paths = (uint32_t)(rev ? 2 * nb : nb);
+	fm->nb_paths = fm->shm->nb_paths; /* flowmgr's own copy: VNFs can write the shm one */
 	return 0;
 }
 

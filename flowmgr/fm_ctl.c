@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <rte_ethdev.h>
@@ -77,7 +78,7 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	m->id = id;
 	m->name = ctl_reply_strdup(c, v->name);
 	m->state = (Flowsplice__VnfState)atomic_load(&v->state);
-	m->pid = LOAD(v->pid);
+	m->pid = fm->vnf_rt[id].pid; /* flowmgr's record, not the VNF-writable slot */
 	m->policy = (Flowsplice__FailPolicy)LOAD(v->policy);
 	m->rx_pkts = LOAD(v->rx_pkts);
 	m->tx_pkts = LOAD(v->tx_pkts);
@@ -225,11 +226,11 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	if (fm->vnf_rt[id].conn != NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
 				       "VNF \"%s\" is already attached (pid %d)", r->name,
-				       (int)LOAD(fm->shm->vnfs[id].pid));
+				       fm->vnf_rt[id].pid);
 	if (!fm_super_vnf_exited(fm, (uint32_t)id))
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
 				       "the previous process of VNF \"%s\" (pid %d) is still alive",
-				       r->name, (int)LOAD(fm->shm->vnfs[id].pid));
+				       r->name, fm->vnf_rt[id].pid);
 	fm_super_vnf_before_attach(fm, (uint32_t)id);
 	v = &fm->shm->vnfs[id];
 	rr = ctl_reply_alloc(c, sizeof(*rr));
@@ -375,19 +376,27 @@ static int on_kill(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Kil
 {
 	int id = vnf_by_name(fm, k->name);
 	int sig = k->signal ? k->signal : SIGTERM;
-	int pid;
+	struct fm_vnf_rt *rt;
+	int pid, rc;
 
 	if (id < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
 				       "no VNF named \"%s\"", k->name);
-	pid = LOAD(fm->shm->vnfs[id].pid);
-	if (fm->vnf_rt[id].conn == NULL || pid <= 0)
+	/* The process that registered (its pidfd, or the pid its socket's credentials gave), never
+	 * the pid in its shared slot: the VNF can write that one, and flowmgr may be root. */
+	rt = &fm->vnf_rt[id];
+	pid = rt->pid;
+	if (rt->conn == NULL || pid <= 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "VNF \"%s\" is not running", k->name);
 	if (sig < 1 || sig > 64)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "bad signal %d",
 				       sig);
-	if (kill(pid, sig) < 0)
+	if (rt->pidfd >= 0)
+		rc = (int)syscall(SYS_pidfd_send_signal, rt->pidfd, sig, NULL, 0);
+	else
+		rc = kill(pid, sig);
+	if (rc < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
 				       "kill(%d, %d): %s", pid, sig, strerror(errno));
 	RTE_LOG(NOTICE, USER1, "flowmgr: sent signal %d to VNF %s (pid %d) on operator request\n",

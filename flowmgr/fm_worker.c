@@ -369,6 +369,13 @@ static void egress(struct fm_wk *w)
 				drop(w, pkts[i], FM_DROP_NO_RING);
 				continue;
 			}
+			/* VNFs write the metadata: an index flowmgr uses is checked against
+			 * flowmgr's own bounds before it indexes anything (the FCB index is, in
+			 * put_idx() and fm_tcp_output()) */
+			if (meta->path >= fm->nb_paths) {
+				drop(w, pkts[i], FM_DROP_BAD_META);
+				continue;
+			}
 			if (fm->alias_of != NULL && fm->path_alias[meta->path])
 				egress_alias(w, pkts[i], meta);
 			stage_out(w, pkts[i], meta);

@@ -41,7 +41,8 @@
 	X(NO_RING, "no_ring")	  /* path needs an edge the ring graph lacks */                    \
 	X(TX_FULL, "tx_full")	  /* port kept refusing the packet */                              \
 	X(LOST, "vnf_lost")	  /* queued to a VNF that died */                                  \
-	X(TCP, "tcp")		  /* TCP context: duplicate, queue full, back-pressure (tcp_*) */
+	X(TCP, "tcp")		  /* TCP context: duplicate, queue full, back-pressure (tcp_*) */  \
+	X(BAD_META, "vnf_bad_meta") /* a VNF handed back a packet with out-of-range metadata */
 
 enum fm_drop_reason {
 #define FM_X_ENUM(e, s) FM_DROP_##e,

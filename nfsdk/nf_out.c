@@ -71,11 +71,12 @@ void nf_out_forward(struct nf_ctx *nf, struct rte_mbuf *m)
 	meta->hop++;
 	dest = fm_hop_resolve(nf->shm, meta);
 	if (dest == FM_HOP_TO_DROP) {
-		const struct fm_shm_path *p = &nf->shm->paths[meta->path];
+		const struct fm_shm_path *p =
+		    meta->path < FM_SHM_MAX_PATHS ? &nf->shm->paths[meta->path] : NULL;
 
 		/* Counted by fm_hop_resolve in a VNF that is down, or here: the chain's drop edge
-		 * after this VNF. */
-		if (meta->hop >= p->nb_hops && (p->flags & FM_PATH_DROP_END))
+		 * after this VNF (a path id out of range, written by a VNF before: just freed). */
+		if (p != NULL && meta->hop >= p->nb_hops && (p->flags & FM_PATH_DROP_END))
 			nf_out_drop(nf, m, NF_DROP_PATH_END);
 		else
 			free_pkt(nf, m);

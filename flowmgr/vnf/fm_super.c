@@ -35,6 +35,7 @@ void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid)
 	if (rt->pidfd >= 0)
 		close(rt->pidfd);
 	rt->pidfd = pidfd_open(pid);
+	rt->pid = pid;
 	if (rt->pidfd < 0)
 		RTE_LOG(WARNING, USER1, "flowmgr: pidfd_open(%d): %s (death seen by socket only)\n",
 			pid, strerror(errno));
@@ -59,7 +60,7 @@ void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why)
 	fm->vnf_rt[id].progress_still_since_ms = 0;
 	fm->vnf_rt[id].dead_since_ms = fm_clock_monotonic(NULL);
 	RTE_LOG(WARNING, USER1, "flowmgr: VNF %s (pid %d) is dead: %s; policy %s\n", v->name,
-		(int)atomic_load(&v->pid), why,
+		fm->vnf_rt[id].pid, why,
 		fm_config_policy_name((enum fm_fail_policy)atomic_load(&v->policy)));
 }
 
@@ -299,7 +300,7 @@ static void check_stall(struct flowmgr *fm, uint32_t id)
 		    WARNING, USER1,
 		    "flowmgr: VNF %s (pid %d) stalled: %lu packets queued, no progress for %lu ms; "
 		    "policy %s\n",
-		    v->name, (int)atomic_load(&v->pid), (unsigned long)queued_to(fm, id),
+		    v->name, fm->vnf_rt[id].pid, (unsigned long)queued_to(fm, id),
 		    (unsigned long)(now - rt->progress_still_since_ms),
 		    fm_config_policy_name((enum fm_fail_policy)atomic_load(&v->policy)));
 	}

@@ -40,8 +40,10 @@ struct fm_shm_pool_hdr;
 
 struct fm_vnf_rt {
 	/* Supervisor (fm_super.c); conn is set and cleared by fm_ctl.c. */
-	int pidfd;		/* -1 when not attached */
-	void *conn;		/* control connection, NULL when not attached */
+	int pidfd;  /* -1 when not attached */
+	int pid;    /* from the socket's credentials at registration (the shm copy is the
+		     * VNF's to write: never signalled) */
+	void *conn; /* control connection, NULL when not attached */
 	uint64_t dead_since_ms; /* 0 while alive */
 	bool exited;		/* its process is known to have exited */
 	bool reclaimed;		/* what it held went back to the pool */
