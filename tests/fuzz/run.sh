@@ -76,6 +76,7 @@ run_one() {
 	local log="$out/logs/$1.log" rc=0 execs cov ft crashes dict=()
 	mkdir -p "$corpus" "$art" "$out/logs"
 	[[ -f $here/$name/$name.dict ]] && dict=(-dict="$here/$name/$name.dict")
+	touch "$log.start" # artifacts of earlier runs stay, and are not counted again
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		nice -n "$nice_lvl" "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
@@ -84,7 +85,9 @@ run_one() {
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
 	ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-	crashes=$(find "$art" -type f | wc -l)
+	# crash-, leak-, timeout-, oom- inputs; slow-unit- ones (a loaded machine) are not failures
+	crashes=$(find "$art" -type f -newer "$log.start" \( -name 'crash-*' -o -name 'leak-*' \
+		-o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
 	[[ $rc -ne 0 && $crashes -eq 0 ]] && crashes="rc=$rc"
 	printf '%-8s %12s %8s %8s %8s\n' "$name" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
 	[[ $rc -eq 0 && $crashes == 0 ]]
