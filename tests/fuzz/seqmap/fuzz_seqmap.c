@@ -37,22 +37,34 @@ static void model_recompute(void)
 		mdl.cum[b + 1] = mdl.cum[b] + mdl.kept[b] + mdl.insc[b];
 }
 
-static uint32_t model_unmap(uint32_t a) /* max o with cum[o] <= a */
+static uint32_t model_unmap(uint32_t a) /* max o with cum[o] <= a (cum is non-decreasing) */
 {
-	uint32_t o = 0;
+	uint32_t lo = 0, hi = MODEL_N + 1;
 
-	while (o <= MODEL_N && mdl.cum[o + 1] <= a)
-		o++;
-	return o;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi + 1) / 2;
+
+		if (mdl.cum[mid] <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
 }
 
 static uint32_t model_left(uint32_t l) /* min o with cum[o] >= l */
 {
-	uint32_t o = 0;
+	uint32_t lo = 0, hi = MODEL_N + 1;
 
-	while (o <= MODEL_N && mdl.cum[o] < l)
-		o++;
-	return o;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (mdl.cum[mid] >= l)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }
 
 /* Does a removal of [p, p+rem) touch removed bytes or an insertion strictly inside? */
