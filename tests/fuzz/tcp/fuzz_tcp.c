@@ -35,17 +35,20 @@
 #include "fm_tcp_seg.h"
 #include "fuzz_util.h"
 
-#define SLOTS	    16
-#define C_SLOT	    0 /* client -> server direction */
-#define S_SLOT	    1 /* server -> client direction */
-#define C_ISN	    1000u
-#define S_ISN	    0xfffff000u /* the server's stream wraps 2^32 */
-#define MAX_OUT	    16
-#define STREAM_MAX  12000
-#define NET_Q	    512	  /* sender segments in flight in the network */
-#define MAX_CHAIN   4096  /* chain packets of one run */
-#define DRAIN_STEPS 20000 /* loss-free steps that must finish the transfer */
-#define POOL_SIZE   4095
+#define SLOTS	   16
+#define C_SLOT	   0 /* client -> server direction */
+#define S_SLOT	   1 /* server -> client direction */
+#define C_ISN	   1000u
+#define S_ISN	   0xfffff000u /* the server's stream wraps 2^32 */
+#define MAX_OUT	   16
+#define STREAM_MAX 8000
+#define NET_Q	   512	      /* sender segments in flight in the network */
+#define MAX_CHAIN  STREAM_MAX /* chain packets of one run: each brings a new byte */
+#define MOD_MAX	   (3 * STREAM_MAX)
+/* Edits of one run: below FM_SEQMAP_CAP live entries (a full list is a fallback, not a bug). */
+#define EDITS_MAX   2000
+#define DRAIN_STEPS 20000	     /* loss-free steps that must finish the transfer */
+#define POOL_SIZE   (3 * STREAM_MAX) /* a copy of every chain packet, and those in flight */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,11 +67,12 @@ struct model {
 	uint32_t snd_una, snd_nxt;
 	uint32_t q_seq[NET_Q], q_len[NET_Q], nq; /* the network towards flowmgr */
 	uint32_t chain_next;			 /* next input byte the chain must see */
-	uint8_t mod[3 * STREAM_MAX];		 /* the edited stream the receiver must read */
+	uint8_t mod[MOD_MAX];			 /* the edited stream the receiver must read */
 	uint32_t mod_len;
 	uint32_t in_e[MAX_CHAIN], mod_e[MAX_CHAIN], nchain; /* each chain packet's ends */
 	uint32_t acked_idx;
-	uint8_t have[3 * STREAM_MAX];
+	uint8_t have[MOD_MAX];
+	uint32_t edits;
 	uint32_t rcv_nxt; /* the receiver's next expected offset in mod[] */
 };
 
@@ -241,9 +245,13 @@ static void chain_packet(struct rte_mbuf *m)
 		return;
 	off = rte_be_to_cpu_32(h.tcp->sent_seq) - (S_ISN + 1);
 	FZ_CHECK(off == md.chain_next, "chain sees offset %u, expected %u", off, md.chain_next);
+	FZ_CHECK(h.plen <= md.n - off, "chain sees %u bytes at %u of %u", h.plen, off, md.n);
 	FZ_CHECK(memcmp(h.eth + h.pay_off, md.src + off, h.plen) == 0, "chain sees other bytes");
 	md.chain_next += h.plen;
 	op = draining ? 3 : fz_u8(in);
+	if (md.edits >= EDITS_MAX || md.mod_len + (md.n - off) + 256 > MOD_MAX)
+		op = 3; /* room for the rest of the stream in mod[]; the list's capacity */
+	md.edits += (op & 3) != 3;
 	at = fz_below(in, h.plen + 1u);
 	k = 1 + (op >> 2) % 200;
 	switch (op & 3) {
