@@ -93,12 +93,25 @@ run_one() {
 	[[ $rc -eq 0 && $crashes == 0 ]]
 }
 
+# A harness that crashed did not clean up: the ctl server's socket directory, the tcp harness's
+# DPDK run directory. Removed once their process is gone.
+sweep() {
+	local d pid
+	for d in /tmp/fs-fuzz-ctl-* /var/run/dpdk/fstfuzz*; do
+		[[ -e $d ]] || continue
+		pid=${d##*[!0-9]}
+		[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && continue
+		rm -rf "$d"
+	done
+}
+
 build
 [[ $build_only -eq 1 ]] && exit 0
 printf '%-8s %12s %8s %8s %8s   (%s s each)\n' harness execs cov ft crashes "$seconds"
 failed=0
 for n in "${names[@]}"; do
 	run_one "$n" || { failed=1; echo "fuzz: $n FAILED, see $out/logs/$n.log" >&2; }
+	sweep
 done
 if [[ $failed -ne 0 ]]; then
 	echo "tests/fuzz/run.sh: crashes found (inputs in $out/artifacts/)" >&2
