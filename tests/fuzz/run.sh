@@ -44,9 +44,15 @@ fetch_protobuf_c() {
 	src="$out/protobuf-c-$ver"
 	if [[ ! -f $src/protobuf-c/protobuf-c.c ]]; then
 		mkdir -p "$apt/lists/partial" "$apt/parts" "$apt/dl"
-		printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-			>"$apt/src.sources"
-		local opts=(-o "Dir::Etc::SourceList=$apt/src.sources" -o "Dir::Etc::SourceParts=$apt/parts"
+		# the system's own Debian sources, as source-package entries
+		if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+			sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+				>"$apt/parts/src.sources"
+		else
+			sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >"$apt/parts/src.list"
+		fi
+		: >"$apt/empty.list"
+		local opts=(-o "Dir::Etc::SourceList=$apt/empty.list" -o "Dir::Etc::SourceParts=$apt/parts"
 			-o "Dir::State::Lists=$apt/lists" -o "APT::Sandbox::User=root" -qq)
 		apt-get "${opts[@]}" update >/dev/null 2>&1 || return 1
 		(cd "$apt/dl" && apt-get "${opts[@]}" source --download-only "protobuf-c=$(dpkg-query -W -f='${Version}' libprotobuf-c-dev | sed 's/+b[0-9]*$//')" >/dev/null 2>&1) || return 1
