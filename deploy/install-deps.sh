@@ -15,6 +15,7 @@ PACKAGES=(
 	cmake               # build system (>= 3.20)
 	pkg-config          # finds the libraries below
 	clang               # BPF objects (XDP offload), also a second compiler
+	libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes of clang (tests/fuzz harnesses)
 	llvm                # llvm-strip/llvm-objdump for BPF objects
 	clang-format        # style check of C sources
 	shellcheck          # lint of deploy/ and tests/ scripts

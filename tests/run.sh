@@ -4,16 +4,19 @@
 #
 #   ./tests/run.sh                 everything
 #   ./tests/run.sh --no-install    skip deploy/install-deps.sh
-#   ./tests/run.sh -R REGEX        only the ctest tests matching REGEX (both builds)
+#   ./tests/run.sh -R REGEX        only the ctest tests matching REGEX (both builds; no fuzzing)
+#   ./tests/run.sh --no-fuzz       skip the short runs of the fuzz harnesses (tests/fuzz)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 install=1
+fuzz=1
 ctest_args=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--no-install) install=0; shift ;;
-	-R) ctest_args+=(-R "$2"); shift 2 ;;
+	--no-fuzz) fuzz=0; shift ;;
+	-R) ctest_args+=(-R "$2"); fuzz=0; shift 2 ;;
 	*) echo "tests/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -41,6 +44,12 @@ rc=0
 step "unit tests (ASan+UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir "$top/build-asan" -L unit --output-on-failure "${ctest_args[@]}" || rc=1
+
+if [[ $fuzz -eq 1 ]]; then
+	# 8 harnesses x 15 s plus the clang build in build-fuzz/: about 4 minutes on 2 cores.
+	step "fuzz harnesses, 15 s each (clang, libFuzzer+ASan+UBSan) in build-fuzz/"
+	"$top/tests/fuzz/run.sh" --seconds 15 || rc=1
+fi
 
 step "all tests (unit, integration, end-to-end)"
 ctest --test-dir "$top/build" --output-on-failure "${ctest_args[@]}" || rc=1
