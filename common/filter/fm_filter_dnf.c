@@ -167,10 +167,16 @@ static int dnf(const struct fm_ast *ast, int node, int neg, struct cset *out)
 {
 	const struct fm_ast *n = &ast[node];
 	switch (n->op) {
-	case FM_AST_TRUE:
+	case FM_AST_TRUE: {
+		struct fm_lit *l;
+
 		if (neg)
 			return 0;
-		return cset_push(out, (struct lconj){0, calloc(1, sizeof(struct fm_lit))});
+		l = calloc(1, sizeof(*l)); /* an empty conjunction still owns its array */
+		if (!l)
+			return -ENOMEM;
+		return cset_push(out, (struct lconj){0, l});
+	}
 	case FM_AST_LIT: {
 		struct fm_lit *l = malloc(sizeof(*l));
 		if (!l)
