@@ -223,6 +223,15 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	if (ctl_conn_user(c) != NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "this connection already registered a VNF");
+	/* The VNF writes its whole state into the area the chain gives it: a smaller one would let
+	 * traffic overwrite the next VNF's area or the next FCB. */
+	if (r->decl != NULL && r->decl->scratchpad_size > fm->cfg->chain.vnfs[id - 1].scratchpad)
+		return ctl_reply_error(
+		    c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+		    "VNF \"%s\" needs %u bytes of scratchpad per session, the chain gives %u "
+		    "(declare scratchpad: %u or more)",
+		    r->name, r->decl->scratchpad_size, fm->cfg->chain.vnfs[id - 1].scratchpad,
+		    r->decl->scratchpad_size);
 	if (fm->vnf_rt[id].conn != NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
 				       "VNF \"%s\" is already attached (pid %d)", r->name,

@@ -156,7 +156,7 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 
 int main(int argc, char **argv)
 {
-	static const struct nf_decl decl = {
+	static struct nf_decl decl = {
 	    .name = "counter",
 	    .traffic_class = "ip",
 	    .session = "5tuple",
@@ -171,10 +171,12 @@ int main(int argc, char **argv)
 	char **args;
 	int nargs, rc = 1;
 
+	for (int i = 1; i < argc; i++) /* its own table: it asks the chain for no scratchpad */
+		independent |= strcmp(argv[i], "--independent") == 0;
+	if (independent)
+		decl.scratchpad = 0;
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)
 		return 1;
-	for (int i = 0; i < nargs; i++)
-		independent |= strcmp(args[i], "--independent") == 0;
 	if (nf_counters_register(nf, cnt_names, CNT_MAX, st.cnt) == 0 &&
 	    (!independent || independent_init(&st, nf_name(nf)) == 0))
 		rc = nf_run(nf, independent ? &ops_independent : &ops, &st);

@@ -6,7 +6,9 @@
  *    1024-entry arrays unchecked): flowmgr drops and counts it (drop_vnf_bad_meta) and keeps
  *    forwarding the other VNF's traffic;
  *  - `nfctl kill` read the pid to signal from the VNF's own writable slot: with a decoy's pid
- *    written there, the kill must reach the VNF that registered and never the decoy.
+ *    written there, the kill must reach the VNF that registered and never the decoy;
+ * and item 3: a VNF whose declared scratchpad is larger than the chain gives it is refused at
+ * registration (it would write its state over the next VNF's area or the next FCB).
  */
 #include <check.h>
 
@@ -111,6 +113,75 @@ START_TEST(test_hostile_bad_meta_and_lying_pid)
 }
 END_TEST
 
+/* Runs VNF binary `bin` as `name` to its end (at most 20 s); returns its exit status and leaves
+ * what it printed in out[]. */
+static int run_vnf(struct fs_h *h, const char *bin, const char *name, char *out, size_t outlen)
+{
+	char path[300], logp[512];
+	uint64_t end = fs_h_now_ms() + 20000;
+	pid_t pid;
+	int st = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", h->bindir, bin);
+	snprintf(logp, sizeof(logp), "%s", fs_h_path(h, "refused.log"));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (freopen(logp, "w", stderr) == NULL || dup2(fileno(stderr), 1) < 0)
+			_exit(127);
+		execl(path, path, "--name", name, "--socket", h->sock, "--file-prefix", h->prefix,
+		      (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, WNOHANG) != pid) {
+		if (fs_h_now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			ck_abort_msg("%s still running after 20 s: it was not refused", name);
+		}
+		fs_h_sleep_ms(20);
+	}
+	f = fopen(logp, "r");
+	ck_assert_ptr_nonnull(f);
+	out[fread(out, 1, outlen - 1, f)] = 0;
+	fclose(f);
+	return st;
+}
+
+START_TEST(test_hostile_scratchpad_too_small_refused)
+{
+	static const char *const wait[] = {"--wait-vnfs", NULL};
+	char y[1024], out[4096];
+	Flowsplice__Reply *rep;
+	struct fs_h h;
+	int st;
+
+	fs_h_init(&h, "hsp");
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-scratchpad\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "vnfs:\n"
+		 "  - {name: ctr, session: 5tuple, scratchpad: 16, timeout_ms: 300}\n",
+		 fs_h_path(&h, "empty.pcap"), fs_h_path(&h, "empty.pcap"));
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), wait);
+	/* counter keeps 24 bytes per session */
+	st = run_vnf(&h, "counter", "ctr", out, sizeof(out));
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "counter was not refused: %s", out);
+	ck_assert_msg(strstr(out, "needs 24 bytes of scratchpad per session, the chain gives 16") !=
+			  NULL,
+		      "no reason given: %s", out);
+	rep = fs_h_stats(&h);
+	ck_assert_uint_eq(fs_h_vnf(rep, "ctr")->state, FLOWSPLICE__VNF_STATE__VNF_CONFIGURED);
+	ctl_reply_free(rep);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -118,6 +189,7 @@ static Suite *hostile_suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_hostile_bad_meta_and_lying_pid);
+	tcase_add_test(tc, test_hostile_scratchpad_too_small_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
