@@ -77,28 +77,34 @@ const char *ctl_counter_name(enum ctl_counter c)
 static int ctl_mkdirs(const char *path, mode_t mode)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	mode_t old;
 	char *p;
+	int r;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	p = strrchr(dir, '/');
 	if (p == NULL || p == dir)
 		return 0;
 	*p = '\0';
+	/* Created with exactly @p mode under a umask that lets it through: a chmod() afterwards
+	 * would follow a symlink someone put there in between. */
+	old = umask(~mode & 0777);
 	for (p = dir + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
 		if (mkdir(dir, mode) < 0 && errno != EEXIST)
-			return -errno;
+			goto err;
 		*p = '/';
 	}
-	if (mkdir(dir, mode) < 0) {
-		if (errno != EEXIST)
-			return -errno;
-	} else if (chmod(dir, mode) < 0) { /* mkdir obeys the umask; we want exactly @p mode */
-		return -errno;
-	}
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		goto err;
+	umask(old);
 	return 0;
+err:
+	r = -errno;
+	umask(old);
+	return r;
 }
 
 static int ctl_fill_addr(struct sockaddr_un *sa, const char *path)
@@ -139,7 +145,7 @@ static int ctl_clear_stale(const char *path)
 
 static int ctl_listen(struct ctl_server *srv)
 {
-	mode_t sock_mode = srv->opts.sock_mode ? srv->opts.sock_mode : 0660;
+	mode_t sock_mode = srv->opts.sock_mode ? srv->opts.sock_mode : 0660, old;
 	struct sockaddr_un sa;
 	struct stat st;
 	int r;
@@ -150,10 +156,19 @@ static int ctl_listen(struct ctl_server *srv)
 	srv->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (srv->lfd < 0)
 		return -errno;
-	if (bind(srv->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	if (chmod(srv->path, sock_mode) < 0 || stat(srv->path, &st) < 0)
+	/* The socket file gets its mode at creation (umask): no chmod() on the path afterwards,
+	 * which would follow a symlink put in its place between bind() and chmod(). */
+	old = umask(~sock_mode & 0777);
+	r = bind(srv->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (r < 0)
+		return r;
+	if (lstat(srv->path, &st) < 0)
 		goto err_unlink;
+	if (!S_ISSOCK(st.st_mode)) { /* replaced already: not ours to listen on or to remove */
+		errno = EEXIST;
+		return -EEXIST;
+	}
 	srv->dev = st.st_dev;
 	srv->ino = st.st_ino;
 	if (listen(srv->lfd, SOMAXCONN) < 0)
