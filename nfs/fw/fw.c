@@ -11,15 +11,17 @@
  * admitted without matching any rule, and a session initiated from the other side must match a
  * rule of its own. The chain must declare the VNF with `session: 5tuple` and `flags: [bidir]`.
  *
- * TCP tracking (per session): a session must start with a SYN from its initiator; the responder
- * answers SYN-ACK, then packets flow (ESTABLISHED); FIN from both sides closes it; after an RST
- * every further packet is INVALID. Invalid packets are dropped and counted. UDP/ICMP sessions are
- * allowed or denied as a whole.
+ * TCP tracking (per session, engine/fw_track.h): a session must start with a SYN from its
+ * initiator; the responder answers SYN-ACK, then packets flow (ESTABLISHED); FIN from both sides
+ * closes it; after an RST every further packet is INVALID — but only an RST in its receiver's
+ * window counts (a blind RST is dropped, rst_out_of_window, and the session lives on). Invalid
+ * packets are dropped and counted. UDP/ICMP sessions are allowed or denied as a whole.
  *
  * Counters (registered with nfsdk: `nfctl stats`, --report FILE): per rule the sessions it
  * decided (rule_N), sessions no rule matched, invalid packets, packets denied and allowed.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,28 +31,27 @@
 #include <rte_mbuf.h>
 
 #include "fm_pkt.h"
+#include "fw_track.h"
 #include "nfsdk/filter.h"
 #include "nfsdk/nf.h"
 
 #define FW_MAX_RULES 64
 
-enum fw_tcp { FW_NEW = 0, FW_SYN_SENT, FW_SYN_RECV, FW_ESTABLISHED, FW_CLOSING, FW_CLOSED };
-
 /* Common data of a session (both directions), 64 bytes at most. */
 struct fw_session {
 	uint8_t decided; /* 0: no packet seen yet */
 	uint8_t allow;
-	uint8_t tcp;	  /* enum fw_tcp */
-	uint8_t fin_mask; /* bit 0: initiator sent FIN, bit 1: responder */
 	uint16_t rule;
 	uint16_t init_port; /* initiator's source port */
 	uint32_t init_ip;   /* initiator's source address */
-	uint8_t rst;
+	struct fw_tcp tcp;  /* engine/fw_track.h */
 	/* ICMP has no ports: echo requests the responder sends back share the session key but are
 	 * a session of their own, decided once by the rules too. */
 	uint8_t rev_decided;
 	uint8_t rev_allow;
 };
+
+static_assert(sizeof(struct fw_session) <= 64, "a session's common data is 64 bytes at most");
 
 struct fw_rule {
 	bool allow;
@@ -59,8 +60,9 @@ struct fw_rule {
 };
 
 #define FW_COUNTERS(X)                                                                             \
-	X(DEFAULT_DENY, "default_deny") /* sessions no rule matched */                             \
-	X(INVALID, "invalid")		/* packets out of TCP state, or not of a session */        \
+	X(DEFAULT_DENY, "default_deny")	  /* sessions no rule matched */                           \
+	X(INVALID, "invalid")		  /* packets out of TCP state, or not of a session */      \
+	X(RST_BLIND, "rst_out_of_window") /* RSTs outside their receiver's window: dropped */      \
 	X(DENIED_PKTS, "denied_pkts")                                                              \
 	X(ALLOWED_PKTS, "allowed_pkts")
 
@@ -105,6 +107,7 @@ static void decide(struct fw *fw, struct fw_session *s, const struct fm_pkt *p)
 	s->init_ip = p->ip4_src;
 	s->init_port = p->sport;
 	s->allow = match_rules(fw, p, &s->rule);
+	fw_tcp_init(&s->tcp);
 }
 
 /* An ICMP echo request from the session's responder: a session of its own. */
@@ -113,54 +116,6 @@ static bool icmp_reverse_request(const struct fm_pkt *p, const uint8_t *data, bo
 	uint16_t off = p->l3_off + (uint16_t)((data[p->l3_off] & 0x0f) * 4);
 
 	return p->proto == FM_PROTO_ICMP && !from_init && off < p->len && data[off] == 8;
-}
-
-/* TCP state machine; returns false for a packet the session's state does not allow. */
-static bool tcp_track(struct fw_session *s, const struct fm_pkt *p, bool from_initiator)
-{
-	uint8_t f = p->tcp_flags;
-	bool syn = f & 0x02, ack = f & 0x10, fin = f & 0x01, rst = f & 0x04;
-
-	if (s->rst)
-		return false; /* nothing after a reset */
-	if (rst) {
-		s->rst = 1;
-		s->tcp = FW_CLOSED;
-		return true;
-	}
-	switch (s->tcp) {
-	case FW_NEW:
-		if (!(syn && !ack && from_initiator))
-			return false; /* a session must open with the initiator's SYN */
-		s->tcp = FW_SYN_SENT;
-		return true;
-	case FW_SYN_SENT:
-		if (from_initiator)
-			return syn && !ack; /* SYN retransmission */
-		if (!(syn && ack))
-			return false;
-		s->tcp = FW_SYN_RECV;
-		return true;
-	case FW_SYN_RECV:
-		if (!from_initiator)
-			return syn && ack; /* SYN-ACK retransmission */
-		if (syn || !ack)
-			return false;
-		s->tcp = FW_ESTABLISHED;
-		break;
-	case FW_ESTABLISHED:
-	case FW_CLOSING:
-		if (syn)
-			return false;
-		break;
-	default: /* closed by FINs: late ACKs and retransmissions pass */
-		return !syn;
-	}
-	if (fin) {
-		s->fin_mask |= from_initiator ? 1 : 2;
-		s->tcp = s->fin_mask == 3 ? FW_CLOSED : FW_CLOSING;
-	}
-	return true;
 }
 
 static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
@@ -200,10 +155,15 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 			verdicts[i] = NF_DROP;
 			continue;
 		}
-		if (p.proto == FM_PROTO_TCP && p.has_l4 && !tcp_track(s, &p, from_init)) {
-			fw->cnt[FW_C_INVALID]++;
-			verdicts[i] = NF_DROP;
-			continue;
+		if (p.proto == FM_PROTO_TCP && p.has_l4) {
+			enum fw_track_verdict v = fw_tcp_track(
+			    &s->tcp, rte_pktmbuf_mtod(pkts[i], const uint8_t *), &p, from_init);
+
+			if (v != FW_TRACK_PASS) {
+				fw->cnt[v == FW_TRACK_RST_BLIND ? FW_C_RST_BLIND : FW_C_INVALID]++;
+				verdicts[i] = NF_DROP;
+				continue;
+			}
 		}
 		fw->cnt[FW_C_ALLOWED_PKTS]++;
 	}

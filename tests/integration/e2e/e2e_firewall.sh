@@ -136,7 +136,8 @@ c = json.load(sys.stdin)["vnf_counters"]["fw"]
 print("e2e_firewall: nfctl stats: fw rule_0 %d, denied_pkts %d, invalid %d, nfsdk_drop_verdict %d"
       % (c["rule_0"], c["denied_pkts"], c["invalid"], c["nfsdk_drop_verdict"]))
 assert c["rule_0"] == 3, "rule_0 in the registry"
-assert c["nfsdk_drop_verdict"] == c["denied_pkts"] + c["invalid"], "verdict drops"
+assert c["nfsdk_drop_verdict"] == c["denied_pkts"] + c["invalid"] + c["rst_out_of_window"], \
+    "verdict drops"
 assert c["nfsdk_drop_no_ring"] == 0 and c["nfsdk_drop_stage_full"] == 0, "other drops"
 ' || e2e_fail "fw's counters in nfctl stats differ"
 echo "e2e_firewall: 1 passed, 0 failed"
