@@ -11,12 +11,13 @@
 #   clients -> fw -> nat -> flowmon -> lb -> ids -> rewrite -> backends   (docs/demo.md)
 #
 # Usage: sudo ./deploy/demo.sh [--chain NAME|FILE] [--size-mb N] [--downloads N] [--quick]
-#                              [--json] [--plot] [--no-install]
+#                              [--json] [--plot] [--no-install] [--no-build]
 #   --chain      a chain of deploy/chains (paper, nat-lb, fig2-run, ...) or a chain file
 #   --size-mb    size of each downloaded file (default 8); --downloads: per client (default 8)
 #   --quick      short traffic (1 MB, 2 downloads per client), as the e2e test runs it
 #   --json       the summary as JSON on standard output (everything else on standard error)
 #   --plot       throughput and latency over the run, drawn by gnuplot into an SVG file
+#   --no-install, --no-build: skip those steps (the binaries must be built: FS_BUILD_DIR or build/)
 # FS_DEMO_KEEP=1 keeps the run directory (logs, captures, samples) for a look afterwards.
 set -euo pipefail
 
@@ -25,6 +26,7 @@ chain=paper
 size_mb=8
 per_client=8
 install=1
+build_it=1
 json=0
 plot=0
 while [[ $# -gt 0 ]]; do
@@ -36,7 +38,8 @@ while [[ $# -gt 0 ]]; do
 	--json) json=1; shift ;;
 	--plot) plot=1; shift ;;
 	--no-install) install=0; shift ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	--no-build) build_it=0; shift ;;
+	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "demo: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -62,11 +65,14 @@ if [[ $install -eq 1 ]]; then
 	"$top/deploy/install-deps.sh"
 fi
 
-say "build"
 build=${FS_BUILD_DIR:-$top/build}
-[[ -f $build/CMakeCache.txt ]] || cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target flowmgr nfctl forward fw nat flowmon lb ids rewrite \
-	httpfilter >/dev/null
+if [[ $build_it -eq 1 ]]; then
+	say "build"
+	[[ -f $build/CMakeCache.txt ]] ||
+		cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target flowmgr nfctl forward fw nat flowmon lb ids \
+		rewrite httpfilter >/dev/null
+fi
 bin=$build/bin
 
 say "hugepages"

@@ -4,9 +4,10 @@
 #
 # Every check appends one line "NAME<TAB>ok|FAILED<TAB>DETAIL" to RUN/checks.tsv; the summary
 # (RUN/summary.json) is made from it, from the clients' curl reports (RUN/curlK.txt), from the
-# samples taken while the traffic ran (RUN/samples.csv: seconds, Mbit/s, HTTP request
-# latency in ms, downloads done) and from `nfctl --json stats` taken right after the traffic (RUN/stats.json).
-# VNF counters come from nfctl only (stats, cmd), never from the VNFs' report files.
+# samples taken while the traffic ran (RUN/samples.csv: seconds, Mbit/s, request latency in ms,
+# downloads done) and from `nfctl --json stats` right after the traffic (RUN/stats.json). VNF
+# counters come from nfctl only (stats, cmd), never from the VNFs' report files; the ids alerts
+# are the ids' standard output (flowmgr's log, since flowmgr launched it).
 
 # demo_check_result NAME ok|FAILED DETAIL — records a check and prints it.
 demo_check_result() {
@@ -101,7 +102,9 @@ with open(run + "/samples.csv", "w") as f:
             time.sleep(0.25)
         now, b, lat = time.time(), tx_bytes(), latency_ms()
         done = sum(sum(1 for _ in open(p)) for p in glob.glob(run + "/curl*.txt"))
-        mbit = (b - last_b) * 8 / (now - last_t) / 1e6 if b is not None and last_b is not None else 0
+        mbit = 0
+        if b is not None and last_b is not None:
+            mbit = (b - last_b) * 8 / (now - last_t) / 1e6
         last_t, last_b, n = now, b, n + 1
         f.write("%.2f %.1f %s %d\n" % (now - t0, mbit, "%.3f" % lat if lat is not None else "NaN",
                                        done))
@@ -125,7 +128,8 @@ PY
 }
 
 # demo_traffic_run RUN SIZE_MB PER_CLIENT — every client downloads PER_CLIENT copies of blob.bin,
-# two at a time, the clients starting 0.5 s apart (the throughput climbs as they join); then the page for the rewrite check and the request the ids alerts on. Writes the
+# two at a time, the clients starting 0.5 s apart (the throughput climbs as they join); then the
+# page for the rewrite check and the request the ids alerts on. Writes the
 # start and end times to RUN/times.
 demo_traffic_run() {
 	local run=$1 per=$3 k i args cpids=() rc=0
@@ -417,12 +421,13 @@ demo_all_passed() {
 		echo "demo: OK: every check passed"
 	else
 		echo "demo: FAILED: $(python3 -c 'import json, sys
-print(", ".join(k for k, c in json.load(open(sys.argv[1]))["checks"].items() if not c["ok"]))' "$1")" >&2
+s = json.load(open(sys.argv[1]))
+print(", ".join(k for k, c in s["checks"].items() if not c["ok"]))' "$1")" >&2
 		return 1
 	fi
 }
 
-# demo_plot RUN FILE — throughput and HTTP request latency over the run (RUN/samples.csv) as an SVG.
+# demo_plot RUN FILE — throughput and request latency over the run (RUN/samples.csv), an SVG.
 demo_plot() {
 	gnuplot <<GP
 set terminal svg size 900,500 dynamic background rgb 'white'

@@ -23,11 +23,12 @@
 #   topo_clients   the clients' source addresses on host a (the first also sends the probes)
 #   topo_backends  indexes into topo_web of the load-balanced backends (check "spread": each
 #                  served an even share of the HTTP requests)
-#   topo_checks    extra checks demo.sh runs: nat ipfix ids rewrite udp_echo (see demo.sh)
+#   topo_checks    the checks demo.sh runs besides "downloads": spread nat ipfix ids rewrite
+#                  udp_echo (deploy/lib/demo_checks.sh, _demo_check_NAME)
 #   topo_no_exec   for a chain of declarations only (no `exec`): the program demo.sh starts
 #                  under each VNF's name (e.g. forward)
 # Hooks a companion may define: demo_traffic RUN (extra traffic, after the downloads) and
-# demo_check RUN (extra checks; prints "check NAME: ok DETAIL" or returns non-zero).
+# demo_check RUN (extra checks, each reported with demo_check_result NAME ok|FAILED DETAIL).
 
 # topo_load FILE — the companion of a chain (FILE.demo next to FILE.yaml), or the defaults when
 # there is none: one client 198.18.0.1 downloading from a web server on 198.18.0.2:8080.
@@ -57,12 +58,17 @@ topo_load() {
 
 # topo_hosts — creates the two hosts (fs_ns_create $topo_ns) and adds the extra addresses.
 topo_hosts() {
+	fs_ns_create "$topo_ns" && topo_addrs
+}
+
+# topo_addrs — on hosts made by fs_ns_create $topo_ns: the extra addresses (and neighbours).
+topo_addrs() {
 	local ip
-	fs_ns_create "$topo_ns" || return 1
 	for ip in "${topo_a_addrs[@]}"; do ip -n "$topo_ns-a" addr add "$ip/24" dev eth0 || return 1; done
 	for ip in "${topo_b_addrs[@]}"; do ip -n "$topo_ns-b" addr add "$ip/24" dev eth0 || return 1; done
 	[[ $topo_static_arp == 1 ]] || return 0
-	_topo_neigh a b "$FS_NS_IP_B" "${topo_b_addrs[@]}" && _topo_neigh b a "$FS_NS_IP_A" "${topo_a_addrs[@]}"
+	_topo_neigh a b "$FS_NS_IP_B" "${topo_b_addrs[@]}" &&
+		_topo_neigh b a "$FS_NS_IP_A" "${topo_a_addrs[@]}"
 }
 
 # _topo_neigh SIDE OTHER ADDR... — host SIDE reaches each ADDR at host OTHER's MAC address.
@@ -97,8 +103,9 @@ topo_nginx() {
 	pids+=("$!")
 	for addr in "${topo_web[@]}"; do
 		for _ in $(seq 50); do
-			ip netns exec "$topo_ns-b" bash -c "echo >/dev/tcp/${addr%:*}/${addr#*:}" \
-				2>/dev/null && break
+			# Listening sockets, not a connection: a probe would be in the access logs.
+			[[ $(ip netns exec "$topo_ns-b" ss -Hltn "sport = :${addr#*:}") == *" $addr "* ]] &&
+				break
 			sleep 0.1
 		done
 	done
@@ -155,7 +162,8 @@ print(sum(x["state"] == "running" for x in v), len(v))' 2>/dev/null || echo "0 1
 
 # topo_flowmgr BIN CHAIN SOCK PREFIX LOG [FLOWMGR_OPTION...] — starts flowmgr with --launch on
 # this topology's ports (PID into `pids`), then the topo_no_exec program under each VNF's name
-# when set (a chain without `exec`), and waits until every VNF runs. Returns 1 if they do not in 15 s.
+# when set (a chain without `exec`), and waits until every VNF runs. Returns 1 if they do not
+# in 15 s.
 topo_flowmgr() {
 	local bin=$1 chain=$2 sock=$3 prefix=$4 log=$5 up=0 want v fm_pid ports
 	shift 5
