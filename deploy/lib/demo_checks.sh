@@ -144,8 +144,9 @@ demo_traffic_run() {
 			args+=(-o "$run/dl/c${k}_$i.bin" "$topo_url/blob.bin?c=$k&n=$i")
 		done
 		[[ $k -eq 0 ]] || sleep 0.5
+		# One TCP connection per download (no keep-alive): the LB balances connections.
 		_demo_curl_a "${topo_clients[k]}" --fail --max-time 120 --parallel --parallel-max 2 \
-			--parallel-immediate -w '%{http_code} %{size_download} %{time_total}\n' \
+			--parallel-immediate -H 'Connection: close' -w '%{http_code} %{size_download} %{time_total} %{local_ip} %{local_port}\n' \
 			"${args[@]}" >"$run/curl$k.txt" 2>"$run/curl$k.err" &
 		cpids+=("$!")
 	done
@@ -257,18 +258,19 @@ _demo_check_nat() {
 }
 
 # flowmon exported its records once the sessions timed out (a few seconds after the traffic):
-# one per direction of every download, or with topo_ipfix_flows=udp (flowmon sees only the UDP
-# echo's requests) one record of the 20 requests to topo_udp_echo.
+# one per direction of every TCP connection of the downloads (curl reuses a connection for
+# several downloads: counted by local address and port), or with topo_ipfix_flows=udp (flowmon
+# sees only the UDP echo's requests) one record of the 20 requests to topo_udp_echo.
 _demo_check_ipfix() {
 	local run=$1 n=0 want got=0 what
 	if [[ ${topo_ipfix_flows:-tcp} == udp ]]; then
 		want=20
 		what="packets to $topo_udp_echo"
 	else
-		want=$((2 * $(cat "$run"/curl*.txt | wc -l)))
-		what="TCP records (2 per download)"
+		want=$((2 * $(awk '{print $4, $5}' "$run"/curl[0-9]*.txt | sort -u | wc -l)))
+		what="TCP records (2 per connection of the downloads: $((want / 2)))"
 	fi
-	for _ in $(seq 40); do
+	for i in $(seq 60); do
 		demo_ipfix_records "$run"
 		if [[ ${topo_ipfix_flows:-tcp} == udp ]]; then
 			got=$(awk -v d="$topo_udp_echo" '$2 == "->" && $3 == d && $5 == 17 {s += $7}
@@ -360,7 +362,7 @@ t0, t1 = (float(x) for x in open(run + "/times").read().split()[:2])
 codes, nbytes = [], 0
 for f in sorted(glob.glob(run + "/curl[0-9]*.txt")):
     for line in open(f):
-        code, size, _ = line.split()
+        code, size = line.split()[:2]
         codes.append(code)
         nbytes += int(float(size))
 checks = {}
