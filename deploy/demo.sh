@@ -1,29 +1,63 @@
 #!/usr/bin/env bash
-# deploy/demo.sh — FlowSplice's main job, from a fresh Debian 12 machine:
-# installs the dependencies, builds, reserves hugepages, creates two test hosts in network
-# namespaces (198.18.0.1 and 198.18.0.2) joined only through flowmgr (a bump-in-the-wire bridge
-# on af_packet ports), attaches the VNF chain, downloads a file over HTTP from one host to the
-# other through the chain, checks it byte for byte (sha256), shows the counters with nfctl and
-# removes everything it created. Exits non-zero if anything fails.
+# deploy/demo.sh — FlowSplice's main job, from a fresh Debian 12 machine: installs the
+# dependencies, builds, reserves hugepages, builds a chain's demo topology (test hosts in network
+# namespaces, addresses from 198.18.0.0/15, web servers, backends: deploy/lib/topo.sh and the
+# chain's companion deploy/chains/NAME.demo), starts flowmgr, which launches the chain's VNFs,
+# drives HTTP downloads from the clients through the chain (a progress line while they run),
+# checks them and what the VNFs did, shows the classification tree and the counters, prints a
+# summary and removes everything it created. Exits non-zero if a check fails.
 #
-# Usage: sudo ./deploy/demo.sh [--chain deploy/chains/forward.yaml] [--size-mb 32] [--no-install]
+# The default chain, paper.yaml, is the paper's chain doing visible work:
+#   clients -> fw -> nat -> flowmon -> lb -> ids -> rewrite -> backends   (docs/demo.md)
+#
+# Usage: sudo ./deploy/demo.sh [--chain NAME|FILE] [--size-mb N] [--downloads N] [--quick]
+#                              [--json] [--plot] [--no-install] [--no-build]
+#   --chain      a chain of deploy/chains (paper, nat-lb, fig2-run, ...) or a chain file
+#   --size-mb    size of each downloaded file (default 8); --downloads: per client (default 8)
+#   --quick      short traffic (1 MB, 2 downloads per client), as the e2e test runs it
+#   --json       the summary as JSON on standard output (everything else on standard error)
+#   --plot       throughput and latency over the run, drawn by gnuplot into an SVG file
+#   --no-install, --no-build: skip those steps (the binaries must be built: FS_BUILD_DIR or build/)
+# FS_DEMO_KEEP=1 keeps the run directory (logs, captures, samples) for a look afterwards.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-chain=$top/deploy/chains/forward.yaml
-size_mb=32
+chain=paper
+size_mb=8
+per_client=8
 install=1
+build_it=1
+json=0
+plot=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--chain) chain=$2; shift 2 ;;
 	--size-mb) size_mb=$2; shift 2 ;;
+	--downloads) per_client=$2; shift 2 ;;
+	--quick) size_mb=1; per_client=2; shift ;;
+	--json) json=1; shift ;;
+	--plot) plot=1; shift ;;
 	--no-install) install=0; shift ;;
-	-h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+	--no-build) build_it=0; shift ;;
+	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "demo: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (namespaces, hugepages)" >&2; exit 1; }
+[[ $size_mb =~ ^[1-9][0-9]*$ && $per_client =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "demo: --size-mb and --downloads take positive integers" >&2; exit 2; }
+if [[ ! -f $chain ]]; then
+	[[ -f $top/deploy/chains/$chain.yaml ]] ||
+		{ echo "demo: no chain '$chain' (a file, or one of:" \
+			"$(basename -s .yaml "$top"/deploy/chains/*.yaml | tr '\n' ' '))" >&2; exit 2; }
+	chain=$top/deploy/chains/$chain.yaml
+fi
+chain=$(cd "$(dirname "$chain")" && pwd)/$(basename "$chain")
+name=$(basename "$chain" .yaml)
 
+# --json: standard output carries the JSON summary only.
+exec 3>&1
+[[ $json -eq 0 ]] || exec 1>&2
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [[ $install -eq 1 ]]; then
@@ -31,10 +65,14 @@ if [[ $install -eq 1 ]]; then
 	"$top/deploy/install-deps.sh"
 fi
 
-say "build"
 build=${FS_BUILD_DIR:-$top/build}
-[[ -f $build/CMakeCache.txt ]] || cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target flowmgr forward nfctl >/dev/null
+if [[ $build_it -eq 1 ]]; then
+	say "build"
+	[[ -f $build/CMakeCache.txt ]] ||
+		cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target flowmgr nfctl forward fw nat flowmon lb ids \
+		rewrite httpfilter >/dev/null
+fi
 bin=$build/bin
 
 say "hugepages"
@@ -42,92 +80,98 @@ say "hugepages"
 
 # shellcheck source=deploy/lib/netns.sh
 . "$top/deploy/lib/netns.sh"
-ns=fsd
+# shellcheck source=deploy/lib/topo.sh
+. "$top/deploy/lib/topo.sh"
+# shellcheck source=deploy/lib/demo_checks.sh
+. "$top/deploy/lib/demo_checks.sh"
+topo_load "$chain"
+ns=$topo_ns
 prefix=fsdemo$$
 run=$(mktemp -d /tmp/fsdemo.XXXXXX)
 sock=$run/flowmgr.sock
 pids=()
+nfctl() { "$bin/nfctl" -s "$sock" "$@"; }
 
 cleanup() {
-	local rc=$?
+	local rc=$? left
 	set +e
 	say "cleanup"
-	# VNFs first, flowmgr last (DPDK cannot outlive-restart a primary under live secondaries).
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		fs_stop_pid "${pids[i]}" 5
-	done
+	# Launched VNFs stop with flowmgr; flowmgr before the servers (reverse start order).
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
 	fs_ns_destroy "$ns"
 	fs_cleanup_dpdk "$prefix"
-	rm -rf "$run"
-	echo "demo: removed namespaces $ns-a/$ns-b, veths, processes, hugepage files of $prefix"
+	if [[ ${FS_DEMO_KEEP:-0} == 1 ]]; then echo "demo: kept $run"; else rm -rf "$run"; fi
+	left=$(demo_leftovers "$ns" "$prefix" "${pids[@]}")
+	if [[ -n $left ]]; then
+		echo "demo: FAILED: left behind: $left" >&2
+		[[ $rc -ne 0 ]] || rc=1
+	else
+		echo "demo: removed namespaces $ns-a/$ns-b, their veths, every process it started," \
+			"the hugepage files and /var/run/dpdk/$prefix: nothing left behind"
+	fi
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "test hosts"
-fs_ns_create "$ns"
+say "test hosts ($name: deploy/chains/$name.demo)"
+topo_hosts
 ip -br addr show dev "$ns-pa"
 ip -br addr show dev "$ns-pb"
+ip -n "$ns-a" -br -4 addr show dev eth0 | sed "s/^/$ns-a: /"
+ip -n "$ns-b" -br -4 addr show dev eth0 | sed "s/^/$ns-b: /"
 
-say "flowmgr ($chain)"
-"$bin/flowmgr" -c "$chain" -s "$sock" --wait-vnfs -- --file-prefix "$prefix" --lcores 0@0,1@1 \
-	>"$run/flowmgr.log" 2>&1 &
-fm_pid=$!
-pids+=("$fm_pid")
-for _ in $(seq 100); do
-	"$bin/nfctl" -s "$sock" status >/dev/null 2>&1 && break
-	kill -0 "$fm_pid" 2>/dev/null || { cat "$run/flowmgr.log"; exit 1; }
-	sleep 0.1
-done
-"$bin/nfctl" -s "$sock" status
+say "servers on host b"
+demo_files "$run/www" "$size_mb"
+if [[ ${#topo_web[@]} -gt 0 ]]; then
+	topo_nginx "$run" "$run/www"
+	echo "nginx on ${topo_web[*]}"
+fi
+topo_udp_echo_start "$run"
+[[ -z $topo_udp_echo ]] || echo "UDP echo on $topo_udp_echo"
+topo_ipfix_start "$run" "$top"
+[[ -z $topo_ipfix ]] || echo "IPFIX collector on $topo_ipfix"
 
-say "VNFs"
-mapfile -t vnfs < <("$bin/nfctl" -s "$sock" --json vnfs |
-	python3 -c 'import json,sys; [print(v["name"]) for v in json.load(sys.stdin)["vnfs"]]')
-for v in "${vnfs[@]}"; do
-	"$bin/forward" --name "$v" --socket "$sock" --file-prefix "$prefix" >"$run/$v.log" 2>&1 &
-	pids+=("$!")
-done
-for _ in $(seq 100); do
-	up=$("$bin/nfctl" -s "$sock" --json vnfs |
-		python3 -c 'import json,sys; print(sum(v["state"]=="running" for v in json.load(sys.stdin)["vnfs"]))')
-	[[ $up -eq ${#vnfs[@]} ]] && break
-	sleep 0.1
-done
-"$bin/nfctl" -s "$sock" vnfs
-
-say "HTTP server on host b (198.18.0.2:8080), ${size_mb} MB file"
-mkdir -p "$run/www"
-head -c "$((size_mb * 1024 * 1024))" /dev/urandom >"$run/www/blob.bin"
-# ip netns exec execs the server in place, so $! is the server's own PID.
-ip netns exec "$ns-b" python3 -m http.server 8080 --bind "$(fs_ns_ip b)" --directory "$run/www" \
-	>"$run/http.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 50); do
-	fs_ns_exec "$ns" a curl -s -o /dev/null --max-time 2 "http://$(fs_ns_ip b):8080/" && break
-	sleep 0.2
-done
-
-say "download through the chain (host a -> flowmgr -> VNFs -> host b)"
-start=$(date +%s.%N)
-fs_ns_exec "$ns" a curl -sS --fail --max-time 120 -o "$run/got.bin" \
-	"http://$(fs_ns_ip b):8080/blob.bin"
-end=$(date +%s.%N)
-want=$(sha256sum <"$run/www/blob.bin" | cut -d' ' -f1)
-got=$(sha256sum <"$run/got.bin" | cut -d' ' -f1)
-python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); \
-print(f'{int(sys.argv[3])} MB in {s:.2f} s = {int(sys.argv[3])*8/s:.0f} Mbit/s')" \
-	"$start" "$end" "$size_mb"
-echo "sha256 sent: $want"
-echo "sha256 got:  $got"
-
-say "counters"
-"$bin/nfctl" -s "$sock" stats
-
-if [[ $want != "$got" ]]; then
-	echo "demo: FAILED: the file arrived corrupted" >&2
+say "flowmgr ($chain) launching the VNFs"
+# From the top: chains name VNF files (ids rules) relative to the repository.
+cd "$top"
+if ! topo_flowmgr "$bin" "$chain" "$sock" "$prefix" "$run/flowmgr.log"; then
+	tail -n 30 "$run/flowmgr.log" >&2
 	exit 1
 fi
-echo
-echo "demo: OK: ${size_mb} MB transferred byte-exact through flowmgr and ${#vnfs[@]} VNF process(es)"
+nfctl vnfs
+
+if [[ -n $topo_url ]]; then
+	say "warm-up (lb and nat resolve their neighbours)"
+	demo_warmup "$run"
+fi
+
+if [[ -n $topo_url ]]; then
+	say "traffic: ${#topo_clients[@]} client(s) x $per_client downloads of $size_mb MB from $topo_url"
+else
+	say "traffic: UDP from ${topo_clients[*]} to $topo_udp_echo"
+fi
+demo_traffic_run "$run" "$size_mb" "$per_client"
+if declare -F demo_traffic >/dev/null; then demo_traffic "$run"; fi
+
+say "checks"
+demo_checks_run "$run" "$size_mb"
+
+say "the combined classification tree (nfctl tree: one lookup for all VNFs)"
+nfctl tree
+say "per-VNF and port counters (nfctl stats; flowmgr's non-zero session and TCP counters)"
+nfctl stats | sed '/^counters/,$d'
+nfctl stats | awk '/^counters/ {c = 1; next} c && $2 != 0 && $1 ~ /^(sessions|bidir_|tcp_|drop_)/' |
+	column -c 100
+demo_show "$run"
+
+if [[ $plot -eq 1 ]]; then
+	say "plot"
+	demo_plot "$run" "/tmp/flowsplice-demo-$name.svg"
+fi
+
+say "summary"
+demo_summary "$run" "$name" >"$run/summary.json"
+demo_table "$run/summary.json"
+[[ $json -eq 0 ]] || cat "$run/summary.json" >&3
+demo_all_passed "$run/summary.json"

@@ -21,64 +21,39 @@ set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_init e2e_nat_lb fsc
+# The topology is the chain's demo topology (deploy/chains/nat-lb.demo, deploy/lib/topo.sh).
+# shellcheck source=deploy/lib/topo.sh
+. "$top/deploy/lib/topo.sh"
+topo_load "$top/deploy/chains/nat-lb.yaml"
+topo_ns=$ns
 vip=198.18.0.200
 pub=198.18.0.100
-clients=(198.18.0.33 198.18.0.34 198.18.0.35 198.18.0.36)
-backends=(198.18.0.11 198.18.0.12 198.18.0.13)
+clients=("${topo_clients[@]}")
+backends=()
+for i in "${topo_backends[@]}"; do backends+=("${topo_web[i]%:*}"); done
 E2E_FAIL_FILES=("$run/fail.txt")
 : >"$run/fail.txt"
-for ip in "${clients[@]}"; do ip -n "$ns-a" addr add "$ip/24" dev eth0; done
-for ip in "${backends[@]}"; do ip -n "$ns-b" addr add "$ip/24" dev eth0; done
+topo_addrs
 
-python3 "$(dirname "$0")/ipfix_collector.py" 127.0.0.1:4739 "$run/ipfix.pcap" \
-	>"$run/collector.log" 2>&1 &
-pids+=("$!")
-e2e_flowmgr "$top/deploy/chains/nat-lb.yaml" --port "p0=net_af_packet0,iface=$ns-pa,framecnt=4096" \
-	--port "p1=net_af_packet1,iface=$ns-pb,framecnt=4096"
+topo_ipfix_start "$run" "$top"
+topo_flowmgr "$bin" "$top/deploy/chains/nat-lb.yaml" "$sock" "$prefix" "$run/flowmgr.log" ||
+	e2e_fail "the chain's VNFs did not attach"
 nfctl() { "$bin/nfctl" -s "$sock" "$@"; }
 
-# Backends: nginx, one server per backend address with its own access log.
-mkdir -p "$run/www" "$run/dl" "$run/nginx"
+# Backends: nginx on every topo_web address (the three backends and $b:8080), one access log each.
+mkdir -p "$run/www" "$run/dl"
 head -c $((1024 * 1024)) /dev/urandom >"$run/www/blob.bin"
-chmod a+rx "$run" "$run/www" && chmod a+r "$run/www/blob.bin" # nginx workers are www-data
 want=$(sha256sum <"$run/www/blob.bin" | cut -d' ' -f1)
-{
-	echo "worker_processes 2; pid $run/nginx/nginx.pid; error_log $run/nginx/error.log;"
-	echo "events { worker_connections 4096; }"
-	echo "http { access_log off; sendfile on; client_body_temp_path $run/nginx;"
-	echo "  proxy_temp_path $run/nginx; fastcgi_temp_path $run/nginx;"
-	echo "  uwsgi_temp_path $run/nginx; scgi_temp_path $run/nginx;"
-	for i in 0 1 2; do
-		echo "  server { listen ${backends[i]}:8080; root $run/www;"
-		echo "    access_log $run/nginx/backend$i.log; }"
-	done
-	echo "  server { listen $b:8080; root $run/www; }"
-	echo "}"
-} >"$run/nginx/nginx.conf"
-ip netns exec "$ns-b" nginx -c "$run/nginx/nginx.conf" -g 'daemon off;' \
-	>"$run/nginx/stdout" 2>&1 &
-pids+=("$!")
+topo_nginx "$run" "$run/www"
 # A web server on a client address, for the "refused from outside" check.
 ip netns exec "$ns-a" python3 -m http.server 8080 --bind "${clients[0]}" \
 	--directory "$run/www" >"$run/http-a.log" 2>&1 &
 pids+=("$!")
-cat >"$run/udp_echo.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 6970))
-peers = open(sys.argv[2], "w")
-while True:
-    d, peer = s.recvfrom(2048)
-    peers.write("%s:%d\n" % peer)
-    peers.flush()
-    s.sendto(d, peer)
-PY
-ip netns exec "$ns-b" python3 "$run/udp_echo.py" "$b" "$run/udp_peers.txt" &
-pids+=("$!")
+topo_udp_echo_start "$run"
 sleep 1
 
 served() { # served I — GETs of blob.bin in backend I's access log
-	grep -c '"GET /blob.bin' "$run/nginx/backend$1.log" 2>/dev/null || true
+	topo_served "$run" "$1" "GET /blob.bin"
 }
 fetch() { # fetch CLIENT_IP OUT [CURL_OPTION...]
 	local ip=$1 out=$2
