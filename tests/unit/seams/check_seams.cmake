@@ -11,7 +11,9 @@
 #     flow layer's API takes a chain and filters from cls/, the config parser fills a chain).
 #     The in-process tests of the TCP context and the vnf/ wing (tests/integration/tcp, vnf)
 #     drive those wings through their API, which takes flowmgr's process struct: they may use
-#     flowmgr's own headers too ("*").
+#     flowmgr's own headers too ("*"); so does the TCP context's fuzz harness. The
+#     allocation-failure loop (tests/unit/fault) and the config and seq-map harnesses test the
+#     pure wings they name.
 #  3. The build agrees: no compile command of a file outside common/, flowmgr/ and ALLOW has a
 #     flowmgr include path; no program outside them links a flowmgr library; nfsdk's own link
 #     libraries and include directories name no flowmgr library or directory.
@@ -32,7 +34,11 @@ set(ALLOW
     "bench/classify=cls"
     "bench/flowtable=flow,cls"
     "tests/integration/tcp=*"
-    "tests/integration/vnf=*")
+    "tests/integration/vnf=*"
+    "tests/unit/fault=config,cls,tcp"
+    "tests/fuzz/config=config,cls"
+    "tests/fuzz/seqmap=tcp"
+    "tests/fuzz/tcp=*")
 set(TOPS common flowmgr nfsdk nfs nfctl proto tests bench)
 set(FAILS "")
 
