@@ -13,7 +13,8 @@
 #      the datagrams flowmon forwarded;
 #   5. other UDP (an echo to 198.18.0.2:7000) and ICMP go through lb only (netflow and http see
 #      none of them), both ways;
-#   6. httpfilter's counters (`nfctl cmd http stats`) and lb's backends (`nfctl cmd lb backends`).
+#   6. httpfilter's counters (its registry in `nfctl --json stats`) and lb's backends
+#      (`nfctl cmd lb backends`).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -165,7 +166,10 @@ recs=$(awk -v d="$nfaddr" '{n = split($2, ds, ","); split($4, ps, ",");
 echo "e2e_fig2_run: flowmon's IPFIX record: $recs packets to $nfaddr:6970"
 
 # 6. counters of the VNFs
-nfctl cmd http stats >"$run/http.stats"
+nfctl --json stats | python3 -c '
+import json, sys
+for k, v in json.load(sys.stdin)["vnf_counters"]["http"].items():
+    print(k, v)' >"$run/http.stats"
 nfctl cmd lb backends >"$run/lb.txt"
 cat "$run/http.stats" "$run/lb.txt" >"$run/fail.txt"
 hs() { awk -v k="$1" '$1 == k {print $2}' "$run/http.stats"; }
