@@ -123,10 +123,11 @@ static int compile_rules(const struct ids_rules *rules, hs_database_t **db, char
 			const struct ids_rule *r = &rules->rule[ce->expression];
 
 			fm_err_set(err, errlen, "rule sid %u (line %u): %s", r->sid, r->line,
-				ce->message);
+				   ce->message);
 			rc = -EINVAL;
 		} else {
-			fm_err_set(err, errlen, "Hyperscan: %s", ce ? ce->message : "compile failed");
+			fm_err_set(err, errlen, "Hyperscan: %s",
+				   ce ? ce->message : "compile failed");
 			/* the only whole-database failure a valid literal set can hit */
 			rc = ce && strstr(ce->message, "memory") ? -ENOMEM : -EINVAL;
 		}
@@ -152,7 +153,8 @@ static int engine_prepare(struct ids_engine *eng, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	if (hs_compress_stream(eng->work, eng->fresh, eng->comp_cap, &used) != HS_SUCCESS) {
-		fm_err_set(err, errlen, "Hyperscan: cannot compress a new stream (%zu bytes)", used);
+		fm_err_set(err, errlen, "Hyperscan: cannot compress a new stream (%zu bytes)",
+			   used);
 		return -E2BIG;
 	}
 	eng->fresh_len = (uint16_t)used;
@@ -176,8 +178,8 @@ int ids_engine_create(const struct ids_rules *rules, struct ids_engine **out, ch
 		if ((rc = compile_rules(rules, &db, err, errlen)))
 			return rc;
 		if (hs_stream_size(db, &ss) != HS_SUCCESS || ss > UINT16_MAX) {
-			fm_err_set(err, errlen, "stream state too large (%zu bytes, at most %u)", ss,
-				UINT16_MAX);
+			fm_err_set(err, errlen, "stream state too large (%zu bytes, at most %u)",
+				   ss, UINT16_MAX);
 			hs_free_database(db);
 			return -E2BIG;
 		}

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of the ids pattern engine's streaming matcher (nfs/ids/engine/ids_engine.h; the
- * rule parser has test_ids_rules.c) against exact expectations: a word cut at every combination of boundaries
- * into 2..6 chunks, overlapping occurrences, nocase, hex and escaped contents, two rules and two
- * streams interleaved, a 64 KiB random payload fed byte by byte against a memmem count, random
- * payloads in random chunks against a linear oracle, 1000 interleaved streams, partial words at
- * close, gaps, overlaps, stopping, states copied between buffers and engines, and Hyperscan
+ * rule parser has test_ids_rules.c) against exact expectations: a word cut at every combination of
+ * boundaries into 2..6 chunks, overlapping occurrences, nocase, hex and escaped contents, two rules
+ * and two streams interleaved, a 64 KiB random payload fed byte by byte against a memmem count,
+ * random payloads in random chunks against a linear oracle, 1000 interleaved streams, partial words
+ * at close, gaps, overlaps, stopping, states copied between buffers and engines, and Hyperscan
  * allocation failures at every step of ids_engine_create().
  */
 #include <check.h>
