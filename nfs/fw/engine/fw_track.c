@@ -2,6 +2,8 @@
 /* fw_track.c — the firewall's TCP tracking (fw_track.h). */
 #include "fw_track.h"
 
+#include "nfsdk/nf_pkt.h"
+
 #include <assert.h>
 #include <string.h>
 
@@ -10,16 +12,6 @@ static_assert(sizeof(struct fw_tcp) == 28, "fw_tcp fits the session's common dat
 static inline bool seq_lt(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) < 0;
-}
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
 void fw_tcp_init(struct fw_tcp *t)
@@ -31,8 +23,8 @@ void fw_tcp_init(struct fw_tcp *t)
 /* Payload bytes of the segment: from the IP length, not the frame (Ethernet padding). */
 static uint32_t payload_len(const uint8_t *data, const struct fm_pkt *p)
 {
-	uint32_t ip_end = p->l3 == FM_L3_IPV4 ? p->l3_off + rd16(data + p->l3_off + 2)
-					      : p->l3_off + 40u + rd16(data + p->l3_off + 4);
+	uint32_t ip_end = p->l3 == FM_L3_IPV4 ? p->l3_off + nf_rd16(data + p->l3_off + 2)
+					      : p->l3_off + 40u + nf_rd16(data + p->l3_off + 4);
 
 	return ip_end > p->payload_off && ip_end <= p->len ? ip_end - p->payload_off : 0;
 }
@@ -84,7 +76,7 @@ static void note_segment(struct fw_tcp *t, int d, const uint8_t *data, const str
 {
 	const uint8_t *th = data + p->l4_off;
 	uint8_t f = p->tcp_flags;
-	uint32_t seq = rd32(th + 4);
+	uint32_t seq = nf_rd32(th + 4);
 	uint32_t end = seq + payload_len(data, p) + ((f & 0x02) ? 1u : 0u) + ((f & 0x01) ? 1u : 0u);
 
 	if (f & 0x02)
@@ -93,8 +85,8 @@ static void note_segment(struct fw_tcp *t, int d, const uint8_t *data, const str
 		t->end[d] = end;
 	t->seen |= (uint8_t)(4u << d);
 	if (f & 0x10) {
-		t->ack[d] = rd32(th + 8);
-		t->win[d] = rd16(th + 14);
+		t->ack[d] = nf_rd32(th + 8);
+		t->win[d] = nf_rd16(th + 14);
 		t->seen |= (uint8_t)(1u << d);
 	}
 }
@@ -149,7 +141,7 @@ enum fw_track_verdict fw_tcp_track(struct fw_tcp *t, const uint8_t *data, const 
 		return FW_TRACK_INVALID; /* nothing after a reset */
 	if (p->tcp_flags & 0x04) {
 		if (t->state == FW_NEW ||
-		    !rst_in_window(t, d, rd32(th + 4), p->tcp_flags & 0x10, rd32(th + 8)))
+		    !rst_in_window(t, d, nf_rd32(th + 4), p->tcp_flags & 0x10, nf_rd32(th + 8)))
 			return t->state == FW_NEW ? FW_TRACK_INVALID : FW_TRACK_RST_BLIND;
 		t->rst = 1;
 		t->state = FW_CLOSED;
