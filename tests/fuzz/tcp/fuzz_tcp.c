@@ -33,6 +33,7 @@
 #include "flowmgr.h"
 #include "fm_tcp.h"
 #include "fm_tcp_seg.h"
+#include "lib/fs_tcp_frame.h"
 #include "fuzz_util.h"
 
 #define SLOTS	   16
@@ -132,9 +133,7 @@ static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t f
 			    const uint8_t *pay, uint16_t plen)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	uint16_t len = (uint16_t)(14 + 20 + 20 + plen);
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *tcp;
+	uint16_t len = (uint16_t)(FS_TCP_FRAME_HDRS + plen);
 	struct fm_mbuf_meta *meta;
 	bool c = slot == C_SLOT;
 	uint8_t *f;
@@ -142,26 +141,7 @@ static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t f
 	FZ_CHECK(m != NULL, "mbuf pool empty (a leak?)");
 	f = (uint8_t *)rte_pktmbuf_append(m, len);
 	FZ_CHECK(f != NULL, "append");
-	memset(f, 0, 54);
-	memcpy(f, c ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
-	f[12] = 0x08;
-	ip = (struct rte_ipv4_hdr *)(f + 14);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = rte_cpu_to_be_32(c ? 0xc6120001 : 0xc6120002);
-	ip->dst_addr = rte_cpu_to_be_32(c ? 0xc6120002 : 0xc6120001);
-	tcp = (struct rte_tcp_hdr *)(ip + 1);
-	tcp->src_port = rte_cpu_to_be_16(c ? 40000 : 80);
-	tcp->dst_port = rte_cpu_to_be_16(c ? 80 : 40000);
-	tcp->sent_seq = rte_cpu_to_be_32(seq);
-	tcp->recv_ack = rte_cpu_to_be_32(ack);
-	tcp->data_off = 5 << 4;
-	tcp->tcp_flags = flags;
-	tcp->rx_win = rte_cpu_to_be_16(0xffff);
-	if (plen > 0)
-		memcpy(tcp + 1, pay, plen);
+	fs_tcp_frame_write(f, c, seq, ack, flags, pay, plen);
 	meta = fm_meta(&fm, m);
 	memset(meta, 0, sizeof(*meta));
 	meta->fcb = slot;
