@@ -8,6 +8,8 @@
 #   tests/fuzz/run.sh --minutes N       N minutes per harness (long runs)
 #   tests/fuzz/run.sh --only NAME,...   only these harnesses (pkt filter config http ids ctl
 #                                       seqmap tcp)
+#   tests/fuzz/run.sh --jobs J          run J harnesses at once (default 1); with --minutes, a
+#                                       long run of every harness fits in a fraction of the time
 #   tests/fuzz/run.sh --build-only      build, run nothing
 # Env: FS_FUZZ_DIR (default <top>/build-fuzz), FS_FUZZ_NICE (default 10).
 # New inputs go to build-fuzz/corpus/NAME (seeds are never written); crashes to
@@ -21,6 +23,7 @@ nice_lvl=${FS_FUZZ_NICE:-10}
 seconds=30
 only=""
 build_only=0
+jobs=1
 all=(pkt filter config http ids ctl seqmap tcp)
 
 while [[ $# -gt 0 ]]; do
@@ -28,11 +31,13 @@ while [[ $# -gt 0 ]]; do
 	--seconds) seconds=$2; shift 2 ;;
 	--minutes) seconds=$(($2 * 60)); shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--jobs) jobs=$2; shift 2 ;;
 	--build-only) build_only=1; shift ;;
 	*) echo "tests/fuzz/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "tests/fuzz/run.sh: bad budget" >&2; exit 2; }
+[[ $jobs =~ ^[0-9]+$ && $jobs -gt 0 ]] || { echo "tests/fuzz/run.sh: bad --jobs" >&2; exit 2; }
 names=("${all[@]}")
 [[ -n $only ]] && IFS=, read -r -a names <<<"$only"
 
@@ -115,10 +120,36 @@ build
 [[ $build_only -eq 1 ]] && exit 0
 printf '%-8s %12s %8s %8s %8s   (%s s each)\n' harness execs cov ft crashes "$seconds"
 failed=0
-for n in "${names[@]}"; do
-	run_one "$n" || { failed=1; echo "fuzz: $n FAILED, see $out/logs/$n.log" >&2; }
+if [[ $jobs -eq 1 ]]; then
+	for n in "${names[@]}"; do
+		run_one "$n" || { failed=1; echo "fuzz: $n FAILED, see $out/logs/$n.log" >&2; }
+		sweep
+	done
+else
+	# J at a time; each harness's line and verdict go to a file, printed in the usual order
+	mkdir -p "$out/logs"
+	declare -A pids=()
+	running=0
+	for n in "${names[@]}"; do
+		if [[ $running -ge $jobs ]]; then
+			wait -n || true
+			running=$((running - 1))
+		fi
+		(run_one "$n" >"$out/logs/$n.line" && echo ok >"$out/logs/$n.verdict" ||
+			echo failed >"$out/logs/$n.verdict") &
+		pids[$n]=$!
+		running=$((running + 1))
+	done
+	wait
+	for n in "${names[@]}"; do
+		cat "$out/logs/$n.line"
+		if [[ $(cat "$out/logs/$n.verdict" 2>/dev/null) != ok ]]; then
+			failed=1
+			echo "fuzz: $n FAILED, see $out/logs/$n.log" >&2
+		fi
+	done
 	sweep
-done
+fi
 if [[ $failed -ne 0 ]]; then
 	echo "tests/fuzz/run.sh: crashes found (inputs in $out/artifacts/)" >&2
 	exit 1
