@@ -302,6 +302,8 @@ void fm_classify_uninit(struct flowmgr *fm)
 		if (fm->wk[w].flow != NULL)
 			fm_flow_destroy(fm->wk[w].flow);
 		fm->wk[w].flow = NULL;
+		free(fm->wk[w].dump_buf); /* an answer that came after its request timed out */
+		fm->wk[w].dump_buf = NULL;
 	}
 	fm->tree = NULL;
 	fm->bidir = NULL;
@@ -380,12 +382,22 @@ char *fm_classify_dump(struct flowmgr *fm, unsigned int worker, int what)
 	struct fm_wctx *wk = &fm->wk[worker];
 	int expected = FM_DUMP_NONE;
 
+	/* Only the control thread asks. A request still pending (one that timed out below) is left
+	 * alone: the worker may be writing its answer. An answer that came after its request timed
+	 * out was never taken: free it before asking again. */
+	if (atomic_load_explicit(&wk->dump_req, memory_order_acquire) != FM_DUMP_NONE)
+		return NULL;
+	free(wk->dump_buf);
 	wk->dump_buf = NULL;
 	if (!atomic_compare_exchange_strong(&wk->dump_req, &expected, what))
 		return NULL;
 	for (int i = 0; i < 2000; i++) { /* the worker answers within one iteration */
-		if (atomic_load_explicit(&wk->dump_req, memory_order_acquire) == FM_DUMP_NONE)
-			return wk->dump_buf;
+		if (atomic_load_explicit(&wk->dump_req, memory_order_acquire) == FM_DUMP_NONE) {
+			char *text = wk->dump_buf;
+
+			wk->dump_buf = NULL; /* the caller's now */
+			return text;
+		}
 		usleep(500);
 	}
 	return NULL; /* worker not running: leave the request, it is served when it starts */
