@@ -637,10 +637,15 @@ static void on_disconnect(void *arg, struct ctl_conn *c)
 
 int fm_ctl_init(struct flowmgr *fm)
 {
+	const uid_t uids[2] = {fm->vnf_uid, 0};
 	struct ctl_server_opts opts;
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
+	/* Created as root, served as the service user: VNFs run as that user, operators as root
+	 * (fm_priv.h). */
+	opts.allowed_uids = uids;
+	opts.nb_allowed_uids = 2;
 	opts.on_request = on_request;
 	opts.on_disconnect = on_disconnect;
 	opts.arg = fm;
