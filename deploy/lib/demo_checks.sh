@@ -469,6 +469,7 @@ demo_leftovers() {
 			_fs_pid_alive "${p#/proc/}" && left+=("pid ${p#/proc/}")
 	done
 	compgen -G "/dev/hugepages/${prefix}map_*" >/dev/null && left+=("hugepage files ${prefix}map_*")
+	compgen -G "/dev/hugepages/*/${prefix}map_*" >/dev/null && left+=("hugepage files */${prefix}map_*")
 	[[ ! -e /var/run/dpdk/$prefix ]] || left+=("/var/run/dpdk/$prefix")
 	echo "${left[*]}"
 }

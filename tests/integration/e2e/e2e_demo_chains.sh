@@ -26,6 +26,7 @@ snapshot() {
 			echo "process ${p#/proc/}"
 	done
 	compgen -G '/dev/hugepages/fsdemo*' | sed 's/^/hugepage /' || true
+	compgen -G '/dev/hugepages/*/fsdemo*' | sed 's/^/hugepage /' || true
 	compgen -G '/var/run/dpdk/fsdemo*' | sed 's/^/dpdk /' || true
 }
 
