@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <mntent.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@
 
 #define FM_PRIV_HUGE_DEFAULT "/dev/hugepages"
 
-/* What flowmgr keeps after the drop (why: fm_priv.h). */
+/* What flowmgr keeps after the drop (why: fm_priv.h): effective, and permitted only (raised
+ * around the one call that needs it). */
 static const int keep_caps[] = {CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF, CAP_IPC_LOCK};
+static const int bracket_caps[] = {CAP_KILL};
 
 int fm_priv_resolve(const char *user, struct fm_priv *p, char *err, size_t errlen)
 {
@@ -251,15 +254,29 @@ int fm_priv_share(const struct fm_priv *p, const char *runtime_dir, const char *
 	return rc;
 }
 
-static int capset_keep(bool keep)
+/* Permitted: keep_caps and bracket_caps; effective: keep_caps (none of either if !keep). */
+static int capset_keep(bool keep, bool raise_bracket)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct __user_cap_data_struct cur[_LINUX_CAPABILITY_U32S_3];
 
+	if (syscall(SYS_capget, &hdr, cur) < 0)
+		return -errno;
 	memset(data, 0, sizeof(data));
 	for (size_t i = 0; keep && i < sizeof(keep_caps) / sizeof(keep_caps[0]); i++) {
 		data[CAP_TO_INDEX(keep_caps[i])].permitted |= CAP_TO_MASK(keep_caps[i]);
 		data[CAP_TO_INDEX(keep_caps[i])].effective |= CAP_TO_MASK(keep_caps[i]);
+	}
+	for (size_t i = 0; keep && i < sizeof(bracket_caps) / sizeof(bracket_caps[0]); i++) {
+		data[CAP_TO_INDEX(bracket_caps[i])].permitted |= CAP_TO_MASK(bracket_caps[i]);
+		if (raise_bracket)
+			data[CAP_TO_INDEX(bracket_caps[i])].effective |=
+			    CAP_TO_MASK(bracket_caps[i]);
+	}
+	for (int k = 0; k < _LINUX_CAPABILITY_U32S_3; k++) { /* never more than it has */
+		data[k].permitted &= cur[k].permitted;
+		data[k].effective &= data[k].permitted;
 	}
 	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
 }
@@ -268,6 +285,9 @@ static bool is_kept(int cap)
 {
 	for (size_t i = 0; i < sizeof(keep_caps) / sizeof(keep_caps[0]); i++)
 		if (keep_caps[i] == cap)
+			return true;
+	for (size_t i = 0; i < sizeof(bracket_caps) / sizeof(bracket_caps[0]); i++)
+		if (bracket_caps[i] == cap)
 			return true;
 	return false;
 }
@@ -283,11 +303,17 @@ static int bound_drop(void)
 
 static int switch_user(const struct fm_priv *p)
 {
+	int pdeath = 0;
+
+	/* The kernel clears the parent-death signal on a credential change: keep the one flowmgr
+	 * was started with (a supervisor that wants flowmgr gone with it). */
+	if (prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) < 0)
+		return -errno;
 	if (bound_drop() < 0 || prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (initgroups(p->user, p->gid) < 0 || setgid(p->gid) < 0 || setuid(p->uid) < 0)
 		return -errno;
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) < 0)
 		return -errno;
 	return getuid() == p->uid && geteuid() == p->uid && getegid() == p->gid ? 0 : -EPERM;
 }
@@ -301,7 +327,7 @@ int fm_priv_drop(const struct fm_priv *p, char *err, size_t errlen)
 	if (p->switch_user)
 		rc = switch_user(p);
 	if (rc == 0)
-		rc = capset_keep(true);
+		rc = capset_keep(true, false);
 	if (rc == 0 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		rc = -errno;
 	if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -318,5 +344,22 @@ void fm_priv_child(void)
 	if (getuid() == 0)
 		return; /* --user root: VNFs stay root, as flowmgr */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	capset_keep(false);
+	capset_keep(false, false);
+}
+
+int fm_priv_signal(int pidfd, pid_t pid, int sig)
+{
+	bool raise = geteuid() != 0;
+	int rc;
+
+	if (raise)
+		capset_keep(true, true); /* CAP_KILL if permitted */
+	if (pidfd >= 0)
+		rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	else
+		rc = kill(pid, sig);
+	rc = rc < 0 ? -errno : 0;
+	if (raise)
+		capset_keep(true, false);
+	return rc;
 }

@@ -36,8 +36,10 @@
  * Why these capabilities (after start-up; docs/security.md): CAP_NET_ADMIN (ports' link flags,
  * promiscuous mode and XDP programs are changed again when ports stop or restart), CAP_NET_RAW
  * (af_packet/af_xdp sockets re-opened on a port restart), CAP_BPF (XDP maps of the offload),
- * CAP_IPC_LOCK (locked memory of AF_XDP umems and BPF maps). Nothing else: no CAP_SYS_ADMIN,
- * no CAP_DAC_OVERRIDE, no CAP_KILL (flowmgr signals only the VNFs it launched, as their user).
+ * CAP_IPC_LOCK (locked memory of AF_XDP umems and BPF maps). CAP_KILL stays permitted but not
+ * effective: fm_priv_signal() raises it for the one call that signals a registered VNF (its
+ * pidfd), so `nfctl kill` still reaches a VNF an operator started as root. Nothing else: no
+ * CAP_SYS_ADMIN, no CAP_DAC_OVERRIDE, no CAP_SETUID.
  *
  * Concurrency: main thread, before the workers start forwarding (the drop happens before run()).
  */
@@ -82,6 +84,11 @@ int fm_priv_share(const struct fm_priv *p, const char *runtime_dir, const char *
 		  const char *prefix, const char *sock_path, char *err, size_t errlen);
 /** Becomes the service user with FM_PRIV_KEEP_CAPS only (see above). @return 0 or -errno. */
 int fm_priv_drop(const struct fm_priv *p, char *err, size_t errlen);
+/**
+ * Sends @p sig to a registered VNF: to @p pidfd when >= 0 (pidfd_send_signal), else to @p pid,
+ * with CAP_KILL effective for that call only. @return 0 or -errno.
+ */
+int fm_priv_signal(int pidfd, pid_t pid, int sig);
 /** In a launched child between fork() and execve(): no capability of any kind survives. */
 void fm_priv_child(void);
 

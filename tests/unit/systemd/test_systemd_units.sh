@@ -56,9 +56,9 @@ for unit in flowsplice-flowmgr.service flowsplice-vnf@.service; do
 done
 
 # flowmgr keeps only the capabilities it needs; a VNF none.
-grep -qx "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_BPF CAP_IPC_LOCK" \
+grep -qx "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_BPF CAP_IPC_LOCK CAP_KILL" \
 	"$top/deploy/systemd/flowsplice-flowmgr.service" && st=0 || st=1
-check flowsplice-flowmgr.service "$st" "bounding set = net_admin net_raw bpf ipc_lock"
+check flowsplice-flowmgr.service "$st" "bounding set = net_admin net_raw bpf ipc_lock kill"
 grep -qx "CapabilityBoundingSet=" "$top/deploy/systemd/flowsplice-vnf@.service" && st=0 || st=1
 check flowsplice-vnf@.service "$st" "empty bounding set"
 
