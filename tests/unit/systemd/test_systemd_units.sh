@@ -44,7 +44,8 @@ for unit in flowsplice-flowmgr.service flowsplice-vnf@.service; do
 	check "$unit" "$st" "systemd-analyze verify${bad:+: $bad}"
 
 	for want in "User=flowsplice" "NoNewPrivileges=yes" "ProtectSystem=strict" \
-		"ProtectHome=yes" "PrivateTmp=yes" "ReadWritePaths=/dev/hugepages/flowsplice /run/flowsplice"; do
+		"ProtectHome=yes" "PrivateTmp=yes" "ReadWritePaths=/dev/hugepages/flowsplice /run/flowsplice /run/dpdk/flowsplice" \
+		"Environment=XDG_RUNTIME_DIR=/var/run"; do
 		grep -qx -- "$want" "$src" && st=0 || st=1
 		check "$unit" "$st" "sets $want"
 	done
