@@ -348,8 +348,8 @@ void fs_h_stop_all(struct fs_h *h)
 	/* flowmgr's pages: in the service user's directory of the mount (fm_priv.h), or at the
 	 * top of it with --user root. */
 	for (int d = 0; d < 2; d++) {
-		snprintf(pat, sizeof(pat), d ? "/dev/hugepages/*/%smap_*" : "/dev/hugepages/%smap_*",
-			 h->prefix);
+		snprintf(pat, sizeof(pat),
+			 d ? "/dev/hugepages/*/%smap_*" : "/dev/hugepages/%smap_*", h->prefix);
 		if (glob(pat, 0, NULL, &g) == 0) {
 			for (size_t i = 0; i < g.gl_pathc; i++)
 				unlink(g.gl_pathv[i]);
