@@ -183,26 +183,28 @@ static void parent_of(const char *path, char *out, size_t len)
 
 /* The control socket, and its directory when it is flowmgr's own (not /, not sticky, not
  * world-writable, owned by root): the user must unlink the socket at exit and VNFs must reach
- * it. */
+ * it. A socket in a directory the user cannot search stays out of the VNFs' reach: the
+ * operator picks the directory (-s, `socket:`). */
 static int give_socket(const struct fm_priv *p, const char *sock_path)
 {
+	const char *name = strrchr(sock_path, '/') ? strrchr(sock_path, '/') + 1 : sock_path;
 	char dir[PATH_MAX];
 	struct stat st;
 	int fd, rc = 0;
 
 	parent_of(sock_path, dir, sizeof(dir));
-	if (dir[0] == '\0' || strcmp(dir, "/") == 0)
-		return -EINVAL;
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "."); /* a relative "-s fm.sock" */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		rc = -errno;
-	else if (st.st_uid == 0 && !(st.st_mode & (S_ISVTX | S_IWOTH)) &&
+	else if (st.st_uid == 0 && !(st.st_mode & (S_ISVTX | S_IWOTH)) && strcmp(dir, "/") != 0 &&
 		 fchown(fd, p->uid, p->gid) < 0)
 		rc = -errno;
-	if (rc == 0 && give(p, fd, strrchr(sock_path, '/') + 1) < 0)
-		rc = -errno;
+	if (rc == 0)
+		rc = give(p, fd, name);
 	close(fd);
 	return rc;
 }
