@@ -325,6 +325,10 @@ static int load_config(const struct fm_opts *o)
 	}
 	if (o->socket != NULL)
 		snprintf(g_cfg.socket_path, sizeof(g_cfg.socket_path), "%s", o->socket);
+	if (o->user != NULL && strlen(o->user) >= sizeof(g_cfg.user)) {
+		fprintf(stderr, "flowmgr: --user %s: too long\n", o->user);
+		return -EINVAL;
+	}
 	if (o->user != NULL)
 		snprintf(g_cfg.user, sizeof(g_cfg.user), "%s", o->user);
 	if (g_cfg.nb_ports == 0) {
@@ -382,7 +386,9 @@ static int priv_drop(struct flowmgr *fm, const struct fm_opts *o, const struct f
 	}
 	RTE_LOG(NOTICE, USER1, "flowmgr: running as user %s (uid %u)%s\n", priv->user,
 		(unsigned int)getuid(),
-		priv->keep_root ? "" : ", capabilities kept: net_admin net_raw bpf ipc_lock");
+		priv->keep_root
+		    ? ""
+		    : ", capabilities: net_admin net_raw bpf ipc_lock (kill only to signal VNFs)");
 	return 0;
 }
 
