@@ -37,6 +37,7 @@ PACKAGES=(
 	ethtool             # checksum/GRO/GSO/TSO offloads off on veths
 	util-linux          # mount, nsenter
 	procps              # ps, sysctl
+	systemd             # systemd-analyze: offline check of the units (tests/unit/systemd)
 	curl                # HTTP client of the demo and e2e tests
 	wrk                 # HTTP load (benchmarks)
 	iperf3              # TCP throughput (benchmarks)
