@@ -236,16 +236,18 @@ _demo_check_users() {
 import json, sys
 dec = json.JSONDecoder()
 text = sys.stdin.read()
-i = 0
+objs, i = [], 0
 while i < len(text):
     if text[i].isspace():
         i += 1
         continue
     obj, i = dec.raw_decode(text, i)
-    if "vnfs" in obj:
-        [print(v["pid"]) for v in obj["vnfs"] if v.get("pid", 0) > 0]
-    elif "pid" in obj:
-        print(obj["pid"])')
+    objs.append(obj)
+# flowmgr first (status: its pid), then each VNF once
+pids = [o["pid"] for o in objs if "uptime_ms" in o]
+for o in objs:
+    pids += [v["pid"] for v in o.get("vnfs", []) if v.get("pid", 0) > 0]
+print("\n".join(str(p) for p in dict.fromkeys(pids)))')
 	ps -o user:12,pid,ppid,args -p "$(
 		IFS=,
 		echo "${pids[*]}"
