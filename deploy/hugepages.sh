@@ -6,8 +6,11 @@
 # Writes the 2 MiB pool (/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages, the same as
 # /proc/sys/vm/nr_hugepages when 2 MiB is the default size).
 #
-# Usage: sudo deploy/hugepages.sh [N]
+# Usage: sudo deploy/hugepages.sh [--user USER] [N]
 #   N (or env FS_HUGEPAGES): minimum number of 2 MiB pages, default 512 (1 GiB)
+#   --user USER: also make USER's directory of the mount (/dev/hugepages/USER, 0700, owned by
+#                USER), where flowmgr running as USER keeps its pages (the systemd unit;
+#                flowmgr started as root makes it itself; docs/security.md)
 set -euo pipefail
 
 die() {
@@ -15,6 +18,12 @@ die() {
 	exit 1
 }
 
+user=
+if [[ ${1:-} == --user ]]; then
+	user=${2:-}
+	[[ -n $user ]] || die "--user needs a user name"
+	shift 2
+fi
 want=${1:-${FS_HUGEPAGES:-512}}
 [[ $want =~ ^[0-9]+$ && $want -gt 0 ]] || die "bad page count '$want' (a positive integer)"
 [[ $(id -u) -eq 0 ]] || die "must run as root (try: sudo $0 $want)"
@@ -50,6 +59,13 @@ else
 	mkdir -p "$mnt"
 	mount -t hugetlbfs -o pagesize=2M nodev "$mnt" || die "cannot mount hugetlbfs at $mnt"
 	echo "hugepages: mounted hugetlbfs at $mnt"
+fi
+
+if [[ -n $user ]]; then
+	id -u "$user" >/dev/null 2>&1 || die "no user '$user' (deploy/install-deps.sh creates flowsplice)"
+	[[ ! -L $mnt/$user ]] || die "$mnt/$user is a symlink"
+	install -d -m 0700 -o "$user" -g "$(id -gn "$user")" "$mnt/$user"
+	echo "hugepages: $mnt/$user belongs to $user"
 fi
 
 free=$(cat "$sysfs/free_hugepages")

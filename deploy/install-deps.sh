@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deploy/install-deps.sh — install every Debian 12 (bookworm) package that FlowSplice's build,
-# tests, demo and benchmarks need. Idempotent: installs only what is missing, and runs
+# tests, demo and benchmarks need, and create the service user flowmgr and its VNFs run as
+# (`flowsplice`: a system user and group, no login shell, no home; docs/security.md).
+# Idempotent: installs only what is missing, creates the user only once, and runs
 # `apt-get update` only when the package lists are older than an hour (or with --update).
 #
 # Usage: sudo deploy/install-deps.sh [--update] [--list]
@@ -35,6 +37,7 @@ PACKAGES=(
 	ethtool             # checksum/GRO/GSO/TSO offloads off on veths
 	util-linux          # mount, nsenter
 	procps              # ps, sysctl
+	systemd             # systemd-analyze: offline check of the units (tests/unit/systemd)
 	curl                # HTTP client of the demo and e2e tests
 	wrk                 # HTTP load (benchmarks)
 	iperf3              # TCP throughput (benchmarks)
@@ -77,6 +80,19 @@ if [[ -r /etc/os-release ]]; then
 		echo "install-deps: warning: tested on Debian 12 (bookworm), this is ${PRETTY_NAME:-unknown}" >&2
 fi
 
+# The service user (FS_SERVICE_USER, default flowsplice): flowmgr drops to it after set-up.
+service_user() {
+	local user=${FS_SERVICE_USER:-flowsplice}
+	if id -u "$user" >/dev/null 2>&1; then
+		echo "install-deps: service user $user present (uid $(id -u "$user"))"
+		return
+	fi
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --comment "FlowSplice service" "$user" ||
+		die "cannot create the service user $user"
+	echo "install-deps: created service user $user (uid $(id -u "$user"), no login)"
+}
+
 is_installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == "ii "* ]]
 }
@@ -85,6 +101,7 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
 	is_installed "$pkg" || missing+=("$pkg")
 done
+service_user
 if [[ ${#missing[@]} -eq 0 ]]; then
 	echo "install-deps: all ${#PACKAGES[@]} packages present"
 	exit 0

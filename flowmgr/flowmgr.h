@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
@@ -82,6 +83,7 @@ struct flowmgr {
 	bool launch;	    /* flowmgr starts and restarts the VNFs that name an exec */
 	uint32_t stall_ms;  /* a VNF with queued input and no progress for this long is stalled */
 	char file_prefix[64];
+	uid_t vnf_uid; /* the service user (fm_priv.h): the control socket admits it and root */
 	_Atomic bool stop;
 	_Atomic bool ports_open;		   /* worker polls ports only once this is set */
 	struct fm_vnf_rt vnf_rt[FM_SHM_MAX_NODES]; /* vnf/ wing, main lcore only */

@@ -15,6 +15,7 @@
 #include <rte_ring.h>
 
 #include "fm_ctl.h"
+#include "fm_priv.h"
 
 #include "ctl_server.h"
 #include "flowmgr.h"
@@ -401,13 +402,11 @@ static int on_kill(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Kil
 	if (sig < 1 || sig > 64)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "bad signal %d",
 				       sig);
-	if (rt->pidfd >= 0)
-		rc = (int)syscall(SYS_pidfd_send_signal, rt->pidfd, sig, NULL, 0);
-	else
-		rc = kill(pid, sig);
+	/* CAP_KILL for this call only: an operator's VNF may run as root (fm_priv.h). */
+	rc = fm_priv_signal(rt->pidfd, pid, sig);
 	if (rc < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
-				       "kill(%d, %d): %s", pid, sig, strerror(errno));
+				       "kill(%d, %d): %s", pid, sig, strerror(-rc));
 	RTE_LOG(NOTICE, USER1, "flowmgr: sent signal %d to VNF %s (pid %d) on operator request\n",
 		sig, k->name, pid);
 	return 0;
@@ -637,10 +636,15 @@ static void on_disconnect(void *arg, struct ctl_conn *c)
 
 int fm_ctl_init(struct flowmgr *fm)
 {
+	const uid_t uids[2] = {fm->vnf_uid, 0};
 	struct ctl_server_opts opts;
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
+	/* Created as root, served as the service user: VNFs run as that user, operators as root
+	 * (fm_priv.h). */
+	opts.allowed_uids = uids;
+	opts.nb_allowed_uids = 2;
 	opts.on_request = on_request;
 	opts.on_disconnect = on_disconnect;
 	opts.arg = fm;

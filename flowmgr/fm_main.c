@@ -34,6 +34,7 @@
 #include "fm_ctl.h"
 #include "fm_graph.h"
 #include "fm_port.h"
+#include "fm_priv.h"
 #include "fm_worker.h"
 #include "vnf/fm_launch.h"
 #include "vnf/fm_pool.h"
@@ -57,12 +58,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: flowmgr -c CHAIN.yaml [-s SOCKET] [--port NAME=DEVARGS]... "
-		"[--wait-vnfs] [--poll] [-- EAL ARGS...]\n"
+		"[--user NAME] [--wait-vnfs] [--poll] [-- EAL ARGS...]\n"
 		"       flowmgr --check-config CHAIN.yaml\n"
 		"  -c, --config FILE     chain config (YAML, see deploy/chains/)\n"
 		"  -s, --socket PATH     control socket (default: the config's, else "
 		"/run/flowsplice/flowmgr.sock)\n"
 		"  --port NAME=DEVARGS   override a port's DPDK devargs\n"
+		"  --user NAME           run as NAME once set up, VNFs too (default: the "
+		"config's, else flowsplice; root = keep root)\n"
 		"  --wait-vnfs           open the ports only once every VNF is attached\n"
 		"  --poll                busy-poll even when idle (dedicated cores)\n"
 		"  --launch              start (and restart) the VNFs whose config names an exec\n"
@@ -75,6 +78,7 @@ struct fm_opts {
 	const char *config;
 	const char *socket;
 	const char *check;
+	const char *user;
 	const char *ports[FM_MAX_PORTS * 2];
 	int nb_ports;
 	bool wait_vnfs;
@@ -98,6 +102,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"stall-ms", required_argument, NULL, 'S'},
 	    {"workers", required_argument, NULL, 'W'},
 	    {"check-config", required_argument, NULL, 'C'},
+	    {"user", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -139,6 +144,9 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 		}
 		case 'C':
 			o->check = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'W':
 			o->workers = (unsigned int)atoi(optarg);
@@ -190,7 +198,8 @@ static const char *arg_value(int argc, char **argv, const char *name)
 	return NULL;
 }
 
-static int eal_init(const struct fm_opts *o, const struct fm_config *cfg)
+static int eal_init(const struct fm_opts *o, const struct fm_config *cfg,
+		    const struct fm_priv *priv)
 {
 	char *argv[FM_MAX_EAL_ARGS];
 	int argc = 0;
@@ -207,6 +216,14 @@ static int eal_init(const struct fm_opts *o, const struct fm_config *cfg)
 	if (!has_arg(o->eal_argc, o->eal_argv, "-l", "--lcores")) {
 		argv[argc++] = "-l";
 		argv[argc++] = "0,1";
+	}
+	/* The service user cannot read physical addresses (/proc/self/pagemap): pages flowmgr
+	 * maps after the drop need IOVA as VA, which every vdev here supports. */
+	if (priv->switch_user && !has_arg(o->eal_argc, o->eal_argv, "--iova-mode", NULL))
+		argv[argc++] = "--iova-mode=va";
+	if (priv->huge_dir[0] != '\0') {
+		argv[argc++] = "--huge-dir";
+		argv[argc++] = (char *)priv->huge_dir;
 	}
 	argv[argc++] = "--proc-type=primary";
 	for (int i = 0; i < cfg->nb_ports; i++) {
@@ -308,6 +325,12 @@ static int load_config(const struct fm_opts *o)
 	}
 	if (o->socket != NULL)
 		snprintf(g_cfg.socket_path, sizeof(g_cfg.socket_path), "%s", o->socket);
+	if (o->user != NULL && strlen(o->user) >= sizeof(g_cfg.user)) {
+		fprintf(stderr, "flowmgr: --user %s: too long\n", o->user);
+		return -EINVAL;
+	}
+	if (o->user != NULL)
+		snprintf(g_cfg.user, sizeof(g_cfg.user), "%s", o->user);
 	if (g_cfg.nb_ports == 0) {
 		fprintf(stderr, "flowmgr: %s: no ports\n", o->config);
 		return -EINVAL;
@@ -330,6 +353,43 @@ static int pick_worker_lcores(struct flowmgr *fm)
 		n++;
 	}
 	return n == fm->nb_workers ? 0 : -ENODEV;
+}
+
+/* Before EAL init: who flowmgr becomes, and the hugepage directory that user can write. */
+static int priv_prepare(const struct fm_opts *o, struct fm_priv *priv)
+{
+	char err[512];
+	int rc = fm_priv_resolve(g_cfg.user, priv, err, sizeof(err));
+
+	if (rc == 0)
+		rc = fm_priv_prepare_huge_dir(
+		    priv, has_arg(o->eal_argc, o->eal_argv, "--huge-dir", NULL), err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "flowmgr: %s\n", err);
+	return rc;
+}
+
+/* After set-up: what secondaries open goes to the service user, then flowmgr becomes it. */
+static int priv_drop(struct flowmgr *fm, const struct fm_opts *o, const struct fm_priv *priv)
+{
+	const char *huge = arg_value(o->eal_argc, o->eal_argv, "--huge-dir");
+	char err[512];
+	int rc;
+
+	rc = fm_priv_share(priv, rte_eal_get_runtime_dir(), huge ? huge : priv->huge_dir,
+			   fm->file_prefix, fm->cfg->socket_path, err, sizeof(err));
+	if (rc == 0)
+		rc = fm_priv_drop(priv, err, sizeof(err));
+	if (rc < 0) {
+		RTE_LOG(ERR, USER1, "flowmgr: %s\n", err);
+		return rc;
+	}
+	RTE_LOG(NOTICE, USER1, "flowmgr: running as user %s (uid %u)%s\n", priv->user,
+		(unsigned int)getuid(),
+		priv->keep_root
+		    ? ""
+		    : ", capabilities: net_admin net_raw bpf ipc_lock (kill only to signal VNFs)");
+	return 0;
 }
 
 static int run(struct flowmgr *fm)
@@ -361,6 +421,7 @@ static int run(struct flowmgr *fm)
 int main(int argc, char **argv)
 {
 	struct flowmgr *fm = &g_fm;
+	struct fm_priv priv;
 	struct fm_opts o;
 	int rc;
 
@@ -383,7 +444,10 @@ int main(int argc, char **argv)
 	fm->wait_vnfs = o.wait_vnfs && g_cfg.chain.nb_vnfs > 0;
 	atomic_store(&fm->ports_open, !fm->wait_vnfs);
 	fm->start_ms = fm_clock_monotonic(NULL);
-	if (eal_init(&o, &g_cfg) < 0) {
+	if (priv_prepare(&o, &priv) < 0)
+		return 1;
+	fm->vnf_uid = priv.keep_root ? 0 : (priv.switch_user ? priv.uid : geteuid());
+	if (eal_init(&o, &g_cfg, &priv) < 0) {
 		fprintf(stderr,
 			"flowmgr: EAL init failed: %s (are hugepages reserved? run "
 			"deploy/hugepages.sh)\n",
@@ -415,8 +479,11 @@ int main(int argc, char **argv)
 		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
+	if ((rc = priv_drop(fm, &o, &priv)) < 0)
+		goto out_ctl;
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
+out_ctl:
 	fm_ctl_uninit(fm);
 out_graph:
 	fm_tcp_uninit(fm);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -169,7 +170,8 @@ static int eal_attach(struct nf_ctx *nf, const char *prog)
 {
 	char lcores[192];
 	char *argv[16];
-	int argc = 0;
+	mode_t old_mask;
+	int argc = 0, rc;
 
 	snprintf(lcores, sizeof(lcores), "%u@(%s)", FM_VNF_LCORE_BASE + nf->id, nf->cpus);
 	argv[argc++] = (char *)prog;
@@ -182,7 +184,15 @@ static int eal_attach(struct nf_ctx *nf, const char *prog)
 	argv[argc++] = "--log-level";
 	argv[argc++] = "lib.eal:error";
 	argv[argc] = NULL;
-	if (rte_eal_init(argc, argv) < 0) {
+	/* A VNF started by hand as root attaches to a flowmgr that runs as its service user
+	 * (docs/security.md): that user must be able to answer on this process's multi-process
+	 * socket, which EAL creates under the umask in flowmgr's own 0700 runtime directory. */
+	old_mask = umask(0);
+	if (geteuid() != 0)
+		umask(old_mask);
+	rc = rte_eal_init(argc, argv);
+	umask(old_mask);
+	if (rc < 0) {
 		nf_err(nf->name,
 		       "cannot attach to flowmgr's shared memory (file prefix \"%s\"): %s — is "
 		       "flowmgr running with --file-prefix %s?",

@@ -160,6 +160,7 @@ ours_ids() {
 	local out c
 	ids_chain "$run/ids.yaml" "$1" "$run/alerts"
 	: >"$run/alerts"
+	chown "${FS_SERVICE_USER:-flowsplice}:" "$run/alerts" # the ids runs as the service user
 	FM_NOWAIT=1 fm_start "$run/ids.yaml"
 	out=$(python3 "$here/ids_rate.py" "$bin/nfctl" "$sock" "$2" ids 120 || true)
 	c=$(fm_counters tcp_dirs_full worker_rx 2>/dev/null || echo "tcp_dirs_full=-1")

@@ -219,9 +219,48 @@ demo_checks_run() {
 	else
 		demo_check_result downloads FAILED "$ok of $n downloads byte-exact ($total files)"
 	fi
+	_demo_check_users "$run"
 	for c in "${topo_checks[@]}"; do "_demo_check_$c" "$run"; done
 	if declare -F demo_check >/dev/null; then demo_check "$run"; fi
 	return 0
+}
+
+# Least privilege (docs/security.md): flowmgr and every VNF run as the service user
+# (FS_SERVICE_USER, default flowsplice), not root. Shows their `ps` lines (RUN/ps.txt).
+_demo_check_users() {
+	local run=$1 user=${FS_SERVICE_USER:-flowsplice} pids wrong=() p u
+	mapfile -t pids < <({
+		nfctl --json status
+		nfctl --json vnfs
+	} | python3 -c '
+import json, sys
+dec = json.JSONDecoder()
+text = sys.stdin.read()
+objs, i = [], 0
+while i < len(text):
+    if text[i].isspace():
+        i += 1
+        continue
+    obj, i = dec.raw_decode(text, i)
+    objs.append(obj)
+# flowmgr first (status: its pid), then each VNF once
+pids = [o["pid"] for o in objs if "uptime_ms" in o]
+for o in objs:
+    pids += [v["pid"] for v in o.get("vnfs", []) if v.get("pid", 0) > 0]
+print("\n".join(str(p) for p in dict.fromkeys(pids)))')
+	ps -o user:12,pid,ppid,args -p "$(
+		IFS=,
+		echo "${pids[*]}"
+	)" | cut -c1-150 | tee "$run/ps.txt"
+	for p in "${pids[@]}"; do
+		u=$(ps -o user= -p "$p" | tr -d ' ')
+		[[ $u == "$user" ]] || wrong+=("pid $p runs as ${u:-?}")
+	done
+	if [[ ${#pids[@]} -ge 2 && ${#wrong[@]} -eq 0 ]]; then
+		demo_check_result service_user ok "flowmgr and its $((${#pids[@]} - 1)) VNF(s) run as $user (ps)"
+	else
+		demo_check_result service_user FAILED "not all as $user: ${wrong[*]:-no processes found}"
+	fi
 }
 
 # Round robin: each backend served its share of the HTTP requests through the VIP (downloads,
@@ -469,6 +508,7 @@ demo_leftovers() {
 			_fs_pid_alive "${p#/proc/}" && left+=("pid ${p#/proc/}")
 	done
 	compgen -G "/dev/hugepages/${prefix}map_*" >/dev/null && left+=("hugepage files ${prefix}map_*")
+	compgen -G "/dev/hugepages/*/${prefix}map_*" >/dev/null && left+=("hugepage files */${prefix}map_*")
 	[[ ! -e /var/run/dpdk/$prefix ]] || left+=("/var/run/dpdk/$prefix")
 	echo "${left[*]}"
 }

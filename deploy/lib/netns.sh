@@ -153,8 +153,10 @@ fs_cleanup_dpdk() {
 		return 1
 	fi
 	# DPDK names its hugepage files PREFIXmap_N (or PREFIXmap_L-S with segment lists); matching
-	# "PREFIXmap_" keeps prefix "fs" from removing the files of a run named "fs2".
-	rm -f -- /dev/hugepages/"$prefix"map_*
+	# "PREFIXmap_" keeps prefix "fs" from removing the files of a run named "fs2". flowmgr puts
+	# them in its service user's directory of the mount (/dev/hugepages/flowsplice), or at the
+	# top with --user root.
+	rm -f -- /dev/hugepages/"$prefix"map_* /dev/hugepages/*/"$prefix"map_*
 	rm -rf -- /var/run/dpdk/"$prefix"
 }
 

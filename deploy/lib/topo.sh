@@ -162,7 +162,7 @@ print(sum(x["state"] == "running" for x in v), len(v))' 2>/dev/null || echo "0 1
 
 # topo_flowmgr BIN CHAIN SOCK PREFIX LOG [FLOWMGR_OPTION...] — starts flowmgr with --launch on
 # this topology's ports (PID into `pids`), then the topo_no_exec program under each VNF's name
-# when set (a chain without `exec`), and waits until every VNF runs. Returns 1 if they do not
+# when set (a chain without `exec`; as the service user), and waits until every VNF runs. Returns 1 if they do not
 # in 15 s.
 topo_flowmgr() {
 	local bin=$1 chain=$2 sock=$3 prefix=$4 log=$5 up=0 want v fm_pid ports
@@ -179,9 +179,13 @@ topo_flowmgr() {
 		sleep 0.1
 	done
 	if [[ -n $topo_no_exec ]]; then
+		# As the service user, like the VNFs flowmgr launches (docs/security.md: a VNF started
+		# by hand finds flowmgr's runtime files through XDG_RUNTIME_DIR).
 		while read -r v; do
-			"$bin/$topo_no_exec" --name "$v" --socket "$sock" --file-prefix "$prefix" \
-				>"$log.$v" 2>&1 &
+			setpriv --reuid "${FS_SERVICE_USER:-flowsplice}" \
+				--regid "${FS_SERVICE_USER:-flowsplice}" --init-groups \
+				env XDG_RUNTIME_DIR=/var/run "$bin/$topo_no_exec" --name "$v" --socket "$sock" \
+				--file-prefix "$prefix" >"$log.$v" 2>&1 &
 			pids+=("$!")
 		done < <("$bin/nfctl" -s "$sock" --json vnfs | python3 -c '
 import json, sys

@@ -120,6 +120,20 @@ static bool is_valid_name(const char *s)
 	return true;
 }
 
+/* A system user name as useradd(8) accepts it by default: [a-z_][a-z0-9_-]*, optional '$'. */
+static bool is_valid_user(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (s++; *s; s++) {
+		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+			  *s == '-' || (*s == '$' && s[1] == '\0');
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static int get_name(struct parse_ctx *c, const yaml_node_t *n, char *buf, size_t size,
 		    const char *what)
 {
@@ -443,6 +457,7 @@ enum top_key {
 	TK_EXHAUST,
 	TK_CACHE,
 	TK_SWEEP,
+	TK_USER,
 	TK_NB
 };
 
@@ -482,6 +497,13 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 				  "socket");
 	if (ret == 0 && v[TK_SOCKET] && cfg->socket_path[0] == '\0')
 		ret = cfg_fail_at(c, v[TK_SOCKET]->start_mark, "socket: empty path");
+	if (ret == 0 && v[TK_USER]) {
+		ret = cfg_get_str(c, v[TK_USER], cfg->user, sizeof(cfg->user), "user");
+		if (ret == 0 && !is_valid_user(cfg->user))
+			ret =
+			    cfg_fail_at(c, v[TK_USER]->start_mark,
+					"user: bad user name '%s' ([a-z_][a-z0-9_-]*)", cfg->user);
+	}
 	if (ret == 0 && v[TK_MBUFS])
 		ret = get_u32(c, v[TK_MBUFS], FM_CONFIG_MBUFS_MIN, FM_CONFIG_MBUFS_MAX, &cfg->mbufs,
 			      "mbufs");
@@ -503,7 +525,7 @@ static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {"name",  "socket",	"mbufs", "ring_size", "ports",
 					   "mode",  "vnfs",	"graph", "sessions",  "exhaust",
-					   "cache", "sweep_ms", NULL};
+					   "cache", "sweep_ms", "user",	 NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 
@@ -705,6 +727,7 @@ void fm_config_init(struct fm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", FM_CONFIG_SOCKET_DEFAULT);
+	snprintf(cfg->user, sizeof(cfg->user), "%s", FM_CONFIG_USER_DEFAULT);
 	cfg->mbufs = FM_CONFIG_MBUFS_DEFAULT;
 	cfg->ring_size = FM_CONFIG_RING_DEFAULT;
 	cfg->mode = FM_MODE_BRIDGE;

@@ -9,6 +9,8 @@
  *
  *	name: demo                         # required, <= 63 bytes
  *	socket: /run/flowsplice/flowmgr.sock   # optional, <= 107 bytes (sun_path)
+ *	user: flowsplice                   # optional: the user flowmgr and its VNFs run as once
+ *	                                   # set up (docs/security.md); root = keep root
  *	mbufs: 16383                       # optional, FM_CONFIG_MBUFS_MIN..MAX
  *	ring_size: 1024                    # optional, power of 2, FM_CONFIG_RING_MIN..MAX
  *	ports:                             # required, 1..FM_MAX_PORTS
@@ -81,12 +83,14 @@
 #define FM_MAX_PORTS	   2
 #define FM_DEVARGS_MAX	   256 /* port "dev" string, NUL included */
 #define FM_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path), NUL included */
+#define FM_USER_MAX	   33  /* a user name (useradd: <= 32 bytes), NUL included */
 #define FM_EXEC_MAX	   256 /* VNF "exec", NUL included */
 #define FM_MAX_ARGS	   16  /* VNF "args" entries */
 #define FM_ARG_MAX	   128 /* one argument, NUL included */
 #define FM_CONFIG_FILE_MAX (1u << 20)
 
 #define FM_CONFIG_SOCKET_DEFAULT   "/run/flowsplice/flowmgr.sock"
+#define FM_CONFIG_USER_DEFAULT	   "flowsplice" /* created by deploy/install-deps.sh */
 #define FM_CONFIG_MBUFS_DEFAULT	   16383
 #define FM_CONFIG_MBUFS_MIN	   512
 #define FM_CONFIG_MBUFS_MAX	   (1u << 24)
@@ -119,9 +123,10 @@ struct fm_vnf_exec {
 
 struct fm_config {
 	char socket_path[FM_SOCKET_PATH_MAX];
-	uint32_t mbufs;	    /* mbuf pool size */
-	uint32_t ring_size; /* per-edge rte_ring size, power of 2 */
-	uint32_t sessions;  /* concurrent sessions bound (FCB pool and scratchpad pools) */
+	char user[FM_USER_MAX]; /* service user after set-up; "root" = keep root */
+	uint32_t mbufs;		/* mbuf pool size */
+	uint32_t ring_size;	/* per-edge rte_ring size, power of 2 */
+	uint32_t sessions;	/* concurrent sessions bound (FCB pool and scratchpad pools) */
 	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */

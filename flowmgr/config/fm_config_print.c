@@ -68,6 +68,7 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 
 	fprintf(out, "name: %s\nsocket: ", ch->name);
 	print_str(out, cfg->socket_path);
+	fprintf(out, "\nuser: %s", cfg->user);
 	fprintf(out, "\nmbufs: %u\nring_size: %u\nmode: %s\n", cfg->mbufs, cfg->ring_size,
 		fm_config_mode_name(cfg->mode));
 	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\nports:\n", cfg->sessions,

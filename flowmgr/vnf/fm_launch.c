@@ -20,6 +20,7 @@
 
 #include "flowmgr.h"
 #include "fm_clock.h"
+#include "fm_priv.h"
 
 #define FM_BACKOFF_MIN_MS   100
 #define FM_BACKOFF_MAX_MS   5000
@@ -72,6 +73,7 @@ static int spawn(struct flowmgr *fm, uint32_t id)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(1); /* flowmgr already gone */
+		fm_priv_child();  /* the service user, no capabilities (fm_priv.h) */
 		execv(path, argv);
 		fprintf(stderr, "flowmgr: cannot start VNF %s: exec %s: %s\n", name, path,
 			strerror(errno));

@@ -26,6 +26,7 @@ snapshot() {
 			echo "process ${p#/proc/}"
 	done
 	compgen -G '/dev/hugepages/fsdemo*' | sed 's/^/hugepage /' || true
+	compgen -G '/dev/hugepages/*/fsdemo*' | sed 's/^/hugepage /' || true
 	compgen -G '/var/run/dpdk/fsdemo*' | sed 's/^/dpdk /' || true
 }
 
@@ -56,7 +57,7 @@ done
 python3 - "$run/paper.out" <<'PY' || fail "paper: the JSON summary"
 import json, os, sys
 s = json.load(open(sys.argv[1]))
-want = {"downloads", "spread", "nat", "ipfix", "ids", "rewrite"}
+want = {"downloads", "spread", "nat", "ipfix", "ids", "rewrite", "service_user"}
 assert s["ok"] and want <= set(s["checks"]), s["checks"]
 assert all(c["ok"] for c in s["checks"].values()), s["checks"]
 assert s["downloads"]["done"] == s["downloads"]["total"] == 8, s["downloads"]

@@ -16,7 +16,7 @@ if ip link show fsd-pa >/dev/null 2>&1; then
 	echo "e2e: veth left behind" >&2
 	exit 1
 fi
-if compgen -G '/dev/hugepages/fsdemo*' >/dev/null; then
+if compgen -G '/dev/hugepages/fsdemo*' >/dev/null || compgen -G '/dev/hugepages/*/fsdemo*' >/dev/null; then
 	echo "e2e: hugepage files left behind" >&2
 	exit 1
 fi

@@ -34,7 +34,7 @@ vnfs:
     flags: [in_order]
     policy: drop
 YAML
-	: >"$run/$c.alerts"
+	pcap_vnf_file "$run/$c.alerts"
 	pcap_replay "$run/chain.yaml" "$n"
 }
 

@@ -54,7 +54,7 @@ replay() {
 		echo "  ids: [rw]"
 		echo "  rw: [output]"
 	} >"$run/chain.yaml"
-	: >"$run/alerts"
+	pcap_vnf_file "$run/alerts"
 	pcap_replay "$run/chain.yaml" "$n"
 }
 

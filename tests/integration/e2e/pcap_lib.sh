@@ -28,6 +28,13 @@ pcap_cleanup() {
 	rm -rf "$run"
 }
 
+# pcap_vnf_file FILE — an empty FILE a launched VNF may write: they run as the service user
+# (docs/security.md), this script as root.
+pcap_vnf_file() {
+	: >"$1"
+	chown "${FS_SERVICE_USER:-flowsplice}:" "$1"
+}
+
 # fail MESSAGE — prints it, flowmgr's TCP/drop/worker counters of the last replay and its log.
 fail() {
 	echo "$PCAP_NAME: FAILED: $*" >&2

@@ -345,11 +345,16 @@ void fs_h_stop_all(struct fs_h *h)
 		}
 		fs_h_stop(h, pid, 5000);
 	}
-	snprintf(pat, sizeof(pat), "/dev/hugepages/%smap_*", h->prefix);
-	if (glob(pat, 0, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-		globfree(&g);
+	/* flowmgr's pages: in the service user's directory of the mount (fm_priv.h), or at the
+	 * top of it with --user root. */
+	for (int d = 0; d < 2; d++) {
+		snprintf(pat, sizeof(pat),
+			 d ? "/dev/hugepages/*/%smap_*" : "/dev/hugepages/%smap_*", h->prefix);
+		if (glob(pat, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				unlink(g.gl_pathv[i]);
+			globfree(&g);
+		}
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '/var/run/dpdk/%s'", h->prefix);
 	if (system(cmd) != 0)

@@ -89,6 +89,7 @@ START_TEST(test_config_parse_defaults)
 	ck_assert_int_eq(parse(BASE), 0);
 	ck_assert_str_eq(cfg->chain.name, "t");
 	ck_assert_str_eq(cfg->socket_path, FM_CONFIG_SOCKET_DEFAULT);
+	ck_assert_str_eq(cfg->user, "flowsplice");
 	ck_assert_uint_eq(cfg->mbufs, FM_CONFIG_MBUFS_DEFAULT);
 	ck_assert_uint_eq(cfg->ring_size, FM_CONFIG_RING_DEFAULT);
 	ck_assert_int_eq(cfg->mode, FM_MODE_BRIDGE);
@@ -246,6 +247,8 @@ START_TEST(test_config_print_round_trips)
 	assert_round_trip(fig2);
 	assert_round_trip(BASE);
 	assert_round_trip(BASE "vnfs: [{name: a, class: ip}, {name: b}]\n");
+	assert_round_trip(BASE "user: root\n");
+	assert_round_trip(BASE "user: _fs-svc1\n");
 	/* Strings that need escaping. */
 	assert_round_trip("name: t\nports: [{name: p0, dev: \"a\\\"b\\\\c\\td\\x01é\"}]\n"
 			  "vnfs: [{name: x, args: [\"\", \"it's\", \"#no comment\", \"a: b\"]}]\n");
@@ -336,7 +339,12 @@ static const struct bad_case bad[] = {
     {"- a\n- b\n", "<string>:1:1: config: expected a mapping, got a list"},
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
-     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms)"},
+     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user)"},
+    {BASE "user: Root\n", "<string>:4:7: user: bad user name 'Root' ([a-z_][a-z0-9_-]*)"},
+    {BASE "user: \"fs;rm\"\n", "<string>:4:7: user: bad user name 'fs;rm'"},
+    {BASE "user: [a]\n", "<string>:4:7: user: expected a string, got a list"},
+    {BASE "user: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+     "<string>:4:7: user: too long (33 bytes, at most 32)"},
     {BASE "mbufs: 100\nmbufs: 200\n", "<string>:5:1: config: duplicate key 'mbufs'"},
     {BASE "sessions: 10\n", "<string>:4:11: sessions: 10 is out of range [64, 16777216]"},
     {BASE "exhaust: random\n",
