@@ -20,7 +20,8 @@ PACKAGES=(
 	clang-format        # style check of C sources
 	shellcheck          # lint of deploy/ and tests/ scripts
 	libdpdk-dev         # DPDK 22.11 headers and libraries
-	dpdk                # dpdk-testpmd, dpdk-telemetry.py, dpdk-dumpcap (tests, benchmarks)
+	dpdk                # dpdk-devbind.py, dpdk-hugepages.py
+	dpdk-dev            # dpdk-testpmd, dpdk-telemetry.py, dpdk-dumpcap (tests, benchmarks)
 	protobuf-c-compiler # protoc-c: control protocol
 	libprotobuf-c-dev   # control protocol runtime
 	check               # unit and integration tests

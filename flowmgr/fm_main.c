@@ -34,6 +34,7 @@
 #include "fm_ctl.h"
 #include "fm_graph.h"
 #include "fm_port.h"
+#include "fm_telemetry.h"
 #include "fm_worker.h"
 #include "vnf/fm_launch.h"
 #include "vnf/fm_pool.h"
@@ -415,6 +416,9 @@ int main(int argc, char **argv)
 		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
+	if ((rc = fm_telemetry_init(fm)) < 0) /* its handlers ask the control socket */
+		RTE_LOG(WARNING, USER1, "flowmgr: telemetry commands not registered: %s\n",
+			strerror(-rc));
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
 	fm_ctl_uninit(fm);

@@ -175,6 +175,8 @@ static int eal_attach(struct nf_ctx *nf, const char *prog)
 	argv[argc++] = (char *)prog;
 	argv[argc++] = "--proc-type=secondary";
 	argv[argc++] = "--no-pci";
+	argv[argc++] =
+	    "--no-telemetry"; /* the primary's socket serves the platform (fm_telemetry.h) */
 	argv[argc++] = "--file-prefix";
 	argv[argc++] = nf->file_prefix;
 	argv[argc++] = "--lcores";
