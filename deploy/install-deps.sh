@@ -46,6 +46,7 @@ PACKAGES=(
 	tshark              # pcap inspection in tests
 	nftables            # loss/duplication injection (netdev hooks) in e2e tests
 	gnuplot-nox         # bench plots
+	prometheus          # promtool: checks flowmgr's metrics endpoint (its daemon is not started)
 )
 
 die() {
@@ -108,7 +109,21 @@ else
 	echo "install-deps: package lists are $((now - ${newest%.*})) s old, skipping apt-get update"
 fi
 
+# Packages that ship a daemon (nginx, prometheus) must not start it here: the tests and the demo
+# run their own instances. A policy-rc.d of ours, only for this install, says so.
+guard=0
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\n# deploy/install-deps.sh: no daemon starts during its install\nexit 101\n' \
+		>/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	guard=1
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ $guard -eq 1 ]]; then
+	rm -f /usr/sbin/policy-rc.d
+	trap - EXIT
+fi
 
 still=()
 for pkg in "${missing[@]}"; do

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "fm_ctl.h"
 
+#include "ctl_client.h"
 #include "ctl_server.h"
 #include "flowmgr.h"
 #include "fm_classify.h"
@@ -196,6 +198,8 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 		snprintf(name, sizeof(name), "latency_ns_%llu", 1ull << i);
 		(*list)[nb++] = counter(c, name, v);
 	}
+	(*list)[nb++] =
+	    counter(c, "latency_sum_ns", wsum(fm, offsetof(struct fm_worker_stats, lat_sum_ns)));
 	for (size_t i = 0; i < nb; i++)
 		if ((*list)[i] == NULL)
 			return -ENOMEM;
@@ -661,4 +665,34 @@ void fm_ctl_uninit(struct flowmgr *fm)
 	if (fm->ctl != NULL)
 		ctl_server_destroy(fm->ctl);
 	fm->ctl = NULL;
+}
+
+int fm_ctl_ask(const char *path, Flowsplice__Request *req, int want, Flowsplice__Reply **rep,
+	       int timeout_ms, char *err, size_t errlen)
+{
+	struct ctl_client *cl;
+	int rc;
+
+	*rep = NULL;
+	rc = ctl_client_connect(path, &cl);
+	if (rc < 0) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = ctl_client_call(cl, req, rep, NULL, NULL, timeout_ms);
+	ctl_client_close(cl);
+	if (rc < 0) {
+		snprintf(err, errlen, "control request: %s", strerror(-rc));
+		return rc;
+	}
+	if ((*rep)->code != FLOWSPLICE__ERROR_CODE__OK || (int)(*rep)->body_case != want) {
+		snprintf(err, errlen, "%s",
+			 (*rep)->message != NULL && (*rep)->message[0] != '\0'
+			     ? (*rep)->message
+			     : "unexpected reply");
+		ctl_reply_free(*rep);
+		*rep = NULL;
+		return -EPROTO;
+	}
+	return 0;
 }

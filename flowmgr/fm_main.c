@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -34,6 +35,7 @@
 #include "fm_ctl.h"
 #include "fm_graph.h"
 #include "fm_port.h"
+#include "fm_metrics.h"
 #include "fm_telemetry.h"
 #include "fm_worker.h"
 #include "vnf/fm_launch.h"
@@ -69,12 +71,15 @@ static void usage(FILE *out)
 		"  --launch              start (and restart) the VNFs whose config names an exec\n"
 		"  --stall-ms N          a VNF with queued input and no progress for N ms is "
 		"stalled (500)\n"
+		"  --metrics ADDR:PORT   serve Prometheus metrics there (overrides the config's "
+		"metrics:; \"off\": none)\n"
 		"  --check-config FILE   validate FILE and print it, without EAL\n");
 }
 
 struct fm_opts {
 	const char *config;
 	const char *socket;
+	const char *metrics;
 	const char *check;
 	const char *ports[FM_MAX_PORTS * 2];
 	int nb_ports;
@@ -98,6 +103,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"launch", no_argument, NULL, 'L'},
 	    {"stall-ms", required_argument, NULL, 'S'},
 	    {"workers", required_argument, NULL, 'W'},
+	    {"metrics", required_argument, NULL, 'M'},
 	    {"check-config", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -128,6 +134,9 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 			break;
 		case 'L':
 			o->launch = true;
+			break;
+		case 'M':
+			o->metrics = optarg;
 			break;
 		case 'S': {
 			char *end;
@@ -309,6 +318,23 @@ static int load_config(const struct fm_opts *o)
 	}
 	if (o->socket != NULL)
 		snprintf(g_cfg.socket_path, sizeof(g_cfg.socket_path), "%s", o->socket);
+	if (o->metrics != NULL) {
+		struct sockaddr_storage ss;
+		unsigned int len;
+
+		if (strcmp(o->metrics, "off") == 0) {
+			g_cfg.metrics[0] = '\0';
+		} else if (strlen(o->metrics) >= sizeof(g_cfg.metrics) ||
+			   fm_config_parse_addr(o->metrics, &ss, &len) < 0) {
+			fprintf(stderr,
+				"flowmgr: --metrics '%s' is not ADDRESS:PORT (e.g. "
+				"127.0.0.1:9469, [::1]:9469) or off\n",
+				o->metrics);
+			return -EINVAL;
+		} else {
+			snprintf(g_cfg.metrics, sizeof(g_cfg.metrics), "%s", o->metrics);
+		}
+	}
 	if (g_cfg.nb_ports == 0) {
 		fprintf(stderr, "flowmgr: %s: no ports\n", o->config);
 		return -EINVAL;
@@ -419,8 +445,12 @@ int main(int argc, char **argv)
 	if ((rc = fm_telemetry_init(fm)) < 0) /* its handlers ask the control socket */
 		RTE_LOG(WARNING, USER1, "flowmgr: telemetry commands not registered: %s\n",
 			strerror(-rc));
+	if ((rc = fm_metrics_start(fm)) < 0)
+		goto out_ctl;
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
+	fm_metrics_stop();
+out_ctl:
 	fm_ctl_uninit(fm);
 out_graph:
 	fm_tcp_uninit(fm);

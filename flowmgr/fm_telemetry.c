@@ -14,6 +14,7 @@
 
 #include "ctl_client.h"
 #include "flowmgr.h"
+#include "fm_ctl.h"
 
 #define TEL_TIMEOUT_MS	   2000
 #define TEL_FLOWS_DEFAULT  100
@@ -61,39 +62,15 @@ static int tel_error(struct rte_tel_data *d, const char *what)
 	return 0;
 }
 
-/* One request to flowmgr's control socket; *rep has the wanted body, or an error is returned
- * (and the reason, when flowmgr gave one, written in d). */
+/* One request to flowmgr's control socket; on error, the reason is the answer. */
 static int ask(struct rte_tel_data *d, Flowsplice__Request *req, int want, Flowsplice__Reply **rep)
 {
-	struct ctl_client *cl;
 	char msg[RTE_TEL_MAX_STRING_LEN];
-	int rc;
+	int rc = fm_ctl_ask(g_sock, req, want, rep, TEL_TIMEOUT_MS, msg, sizeof(msg));
 
-	*rep = NULL;
-	rc = ctl_client_connect(g_sock, &cl);
-	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "control socket %s: %s", g_sock, strerror(-rc));
+	if (rc < 0)
 		tel_error(d, msg);
-		return rc;
-	}
-	rc = ctl_client_call(cl, req, rep, NULL, NULL, TEL_TIMEOUT_MS);
-	ctl_client_close(cl);
-	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "control request: %s", strerror(-rc));
-		tel_error(d, msg);
-		return rc;
-	}
-	if ((*rep)->code != FLOWSPLICE__ERROR_CODE__OK || (int)(*rep)->body_case != want) {
-		snprintf(msg, sizeof(msg), "%s",
-			 (*rep)->message != NULL && (*rep)->message[0] != '\0'
-			     ? (*rep)->message
-			     : "unexpected reply");
-		tel_error(d, msg);
-		ctl_reply_free(*rep);
-		*rep = NULL;
-		return -EPROTO;
-	}
-	return 0;
+	return rc;
 }
 
 static const char *state_name(Flowsplice__VnfState s)
