@@ -6,9 +6,9 @@
  * What is exported (names in docs/operations.md "Metrics"): flowmgr's up/info/uptime; per port
  * packets, bytes, missed and dropped; per VNF running, packets in/out, drops, bypasses, losses,
  * restarts, stalls, queued packets, scratchpads in use, and the VNF's own registry counters
- * (flowsplice_vnf_registry_value, untyped: a VNF's registry does not say which are gauges); drops by
- * reason; the RX-to-TX latency as a histogram (flowsplice_latency_seconds); every other counter of
- * `nfctl stats` as flowsplice_<name>_total (the few gauges among them without _total).
+ * (flowsplice_vnf_registry_value, untyped: a VNF's registry does not say which are gauges); drops
+ * by reason; the RX-to-TX latency as a histogram (flowsplice_latency_seconds); every other counter
+ * of `nfctl stats` as flowsplice_<name>_total (the few gauges among them without _total).
  *
  * How: one thread, not an lcore, serves one connection at a time (a scrape is one request; slow
  * or oversized requests are cut after 2 s / 8 KB). Like the telemetry commands (fm_telemetry.h),
