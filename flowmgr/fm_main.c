@@ -28,6 +28,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
+#include <rte_pdump.h>
 
 #include "flowmgr.h"
 #include "fm_classify.h"
@@ -447,9 +448,14 @@ int main(int argc, char **argv)
 			strerror(-rc));
 	if ((rc = fm_metrics_start(fm)) < 0)
 		goto out_ctl;
+	/* dpdk-dumpcap / dpdk-pdump (secondaries) capture on the ports through rte_pdump */
+	if (rte_pdump_init() < 0)
+		RTE_LOG(WARNING, USER1, "flowmgr: packet capture (rte_pdump) unavailable: %s\n",
+			rte_strerror(rte_errno));
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
 	fm_metrics_stop();
+	rte_pdump_uninit();
 out_ctl:
 	fm_ctl_uninit(fm);
 out_graph:

@@ -18,7 +18,11 @@
 #     `nfctl --json stats` taken at the same moment: flowmgr's counters (drops by reason, gauges,
 #     the latency histogram's buckets and count), each port's and VNF's, the VNF's registry;
 #   * other paths answer 404, other methods 405; a bad --metrics is refused before EAL starts;
-#   * every metric the Grafana dashboard (deploy/grafana/) queries is in the scrape.
+#   * every metric the Grafana dashboard (deploy/grafana/) queries is in the scrape;
+#   * dpdk-dumpcap (a secondary: flowmgr runs rte_pdump) captures 40 packets of port p0 while pings
+#     run, and tshark reads 40 ICMP packets between the two hosts. dumpcap takes no EAL options, so
+#     it runs in a private mount namespace where /sys/bus/pci/devices is empty: it cannot see, let
+#     alone touch, a PCI device (the rule every DPDK process of the tests follows with --no-pci).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -48,6 +52,16 @@ fwd_pid=$(e2e_vnf_pid fwd)
 fs_ns_exec "$ns" a ping -q -c 200 -i 0.005 -W 1 "$b" >"$run/ping.log" 2>&1 ||
 	e2e_fail "ping through flowmgr failed: $(tail -2 "$run/ping.log")"
 sleep 0.5 # the last replies leave the VNF's ring
+
+fs_ns_exec "$ns" a ping -q -c 400 -i 0.01 -W 1 "$b" >"$run/ping2.log" 2>&1 &
+ping2=$!
+# shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
+timeout 60 unshare -m sh -c 'mount -t tmpfs none /sys/bus/pci/devices &&
+	exec dpdk-dumpcap --file-prefix="$1" -i net_af_packet0 -c 40 -q -w "$2"' sh "$prefix" \
+	"$run/p0.pcapng" >"$run/dumpcap.log" 2>&1 || e2e_fail "dpdk-dumpcap failed: $(tail -3 "$run/dumpcap.log")"
+wait "$ping2" || true
+tshark -r "$run/p0.pcapng" -T fields -e ip.src -e ip.dst -e icmp.type >"$run/p0.txt" 2>"$run/tshark.log" ||
+	e2e_fail "tshark cannot read dumpcap's capture: $(cat "$run/tshark.log")"
 
 # DPDK's telemetry client reads commands from stdin and prints one JSON document per answer, one
 # per line (without a terminal it does not print the connection's own description).
@@ -130,6 +144,12 @@ check("flows,5: an array of lines starting as nfctl flows",
       isinstance(flows, list) and len(flows) >= 1 and flows[0] == lines(f"{run}/flows.txt")[0][:127])
 socks = [l for l in open(f"{run}/rundir.txt").read().split() if l.startswith("dpdk_telemetry")]
 check("one telemetry socket (the primary's)", socks == ["dpdk_telemetry.v2"])
+
+# ---- dpdk-dumpcap
+cap = [l.split("\t") for l in open(f"{run}/p0.txt").read().splitlines()]
+pair = {"198.18.0.1", "198.18.0.2"}
+check(f"dumpcap: 40 packets of p0, ICMP between the hosts (tshark read {len(cap)})",
+      len(cap) == 40 and all({c[0], c[1]} == pair and c[2] in ("0", "8") for c in cap))
 
 # ---- Prometheus
 http = open(f"{run}/metrics.http").read().split("\n")
