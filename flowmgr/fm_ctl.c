@@ -20,6 +20,7 @@
 #include "ctl_client.h"
 #include "ctl_server.h"
 #include "flowmgr.h"
+#include "fm_capture.h"
 #include "fm_classify.h"
 #include "fm_clock.h"
 #include "fm_graph.h"
@@ -622,6 +623,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_restart(fm, c, req->restart, rep);
 	case FLOWSPLICE__REQUEST__BODY_COMMAND:
 		return on_command(fm, c, req->command, rep);
+	case FLOWSPLICE__REQUEST__BODY_CAPTURE:
+		return fm_capture_request(fm, c, req->capture, rep);
 	default:
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_UNKNOWN,
 				       "unknown request");
@@ -633,6 +636,7 @@ static void on_disconnect(void *arg, struct ctl_conn *c)
 	struct flowmgr *fm = arg;
 	uint32_t id = (uint32_t)(uintptr_t)ctl_conn_user(c);
 
+	fm_capture_conn_closed(fm, c);
 	if (id == 0 || fm->vnf_rt[id].conn != c)
 		return;
 	fm->vnf_rt[id].conn = NULL;

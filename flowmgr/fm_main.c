@@ -31,6 +31,7 @@
 #include <rte_pdump.h>
 
 #include "flowmgr.h"
+#include "fm_capture.h"
 #include "fm_classify.h"
 #include "fm_clock.h"
 #include "fm_ctl.h"
@@ -258,6 +259,17 @@ static int shm_create(struct flowmgr *fm)
 			fm->cfg->mbufs, rte_strerror(rte_errno));
 		return -rte_errno;
 	}
+	/* nfctl capture: VNFs copy what they receive or emit into this pool, onto this ring */
+	fm->cap_pool =
+	    rte_pktmbuf_pool_create(FM_SHM_CAP_POOL, FM_CAP_MBUFS, 0, sizeof(struct fm_cap_hdr),
+				    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	fm->cap_ring =
+	    rte_ring_create(FM_SHM_CAP_RING, FM_CAP_MBUFS + 1, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (fm->cap_pool == NULL || fm->cap_ring == NULL) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot create the capture pool and ring: %s\n",
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
 	fm->shm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
 	fm->shm->meta_offset = (uint32_t)fm->meta_off;
 	fm->shm->flowmgr_pid = getpid();
@@ -456,6 +468,7 @@ int main(int argc, char **argv)
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
 	fm_metrics_stop();
 	rte_pdump_uninit();
+	fm_capture_stop(fm);
 out_ctl:
 	fm_ctl_uninit(fm);
 out_graph:
