@@ -44,7 +44,7 @@
 #include "fm_fcb.h"
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 11u
+#define FM_SHM_ABI_VERSION 12u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -240,8 +240,30 @@ struct fm_shm_vnf {
 	char cmd[FM_SHM_CMD_MAX];
 	char cmd_reply[FM_SHM_REPLY_MAX];
 
+	/* Capture (nfctl capture): flowmgr's control thread sets cap_flags (FM_CAP_IN, FM_CAP_OUT);
+	 * the VNF's nfsdk reads them once per loop iteration and, while set, copies each packet it
+	 * receives / emits into FM_SHM_CAP_POOL, stamped (struct fm_cap_hdr), onto FM_SHM_CAP_RING;
+	 * copies the pool or ring could not take are counted in cap_dropped (by the VNF). */
+	alignas(64) _Atomic uint32_t cap_flags;
+	uint32_t cap_pad;
+	_Atomic uint64_t cap_dropped;
+
 	/* The VNF's registered counters (written by the VNF only, see above). */
 	struct fm_shm_counters counters;
+};
+
+/* Capture copies (nfctl capture): what nfsdk writes in the private area of each copy. */
+#define FM_SHM_CAP_POOL "fs_cap_pool"
+#define FM_SHM_CAP_RING "fs_cap_ring"
+#define FM_CAP_IN	1u /* packets the VNF receives */
+#define FM_CAP_OUT	2u /* packets it emits (towards a VNF, flowmgr or a port) */
+#define FM_CAP_MBUFS	4095u
+struct fm_cap_hdr {
+	uint64_t ts_ns;	   /* CLOCK_REALTIME when nfsdk copied it */
+	uint32_t dir;	   /* FM_CAP_IN or FM_CAP_OUT */
+	uint32_t vnf;	   /* the VNF's id */
+	uint32_t orig_len; /* the packet's length (the copy may be shorter) */
+	uint32_t pad;
 };
 
 struct fm_shm {
@@ -300,11 +322,11 @@ static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache li
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
 
 /*
- * The layouts other processes read, pinned at ABI version 11. An assert that fails here means the
+ * The layouts other processes read, pinned at ABI version 12. An assert that fails here means the
  * shared ABI changed: bump FM_SHM_ABI_VERSION, then re-pin.
  */
-#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 11)")
-FM_SHM_PIN(FM_SHM_ABI_VERSION == 11, "a new version: check the pins below, then update them");
+#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 12)")
+FM_SHM_PIN(FM_SHM_ABI_VERSION == 12, "a new version: check the pins below, then update them");
 FM_SHM_PIN(FM_POOL_NONE == FM_IDX_NONE && FM_BIDIR_NONE == FM_IDX_NONE, "one 'none' index");
 /* FCB zone (fm_fcb.h): nfsdk reads area_off and decrements usage through a slot index. */
 FM_SHM_PIN(sizeof(struct fm_pool_slot) == FM_POOL_SLOT_HDR && FM_POOL_SLOT_HDR == 32, "slot hdr");
@@ -328,6 +350,8 @@ FM_SHM_PIN(FM_BIDIR_MAGIC == 0x52494442u, "bidir magic");
 /* Declaration values (fm_decl.h). */
 FM_SHM_PIN(FM_ISO_DIRECT == 0 && FM_ISO_INDIRECT == 1 && FM_ISO_INDEPENDENT == 2, "isolation");
 FM_SHM_PIN(FM_FAIL_BYPASS == 0 && FM_FAIL_DROP == 1 && FM_FAIL_HOLD == 2, "failure policy");
+/* Capture copies (nfctl capture). */
+FM_SHM_PIN(sizeof(struct fm_cap_hdr) == 24 && FM_CAP_IN == 1 && FM_CAP_OUT == 2, "capture header");
 FM_SHM_PIN(FM_DECL_EARLY_DROP == 1 && FM_DECL_IN_ORDER == 2 && FM_DECL_MAY_STALL == 4 &&
 	       FM_DECL_RESIZE == 8 && FM_DECL_BIDIR == 16 && FM_DECL_REWRITE == 32,
 	   "declaration flags");

@@ -22,7 +22,8 @@ PACKAGES=(
 	clang-format        # style check of C sources
 	shellcheck          # lint of deploy/ and tests/ scripts
 	libdpdk-dev         # DPDK 22.11 headers and libraries
-	dpdk                # dpdk-testpmd, dpdk-telemetry.py, dpdk-dumpcap (tests, benchmarks)
+	dpdk                # dpdk-devbind.py, dpdk-hugepages.py
+	dpdk-dev            # dpdk-testpmd, dpdk-telemetry.py, dpdk-dumpcap (tests, benchmarks)
 	protobuf-c-compiler # protoc-c: control protocol
 	libprotobuf-c-dev   # control protocol runtime
 	check               # unit and integration tests
@@ -48,6 +49,7 @@ PACKAGES=(
 	tshark              # pcap inspection in tests
 	nftables            # loss/duplication injection (netdev hooks) in e2e tests
 	gnuplot-nox         # bench plots
+	prometheus          # promtool: checks flowmgr's metrics endpoint (its daemon is not started)
 )
 
 die() {
@@ -124,7 +126,21 @@ else
 	echo "install-deps: package lists are $((now - ${newest%.*})) s old, skipping apt-get update"
 fi
 
+# Packages that ship a daemon (nginx, prometheus) must not start it here: the tests and the demo
+# run their own instances. A policy-rc.d of ours, only for this install, says so.
+guard=0
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\n# deploy/install-deps.sh: no daemon starts during its install\nexit 101\n' \
+		>/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	guard=1
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ $guard -eq 1 ]]; then
+	rm -f /usr/sbin/policy-rc.d
+	trap - EXIT
+fi
 
 still=()
 for pkg in "${missing[@]}"; do

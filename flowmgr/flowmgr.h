@@ -38,6 +38,7 @@ struct fm_fcb;
 struct fm_flow;
 struct fm_bidir;
 struct fm_tcp;
+struct fm_capture;
 
 #define FM_BURST      32
 #define FM_ALIAS_SAME (UINT32_MAX - 1) /* alias_of: egress tuple = ingress tuple */
@@ -72,6 +73,10 @@ struct flowmgr {
 	struct fm_config *cfg;
 	struct fm_shm *shm;
 	struct rte_mempool *pool;
+	/* nfctl capture (fm_ctl.c): the copies' pool and ring, the one capture running */
+	struct rte_mempool *cap_pool;
+	struct rte_ring *cap_ring;
+	struct fm_capture *cap;
 	int meta_off; /* mbuf dynfield offset of struct fm_mbuf_meta */
 	uint16_t nb_ports;
 	struct fm_port ports[FM_SHM_MAX_PORTS];

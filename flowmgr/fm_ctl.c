@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 #include "fm_ctl.h"
 #include "fm_priv.h"
 
+#include "ctl_client.h"
 #include "ctl_server.h"
 #include "flowmgr.h"
+#include "fm_capture.h"
 #include "fm_classify.h"
 #include "fm_clock.h"
 #include "fm_graph.h"
@@ -197,6 +200,8 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 		snprintf(name, sizeof(name), "latency_ns_%llu", 1ull << i);
 		(*list)[nb++] = counter(c, name, v);
 	}
+	(*list)[nb++] =
+	    counter(c, "latency_sum_ns", wsum(fm, offsetof(struct fm_worker_stats, lat_sum_ns)));
 	for (size_t i = 0; i < nb; i++)
 		if ((*list)[i] == NULL)
 			return -ENOMEM;
@@ -617,6 +622,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_restart(fm, c, req->restart, rep);
 	case FLOWSPLICE__REQUEST__BODY_COMMAND:
 		return on_command(fm, c, req->command, rep);
+	case FLOWSPLICE__REQUEST__BODY_CAPTURE:
+		return fm_capture_request(fm, c, req->capture, rep);
 	default:
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_UNKNOWN,
 				       "unknown request");
@@ -628,6 +635,7 @@ static void on_disconnect(void *arg, struct ctl_conn *c)
 	struct flowmgr *fm = arg;
 	uint32_t id = (uint32_t)(uintptr_t)ctl_conn_user(c);
 
+	fm_capture_conn_closed(fm, c);
 	if (id == 0 || fm->vnf_rt[id].conn != c)
 		return;
 	fm->vnf_rt[id].conn = NULL;
@@ -665,4 +673,34 @@ void fm_ctl_uninit(struct flowmgr *fm)
 	if (fm->ctl != NULL)
 		ctl_server_destroy(fm->ctl);
 	fm->ctl = NULL;
+}
+
+int fm_ctl_ask(const char *path, Flowsplice__Request *req, int want, Flowsplice__Reply **rep,
+	       int timeout_ms, char *err, size_t errlen)
+{
+	struct ctl_client *cl;
+	int rc;
+
+	*rep = NULL;
+	rc = ctl_client_connect(path, &cl);
+	if (rc < 0) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = ctl_client_call(cl, req, rep, NULL, NULL, timeout_ms);
+	ctl_client_close(cl);
+	if (rc < 0) {
+		snprintf(err, errlen, "control request: %s", strerror(-rc));
+		return rc;
+	}
+	if ((*rep)->code != FLOWSPLICE__ERROR_CODE__OK || (int)(*rep)->body_case != want) {
+		snprintf(err, errlen, "%s",
+			 (*rep)->message != NULL && (*rep)->message[0] != '\0'
+			     ? (*rep)->message
+			     : "unexpected reply");
+		ctl_reply_free(*rep);
+		*rep = NULL;
+		return -EPROTO;
+	}
+	return 0;
 }

@@ -18,6 +18,10 @@
 #ifndef FM_CTL_H
 #define FM_CTL_H
 
+#include <stddef.h>
+
+#include "ctl.h"
+
 struct flowmgr;
 
 /** Listens on cfg->socket_path. @return 0 or -errno (-EADDRINUSE: another flowmgr serves it). */
@@ -26,5 +30,15 @@ int fm_ctl_init(struct flowmgr *fm);
 void fm_ctl_poll(struct flowmgr *fm, int timeout_ms);
 /** Closes the socket and every connection (idempotent). */
 void fm_ctl_uninit(struct flowmgr *fm);
+
+/**
+ * flowmgr as a client of its own control socket @p path, from a thread other than the main
+ * lcore's (telemetry, metrics): the control thread answers, as it answers nfctl, so such threads
+ * never read state it changes. Sends @p req and waits up to @p timeout_ms for a reply with code OK
+ * and body @p want (a Flowsplice__Reply__BodyCase). Returns 0 and *@p rep (free it with
+ * ctl_reply_free()), or -errno with the reason in @p err (flowmgr's message when it gave one).
+ */
+int fm_ctl_ask(const char *path, Flowsplice__Request *req, int want, Flowsplice__Reply **rep,
+	       int timeout_ms, char *err, size_t errlen);
 
 #endif /* FM_CTL_H */

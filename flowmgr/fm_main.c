@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -27,14 +28,18 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memzone.h>
+#include <rte_pdump.h>
 
 #include "flowmgr.h"
+#include "fm_capture.h"
 #include "fm_classify.h"
 #include "fm_clock.h"
 #include "fm_ctl.h"
 #include "fm_graph.h"
 #include "fm_port.h"
+#include "fm_metrics.h"
 #include "fm_priv.h"
+#include "fm_telemetry.h"
 #include "fm_worker.h"
 #include "vnf/fm_launch.h"
 #include "vnf/fm_pool.h"
@@ -71,12 +76,15 @@ static void usage(FILE *out)
 		"  --launch              start (and restart) the VNFs whose config names an exec\n"
 		"  --stall-ms N          a VNF with queued input and no progress for N ms is "
 		"stalled (500)\n"
+		"  --metrics ADDR:PORT   serve Prometheus metrics there (overrides the config's "
+		"metrics:; \"off\": none)\n"
 		"  --check-config FILE   validate FILE and print it, without EAL\n");
 }
 
 struct fm_opts {
 	const char *config;
 	const char *socket;
+	const char *metrics;
 	const char *check;
 	const char *user;
 	const char *ports[FM_MAX_PORTS * 2];
@@ -101,6 +109,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"launch", no_argument, NULL, 'L'},
 	    {"stall-ms", required_argument, NULL, 'S'},
 	    {"workers", required_argument, NULL, 'W'},
+	    {"metrics", required_argument, NULL, 'M'},
 	    {"check-config", required_argument, NULL, 'C'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
@@ -132,6 +141,9 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 			break;
 		case 'L':
 			o->launch = true;
+			break;
+		case 'M':
+			o->metrics = optarg;
 			break;
 		case 'S': {
 			char *end;
@@ -264,6 +276,17 @@ static int shm_create(struct flowmgr *fm)
 			fm->cfg->mbufs, rte_strerror(rte_errno));
 		return -rte_errno;
 	}
+	/* nfctl capture: VNFs copy what they receive or emit into this pool, onto this ring */
+	fm->cap_pool =
+	    rte_pktmbuf_pool_create(FM_SHM_CAP_POOL, FM_CAP_MBUFS, 0, sizeof(struct fm_cap_hdr),
+				    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	fm->cap_ring =
+	    rte_ring_create(FM_SHM_CAP_RING, FM_CAP_MBUFS + 1, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (fm->cap_pool == NULL || fm->cap_ring == NULL) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot create the capture pool and ring: %s\n",
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
 	fm->shm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
 	fm->shm->meta_offset = (uint32_t)fm->meta_off;
 	fm->shm->flowmgr_pid = getpid();
@@ -331,6 +354,23 @@ static int load_config(const struct fm_opts *o)
 	}
 	if (o->user != NULL)
 		snprintf(g_cfg.user, sizeof(g_cfg.user), "%s", o->user);
+	if (o->metrics != NULL) {
+		struct sockaddr_storage ss;
+		unsigned int len;
+
+		if (strcmp(o->metrics, "off") == 0) {
+			g_cfg.metrics[0] = '\0';
+		} else if (strlen(o->metrics) >= sizeof(g_cfg.metrics) ||
+			   fm_config_parse_addr(o->metrics, &ss, &len) < 0) {
+			fprintf(stderr,
+				"flowmgr: --metrics '%s' is not ADDRESS:PORT (e.g. "
+				"127.0.0.1:9469, [::1]:9469) or off\n",
+				o->metrics);
+			return -EINVAL;
+		} else {
+			snprintf(g_cfg.metrics, sizeof(g_cfg.metrics), "%s", o->metrics);
+		}
+	}
 	if (g_cfg.nb_ports == 0) {
 		fprintf(stderr, "flowmgr: %s: no ports\n", o->config);
 		return -EINVAL;
@@ -479,10 +519,24 @@ int main(int argc, char **argv)
 		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
-	if ((rc = priv_drop(fm, &o, &priv)) < 0)
+	if ((rc = fm_telemetry_init(fm)) < 0) /* its handlers ask the control socket */
+		RTE_LOG(WARNING, USER1, "flowmgr: telemetry commands not registered: %s\n",
+			strerror(-rc));
+	if ((rc = fm_metrics_start(fm)) <
+	    0) /* before the drop: the operator may name a port < 1024 */
 		goto out_ctl;
+	/* dpdk-dumpcap / dpdk-pdump (secondaries) capture on the ports through rte_pdump */
+	if (rte_pdump_init() < 0)
+		RTE_LOG(WARNING, USER1, "flowmgr: packet capture (rte_pdump) unavailable: %s\n",
+			rte_strerror(rte_errno));
+	if ((rc = priv_drop(fm, &o, &priv)) < 0)
+		goto out_pdump;
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
+out_pdump:
+	fm_metrics_stop();
+	rte_pdump_uninit();
+	fm_capture_stop(fm);
 out_ctl:
 	fm_ctl_uninit(fm);
 out_graph:

@@ -65,6 +65,7 @@ struct fm_wk {
 	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX];
 	uint64_t lat_hist[FM_LAT_BUCKETS];
+	uint64_t lat_sum_ns;
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
 	uint64_t hz_ms;		     /* TSC cycles per ms */
 };
@@ -415,6 +416,7 @@ static void record_latency(struct fm_wk *w, struct rte_mbuf **pkts, uint16_t n)
 		unsigned int b = ns == 0 ? 0 : 63u - (unsigned int)__builtin_clzll(ns);
 
 		w->lat_hist[b < FM_LAT_BUCKETS ? b : FM_LAT_BUCKETS - 1]++;
+		w->lat_sum_ns += ns;
 	}
 }
 
@@ -489,6 +491,7 @@ static void publish(struct fm_wk *w)
 		atomic_store_explicit(&st->drops[i], w->drops[i], memory_order_relaxed);
 	for (int i = 0; i < FM_LAT_BUCKETS; i++)
 		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
+	atomic_store_explicit(&st->lat_sum_ns, w->lat_sum_ns, memory_order_relaxed);
 }
 
 /* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */

@@ -71,6 +71,7 @@ struct fm_worker_stats {
 	_Atomic uint64_t sessions, pool_in_use, pool_draining, pending;
 	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
 	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
+	_Atomic uint64_t lat_sum_ns; /* their sum (the Prometheus histogram's _sum) */
 };
 
 /**

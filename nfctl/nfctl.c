@@ -17,11 +17,9 @@
 #include <string.h>
 
 #include "ctl_client.h"
+#include "nfctl_int.h"
 
-#define NFCTL_EXIT_REPLY   1
-#define NFCTL_EXIT_USAGE   2
-#define NFCTL_EXIT_CONNECT 3
-#define FM_CMD_TEXT_MAX	   256 /* fm_shm.h FM_SHM_CMD_MAX: flowmgr checks it too */
+#define FM_CMD_TEXT_MAX 256 /* fm_shm.h FM_SHM_CMD_MAX: flowmgr checks it too */
 
 struct nfctl {
 	const char *path;
@@ -45,6 +43,8 @@ static void usage(FILE *f)
 		   "  flows [--vnf NAME] [--filter EXPR] [--max N]   live sessions\n"
 		   "  tree                       the classification tree (levels, nodes, growth)\n"
 		   "  layout                     the FCB layout per VNF and per path\n"
+		   "  capture VNF FILE [--dir in|out|both] [--filter EXPR] [--count N]\n"
+		   "          [--seconds S] [--snaplen N]   what enters/leaves a VNF, as pcapng\n"
 		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
 		   "--json: machine-readable output of status, vnfs and stats\n");
 }
@@ -541,6 +541,8 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		return cmd_flows(o, argc, argv);
 	if (is(cmd, "cmd") && argc >= 3)
 		return cmd_vnf_command(o, argc, argv);
+	if (is(cmd, "capture"))
+		return nfctl_capture(o->path, o->timeout_ms, argc, argv);
 	if (((is(cmd, "tree") || is(cmd, "layout")) && argc == 1) ||
 	    (is(cmd, "ports") && argc == 2 && (is(argv[1], "open") || is(argv[1], "close"))))
 		return cmd_platform(o, argc, argv);

@@ -177,6 +177,8 @@ static int eal_attach(struct nf_ctx *nf, const char *prog)
 	argv[argc++] = (char *)prog;
 	argv[argc++] = "--proc-type=secondary";
 	argv[argc++] = "--no-pci";
+	argv[argc++] =
+	    "--no-telemetry"; /* the primary's socket serves the platform (fm_telemetry.h) */
 	argv[argc++] = "--file-prefix";
 	argv[argc++] = nf->file_prefix;
 	argv[argc++] = "--lcores";
@@ -223,6 +225,8 @@ static int lookup_shared(struct nf_ctx *nf)
 	nf->self = &nf->shm->vnfs[nf->id];
 	nf->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	nf->meta_off = rte_mbuf_dynfield_lookup(FM_MBUF_DYNFIELD, NULL);
+	nf->cap_pool = rte_mempool_lookup(FM_SHM_CAP_POOL); /* nfctl capture */
+	nf->cap_ring = rte_ring_lookup(FM_SHM_CAP_RING);
 	if (nf->pool == NULL || nf->meta_off < 0 ||
 	    (uint32_t)nf->meta_off != nf->shm->meta_offset) {
 		nf_err(nf->name, "mbuf pool or metadata field missing/mismatched");

@@ -55,6 +55,11 @@ struct nf_ctx {
 	struct fm_shm *shm;
 	struct fm_shm_vnf *self;
 	struct rte_mempool *pool;
+	/* nfctl capture (nf_capture.c): flowmgr's pool and ring for the copies, and the flags
+	 * (FM_CAP_IN/OUT) as read at the start of this loop iteration */
+	struct rte_mempool *cap_pool;
+	struct rte_ring *cap_ring;
+	uint32_t cap;
 	int meta_off;
 	unsigned int nb_in;
 	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
@@ -99,6 +104,8 @@ struct nf_ctx {
 };
 
 int nf_session_attach(struct nf_ctx *nf, int pool_fd);
+/* nf_capture.c: copies pkts[0..n) for a running capture of this VNF (dir FM_CAP_IN or _OUT). */
+void nf_capture(struct nf_ctx *nf, struct rte_mbuf *const *pkts, unsigned int n, uint32_t dir);
 void nf_session_detach(struct nf_ctx *nf);
 void *nf_scratch_of(struct nf_ctx *nf, uint32_t fcb, bool create);
 void nf_fcb_put(struct nf_ctx *nf, uint32_t fcb);

@@ -55,6 +55,9 @@ static uint16_t receive(struct nf_ctx *nf, struct rte_mbuf **pkts, unsigned int 
 	}
 	if (nf->nb_in > 0)
 		*rr = (*rr + 1) % nf->nb_in;
+	nf->cap = atomic_load_explicit(&nf->self->cap_flags, memory_order_relaxed);
+	if (unlikely(nf->cap & FM_CAP_IN) && n > 0)
+		nf_capture(nf, pkts, n, FM_CAP_IN);
 	return n;
 }
 

@@ -59,6 +59,8 @@ static inline void stage_put(struct nf_ctx *nf, uint32_t dest, struct rte_mbuf *
 		nf_out_drop(nf, m, NF_DROP_STAGE_FULL);
 		return;
 	}
+	if (unlikely(nf->cap & FM_CAP_OUT))
+		nf_capture(nf, &m, 1, FM_CAP_OUT);
 	s->pkts[s->n++] = m;
 	nf->staged++;
 }

@@ -11,12 +11,15 @@
  */
 #include "fm_config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -458,6 +461,7 @@ enum top_key {
 	TK_CACHE,
 	TK_SWEEP,
 	TK_USER,
+	TK_METRICS,
 	TK_NB
 };
 
@@ -504,6 +508,17 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 			    cfg_fail_at(c, v[TK_USER]->start_mark,
 					"user: bad user name '%s' ([a-z_][a-z0-9_-]*)", cfg->user);
 	}
+	if (ret == 0 && v[TK_METRICS]) {
+		struct sockaddr_storage ss;
+		unsigned int len;
+
+		ret = cfg_get_str(c, v[TK_METRICS], cfg->metrics, sizeof(cfg->metrics), "metrics");
+		if (ret == 0 && fm_config_parse_addr(cfg->metrics, &ss, &len) < 0)
+			ret = cfg_fail_at(c, v[TK_METRICS]->start_mark,
+					  "metrics: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9469, "
+					  "[::1]:9469)",
+					  cfg->metrics);
+	}
 	if (ret == 0 && v[TK_MBUFS])
 		ret = get_u32(c, v[TK_MBUFS], FM_CONFIG_MBUFS_MIN, FM_CONFIG_MBUFS_MAX, &cfg->mbufs,
 			      "mbufs");
@@ -521,11 +536,54 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 	return ret == 0 ? parse_flow_settings(c, v) : ret;
 }
 
+int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned int *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	char *end;
+	size_t hl;
+
+	if (colon == NULL || colon == s)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host) || colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (hl < 3 || host[hl - 1] != ']')
+			return -EINVAL;
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return -EINVAL;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a4);
+	return 0;
+}
+
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {"name",  "socket",	"mbufs", "ring_size", "ports",
 					   "mode",  "vnfs",	"graph", "sessions",  "exhaust",
-					   "cache", "sweep_ms", "user",	 NULL};
+					   "cache", "sweep_ms", "user",	 "metrics",   NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 

@@ -23,6 +23,7 @@
  *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
  *	cache: 4096                        # optional: RSS-hash cache entries, 0 | power of 2
  *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
+ *	metrics: 127.0.0.1:9469            # optional: Prometheus endpoint (IPv4:PORT, [IPv6]:PORT)
  *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
  *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
  *	    exec: forward                  # optional: binary flowmgr may spawn
@@ -121,12 +122,15 @@ struct fm_vnf_exec {
 	char args[FM_MAX_ARGS][FM_ARG_MAX];
 };
 
+#define FM_METRICS_ADDR_MAX 64 /* "HOST:PORT" of the Prometheus endpoint, NUL included */
+
 struct fm_config {
 	char socket_path[FM_SOCKET_PATH_MAX];
-	char user[FM_USER_MAX]; /* service user after set-up; "root" = keep root */
-	uint32_t mbufs;		/* mbuf pool size */
-	uint32_t ring_size;	/* per-edge rte_ring size, power of 2 */
-	uint32_t sessions;	/* concurrent sessions bound (FCB pool and scratchpad pools) */
+	char user[FM_USER_MAX];		   /* service user after set-up; "root" = keep root */
+	char metrics[FM_METRICS_ADDR_MAX]; /* "127.0.0.1:9469", "[::1]:9469"; "" = no endpoint */
+	uint32_t mbufs;			   /* mbuf pool size */
+	uint32_t ring_size;		   /* per-edge rte_ring size, power of 2 */
+	uint32_t sessions;  /* concurrent sessions bound (FCB pool and scratchpad pools) */
 	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
@@ -136,6 +140,14 @@ struct fm_config {
 	struct fm_chain chain;		      /* name, VNF declarations, graph */
 	struct fm_vnf_exec exec[FM_MAX_VNFS]; /* parallel to chain.vnfs[] */
 };
+
+struct sockaddr_storage;
+
+/*
+ * "A.B.C.D:PORT" or "[IPv6]:PORT" (a numeric address, PORT 1..65535) into *ss and *len.
+ * Returns 0 or -EINVAL. The `metrics:` key and flowmgr --metrics take this form.
+ */
+int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned int *len);
 
 /*
  * Sets every field to its default: empty chain and ports, FM_CONFIG_*_DEFAULT settings.

@@ -69,6 +69,10 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 	fprintf(out, "name: %s\nsocket: ", ch->name);
 	print_str(out, cfg->socket_path);
 	fprintf(out, "\nuser: %s", cfg->user);
+	if (cfg->metrics[0] != '\0') {
+		fputs("\nmetrics: ", out);
+		print_str(out, cfg->metrics);
+	}
 	fprintf(out, "\nmbufs: %u\nring_size: %u\nmode: %s\n", cfg->mbufs, cfg->ring_size,
 		fm_config_mode_name(cfg->mode));
 	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\nports:\n", cfg->sessions,

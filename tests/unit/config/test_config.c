@@ -7,10 +7,13 @@
 #include <check.h>
 
 #include "fs_check.h"
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fm_config.h"
@@ -339,7 +342,7 @@ static const struct bad_case bad[] = {
     {"- a\n- b\n", "<string>:1:1: config: expected a mapping, got a list"},
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
-     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user)"},
+     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics)"},
     {BASE "user: Root\n", "<string>:4:7: user: bad user name 'Root' ([a-z_][a-z0-9_-]*)"},
     {BASE "user: \"fs;rm\"\n", "<string>:4:7: user: bad user name 'fs;rm'"},
     {BASE "user: [a]\n", "<string>:4:7: user: expected a string, got a list"},
@@ -537,6 +540,51 @@ START_TEST(test_config_parse_mutations)
 }
 END_TEST
 
+/* metrics: the Prometheus endpoint, a numeric ADDRESS:PORT (IPv4, or [IPv6]). */
+START_TEST(test_config_metrics_address)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+	unsigned int len = 0;
+	static const char *const bad[] = {"",
+					  "9469",
+					  ":9469",
+					  "127.0.0.1",
+					  "127.0.0.1:",
+					  "127.0.0.1:0",
+					  "127.0.0.1:65536",
+					  "1.2.3:80",
+					  "::1:9469",
+					  "[::1:9469",
+					  "[]:80",
+					  "[::1]:x",
+					  "localhost:9469",
+					  "127.0.0.1:80x",
+					  "127.0.0.1:-1"};
+
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert_str_eq(cfg->metrics, ""); /* no endpoint unless asked */
+	ck_assert_int_eq(parse(BASE "metrics: 127.0.0.1:9469\n"), 0);
+	ck_assert_str_eq(cfg->metrics, "127.0.0.1:9469");
+	ck_assert_int_eq(fm_config_parse_addr(cfg->metrics, &ss, &len), 0);
+	ck_assert_int_eq(a4->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohs(a4->sin_port), 9469);
+	ck_assert_uint_eq(ntohl(a4->sin_addr.s_addr), 0x7f000001);
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in));
+	ck_assert_int_eq(fm_config_parse_addr("[::1]:65535", &ss, &len), 0);
+	ck_assert_int_eq(a6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(ntohs(a6->sin6_port), 65535);
+	ck_assert(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(fm_config_parse_addr(bad[i], &ss, &len) == -EINVAL, "'%s' accepted",
+			      bad[i]);
+	ck_assert_int_eq(parse(BASE "metrics: 127.0.0.1\n"), -EINVAL);
+	ck_assert_msg(strstr(err, "<string>:4:") && strstr(err, "ADDRESS:PORT"), "%s", err);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -558,6 +606,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_rejects_over_limits);
 	tcase_add_test(tc, test_config_parse_truncated_prefixes);
 	tcase_add_test(tc, test_config_parse_mutations);
+	tcase_add_test(tc, test_config_metrics_address);
 	suite_add_tcase(s, tc);
 	return s;
 }
