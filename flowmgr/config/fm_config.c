@@ -33,13 +33,28 @@ static const char *const flag_names[] = {"early_drop", "in_order", "may_stall",
 
 int cfg_fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], clean[4 * sizeof(msg)];
+	size_t n = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fm_err_set(c->err, c->errlen, "%s:%zu:%zu: %s", c->src, m.line + 1, m.column + 1, msg);
+	/* One line, whatever the file holds: a message quotes the file's keys and values, which may
+	 * hold line breaks or other control bytes (they are escaped, as C would write them). */
+	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f)
+			clean[n++] = (char)*p;
+		else if (*p == '\n' || *p == '\t' || *p == '\r')
+			n += (size_t)snprintf(clean + n, sizeof(clean) - n, "\\%c",
+					      *p == '\n'   ? 'n'
+					      : *p == '\t' ? 't'
+							   : 'r');
+		else
+			n += (size_t)snprintf(clean + n, sizeof(clean) - n, "\\x%02x", *p);
+	}
+	clean[n] = '\0';
+	fm_err_set(c->err, c->errlen, "%s:%zu:%zu: %s", c->src, m.line + 1, m.column + 1, clean);
 	return -EINVAL;
 }
 

@@ -540,6 +540,20 @@ START_TEST(test_config_parse_mutations)
 }
 END_TEST
 
+/* An error message quotes what the file holds, on one line: line breaks and control bytes in a
+ * key are escaped (found by tests/fuzz/config: a multi-line key in a flow mapping). */
+START_TEST(test_config_error_is_one_line)
+{
+	ck_assert_int_eq(
+	    parse("name: t\nports:\n  - {name: p0, dev: \"net_null0\", \"a\\nb\\x01\": 1}\n"),
+	    -EINVAL);
+	ck_assert_msg(strchr(err, '\n') == NULL && strchr(err, '\x01') == NULL, "%s", err);
+	ck_assert_msg(strstr(err, "unknown key 'a\\nb\\x01'") != NULL, "%s", err);
+	ck_assert_int_eq(parse("name: t\nports:\n  - {name: p0, i\n\n\n  face: x}\n"), -EINVAL);
+	ck_assert_msg(strchr(err, '\n') == NULL && strncmp(err, "<string>:", 9) == 0, "%s", err);
+}
+END_TEST
+
 /* metrics: the Prometheus endpoint, a numeric ADDRESS:PORT (IPv4, or [IPv6]). */
 START_TEST(test_config_metrics_address)
 {
@@ -607,6 +621,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_truncated_prefixes);
 	tcase_add_test(tc, test_config_parse_mutations);
 	tcase_add_test(tc, test_config_metrics_address);
+	tcase_add_test(tc, test_config_error_is_one_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
