@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fm_hash.h"
+
 #define FM_BIDIR_MAGIC	 0x52494442u /* "BDIR" */
 #define FM_BIDIR_NONE	 UINT32_MAX
 #define FM_BIDIR_REC_HDR 64u /* bytes of record header before the common data */
@@ -71,6 +73,8 @@ struct fm_bidir {
 	uint64_t rec_stride;
 	uint64_t buckets_off; /* from the start of the table */
 	uint64_t records_off;
+	struct fm_hash_seed
+	    hash_seed; /* key of the bucket hash (fm_hash.h), set by fm_bidir_init() */
 	alignas(64) _Atomic uint64_t free_top; /* tag << 32 | index */
 	alignas(64) _Atomic uint32_t in_use;
 };

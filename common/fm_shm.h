@@ -42,9 +42,10 @@
 #include "fm_bidir_layout.h"
 #include "fm_decl.h"
 #include "fm_fcb.h"
+#include "fm_hash.h"
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 12u
+#define FM_SHM_ABI_VERSION 13u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -281,6 +282,10 @@ struct fm_shm {
 	uint32_t nb_workers;
 	uint32_t pad0;
 	uint64_t bidir_of_off; /* FM_SHM_BIDIR_ZONE: offset of the per-slot record index array */
+	/* Key of every hash flowmgr computes on traffic (fm_hash.h: tree hash nodes, flow cache,
+	 * common-data table), drawn at random at each start before any table exists; a VNF that
+	 * hashes a shared table uses this one. Never changes while flowmgr runs. */
+	struct fm_hash_seed hash_seed;
 	/* edge[p][c] != 0: ring FM_SHM_RING_FMT(p, c) exists. */
 	uint8_t edge[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	struct fm_shm_vnf vnfs[FM_SHM_MAX_NODES]; /* index 0 unused (flowmgr) */
@@ -322,11 +327,11 @@ static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache li
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
 
 /*
- * The layouts other processes read, pinned at ABI version 12. An assert that fails here means the
+ * The layouts other processes read, pinned at ABI version 13. An assert that fails here means the
  * shared ABI changed: bump FM_SHM_ABI_VERSION, then re-pin.
  */
-#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 12)")
-FM_SHM_PIN(FM_SHM_ABI_VERSION == 12, "a new version: check the pins below, then update them");
+#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 13)")
+FM_SHM_PIN(FM_SHM_ABI_VERSION == 13, "a new version: check the pins below, then update them");
 FM_SHM_PIN(FM_POOL_NONE == FM_IDX_NONE && FM_BIDIR_NONE == FM_IDX_NONE, "one 'none' index");
 /* FCB zone (fm_fcb.h): nfsdk reads area_off and decrements usage through a slot index. */
 FM_SHM_PIN(sizeof(struct fm_pool_slot) == FM_POOL_SLOT_HDR && FM_POOL_SLOT_HDR == 32, "slot hdr");
@@ -342,6 +347,9 @@ FM_SHM_PIN(sizeof(struct fm_bidir_key) == 40, "bidir key");
 FM_SHM_PIN(sizeof(struct fm_bidir_rec) <= FM_BIDIR_REC_HDR && FM_BIDIR_REC_HDR == 64, "record");
 FM_SHM_PIN(sizeof(struct fm_bidir_bucket) == 8, "bidir bucket");
 FM_SHM_PIN(sizeof(struct fm_bidir) == 192, "bidir header");
+FM_SHM_PIN(offsetof(struct fm_bidir, hash_seed) == 40 && sizeof(struct fm_hash_seed) == 16,
+	   "bidir seed");
+FM_SHM_PIN(offsetof(struct fm_shm, hash_seed) == 64, "shm hash seed");
 FM_SHM_PIN(offsetof(struct fm_bidir, nb_records) == 4 &&
 	       offsetof(struct fm_bidir, rec_stride) == 16 &&
 	       offsetof(struct fm_bidir, records_off) == 32,

@@ -150,7 +150,8 @@ void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
 		    atomic_load_explicit(&fm->bidir_of[idx], memory_order_relaxed) != FM_IDX_NONE)
 			continue;
 		fm_bidir_key_from_fields(vals[i], &k, &fwd);
-		if (fm_bidir_attach(fm->bidir, &k, fm_bidir_hash(&k), &rec, &created) < 0) {
+		if (fm_bidir_attach(fm->bidir, &k, fm_bidir_hash(fm->bidir, &k), &rec, &created) <
+		    0) {
 			atomic_fetch_add(&wk->stats.bidir_full, 1);
 			continue;
 		}
@@ -189,8 +190,8 @@ static int bidir_create(struct flowmgr *fm, uint32_t slots)
 	len = fm_bidir_region_size(records, FM_SHM_COMMON_SLICE * slices);
 	mz = rte_memzone_reserve_aligned(FM_SHM_BIDIR_ZONE, len + (size_t)slots * 8,
 					 (int)rte_socket_id(), 0, 64);
-	if (mz == NULL ||
-	    fm_bidir_init(mz->addr, len, records, FM_SHM_COMMON_SLICE * slices, &fm->bidir) < 0) {
+	if (mz == NULL || fm_bidir_init(mz->addr, len, records, FM_SHM_COMMON_SLICE * slices,
+					&fm->shm->hash_seed, &fm->bidir) < 0) {
 		RTE_LOG(ERR, USER1, "flowmgr: cannot create the common-data table (%u records)\n",
 			records);
 		return -ENOMEM;
@@ -241,6 +242,7 @@ static int flow_create(struct flowmgr *fm)
 	conf.full_sweep_ms = fm->cfg->sweep_ms;
 	conf.clock = &clock;
 	conf.on_release = on_release;
+	conf.tree.hash_seed = fm->shm->hash_seed; /* drawn by shm_create() */
 	rc = fm_flow_region_size(&conf, &bytes, err, sizeof(err));
 	if (rc < 0)
 		goto fail;

@@ -284,6 +284,7 @@ static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *
 	s->uptime_ms = fm_clock_monotonic(NULL) - fm->start_ms;
 	s->nb_ports = fm->nb_ports;
 	s->nb_vnfs = fm->shm->nb_vnfs;
+	s->hash_seed_id = fm_hash_seed_id(&fm->shm->hash_seed);
 	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);
 	if (s->chain == NULL || fill_counters(fm, c, &s->counters, &s->n_counters) < 0 ||
 	    fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0)

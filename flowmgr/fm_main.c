@@ -248,6 +248,7 @@ static int eal_init(const struct fm_opts *o, const struct fm_config *cfg,
 static int shm_create(struct flowmgr *fm)
 {
 	const struct rte_memzone *mz;
+	int rc;
 	static const struct rte_mbuf_dynfield meta_desc = {
 	    .name = FM_MBUF_DYNFIELD,
 	    .size = sizeof(struct fm_mbuf_meta),
@@ -286,6 +287,12 @@ static int shm_create(struct flowmgr *fm)
 		RTE_LOG(ERR, USER1, "flowmgr: cannot create the capture pool and ring: %s\n",
 			rte_strerror(rte_errno));
 		return -rte_errno;
+	}
+	rc = fm_hash_seed_draw(&fm->shm->hash_seed); /* before any table: fm_hash.h */
+	if (rc < 0) {
+		RTE_LOG(ERR, USER1, "flowmgr: cannot draw a hash seed (getrandom): %s\n",
+			strerror(-rc));
+		return rc;
 	}
 	fm->shm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
 	fm->shm->meta_offset = (uint32_t)fm->meta_off;

@@ -248,6 +248,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
 	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, 0, pkts, FM_BURST);
 	uint32_t now = (uint32_t)rte_rdtsc();
+	const struct fm_hash_seed seed = fm->shm->hash_seed; /* fixed while flowmgr runs */
 	unsigned int nok = 0;
 
 	w->rx += n;
@@ -264,8 +265,9 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 			continue;
 		}
 		fm_pkt_fields(&parsed, vals[nok]);
-		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? pkts[i]->hash.rss
-									 : fm_flow_hash(vals[nok]);
+		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+				? pkts[i]->hash.rss
+				: fm_flow_hash(&seed, vals[nok]);
 		ok[nok++] = pkts[i];
 	}
 	fm_flow_lookup_burst(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, nok, fcbs);
@@ -332,7 +334,8 @@ static void egress_alias(struct fm_wk *w, struct rte_mbuf *m, const struct fm_mb
 	fm_pkt_fields(&p, vals);
 	fm_bidir_key_from_fields(vals, &now, NULL);
 	if (fm_bidir_key_of(fm->bidir, rec, &was) == 0 && !fm_bidir_key_equal(&now, &was)) {
-		int rc = fm_bidir_alias(fm->bidir, &now, fm_bidir_hash(&now), rec, &alias);
+		int rc =
+		    fm_bidir_alias(fm->bidir, &now, fm_bidir_hash(fm->bidir, &now), rec, &alias);
 
 		if (rc < 0) {
 			alias = FM_ALIAS_SAME;

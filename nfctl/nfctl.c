@@ -237,13 +237,14 @@ static void show_status(const struct nfctl *o, const Flowsplice__StatusReply *s)
 		json_vnfs(s->vnfs, s->n_vnfs);
 		printf(",\"counters\":");
 		json_counters(s->counters, s->n_counters);
-		printf("}\n");
+		printf(",\"hash_seed_id\":\"%08" PRIx32 "\"}\n", s->hash_seed_id);
 		return;
 	}
 	printf("flowmgr pid %" PRId32 ", up %" PRIu64 ".%03" PRIu64 " s\n", s->pid,
 	       s->uptime_ms / 1000, s->uptime_ms % 1000);
 	printf("chain    %s\n", s->chain && *s->chain ? s->chain : "(none)");
-	printf("ports    %" PRIu32 "\nvnfs     %" PRIu32 "\n\n", s->nb_ports, s->nb_vnfs);
+	printf("ports    %" PRIu32 "\nvnfs     %" PRIu32 "\n", s->nb_ports, s->nb_vnfs);
+	printf("seed id  %08" PRIx32 "\n\n", s->hash_seed_id);
 	table_vnfs(s->vnfs, s->n_vnfs);
 	if (s->n_counters > 0) {
 		printf("\n");

@@ -5,11 +5,12 @@
  * baseline of the benchmarks (bench/run.sh chain, nat): same VNF code, same nfsdk API, only the
  * session lookup differs.
  *
- * Design: one rte_hash keyed by the packet's 5-tuple (IPv4; other packets share key 0) gives a
- * slot in a private array of scratchpads (the VNF's declared size); a second rte_hash keyed by the
- * direction-independent tuple gives nf_common()'s 64 bytes. Tables are sized at NF_INDEP_SESSIONS
- * and never expire (no timeouts, no release handlers): a new session that does not fit gets no
- * scratchpad (NULL) and is counted. This is what the benchmarks need, not a production mode.
+ * Design: one rte_hash (jhash under a seed drawn at random per table) keyed by the packet's 5-tuple
+ * (IPv4; other packets share key 0) gives a slot in a private array of scratchpads (the VNF's
+ * declared size); a second rte_hash keyed by the direction-independent tuple gives nf_common()'s 64
+ * bytes. Tables are sized at NF_INDEP_SESSIONS and never expire (no timeouts, no release handlers):
+ * a new session that does not fit gets no scratchpad (NULL) and is counted. This is what the
+ * benchmarks need, not a production mode.
  *
  * Concurrency: the VNF's lcore only.
  */
@@ -23,6 +24,7 @@
 #include <rte_jhash.h>
 #include <rte_mbuf.h>
 
+#include "fm_hash.h"
 #include "fm_pkt.h"
 #include "nf_int.h"
 
@@ -54,6 +56,7 @@ static void key_of(struct rte_mbuf *m, struct nf_indep_key *k, bool canonical)
 static struct rte_hash *table(const char *what, const char *name)
 {
 	char hname[RTE_HASH_NAMESIZE];
+	struct fm_hash_seed seed;
 	struct rte_hash_parameters hp = {
 	    .name = hname,
 	    .entries = NF_INDEP_SESSIONS,
@@ -62,6 +65,10 @@ static struct rte_hash *table(const char *what, const char *name)
 	    .socket_id = 0,
 	};
 
+	/* a private table fed by traffic: its own random jhash seed (docs/security.md) */
+	if (fm_hash_seed_draw(&seed) < 0)
+		return NULL;
+	hp.hash_func_init_val = (uint32_t)seed.k0;
 	snprintf(hname, sizeof(hname), "%s%.12s%d", what, name, (int)getpid());
 	return rte_hash_create(&hp);
 }

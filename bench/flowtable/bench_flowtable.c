@@ -33,6 +33,7 @@ static double now_ns(void)
 }
 
 static FILE *g_csv;
+static struct fm_hash_seed g_seed; /* drawn at start, as flowmgr does (fm_hash.h) */
 
 static void emit(const char *exp, uint64_t sessions, double value, const char *unit,
 		 const char *goal, int met)
@@ -94,6 +95,7 @@ static struct fm_flow *make_flow(const struct fm_chain *ch, struct fm_clock *clk
 	struct fm_flow_conf c;
 	memset(&c, 0, sizeof(c));
 	c.chain = ch;
+	c.tree.hash_seed = g_seed;
 	c.max_sessions = max;
 	c.cache_size = cache;
 	c.clock = clk;
@@ -131,7 +133,7 @@ static void bench_new_sessions(const struct fm_chain *ch)
 	for (uint32_t base = 0; base < total; base += wave) {
 		for (uint32_t i = 0; i < wave; i++) {
 			sess_vals(vals[i], base + i);
-			hash[i] = fm_flow_hash(vals[i]);
+			hash[i] = fm_flow_hash(&g_seed, vals[i]);
 		}
 		double t0 = now_ns();
 		for (uint32_t i = 0; i < wave; i += BURST) {
@@ -171,7 +173,7 @@ static double bench_lookup(const struct fm_chain *ch, uint32_t n, double *bytes_
 	struct fm_fcb *fcbs[BURST];
 	for (uint32_t i = 0; i < n; i++) {
 		sess_vals(vals[i], i);
-		hash[i] = fm_flow_hash(vals[i]);
+		hash[i] = fm_flow_hash(&g_seed, vals[i]);
 		struct fm_fcb *c = fm_flow_lookup(f, vals[i], hash[i]);
 		if (!c) {
 			fprintf(stderr, "session %u not created\n", i);
@@ -298,6 +300,10 @@ int main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
+	if (fm_hash_seed_draw(&g_seed) < 0) {
+		fprintf(stderr, "cannot draw a hash seed\n");
+		return 1;
+	}
 	g_csv = argc > 1 ? fopen(argv[1], "w") : NULL;
 	if (g_csv)
 		fprintf(g_csv, "experiment,sessions,value,unit,goal,result\n");

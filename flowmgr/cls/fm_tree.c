@@ -430,7 +430,7 @@ static void *materialize(struct build *b, int field, uint64_t mask, const uint64
 		goto nomem;
 	}
 	for (uint32_t i = 0; i < nv; i++) {
-		fm_node_insert(n, &vals[i], fm_hash_key(&vals[i], 1), kids[i]);
+		fm_node_insert(n, &vals[i], fm_hash_key(t, &vals[i], 1), kids[i]);
 		link_child(n, kids[i], FM_LINK_KEY, vals[i]);
 	}
 	n->dflt = dflt;

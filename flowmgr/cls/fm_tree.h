@@ -28,10 +28,11 @@
  *    opts.pfp_per_field gives the paper's one-level-per-field shape. On a miss the default child
  *    (the FCB template, or a template node) is duplicated with the packet's values.
  *  - Node kinds are chosen per node: two-case, sorted array, direct table (fields or prefixes of at
- *    most 16 bits), open-addressing hash. A dynamic node that is full GROWS: a larger node becomes
- *    its default child and receives all new sessions, the old one only serves its existing children
- *    and is spliced out when it becomes empty (no rehash stall). An empty session root shrinks
- *    back to its initial size.
+ *    most 16 bits), open-addressing hash (linear probing; keyed by opts.hash_seed, so nobody
+ *    can build colliding keys without the seed: fm_hash.h). A dynamic node that is full GROWS:
+ *    a larger node becomes its default child and receives all new sessions, the old one only
+ *    serves its existing children and is spliced out when it becomes empty (no rehash stall).
+ *    An empty session root shrinks back to its initial size.
  *  - Verify (fm_tree_verify(), paper Fig. 5) climbs from the FCB to the root comparing the packet's
  *    value at each level; a default branch checks that the packet's value has no explicit child; a
  *    group root with several static parents checks each parent's branch.
@@ -59,6 +60,7 @@
 #include "fm_fcb.h"
 #include "fm_field.h"
 #include "fm_filter.h"
+#include "fm_hash.h"
 #include "fm_pkt.h"
 
 #define FM_PATH_MAX FM_FCB_MAX_HOPS /* VNF hops + the terminal hop */
@@ -89,6 +91,9 @@ struct fm_tree_opts {
 	uint32_t hash_init;	       /* initial capacity of session roots (power of 2); 0 = 64 */
 	uint32_t max_load_pct;	       /* hash nodes grow above this load; 0 = 75 */
 	const struct fm_alloc *fcb_alloc; /* NULL = malloc */
+	/* Key of the hash nodes' hash (fm_hash.h): flowmgr's random per-start seed; all zero
+	 * (tests, benchmarks) is valid and deterministic. */
+	struct fm_hash_seed hash_seed;
 };
 
 /*

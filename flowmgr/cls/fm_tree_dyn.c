@@ -65,7 +65,7 @@ static void migrate(struct fm_tree *t, struct fm_node *end)
 			key[0] = fm_node_slot_key(head, head->cursor);
 		else
 			memcpy(key, ((struct fm_fcb *)c)->key, (size_t)nf * sizeof(uint64_t));
-		uint32_t h = fm_hash_key(key, nf);
+		uint32_t h = fm_hash_key(t, key, nf);
 		fm_node_erase(head, key, h);
 		fm_node_insert(end, key, h, c);
 		((struct fm_hdr *)c)->parent = end;
@@ -125,7 +125,7 @@ struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals)
 	while (!FM_IS_FCB(c)) {
 		struct fm_node *n = c;
 		fm_level_key(n->level, vals, key);
-		uint32_t h = fm_hash_key(key, n->level->nf);
+		uint32_t h = fm_hash_key(t, key, n->level->nf);
 		void *child = fm_node_find(n, key, h);
 		while (!child) {
 			if (!n->dynamic) {
@@ -160,7 +160,7 @@ const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
 	while (!FM_IS_FCB(c)) {
 		const struct fm_node *n = c;
 		fm_level_key(n->level, vals, key);
-		uint32_t h = fm_hash_key(key, n->level->nf);
+		uint32_t h = fm_hash_key(t, key, n->level->nf);
 		const void *child = fm_node_find(n, key, h);
 		while (!child) {
 			if (!n->dynamic)
@@ -187,7 +187,7 @@ static bool link_ok(const struct fm_tree *t, const struct fm_node *s, const void
 		return t->root == root;
 	uint64_t key[FM_KEY_MAX];
 	fm_level_key(s->level, vals, key);
-	const void *child = fm_node_find(s, key, fm_hash_key(key, s->level->nf));
+	const void *child = fm_node_find(s, key, fm_hash_key(t, key, s->level->nf));
 	if (!child)
 		child = s->dflt;
 	return child == root && climb(t, s, vals);
@@ -215,7 +215,7 @@ static bool climb(const struct fm_tree *t, const void *c, const uint64_t *vals)
 			 * child */
 			if (!n->dynamic) {
 				fm_level_key(n->level, vals, key);
-				if (fm_node_find(n, key, fm_hash_key(key, n->level->nf)))
+				if (fm_node_find(n, key, fm_hash_key(t, key, n->level->nf)))
 					return false;
 			}
 			break;
@@ -277,7 +277,7 @@ static struct fm_node *splice(struct fm_tree *t, struct fm_node *n)
 	switch (n->hdr.link) {
 	case FM_LINK_KEY: { /* per-field duplicate: its parent is a single-word level */
 		uint64_t k = n->key;
-		void **slot = fm_node_find_slot(p, &k, fm_hash_key(&k, 1));
+		void **slot = fm_node_find_slot(p, &k, fm_hash_key(t, &k, 1));
 		if (slot)
 			*slot = s;
 		break;
@@ -304,7 +304,7 @@ static void after_erase(struct fm_tree *t, struct fm_node *n)
 		if (n->hdr.link == FM_LINK_KEY) { /* duplicated per-field node: prune */
 			struct fm_node *p = n->hdr.parent;
 			uint64_t k = n->key;
-			fm_node_erase(p, &k, fm_hash_key(&k, 1));
+			fm_node_erase(p, &k, fm_hash_key(t, &k, 1));
 			fm_node_free(t, n);
 			n = p;
 			continue;
@@ -333,7 +333,7 @@ int fm_tree_release(struct fm_tree *t, struct fm_fcb *fcb)
 	if (!fcb || !(fcb->flags & FM_FCB_DYNAMIC))
 		return -EINVAL;
 	struct fm_node *n = fm_fcb_hdr(fcb)->parent;
-	if (fm_node_erase(n, fcb->key, fm_hash_key(fcb->key, fm_fcb_hdr(fcb)->nkey)))
+	if (fm_node_erase(n, fcb->key, fm_hash_key(t, fcb->key, fm_fcb_hdr(fcb)->nkey)))
 		return -EINVAL;
 	t->st.sessions--;
 	t->groups[fm_fcb_hdr(fcb)->group]->sessions--;

@@ -135,17 +135,10 @@ struct fm_level *fm_level_get(struct fm_tree *t, int nf, const uint8_t *fields,
 int fm_tree_finalize(struct fm_tree *t, const struct fm_chain *ch);
 
 /* fm_node.c */
-static inline uint32_t fm_hash_key(const uint64_t *k, int n)
+/* The keyed hash of n key words under the tree's seed (fm_hash.h; opts.hash_seed). */
+static inline uint32_t fm_hash_key(const struct fm_tree *t, const uint64_t *k, int n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-	for (int i = 0; i < n; i++) {
-		h ^= k[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
-	return (uint32_t)h;
+	return fm_hash_words(&t->opts.hash_seed, k, n);
 }
 
 struct fm_node *fm_node_new(struct fm_tree *t, const struct fm_level *lv, int kind, uint32_t cap,

@@ -112,6 +112,44 @@ static void print_group(const struct fm_tree *t, const struct fm_group *g, FILE 
 	fputc('\n', out);
 }
 
+struct slot_key {
+	uint64_t key;
+	uint32_t slot;
+};
+
+static int slot_key_cmp(const void *a, const void *b)
+{
+	const struct slot_key *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The occupied slots of a hash node in key order (its slot order depends on the per-start hash
+ * seed: printed as is, two starts would print one tree differently). Other kinds keep their own
+ * order: returns NULL and *nk = their slot count (also when out of memory: then unsorted). */
+static uint32_t *sorted_slots(const struct fm_node *n, uint32_t *nk)
+{
+	uint32_t ns = fm_node_nb_slots(n), m = 0;
+	*nk = ns;
+	if (n->kind != FM_NODE_HASH || n->count == 0)
+		return NULL;
+	struct slot_key *sk = malloc(n->count * sizeof(*sk));
+	uint32_t *order = malloc(n->count * sizeof(*order));
+	if (!sk || !order) {
+		free(sk);
+		free(order);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < ns && m < n->count; i++)
+		if (*fm_node_slot((struct fm_node *)n, i))
+			sk[m++] = (struct slot_key){fm_node_slot_key(n, i), i};
+	qsort(sk, m, sizeof(*sk), slot_key_cmp);
+	for (uint32_t i = 0; i < m; i++)
+		order[i] = sk[i].slot;
+	free(sk);
+	*nk = m;
+	return order;
+}
+
 static void print_child(const struct fm_tree *t, const void *c, FILE *out, int d, uint8_t *seen)
 {
 	const struct fm_hdr *h = c;
@@ -130,7 +168,9 @@ static void print_child(const struct fm_tree *t, const void *c, FILE *out, int d
 	fprintf(out, "level %s: %s node, %u children + default\n", lv, fm_node_kind_name(n->kind),
 		n->count);
 	const int field = n->level->fields[0];
-	for (uint32_t i = 0; i < fm_node_nb_slots(n); i++) {
+	uint32_t nk = 0, *order = sorted_slots(n, &nk);
+	for (uint32_t k = 0; k < nk; k++) {
+		uint32_t i = order ? order[k] : k;
 		void *const *s = fm_node_slot((struct fm_node *)n, i);
 		if (!*s)
 			continue;
@@ -139,6 +179,7 @@ static void print_child(const struct fm_tree *t, const void *c, FILE *out, int d
 		fprintf(out, "%s = %s: ", fm_field_name(field), v);
 		print_child(t, *s, out, d + 1, seen);
 	}
+	free(order);
 	indent(out, d + 1);
 	fprintf(out, "default: ");
 	print_child(t, n->dflt, out, d + 1, seen);

@@ -66,7 +66,7 @@ static uint32_t free_pop(struct fm_bidir *b)
 }
 
 int fm_bidir_init(void *region, size_t len, uint32_t nb_records, uint32_t data_size,
-		  struct fm_bidir **out)
+		  const struct fm_hash_seed *seed, struct fm_bidir **out)
 {
 	*out = NULL;
 	if (!region || ((uintptr_t)region & 63u) || !nb_records || nb_records == FM_BIDIR_NONE ||
@@ -77,6 +77,8 @@ int fm_bidir_init(void *region, size_t len, uint32_t nb_records, uint32_t data_s
 	b->nb_records = nb_records;
 	b->nb_buckets = nb_buckets_for(nb_records);
 	b->data_size = data_size;
+	if (seed)
+		b->hash_seed = *seed;
 	b->rec_stride = rec_stride(data_size);
 	b->buckets_off = sizeof(*b);
 	b->records_off =
@@ -165,19 +167,13 @@ void fm_bidir_key_from_fields(const uint64_t *v, struct fm_bidir_key *k, bool *f
 		*forward = fwd;
 }
 
-uint32_t fm_bidir_hash(const struct fm_bidir_key *k)
+uint32_t fm_bidir_hash(const struct fm_bidir *b, const struct fm_bidir_key *k)
 {
 	uint64_t w[5] = {k->a_hi, k->a_lo, k->b_hi, k->b_lo,
 			 (uint64_t)k->a_port << 32 | (uint64_t)k->b_port << 16 |
 			     (uint64_t)k->proto << 8 | k->family};
-	uint64_t h = 0x9E3779B97F4A7C15ull;
-	for (int i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ (h >> 29));
+
+	return fm_hash_words(&b->hash_seed, w, 5);
 }
 
 static inline bool key_eq(const struct fm_bidir_key *a, const struct fm_bidir_key *b)

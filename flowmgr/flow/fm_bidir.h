@@ -54,17 +54,19 @@
  * when the packet goes from the lower to the higher endpoint (may be NULL).
  */
 void fm_bidir_key_from_fields(const uint64_t *vals, struct fm_bidir_key *k, bool *forward);
-/** Hash of a canonical key (same in every process). */
-uint32_t fm_bidir_hash(const struct fm_bidir_key *k);
+/** Hash of a canonical key: keyed by the table's seed (fm_hash.h; set by fm_bidir_init()), so
+ *  nobody can build keys that chain in one bucket without it; the same in every process. */
+uint32_t fm_bidir_hash(const struct fm_bidir *b, const struct fm_bidir_key *k);
 
 /** Region bytes for nb_records records of data_size bytes (buckets = records rounded up). */
 size_t fm_bidir_region_size(uint32_t nb_records, uint32_t data_size);
 /**
  * Initialise a table in [region, region + len) (64-byte aligned). *out points into the region.
+ * `seed` keys the bucket hash (flowmgr's per-start seed; NULL: all zero, deterministic).
  * @return 0, -EINVAL.
  */
 int fm_bidir_init(void *region, size_t len, uint32_t nb_records, uint32_t data_size,
-		  struct fm_bidir **out);
+		  const struct fm_hash_seed *seed, struct fm_bidir **out);
 
 /**
  * Find the session's record or create it; one reference per call (one per direction).

@@ -44,7 +44,9 @@
  * {hash, slot, generation}. A hit requires the same hash, a slot still IN_USE with the same
  * generation (a released and reused slot is a stale entry: cache_stale) and fm_tree_verify_fields()
  * (a colliding flow with the same hash: cache_verify_fail). Any failure falls back to the tree and
- * overwrites the entry. `cache_size = 0` turns it off. Without a NIC hash use fm_flow_hash().
+ * overwrites the entry. `cache_size = 0` turns it off. Without a NIC hash use fm_flow_hash(), keyed
+ * by the per-start seed (a NIC's RSS hash uses the NIC's key: with the well-known symmetric key an
+ * attacker can aim flows at one entry, which costs them a tree descent each, never a chain).
  *
  * Exhaustion. The pool holds at most max_sessions FCBs (no growth, ever). When it is full and a
  * packet needs a new session (checked with a read-only tree descent, so existing sessions keep
@@ -154,18 +156,21 @@ void fm_flow_destroy(struct fm_flow *f);
 
 /* ---- datapath ------------------------------------------------------------------------------ */
 
-/** Software 5-tuple hash of field values (fm_pkt_fields()), for ports that give no RSS hash. */
-static inline uint32_t fm_flow_hash(const uint64_t *vals)
+/**
+ * Software 5-tuple hash of field values (fm_pkt_fields()), for ports that give no RSS hash: the
+ * keyed hash (fm_hash.h) under the seed `s` (flowmgr's per-start seed, conf.tree.hash_seed), so
+ * that nobody can aim flows at one cache entry without it. IPv4 hashes two words, IPv6 six.
+ */
+static inline uint32_t fm_flow_hash(const struct fm_hash_seed *s, const uint64_t *vals)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (vals[FM_F_IP_PROTO] << 32) ^
-		     (vals[FM_F_SPORT] << 16) ^ vals[FM_F_DPORT];
-	h *= 0xff51afd7ed558ccdull;
-	h ^= (vals[FM_F_IP4_SRC] << 32 | vals[FM_F_IP4_DST]) + (h >> 29);
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= vals[FM_F_IP6_SRC_HI] ^ vals[FM_F_IP6_SRC_LO] * 3 ^ vals[FM_F_IP6_DST_HI] * 5 ^
-	     vals[FM_F_IP6_DST_LO] * 7 ^ (h >> 31);
-	h *= 0xff51afd7ed558ccdull;
-	return (uint32_t)(h ^ (h >> 32));
+	uint64_t w[6] = {vals[FM_F_IP_PROTO] << 32 | vals[FM_F_SPORT] << 16 | vals[FM_F_DPORT],
+			 vals[FM_F_IP4_SRC] << 32 | vals[FM_F_IP4_DST],
+			 vals[FM_F_IP6_SRC_HI],
+			 vals[FM_F_IP6_SRC_LO],
+			 vals[FM_F_IP6_DST_HI],
+			 vals[FM_F_IP6_DST_LO]};
+
+	return fm_hash_words(s, w, (w[2] | w[3] | w[4] | w[5]) ? 6 : 2);
 }
 
 /**

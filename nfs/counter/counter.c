@@ -25,6 +25,7 @@
 #include <rte_mbuf.h>
 #include <unistd.h>
 
+#include "fm_hash.h"
 #include "fm_pkt.h"
 
 #include "nfsdk/nf.h"
@@ -116,6 +117,13 @@ static int independent_init(struct cnt_state *st, const char *name)
 	    .socket_id = 0,
 	};
 
+	struct fm_hash_seed seed;
+
+	if (fm_hash_seed_draw(&seed) < 0) {
+		fprintf(stderr, "counter: cannot draw a hash seed\n");
+		return -1;
+	}
+	hp.hash_func_init_val = (uint32_t)seed.k0; /* fed by traffic: a random seed per start */
 	snprintf(hname, sizeof(hname), "indep-%s-%d", name, (int)getpid());
 	st->indep = rte_hash_create(&hp);
 	st->indep_state = calloc(INDEP_SESSIONS, sizeof(*st->indep_state));

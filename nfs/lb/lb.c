@@ -3,20 +3,24 @@
  * lb — a layer-4 load balancer: one virtual IP:port over N backends, per session (IPv4, TCP/UDP).
  *
  *	lb [nfsdk options] -- --vip IP:PORT --backend IP:PORT [--backend IP:PORT]...
- *	                      [--policy rr|hash|least] [--report FILE]
+ *	                      [--policy rr|hash|least] [--arp-window-ms MS] [--report FILE]
  *
  * The first packet of a client session to the VIP picks a backend (round robin, a hash of the
- * client address, or the backend with the fewest live sessions); the choice stays in the session's
- * scratchpad, so every packet of the session goes to the same backend: destination address, port
- * and MAC address are rewritten (checksums incrementally). Replies from a backend get the VIP back
- * as their source. The LB answers ARP for the VIP and resolves the backends' MAC addresses itself
- * (it sends ARP requests with nf_send() and learns the replies), so no static neighbour entry is
- * needed anywhere. A session's backend count goes down in its release handler.
+ * client address keyed by a seed drawn at each start, or the backend with the fewest live
+ * sessions); the choice stays in the session's scratchpad, so every packet of the session goes to
+ * the same backend: destination address, port and MAC address are rewritten (checksums
+ * incrementally). Replies from a backend get the VIP back as their source. The LB answers ARP for
+ * the VIP and resolves the backends' MAC addresses itself (it sends ARP requests with nf_send()
+ * and learns the replies), so no static neighbour entry is needed anywhere. It learns a MAC only
+ * from the reply to a request it sent, on the port the request went out of, within
+ * --arp-window-ms (default 1000) of it (engine/lb_arp.h); any other reply is refused and counted
+ * by reason (arp_refused_*), and packets from a backend never teach it a MAC. A session's backend
+ * count goes down in its release handler.
  *
  * Counters (registered with nfsdk: `nfctl stats`, --report FILE): sessions per backend slot
  * (backend_N_sessions), packets without a resolved backend MAC (dropped, the LB asks again), ARP
- * requests and replies, new sessions without an active backend. `nfctl cmd lb backends` shows
- * each backend's state and live sessions.
+ * requests and accepted replies, refused replies per reason, new sessions without an active
+ * backend. `nfctl cmd lb backends` shows each backend's state and live sessions.
  *
  * Run-time changes (`nfctl cmd lb ...`): `backends` lists them with state and counts;
  * `drain IP:PORT` takes a backend out of the choice for new sessions while its established
@@ -33,9 +37,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "fm_hash.h"
 #include "fm_pkt.h"
+#include "lb_arp.h"
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
 
@@ -61,10 +68,15 @@ struct lb_backend {
 };
 
 #define LB_COUNTERS(X)                                                                             \
-	X(NO_MAC, "no_mac")	/* packets dropped: their backend's MAC not known yet */           \
-	X(ARP_SENT, "arp_sent") /* ARP requests for backends */                                    \
-	X(ARP_REPLIES, "arp_replies")                                                              \
-	X(NO_BACKEND, "no_backend") /* new sessions dropped: no active backend */
+	X(NO_MAC, "no_mac")	      /* packets dropped: their backend's MAC not known yet */     \
+	X(ARP_SENT, "arp_sent")	      /* ARP requests for backends */                              \
+	X(ARP_REPLIES, "arp_replies") /* accepted: answers to our requests */                      \
+	X(NO_BACKEND, "no_backend")   /* new sessions dropped: no active backend */                \
+	X(ARP_UNSOLICITED, "arp_refused_unsolicited") /* refused ARP replies (lb_arp.h) ... */     \
+	X(ARP_WRONG_PORT, "arp_refused_wrong_port")                                                \
+	X(ARP_LATE, "arp_refused_late")                                                            \
+	X(ARP_NOT_FOR_US, "arp_refused_not_for_us")                                                \
+	X(ARP_BAD_MAC, "arp_refused_bad_mac")
 
 enum lb_counter {
 #define LB_ENUM(e, s) LB_C_##e,
@@ -88,7 +100,19 @@ struct lb {
 	unsigned int rr;
 	uint64_t sessions[LB_MAX_BACKENDS]; /* per backend slot: picked for this many sessions */
 	uint64_t cnt[LB_C_MAX];
-	uint16_t arp_port; /* port the backends are behind (learnt); UINT16_MAX: unknown */
+	struct lb_arp arp;	  /* outstanding ARP requests (engine/lb_arp.h) */
+	uint32_t arp_window_ms;	  /* --arp-window-ms */
+	struct fm_hash_seed seed; /* --policy hash: drawn at start (fm_hash.h) */
+	uint64_t tsc_per_ms;
+};
+
+/* Counter of each refusal reason (lb_arp.h), in enum lb_arp_verdict order. */
+static const enum lb_counter lb_arp_refused[LB_ARP_NB_VERDICTS] = {
+    [LB_ARP_UNSOLICITED] = LB_C_ARP_UNSOLICITED,
+    [LB_ARP_WRONG_PORT] = LB_C_ARP_WRONG_PORT,
+    [LB_ARP_LATE] = LB_C_ARP_LATE,
+    [LB_ARP_NOT_FOR_US] = LB_C_ARP_NOT_FOR_US,
+    [LB_ARP_BAD_MAC] = LB_C_ARP_BAD_MAC,
 };
 
 static struct nf_ctx *g_nf;
@@ -135,8 +159,10 @@ static void arp_request(struct lb *lb, uint32_t ip, uint16_t port)
 	memcpy(e + 22, lb_mac, 6);
 	nf_wr32(e + 28, lb->vip);
 	nf_wr32(e + 38, ip);
-	if (nf_send(g_nf, m, port) == 0)
+	if (nf_send(g_nf, m, port) == 0) {
 		lb->cnt[LB_C_ARP_SENT]++;
+		lb_arp_sent(&lb->arp, ip, port, rte_get_tsc_cycles() / lb->tsc_per_ms);
+	}
 }
 
 /* ARP for the VIP: answered in place; ARP replies about backends: learnt. */
@@ -146,10 +172,17 @@ static bool arp(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8
 
 	if (p->l3 != FM_L3_ARP || rte_pktmbuf_data_len(m) < p->l3_off + 28u)
 		return false;
-	if (p->arp_op == 2 && p->ip4_dst == lb->vip) { /* a reply to our request */
-		for (int i = 0; i < lb->nb; i++)
-			if (lb->be[i].ip == p->ip4_src) {
-				memcpy(lb->be[i].mac, a + 8, 6);
+	if (p->arp_op == 2 && p->ip4_dst == lb->vip) { /* a reply: ours only if we asked */
+		struct lb_arp_reply r;
+		enum lb_arp_verdict v;
+
+		lb_arp_reply_parse(a, nf_in_port(g_nf, m), &r);
+		v = lb_arp_reply(&lb->arp, &r, rte_get_tsc_cycles() / lb->tsc_per_ms);
+		if (v != LB_ARP_ACCEPT)
+			lb->cnt[lb_arp_refused[v]]++;
+		for (int i = 0; v == LB_ARP_ACCEPT && i < lb->nb; i++)
+			if (lb->be[i].ip == r.sender_ip) {
+				memcpy(lb->be[i].mac, r.sender_mac, 6);
 				lb->be[i].mac_known = true;
 				lb->cnt[LB_C_ARP_REPLIES]++;
 			}
@@ -174,8 +207,11 @@ static int pick(struct lb *lb, uint32_t client)
 	if (na == 0)
 		return -1;
 	switch (lb->policy) {
-	case LB_HASH:
-		return act[((client * 2654435761u) >> 16) % (unsigned int)na];
+	case LB_HASH: {
+		uint64_t w = client;
+
+		return act[fm_hash_words(&lb->seed, &w, 1) % (unsigned int)na];
+	}
 	case LB_LEAST:
 		for (int k = 0; k < na; k++)
 			if (best < 0 || lb->be[act[k]].live < lb->be[best].live)
@@ -227,10 +263,7 @@ static void from_backend(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt 
 	for (int i = 0; i < lb->nb; i++) {
 		if (lb->be[i].ip != p->ip4_src || lb->be[i].port != p->sport)
 			continue;
-		if (!lb->be[i].mac_known) {
-			memcpy(lb->be[i].mac, e + 6, 6);
-			lb->be[i].mac_known = true;
-		}
+		/* no MAC learnt here: a packet claiming to be from a backend proves nothing */
 		rewrite(e + p->l3_off, e + p->l4_off, p->proto, 12, 0, lb->vip, lb->vport);
 		return;
 	}
@@ -389,6 +422,8 @@ static int parse_args(struct lb *lb, int argc, char **argv)
 			lb->policy = LB_HASH;
 		else if (strcmp(k, "--policy") == 0 && strcmp(v, "least") == 0)
 			lb->policy = LB_LEAST;
+		else if (strcmp(k, "--arp-window-ms") == 0 && atoi(v) > 0)
+			lb->arp_window_ms = (uint32_t)atoi(v);
 		else {
 			fprintf(stderr, "lb: bad argument %s %s\n", k, v);
 			return -1;
@@ -398,6 +433,7 @@ static int parse_args(struct lb *lb, int argc, char **argv)
 		fprintf(stderr, "lb: needs --vip IP:PORT and at least one --backend IP:PORT\n");
 		return -1;
 	}
+	lb_arp_init(&lb->arp, lb->vip, lb_mac, lb->arp_window_ms);
 	return 0;
 }
 
@@ -421,7 +457,8 @@ int main(int argc, char **argv)
 
 	if (nf_init(argc, argv, &decl, &g_nf, &nargs, &args) < 0)
 		return 1;
-	if (parse_args(&lb, nargs, args) == 0 &&
+	lb.tsc_per_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;
+	if (parse_args(&lb, nargs, args) == 0 && fm_hash_seed_draw(&lb.seed) == 0 &&
 	    nf_counters_register(g_nf, lb_counter_names, LB_C_MAX, lb.cnt) == 0 &&
 	    nf_counters_register_fmt(g_nf, "backend_%u_sessions", 0, LB_MAX_BACKENDS,
 				     lb.sessions) == 0)

@@ -3,6 +3,9 @@
 # servers (198.18.0.11-13:8080 on host b), clients on host a. The LB answers ARP for the VIP and
 # resolves the backends itself. 30 downloads in a row: all byte-exact, spread round robin
 # (10 ± 1 per backend, checked in each backend's own access log and in the LB's counters).
+# Before them, host b sends unsolicited ARP replies that claim backend 0 is at a MAC nobody has
+# (issue #17 finding 8): the LB must refuse them (arp_refused_unsolicited) and keep resolving
+# the real backend, or a third of the downloads would go nowhere.
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -40,6 +43,28 @@ for i in 0 1 2; do
 	pids+=("$!")
 done
 sleep 1
+
+# Unsolicited "198.18.0.11 is at 02:00:00:00:00:ee" to the LB, from the backends' side, before
+# the LB ever asked (raw AF_PACKET frame: Ethernet + ARP reply).
+ip netns exec "$ns-b" python3 - "${backends[0]}" "$vip" <<'PY'
+import socket, sys
+evil = bytes.fromhex("0200000000ee")
+lb = bytes.fromhex("02000000fe02")
+arp = (bytes.fromhex("0001080006040002") + evil + socket.inet_aton(sys.argv[1]) + lb +
+       socket.inet_aton(sys.argv[2]))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+for _ in range(3):
+    s.send(lb + evil + b"\x08\x06" + arp + bytes(18))
+PY
+refused=0
+for _ in $(seq 50); do
+	refused=$(e2e_report "$lb_pid" "$run/report" arp_refused_unsolicited)
+	[[ ${refused:-0} -ge 3 ]] && break
+	sleep 0.1
+done
+[[ ${refused:-0} -ge 3 ]] || e2e_fail "lb did not refuse the unsolicited ARP replies ($refused)"
+echo "e2e_lb: $refused unsolicited ARP replies refused"
 
 for i in $(seq 30); do
 	fs_ns_exec "$ns" a curl -sS --fail --max-time 10 --retry 3 --retry-delay 0 \

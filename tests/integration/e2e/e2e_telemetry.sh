@@ -56,7 +56,9 @@ sleep 0.5 # the last replies leave the VNF's ring
 fs_ns_exec "$ns" a ping -q -c 400 -i 0.01 -W 1 "$b" >"$run/ping2.log" 2>&1 &
 ping2=$!
 # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
-timeout 60 unshare -m sh -c 'mount -t tmpfs none /sys/bus/pci/devices &&
+# umask 0: flowmgr runs as the service user and must be able to answer on dumpcap's (root's)
+# multi-process socket (docs/operations.md, Capture)
+timeout 60 unshare -m sh -c 'mount -t tmpfs none /sys/bus/pci/devices && umask 0 &&
 	exec dpdk-dumpcap --file-prefix="$1" -i net_af_packet0 -c 40 -q -w "$2"' sh "$prefix" \
 	"$run/p0.pcapng" >"$run/dumpcap.log" 2>&1 || e2e_fail "dpdk-dumpcap failed: $(tail -3 "$run/dumpcap.log")"
 wait "$ping2" || true

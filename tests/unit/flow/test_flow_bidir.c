@@ -44,7 +44,7 @@ static void *run_side(void *arg)
 		sess_vals(v, s, sd->reverse);
 		fm_bidir_key_from_fields(v, &k, NULL);
 		bool created;
-		if (fm_bidir_attach(sd->b, &k, fm_bidir_hash(&k), &sd->rec[s], &created)) {
+		if (fm_bidir_attach(sd->b, &k, fm_bidir_hash(sd->b, &k), &sd->rec[s], &created)) {
 			sd->fails++;
 			continue;
 		}
@@ -64,7 +64,7 @@ START_TEST(test_flow_bidir_two_threads_same_record)
 	size_t len = fm_bidir_region_size(NSESS, 16);
 	void *region = aligned_alloc(64, (len + 63) & ~(size_t)63);
 	struct fm_bidir *b;
-	ck_assert_int_eq(fm_bidir_init(region, len, NSESS, 16, &b), 0);
+	ck_assert_int_eq(fm_bidir_init(region, len, NSESS, 16, NULL, &b), 0);
 	uint32_t *rec[2] = {malloc(NSESS * sizeof(uint32_t)), malloc(NSESS * sizeof(uint32_t))};
 	for (int round = 0; round < ROUNDS; round++) {
 		pthread_barrier_t bar;
@@ -96,7 +96,7 @@ START_TEST(test_flow_bidir_data_shared_and_freed)
 	size_t len = fm_bidir_region_size(4, 32);
 	void *region = aligned_alloc(64, (len + 63) & ~(size_t)63);
 	struct fm_bidir *b, *b2;
-	ck_assert_int_eq(fm_bidir_init(region, len, 4, 32, &b), 0);
+	ck_assert_int_eq(fm_bidir_init(region, len, 4, 32, NULL, &b), 0);
 	ck_assert_int_eq(fm_bidir_lookup_region(region, &b2), 0);
 	uint64_t v[FM_F_COUNT], w[FM_F_COUNT];
 	struct fm_bidir_key k1, k2;
@@ -108,10 +108,10 @@ START_TEST(test_flow_bidir_data_shared_and_freed)
 	ck_assert_mem_eq(&k1, &k2, sizeof(k1));
 	ck_assert(fwd1 != fwd2);
 	uint32_t r1, r2;
-	ck_assert_int_eq(fm_bidir_attach(b, &k1, fm_bidir_hash(&k1), &r1, &created), 0);
+	ck_assert_int_eq(fm_bidir_attach(b, &k1, fm_bidir_hash(b, &k1), &r1, &created), 0);
 	ck_assert(created);
 	strcpy(fm_bidir_data(b, r1), "common");
-	ck_assert_int_eq(fm_bidir_attach(b2, &k2, fm_bidir_hash(&k2), &r2, &created), 0);
+	ck_assert_int_eq(fm_bidir_attach(b2, &k2, fm_bidir_hash(b2, &k2), &r2, &created), 0);
 	ck_assert(!created);
 	ck_assert_uint_eq(r1, r2);
 	ck_assert_str_eq(fm_bidir_data(b2, r2), "common");
@@ -125,7 +125,7 @@ START_TEST(test_flow_bidir_data_shared_and_freed)
 	for (uint32_t s = 0; s < 5; s++) {
 		sess_vals(v, 100 + s, 0);
 		fm_bidir_key_from_fields(v, &k1, NULL);
-		ck_assert_int_eq(fm_bidir_attach(b, &k1, fm_bidir_hash(&k1), &r1, NULL),
+		ck_assert_int_eq(fm_bidir_attach(b, &k1, fm_bidir_hash(b, &k1), &r1, NULL),
 				 s < 4 ? 0 : -ENOSPC);
 	}
 	free(region);
@@ -144,7 +144,7 @@ START_TEST(test_flow_bidir_alias_links_rewritten_reply)
 	uint32_t rec, alias, rrec, other;
 	bool created;
 
-	ck_assert_int_eq(fm_bidir_init(region, len, 8, 32, &b), 0);
+	ck_assert_int_eq(fm_bidir_init(region, len, 8, 32, NULL, &b), 0);
 	/* client 198.18.0.33:40000 -> VIP 198.18.0.200:80; leaves as 198.18.0.100:20000 ->
 	 * backend 198.18.0.11:8080; the backend answers 198.18.0.11:8080 -> 198.18.0.100:20000 */
 	t_vals(fwd_in, 6, 0xc6120021u, 0xc61200c8u, 40000, 80);
@@ -155,21 +155,21 @@ START_TEST(test_flow_bidir_alias_links_rewritten_reply)
 	fm_bidir_key_from_fields(reply, &krep, NULL);
 	ck_assert(!fm_bidir_key_equal(&kin, &kout));
 	ck_assert(fm_bidir_key_equal(&kout, &krep));
-	ck_assert_int_eq(fm_bidir_attach(b, &kin, fm_bidir_hash(&kin), &rec, &created), 0);
+	ck_assert_int_eq(fm_bidir_attach(b, &kin, fm_bidir_hash(b, &kin), &rec, &created), 0);
 	ck_assert(created);
 	ck_assert_int_eq(fm_bidir_key_of(b, rec, &kof), 0);
 	ck_assert(fm_bidir_key_equal(&kof, &kin));
 	strcpy(fm_bidir_data(b, rec), "nat state");
-	ck_assert_int_eq(fm_bidir_alias(b, &kout, fm_bidir_hash(&kout), rec, &alias), 0);
+	ck_assert_int_eq(fm_bidir_alias(b, &kout, fm_bidir_hash(b, &kout), rec, &alias), 0);
 	ck_assert_uint_ne(alias, rec);
 	ck_assert_uint_eq(fm_bidir_refs(b, rec), 2);
 	/* a second alias under the same key is refused and leaves the counts alone */
-	ck_assert_int_eq(fm_bidir_alias(b, &kout, fm_bidir_hash(&kout), rec, &other), -EEXIST);
+	ck_assert_int_eq(fm_bidir_alias(b, &kout, fm_bidir_hash(b, &kout), rec, &other), -EEXIST);
 	ck_assert_uint_eq(fm_bidir_refs(b, rec), 2);
 	/* no alias of an alias */
-	ck_assert_int_eq(fm_bidir_alias(b, &kin, fm_bidir_hash(&kin), alias, &other), -EINVAL);
+	ck_assert_int_eq(fm_bidir_alias(b, &kin, fm_bidir_hash(b, &kin), alias, &other), -EINVAL);
 	/* the reply finds the session's record, not a new one */
-	ck_assert_int_eq(fm_bidir_attach(b, &krep, fm_bidir_hash(&krep), &rrec, &created), 0);
+	ck_assert_int_eq(fm_bidir_attach(b, &krep, fm_bidir_hash(b, &krep), &rrec, &created), 0);
 	ck_assert(!created);
 	ck_assert_uint_eq(rrec, rec);
 	ck_assert_str_eq(fm_bidir_data(b, rrec), "nat state");
@@ -180,7 +180,7 @@ START_TEST(test_flow_bidir_alias_links_rewritten_reply)
 	ck_assert_int_eq(fm_bidir_detach(b, rec), 0);
 	ck_assert_uint_eq(fm_bidir_in_use(b), 1);
 	/* the rewritten key is free again: a new session gets a new record */
-	ck_assert_int_eq(fm_bidir_attach(b, &kout, fm_bidir_hash(&kout), &other, &created), 0);
+	ck_assert_int_eq(fm_bidir_attach(b, &kout, fm_bidir_hash(b, &kout), &other, &created), 0);
 	ck_assert(created);
 	ck_assert_int_eq(fm_bidir_detach(b, other), 1);
 	ck_assert_int_eq(fm_bidir_detach(b, rrec), 1);

@@ -26,7 +26,7 @@ START_TEST(test_flow_cache_hit_verified)
 	struct fm_flow *f = t_flow(&g_conf);
 	uint64_t v[FM_F_COUNT];
 	t_sess(v, 1);
-	uint32_t h = fm_flow_hash(v);
+	uint32_t h = fm_flow_hash(&g_conf.tree.hash_seed, v);
 	struct fm_fcb *a = fm_flow_lookup(f, v, h);
 	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_cache_miss), 1);
 	ck_assert_ptr_eq(fm_flow_lookup(f, v, h), a);
@@ -38,7 +38,7 @@ START_TEST(test_flow_cache_hit_verified)
 	struct fm_fcb *out[4];
 	for (int i = 0; i < 4; i++) {
 		t_sess(vb[i], (uint32_t)i);
-		hb[i] = fm_flow_hash(vb[i]);
+		hb[i] = fm_flow_hash(&g_conf.tree.hash_seed, vb[i]);
 	}
 	ck_assert_uint_eq(fm_flow_lookup_burst(f, (const uint64_t(*)[FM_F_COUNT])vb, hb, 4, out),
 			  4);
@@ -142,7 +142,7 @@ START_TEST(test_flow_hash_spreads)
 	uint32_t coll = 0;
 	for (uint32_t i = 0; i < N / 4; i++) {
 		t_sess(v, i);
-		uint32_t h = fm_flow_hash(v) & (N - 1);
+		uint32_t h = fm_flow_hash(&g_conf.tree.hash_seed, v) & (N - 1);
 		coll += seen[h];
 		seen[h] = 1;
 	}

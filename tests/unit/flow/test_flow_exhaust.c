@@ -27,7 +27,7 @@ static struct fm_fcb *lk(struct fm_flow *f, uint32_t sid)
 {
 	uint64_t v[FM_F_COUNT];
 	t_sess(v, sid);
-	return fm_flow_lookup(f, v, fm_flow_hash(v));
+	return fm_flow_lookup(f, v, fm_flow_hash(&g_conf.tree.hash_seed, v));
 }
 
 START_TEST(test_flow_exhaust_drop_counts_and_keeps_established)

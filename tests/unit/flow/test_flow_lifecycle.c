@@ -27,7 +27,7 @@ static struct fm_fcb *new_tcp(struct fm_flow *f, uint32_t sid)
 {
 	uint64_t v[FM_F_COUNT];
 	t_sess(v, sid);
-	struct fm_fcb *c = fm_flow_lookup(f, v, fm_flow_hash(v));
+	struct fm_fcb *c = fm_flow_lookup(f, v, fm_flow_hash(&g_conf.tree.hash_seed, v));
 	ck_assert_ptr_nonnull(c);
 	return c;
 }
@@ -46,7 +46,7 @@ START_TEST(test_flow_timeout_is_path_max)
 	ck_assert_uint_eq(c->timeout_ms, T_TCP_TIMEOUT);
 	uint64_t v[FM_F_COUNT];
 	t_vals(v, 17, 1, 2, 3, 4);
-	struct fm_fcb *u = fm_flow_lookup(f, v, fm_flow_hash(v));
+	struct fm_fcb *u = fm_flow_lookup(f, v, fm_flow_hash(&g_conf.tree.hash_seed, v));
 	ck_assert_ptr_nonnull(u);
 	ck_assert_uint_eq(u->timeout_ms, 3000);
 	ck_assert_uint_eq(fm_flow_path_timeout(f, c->path_id), T_TCP_TIMEOUT);
@@ -282,10 +282,11 @@ START_TEST(test_flow_churn_1m_no_leak)
 	for (uint32_t base = 0; base < total; base += wave) {
 		for (uint32_t i = 0; i < wave; i++) {
 			t_sess(v, base + i);
-			live[i] = fm_flow_lookup(f, v, fm_flow_hash(v));
+			live[i] = fm_flow_lookup(f, v, fm_flow_hash(&g_conf.tree.hash_seed, v));
 			ck_assert_ptr_nonnull(live[i]);
 			t_mark(f, live[i], base + i);
-			ck_assert_ptr_eq(fm_flow_lookup(f, v, fm_flow_hash(v)), live[i]);
+			ck_assert_ptr_eq(
+			    fm_flow_lookup(f, v, fm_flow_hash(&g_conf.tree.hash_seed, v)), live[i]);
 		}
 		fm_flow_put_burst(f, live, wave);
 		fm_flow_put_burst(f, live, wave);
