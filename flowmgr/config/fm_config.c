@@ -27,6 +27,8 @@
 
 static const char *const flag_names[] = {"early_drop", "in_order", "may_stall",
 					 "resize",     "bidir",	   "rewrite"};
+/* `fragments:` values, in enum fm_frag_policy order. */
+static const char *const frag_names[] = {"drop", "reassemble", "pass"};
 
 int cfg_fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
@@ -443,6 +445,7 @@ enum top_key {
 	TK_EXHAUST,
 	TK_CACHE,
 	TK_SWEEP,
+	TK_FRAGS,
 	TK_NB
 };
 
@@ -468,6 +471,10 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 	}
 	if (ret == 0 && v[TK_SWEEP])
 		ret = get_u32(c, v[TK_SWEEP], 100, 3600000, &cfg->sweep_ms, "sweep_ms");
+	if (ret == 0 && v[TK_FRAGS]) {
+		ret = get_enum(c, v[TK_FRAGS], frag_names, 3, &e, "fragments");
+		cfg->fragments = (enum fm_frag_policy)e;
+	}
 	return ret;
 }
 
@@ -501,9 +508,9 @@ static int parse_settings(struct parse_ctx *c, yaml_node_t **v)
 
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = {"name",  "socket",	"mbufs", "ring_size", "ports",
-					   "mode",  "vnfs",	"graph", "sessions",  "exhaust",
-					   "cache", "sweep_ms", NULL};
+	static const char *const keys[] = {"name",  "socket",	"mbufs",     "ring_size", "ports",
+					   "mode",  "vnfs",	"graph",     "sessions",  "exhaust",
+					   "cache", "sweep_ms", "fragments", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 
@@ -775,6 +782,11 @@ const char *fm_config_mode_name(enum fm_port_mode mode)
 {
 	(void)mode;
 	return "bridge";
+}
+
+const char *fm_config_frag_name(enum fm_frag_policy policy)
+{
+	return (unsigned int)policy < 3 ? frag_names[policy] : "drop";
 }
 
 const char *fm_config_flag_name(uint32_t bit)
