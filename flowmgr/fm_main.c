@@ -40,6 +40,7 @@
 #include "vnf/fm_super.h"
 #include "fm_tcp.h"
 #include "fm_cls.h"
+#include "fm_reasm.h"
 
 #define FM_MAX_EAL_ARGS 64
 #define FM_MBUF_CACHE	256
@@ -268,6 +269,47 @@ static int shm_create(struct flowmgr *fm)
 	return 0;
 }
 
+/*
+ * Fragments and hidden transports (fm_frag.h): a chain with stream VNFs (the TCP context exists)
+ * applies its `fragments:` policy; under `reassemble` each worker gets its reassembly table, and
+ * each port's MTU bounds what reassembled packets may carry out (fm_reasm.h). After fm_tcp_init().
+ */
+static int frag_init(struct flowmgr *fm)
+{
+	enum fm_frag_policy pol = fm->cfg->fragments;
+
+	for (uint16_t p = 0; p < fm->nb_ports; p++)
+		if (rte_eth_dev_get_mtu(fm->ports[p].port_id, &fm->ports[p].mtu) < 0 ||
+		    fm->ports[p].mtu < RTE_ETHER_MIN_MTU)
+			fm->ports[p].mtu = RTE_ETHER_MTU;
+	fm->frag_guard = fm->tcp != NULL;
+	if (!fm->frag_guard)
+		return 0;
+	RTE_LOG(NOTICE, USER1, "flowmgr: stream chain: fragments and hidden transports: %s\n",
+		fm_config_frag_name(pol));
+	if (pol != FM_FRAGS_REASSEMBLE)
+		return 0;
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		int rc = fm_reasm_create(FM_REASM_ENTRIES, FM_REASM_TIMEOUT_MS,
+					 (int)rte_socket_id(), &fm->wk[w].reasm);
+
+		if (rc < 0) {
+			RTE_LOG(ERR, USER1, "flowmgr: reassembly table: %s\n", strerror(-rc));
+			return rc;
+		}
+	}
+	fm->reasm_flag = fm_reasm_flag();
+	return 0;
+}
+
+static void frag_uninit(struct flowmgr *fm)
+{
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		fm_reasm_destroy(fm->wk[w].reasm);
+		fm->wk[w].reasm = NULL;
+	}
+}
+
 static int check_config(const char *path)
 {
 	char err[512];
@@ -413,12 +455,15 @@ int main(int argc, char **argv)
 		goto out_graph;
 	if ((rc = fm_tcp_init(fm)) < 0)
 		goto out_graph;
+	if ((rc = frag_init(fm)) < 0)
+		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
 	rc = run(fm);
 	RTE_LOG(NOTICE, USER1, "flowmgr: stopping\n");
 	fm_ctl_uninit(fm);
 out_graph:
+	frag_uninit(fm);
 	fm_tcp_uninit(fm);
 	fm_pools_destroy(fm);
 	fm_graph_destroy(fm);

@@ -31,6 +31,7 @@ set(ALLOW
     "tests/unit/flow=flow,cls"
     "tests/unit/tcp=tcp"
     "tests/unit/config=config,cls"
+    "tests/unit/frag=frag,config,cls"
     "bench/classify=cls"
     "bench/flowtable=flow,cls"
     "tests/integration/tcp=*"
