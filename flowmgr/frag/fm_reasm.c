@@ -167,6 +167,8 @@ int fm_reasm_refrag(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *mp, in
 	    (p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6) || p.l3_off > sizeof(l2) ||
 	    !rte_pktmbuf_is_contiguous(m) || max > UINT16_MAX)
 		return -ENOTSUP;
+	if (rte_pktmbuf_pkt_len(m) - p.l3_off <= mtu)
+		return 0; /* fits: leaves whole */
 	v4 = p.l3 == FM_L3_IPV4;
 	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), p.l3_off);
 	rte_pktmbuf_adj(m, p.l3_off);

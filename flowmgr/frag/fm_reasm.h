@@ -87,8 +87,9 @@ uint32_t fm_reasm_flush(struct fm_reasm *r);
 /*
  * Cuts `m` (a whole IPv4 or IPv6 packet with its L2 header, single segment) into fragments of
  * at most `mtu` bytes of L3 each, from pool `mp`, each with m's L2 header and a copy of the
- * `meta_size` bytes of dynfield at `meta_off`. Returns the number of fragments put in out[]
- * (<= max; m is untouched and still the caller's, who frees it) or -errno: -ENOTSUP (IPv4 with
+ * `meta_size` bytes of dynfield at `meta_off`. Returns 0 if m fits `mtu` (nothing done: it
+ * leaves whole), the number of fragments put in out[] (<= max; m is untouched and still the
+ * caller's, who frees it), or -errno: -ENOTSUP (IPv4 with
  * DF set, or not IP), -ENOMEM (pool empty), -EINVAL (more than `max` fragments); m is then
  * unchanged and nothing is allocated.
  */
