@@ -36,6 +36,7 @@ set(ALLOW
     "bench/flowtable=flow,cls"
     "tests/integration/tcp=*"
     "tests/integration/vnf=*"
+    "tests/integration/frag=frag"
     "tests/unit/fault=config,cls,tcp"
     "tests/fuzz/config=config,cls"
     "tests/fuzz/seqmap=tcp"
