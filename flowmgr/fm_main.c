@@ -277,6 +277,7 @@ static int shm_create(struct flowmgr *fm)
 static int frag_init(struct flowmgr *fm)
 {
 	enum fm_frag_policy pol = fm->cfg->fragments;
+	uint32_t entries = fm->cfg->mbufs / FM_REASM_MBUF_SHARE / fm->nb_workers;
 
 	for (uint16_t p = 0; p < fm->nb_ports; p++)
 		if (rte_eth_dev_get_mtu(fm->ports[p].port_id, &fm->ports[p].mtu) < 0 ||
@@ -289,9 +290,12 @@ static int frag_init(struct flowmgr *fm)
 		fm_config_frag_name(pol));
 	if (pol != FM_FRAGS_REASSEMBLE)
 		return 0;
+	RTE_LOG(NOTICE, USER1, "flowmgr: reassembly: %u datagrams in progress per worker, %u ms\n",
+		RTE_MAX(RTE_MIN(entries, FM_REASM_ENTRIES_MAX), 16u), FM_REASM_TIMEOUT_MS);
 	for (unsigned int w = 0; w < fm->nb_workers; w++) {
-		int rc = fm_reasm_create(FM_REASM_ENTRIES, FM_REASM_TIMEOUT_MS,
-					 (int)rte_socket_id(), &fm->wk[w].reasm);
+		int rc =
+		    fm_reasm_create(RTE_MAX(RTE_MIN(entries, FM_REASM_ENTRIES_MAX), 16u),
+				    FM_REASM_TIMEOUT_MS, (int)rte_socket_id(), &fm->wk[w].reasm);
 
 		if (rc < 0) {
 			RTE_LOG(ERR, USER1, "flowmgr: reassembly table: %s\n", strerror(-rc));
@@ -312,6 +316,7 @@ static void frag_uninit(struct flowmgr *fm)
 
 static int check_config(const char *path)
 {
+	bool stream = false;
 	char err[512];
 	int rc = fm_config_load(path, &g_cfg, err, sizeof(err));
 
@@ -328,6 +333,11 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s: %s\n", path, err);
 		return 1;
 	}
+	for (int i = 0; i < g_cfg.chain.nb_vnfs; i++)
+		stream |= (g_cfg.chain.vnfs[i].flags & (FM_DECL_IN_ORDER | FM_DECL_RESIZE)) != 0;
+	printf("\n# fragments: %s (%s)\n", fm_config_frag_name(g_cfg.fragments),
+	       stream ? "applies: the chain has in_order/resize VNFs"
+		      : "ignored: no in_order/resize VNF, fragments are classified as they are");
 	printf("\n# %s: valid\n", path);
 	return 0;
 }

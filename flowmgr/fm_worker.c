@@ -667,6 +667,9 @@ int fm_worker_main(void *arg)
 		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
 			next_pub = rte_rdtsc() + hz_ms * 10;
 			publish_flow(&w);
+			if (wk->reasm != NULL) /* incomplete datagrams past their timeout */
+				w.drops[FM_DROP_FRAG_FAILED] +=
+				    fm_reasm_expire(wk->reasm, rte_rdtsc());
 			if (fm->tcp != NULL && wk->idx == 0) {
 				fm_tcp_upkeep(fm, rte_rdtsc() / hz_ms, tcp_put, &w);
 				tcp_timers(&w, rte_rdtsc() / hz_ms);

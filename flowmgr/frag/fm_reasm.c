@@ -82,6 +82,13 @@ uint32_t fm_reasm_flush(struct fm_reasm *r)
 	return n;
 }
 
+uint32_t fm_reasm_expire(struct fm_reasm *r, uint64_t tsc)
+{
+	/* frees at most what the death row holds (rte_ip_frag stops when it is full) */
+	rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, tsc);
+	return fm_reasm_flush(r);
+}
+
 /* The whole datagram rte_ip_frag returned (a chain): one segment, IPv4 checksum, flagged. */
 static int finish(struct rte_mbuf *m, bool v4, struct rte_mbuf **whole)
 {
@@ -98,7 +105,8 @@ static int finish(struct rte_mbuf *m, bool v4, struct rte_mbuf **whole)
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
-	m->ol_flags |= reasm_flag;
+	/* the first fragment's RSS hash is not the datagram's (ports): the worker hashes it */
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_RSS_HASH) | reasm_flag;
 	*whole = m;
 	return 0;
 }

@@ -13,10 +13,13 @@
  * that fits leaves whole.
  *
  * Design and bounds:
- *   - table: FM_REASM_BUCKETS x FM_REASM_BUCKET_ENTRIES, at most `entries` datagrams in progress,
- *     each at most RTE_LIBRTE_IP_FRAG_MAX_FRAG (8) fragments, expired after `timeout_ms`
- *     (rte_ip_frag: a stale entry is reclaimed when its bucket is next used, or when the table is
- *     full). Memory is allocated once, in fm_reasm_create(): nothing per packet.
+ *   - table: buckets of FM_REASM_BUCKET_ENTRIES, at most `entries` datagrams in progress, each
+ *     at most RTE_LIBRTE_IP_FRAG_MAX_FRAG (8) fragments, expired after `timeout_ms` (when their
+ *     bucket is next used, and by fm_reasm_expire()). Memory is allocated once, in
+ *     fm_reasm_create(): nothing per packet. The table can hold up to entries x 8 mbufs of the
+ *     pool the ports receive into: flowmgr sizes it to at most one datagram per
+ *     FM_REASM_MBUF_SHARE mbufs (a quarter of the pool, worst case: 7 fragments of every
+ *     datagram and never the last), so incomplete fragments cannot starve RX.
  *   - death row: fragments the table gives up (timeout, overlap, more than 8 fragments, table
  *     full) are freed by fm_reasm_flush(), which the worker calls once per received burst; one
  *     burst of 32 adds at most 32 x 9 mbufs, the death row's size.
@@ -49,7 +52,8 @@
 
 #define FM_REASM_DYNFLAG	"flowsplice_reassembled"
 #define FM_REASM_BUCKET_ENTRIES 8
-#define FM_REASM_ENTRIES	4096 /* datagrams in progress per worker */
+#define FM_REASM_ENTRIES_MAX	4096 /* datagrams in progress per worker, at most */
+#define FM_REASM_MBUF_SHARE	32   /* and at most one per 32 mbufs of the pool (see above) */
 #define FM_REASM_TIMEOUT_MS	2000
 #define FM_REASM_REFRAG_MAX	8 /* fragments one egress packet becomes, at most */
 
@@ -83,6 +87,15 @@ int fm_reasm_input(struct fm_reasm *r, struct rte_mbuf *m, const struct fm_pkt *
  * up on (the worker counts them as drop_frag_failed).
  */
 uint32_t fm_reasm_flush(struct fm_reasm *r);
+
+/*
+ * Gives up the datagrams whose first fragment is older than the timeout, oldest first, as many as
+ * the death row takes (at most RTE_IP_FRAG_DEATH_ROW_MBUF_LEN mbufs per call), and frees them.
+ * The worker calls it every ~10 ms, so fragments of datagrams that never complete go back to the
+ * pool within the timeout plus a few calls even when no new fragment touches their bucket.
+ * Returns how many mbufs it freed (counted as drop_frag_failed).
+ */
+uint32_t fm_reasm_expire(struct fm_reasm *r, uint64_t tsc);
 
 /*
  * Cuts `m` (a whole IPv4 or IPv6 packet with its L2 header, single segment) into fragments of

@@ -191,6 +191,24 @@ START_TEST(test_reasm_input_overlap_gives_up)
 }
 END_TEST
 
+/* A datagram that never completes is given up once its timeout passed, even if no fragment
+ * touches its bucket again (the clock is passed in: no waiting). */
+START_TEST(test_reasm_expire_frees_incomplete)
+{
+	struct frame w;
+	struct rte_mbuf *whole = NULL;
+	uint64_t now = rte_rdtsc();
+
+	mk_whole(&w, true, 1000 - 8);
+	ck_assert_int_eq(feed(tbl, mk_frag(&w, true, 0, 400, true), &whole), -EINPROGRESS);
+	ck_assert_int_eq(feed(tbl, mk_frag(&w, true, 808, 1000, false), &whole), -EINPROGRESS);
+	ck_assert_uint_eq(fm_reasm_expire(tbl, now), 0);
+	ck_assert_uint_eq(rte_mempool_in_use_count(pool), 2);
+	ck_assert_uint_eq(fm_reasm_expire(tbl, now + 3 * rte_get_tsc_hz()), 2);
+	assert_no_leak();
+}
+END_TEST
+
 /* A datagram over one mbuf is dropped, all of it freed. */
 START_TEST(test_reasm_input_too_big_for_one_mbuf)
 {
@@ -280,6 +298,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reasm_input_ipv6_any_order);
 	tcase_add_test(tc, test_reasm_input_overlap_gives_up);
 	tcase_add_test(tc, test_reasm_input_too_big_for_one_mbuf);
+	tcase_add_test(tc, test_reasm_expire_frees_incomplete);
 	tcase_add_test(tc, test_reasm_refrag_ipv4_and_ipv6_round_trip);
 	tcase_add_test(tc, test_reasm_refrag_refuses_df);
 	suite_add_tcase(s, tc);
