@@ -171,12 +171,14 @@ int fm_reasm_refrag(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *mp, in
 	int n, rc = 0;
 	bool v4;
 
-	if (fm_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) < 0 ||
-	    (p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6) || p.l3_off > sizeof(l2) ||
-	    !rte_pktmbuf_is_contiguous(m) || max > UINT16_MAX)
+	if (rte_pktmbuf_pkt_len(m) <= (uint32_t)mtu + 14)
+		return 0; /* fits, whatever its L2 header: leaves whole */
+	if (!rte_pktmbuf_is_contiguous(m) ||
+	    fm_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) < 0 ||
+	    (p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6) || p.l3_off > sizeof(l2) || max > UINT16_MAX)
 		return -ENOTSUP;
 	if (rte_pktmbuf_pkt_len(m) - p.l3_off <= mtu)
-		return 0; /* fits: leaves whole */
+		return 0; /* fits with its VLAN tags */
 	v4 = p.l3 == FM_L3_IPV4;
 	memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t *), p.l3_off);
 	rte_pktmbuf_adj(m, p.l3_off);
