@@ -12,6 +12,8 @@
 #                           the hidden transports are dropped and counted (drop_l4_hidden)
 #   (default: drop)         no alert, every fragment counted in drop_frag, no fragment and no
 #                           byte of the word leaves: nothing is delivered uninspected
+#   fragments: pass         (frag2 only) the explicit bypass: classified as they are, counted in
+#                           frag_passed, and indeed not seen by the ids
 # FS_FRAG_POLICIES="default" runs the second half only (e.g. against a build without the
 # `fragments:` key, to see that it fails there).
 set -euo pipefail
@@ -127,6 +129,15 @@ sent=$(tshark -r "$run/frag_big.reassemble.p1.pcap" -Y "tcp.srcport == 40000" -T
 check "frag_big: $sent of 1800 payload bytes out" [ "$sent" -eq 1800 ]
 check "udp_big: not refragmented" [ "$(counter udp_big reassemble frag_refragmented)" -eq 1 ]
 check "udp_big: not 2 fragments out" [ "$(counter udp_big reassemble frag_out)" -eq 2 ]
+fi
+# The explicit bypass is what it says, and counted.
+if [[ -z ${FS_FRAG_POLICIES:-} ]]; then
+	run_case frag2 pass
+	echo "e2e_frag_stream: frag2 pass: frag_passed $(counter frag2 pass frag_passed)," \
+		"alerts $(grep -c "sid=1 " "$run/frag2.pass.alerts" || true)," \
+		"word delivered $(out frag2 pass "$word")"
+	check "frag2 pass: frag_passed" [ "$(counter frag2 pass frag_passed)" -eq 2 ]
+	check "frag2 pass: the ids saw the word" [ "$(grep -c "sid=1 " "$run/frag2.pass.alerts" || true)" -eq 0 ]
 fi
 [[ $bad -eq 0 ]] || fail "$bad checks failed"
 echo "e2e_frag_stream: $(echo "$cases" | wc -w) cases x (${FS_FRAG_POLICIES:-reassemble default}) as expected"
