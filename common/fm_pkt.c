@@ -66,13 +66,20 @@ static int parse_ipv4(const uint8_t *data, uint32_t len, uint32_t off, struct fm
 	out->ip4_src = rd32(data + off + 12);
 	out->ip4_dst = rd32(data + off + 16);
 	uint16_t frag = rd16(data + off + 6);
-	if (frag & 0x1fff) { /* non-first fragment: no L4 header */
+	out->ip_frag = (frag & 0x3fff) != 0; /* MF or an offset */
+	if (frag & 0x1fff) {		     /* non-first fragment: no L4 header */
 		out->is_frag = 1;
 		out->l4_off = (uint16_t)(off + ihl);
 		out->payload_off = out->l4_off;
 		return 0;
 	}
 	return parse_l4(data, off + tot, off + ihl, out);
+}
+
+/* IPv6 extension headers the parser walks (RFC 8200 4.1, and AH, RFC 4302). */
+static inline bool is_ext_header(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60;
 }
 
 static int parse_ipv6(const uint8_t *data, uint32_t len, uint32_t off, struct fm_pkt *out)
@@ -88,31 +95,39 @@ static int parse_ipv6(const uint8_t *data, uint32_t len, uint32_t off, struct fm
 	memcpy(out->ip6_dst, data + off + 24, 16);
 	uint8_t nh = data[off + 6];
 	uint32_t p = off + 40;
-	for (int depth = 0; depth < 8; depth++) {
-		if (nh == 0 || nh == 43 || nh == 60) { /* hop-by-hop, routing, dest options */
-			if (end < p + 8)
-				return -EINVAL;
-			uint32_t elen = ((uint32_t)data[p + 1] + 1) * 8;
-			if (end < p + elen)
-				return -EINVAL;
-			nh = data[p];
-			p += elen;
-		} else if (nh == 44) { /* fragment */
-			if (end < p + 8)
-				return -EINVAL;
-			uint16_t fo = rd16(data + p + 2) & 0xfff8;
+	int depth = 0;
+	for (; depth < FM_PKT_EXT_MAX && is_ext_header(nh); depth++) {
+		if (end < p + 8)
+			return -EINVAL;
+		if (nh == 44) { /* fragment */
+			uint16_t fo = rd16(data + p + 2);
 			nh = data[p];
 			p += 8;
-			if (fo) {
+			out->ip_frag |=
+			    (fo & 0xfff9) != 0; /* offset or M: not an atomic fragment */
+			if (fo & 0xfff8) {
 				out->proto = nh;
 				out->is_frag = 1;
 				out->l4_off = (uint16_t)p;
 				out->payload_off = (uint16_t)p;
 				return 0;
 			}
-		} else {
-			break;
+			continue;
 		}
+		/* hop-by-hop, routing, destination options: (len + 1) * 8; AH: (len + 2) * 4 */
+		uint32_t elen =
+		    nh == 51 ? ((uint32_t)data[p + 1] + 2) * 4 : ((uint32_t)data[p + 1] + 1) * 8;
+		if (end < p + elen)
+			return -EINVAL;
+		nh = data[p];
+		p += elen;
+	}
+	if (is_ext_header(nh)) { /* deeper than FM_PKT_EXT_MAX: the transport is out of sight */
+		out->proto = nh;
+		out->l4_hidden = 1;
+		out->l4_off = (uint16_t)p;
+		out->payload_off = (uint16_t)p;
+		return 0;
 	}
 	out->proto = nh;
 	return parse_l4(data, end, p, out);
@@ -142,7 +157,7 @@ int fm_pkt_parse(const uint8_t *data, uint32_t len, struct fm_pkt *out)
 		return -EINVAL;
 	uint32_t off = 12;
 	uint16_t et = rd16(data + off);
-	while ((et == FM_ETH_VLAN || et == FM_ETH_QINQ) && out->has_vlan < 2) {
+	while ((et == FM_ETH_VLAN || et == FM_ETH_QINQ) && out->has_vlan < FM_PKT_VLAN_MAX) {
 		if (len < off + 6)
 			return -EINVAL;
 		if (!out->has_vlan)
@@ -152,6 +167,8 @@ int fm_pkt_parse(const uint8_t *data, uint32_t len, struct fm_pkt *out)
 		et = rd16(data + off);
 	}
 	out->ethertype = et;
+	/* A tag beyond FM_PKT_VLAN_MAX: what the frame carries is out of sight. */
+	out->l4_hidden = et == FM_ETH_VLAN || et == FM_ETH_QINQ;
 	off += 2;
 	out->l3_off = (uint16_t)off;
 	out->l4_off = (uint16_t)off;

@@ -14,10 +14,19 @@
  * calls this once per packet. Addresses are kept in network byte order as byte arrays for IPv6 and
  * as host-order integers for IPv4 (cheap compare/mask); ports are host order.
  *
- * Fragments: for a non-first IPv4 fragment (or an IPv6 fragment header with a non-zero offset)
- * the L4 header is absent: ports and TCP flags are 0 and `is_frag` is set. IPv6 extension headers
- * (hop-by-hop, routing, destination options, fragment) are skipped up to a fixed depth; `proto` is
- * the final next-header value.
+ * Fragments: `ip_frag` is set for every IP fragment, first or not (IPv4: MF set or a non-zero
+ * offset; IPv6: a fragment header with M set or a non-zero offset — an atomic fragment, RFC 6946,
+ * is not one). For a non-first fragment the L4 header is absent: ports and TCP flags are 0 and
+ * `is_frag` is set too. A first fragment has its L4 header (ports valid) but only part of the
+ * L4 payload.
+ *
+ * Hidden transport: IPv6 extension headers (hop-by-hop, routing, destination options, fragment,
+ * authentication) are skipped up to FM_PKT_EXT_MAX of them, and up to FM_PKT_VLAN_MAX VLAN tags.
+ * A frame with more (a third tag, a longer extension-header chain) is not malformed, but the
+ * parser cannot see what it carries: `l4_hidden` is set, `proto` is the next-header value where
+ * it stopped (IPv6) or the frame stays non-IP (VLAN). The classifier sees such a frame by what is
+ * parseable; flowmgr must not let it bypass a stream VNF (docs/security.md, "Fragments and
+ * unparseable headers"): fm_frag.h decides.
  *
  * Concurrency: pure function, thread-safe.
  */
@@ -45,13 +54,16 @@
 #define FM_L3_IPV6 2
 #define FM_L3_ARP  3
 
+#define FM_PKT_VLAN_MAX 2 /* VLAN tags parsed; one more sets l4_hidden */
+#define FM_PKT_EXT_MAX	8 /* IPv6 extension headers skipped; one more sets l4_hidden */
+
 struct fm_pkt {
 	uint16_t ethertype; /* after VLAN tags (host order) */
 	uint16_t vlan_tci;  /* outermost tag's TCI (host order), valid if has_vlan */
 	uint8_t has_vlan;   /* number of VLAN tags seen (0..2) */
 	uint8_t l3;	    /* FM_L3_* */
 	uint8_t proto;	    /* IPv4 protocol / IPv6 final next header; 0 if not IP */
-	uint8_t is_frag;    /* non-first fragment: no L4 header */
+	uint8_t is_frag;    /* non-first fragment: no L4 header (ip_frag is set too) */
 	uint8_t has_l4;	    /* TCP/UDP/SCTP header present: ports valid */
 	uint8_t tcp_flags;  /* TCP flags byte (FIN=0x01 ... CWR=0x80) */
 	uint16_t sport;	    /* host order */
@@ -64,8 +76,9 @@ struct fm_pkt {
 	uint16_t l3_off; /* offsets from the start of the frame */
 	uint16_t l4_off;
 	uint16_t payload_off;
-	uint16_t pad;
-	uint32_t len; /* frame length given to the parser */
+	uint8_t ip_frag;   /* an IP fragment, first or not: L4 payload incomplete */
+	uint8_t l4_hidden; /* too many VLAN tags / IPv6 extension headers to reach L4 */
+	uint32_t len;	   /* frame length given to the parser */
 };
 
 /**

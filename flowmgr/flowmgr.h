@@ -39,6 +39,7 @@ struct fm_flow;
 struct fm_bidir;
 struct fm_tcp;
 struct fm_capture;
+struct fm_reasm;
 
 #define FM_BURST      32
 #define FM_ALIAS_SAME (UINT32_MAX - 1) /* alias_of: egress tuple = ingress tuple */
@@ -57,6 +58,8 @@ struct fm_wctx {
 	struct rte_ring *to_vnf[FM_SHM_MAX_NODES]; /* this worker → VNF i */
 	struct rte_ring *ev[FM_SHM_MAX_NODES];	   /* release events to VNF i */
 	struct rte_ring *ack[FM_SHM_MAX_NODES];	   /* their acknowledgements */
+	struct fm_reasm
+	    *reasm; /* fm_reasm.h: `fragments: reassemble` on a stream chain, else NULL */
 	struct fm_worker_stats stats;
 	_Atomic int dump_req; /* FM_DUMP_* (fm_classify.h): introspection between bursts */
 	char *dump_buf;
@@ -66,6 +69,7 @@ struct fm_wctx {
 struct fm_port {
 	uint16_t port_id;
 	bool reverse; /* packets received here walk their path backwards (config `reverse`) */
+	uint16_t mtu; /* L3 bytes a frame sent here may carry (reassembled packets are cut to it) */
 	char name[FM_NAME_MAX];
 };
 
@@ -107,9 +111,14 @@ struct flowmgr {
 	    nb_paths; /* path ids 0..nb_paths-1 exist (fm_shm.nb_paths, kept out of VNFs' reach) */
 	uint8_t path_tcp[FM_SHM_MAX_PATHS]; /* a VNF on the path is in_order/resize: TCP context */
 	struct fm_tcp *tcp;		    /* fm_tcp.h, NULL without such a path */
-	int dump_vnf;			    /* flows: only through this VNF index (-1: all) */
-	struct fm_filter *dump_filter;	    /* flows: only sessions matching (NULL: all) */
-	uint32_t dump_max;		    /* flows: at most this many lines */
+	/* fragments and hidden transports (fm_frag.h): the chain's policy applies (a stream chain:
+	 * fm->tcp set); reasm_flag marks reassembled mbufs (fm_reasm.h), 0 when nothing reassembles
+	 */
+	bool frag_guard;
+	uint64_t reasm_flag;
+	int dump_vnf;		       /* flows: only through this VNF index (-1: all) */
+	struct fm_filter *dump_filter; /* flows: only sessions matching (NULL: all) */
+	uint32_t dump_max;	       /* flows: at most this many lines */
 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)

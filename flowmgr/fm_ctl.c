@@ -136,8 +136,8 @@ static uint64_t wsum(const struct flowmgr *fm, size_t off)
 static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
 			 size_t *n)
 {
-	size_t nb = 0,
-	       cap = 24 + FM_TCP_CNT_COUNT + FM_DROP_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
+	size_t nb = 0, cap = 24 + FM_TCP_CNT_COUNT + FM_DROP_MAX + FM_FRAG_CNT_MAX +
+			     FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -160,6 +160,10 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 		(*list)[nb++] = counter(
 		    c, name, wsum(fm, offsetof(struct fm_worker_stats, drops) + (size_t)i * 8));
 	}
+	for (int i = 0; i < FM_FRAG_CNT_MAX; i++)
+		(*list)[nb++] =
+		    counter(c, fm_frag_cnt_names[i],
+			    wsum(fm, offsetof(struct fm_worker_stats, frag) + (size_t)i * 8));
 	(*list)[nb++] =
 	    counter(c, "sessions", wsum(fm, offsetof(struct fm_worker_stats, sessions)));
 	(*list)[nb++] =

@@ -46,6 +46,7 @@
 #include "vnf/fm_super.h"
 #include "fm_tcp.h"
 #include "fm_cls.h"
+#include "fm_reasm.h"
 
 #define FM_MAX_EAL_ARGS 64
 #define FM_MBUF_CACHE	256
@@ -315,8 +316,54 @@ static int shm_create(struct flowmgr *fm)
 	return 0;
 }
 
+/*
+ * Fragments and hidden transports (fm_frag.h): a chain with stream VNFs (the TCP context exists)
+ * applies its `fragments:` policy; under `reassemble` each worker gets its reassembly table, and
+ * each port's MTU bounds what reassembled packets may carry out (fm_reasm.h). After fm_tcp_init().
+ */
+static int frag_init(struct flowmgr *fm)
+{
+	enum fm_frag_policy pol = fm->cfg->fragments;
+	uint32_t entries = fm->cfg->mbufs / FM_REASM_MBUF_SHARE / fm->nb_workers;
+
+	for (uint16_t p = 0; p < fm->nb_ports; p++)
+		if (rte_eth_dev_get_mtu(fm->ports[p].port_id, &fm->ports[p].mtu) < 0 ||
+		    fm->ports[p].mtu < RTE_ETHER_MIN_MTU)
+			fm->ports[p].mtu = RTE_ETHER_MTU;
+	fm->frag_guard = fm->tcp != NULL;
+	if (!fm->frag_guard)
+		return 0;
+	RTE_LOG(NOTICE, USER1, "flowmgr: stream chain: fragments and hidden transports: %s\n",
+		fm_config_frag_name(pol));
+	if (pol != FM_FRAGS_REASSEMBLE)
+		return 0;
+	RTE_LOG(NOTICE, USER1, "flowmgr: reassembly: %u datagrams in progress per worker, %u ms\n",
+		RTE_MAX(RTE_MIN(entries, FM_REASM_ENTRIES_MAX), 16u), FM_REASM_TIMEOUT_MS);
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		int rc =
+		    fm_reasm_create(RTE_MAX(RTE_MIN(entries, FM_REASM_ENTRIES_MAX), 16u),
+				    FM_REASM_TIMEOUT_MS, (int)rte_socket_id(), &fm->wk[w].reasm);
+
+		if (rc < 0) {
+			RTE_LOG(ERR, USER1, "flowmgr: reassembly table: %s\n", strerror(-rc));
+			return rc;
+		}
+	}
+	fm->reasm_flag = fm_reasm_flag();
+	return 0;
+}
+
+static void frag_uninit(struct flowmgr *fm)
+{
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		fm_reasm_destroy(fm->wk[w].reasm);
+		fm->wk[w].reasm = NULL;
+	}
+}
+
 static int check_config(const char *path)
 {
+	bool stream = false;
 	char err[512];
 	int rc = fm_config_load(path, &g_cfg, err, sizeof(err));
 
@@ -333,6 +380,11 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s: %s\n", path, err);
 		return 1;
 	}
+	for (int i = 0; i < g_cfg.chain.nb_vnfs; i++)
+		stream |= (g_cfg.chain.vnfs[i].flags & (FM_DECL_IN_ORDER | FM_DECL_RESIZE)) != 0;
+	printf("\n# fragments: %s (%s)\n", fm_config_frag_name(g_cfg.fragments),
+	       stream ? "applies: the chain has in_order/resize VNFs"
+		      : "ignored: no in_order/resize VNF, fragments are classified as they are");
 	printf("\n# %s: valid\n", path);
 	return 0;
 }
@@ -524,6 +576,8 @@ int main(int argc, char **argv)
 		goto out_graph;
 	if ((rc = fm_tcp_init(fm)) < 0)
 		goto out_graph;
+	if ((rc = frag_init(fm)) < 0)
+		goto out_graph;
 	if ((rc = fm_ctl_init(fm)) < 0)
 		goto out_graph;
 	if ((rc = fm_telemetry_init(fm)) < 0) /* its handlers ask the control socket */
@@ -547,6 +601,7 @@ out_pdump:
 out_ctl:
 	fm_ctl_uninit(fm);
 out_graph:
+	frag_uninit(fm);
 	fm_tcp_uninit(fm);
 	fm_pools_destroy(fm);
 	fm_graph_destroy(fm);

@@ -38,6 +38,8 @@
 #include "fm_tree.h"
 #include "fm_stage.h"
 #include "fm_tcp.h"
+#include "fm_frag.h"
+#include "fm_reasm.h"
 
 #define FM_STAGE_CAP   (FM_BURST * FM_SHM_MAX_PORTS)
 #define FM_TX_STUCK_MS 100
@@ -47,6 +49,12 @@
 const char *const fm_drop_names[FM_DROP_MAX] = {
 #define FM_X_NAME(e, s) s,
     FM_DROP_REASONS(FM_X_NAME)
+#undef FM_X_NAME
+};
+
+const char *const fm_frag_cnt_names[FM_FRAG_CNT_MAX] = {
+#define FM_X_NAME(e, s) s,
+    FM_FRAG_COUNTERS(FM_X_NAME)
 #undef FM_X_NAME
 };
 
@@ -63,7 +71,7 @@ struct fm_wk {
 	struct fm_stage to_node[FM_SHM_MAX_NODES];
 	struct fm_stage to_port[FM_SHM_MAX_PORTS];
 	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
-	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX];
+	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX], frag[FM_FRAG_CNT_MAX];
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
@@ -116,6 +124,51 @@ static void tcp_put(void *ctx, struct rte_mbuf *m)
 	fm_mbuf_free(m, w->fm->meta_off);
 }
 
+/* Stages one packet towards its port (dropped, counted, if the stage is full). */
+static void stage_port(struct fm_wk *w, struct rte_mbuf *m)
+{
+	struct fm_mbuf_meta *mo = fm_meta(w->fm, m);
+	struct fm_stage *s = &w->to_port[mo->out_port];
+
+	mo->owner = FM_NODE_FLOWMGR;
+	if (s->n >= FM_STAGE_CAP) {
+		drop(w, m, FM_DROP_TX_FULL);
+		return;
+	}
+	stage_put(w, s, m);
+	w->staged_ports++;
+}
+
+/*
+ * A reassembled packet (fm_reasm.h) leaving: whole if it fits the port's MTU, else cut again
+ * into fragments; the first keeps the FCB reference, the others carry none.
+ */
+static void stage_reassembled(struct fm_wk *w, struct rte_mbuf *m)
+{
+	struct flowmgr *fm = w->fm;
+	struct rte_mbuf *frags[FM_REASM_REFRAG_MAX];
+	int n = fm_reasm_refrag(m, fm->ports[fm_meta(fm, m)->out_port].mtu, fm->pool, fm->meta_off,
+				sizeof(struct fm_mbuf_meta), frags, RTE_DIM(frags));
+
+	m->ol_flags &= ~fm->reasm_flag;
+	if (n == 0) {
+		stage_port(w, m);
+		return;
+	}
+	if (n < 0) {
+		drop(w, m, FM_DROP_REFRAG);
+		return;
+	}
+	fm_mbuf_free(m, fm->meta_off); /* its FCB reference moves to frags[0] */
+	w->frag[FM_FRAG_CNT_REFRAGMENTED]++;
+	w->frag[FM_FRAG_CNT_FRAGS_OUT] += (uint64_t)n;
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			fm_meta(fm, frags[i])->fcb = FM_IDX_NONE;
+		stage_port(w, frags[i]);
+	}
+}
+
 /* Stages a packet leaving through its port; a TCP-context path's packets are fixed up first (and
  * may become several: a split segment, the copies of a replay). */
 static void stage_out(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta)
@@ -129,16 +182,10 @@ static void stage_out(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *
 	if (fm->tcp != NULL && fm->path_tcp[meta->path])
 		n = fm_tcp_output(fm, m, out, 32, tcp_put, w);
 	for (unsigned int i = 0; i < n; i++) {
-		struct fm_mbuf_meta *mo = fm_meta(fm, out[i]);
-		struct fm_stage *s = &w->to_port[mo->out_port];
-
-		mo->owner = FM_NODE_FLOWMGR;
-		if (s->n >= FM_STAGE_CAP) {
-			drop(w, out[i], FM_DROP_TX_FULL);
-			continue;
-		}
-		stage_put(w, s, out[i]);
-		w->staged_ports++;
+		if (out[i]->ol_flags & fm->reasm_flag) /* 0 unless `fragments: reassemble` */
+			stage_reassembled(w, out[i]);
+		else
+			stage_port(w, out[i]);
 	}
 }
 
@@ -234,6 +281,57 @@ static void tcp_ingress(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta
 }
 
 /*
+ * Fragments and hidden transports on a stream chain (fm_frag.h): returns the packet to classify
+ * (`m` itself, or the datagram `m` completed, parsed again into *p), or NULL when `m` was dropped
+ * (counted) or kept by the reassembly table.
+ */
+static struct rte_mbuf *frag_guard(struct fm_wk *w, struct rte_mbuf *m, struct fm_pkt *p)
+{
+	struct flowmgr *fm = w->fm;
+	struct rte_mbuf *whole;
+	int rc;
+
+	switch (fm_frag_decide(p, fm->cfg->fragments, true)) {
+	case FM_FRAG_CLASSIFY:
+		w->frag[FM_FRAG_CNT_PASSED] += fm_frag_is_exposed(p);
+		return m;
+	case FM_FRAG_DROP_HIDDEN:
+		drop(w, m, FM_DROP_L4_HIDDEN);
+		return NULL;
+	case FM_FRAG_REASSEMBLE:
+		if (w->wk->reasm != NULL)
+			break;
+		drop(w, m, FM_DROP_FRAG); /* no table: cannot happen, frag_init() fails instead */
+		return NULL;
+	default:
+		drop(w, m, FM_DROP_FRAG);
+		return NULL;
+	}
+	fm_meta(fm, m)->owner = FM_OWNER_FREE; /* the table's until it completes a datagram */
+	w->frag[FM_FRAG_CNT_HELD]++;
+	rc = fm_reasm_input(w->wk->reasm, m, p, rte_rdtsc(), &whole);
+	if (rc == -EINPROGRESS)
+		return NULL;
+	if (rc < 0) { /* freed by fm_reasm_input() */
+		w->drops[FM_DROP_FRAG_TOO_BIG]++;
+		return NULL;
+	}
+	w->frag[FM_FRAG_CNT_REASSEMBLED]++;
+	fm_meta(fm, whole)->owner = FM_NODE_FLOWMGR;
+	fm_meta(fm, whole)->fcb = FM_IDX_NONE;
+	if (fm_pkt_parse(rte_pktmbuf_mtod(whole, const uint8_t *), rte_pktmbuf_data_len(whole), p) <
+	    0) {
+		drop(w, whole, FM_DROP_MALFORMED);
+		return NULL;
+	}
+	if (fm_frag_decide(p, fm->cfg->fragments, true) != FM_FRAG_CLASSIFY) {
+		drop(w, whole, p->l4_hidden ? FM_DROP_L4_HIDDEN : FM_DROP_FRAG);
+		return NULL;
+	}
+	return whole;
+}
+
+/*
  * Classifies one received burst: parse every packet (prefetched), then one burst lookup in the
  * flow table (RSS-hash cache verified bottom-up, else tree descent; usage++), then route.
  */
@@ -264,12 +362,16 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 			drop(w, pkts[i], FM_DROP_MALFORMED);
 			continue;
 		}
+		if (fm->frag_guard && (pkts[i] = frag_guard(w, pkts[i], &parsed)) == NULL)
+			continue;
 		fm_pkt_fields(&parsed, vals[nok]);
 		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 				? pkts[i]->hash.rss
 				: fm_flow_hash(&seed, vals[nok]);
 		ok[nok++] = pkts[i];
 	}
+	if (w->wk->reasm != NULL) /* fragments the table gave up on, freed once per burst */
+		w->drops[FM_DROP_FRAG_FAILED] += fm_reasm_flush(w->wk->reasm);
 	fm_flow_lookup_burst(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, nok, fcbs);
 	fm_classify_new_sessions(w->wk, fcbs, (const uint64_t(*)[FM_CLS_FIELDS])vals, nok);
 	for (unsigned int i = 0; i < nok; i++) {
@@ -492,6 +594,8 @@ static void publish(struct fm_wk *w)
 	atomic_store_explicit(&st->from_vnf_pkts, w->from_vnf, memory_order_relaxed);
 	for (int i = 0; i < FM_DROP_MAX; i++)
 		atomic_store_explicit(&st->drops[i], w->drops[i], memory_order_relaxed);
+	for (int i = 0; i < FM_FRAG_CNT_MAX; i++)
+		atomic_store_explicit(&st->frag[i], w->frag[i], memory_order_relaxed);
 	for (int i = 0; i < FM_LAT_BUCKETS; i++)
 		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
 	atomic_store_explicit(&st->lat_sum_ns, w->lat_sum_ns, memory_order_relaxed);
@@ -569,6 +673,9 @@ int fm_worker_main(void *arg)
 		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
 			next_pub = rte_rdtsc() + hz_ms * 10;
 			publish_flow(&w);
+			if (wk->reasm != NULL) /* incomplete datagrams past their timeout */
+				w.drops[FM_DROP_FRAG_FAILED] +=
+				    fm_reasm_expire(wk->reasm, rte_rdtsc());
 			if (fm->tcp != NULL && wk->idx == 0) {
 				fm_tcp_upkeep(fm, rte_rdtsc() / hz_ms, tcp_put, &w);
 				tcp_timers(&w, rte_rdtsc() / hz_ms);

@@ -42,7 +42,12 @@
 	X(TX_FULL, "tx_full")	  /* port kept refusing the packet */                              \
 	X(LOST, "vnf_lost")	  /* queued to a VNF that died */                                  \
 	X(TCP, "tcp")		  /* TCP context: duplicate, queue full, back-pressure (tcp_*) */  \
-	X(BAD_META, "vnf_bad_meta") /* a VNF handed back a packet with out-of-range metadata */
+	X(BAD_META, "vnf_bad_meta") /* a VNF handed back a packet with out-of-range metadata */    \
+	X(FRAG, "frag") /* IP fragment on a stream chain, `fragments: drop` (fm_frag.h) */         \
+	X(L4_HIDDEN, "l4_hidden")     /* transport out of sight on a stream chain (fm_frag.h) */   \
+	X(FRAG_FAILED, "frag_failed") /* reassembly gave up: timeout, overlap, > 8, table full */  \
+	X(FRAG_TOO_BIG, "frag_too_big") /* reassembled datagram over one mbuf, or IPv6 layout */   \
+	X(REFRAG, "refrag_failed")	/* reassembled, over the egress MTU, could not be cut */
 
 enum fm_drop_reason {
 #define FM_X_ENUM(e, s) FM_DROP_##e,
@@ -53,6 +58,23 @@ enum fm_drop_reason {
 
 extern const char *const fm_drop_names[FM_DROP_MAX];
 
+/* Fragment handling on stream chains (fm_frag.h, fm_reasm.h), besides its drops. */
+#define FM_FRAG_COUNTERS(X)                                                                        \
+	X(HELD, "frag_held")		     /* fragments handed to the reassembly table */        \
+	X(REASSEMBLED, "frag_reassembled")   /* whole datagrams it returned, then classified */    \
+	X(REFRAGMENTED, "frag_refragmented") /* reassembled packets cut again at egress (MTU) */   \
+	X(FRAGS_OUT, "frag_out")	     /* fragments those became */                          \
+	X(PASSED, "frag_passed") /* exposed frames classified anyway (`fragments: pass`) */
+
+enum fm_frag_cnt {
+#define FM_X_ENUM(e, s) FM_FRAG_CNT_##e,
+	FM_FRAG_COUNTERS(FM_X_ENUM)
+#undef FM_X_ENUM
+	    FM_FRAG_CNT_MAX
+};
+
+extern const char *const fm_frag_cnt_names[FM_FRAG_CNT_MAX];
+
 /* What one worker publishes (one writer: that worker; see Concurrency above). */
 struct fm_worker_stats {
 	alignas(64) _Atomic uint64_t rx_pkts;
@@ -60,6 +82,7 @@ struct fm_worker_stats {
 	_Atomic uint64_t to_vnf_pkts;
 	_Atomic uint64_t from_vnf_pkts;
 	_Atomic uint64_t drops[FM_DROP_MAX];
+	_Atomic uint64_t frag[FM_FRAG_CNT_MAX]; /* FM_FRAG_COUNTERS */
 	_Atomic uint64_t release_ev_full;   /* release events a VNF's event ring could not take */
 	_Atomic uint64_t bidir_created;	    /* common-data records created (first direction) */
 	_Atomic uint64_t bidir_linked;	    /* second directions linked to an existing record */

@@ -30,6 +30,8 @@
 
 static const char *const flag_names[] = {"early_drop", "in_order", "may_stall",
 					 "resize",     "bidir",	   "rewrite"};
+/* `fragments:` values, in enum fm_frag_policy order. */
+static const char *const frag_names[] = {"drop", "reassemble", "pass"};
 
 int cfg_fail_at(struct parse_ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
@@ -477,6 +479,7 @@ enum top_key {
 	TK_SWEEP,
 	TK_USER,
 	TK_METRICS,
+	TK_FRAGS,
 	TK_NB
 };
 
@@ -502,6 +505,10 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 	}
 	if (ret == 0 && v[TK_SWEEP])
 		ret = get_u32(c, v[TK_SWEEP], 100, 3600000, &cfg->sweep_ms, "sweep_ms");
+	if (ret == 0 && v[TK_FRAGS]) {
+		ret = get_enum(c, v[TK_FRAGS], frag_names, 3, &e, "fragments");
+		cfg->fragments = (enum fm_frag_policy)e;
+	}
 	return ret;
 }
 
@@ -596,9 +603,9 @@ int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned in
 
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = {"name",  "socket",	"mbufs", "ring_size", "ports",
-					   "mode",  "vnfs",	"graph", "sessions",  "exhaust",
-					   "cache", "sweep_ms", "user",	 "metrics",   NULL};
+	static const char *const keys[] = {
+	    "name",	"socket",  "mbufs", "ring_size", "ports", "mode",    "vnfs",	  "graph",
+	    "sessions", "exhaust", "cache", "sweep_ms",	 "user",  "metrics", "fragments", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 
@@ -871,6 +878,11 @@ const char *fm_config_mode_name(enum fm_port_mode mode)
 {
 	(void)mode;
 	return "bridge";
+}
+
+const char *fm_config_frag_name(enum fm_frag_policy policy)
+{
+	return (unsigned int)policy < 3 ? frag_names[policy] : "drop";
 }
 
 const char *fm_config_flag_name(uint32_t bit)

@@ -24,6 +24,7 @@
  *	cache: 4096                        # optional: RSS-hash cache entries, 0 | power of 2
  *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
  *	metrics: 127.0.0.1:9469            # optional: Prometheus endpoint (IPv4:PORT, [IPv6]:PORT)
+ *	fragments: drop                    # optional: drop | reassemble | pass (see below)
  *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
  *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
  *	    exec: forward                  # optional: binary flowmgr may spawn
@@ -60,6 +61,14 @@
  * every packet, so later edges could never be taken). A packet thus visits, in order, every VNF
  * whose class accepts it and is never dropped for lack of an edge; with class-less VNFs (the
  * usual case) this is exactly input -> vnfs[0] -> vnfs[1] -> ... -> output.
+ *
+ * Fragments: on a chain with stream VNFs (in_order/resize: the TCP context or a UDP datagram
+ * editor), IP fragments of TCP/UDP and frames whose transport the parser cannot reach (fm_pkt.h:
+ * ip_frag, l4_hidden) would otherwise be inspected in part or not at all. `fragments` says what
+ * flowmgr does with them (fm_frag.h): `drop` (the default: fail-closed, counted),
+ * `reassemble` (rte_ip_frag, then classified like any packet; hidden transports stay dropped)
+ * or `pass` (today's classification on what is parseable: the operator accepts the bypass).
+ * Chains without stream VNFs ignore it.
  *
  * Ports: chain files name their devices by devargs. flowmgr's --port NAME=DEVARGS option maps to
  * fm_config_set_port(), which replaces one port's devargs after loading, so one chain file serves
@@ -109,6 +118,13 @@
 
 enum fm_port_mode { FM_MODE_BRIDGE = 0 };
 
+/* What a chain with stream VNFs does with fragments and hidden transports (fm_frag.h). */
+enum fm_frag_policy {
+	FM_FRAGS_DROP = 0,   /* fail-closed: dropped and counted (default) */
+	FM_FRAGS_REASSEMBLE, /* rte_ip_frag, then classified; hidden transports dropped */
+	FM_FRAGS_PASS,	     /* classified on what is parseable: may bypass stream VNFs */
+};
+
 struct fm_port_cfg {
 	char name[FM_NAME_MAX];	  /* "p0": how the graph and nfctl name the port */
 	char dev[FM_DEVARGS_MAX]; /* vdev devargs, e.g. "net_af_packet0,iface=fsd-pa" */
@@ -134,6 +150,7 @@ struct fm_config {
 	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
+	enum fm_frag_policy fragments; /* fragments / hidden transports on stream chains */
 	enum fm_port_mode mode;
 	int nb_ports;
 	struct fm_port_cfg ports[FM_MAX_PORTS];
@@ -192,6 +209,7 @@ void fm_config_print(const struct fm_config *cfg, FILE *out);
 const char *fm_config_isolation_name(enum fm_isolation iso);
 const char *fm_config_policy_name(enum fm_fail_policy policy);
 const char *fm_config_mode_name(enum fm_port_mode mode);
+const char *fm_config_frag_name(enum fm_frag_policy policy);
 /* Name of one FM_DECL_* bit, or NULL if `bit` is not exactly one known flag. */
 const char *fm_config_flag_name(uint32_t bit);
 

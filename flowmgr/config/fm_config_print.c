@@ -75,8 +75,9 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 	}
 	fprintf(out, "\nmbufs: %u\nring_size: %u\nmode: %s\n", cfg->mbufs, cfg->ring_size,
 		fm_config_mode_name(cfg->mode));
-	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\nports:\n", cfg->sessions,
+	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\n", cfg->sessions,
 		cfg->exhaust_evict ? "evict" : "drop", cfg->cache, cfg->sweep_ms);
+	fprintf(out, "fragments: %s\nports:\n", fm_config_frag_name(cfg->fragments));
 	for (int i = 0; i < cfg->nb_ports; i++) {
 		fprintf(out, "  - name: %s\n    dev: ", cfg->ports[i].name);
 		print_str(out, cfg->ports[i].dev);

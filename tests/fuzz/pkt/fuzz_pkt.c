@@ -56,6 +56,11 @@ static void check_layout(const uint8_t *data, size_t size, const struct fm_pkt *
 {
 	FZ_CHECK(p->len == size, "len %u of %zu", p->len, size);
 	FZ_CHECK(p->l3 <= FM_L3_ARP, "l3 %u", p->l3);
+	/* fragments and hidden transports (fm_frag.h relies on these) */
+	FZ_CHECK(!p->is_frag || p->ip_frag, "a non-first fragment without ip_frag");
+	FZ_CHECK(!p->ip_frag || p->l3 == FM_L3_IPV4 || p->l3 == FM_L3_IPV6, "ip_frag without IP");
+	FZ_CHECK(!p->l4_hidden || !p->has_l4, "a hidden transport with ports");
+	FZ_CHECK(p->has_vlan <= FM_PKT_VLAN_MAX, "%u VLAN tags", p->has_vlan);
 	if (p->l3 == FM_L3_NONE)
 		return;
 	FZ_CHECK(p->l3_off >= 14 && p->l3_off <= size, "l3_off %u of %zu", p->l3_off, size);

@@ -258,6 +258,26 @@ START_TEST(test_config_print_round_trips)
 }
 END_TEST
 
+/* Fragments and hidden transports on stream chains (fm_frag.h): fail-closed unless the chain
+ * says otherwise; every value reads back from fm_config_print(). */
+START_TEST(test_config_parse_fragments_policy)
+{
+	static const char *const names[] = {"drop", "reassemble", "pass"};
+
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert_int_eq(cfg->fragments, FM_FRAGS_DROP);
+	for (int i = 0; i < 3; i++) {
+		char yaml[256];
+
+		snprintf(yaml, sizeof(yaml), BASE "fragments: %s\n", names[i]);
+		ck_assert_int_eq(parse(yaml), 0);
+		ck_assert_int_eq(cfg->fragments, i);
+		ck_assert_str_eq(fm_config_frag_name(cfg->fragments), names[i]);
+		assert_round_trip(yaml);
+	}
+}
+END_TEST
+
 START_TEST(test_config_load_shipped_chains)
 {
 	static const char *const files[] = {"forward.yaml",   "forward2.yaml", "nat-lb.yaml",
@@ -342,7 +362,8 @@ static const struct bad_case bad[] = {
     {"- a\n- b\n", "<string>:1:1: config: expected a mapping, got a list"},
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
-     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics)"},
+     "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics, "
+     "fragments)"},
     {BASE "user: Root\n", "<string>:4:7: user: bad user name 'Root' ([a-z_][a-z0-9_-]*)"},
     {BASE "user: \"fs;rm\"\n", "<string>:4:7: user: bad user name 'fs;rm'"},
     {BASE "user: [a]\n", "<string>:4:7: user: expected a string, got a list"},
@@ -353,6 +374,9 @@ static const struct bad_case bad[] = {
     {BASE "exhaust: random\n",
      "<string>:4:10: exhaust: unknown value 'random' (expected one of: drop, evict)"},
     {BASE "cache: 1000\n", "<string>:4:8: cache: 1000 is not 0 or a power of 2"},
+    {BASE "fragments: allow\n", "<string>:4:12: fragments: unknown value 'allow' (expected one "
+				"of: drop, reassemble, pass)"},
+    {BASE "fragments: [drop]\n", "<string>:4:12: fragments: expected a string"},
     {"ports: [{name: p0, dev: x}]\n", "<string>:1:1: config: missing key 'name'"},
     {"name: t\n", "<string>:1:1: config: missing key 'ports'"},
     {BASE "mbufs: \"16383\"\n", "<string>:4:8: mbufs: expected a number, got a quoted string"},
@@ -611,6 +635,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_fig2_graph);
 	tcase_add_test(tc, test_config_parse_graph_node_without_edges);
 	tcase_add_test(tc, test_config_print_round_trips);
+	tcase_add_test(tc, test_config_parse_fragments_policy);
 	tcase_add_test(tc, test_config_load_shipped_chains);
 	tcase_add_test(tc, test_config_load_reports_file_errors);
 	tcase_add_test(tc, test_config_parse_error_leaves_cfg_unchanged);
