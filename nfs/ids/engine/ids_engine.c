@@ -7,9 +7,19 @@
  * compressed form. Every call expands it into the engine's one working stream, works on that,
  * and (scan) compresses it back, so no Hyperscan stream is ever allocated per connection.
  * Matcher offsets count from the last (re)start of the matcher; hdr.base turns them into
- * stream offsets. The database is compiled with hs_compile_lit_multi() (contents are literal
- * bytes, no regex escaping needed), HS_MODE_STREAM, without HS_FLAG_SINGLEMATCH so that every
- * occurrence is reported.
+ * stream offsets. The database is compiled with hs_compile_multi(), HS_MODE_STREAM, each
+ * content rendered as an expression that matches exactly its bytes (content_expr()), without
+ * HS_FLAG_SINGLEMATCH so that every occurrence is reported.
+ *
+ * Why not the pure-literal API (hs_compile_lit_multi): in Hyperscan 5.4.0 its runtime
+ * (roseRunProgram_l) lacks instructions its compiler can emit and fails the scan with
+ * HS_UNKNOWN_ERROR when it meets one (5.4.1 adds TRIGGER_SUFFIX and CATCH_UP_MPV, upstream issue
+ * #303; #353 is the shape we hit). A content ending in a run of 34 or more equal bytes after 3 or
+ * more other bytes, beside any other content, is such a case: the run becomes a repeat engine,
+ * and the stream fails as soon as it holds the content's first bytes — on valid rules and data,
+ * at scan time, where no check at create could see it coming. The full API runs every
+ * instruction; it gives the same matches and the same stream sizes (measured for 1 to 40000
+ * contents of up to 2000 bytes) and compiles up to ~25% slower.
  *
  * Concurrency: see ids_engine.h — one thread per engine.
  */
@@ -24,6 +34,9 @@
 
 #include "fm_err.h"
 #include "ids_engine.h"
+
+/* How contents become a database; part of the tag, as states of two schemes differ in layout. */
+#define IDS_DB_SCHEME "hs_compile_multi, \\xHH"
 
 /* hdr.st values; anything else (e.g. zeroed memory) is a state that is not open. */
 #define IDS_ST_OPEN    0x1d51
@@ -82,6 +95,7 @@ static uint32_t rules_tag(const struct ids_rules *rules)
 	const char *ver = hs_version();
 	uint32_t h = fnv1a(2166136261u, ver, strlen(ver));
 
+	h = fnv1a(h, IDS_DB_SCHEME, sizeof(IDS_DB_SCHEME));
 	h = fnv1a(h, &rules->count, sizeof(rules->count));
 	for (uint32_t i = 0; i < rules->count; i++) {
 		const struct ids_rule *r = &rules->rule[i];
@@ -94,31 +108,77 @@ static uint32_t rules_tag(const struct ids_rules *rules)
 	return h;
 }
 
-/* hs_compile_lit_multi() of every content; rule i has id i. */
+/*
+ * Writes into out (4 * len + 1 bytes) an expression matching exactly the len bytes of content:
+ * letters and digits as themselves, every other byte as \xHH (exactly two hex digits, so a digit
+ * after it stays a literal; NUL and bytes >= 0x80 included), then a NUL. Returns the byte
+ * after the NUL.
+ */
+static char *content_expr(const uint8_t *content, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = content[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			*out++ = (char)c;
+		} else {
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 0xf];
+		}
+	}
+	*out = '\0';
+	return out + 1;
+}
+
+/* Expressions of every content, in one allocation (*buf) that expr[] points into. */
+static int render_exprs(const struct ids_rules *rules, const char **expr, char **buf)
+{
+	size_t total = 0;
+	char *p;
+
+	for (uint32_t i = 0; i < rules->count; i++) {
+		size_t len = rules->rule[i].content_len;
+
+		if (len > (SIZE_MAX - total - 1) / 4)
+			return -ENOMEM;
+		total += 4 * len + 1;
+	}
+	*buf = p = malloc(total);
+	if (p == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < rules->count; i++) {
+		expr[i] = p;
+		p = content_expr(rules->rule[i].content, rules->rule[i].content_len, p);
+	}
+	return 0;
+}
+
+/* hs_compile_multi() of every content's expression; rule i has id i. */
 static int compile_rules(const struct ids_rules *rules, hs_database_t **db, char *err,
 			 size_t errlen)
 {
 	uint32_t n = rules->count;
 	const char **expr = calloc(n, sizeof(*expr));
-	size_t *lens = calloc(n, sizeof(*lens));
 	unsigned int *flags = calloc(n, sizeof(*flags));
 	unsigned int *ids = calloc(n, sizeof(*ids));
 	hs_compile_error_t *ce = NULL;
+	char *buf = NULL;
 	int rc = 0;
 
-	if (expr == NULL || lens == NULL || flags == NULL || ids == NULL) {
+	if (expr == NULL || flags == NULL || ids == NULL || render_exprs(rules, expr, &buf)) {
 		fm_err_set(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto out_free;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		expr[i] = (const char *)rules->rule[i].content;
-		lens[i] = rules->rule[i].content_len;
 		flags[i] = rules->rule[i].nocase ? HS_FLAG_CASELESS : 0;
 		ids[i] = i;
 	}
-	if (hs_compile_lit_multi(expr, flags, ids, lens, n, HS_MODE_STREAM, NULL, db, &ce) !=
-	    HS_SUCCESS) {
+	if (hs_compile_multi(expr, flags, ids, n, HS_MODE_STREAM, NULL, db, &ce) != HS_SUCCESS) {
 		if (ce != NULL && ce->expression >= 0 && (uint32_t)ce->expression < n) {
 			const struct ids_rule *r = &rules->rule[ce->expression];
 
@@ -135,8 +195,8 @@ static int compile_rules(const struct ids_rules *rules, hs_database_t **db, char
 		*db = NULL;
 	}
 out_free:
+	free(buf);
 	free(expr);
-	free(lens);
 	free(flags);
 	free(ids);
 	return rc;

@@ -99,7 +99,8 @@ void ids_stream_open(const struct ids_engine *eng, void *state);
  * once per occurrence that ends in them. 0; 1 if cb stopped the stream (now or before: nothing
  * is scanned); -ERANGE if stream_off is before ids_stream_offset() or stream_off + len
  * overflows; -EINVAL if the state is not open; -ESTALE if it belongs to another engine; -EIO if
- * Hyperscan failed (the stream is then stopped).
+ * Hyperscan failed (the stream is then stopped; defensive: rules that compiled and a state this
+ * engine opened give no Hyperscan error).
  */
 int ids_stream_scan(struct ids_engine *eng, void *state, const uint8_t *data, size_t len,
 		    uint64_t stream_off, ids_match_cb *cb, void *ctx);

@@ -4,9 +4,10 @@
  * rule parser has test_ids_rules.c) against exact expectations: a word cut at every combination of
  * boundaries into 2..6 chunks, overlapping occurrences, nocase, hex and escaped contents, two rules
  * and two streams interleaved, a 64 KiB random payload fed byte by byte against a memmem count,
- * random payloads in random chunks against a linear oracle, 1000 interleaved streams, partial words
- * at close, gaps, overlaps, stopping, states copied between buffers and engines, and Hyperscan
- * allocation failures at every step of ids_engine_create().
+ * random payloads in random chunks against a linear oracle, contents ending in long runs of one
+ * byte (a fuzz crash) against the oracle, 1000 interleaved streams, partial words at close, gaps,
+ * overlaps, stopping, states copied between buffers and engines, and Hyperscan allocation
+ * failures at every step of ids_engine_create().
  */
 #include <check.h>
 
@@ -469,6 +470,92 @@ START_TEST(test_ids_engine_scan_random_chunks_match_oracle)
 }
 END_TEST
 
+/*
+ * Regression (fuzz_ids crash, minimised, also in tests/fuzz/ids/seeds/content-ending-in-run): a
+ * content ending in a long run of one byte next to another rule. Hyperscan 5.4.0's pure-literal
+ * API compiled the run into a repeat engine that its literal-only runtime cannot trigger, so the
+ * scan failed with HS_UNKNOWN_ERROR (-EIO here) as soon as the stream held the content's first
+ * five bytes.
+ */
+START_TEST(test_ids_engine_scan_fuzz_content_ending_in_run)
+{
+	static const char data[] = "aA1aA";
+	static const struct hit want[] = {{0, 2}, {0, 5}};
+
+	engine_from(
+	    "alert ip any any -> any any(content:\"A\";sid:1;)\n"
+	    "alert tcp any any -> any 8(content:\"|41|a1aAAAAaAAaaaaaaaAAaaaaAAAAaaaaAAAaa\"; "
+	    "nocase;sid:7;)");
+	for (size_t chunk = 0; chunk <= 1; chunk++) {
+		struct hits h = {0};
+
+		scan_chunked(data, sizeof(data) - 1, chunk, &h);
+		assert_hits(&h, want, 2, "fuzz input");
+		hits_free(&h);
+	}
+}
+END_TEST
+
+/*
+ * Contents "xyz" + a run of 20..60 'q' (the run becomes a repeat engine from about 34 on), with
+ * and without nocase, next to a one-byte content: streams made of the content, its prefixes and
+ * noise, in random chunks, report exactly what the oracle finds.
+ */
+START_TEST(test_ids_engine_scan_contents_ending_in_runs_match_oracle)
+{
+	enum { LEN = 4096, RUN_MIN = 20, RUN_MAX = 60 };
+	uint8_t *d = malloc(LEN);
+	char text[512], word[80];
+
+	ck_assert_ptr_nonnull(d);
+	rng_state = 0x5eed0f1d5;
+	for (int run = RUN_MIN; run <= RUN_MAX; run++) {
+		struct hits h = {0}, want = {0};
+		size_t wl = 3 + (size_t)run, off = 0;
+		void *st;
+
+		memcpy(word, "xyz", 3);
+		memset(word + 3, run % 2 ? 'Q' : 'q', (size_t)run);
+		snprintf(text, sizeof(text),
+			 "alert tcp any any -> any any (content:\"K\"; sid:1;)\n"
+			 "alert tcp any any -> any any (content:\"%.*s\";%s sid:2;)\n",
+			 (int)wl, word, run % 3 ? " nocase;" : "");
+		engine_from(text);
+		/* the whole content, or a prefix of it, or a noise byte, until LEN */
+		while (off < LEN) {
+			size_t n = rnd_below(3) ? 1 + rnd_below(wl) : wl;
+
+			if (rnd_below(4) == 0) {
+				d[off++] = "Kqx"[rnd_below(3)];
+				continue;
+			}
+			n = n > LEN - off ? LEN - off : n;
+			for (size_t i = 0; i < n; i++)
+				d[off + i] =
+				    rnd_below(2) ? (uint8_t)word[i] : (uint8_t)(word[i] ^ 0x20);
+			off += n;
+		}
+		st = state_new();
+		for (off = 0; off < LEN;) {
+			size_t n = 1 + rnd_below(run % 2 ? 8 : 300);
+
+			n = n > LEN - off ? LEN - off : n;
+			ck_assert_msg(ids_stream_scan(eng, st, d + off, n, off, collect, &h) == 0,
+				      "run %d: scan at %zu failed", run, off);
+			off += n;
+		}
+		ck_assert_int_eq(ids_stream_close(eng, st, collect, &h), 0);
+		oracle(d, LEN, 0, &want);
+		assert_same_hits(&h, &want, "content ending in a run");
+		free(st);
+		hits_free(&h);
+		hits_free(&want);
+		teardown();
+	}
+	free(d);
+}
+END_TEST
+
 /* A word cut short by the end of the stream is not a match. */
 START_TEST(test_ids_engine_close_after_partial_word)
 {
@@ -766,6 +853,8 @@ static Suite *ids_engine_suite(void)
 	tcase_add_test(tm, test_ids_engine_scan_two_rules_interleaved);
 	tcase_add_test(tm, test_ids_engine_scan_random_bytewise_matches_memmem);
 	tcase_add_test(tm, test_ids_engine_scan_random_chunks_match_oracle);
+	tcase_add_test(tm, test_ids_engine_scan_fuzz_content_ending_in_run);
+	tcase_add_test(tm, test_ids_engine_scan_contents_ending_in_runs_match_oracle);
 	tcase_add_test(tm, test_ids_engine_close_after_partial_word);
 	tcase_add_test(tm, test_ids_engine_scan_1000_streams_interleaved);
 	tcase_add_test(tm, test_ids_engine_scan_gap_and_overlap);
