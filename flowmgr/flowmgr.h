@@ -73,6 +73,9 @@ struct flowmgr {
 	struct rte_mempool *pool;
 	int meta_off; /* mbuf dynfield offset of struct fm_mbuf_meta */
 	uint16_t nb_ports;
+	/* flowmgr's own copies of what it publishes in fm_shm (which VNFs can write): every loop
+	 * bound and index check uses these */
+	uint32_t nb_vnfs, fcb_slots, fcb_per_worker;
 	struct fm_port ports[FM_SHM_MAX_PORTS];
 	struct rte_ring *rings[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	unsigned int nb_workers;
@@ -113,7 +116,7 @@ static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_
 /* The worker owning FCB slot `idx`. */
 static inline struct fm_wctx *fm_fcb_owner(struct flowmgr *fm, uint32_t idx)
 {
-	uint32_t w = fm->shm->fcb_per_worker ? idx / fm->shm->fcb_per_worker : 0;
+	uint32_t w = fm->fcb_per_worker ? idx / fm->fcb_per_worker : 0;
 
 	return w < fm->nb_workers ? &fm->wk[w] : NULL;
 }

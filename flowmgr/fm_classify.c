@@ -264,10 +264,10 @@ static int flow_create(struct flowmgr *fm)
 	}
 	fm->tree = fm_flow_tree(fm->wk[0].flow);
 	fm->shm->fcb_stride = fm_fcb_pool_slot_stride(fm_flow_pool(fm->wk[0].flow));
-	fm->shm->fcb_per_worker = fm->cfg->sessions;
-	fm->shm->fcb_slots = fm->cfg->sessions * fm->nb_workers;
+	fm->shm->fcb_per_worker = fm->fcb_per_worker = fm->cfg->sessions;
+	fm->shm->fcb_slots = fm->fcb_slots = fm->cfg->sessions * fm->nb_workers;
 	fm->shm->nb_workers = fm->nb_workers;
-	return bidir_create(fm, fm->shm->fcb_slots);
+	return bidir_create(fm, fm->fcb_slots);
 fail:
 	RTE_LOG(ERR, USER1, "flowmgr: chain \"%s\": %s\n", fm->cfg->chain.name, err);
 	return rc;
@@ -281,7 +281,7 @@ int fm_classify_init(struct flowmgr *fm)
 		return rc;
 	if (*fm_tree_warnings(fm->tree) != '\0')
 		RTE_LOG(WARNING, USER1, "flowmgr: %s\n", fm_tree_warnings(fm->tree));
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		uint32_t off = fm_tree_vnf_offset(fm->tree, (int)id - 1);
 
 		fm->shm->vnfs[id].area_off = off == FM_OFF_NONE ? FM_IDX_NONE : off;

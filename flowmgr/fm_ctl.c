@@ -103,7 +103,7 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 
 static int fill_vnfs(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__VnfInfo ***list, size_t *n)
 {
-	uint32_t nb = fm->shm->nb_vnfs;
+	uint32_t nb = fm->nb_vnfs;
 
 	*list = ctl_reply_alloc(c, (nb + 1) * sizeof(**list));
 	if (*list == NULL)
@@ -277,7 +277,7 @@ static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *
 	s->pid = getpid();
 	s->uptime_ms = fm_clock_monotonic(NULL) - fm->start_ms;
 	s->nb_ports = fm->nb_ports;
-	s->nb_vnfs = fm->shm->nb_vnfs;
+	s->nb_vnfs = fm->nb_vnfs;
 	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);
 	if (s->chain == NULL || fill_counters(fm, c, &s->counters, &s->n_counters) < 0 ||
 	    fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0)
@@ -368,13 +368,13 @@ static int on_stats(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *r
 	if (fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0 ||
 	    fill_counters(fm, c, &s->counters, &s->n_counters) < 0)
 		return -ENOMEM;
-	s->vnf_counters = ctl_reply_alloc(c, (fm->shm->nb_vnfs + 1u) * sizeof(*s->vnf_counters));
+	s->vnf_counters = ctl_reply_alloc(c, (fm->nb_vnfs + 1u) * sizeof(*s->vnf_counters));
 	if (s->vnf_counters == NULL)
 		return -ENOMEM;
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		if ((s->vnf_counters[id - 1] = vnf_counters(fm, c, id)) == NULL)
 			return -ENOMEM;
-	s->n_vnf_counters = fm->shm->nb_vnfs;
+	s->n_vnf_counters = fm->nb_vnfs;
 	rep->body_case = FLOWSPLICE__REPLY__BODY_STATS;
 	rep->stats = s;
 	return 0;

@@ -247,7 +247,7 @@ static int shm_create(struct flowmgr *fm)
 			fm->cfg->mbufs, rte_strerror(rte_errno));
 		return -rte_errno;
 	}
-	fm->shm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
+	fm->shm->nb_vnfs = fm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
 	fm->shm->meta_offset = (uint32_t)fm->meta_off;
 	fm->shm->flowmgr_pid = getpid();
 	fm->shm->ring_size = fm->cfg->ring_size;
@@ -342,7 +342,7 @@ static int run(struct flowmgr *fm)
 			return rc;
 	}
 	RTE_LOG(NOTICE, USER1, "flowmgr: chain \"%s\" running: %u ports, %u VNFs, socket %s%s\n",
-		fm->cfg->chain.name, fm->nb_ports, fm->shm->nb_vnfs, fm->cfg->socket_path,
+		fm->cfg->chain.name, fm->nb_ports, fm->nb_vnfs, fm->cfg->socket_path,
 		atomic_load(&fm->ports_open) ? "" : " (ports open once every VNF is attached)");
 	rc = fm_launch_start_all(fm);
 	if (rc < 0)

@@ -296,7 +296,7 @@ static void release_acks(struct fm_wk *w)
 {
 	void *acks[FM_BURST];
 
-	for (uint32_t v = 1; v <= w->fm->shm->nb_vnfs; v++) {
+	for (uint32_t v = 1; v <= w->fm->nb_vnfs; v++) {
 		struct rte_ring *r = w->wk->ack[v];
 		unsigned int n;
 
@@ -322,7 +322,7 @@ static void egress_alias(struct fm_wk *w, struct rte_mbuf *m, const struct fm_mb
 	struct fm_bidir_key now, was;
 	struct fm_pkt p;
 
-	if (idx >= fm->shm->fcb_slots ||
+	if (idx >= fm->fcb_slots ||
 	    atomic_load_explicit(&fm->alias_of[idx], memory_order_relaxed) != FM_IDX_NONE ||
 	    (rec = atomic_load_explicit(&fm->bidir_of[idx], memory_order_acquire)) == FM_IDX_NONE)
 		return;
@@ -350,7 +350,7 @@ static void egress(struct fm_wk *w)
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST];
 
-	for (uint32_t v = 1; v <= fm->shm->nb_vnfs; v++) {
+	for (uint32_t v = 1; v <= fm->nb_vnfs; v++) {
 		struct rte_ring *r = fm->rings[v][FM_NODE_FLOWMGR];
 		unsigned int n;
 
@@ -386,7 +386,7 @@ static void egress(struct fm_wk *w)
 
 static void flush_nodes(struct fm_wk *w)
 {
-	for (uint32_t d = 1; d <= w->fm->shm->nb_vnfs; d++) {
+	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++) {
 		struct fm_stage *s = &w->to_node[d];
 		uint16_t before = s->n;
 		unsigned int k, dropped;

@@ -248,11 +248,10 @@ static void check_ports_open(struct flowmgr *fm)
 {
 	if (!fm->wait_vnfs)
 		return;
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		if (atomic_load(&fm->shm->vnfs[id].state) != FM_VNF_RUNNING)
 			return;
-	RTE_LOG(NOTICE, USER1, "flowmgr: all %u VNFs attached, opening the ports\n",
-		fm->shm->nb_vnfs);
+	RTE_LOG(NOTICE, USER1, "flowmgr: all %u VNFs attached, opening the ports\n", fm->nb_vnfs);
 	atomic_store_explicit(&fm->ports_open, true, memory_order_release);
 	fm->wait_vnfs = false; /* once: afterwards the operator opens and closes them */
 }
@@ -308,9 +307,9 @@ static void check_stall(struct flowmgr *fm, uint32_t id)
 
 void fm_super_tick(struct flowmgr *fm)
 {
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		check_stall(fm, id);
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
 		if (!process_exited(rt))
@@ -320,7 +319,7 @@ void fm_super_tick(struct flowmgr *fm)
 		rt->pidfd = -1;
 		rt->exited = true;
 	}
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
 		if (!rt->exited || atomic_load(&fm->shm->vnfs[id].state) != FM_VNF_DEAD)
