@@ -29,6 +29,7 @@
 #include <rte_ring.h>
 
 #include "fm_config.h"
+#include "fm_mbuf_check.h"
 #include "fm_shm.h"
 #include "fm_worker.h"
 #include "vnf/fm_vnf.h"
@@ -71,7 +72,15 @@ struct flowmgr {
 	struct fm_config *cfg;
 	struct fm_shm *shm;
 	struct rte_mempool *pool;
-	int meta_off; /* mbuf dynfield offset of struct fm_mbuf_meta */
+	int meta_off;		     /* mbuf dynfield offset of struct fm_mbuf_meta */
+	struct fm_mbuf_check mcheck; /* the pool's layout: ring entries from VNFs are checked */
+	/* Set by the supervisor when it quarantines VNF i (fm_super.h), cleared when it registers
+	 * again: the workers stop taking its output and stop delivering to it. flowmgr's private
+	 * memory, so the VNF cannot clear it (its shared state it can). */
+	_Atomic bool quarantined[FM_SHM_MAX_NODES];
+	uint8_t
+	    path_sole_vnf[FM_SHM_MAX_PATHS]; /* the path's only VNF node id, 0: none or several */
+	uint32_t usage_max; /* an FCB usage above this is garbage: more than the mbufs that exist */
 	uint16_t nb_ports;
 	/* flowmgr's own copies of what it publishes in fm_shm (which VNFs can write): every loop
 	 * bound and index check uses these */

@@ -70,6 +70,7 @@ static int fill_paths(struct flowmgr *fm)
 			p->hops[p->nb_hops++] = (uint8_t)(hop + 1);
 		}
 		fm->path_rev[i] = (uint16_t)i;
+		fm->path_sole_vnf[i] = p->nb_hops == 1 ? p->hops[0] : 0;
 		if (rev) {
 			struct fm_shm_path *r = &fm->shm->paths[nb + i];
 
@@ -77,6 +78,7 @@ static int fill_paths(struct flowmgr *fm)
 			for (int h = 0; h < p->nb_hops; h++)
 				r->hops[h] = p->hops[p->nb_hops - 1 - h];
 			fm->path_rev[i] = (uint16_t)(nb + i);
+			fm->path_sole_vnf[nb + i] = fm->path_sole_vnf[i];
 			fm->path_bidir[nb + i] = fm->path_bidir[i];
 			fm->path_alias[nb + i] = fm->path_alias[i];
 		}
@@ -125,6 +127,21 @@ static int on_release(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb,
 	}
 	fm_doorbell_ring(fm->shm, id);
 	return 1;
+}
+
+/*
+ * An FCB usage count found out of bounds (fm_flow.h, worker lcore): a VNF wrote it. Blamed on the
+ * path's VNF when the path has only one (flowmgr's own path table, the path id bounded): with
+ * several, any of them may have written it, and an innocent VNF must not be quarantined.
+ */
+static void on_usage_bad(void *opaque, const struct fm_fcb *fcb)
+{
+	struct fm_wctx *wk = opaque;
+	uint32_t path = fcb->path_id, id;
+
+	if (path >= wk->fm->nb_paths || (id = wk->fm->path_sole_vnf[path]) == 0)
+		return;
+	atomic_fetch_add_explicit(&wk->stats.vnf_faults[id][FM_FAULT_FCB], 1, memory_order_relaxed);
 }
 
 /*
@@ -241,6 +258,8 @@ static int flow_create(struct flowmgr *fm)
 	conf.full_sweep_ms = fm->cfg->sweep_ms;
 	conf.clock = &clock;
 	conf.on_release = on_release;
+	conf.on_usage_bad = on_usage_bad;
+	conf.usage_max = fm->usage_max;
 	rc = fm_flow_region_size(&conf, &bytes, err, sizeof(err));
 	if (rc < 0)
 		goto fail;

@@ -219,6 +219,7 @@ static int eal_init(const struct fm_opts *o, const struct fm_config *cfg)
 static int shm_create(struct flowmgr *fm)
 {
 	const struct rte_memzone *mz;
+	int rc;
 	static const struct rte_mbuf_dynfield meta_desc = {
 	    .name = FM_MBUF_DYNFIELD,
 	    .size = sizeof(struct fm_mbuf_meta),
@@ -247,6 +248,14 @@ static int shm_create(struct flowmgr *fm)
 			fm->cfg->mbufs, rte_strerror(rte_errno));
 		return -rte_errno;
 	}
+	rc = fm_mbuf_check_init(&fm->mcheck, fm->pool, fm->meta_off);
+	if (rc < 0) {
+		RTE_LOG(ERR, USER1, "flowmgr: mbuf pool layout: %s\n", strerror(-rc));
+		return rc;
+	}
+	/* Each packet in flight holds its FCB once, and is an mbuf (a copy the TCP context keeps
+	 * shares its mbuf: twice). Anything above is a count a VNF wrote (fm_flow.h). */
+	fm->usage_max = 2 * fm->cfg->mbufs + 1024;
 	fm->shm->nb_vnfs = fm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
 	fm->shm->meta_offset = (uint32_t)fm->meta_off;
 	fm->shm->flowmgr_pid = getpid();
@@ -261,6 +270,7 @@ static int shm_create(struct flowmgr *fm)
 		v->common_off = FM_IDX_NONE;
 		v->isolation = (uint32_t)fm->cfg->chain.vnfs[i].isolation;
 		fm->vnf_rt[i + 1].pidfd = -1;
+		fm->vnf_rt[i + 1].quarantine_reason = -1;
 	}
 	fm->shm->abi_version = FM_SHM_ABI_VERSION;
 	atomic_thread_fence(memory_order_release);

@@ -21,6 +21,7 @@
 #include <rte_lcore.h>
 #include <rte_memzone.h>
 
+#include "fm_mbox.h"
 #include "ctl_client.h"
 #include "fm_decl.h"
 #include "nf_int.h"
@@ -211,6 +212,7 @@ static int lookup_shared(struct nf_ctx *nf)
 		return -EPROTO;
 	}
 	nf->self = &nf->shm->vnfs[nf->id];
+	fm_mbox_attach(nf->self); /* a command left by a previous process of ours is not run */
 	nf->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	nf->meta_off = rte_mbuf_dynfield_lookup(FM_MBUF_DYNFIELD, NULL);
 	if (nf->pool == NULL || nf->meta_off < 0 ||
