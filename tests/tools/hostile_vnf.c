@@ -12,6 +12,7 @@
  *   slot  writes its slot's flowmgr-owned fields: a decoy's pid (--decoy, where `nfctl kill`
  *         once read the pid it signalled), its state and policy, a name with no end, and
  *         garbage counters and command reply;
+ *   pid   writes only a decoy's pid into its slot (--decoy);
  *   mbox  answers the first operator command itself, straight into the mailbox: a reply of
  *         FM_SHM_REPLY_MAX bytes of control characters and no NUL (followed by counter names with
  *         no NUL either), acknowledged, then never returns from the handler;
@@ -122,6 +123,8 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 		return;
 	if (strcmp(g_mode, "slot") == 0)
 		spoil_slot();
+	if (strcmp(g_mode, "pid") == 0 && g_decoy > 0)
+		atomic_store(&g_shm->vnfs[nf_id(nf)].pid, g_decoy);
 	if (strcmp(g_mode, "ring") == 0 && n > 0)
 		spoil_ring(pkts[0]);
 	for (uint16_t i = 0; i < n; i++) {

@@ -251,6 +251,42 @@ START_TEST(test_hostile_slot_garbage_quarantined)
 }
 END_TEST
 
+/* `nfctl kill` once signalled, as root, the pid read from the VNF's slot: with a decoy's pid
+ * written there, the signal — the operator's or the quarantine's, whichever comes first — reaches
+ * the process that registered, never the decoy. */
+START_TEST(test_hostile_kill_ignores_slot_pid)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Kill k = FLOWSPLICE__KILL__INIT;
+	pid_t decoy = start_decoy(), hostile;
+	uint64_t end;
+	Flowsplice__Reply *rep;
+	struct fs_h h;
+	int st;
+
+	hostile = start_chain(&h, "hpi", "udp", "pid", decoy);
+	k.name = "hostile";
+	k.signal = SIGTERM;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_KILL;
+	req.kill = &k;
+	rep = fs_h_call(&h, &req);
+	ck_assert(rep->code == FLOWSPLICE__ERROR_CODE__OK ||
+		  rep->code == FLOWSPLICE__ERROR_CODE__ERR_INVALID); /* already quarantined */
+	ctl_reply_free(rep);
+	end = fs_h_now_ms() + 20000;
+	while (waitpid(hostile, &st, WNOHANG) != hostile) {
+		ck_assert_msg(fs_h_now_ms() < end, "the hostile VNF was not signalled");
+		fs_h_sleep_ms(20);
+	}
+	ck_assert(WIFSIGNALED(st) || WIFEXITED(st));
+	ck_assert_int_eq(waitpid(decoy, NULL, WNOHANG), 0); /* the decoy lives */
+	ck_assert_int_eq(kill(decoy, 0), 0);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	stop_decoy(decoy);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 /* A reply with no end and control characters, acknowledged behind nfsdk's back: flowmgr's copy
  * is bounded (at most FM_SHM_REPLY_MAX - 1 bytes) and clean (old code: strdup() ran on into the
  * counter names), and the VNF is quarantined. */
@@ -337,6 +373,59 @@ START_TEST(test_hostile_mailbox_no_stale_reply)
 }
 END_TEST
 
+/*
+ * Supervision follows the restart policy: flowmgr launched the hostile VNF (--launch), so after
+ * the quarantine it starts it again (with back-off), the new process misbehaves again and is
+ * quarantined again; fwd1 keeps forwarding throughout and flowmgr lives.
+ */
+START_TEST(test_hostile_launched_restarted_after_quarantine)
+{
+	static const char *const opts[] = {"--wait-vnfs", "--launch", NULL};
+	char y[2048], in[512];
+	uint64_t end = 0, tx;
+	struct fs_h h;
+
+	fs_h_init(&h, "hla");
+	snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+	fs_pcap_write(in, 4096, FLOWS);
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-hostile-launch\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,infinite_rx=1,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fwd1, class: tcp, exec: forward, policy: bypass}\n"
+		 "  - {name: hostile, class: udp, exec: hostile_vnf, args: [--mode, ring],\n"
+		 "     policy: bypass}\n"
+		 "graph:\n"
+		 "  input: [fwd1, hostile]\n"
+		 "  fwd1: [output]\n"
+		 "  hostile: [output]\n",
+		 in, fs_h_path(&h, "empty.pcap"));
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), opts);
+	end = fs_h_now_ms() + 60000;
+	for (;;) {
+		Flowsplice__Reply *rep = fs_h_stats(&h);
+		const Flowsplice__VnfInfo *v = fs_h_vnf(rep, "hostile");
+		bool again = v->quarantines >= 2 && v->restarts >= 1;
+
+		if (again)
+			ck_assert_str_eq(v->quarantine_reason, "bad_ring_entry");
+		ctl_reply_free(rep);
+		if (again)
+			break;
+		ck_assert_msg(fs_h_now_ms() < end,
+			      "the hostile VNF was not restarted and quarantined");
+		fs_h_sleep_ms(50);
+	}
+	tx = wait_counter(&h, "worker_tx", 0, 20000);
+	wait_counter(&h, "worker_tx", tx + 1000, 20000);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 /* Runs VNF binary `bin` as `name` to its end (at most 20 s); returns its exit status and leaves
  * what it printed in out[]. */
 static int run_vnf(struct fs_h *h, const char *bin, const char *name, char *out, size_t outlen)
@@ -416,8 +505,10 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, test_hostile_ring_garbage_quarantined);
 	tcase_add_test(tc, test_hostile_fcb_usage_quarantined);
 	tcase_add_test(tc, test_hostile_slot_garbage_quarantined);
+	tcase_add_test(tc, test_hostile_kill_ignores_slot_pid);
 	tcase_add_test(tc, test_hostile_mailbox_garbage_quarantined);
 	tcase_add_test(tc, test_hostile_mailbox_no_stale_reply);
+	tcase_add_test(tc, test_hostile_launched_restarted_after_quarantine);
 	tcase_add_test(tc, test_hostile_scratchpad_too_small_refused);
 	suite_add_tcase(s, tc);
 	return s;
