@@ -436,6 +436,7 @@ out_ports:
 	fm_ports_close(fm);
 	fm_classify_uninit(fm);
 out_eal:
+	fm_mbuf_check_uninit(&fm->mcheck);
 	rte_eal_cleanup();
 	return rc < 0 ? 1 : 0;
 }

@@ -3,6 +3,7 @@
  * fm_mbuf_check.c — the packet pool's layout, for checking ring entries (fm_mbuf_check.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_mempool.h>
@@ -11,10 +12,11 @@
 
 struct walk {
 	struct fm_mbuf_check *c;
-	int overflow;
+	unsigned int cap; /* 0: count the runs only */
+	uintptr_t last;	  /* the previous object */
 };
 
-/* Objects come in address order within a chunk: extend the current run or start a new one. */
+/* Objects come in address order within a chunk: a new run wherever the stride breaks. */
 static void one(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 {
 	struct walk *w = arg;
@@ -23,23 +25,29 @@ static void one(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 
 	(void)mp;
 	(void)idx;
-	for (unsigned int i = 0; i < c->nb; i++)
-		if (a == c->r[i].last + c->stride) {
-			c->r[i].last = a;
-			return;
-		}
-	if (c->nb == FM_MBUF_RANGES) {
-		w->overflow = 1;
-		return;
+	if (c->nb > 0 && a == w->last + c->stride) {
+		if (w->cap > 0)
+			c->r[c->nb - 1].last = a;
+	} else {
+		if (w->cap > 0 && c->nb < w->cap)
+			c->r[c->nb].first = c->r[c->nb].last = a;
+		c->nb++;
 	}
-	c->r[c->nb].first = c->r[c->nb].last = a;
-	c->nb++;
+	w->last = a;
+}
+
+static int by_first(const void *x, const void *y)
+{
+	const struct fm_mbuf_range *a = x, *b = y;
+
+	return a->first < b->first ? -1 : a->first > b->first;
 }
 
 int fm_mbuf_check_init(struct fm_mbuf_check *c, const struct rte_mempool *mp, int meta_off)
 {
 	struct rte_mempool *m = (struct rte_mempool *)(uintptr_t)mp;
-	struct walk w = {.c = c, .overflow = 0};
+	struct walk w = {.c = c, .cap = 0, .last = 0};
+	unsigned int runs;
 
 	memset(c, 0, sizeof(*c));
 	if (mp == NULL || meta_off < 0)
@@ -51,6 +59,25 @@ int fm_mbuf_check_init(struct fm_mbuf_check *c, const struct rte_mempool *mp, in
 	c->buf_len = rte_pktmbuf_data_room_size(m);
 	if (c->stride == 0)
 		return -EINVAL;
-	rte_mempool_obj_iter(m, one, &w);
-	return w.overflow ? -E2BIG : 0;
+	rte_mempool_obj_iter(m, one, &w); /* count */
+	runs = c->nb;
+	c->r = calloc(runs + 1, sizeof(*c->r));
+	if (c->r == NULL)
+		return -ENOMEM;
+	c->nb = 0;
+	w.cap = runs;
+	rte_mempool_obj_iter(m, one, &w); /* fill: the same walk, the same runs */
+	if (c->nb != runs) {
+		fm_mbuf_check_uninit(c);
+		return -EINVAL;
+	}
+	qsort(c->r, c->nb, sizeof(*c->r), by_first);
+	return 0;
+}
+
+void fm_mbuf_check_uninit(struct fm_mbuf_check *c)
+{
+	free(c->r);
+	c->r = NULL;
+	c->nb = 0;
 }

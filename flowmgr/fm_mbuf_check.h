@@ -10,11 +10,13 @@
  * an mbuf, or it is one flowmgr cannot prove is free to take): the caller counts it against the
  * producing VNF (fm_worker.h FM_VNF_FAULTS) and the supervisor quarantines that VNF.
  *
- * Design: the mempool's objects are laid out at a fixed stride inside a few memory chunks. At
- * start-up fm_mbuf_check_init() walks the pool once (rte_mempool_obj_iter) and records each run
- * of objects `stride` apart as a range [first, last]; the check is then arithmetic on the address
- * (inside one range, a multiple of the stride from its first object) — no syscall, no lookup
- * structure, a handful of compares per entry, so it runs on every entry of every burst. Only then
+ * Design: the mempool's objects are laid out at a fixed stride inside memory chunks, in runs that
+ * end where an object would cross a page (one run per hugepage: ~40 for 32 K mbufs on 2 MB pages).
+ * At start-up fm_mbuf_check_init() walks the pool (rte_mempool_obj_iter) and records each run of
+ * objects `stride` apart as a range [first, last], sorted by address; the check is then a binary
+ * search over the ranges and arithmetic on the address (a multiple of the stride from the run's
+ * first object) — no syscall, ~log2(runs) compares per entry, so it runs on every entry of every
+ * burst. Only then
  * is the header read: m->pool, the buffer address and length the pool gave it, one segment,
  * data offset and length inside the buffer, and the ownership stamp (fm_shm.h) that the producer
  * must have set to "queued to flowmgr". The caller stamps an accepted mbuf as flowmgr's right
@@ -41,35 +43,43 @@
 
 #include "fm_shm.h"
 
-#define FM_MBUF_RANGES 32 /* runs of contiguous objects the pool may have */
+struct fm_mbuf_range {
+	uintptr_t first, last; /* addresses of the first and last object of a run */
+};
 
 struct fm_mbuf_check {
 	const struct rte_mempool *mp;
-	uintptr_t stride;  /* bytes between two objects of one chunk */
-	uintptr_t buf_off; /* buf_addr - mbuf address (header + private area) */
-	uint16_t buf_len;  /* the pool's data room */
-	int meta_off;	   /* fm_mbuf_meta dynfield */
-	unsigned int nb;   /* ranges in use */
-	struct {
-		uintptr_t first, last; /* addresses of the first and last object of the run */
-	} r[FM_MBUF_RANGES];
+	uintptr_t stride;	 /* bytes between two objects of one run */
+	uintptr_t buf_off;	 /* buf_addr - mbuf address (header + private area) */
+	uint16_t buf_len;	 /* the pool's data room */
+	int meta_off;		 /* fm_mbuf_meta dynfield */
+	unsigned int nb;	 /* runs */
+	struct fm_mbuf_range *r; /* nb runs, sorted by address (malloc'ed) */
 };
 
 /**
  * Records the layout of packet pool `mp` (mbufs with fm_mbuf_meta at `meta_off`).
- * @return 0, -E2BIG when the pool has more than FM_MBUF_RANGES runs of objects, -EINVAL.
+ * @return 0, -ENOMEM, -EINVAL.
  */
 int fm_mbuf_check_init(struct fm_mbuf_check *c, const struct rte_mempool *mp, int meta_off);
+/** Frees what init allocated. */
+void fm_mbuf_check_uninit(struct fm_mbuf_check *c);
 
 /** Is `p` the address of an object of the pool (no dereference)? */
 static inline bool fm_mbuf_check_is_obj(const struct fm_mbuf_check *c, const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
+	unsigned int lo = 0, hi = c->nb;
 
-	for (unsigned int i = 0; i < c->nb; i++)
-		if (a >= c->r[i].first && a <= c->r[i].last)
-			return (a - c->r[i].first) % c->stride == 0;
-	return false;
+	while (lo < hi) { /* the last run whose first object is at or below a */
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (c->r[mid].first <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && a <= c->r[lo - 1].last && (a - c->r[lo - 1].first) % c->stride == 0;
 }
 
 /** Is the header of pool object `m` one the pool made, of a one-segment packet? */
