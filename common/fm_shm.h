@@ -45,7 +45,7 @@
 #include "fm_hash.h"
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 13u
+#define FM_SHM_ABI_VERSION 14u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -85,6 +85,7 @@ enum fm_vnf_state {
 	FM_VNF_RUNNING = 1,
 	FM_VNF_DEAD = 2,
 	FM_VNF_STALLED = 3,
+	FM_VNF_QUARANTINED = 4, /* misbehaved through shared memory: stopped, its policy applies */
 };
 
 /* Path flags. */
@@ -232,9 +233,10 @@ struct fm_shm_vnf {
 	_Atomic uint64_t hold_drop_pkts;	  /* held for it while down, beyond the ring */
 	_Atomic uint64_t stalls;		  /* times it was found stalled (flowmgr) */
 
-	/* Operator command mailbox (nfctl cmd): flowmgr's control thread writes cmd then bumps
-	 * cmd_seq (release) and rings the doorbell; the VNF's nfsdk runs its on_command handler
-	 * between bursts, writes cmd_reply and cmd_rc, then sets cmd_ack = cmd_seq (release). */
+	/* Operator command mailbox (nfctl cmd), both directions seqlocks (fm_mbox.h): flowmgr's
+	 * control thread writes cmd_seq and cmd, and rings the doorbell; the VNF's nfsdk runs its
+	 * on_command handler between bursts and writes cmd_ack, cmd_rc and cmd_reply. Command
+	 * numbers come from flowmgr's own counter and are never reused. */
 	alignas(64) _Atomic uint32_t cmd_seq;
 	_Atomic uint32_t cmd_ack;
 	int32_t cmd_rc; /* 0 done, negative errno */
@@ -327,11 +329,11 @@ static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache li
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
 
 /*
- * The layouts other processes read, pinned at ABI version 13. An assert that fails here means the
+ * The layouts other processes read, pinned at ABI version 14. An assert that fails here means the
  * shared ABI changed: bump FM_SHM_ABI_VERSION, then re-pin.
  */
-#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 13)")
-FM_SHM_PIN(FM_SHM_ABI_VERSION == 13, "a new version: check the pins below, then update them");
+#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 14)")
+FM_SHM_PIN(FM_SHM_ABI_VERSION == 14, "a new version: check the pins below, then update them");
 FM_SHM_PIN(FM_POOL_NONE == FM_IDX_NONE && FM_BIDIR_NONE == FM_IDX_NONE, "one 'none' index");
 /* FCB zone (fm_fcb.h): nfsdk reads area_off and decrements usage through a slot index. */
 FM_SHM_PIN(sizeof(struct fm_pool_slot) == FM_POOL_SLOT_HDR && FM_POOL_SLOT_HDR == 32, "slot hdr");
@@ -363,7 +365,8 @@ FM_SHM_PIN(sizeof(struct fm_cap_hdr) == 24 && FM_CAP_IN == 1 && FM_CAP_OUT == 2,
 FM_SHM_PIN(FM_DECL_EARLY_DROP == 1 && FM_DECL_IN_ORDER == 2 && FM_DECL_MAY_STALL == 4 &&
 	       FM_DECL_RESIZE == 8 && FM_DECL_BIDIR == 16 && FM_DECL_REWRITE == 32,
 	   "declaration flags");
-/* This file: the per-packet and per-request records. */
+/* This file: VNF states, the per-packet and per-request records. */
+FM_SHM_PIN(FM_VNF_RUNNING == 1 && FM_VNF_STALLED == 3 && FM_VNF_QUARANTINED == 4, "VNF states");
 FM_SHM_PIN(sizeof(struct fm_mbuf_meta) == 16 && sizeof(struct fm_stream_req) == 24, "records");
 FM_SHM_PIN(sizeof(struct fm_shm_pool_hdr) == 64 && sizeof(struct fm_tcp_in) == 8, "pool, tcp");
 #undef FM_SHM_PIN

@@ -30,6 +30,7 @@
 #include <rte_ring.h>
 
 #include "fm_config.h"
+#include "fm_mbuf_check.h"
 #include "fm_shm.h"
 #include "fm_worker.h"
 #include "vnf/fm_vnf.h"
@@ -81,8 +82,19 @@ struct flowmgr {
 	struct rte_mempool *cap_pool;
 	struct rte_ring *cap_ring;
 	struct fm_capture *cap;
-	int meta_off; /* mbuf dynfield offset of struct fm_mbuf_meta */
+	int meta_off;		     /* mbuf dynfield offset of struct fm_mbuf_meta */
+	struct fm_mbuf_check mcheck; /* the pool's layout: ring entries from VNFs are checked */
+	/* Set by the supervisor when it quarantines VNF i (fm_super.h), cleared when it registers
+	 * again: the workers stop taking its output and stop delivering to it. flowmgr's private
+	 * memory, so the VNF cannot clear it (its shared state it can). */
+	_Atomic bool quarantined[FM_SHM_MAX_NODES];
+	uint8_t
+	    path_sole_vnf[FM_SHM_MAX_PATHS]; /* the path's only VNF node id, 0: none or several */
+	uint32_t usage_max; /* an FCB usage above this is garbage: more than the mbufs that exist */
 	uint16_t nb_ports;
+	/* flowmgr's own copies of what it publishes in fm_shm (which VNFs can write): every loop
+	 * bound and index check uses these */
+	uint32_t nb_vnfs, fcb_slots, fcb_per_worker;
 	struct fm_port ports[FM_SHM_MAX_PORTS];
 	struct rte_ring *rings[FM_SHM_MAX_NODES][FM_SHM_MAX_NODES];
 	unsigned int nb_workers;
@@ -129,7 +141,7 @@ static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_
 /* The worker owning FCB slot `idx`. */
 static inline struct fm_wctx *fm_fcb_owner(struct flowmgr *fm, uint32_t idx)
 {
-	uint32_t w = fm->shm->fcb_per_worker ? idx / fm->shm->fcb_per_worker : 0;
+	uint32_t w = fm->fcb_per_worker ? idx / fm->fcb_per_worker : 0;
 
 	return w < fm->nb_workers ? &fm->wk[w] : NULL;
 }

@@ -70,6 +70,7 @@ static int fill_paths(struct flowmgr *fm)
 			p->hops[p->nb_hops++] = (uint8_t)(hop + 1);
 		}
 		fm->path_rev[i] = (uint16_t)i;
+		fm->path_sole_vnf[i] = p->nb_hops == 1 ? p->hops[0] : 0;
 		if (rev) {
 			struct fm_shm_path *r = &fm->shm->paths[nb + i];
 
@@ -77,6 +78,7 @@ static int fill_paths(struct flowmgr *fm)
 			for (int h = 0; h < p->nb_hops; h++)
 				r->hops[h] = p->hops[p->nb_hops - 1 - h];
 			fm->path_rev[i] = (uint16_t)(nb + i);
+			fm->path_sole_vnf[nb + i] = fm->path_sole_vnf[i];
 			fm->path_bidir[nb + i] = fm->path_bidir[i];
 			fm->path_alias[nb + i] = fm->path_alias[i];
 		}
@@ -125,6 +127,21 @@ static int on_release(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb,
 	}
 	fm_doorbell_ring(fm->shm, id);
 	return 1;
+}
+
+/*
+ * An FCB usage count found out of bounds (fm_flow.h, worker lcore): a VNF wrote it. Blamed on the
+ * path's VNF when the path has only one (flowmgr's own path table, the path id bounded): with
+ * several, any of them may have written it, and an innocent VNF must not be quarantined.
+ */
+static void on_usage_bad(void *opaque, const struct fm_fcb *fcb)
+{
+	struct fm_wctx *wk = opaque;
+	uint32_t path = fcb->path_id, id;
+
+	if (path >= wk->fm->nb_paths || (id = wk->fm->path_sole_vnf[path]) == 0)
+		return;
+	atomic_fetch_add_explicit(&wk->stats.vnf_faults[id][FM_FAULT_FCB], 1, memory_order_relaxed);
 }
 
 /*
@@ -243,6 +260,8 @@ static int flow_create(struct flowmgr *fm)
 	conf.clock = &clock;
 	conf.on_release = on_release;
 	conf.tree.hash_seed = fm->shm->hash_seed; /* drawn by shm_create() */
+	conf.on_usage_bad = on_usage_bad;
+	conf.usage_max = fm->usage_max;
 	rc = fm_flow_region_size(&conf, &bytes, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
@@ -266,10 +285,10 @@ static int flow_create(struct flowmgr *fm)
 	}
 	fm->tree = fm_flow_tree(fm->wk[0].flow);
 	fm->shm->fcb_stride = fm_fcb_pool_slot_stride(fm_flow_pool(fm->wk[0].flow));
-	fm->shm->fcb_per_worker = fm->cfg->sessions;
-	fm->shm->fcb_slots = fm->cfg->sessions * fm->nb_workers;
+	fm->shm->fcb_per_worker = fm->fcb_per_worker = fm->cfg->sessions;
+	fm->shm->fcb_slots = fm->fcb_slots = fm->cfg->sessions * fm->nb_workers;
 	fm->shm->nb_workers = fm->nb_workers;
-	return bidir_create(fm, fm->shm->fcb_slots);
+	return bidir_create(fm, fm->fcb_slots);
 fail:
 	RTE_LOG(ERR, USER1, "flowmgr: chain \"%s\": %s\n", fm->cfg->chain.name, err);
 	return rc;
@@ -283,7 +302,7 @@ int fm_classify_init(struct flowmgr *fm)
 		return rc;
 	if (*fm_tree_warnings(fm->tree) != '\0')
 		RTE_LOG(WARNING, USER1, "flowmgr: %s\n", fm_tree_warnings(fm->tree));
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		uint32_t off = fm_tree_vnf_offset(fm->tree, (int)id - 1);
 
 		fm->shm->vnfs[id].area_off = off == FM_OFF_NONE ? FM_IDX_NONE : off;

@@ -30,6 +30,7 @@
 #include "fm_filter.h"
 #include "fm_bidir.h"
 #include "fm_flow.h"
+#include "fm_mbox.h"
 #include "fm_stage.h"
 #include "fm_tcp.h"
 
@@ -79,11 +80,13 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	if (m == NULL)
 		return NULL;
 	flowsplice__vnf_info__init(m);
+	/* name, state, pid and policy from flowmgr's own records: the slot's copies are the VNF's
+	 * to overwrite (its counters are its own word, reported as they are: plain integers) */
 	m->id = id;
-	m->name = ctl_reply_strdup(c, v->name);
-	m->state = (Flowsplice__VnfState)atomic_load(&v->state);
-	m->pid = fm->vnf_rt[id].pid; /* flowmgr's record, not the VNF-writable slot */
-	m->policy = (Flowsplice__FailPolicy)LOAD(v->policy);
+	m->name = ctl_reply_strdup(c, fm->cfg->chain.vnfs[id - 1].name);
+	m->state = (Flowsplice__VnfState)fm_super_state(fm, id);
+	m->pid = fm->vnf_rt[id].pid;
+	m->policy = (Flowsplice__FailPolicy)fm->cfg->chain.vnfs[id - 1].policy;
 	m->rx_pkts = LOAD(v->rx_pkts);
 	m->tx_pkts = LOAD(v->tx_pkts);
 	m->drop_pkts = LOAD(v->drop_pkts);
@@ -102,12 +105,25 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 		queued += rte_ring_count(in[k]);
 	m->ring_count = queued;
 	m->decl = decl_msg(c, &fm->cfg->chain.vnfs[id - 1]);
-	return m->name && m->decl ? m : NULL;
+	m->quarantines = fm->vnf_rt[id].quarantines;
+	m->quarantine_reason =
+	    ctl_reply_strdup(c, fm->vnf_rt[id].quarantine_reason >= 0
+				    ? fm_fault_names[fm->vnf_rt[id].quarantine_reason]
+				    : "");
+	m->faults = ctl_reply_alloc(c, FM_FAULT_MAX * sizeof(*m->faults));
+	if (m->faults == NULL)
+		return NULL;
+	for (int f = 0; f < FM_FAULT_MAX; f++)
+		if ((m->faults[f] = counter(c, fm_fault_names[f], fm_super_faults(fm, id, f))) ==
+		    NULL)
+			return NULL;
+	m->n_faults = FM_FAULT_MAX;
+	return m->name && m->decl && m->quarantine_reason ? m : NULL;
 }
 
 static int fill_vnfs(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__VnfInfo ***list, size_t *n)
 {
-	uint32_t nb = fm->shm->nb_vnfs;
+	uint32_t nb = fm->nb_vnfs;
 
 	*list = ctl_reply_alloc(c, (nb + 1) * sizeof(**list));
 	if (*list == NULL)
@@ -287,7 +303,7 @@ static int on_status(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *
 	s->pid = getpid();
 	s->uptime_ms = fm_clock_monotonic(NULL) - fm->start_ms;
 	s->nb_ports = fm->nb_ports;
-	s->nb_vnfs = fm->shm->nb_vnfs;
+	s->nb_vnfs = fm->nb_vnfs;
 	s->hash_seed_id = fm_hash_seed_id(&fm->shm->hash_seed);
 	s->chain = ctl_reply_strdup(c, fm->cfg->chain.name);
 	if (s->chain == NULL || fill_counters(fm, c, &s->counters, &s->n_counters) < 0 ||
@@ -346,7 +362,7 @@ static Flowsplice__VnfCounters *vnf_counters(struct flowmgr *fm, struct ctl_conn
 	flowsplice__vnf_counters__init(vc);
 	n = n < FM_SHM_COUNTERS_MAX ? n : FM_SHM_COUNTERS_MAX;
 	vc->id = id;
-	vc->name = ctl_reply_strdup(c, fm->shm->vnfs[id].name);
+	vc->name = ctl_reply_strdup(c, fm->cfg->chain.vnfs[id - 1].name);
 	vc->counters = ctl_reply_alloc(c, (n + 1u) * sizeof(*vc->counters));
 	if (vc->name == NULL || vc->counters == NULL)
 		return NULL;
@@ -379,13 +395,13 @@ static int on_stats(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *r
 	if (fill_vnfs(fm, c, &s->vnfs, &s->n_vnfs) < 0 ||
 	    fill_counters(fm, c, &s->counters, &s->n_counters) < 0)
 		return -ENOMEM;
-	s->vnf_counters = ctl_reply_alloc(c, (fm->shm->nb_vnfs + 1u) * sizeof(*s->vnf_counters));
+	s->vnf_counters = ctl_reply_alloc(c, (fm->nb_vnfs + 1u) * sizeof(*s->vnf_counters));
 	if (s->vnf_counters == NULL)
 		return -ENOMEM;
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		if ((s->vnf_counters[id - 1] = vnf_counters(fm, c, id)) == NULL)
 			return -ENOMEM;
-	s->n_vnf_counters = fm->shm->nb_vnfs;
+	s->n_vnf_counters = fm->nb_vnfs;
 	rep->body_case = FLOWSPLICE__REPLY__BODY_STATS;
 	rep->stats = s;
 	return 0;
@@ -546,52 +562,74 @@ static int on_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Fl
 	return reply_text(c, rep, text);
 }
 
+/* The reply of command `seq` (fm_mbox.h), bounded and cleaned, as the reply to the operator. */
+static int command_reply(struct ctl_conn *c, const Flowsplice__VnfCommand *cmd, int rc, char *text,
+			 Flowsplice__Reply *rep)
+{
+	RTE_LOG(NOTICE, USER1, "flowmgr: command to VNF %s: %s\n", cmd->name,
+		rc == 0 ? "done" : "refused");
+	if (rc != 0) {
+		int r = ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", text);
+
+		free(text);
+		return r;
+	}
+	return reply_text(c, rep, text);
+}
+
 /*
- * nfctl cmd: the text goes to the VNF's mailbox in shared memory (fm_shm_vnf.cmd), its doorbell
- * is rung, and its nfsdk answers between two bursts. Waits at most 1 s (the control thread).
+ * nfctl cmd: the text goes to the VNF's mailbox in shared memory under a new command number
+ * (fm_mbox.h: flowmgr's own counter, never reused, so a late answer to a command that timed out
+ * is never taken for this one), its doorbell is rung, and its nfsdk answers between two bursts.
+ * Waits at most FM_CMD_WAIT_MS (the control thread). The reply is copied bounded and cleaned; an
+ * acknowledgement of a number flowmgr never posted, or a reply with no end, counts against the
+ * VNF (FM_FAULT_MBOX).
  */
+#define FM_CMD_WAIT_MS 1000
+
 static int on_command(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__VnfCommand *cmd,
 		      Flowsplice__Reply *rep)
 {
 	int id = vnf_by_name(fm, cmd->name);
+	uint64_t end = fm_clock_monotonic(NULL) + FM_CMD_WAIT_MS;
+	bool bogus = false, truncated = false;
 	struct fm_shm_vnf *v;
+	char *text;
 	uint32_t seq;
+	int rc;
 
 	if (id < 0)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
 				       "no VNF named \"%s\"", cmd->name);
 	v = &fm->shm->vnfs[id];
-	if (fm->vnf_rt[id].conn == NULL || LOAD(v->state) != FM_VNF_RUNNING)
+	if (fm->vnf_rt[id].conn == NULL || fm_super_state(fm, id) != FM_VNF_RUNNING)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "VNF \"%s\" is not running", cmd->name);
 	if (cmd->text == NULL || cmd->text[0] == '\0' || strlen(cmd->text) >= sizeof(v->cmd))
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "command empty or longer than %zu bytes",
 				       sizeof(v->cmd) - 1);
-	seq = atomic_load_explicit(&v->cmd_ack, memory_order_acquire) + 1;
-	snprintf(v->cmd, sizeof(v->cmd), "%s", cmd->text);
-	atomic_store_explicit(&v->cmd_seq, seq, memory_order_release);
+	text = malloc(FM_SHM_REPLY_MAX);
+	if (text == NULL)
+		return -ENOMEM;
+	seq = fm_mbox_post(v, &fm->vnf_rt[id].mbox_seq, cmd->text);
 	fm_doorbell_ring(fm->shm, (uint32_t)id);
-	for (int i = 0; i < 1000; i++) {
-		if (atomic_load_explicit(&v->cmd_ack, memory_order_acquire) == seq) {
-			char *text = strdup(v->cmd_reply);
-
-			RTE_LOG(NOTICE, USER1, "flowmgr: command \"%s\" to VNF %s: %s\n", cmd->text,
-				cmd->name, v->cmd_rc == 0 ? "done" : "refused");
-			if (text == NULL)
-				return -ENOMEM;
-			if (v->cmd_rc != 0) {
-				int rc = ctl_reply_error(
-				    c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", text);
-				free(text);
-				return rc;
-			}
-			return reply_text(c, rep, text);
+	for (;;) {
+		if (fm_mbox_collect(v, seq, text, FM_SHM_REPLY_MAX, &rc, &truncated) == 1)
+			break;
+		bogus |= fm_mbox_ack_is_bogus(v, seq);
+		if (fm_clock_monotonic(NULL) >= end) {
+			free(text);
+			if (bogus)
+				fm_super_fault(fm, (uint32_t)id, FM_FAULT_MBOX);
+			return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+					       "VNF \"%s\" did not answer within 1 s", cmd->name);
 		}
 		usleep(1000);
 	}
-	return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
-			       "VNF \"%s\" did not answer within 1 s", cmd->name);
+	if (bogus || truncated)
+		fm_super_fault(fm, (uint32_t)id, FM_FAULT_MBOX);
+	return command_reply(c, cmd, rc, text, rep);
 }
 
 static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *req,

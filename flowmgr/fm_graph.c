@@ -63,7 +63,7 @@ static int worker_rings_create(struct flowmgr *fm, unsigned int w, const uint8_t
 	unsigned int size = rte_align32pow2(fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions);
 	char name[RTE_RING_NAMESIZE];
 
-	for (unsigned int id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (unsigned int id = 1; id <= fm->nb_vnfs; id++) {
 		if (from_input[id - 1]) {
 			if (w == 0) {
 				wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];

@@ -295,7 +295,15 @@ static int shm_create(struct flowmgr *fm)
 			strerror(-rc));
 		return rc;
 	}
-	fm->shm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
+	rc = fm_mbuf_check_init(&fm->mcheck, fm->pool, fm->meta_off);
+	if (rc < 0) {
+		RTE_LOG(ERR, USER1, "flowmgr: mbuf pool layout: %s\n", strerror(-rc));
+		return rc;
+	}
+	/* Each packet in flight holds its FCB once, and is an mbuf (a copy the TCP context keeps
+	 * shares its mbuf: twice). Anything above is a count a VNF wrote (fm_flow.h). */
+	fm->usage_max = 2 * fm->cfg->mbufs + 1024;
+	fm->shm->nb_vnfs = fm->nb_vnfs = (uint32_t)fm->cfg->chain.nb_vnfs;
 	fm->shm->meta_offset = (uint32_t)fm->meta_off;
 	fm->shm->flowmgr_pid = getpid();
 	fm->shm->ring_size = fm->cfg->ring_size;
@@ -309,6 +317,7 @@ static int shm_create(struct flowmgr *fm)
 		v->common_off = FM_IDX_NONE;
 		v->isolation = (uint32_t)fm->cfg->chain.vnfs[i].isolation;
 		fm->vnf_rt[i + 1].pidfd = -1;
+		fm->vnf_rt[i + 1].quarantine_reason = -1;
 	}
 	fm->shm->abi_version = FM_SHM_ABI_VERSION;
 	atomic_thread_fence(memory_order_release);
@@ -501,7 +510,7 @@ static int run(struct flowmgr *fm)
 			return rc;
 	}
 	RTE_LOG(NOTICE, USER1, "flowmgr: chain \"%s\" running: %u ports, %u VNFs, socket %s%s\n",
-		fm->cfg->chain.name, fm->nb_ports, fm->shm->nb_vnfs, fm->cfg->socket_path,
+		fm->cfg->chain.name, fm->nb_ports, fm->nb_vnfs, fm->cfg->socket_path,
 		atomic_load(&fm->ports_open) ? "" : " (ports open once every VNF is attached)");
 	rc = fm_launch_start_all(fm);
 	if (rc < 0)
@@ -609,6 +618,7 @@ out_ports:
 	fm_ports_close(fm);
 	fm_classify_uninit(fm);
 out_eal:
+	fm_mbuf_check_uninit(&fm->mcheck);
 	rte_eal_cleanup();
 	return rc < 0 ? 1 : 0;
 }

@@ -58,6 +58,18 @@ const char *const fm_frag_cnt_names[FM_FRAG_CNT_MAX] = {
 #undef FM_X_NAME
 };
 
+const char *const fm_fault_names[FM_FAULT_MAX] = {
+#define FM_X_NAME(e, s, t) s,
+    FM_VNF_FAULTS(FM_X_NAME)
+#undef FM_X_NAME
+};
+
+const uint32_t fm_fault_threshold[FM_FAULT_MAX] = {
+#define FM_X_THR(e, s, t) t,
+    FM_VNF_FAULTS(FM_X_THR)
+#undef FM_X_THR
+};
+
 struct fm_stage {
 	uint16_t n;
 	struct rte_mbuf *pkts[FM_STAGE_CAP];
@@ -237,10 +249,35 @@ static void tcp_timers(struct fm_wk *w, uint64_t now_ms)
 	stage_made(w, out, n);
 }
 
+/*
+ * A quarantined VNF may have written its shared state back to running (fm_hop_resolve() reads
+ * that one): flowmgr's own flag wins, and the VNF's policy, from flowmgr's own config, applies.
+ */
+static uint32_t skip_quarantined(struct fm_wk *w, struct fm_mbuf_meta *meta, uint32_t dest)
+{
+	struct flowmgr *fm = w->fm;
+
+	while (dest != FM_HOP_TO_OUTPUT && dest != FM_HOP_TO_DROP &&
+	       atomic_load_explicit(&fm->quarantined[dest], memory_order_relaxed)) {
+		enum fm_fail_policy pol = fm->cfg->chain.vnfs[dest - 1].policy;
+
+		if (pol == FM_FAIL_HOLD)
+			return dest;
+		if (pol == FM_FAIL_DROP)
+			return FM_HOP_TO_DROP;
+		meta->hop++;
+		dest = fm_hop_resolve(fm->shm, meta);
+	}
+	return dest;
+}
+
 /* Routes one packet after fm_hop_resolve(). */
 static inline void route(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *meta,
 			 uint32_t dest)
 {
+	if (dest != FM_HOP_TO_OUTPUT && dest != FM_HOP_TO_DROP &&
+	    atomic_load_explicit(&w->fm->quarantined[dest], memory_order_relaxed))
+		dest = skip_quarantined(w, meta, dest);
 	if (dest == FM_HOP_TO_OUTPUT) {
 		stage_out(w, m, meta);
 	} else if (dest == FM_HOP_TO_DROP) {
@@ -401,7 +438,7 @@ static void release_acks(struct fm_wk *w)
 {
 	void *acks[FM_BURST];
 
-	for (uint32_t v = 1; v <= w->fm->shm->nb_vnfs; v++) {
+	for (uint32_t v = 1; v <= w->fm->nb_vnfs; v++) {
 		struct rte_ring *r = w->wk->ack[v];
 		unsigned int n;
 
@@ -427,7 +464,7 @@ static void egress_alias(struct fm_wk *w, struct rte_mbuf *m, const struct fm_mb
 	struct fm_bidir_key now, was;
 	struct fm_pkt p;
 
-	if (idx >= fm->shm->fcb_slots ||
+	if (idx >= fm->fcb_slots ||
 	    atomic_load_explicit(&fm->alias_of[idx], memory_order_relaxed) != FM_IDX_NONE ||
 	    (rec = atomic_load_explicit(&fm->bidir_of[idx], memory_order_acquire)) == FM_IDX_NONE)
 		return;
@@ -451,40 +488,72 @@ static void egress_alias(struct fm_wk *w, struct rte_mbuf *m, const struct fm_mb
 	atomic_store_explicit(&fm->alias_of[idx], alias, memory_order_release);
 }
 
+/* VNF `v` did something wrong through shared memory (fm_worker.h FM_VNF_FAULTS): the
+ * supervisor reads the count and quarantines it past the threshold. Only on the fault path. */
+static inline void fault(struct fm_wk *w, uint32_t v, enum fm_vnf_fault f)
+{
+	atomic_fetch_add_explicit(&w->wk->stats.vnf_faults[v][f], 1, memory_order_relaxed);
+}
+
+/*
+ * One packet VNF `v` handed back. The entry was checked (an mbuf of the pool, stamped as queued
+ * to flowmgr); the metadata is the VNF's to write, so every index flowmgr uses is checked against
+ * flowmgr's own bounds before it indexes anything (the FCB index is, in put_idx() and
+ * fm_tcp_output()).
+ */
+static void egress_one(struct fm_wk *w, uint32_t v, struct rte_mbuf *m, bool quarantined)
+{
+	struct flowmgr *fm = w->fm;
+	struct fm_mbuf_meta *meta = fm_meta(fm, m);
+
+	meta->owner = FM_NODE_FLOWMGR; /* first: a second copy of it in the ring fails the check */
+	if (quarantined) {
+		drop(w, m, FM_DROP_QUARANTINED);
+		return;
+	}
+	if (meta->out_port == FM_PORT_STREAM_REQ) {
+		stream_request(w, m);
+		return;
+	}
+	if (meta->out_port >= fm->nb_ports || meta->path >= fm->nb_paths) {
+		fault(w, v, FM_FAULT_META);
+		drop(w, m, FM_DROP_BAD_META);
+		return;
+	}
+	if (fm->alias_of != NULL && fm->path_alias[meta->path])
+		egress_alias(w, m, meta);
+	stage_out(w, m, meta);
+}
+
+/*
+ * What VNFs hand back to flowmgr. A VNF can enqueue any pointer value: each entry is checked
+ * (fm_mbuf_check.h: arithmetic on the address, then the header, no syscall) before anything
+ * reads it; an entry that fails is counted against its VNF and left alone — not an mbuf, or one
+ * flowmgr cannot prove it may free. A quarantined VNF's packets are dropped (counted).
+ */
 static void egress(struct fm_wk *w)
 {
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST];
 
-	for (uint32_t v = 1; v <= fm->shm->nb_vnfs; v++) {
+	for (uint32_t v = 1; v <= fm->nb_vnfs; v++) {
 		struct rte_ring *r = fm->rings[v][FM_NODE_FLOWMGR];
 		unsigned int n;
+		bool q;
 
 		if (r == NULL || w->staged_ports + 4 * FM_BURST > FM_STAGE_CAP)
 			continue;
 		n = rte_ring_dequeue_burst(r, (void **)pkts, FM_BURST, NULL);
+		if (n == 0)
+			continue;
+		q = atomic_load_explicit(&fm->quarantined[v], memory_order_relaxed);
 		for (unsigned int i = 0; i < n; i++) {
-			struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
-
-			meta->owner = FM_NODE_FLOWMGR;
-			if (meta->out_port == FM_PORT_STREAM_REQ) {
-				stream_request(w, pkts[i]);
+			if (!fm_mbuf_check_entry(&fm->mcheck, pkts[i], FM_NODE_FLOWMGR)) {
+				w->drops[FM_DROP_BAD_ENTRY]++;
+				fault(w, v, FM_FAULT_RING);
 				continue;
 			}
-			if (meta->out_port >= fm->nb_ports) {
-				drop(w, pkts[i], FM_DROP_NO_RING);
-				continue;
-			}
-			/* VNFs write the metadata: an index flowmgr uses is checked against
-			 * flowmgr's own bounds before it indexes anything (the FCB index is, in
-			 * put_idx() and fm_tcp_output()) */
-			if (meta->path >= fm->nb_paths) {
-				drop(w, pkts[i], FM_DROP_BAD_META);
-				continue;
-			}
-			if (fm->alias_of != NULL && fm->path_alias[meta->path])
-				egress_alias(w, pkts[i], meta);
-			stage_out(w, pkts[i], meta);
+			egress_one(w, v, pkts[i], q);
 		}
 		w->from_vnf += n;
 	}
@@ -492,7 +561,7 @@ static void egress(struct fm_wk *w)
 
 static void flush_nodes(struct fm_wk *w)
 {
-	for (uint32_t d = 1; d <= w->fm->shm->nb_vnfs; d++) {
+	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++) {
 		struct fm_stage *s = &w->to_node[d];
 		uint16_t before = s->n;
 		unsigned int k, dropped;

@@ -19,8 +19,8 @@
  * relaxed stores, and the release-event and bidir counters that fm_classify.c's callbacks add to
  * there); any lcore may read it with relaxed loads (a counter may be one iteration old).
  *
- * This header includes nothing of flowmgr's own: flowmgr.h includes it for the stats block that
- * struct fm_wctx embeds.
+ * This header includes nothing of flowmgr's own (common/fm_shm.h only, for the node count):
+ * flowmgr.h includes it for the stats block that struct fm_wctx embeds.
  */
 #ifndef FM_WORKER_H
 #define FM_WORKER_H
@@ -28,6 +28,8 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include "fm_shm.h"
 
 #define FM_LAT_BUCKETS	    32
 #define FM_FLOW_CNT_MAX_PUB 32 /* room for the flow table's counters (fm_flow.h) */
@@ -42,7 +44,9 @@
 	X(TX_FULL, "tx_full")	  /* port kept refusing the packet */                              \
 	X(LOST, "vnf_lost")	  /* queued to a VNF that died */                                  \
 	X(TCP, "tcp")		  /* TCP context: duplicate, queue full, back-pressure (tcp_*) */  \
-	X(BAD_META, "vnf_bad_meta") /* a VNF handed back a packet with out-of-range metadata */    \
+	X(BAD_META, "vnf_bad_meta")   /* a VNF handed back a packet with out-of-range metadata */  \
+	X(BAD_ENTRY, "vnf_bad_entry") /* a VNF's ring entry is no valid mbuf (never freed) */      \
+	X(QUARANTINED, "vnf_quarantined") /* handed back by a quarantined VNF */                   \
 	X(FRAG, "frag") /* IP fragment on a stream chain, `fragments: drop` (fm_frag.h) */         \
 	X(L4_HIDDEN, "l4_hidden")     /* transport out of sight on a stream chain (fm_frag.h) */   \
 	X(FRAG_FAILED, "frag_failed") /* reassembly gave up: timeout, overlap, > 8, table full */  \
@@ -75,6 +79,37 @@ enum fm_frag_cnt {
 
 extern const char *const fm_frag_cnt_names[FM_FRAG_CNT_MAX];
 
+/*
+ * What a VNF process did wrong through shared memory, counted per VNF (X-macro: enum, the name
+ * `nfctl vnfs` shows as the quarantine reason, and how many such events quarantine the VNF,
+ * counted since its registration; fm_super.h). The worker counts the first three (in its stats,
+ * per VNF node id), the supervisor the last two.
+ *   RING  an entry of its ring to flowmgr that is not an mbuf of the pool, has an implausible
+ *         header, or is not stamped as queued to flowmgr (fm_mbuf_check.h); a release
+ *         acknowledgement for a slot that awaits none
+ *   META  a packet handed back with metadata out of range (path id, port)
+ *   FCB   an FCB usage count of one of its sessions out of bounds: below zero, or above the
+ *         number of mbufs that exist (fm_flow.h); blamed only on the sole VNF of the FCB's path
+ *   SLOT  a field of its shared slot that flowmgr alone writes changed (pid, state, name, policy)
+ *   MBOX  its command mailbox acknowledged a command flowmgr never posted
+ */
+#define FM_VNF_FAULTS(X)                                                                           \
+	X(RING, "bad_ring_entry", 1)                                                               \
+	X(META, "bad_meta", 32)                                                                    \
+	X(FCB, "bad_fcb_usage", 4)                                                                 \
+	X(SLOT, "slot_tampered", 1)                                                                \
+	X(MBOX, "bad_mailbox", 1)
+
+enum fm_vnf_fault {
+#define FM_X_ENUM(e, s, t) FM_FAULT_##e,
+	FM_VNF_FAULTS(FM_X_ENUM)
+#undef FM_X_ENUM
+	    FM_FAULT_MAX
+};
+
+extern const char *const fm_fault_names[FM_FAULT_MAX];
+extern const uint32_t fm_fault_threshold[FM_FAULT_MAX];
+
 /* What one worker publishes (one writer: that worker; see Concurrency above). */
 struct fm_worker_stats {
 	alignas(64) _Atomic uint64_t rx_pkts;
@@ -92,6 +127,8 @@ struct fm_worker_stats {
 	/* Flow table counters (fm_flow.h) and gauges, published by the worker every ~10 ms. */
 	_Atomic uint64_t flow_cnt[FM_FLOW_CNT_MAX_PUB];
 	_Atomic uint64_t sessions, pool_in_use, pool_draining, pending;
+	/* Faults per VNF node id (FM_VNF_FAULTS: RING, META, FCB); the supervisor reads them. */
+	_Atomic uint64_t vnf_faults[FM_SHM_MAX_NODES][FM_FAULT_MAX];
 	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
 	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
 	_Atomic uint64_t lat_sum_ns; /* their sum (the Prometheus histogram's _sum) */

@@ -78,6 +78,8 @@ static const char *state_str(int s)
 		return "dead";
 	case FLOWSPLICE__VNF_STATE__VNF_STALLED:
 		return "stalled";
+	case FLOWSPLICE__VNF_STATE__VNF_QUARANTINED:
+		return "quarantined";
 	default:
 		return "unknown";
 	}
@@ -119,9 +121,14 @@ static void json_vnf(const Flowsplice__VnfInfo *v)
 	printf(",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"drop_pkts\":%" PRIu64
 	       ",\"bypass_pkts\":%" PRIu64 ",\"policy_drop_pkts\":%" PRIu64 ",\"restarts\":%" PRIu32
 	       ",\"ring_count\":%" PRIu64 ",\"lost_pkts\":%" PRIu64 ",\"hold_drop_pkts\":%" PRIu64
-	       ",\"generation\":%" PRIu64 "}",
+	       ",\"generation\":%" PRIu64,
 	       v->rx_pkts, v->tx_pkts, v->drop_pkts, v->bypass_pkts, v->policy_drop_pkts,
 	       v->restarts, v->ring_count, v->lost_pkts, v->hold_drop_pkts, v->generation);
+	printf(",\"quarantines\":%" PRIu32 ",\"quarantine_reason\":", v->quarantines);
+	json_str(v->quarantine_reason != NULL ? v->quarantine_reason : "");
+	printf(",\"faults\":");
+	json_counters(v->faults, v->n_faults);
+	printf("}");
 }
 
 static void json_vnfs(Flowsplice__VnfInfo **v, size_t n)
@@ -191,6 +198,11 @@ static void table_vnfs(Flowsplice__VnfInfo **v, size_t n)
 		       v[i]->bypass_pkts, v[i]->policy_drop_pkts, v[i]->restarts);
 	if (n == 0)
 		printf("(no VNFs)\n");
+	for (i = 0; i < n; i++)
+		if (v[i]->quarantines > 0)
+			printf("%s: quarantined %" PRIu32 " time%s, last for %s\n",
+			       clean(v[i]->name, name), v[i]->quarantines,
+			       v[i]->quarantines == 1 ? "" : "s", v[i]->quarantine_reason);
 }
 
 static void table_ports(Flowsplice__PortInfo **p, size_t n)

@@ -22,6 +22,7 @@
 #include <rte_lcore.h>
 #include <rte_memzone.h>
 
+#include "fm_mbox.h"
 #include "ctl_client.h"
 #include "fm_decl.h"
 #include "nf_int.h"
@@ -223,6 +224,7 @@ static int lookup_shared(struct nf_ctx *nf)
 		return -EPROTO;
 	}
 	nf->self = &nf->shm->vnfs[nf->id];
+	fm_mbox_attach(nf->self); /* a command left by a previous process of ours is not run */
 	nf->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	nf->meta_off = rte_mbuf_dynfield_lookup(FM_MBUF_DYNFIELD, NULL);
 	nf->cap_pool = rte_mempool_lookup(FM_SHM_CAP_POOL); /* nfctl capture */

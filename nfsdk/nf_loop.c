@@ -29,6 +29,7 @@
 #include <rte_ring_peek.h>
 
 #include "ctl_client.h"
+#include "fm_mbox.h"
 #include "nf_out.h"
 
 #define NF_CHECK_MS	 100
@@ -107,26 +108,24 @@ static void sleep_until_work(struct nf_ctx *nf)
 	nf->sleeps++;
 }
 
-/* An operator command in the mailbox (fm_shm_vnf.cmd): run the handler, post the reply. */
+/* An operator command in the mailbox (fm_mbox.h): run the handler on a copy, post the reply. */
 static void serve_command(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 {
-	struct fm_shm_vnf *v = nf->self;
-	uint32_t seq = atomic_load_explicit(&v->cmd_seq, memory_order_acquire);
-	char cmd[FM_SHM_CMD_MAX];
+	char cmd[FM_SHM_CMD_MAX], reply[FM_SHM_REPLY_MAX];
+	uint32_t seq;
+	int rc;
 
-	if (seq == atomic_load_explicit(&v->cmd_ack, memory_order_relaxed))
+	if (!fm_mbox_take(nf->self, cmd, &seq))
 		return;
-	memcpy(cmd, v->cmd, sizeof(cmd));
-	cmd[sizeof(cmd) - 1] = '\0';
-	v->cmd_reply[0] = '\0';
+	reply[0] = '\0';
 	if (ops->on_command == NULL) {
-		snprintf(v->cmd_reply, sizeof(v->cmd_reply), "%s takes no commands", nf->name);
-		v->cmd_rc = -ENOTSUP;
+		snprintf(reply, sizeof(reply), "%s takes no commands", nf->name);
+		rc = -ENOTSUP;
 	} else {
-		v->cmd_rc = ops->on_command(nf, arg, cmd, v->cmd_reply, sizeof(v->cmd_reply));
-		v->cmd_reply[sizeof(v->cmd_reply) - 1] = '\0';
+		rc = ops->on_command(nf, arg, cmd, reply, sizeof(reply));
+		reply[sizeof(reply) - 1] = '\0';
 	}
-	atomic_store_explicit(&v->cmd_ack, seq, memory_order_release);
+	fm_mbox_answer(nf->self, seq, rc, reply);
 }
 
 /* On stop: what the stream layer holds is dropped, the stages get a short while to drain. */

@@ -116,6 +116,8 @@ static void conf_defaults(struct fm_flow *f, const struct fm_flow_conf *c)
 	f->full_sweep_step = c->full_sweep_step ? c->full_sweep_step : 256;
 	f->on_release = c->on_release;
 	f->release_opaque = c->release_opaque;
+	f->usage_max = c->usage_max ? c->usage_max : UINT32_MAX / 2;
+	f->on_usage_bad = c->on_usage_bad;
 	if (c->clock) {
 		f->clock = c->clock;
 	} else {
@@ -209,14 +211,31 @@ void fm_flow_destroy(struct fm_flow *f)
 
 /* ---- pending-timeout lists (one per path: sorted by deadline) ------------------------------ */
 
+/*
+ * The lists live in the slot headers, in memory other processes can write (fm_flow.h "Garbage
+ * counts"): a list id or a link is used only when in bounds (the list id is the slot's `list`,
+ * bounded; a link must name a carved slot), so a written header can unhook entries from a list
+ * (the full sweep still finds them) but never make the table write outside its region.
+ */
+static inline uint32_t plist_of(const struct fm_flow *f, const struct fm_pool_slot *s)
+{
+	return s->list < f->nb_paths ? s->list : f->nb_paths; /* nb_paths: the spare list */
+}
+
+static inline bool link_ok(const struct fm_flow *f, uint32_t local)
+{
+	return local != FM_POOL_NONE && local < fm_fcb_pool_carved(f->pool);
+}
+
 static void pending_append(struct fm_flow *f, struct fm_fcb *fcb)
 {
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
-	struct fm_plist *l = &f->plists[fcb->path_id];
 	uint32_t me = flow_local(f, fcb);
+	s->list = (uint16_t)(fcb->path_id < f->nb_paths ? fcb->path_id : f->nb_paths);
+	struct fm_plist *l = &f->plists[plist_of(f, s)];
 	s->prev = l->tail;
 	s->next = FM_POOL_NONE;
-	if (l->tail != FM_POOL_NONE)
+	if (link_ok(f, l->tail))
 		flow_slot(f, l->tail)->next = me;
 	else
 		l->head = me;
@@ -228,25 +247,41 @@ static void pending_append(struct fm_flow *f, struct fm_fcb *fcb)
 static void pending_unlink(struct fm_flow *f, struct fm_fcb *fcb)
 {
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
-	struct fm_plist *l = &f->plists[fcb->path_id];
-	if (s->prev != FM_POOL_NONE)
-		flow_slot(f, s->prev)->next = s->next;
+	struct fm_plist *l = &f->plists[plist_of(f, s)];
+	uint32_t prev = link_ok(f, s->prev) ? s->prev : FM_POOL_NONE;
+	uint32_t next = link_ok(f, s->next) ? s->next : FM_POOL_NONE;
+	if (prev != FM_POOL_NONE)
+		flow_slot(f, prev)->next = next;
 	else
-		l->head = s->next;
-	if (s->next != FM_POOL_NONE)
-		flow_slot(f, s->next)->prev = s->prev;
+		l->head = next;
+	if (next != FM_POOL_NONE)
+		flow_slot(f, next)->prev = prev;
 	else
-		l->tail = s->prev;
+		l->tail = prev;
 	s->prev = s->next = FM_POOL_NONE;
 	s->flags &= (uint8_t)~FM_SF_PENDING;
-	f->pending--;
+	if (f->pending)
+		f->pending--;
 }
 
 /* ---- release ------------------------------------------------------------------------------- */
 
-static inline bool is_expired(const struct fm_fcb *fcb, uint64_t now)
+/* Idle for its path's timeout (the table's own value: the FCB's copy is writable by others). */
+static inline bool is_expired(const struct fm_flow *f, const struct fm_fcb *fcb, uint64_t now)
 {
-	return now >= fcb->last_use && now - fcb->last_use >= fcb->timeout_ms;
+	uint32_t to = fcb->path_id < f->nb_paths ? f->path_timeout[fcb->path_id] : 0;
+
+	return now >= fcb->last_use && now - fcb->last_use >= to;
+}
+
+/* A usage count out of bounds (fm_flow.h "Garbage counts"): counted, reported, set to `to`. */
+static void usage_reset(struct fm_flow *f, struct fm_fcb *fcb, uint32_t to, uint64_t now)
+{
+	f->cnt[FM_FLOW_CNT_usage_bad]++;
+	if (f->on_usage_bad)
+		f->on_usage_bad(f->release_opaque, fcb);
+	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, to, memory_order_relaxed);
+	fcb->last_use = now;
 }
 
 /* Release events (each VNF of the path once), then out of the tree, back to the pool. */
@@ -371,7 +406,7 @@ static struct fm_fcb *acquire(struct fm_flow *f, struct fm_fcb *fcb, const uint6
 	if (!(fcb->flags & FM_FCB_DYNAMIC))
 		return fcb;
 	if (fm_fcb_usage_read(fcb) == 0) {
-		if (is_expired(fcb, now)) {
+		if (is_expired(f, fcb, now)) {
 			flow_release(f, fcb, FM_FLOW_CNT_lazy_renew);
 			fcb = tree_get(f, vals, now);
 			if (!fcb || !(fcb->flags & FM_FCB_DYNAMIC))
@@ -381,7 +416,9 @@ static struct fm_fcb *acquire(struct fm_flow *f, struct fm_fcb *fcb, const uint6
 			f->cnt[FM_FLOW_CNT_revived]++;
 		}
 	}
-	atomic_fetch_add_explicit((_Atomic uint32_t *)&fcb->usage, 1, memory_order_relaxed);
+	if (atomic_fetch_add_explicit((_Atomic uint32_t *)&fcb->usage, 1, memory_order_relaxed) >=
+	    f->usage_max)
+		usage_reset(f, fcb, 1, now);
 	fcb->last_use = now;
 	return fcb;
 }
@@ -466,9 +503,14 @@ unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COU
 
 static inline void put_one(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 {
+	uint32_t left;
+
 	if (!(fcb->flags & FM_FCB_DYNAMIC))
 		return;
-	if (fm_fcb_usage_dec(fcb) != 0)
+	left = fm_fcb_usage_dec(fcb);
+	if (left > f->usage_max) /* below zero, or garbage */
+		usage_reset(f, fcb, 0, now);
+	else if (left != 0)
 		return;
 	fcb->last_use = now;
 	if (!(fm_fcb_pool_slot_of(fcb)->flags & FM_SF_PENDING))
@@ -495,17 +537,19 @@ void fm_flow_put_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, unsigned n
  * most budget + nb_paths heads looked at. */
 static unsigned sweep_pending(struct fm_flow *f, uint64_t now, unsigned budget)
 {
-	unsigned done = 0;
+	unsigned done = 0, looked = 0;
 	for (uint32_t k = 0; k < f->nb_paths && done < budget; k++) {
 		uint32_t p = (f->sweep_path + k) % f->nb_paths;
 		struct fm_plist *l = &f->plists[p];
-		while (l->head != FM_POOL_NONE && done < budget) {
+		/* looked: a list whose links another process rewrote into a cycle still ends */
+		while (link_ok(f, l->head) && done < budget &&
+		       looked++ < 4 * budget + f->nb_paths) {
 			struct fm_fcb *c = flow_obj(f, l->head);
 			if (fm_fcb_usage_read(c)) { /* defensive: revived without lookup */
 				pending_unlink(f, c);
 				continue;
 			}
-			if (!is_expired(c, now))
+			if (!is_expired(f, c, now))
 				break;
 			flow_release(f, c, FM_FLOW_CNT_expired);
 			done++;
@@ -529,9 +573,14 @@ static unsigned full_sweep_step(struct fm_flow *f, uint64_t now)
 		if (flow_slot(f, i)->state != FM_SLOT_IN_USE)
 			continue;
 		struct fm_fcb *c = flow_obj(f, i);
-		if (fm_fcb_usage_read(c))
+		uint32_t u = fm_fcb_usage_read(c);
+		if (u > f->usage_max) {
+			usage_reset(f, c, 0, now);
+			u = 0;
+		}
+		if (u)
 			continue;
-		if (is_expired(c, now)) {
+		if (is_expired(f, c, now)) {
 			flow_release(f, c, FM_FLOW_CNT_swept);
 			done++;
 		} else if (!(flow_slot(f, i)->flags & FM_SF_PENDING)) {

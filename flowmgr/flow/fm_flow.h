@@ -62,6 +62,18 @@
  * a relaxed atomic add and reads it with acquire before releasing. Such a remote decrement to 0
  * does not put the FCB on a pending list; the full sweep finds it. FCB memory (pool region) may be
  * read by other processes through slot indices (fm_flow_index(), fm_fcb_pool.h).
+ *
+ * Garbage counts. A process that can decrement a usage count can also write any value there. The
+ * table never trusts it beyond its bounds: a count above conf.usage_max seen by a lookup
+ * (fetch-add), a put (fetch-sub that wrapped below zero) or the full sweep is counted
+ * (usage_bad), reported (conf.on_usage_bad) and reset — to 1 by a lookup (its own packet), else to
+ * 0 with last_use = now. So a garbage count never keeps a slot from the pool for longer than one
+ * full sweep period plus the session's timeout, and never frees a session early: release still
+ * needs the idle timeout since the last packet, taken from this table's own per-path timeouts,
+ * not from the FCB's timeout_ms field (also writable by other processes). What a garbage count
+ * can still do is make the count of a session with packets in flight low, so that it is released
+ * once idle for its timeout while a packet is held longer than that: that packet's later put then
+ * meets a released or reused slot, which every index translation here checks (fm_flow_fcb()).
  */
 #ifndef FM_FLOW_H
 #define FM_FLOW_H
@@ -100,7 +112,8 @@
 	X(cache_stale)	     /* entry's slot released or reused (generation) */                    \
 	X(cache_verify_fail) /* entry's FCB is another flow (hash collision) */                    \
 	X(sweep_runs)	     /* pending sweeps */                                                  \
-	X(full_sweeps)	     /* completed full sweeps */
+	X(full_sweeps)	     /* completed full sweeps */                                           \
+	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */
 
 enum fm_flow_cnt {
 #define FM_FLOW_CNT_ENUM(n) FM_FLOW_CNT_##n,
@@ -139,6 +152,13 @@ struct fm_flow_conf {
 	 */
 	int (*on_release)(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb, void *area);
 	void *release_opaque;
+	/*
+	 * Usage counts are writable by other processes (Concurrency below): a count above usage_max
+	 * (0: UINT32_MAX / 2) cannot be real — more packets in flight than exist, or a decrement
+	 * below zero that wrapped. NULL or a callback told about each such FCB (release_opaque).
+	 */
+	uint32_t usage_max;
+	void (*on_usage_bad)(void *opaque, const struct fm_fcb *fcb);
 };
 
 struct fm_flow;

@@ -48,6 +48,8 @@ struct fm_flow {
 	uint32_t evict_min_idle_ms;
 	int (*on_release)(void *opaque, int vnf, uint32_t index, struct fm_fcb *fcb, void *area);
 	void *release_opaque;
+	uint32_t usage_max;
+	void (*on_usage_bad)(void *opaque, const struct fm_fcb *fcb);
 
 	/* cold */
 	struct fm_alloc alloc;

@@ -102,7 +102,7 @@ extern const char *const fm_tcp_cnt_names[FM_TCP_CNT_COUNT];
 int fm_tcp_init(struct flowmgr *fm);
 /**
  * The context itself, for `nb_dirs` connection directions and `nb_recs` common-data records
- * (fm->shm->fcb_slots, fm->bidir_of and the mbuf pool FM_SHM_MBUF_POOL must exist): what
+ * (fm->fcb_slots, fm->bidir_of and the mbuf pool FM_SHM_MBUF_POOL must exist): what
  * fm_tcp_init() calls once it knows a path needs it, and what tests call directly.
  * @return 0, -ENOMEM.
  */

@@ -75,7 +75,7 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 	t->nb_dirs = nb_dirs;
 	t->nb_recs = nb_recs;
 	t->dirs = rte_zmalloc("fm_tcp_dirs", sizeof(*t->dirs) * t->nb_dirs, 64);
-	t->dir_of = rte_malloc("fm_tcp_dir_of", sizeof(uint32_t) * fm->shm->fcb_slots, 64);
+	t->dir_of = rte_malloc("fm_tcp_dir_of", sizeof(uint32_t) * fm->fcb_slots, 64);
 	t->rec_dirs = rte_malloc("fm_tcp_rec", sizeof(*t->rec_dirs) * t->nb_recs, 64);
 	t->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	if (t->dyn_off < 0 || t->dirs == NULL || t->dir_of == NULL || t->rec_dirs == NULL ||
@@ -86,7 +86,7 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 		fm_tcp_uninit(fm);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < fm->shm->fcb_slots; i++)
+	for (uint32_t i = 0; i < fm->fcb_slots; i++)
 		t->dir_of[i] = FM_IDX_NONE;
 	for (uint32_t i = 0; i < t->nb_recs; i++)
 		t->rec_dirs[i][0] = t->rec_dirs[i][1] = FM_IDX_NONE;
@@ -105,7 +105,7 @@ void fm_tcp_uninit(struct flowmgr *fm)
 	if (t == NULL)
 		return;
 	if (t->dirs != NULL && t->dir_of != NULL)
-		for (uint32_t i = 0; i < fm->shm->fcb_slots; i++)
+		for (uint32_t i = 0; i < fm->fcb_slots; i++)
 			if (t->dir_of[i] != FM_IDX_NONE)
 				fm_tcp_release(fm, i);
 	rte_free(t->dirs);
@@ -174,7 +174,7 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 	uint32_t di;
 	struct fm_tcp_dir *d;
 
-	if (t == NULL || idx >= fm->shm->fcb_slots || (di = t->dir_of[idx]) == FM_IDX_NONE)
+	if (t == NULL || idx >= fm->fcb_slots || (di = t->dir_of[idx]) == FM_IDX_NONE)
 		return;
 	d = &t->dirs[di];
 	while (d->h_n > 0)

@@ -464,7 +464,7 @@ unsigned int fm_tcp_request(struct flowmgr *fm, struct rte_mbuf *m, struct rte_m
 	if (t == NULL || m->nb_segs != 1 || rte_pktmbuf_data_len(m) < sizeof(rq))
 		goto bad;
 	memcpy(&rq, rte_pktmbuf_mtod(m, void *), sizeof(rq));
-	if (rq.magic != FM_STREAM_REQ_MAGIC || rq.fcb >= fm->shm->fcb_slots ||
+	if (rq.magic != FM_STREAM_REQ_MAGIC || rq.fcb >= fm->fcb_slots ||
 	    rq.in_port >= fm->nb_ports || rq.out_port >= fm->nb_ports ||
 	    rte_pktmbuf_data_len(m) != sizeof(rq) + rq.hdr_len || rq.hdr_len > FM_TCP_CTL_HDR_MAX ||
 	    (d = fm_tcp_dir_get(fm, rq.fcb, false)) == NULL || d->closed || !d->in_init)

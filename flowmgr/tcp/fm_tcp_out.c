@@ -215,7 +215,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	struct fm_tcp_hdrs h;
 	bool fin, ack_ok = false;
 
-	if (!(tp->flags & FM_TCP_F_MANAGED) || meta->fcb >= fm->shm->fcb_slots ||
+	if (!(tp->flags & FM_TCP_F_MANAGED) || meta->fcb >= fm->fcb_slots ||
 	    (d = fm_tcp_dir_get(fm, meta->fcb, false)) == NULL || fm_tcp_hdrs_parse(m, &h) < 0) {
 		out[0] = m;
 		return 1;

@@ -93,7 +93,7 @@ static bool is_launched(const struct flowmgr *fm, uint32_t id)
 
 int fm_launch_start_all(struct flowmgr *fm)
 {
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		int rc;
 
 		if (!is_launched(fm, id))
@@ -112,7 +112,7 @@ static void reap(struct flowmgr *fm)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+		for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 			uint64_t now = fm_clock_monotonic(NULL);
 
@@ -124,7 +124,7 @@ static void reap(struct flowmgr *fm)
 			rt->restart_at_ms = now + rt->backoff_ms;
 			RTE_LOG(WARNING, USER1,
 				"flowmgr: VNF %s (pid %d) %s %d; restarting in %u ms\n",
-				fm->shm->vnfs[id].name, (int)pid,
+				fm->cfg->chain.vnfs[id - 1].name, (int)pid,
 				WIFSIGNALED(status) ? "killed by signal" : "exited with status",
 				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 				rt->backoff_ms);
@@ -140,7 +140,7 @@ void fm_launch_tick(struct flowmgr *fm)
 	if (!fm->launch)
 		return;
 	reap(fm);
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
 		if (!is_launched(fm, id) || rt->child != 0 ||
@@ -171,12 +171,12 @@ void fm_launch_stop_all(struct flowmgr *fm)
 
 	if (!fm->launch)
 		return;
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++)
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		if (fm->vnf_rt[id].child > 0)
 			kill(fm->vnf_rt[id].child, SIGTERM);
 	do {
 		left = 0;
-		for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+		for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
 			if (rt->child > 0 && waitpid(rt->child, NULL, WNOHANG) == rt->child)
@@ -186,7 +186,7 @@ void fm_launch_stop_all(struct flowmgr *fm)
 		if (left > 0)
 			usleep(20000);
 	} while (left > 0 && fm_clock_monotonic(NULL) < end);
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 
 		if (rt->child > 0) {

@@ -49,7 +49,7 @@ fail:
 
 int fm_pools_create(struct flowmgr *fm)
 {
-	for (uint32_t id = 1; id <= fm->shm->nb_vnfs; id++) {
+	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
 		const struct fm_decl *d = &fm->cfg->chain.vnfs[id - 1];
 		int rc;
 

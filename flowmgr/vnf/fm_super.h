@@ -15,6 +15,16 @@
  * and every mbuf stamped as in its hands is freed, each counted in its lost_pkts. With
  * --wait-vnfs the supervisor opens the ports once every VNF is attached.
  *
+ * Quarantine: a VNF that misbehaves through shared memory (fm_worker.h FM_VNF_FAULTS: invalid
+ * ring entries, bad metadata, out-of-bounds FCB usage counts, writes to the slot fields flowmgr
+ * owns, bogus mailbox acknowledgements) is counted per fault since it registered; past a fault's
+ * threshold it is QUARANTINED: producers apply its failure policy, flowmgr drops what it hands
+ * back, its process is killed (SIGKILL through the pidfd of the process that registered), what
+ * it held is reclaimed as after any death, and a launched VNF is restarted by the launcher with
+ * its back-off. The state and the reason stay visible (nfctl vnfs) until it registers again.
+ * Every tick also writes flowmgr's own values back into the slot fields it owns (state, pid,
+ * name, policy).
+ *
  * Concurrency: main lcore only (fm_ctl.c's handlers and the main loop). The workers and the other
  * VNFs see the supervisor's decisions only through the VNF's shared slot (state, pid, lost_pkts;
  * release stores), and the reclaim touches a ring only from the side the dead process used.
@@ -38,6 +48,14 @@ void fm_super_vnf_before_attach(struct flowmgr *fm, uint32_t id);
 void fm_super_vnf_attached(struct flowmgr *fm, uint32_t id, int pid);
 /** VNF `id` is dead (`why` is logged): state DEAD, its policy applies. Idempotent. */
 void fm_super_vnf_gone(struct flowmgr *fm, uint32_t id, const char *why);
+
+/** Faults of VNF `id` (fm_worker.h FM_VNF_FAULTS, index `f`) since flowmgr started. */
+uint64_t fm_super_faults(const struct flowmgr *fm, uint32_t id, int f);
+/** A fault the main lcore found (SLOT, MBOX): counted against VNF `id`. */
+void fm_super_fault(struct flowmgr *fm, uint32_t id, int f);
+/** VNF `id`'s state as flowmgr knows it (enum fm_vnf_state; the shared copy is the VNF's to
+ * overwrite, so replies and decisions use this one). */
+uint32_t fm_super_state(const struct flowmgr *fm, uint32_t id);
 
 /**
  * Every main-loop iteration: stall detection, exited processes, the reclaim of dead VNFs whose

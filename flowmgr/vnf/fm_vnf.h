@@ -38,6 +38,8 @@
 
 struct fm_shm_pool_hdr;
 
+#define FM_VNF_FAULT_SLOTS 8 /* >= FM_FAULT_MAX (fm_worker.h), checked in fm_super.c */
+
 struct fm_vnf_rt {
 	/* Supervisor (fm_super.c); conn is set and cleared by fm_ctl.c. */
 	int pidfd;  /* -1 when not attached */
@@ -49,6 +51,14 @@ struct fm_vnf_rt {
 	bool reclaimed;		/* what it held went back to the pool */
 	uint64_t last_progress;
 	uint64_t progress_still_since_ms; /* 0 while progress moves or nothing is queued */
+	uint32_t state; /* enum fm_vnf_state: flowmgr's own copy; the shared one is re-asserted */
+	/* Quarantine (fm_super.h): faults counted here (those the main lcore finds: SLOT, MBOX;
+	 * the workers count the others), the totals when it last registered, the last reason. */
+	uint64_t faults[FM_VNF_FAULT_SLOTS];
+	uint64_t fault_base[FM_VNF_FAULT_SLOTS];
+	int quarantine_reason; /* enum fm_vnf_fault, -1: never quarantined */
+	uint32_t quarantines;
+	uint32_t mbox_seq; /* the last command number posted to it (fm_mbox.h) */
 	/* Launcher (fm_launch.c). */
 	int child; /* pid of the process flowmgr launched, 0 if none */
 	uint64_t started_ms;

@@ -116,7 +116,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	atexit(cleanup);
 	shm = calloc(1, sizeof(*shm));
 	FZ_CHECK(shm != NULL, "no memory");
-	shm->fcb_slots = SLOTS;
+	shm->fcb_slots = fm.fcb_slots = SLOTS;
 	fm.shm = shm;
 	fm.nb_ports = 2;
 	fm.nb_workers = 1;

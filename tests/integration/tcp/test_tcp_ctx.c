@@ -66,7 +66,7 @@ static void setup(void)
 	memset(&fm, 0, sizeof(fm));
 	shm = calloc(1, sizeof(*shm));
 	ck_assert_ptr_nonnull(shm);
-	shm->fcb_slots = SLOTS;
+	shm->fcb_slots = fm.fcb_slots = SLOTS;
 	fm.shm = shm;
 	fm.nb_ports = 2;
 	fm.nb_workers = 1;

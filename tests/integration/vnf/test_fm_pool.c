@@ -32,7 +32,7 @@ static void setup(void)
 	cfg.chain.vnfs[0].isolation = FM_ISO_INDIRECT;
 	cfg.chain.vnfs[0].scratchpad = 32;
 	snprintf(cfg.chain.vnfs[1].name, sizeof(cfg.chain.vnfs[1].name), "b");
-	shm->nb_vnfs = 2;
+	shm->nb_vnfs = fm.nb_vnfs = 2;
 	fm.cfg = &cfg;
 	fm.shm = shm;
 }
