@@ -135,11 +135,11 @@ def quantity(q):
     return int(m.group(1)) * {None: 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}[m.group(2)]
 
 
-# Sizing rule (docs/operations.md, "Sizing"): 128 MiB + 2.5 KiB per mbuf + 1 KiB per session
+# Sizing rule (docs/operations.md, "Sizing"): 64 MiB + 2.5 KiB per mbuf + 1 KiB per session
 # slot (sessions per worker x workers).
 mbufs = chain.get("mbufs", 16383)
 sessions = chain.get("sessions", 65536)
-need = (128 << 20) + mbufs * 2560 + workers * sessions * 1024
+need = (64 << 20) + mbufs * 2560 + workers * sessions * 1024
 have = quantity(fm["resources"]["requests"]["hugepages-2Mi"])
 check(have >= need, f"flowmgr's hugepages {have >> 20} MiB < {need >> 20} MiB the chain needs")
 check(quantity(fm["resources"]["requests"]["cpu"]) >= workers + 1,
