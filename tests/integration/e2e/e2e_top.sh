@@ -10,6 +10,9 @@
 #     VNFs and the session, which all carry the same packets, are within a factor of two of each
 #     other (the only difference is what crossed a counter in the few milliseconds between two
 #     replies, or sat in a ring at one end of the interval): no figure is compared with the clock;
+#   * on a terminal (a pseudo-terminal of 60 x 16): the alternate screen, repainted from home,
+#     stdin non-canonical without echo while it runs, every line within 60 columns and the frame
+#     within 16 lines; `q` exits 0 and leaves the terminal's modes as they were;
 #   * --once prints one frame; a bad interval is a usage error (exit 2).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
@@ -109,6 +112,52 @@ for n, f in enumerate(frames, 1):
           f"{num(vnfs['ctr'][4]):.0f}, fwd out {num(vnfs['fwd'][5]):.0f}, session "
           f"{num(top[2]):.0f} pps ({desc})")
 PY
+
+cat >"$run/top_tty.py" <<'PY'
+import fcntl, os, pty, re, select, struct, sys, termios
+nfctl, sock = sys.argv[1], sys.argv[2]
+master, slave = pty.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 16, 60, 0, 0))
+before = termios.tcgetattr(slave)
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.execv(nfctl, [nfctl, "-s", sock, "top", "-d", "0.2"])
+out = b""
+while out.count(b"nfctl top - ") < 2:  # until two frames are drawn (no deadline: ctest's)
+    select.select([master], [], [])
+    out += os.read(master, 65536)
+during = termios.tcgetattr(slave)
+os.write(master, b"q")
+while True:  # read what it writes until it has exited (a full pty would block it)
+    if select.select([master], [], [], 0.1)[0]:
+        out += os.read(master, 65536)
+        continue
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+while select.select([master], [], [], 0)[0]:  # what it wrote last
+    chunk = os.read(master, 65536)
+    if not chunk:
+        break
+    out += chunk
+after = termios.tcgetattr(slave)
+text = out.decode(errors="replace")
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"q: status {status}"
+assert "\033[?1049h" in text and text.rstrip().endswith("\033[?1049l"), "alternate screen"
+assert "\033[H" in text, "no repaint from home"
+assert not during[3] & (termios.ICANON | termios.ECHO), "stdin canonical or echoing while running"
+assert after[3] == before[3], "terminal modes not restored"
+frame = "nfctl top - " + re.sub(r"\033\[[0-9;?]*[a-zA-Z]", "", text).split("nfctl top - ")[-1]
+lines = [l for l in frame.replace("\r", "").split("\n") if l]
+assert all(len(l) <= 60 for l in lines), "wider than 60: " + max(lines, key=len)
+assert len(lines) <= 16, f"{len(lines)} lines on a 16-line terminal"
+print(f"e2e_top: on a 60x16 terminal: {len(lines)} lines, q restored the terminal")
+PY
+python3 "$run/top_tty.py" "$bin/nfctl" "$sock" || e2e_fail "nfctl top on a terminal"
 
 "$bin/nfctl" -s "$sock" top --once -d 0.2 >"$run/once.txt" || e2e_fail "nfctl top --once failed"
 [[ $(grep -c '^nfctl top - ' "$run/once.txt") -eq 1 ]] || e2e_fail "--once printed $(grep -c '^nfctl top - ' "$run/once.txt") frames"
