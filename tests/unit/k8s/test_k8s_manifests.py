@@ -155,8 +155,17 @@ uid = int(uid.group(1)) if uid else -1
 user_name = fm_args[fm_args.index("--user") + 1] if "--user" in fm_args else None
 check(user_name is not None and user is not None and user.group(1) == user_name,
       f"flowmgr --user names the Dockerfile's service user")
-# docs/security.md: kept after the drop, then what the drop itself needs as root
-KEEP = {"NET_ADMIN", "NET_RAW", "BPF", "IPC_LOCK", "KILL"}
+# docs/security.md: what flowmgr keeps after the drop (flowmgr/fm_priv.c: keep_caps and the
+# bracketed CAP_KILL), then what the drop itself needs as root
+with open(os.path.join(SRC, "flowmgr", "fm_priv.c")) as f:
+    priv = f.read()
+KEEP = set()
+for arr in ("keep_caps", "bracket_caps"):
+    m = re.search(arr + r"\[\] = \{([^}]*)\}", priv)
+    check(m is not None, f"flowmgr/fm_priv.c has {arr}")
+    KEEP |= {c.strip()[4:] for c in m.group(1).split(",")} if m else set()
+check(KEEP == {"NET_ADMIN", "NET_RAW", "BPF", "IPC_LOCK", "KILL"},
+      f"flowmgr keeps {sorted(KEEP)}: review the DaemonSet's capabilities and docs/security.md")
 DROP_STEP = {"SETUID", "SETGID", "SETPCAP", "CHOWN"}
 sc = fm["securityContext"]
 check(sc["capabilities"].get("drop") == ["ALL"], "flowmgr drops ALL capabilities")
