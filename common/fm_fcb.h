@@ -29,6 +29,10 @@
  *   - the slot header and every FCB field but `usage`: the owning flowmgr worker only; path_id,
  *     hops and area_off are written before the slot index is first published in an mbuf (the
  *     ring enqueue orders them), and never change while the slot is in use;
+ *   - pkts, bytes: plain per-session counters (`nfctl top`), added by the owning worker for each
+ *     packet it classifies to the FCB and read by that same worker when it serves a dump between
+ *     bursts: no atomics; they sit on the cache line of usage and last_use, which the worker
+ *     writes for every packet anyway. Reset when the slot starts a new session;
  *   - usage: the owning worker increments it (relaxed atomic add, per classified packet); any
  *     process that drops or frees a packet decrements it with fm_fcb_usage_dec() (release); the
  *     worker reads it with fm_fcb_usage_read() (acquire) before it releases the FCB.
@@ -85,6 +89,8 @@ struct fm_fcb {
 	uint32_t generation;	      /* bumped on reuse (flow layer) */
 	uint32_t timeout_ms;	      /* idle timeout of the session (flow layer) */
 	uint64_t last_use;	      /* flow layer */
+	uint64_t pkts;	/* packets classified to it (owning worker, fm_flow_count()) */
+	uint64_t bytes; /* their bytes (pkt_len), same writer */
 	uint64_t key[]; /* session key words (the tree's), then the areas at area_off */
 };
 

@@ -131,6 +131,7 @@ struct flowmgr {
 	int dump_vnf;		       /* flows: only through this VNF index (-1: all) */
 	struct fm_filter *dump_filter; /* flows: only sessions matching (NULL: all) */
 	uint32_t dump_max;	       /* flows: at most this many lines */
+	uint32_t dump_active_ms;       /* top: only sessions used this recently (0: all) */
 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)

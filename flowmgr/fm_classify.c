@@ -371,6 +371,87 @@ static void dump_flows(struct fm_wctx *wk, FILE *f)
 		shown < matched ? " (raise --max to see more)" : "");
 }
 
+/* Min-heap on packets of the k busiest sessions seen so far (h[0]: the least busy of them). */
+static void top_sift_down(struct fm_flow_info *h, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		struct fm_flow_info t;
+
+		if (l < n && h[l].pkts < h[m].pkts)
+			m = l;
+		if (r < n && h[r].pkts < h[m].pkts)
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void top_sift_up(struct fm_flow_info *h, uint32_t i)
+{
+	while (i > 0 && h[(i - 1) / 2].pkts > h[i].pkts) {
+		struct fm_flow_info t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/*
+ * `nfctl top`: the fm->dump_max busiest sessions (most packets, among those used in the last
+ * dump_active_ms) as a struct fm_top_list, most packets first. One pass over the sessions like
+ * `nfctl flows`, O(log k) per session kept; NULL without memory.
+ */
+static struct fm_top_list *dump_top(struct fm_wctx *wk)
+{
+	uint32_t k = wk->fm->dump_max < FM_TOP_MAX ? wk->fm->dump_max : FM_TOP_MAX;
+	uint32_t active = wk->fm->dump_active_ms, cursor = 0, n = 0;
+	struct fm_flow_info *h = calloc(k + 1, sizeof(*h));
+	struct fm_top_list *out = malloc(sizeof(*out) + (k + 1) * sizeof(out->e[0]));
+	struct fm_flow_info info;
+
+	if (h == NULL || out == NULL)
+		goto fail;
+	while (k > 0 && fm_flow_iter(wk->flow, &cursor, UINT32_MAX, &info) == 1) {
+		if (active != 0 && info.idle_ms > active)
+			continue;
+		if (n < k) {
+			h[n] = info;
+			top_sift_up(h, n++);
+		} else if (info.pkts > h[0].pkts) {
+			h[0] = info;
+			top_sift_down(h, n, 0);
+		}
+	}
+	out->n = n;
+	for (uint32_t i = n; i-- > 0;) { /* pop the least busy into the last free place */
+		struct fm_top_flow *e = &out->e[i];
+
+		e->index = h[0].index;
+		e->generation = h[0].generation;
+		e->path_id = h[0].path_id;
+		e->usage = h[0].usage;
+		e->pkts = h[0].pkts;
+		e->bytes = h[0].bytes;
+		e->age_ms = h[0].age_ms;
+		e->idle_ms = h[0].idle_ms;
+		fm_flow_info_format_key(wk->flow, &h[0], e->desc, sizeof(e->desc));
+		h[0] = h[i];
+		top_sift_down(h, i, 0);
+	}
+	free(h);
+	return out;
+fail:
+	free(h);
+	free(out);
+	return NULL;
+}
+
 /* Worker side: serve a pending dump request (tree or layout) between bursts. */
 void fm_classify_dump_poll(struct fm_wctx *wk)
 {
@@ -382,6 +463,11 @@ void fm_classify_dump_poll(struct fm_wctx *wk)
 
 	if (req == FM_DUMP_NONE)
 		return;
+	if (req == FM_DUMP_TOP) {
+		wk->dump_buf = (char *)dump_top(wk);
+		atomic_store_explicit(&wk->dump_req, FM_DUMP_NONE, memory_order_release);
+		return;
+	}
 	f = open_memstream(&buf, &len);
 	if (f != NULL) {
 		if (req == FM_DUMP_TREE)

@@ -16,7 +16,9 @@
  *                                 slot reused only once each has acknowledged (fm_flow.h);
  *   - fm_classify_dump()          `nfctl tree`, `nfctl tree --layout`, `nfctl flows`: the text is
  *                                 made BY the worker (only it may walk its dynamic nodes), on
- *                                 request, between two bursts (fm_classify_dump_poll()).
+ *                                 request, between two bursts (fm_classify_dump_poll());
+ *                                 `nfctl top`'s busiest sessions come the same way, as a
+ *                                 struct fm_top_list (FM_DUMP_TOP).
  *
  * Concurrency: init and uninit run on the main lcore, before the workers are launched and after
  * they stopped. fm_classify_new_sessions() and fm_classify_dump_poll() run on the lcore of the
@@ -39,7 +41,23 @@ struct fm_wctx;
 struct fm_fcb;
 
 /* Introspection requests (struct fm_wctx.dump_req). */
-enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2, FM_DUMP_FLOWS = 3 };
+enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2, FM_DUMP_FLOWS = 3, FM_DUMP_TOP = 4 };
+
+#define FM_TOP_MAX 64 /* sessions per worker in an FM_DUMP_TOP answer */
+
+/* `nfctl top`: one of a worker's busiest sessions, with its counters since it started. */
+struct fm_top_flow {
+	uint32_t index, generation, path_id, usage;
+	uint64_t pkts, bytes, age_ms, idle_ms;
+	char desc[232]; /* fm_flow_info_format_key(), cut */
+};
+
+/* FM_DUMP_TOP's answer (in place of a text): the fm->dump_max (<= FM_TOP_MAX) sessions with the
+ * most packets among those used in the last fm->dump_active_ms (0: all), most packets first. */
+struct fm_top_list {
+	uint32_t n;
+	struct fm_top_flow e[];
+};
 
 /**
  * Flow tables, path table, FCB areas and common data (see above). @return 0, or -errno with the
@@ -61,7 +79,8 @@ void fm_classify_dump_poll(struct fm_wctx *wk);
 /**
  * Control side: asks worker `worker` for a dump (`what`: FM_DUMP_TREE, _LAYOUT or _FLOWS; the
  * flows filter is fm->dump_vnf, dump_filter, dump_max). @return a malloc'ed text the caller
- * frees, or NULL (a request already pending, no answer within 1 s, or no memory).
+ * frees, or NULL (a request already pending, no answer within 1 s, or no memory). For
+ * FM_DUMP_TOP (fm->dump_max, dump_active_ms) the buffer is a struct fm_top_list.
  */
 char *fm_classify_dump(struct flowmgr *fm, unsigned int worker, int what);
 

@@ -101,8 +101,10 @@ static Flowsplice__VnfInfo *vnf_info(struct flowmgr *fm, struct ctl_conn *c, uin
 	struct rte_ring *in[FM_SHM_MAX_NODES + FM_SHM_MAX_WORKERS];
 	unsigned int nb_in = fm_graph_vnf_inputs(fm, id, in);
 
-	for (unsigned int k = 0; k < nb_in; k++)
+	for (unsigned int k = 0; k < nb_in; k++) {
 		queued += rte_ring_count(in[k]);
+		m->ring_capacity += rte_ring_get_capacity(in[k]);
+	}
 	m->ring_count = queued;
 	m->decl = decl_msg(c, &fm->cfg->chain.vnfs[id - 1]);
 	m->quarantines = fm->vnf_rt[id].quarantines;
@@ -577,6 +579,73 @@ static int command_reply(struct ctl_conn *c, const Flowsplice__VnfCommand *cmd, 
 	return reply_text(c, rep, text);
 }
 
+static int top_cmp(const void *a, const void *b)
+{
+	const Flowsplice__FlowInfo *x = *(Flowsplice__FlowInfo *const *)a;
+	const Flowsplice__FlowInfo *y = *(Flowsplice__FlowInfo *const *)b;
+
+	return x->pkts < y->pkts ? 1 : x->pkts > y->pkts ? -1 : 0;
+}
+
+static Flowsplice__FlowInfo *flow_info(struct ctl_conn *c, const struct fm_top_flow *e,
+				       unsigned int worker)
+{
+	Flowsplice__FlowInfo *m = ctl_reply_alloc(c, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	flowsplice__flow_info__init(m);
+	m->index = e->index;
+	m->generation = e->generation;
+	m->worker = worker;
+	m->path_id = e->path_id;
+	m->pkts = e->pkts;
+	m->bytes = e->bytes;
+	m->age_ms = e->age_ms;
+	m->idle_ms = e->idle_ms;
+	m->usage = e->usage;
+	m->desc = ctl_reply_strdup(c, e->desc);
+	return m->desc ? m : NULL;
+}
+
+/* nfctl top: each worker's busiest sessions (fm_classify_dump FM_DUMP_TOP), merged. */
+static int on_top_flows(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__TopFlows *q,
+			Flowsplice__Reply *rep)
+{
+	uint32_t max = q->max == 0 ? 16 : q->max < FM_TOP_MAX ? q->max : FM_TOP_MAX;
+	Flowsplice__FlowList *l = ctl_reply_alloc(c, sizeof(*l));
+	size_t n = 0;
+
+	if (l == NULL)
+		return -ENOMEM;
+	flowsplice__flow_list__init(l);
+	l->flows = ctl_reply_alloc(c, ((size_t)max * fm->nb_workers + 1) * sizeof(*l->flows));
+	if (l->flows == NULL)
+		return -ENOMEM;
+	fm->dump_max = max;
+	fm->dump_active_ms = q->active_ms;
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		struct fm_top_list *t = (struct fm_top_list *)fm_classify_dump(fm, w, FM_DUMP_TOP);
+
+		if (t == NULL)
+			return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INTERNAL,
+					       "worker %u did not answer the top request", w);
+		for (uint32_t i = 0; i < t->n && i < max; i++) {
+			l->flows[n] = flow_info(c, &t->e[i], w);
+			if (l->flows[n++] == NULL) {
+				free(t);
+				return -ENOMEM;
+			}
+		}
+		free(t);
+	}
+	qsort(l->flows, n, sizeof(*l->flows), top_cmp);
+	l->n_flows = n < max ? n : max;
+	rep->body_case = FLOWSPLICE__REPLY__BODY_FLOWS;
+	rep->flows = l;
+	return 0;
+}
+
 /*
  * nfctl cmd: the text goes to the VNF's mailbox in shared memory under a new command number
  * (fm_mbox.h: flowmgr's own counter, never reused, so a late answer to a command that timed out
@@ -654,6 +723,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_policy(fm, c, req->set_policy, rep);
 	case FLOWSPLICE__REQUEST__BODY_FLOWS:
 		return on_flows(fm, c, req->flows, rep);
+	case FLOWSPLICE__REQUEST__BODY_TOP_FLOWS:
+		return on_top_flows(fm, c, req->top_flows, rep);
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
 		return on_introspect(fm, c, req->introspect, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:

@@ -418,6 +418,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 			drop(w, ok[i], FM_DROP_NO_FCB);
 			continue;
 		}
+		fm_flow_count(fcbs[i], rte_pktmbuf_pkt_len(ok[i])); /* nfctl top; owner only */
 		meta->fcb = fm_flow_index(w->wk->flow, fcbs[i]);
 		meta->path = fm->ports[pidx].reverse ? fm->path_rev[fcbs[i]->path_id]
 						     : (uint16_t)fcbs[i]->path_id;

@@ -5,6 +5,7 @@
  *   nfctl [-s SOCKET] [-t MS] [--json] status|vnfs|stats
  *   nfctl [-s SOCKET] kill NAME [SIGNAL] | restart NAME | policy NAME bypass|drop|hold
  *   nfctl [-s SOCKET] cmd VNF TEXT...   (a command the VNF itself serves)
+ *   nfctl [-s SOCKET] top [-d SECONDS] [-n FRAMES] [--once] [--sessions N]   (top.h)
  *
  * Exit status: 0 success, 1 flowmgr answered with an error, 2 usage, 3 cannot reach flowmgr.
  */
@@ -18,6 +19,7 @@
 
 #include "ctl_client.h"
 #include "nfctl_int.h"
+#include "top.h"
 
 #define FM_CMD_TEXT_MAX 256 /* fm_shm.h FM_SHM_CMD_MAX: flowmgr checks it too */
 
@@ -45,6 +47,8 @@ static void usage(FILE *f)
 		   "  layout                     the FCB layout per VNF and per path\n"
 		   "  capture VNF FILE [--dir in|out|both] [--filter EXPR] [--count N]\n"
 		   "          [--seconds S] [--snaplen N]   what enters/leaves a VNF, as pcapng\n"
+		   "  top [-d SECS] [-n FRAMES] [--once] [--sessions N]   live view: ports,\n"
+		   "                             VNFs, drops, busiest sessions (q quits)\n"
 		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
 		   "--json: machine-readable output of status, vnfs and stats\n");
 }
@@ -552,6 +556,8 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		return cmd_vnf_ctl(o, argc, argv);
 	if (is(cmd, "flows"))
 		return cmd_flows(o, argc, argv);
+	if (is(cmd, "top"))
+		return nfctl_top(o->path, o->timeout_ms, argc, argv);
 	if (is(cmd, "cmd") && argc >= 3)
 		return cmd_vnf_command(o, argc, argv);
 	if (is(cmd, "capture"))

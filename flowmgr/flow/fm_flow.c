@@ -373,6 +373,8 @@ static void session_init(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 	fcb->timeout_ms = fcb->path_id < f->nb_paths ? f->path_timeout[fcb->path_id] : 0;
 	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, 0, memory_order_relaxed);
 	fcb->last_use = now;
+	fcb->pkts = 0;
+	fcb->bytes = 0;
 	s->created = now;
 	f->cnt[FM_FLOW_CNT_new_session]++;
 }

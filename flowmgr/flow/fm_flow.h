@@ -207,6 +207,17 @@ struct fm_fcb *fm_flow_lookup(struct fm_flow *f, const uint64_t *vals, uint32_t 
 unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
 			      const uint32_t *hash, unsigned n, struct fm_fcb **out);
 
+/**
+ * Per-session counters (nfctl top): one packet of `bytes` bytes was classified to `fcb`. Plain
+ * adds by the owning lcore (the one that looked it up), read by its own iterator between bursts;
+ * the line is the one usage and last_use were just written on. A new session starts at 0.
+ */
+static inline void fm_flow_count(struct fm_fcb *fcb, uint32_t bytes)
+{
+	fcb->pkts++;
+	fcb->bytes += bytes;
+}
+
 /** The packet classified to fcb left the platform: usage--, onto the pending list at 0. */
 void fm_flow_put(struct fm_flow *f, struct fm_fcb *fcb);
 void fm_flow_put_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, unsigned n);
@@ -254,13 +265,16 @@ void fm_flow_get_stats(const struct fm_flow *f, struct fm_flow_stats *st);
 /* ---- introspection (nfctl flows) ----------------------------------------------------------- */
 
 struct fm_flow_info {
-	uint32_t index; /* global slot index */
+	uint32_t index;	     /* global slot index */
+	uint32_t generation; /* the slot's incarnation: (index, generation) names one session */
 	uint32_t path_id;
 	uint32_t usage;
 	uint32_t timeout_ms;
 	uint64_t age_ms;  /* since creation */
 	uint64_t idle_ms; /* since last use */
-	bool pending;	  /* on a pending-timeout list */
+	uint64_t pkts;	  /* classified to it so far (fm_flow_count()) */
+	uint64_t bytes;
+	bool pending; /* on a pending-timeout list */
 	uint8_t nb_hops;
 	int8_t hops[FM_PATH_MAX];
 	uint32_t key_fields;	   /* bit i: vals[i] is a session key field */
@@ -280,8 +294,11 @@ int fm_flow_iter(const struct fm_flow *f, uint32_t *cursor, uint32_t max_steps,
 bool fm_flow_info_has_vnf(const struct fm_flow_info *i, int vnf);
 /** Does the filter match the session (evaluated on its key fields; others read as 0)? */
 bool fm_flow_info_match(const struct fm_flow_info *i, const struct fm_filter *flt);
-/** One line: "idx path usage age idle timeout key". @return snprintf's result. */
+/** One line: "idx path usage age idle timeout pkts bytes key". @return snprintf's result. */
 int fm_flow_info_format(const struct fm_flow *f, const struct fm_flow_info *i, char *buf,
 			size_t len);
+/** The session in short: "[vnf -> vnf] field=value ...". @return snprintf's result. */
+int fm_flow_info_format_key(const struct fm_flow *f, const struct fm_flow_info *i, char *buf,
+			    size_t len);
 
 #endif /* FM_FLOW_H */

@@ -42,11 +42,14 @@ static void info_fill(const struct fm_flow *f, uint32_t local, struct fm_flow_in
 	uint64_t now = fm_clock_now(f->clock);
 	memset(i, 0, sizeof(*i));
 	i->index = fm_fcb_pool_index(f->pool, fcb);
+	i->generation = fcb->generation;
 	i->path_id = fcb->path_id;
 	i->usage = fm_fcb_usage_read(fcb);
 	i->timeout_ms = fcb->timeout_ms;
 	i->age_ms = now > s->created ? now - s->created : 0;
 	i->idle_ms = now > fcb->last_use ? now - fcb->last_use : 0;
+	i->pkts = fcb->pkts;
+	i->bytes = fcb->bytes;
 	i->pending = s->flags & FM_SF_PENDING;
 	i->nb_hops = fcb->nb_hops;
 	memcpy(i->hops, fcb->hops, sizeof(i->hops));
@@ -84,25 +87,42 @@ bool fm_flow_info_match(const struct fm_flow_info *i, const struct fm_filter *fl
 	return fm_filter_match_fields(flt, i->vals);
 }
 
-int fm_flow_info_format(const struct fm_flow *f, const struct fm_flow_info *i, char *buf,
-			size_t len)
+/* "field=value ..." of the session's key fields. */
+static void format_fields(const struct fm_flow_info *i, char *key, size_t len)
 {
-	char path[256], key[256], v[64];
+	char v[64];
 	size_t o = 0;
-	fm_tree_format_path(f->tree, i->hops, i->nb_hops, path, sizeof(path));
 	key[0] = 0;
-	for (int fld = 0; fld < FM_F_COUNT && o < sizeof(key); fld++) {
+	for (int fld = 0; fld < FM_F_COUNT && o < len; fld++) {
 		if (!(i->key_fields & (1u << fld)))
 			continue;
 		fm_field_format(fld, i->vals[fld], fm_field_full_mask(fld), v, sizeof(v));
-		int n = snprintf(key + o, sizeof(key) - o, "%s%s=%s", o ? " " : "",
-				 fm_field_name(fld), v);
+		int n = snprintf(key + o, len - o, "%s%s=%s", o ? " " : "", fm_field_name(fld), v);
 		if (n < 0)
 			break;
 		o += (size_t)n;
 	}
-	return snprintf(
-	    buf, len, "%u path=%u [%s] usage=%u age=%llums idle=%llums timeout=%ums%s %s", i->index,
-	    i->path_id, path, i->usage, (unsigned long long)i->age_ms,
-	    (unsigned long long)i->idle_ms, i->timeout_ms, i->pending ? " pending" : "", key);
+}
+
+int fm_flow_info_format_key(const struct fm_flow *f, const struct fm_flow_info *i, char *buf,
+			    size_t len)
+{
+	char path[256], key[256];
+	fm_tree_format_path(f->tree, i->hops, i->nb_hops, path, sizeof(path));
+	format_fields(i, key, sizeof(key));
+	return snprintf(buf, len, "[%s] %s", path, key);
+}
+
+int fm_flow_info_format(const struct fm_flow *f, const struct fm_flow_info *i, char *buf,
+			size_t len)
+{
+	char path[256], key[256];
+	fm_tree_format_path(f->tree, i->hops, i->nb_hops, path, sizeof(path));
+	format_fields(i, key, sizeof(key));
+	return snprintf(buf, len,
+			"%u path=%u [%s] usage=%u age=%llums idle=%llums timeout=%ums pkts=%llu "
+			"bytes=%llu%s %s",
+			i->index, i->path_id, path, i->usage, (unsigned long long)i->age_ms,
+			(unsigned long long)i->idle_ms, i->timeout_ms, (unsigned long long)i->pkts,
+			(unsigned long long)i->bytes, i->pending ? " pending" : "", key);
 }

@@ -367,6 +367,49 @@ START_TEST(test_flow_iter_lists_sessions)
 }
 END_TEST
 
+/* Per-session counters (nfctl top): added by the owner, listed by the iterator, and a renewed
+ * session (same key, expired FCB met by a lookup) starts again from 0 with a new generation. */
+START_TEST(test_flow_count_per_session)
+{
+	g_conf.cache_size = 0;
+	struct fm_flow *f = t_flow(&g_conf);
+	struct fm_fcb *c = new_tcp(f, 3);
+	fm_flow_count(c, 100);
+	fm_flow_count(c, 1400);
+	fm_flow_count(new_tcp(f, 3), 60);   /* the same session again */
+	ck_assert_ptr_ne(new_tcp(f, 4), c); /* another session: not counted here */
+	struct fm_flow_info in;
+	uint32_t cur = 0, gen = c->generation;
+	int seen = 0;
+	char line[512];
+	while (fm_flow_iter(f, &cur, 0, &in) == 1) {
+		if (in.fcb != c) {
+			ck_assert_uint_eq(in.pkts, 0);
+			continue;
+		}
+		seen++;
+		ck_assert_uint_eq(in.pkts, 3);
+		ck_assert_uint_eq(in.bytes, 1560);
+		ck_assert_uint_eq(in.generation, gen);
+		ck_assert_int_gt(fm_flow_info_format(f, &in, line, sizeof(line)), 0);
+		ck_assert_ptr_nonnull(strstr(line, "pkts=3 bytes=1560"));
+		ck_assert_int_gt(fm_flow_info_format_key(f, &in, line, sizeof(line)), 0);
+		ck_assert_ptr_nonnull(strstr(line, "[fw -> nat -> output] "));
+		ck_assert_ptr_nonnull(strstr(line, "dport=80"));
+	}
+	ck_assert_int_eq(seen, 1);
+	fm_flow_put(f, c); /* both lookups of session 3 */
+	fm_flow_put(f, c);
+	fm_clock_advance(&g_clk, T_TCP_TIMEOUT); /* expired: the next lookup renews it */
+	struct fm_fcb *d = new_tcp(f, 3);
+	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_lazy_renew), 1);
+	ck_assert_uint_eq(d->pkts, 0);
+	ck_assert_uint_eq(d->bytes, 0);
+	ck_assert(d != c || d->generation != gen);
+	fm_flow_destroy(f);
+}
+END_TEST
+
 START_TEST(test_flow_pool_index_ptr)
 {
 	size_t osz = 200;
@@ -417,6 +460,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_flow_pending_threshold_backoff);
 	tcase_add_test(tc, test_flow_churn_1m_no_leak);
 	tcase_add_test(tc, test_flow_iter_lists_sessions);
+	tcase_add_test(tc, test_flow_count_per_session);
 	tcase_add_test(tc, test_flow_pool_index_ptr);
 	suite_add_tcase(s, tc);
 	return s;
