@@ -44,6 +44,7 @@ PACKAGES=(
 	iperf3              # TCP throughput (benchmarks)
 	nginx-light         # HTTP server of the demo and e2e tests
 	python3             # helper scripts, dpdk-telemetry.py
+	python3-yaml        # YAML in test scripts (tests/unit/k8s)
 	tcpdump             # captures while debugging tests
 	tcpreplay           # paced replay of generated traffic (SYN-flood test)
 	tshark              # pcap inspection in tests
@@ -99,12 +100,26 @@ is_installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == "ii "* ]]
 }
 
+# The Kubernetes API schemas (npm kubernetes-models) that tests/unit/k8s validates deploy/k8s
+# against, offline, with the machine's Node.js; kept in FS_K8S_NPM.
+NPM_MODELS=kubernetes-models@5.1.0
+npm_models() {
+	local dir=${FS_K8S_NPM:-/usr/local/lib/flowsplice-npm}
+	[[ -f $dir/node_modules/kubernetes-models/package.json ]] && return 0
+	command -v npm >/dev/null || die "npm not found: needed for $NPM_MODELS (tests/unit/k8s)"
+	echo "install-deps: npm install $NPM_MODELS into $dir"
+	mkdir -p "$dir"
+	npm install --silent --no-audit --no-fund --prefix "$dir" "$NPM_MODELS" >/dev/null ||
+		die "npm install $NPM_MODELS failed"
+}
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	is_installed "$pkg" || missing+=("$pkg")
 done
 service_user
 if [[ ${#missing[@]} -eq 0 ]]; then
+	npm_models
 	echo "install-deps: all ${#PACKAGES[@]} packages present"
 	exit 0
 fi
@@ -147,4 +162,5 @@ for pkg in "${missing[@]}"; do
 	is_installed "$pkg" || still+=("$pkg")
 done
 [[ ${#still[@]} -eq 0 ]] || die "still missing after install: ${still[*]}"
+npm_models
 echo "install-deps: installed ${#missing[@]} package(s); all ${#PACKAGES[@]} packages present"
