@@ -73,36 +73,6 @@ static int ask(struct rte_tel_data *d, Flowsplice__Request *req, int want, Flows
 	return rc;
 }
 
-static const char *state_name(Flowsplice__VnfState s)
-{
-	switch (s) {
-	case FLOWSPLICE__VNF_STATE__VNF_CONFIGURED:
-		return "configured";
-	case FLOWSPLICE__VNF_STATE__VNF_RUNNING:
-		return "running";
-	case FLOWSPLICE__VNF_STATE__VNF_DEAD:
-		return "dead";
-	case FLOWSPLICE__VNF_STATE__VNF_STALLED:
-		return "stalled";
-	default:
-		return "unknown";
-	}
-}
-
-static const char *policy_name(Flowsplice__FailPolicy p)
-{
-	return p == FLOWSPLICE__FAIL_POLICY__FAIL_DROP	 ? "drop"
-	       : p == FLOWSPLICE__FAIL_POLICY__FAIL_HOLD ? "hold"
-							 : "bypass";
-}
-
-static const char *isolation_name(Flowsplice__Isolation i)
-{
-	return i == FLOWSPLICE__ISOLATION__ISOLATION_INDIRECT	   ? "indirect"
-	       : i == FLOWSPLICE__ISOLATION__ISOLATION_INDEPENDENT ? "independent"
-								   : "direct";
-}
-
 static void vnf_packets(struct rte_tel_data *d, const Flowsplice__VnfInfo *v)
 {
 	dict_u64(d, NULL, "rx_pkts", v->rx_pkts);
@@ -120,9 +90,9 @@ static void vnf_record(struct rte_tel_data *d, const Flowsplice__VnfInfo *v)
 	rte_tel_data_start_dict(d);
 	dict_str(d, "name", v->name);
 	dict_u64(d, NULL, "id", v->id);
-	dict_str(d, "state", state_name(v->state));
+	dict_str(d, "state", ctl_vnf_state_name(v->state));
 	rte_tel_data_add_dict_int(d, "pid", v->pid);
-	dict_str(d, "policy", policy_name(v->policy));
+	dict_str(d, "policy", ctl_policy_name(v->policy));
 	vnf_packets(d, v);
 	dict_u64(d, NULL, "restarts", v->restarts);
 	dict_u64(d, NULL, "generation", v->generation);
@@ -134,7 +104,7 @@ static void vnf_record(struct rte_tel_data *d, const Flowsplice__VnfInfo *v)
 		dict_u64(d, NULL, "scratchpad_size", v->decl->scratchpad_size);
 		dict_u64(d, NULL, "timeout_ms", v->decl->timeout_ms);
 		dict_u64(d, NULL, "flags", v->decl->flags);
-		dict_str(d, "isolation", isolation_name(v->decl->isolation));
+		dict_str(d, "isolation", ctl_isolation_name(v->decl->isolation));
 	}
 }
 
@@ -182,7 +152,7 @@ static int cmd_vnfs(const char *params, struct rte_tel_data *d)
 		for (size_t i = 0; i < l->n_vnfs; i++)
 			rte_tel_data_add_dict_string(
 			    d, tel_name(key, sizeof(key), NULL, l->vnfs[i]->name),
-			    state_name(l->vnfs[i]->state));
+			    ctl_vnf_state_name(l->vnfs[i]->state));
 	} else {
 		size_t i = 0;
 

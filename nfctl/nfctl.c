@@ -71,38 +71,6 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static const char *state_str(int s)
-{
-	switch (s) {
-	case FLOWSPLICE__VNF_STATE__VNF_CONFIGURED:
-		return "configured";
-	case FLOWSPLICE__VNF_STATE__VNF_RUNNING:
-		return "running";
-	case FLOWSPLICE__VNF_STATE__VNF_DEAD:
-		return "dead";
-	case FLOWSPLICE__VNF_STATE__VNF_STALLED:
-		return "stalled";
-	case FLOWSPLICE__VNF_STATE__VNF_QUARANTINED:
-		return "quarantined";
-	default:
-		return "unknown";
-	}
-}
-
-static const char *policy_str(int p)
-{
-	switch (p) {
-	case FLOWSPLICE__FAIL_POLICY__FAIL_BYPASS:
-		return "bypass";
-	case FLOWSPLICE__FAIL_POLICY__FAIL_DROP:
-		return "drop";
-	case FLOWSPLICE__FAIL_POLICY__FAIL_HOLD:
-		return "hold";
-	default:
-		return "unknown";
-	}
-}
-
 static void json_counters(Flowsplice__Counter **c, size_t n)
 {
 	size_t i;
@@ -120,8 +88,8 @@ static void json_vnf(const Flowsplice__VnfInfo *v)
 {
 	printf("{\"id\":%" PRIu32 ",\"name\":", v->id);
 	json_str(v->name);
-	printf(",\"state\":\"%s\",\"pid\":%" PRId32 ",\"policy\":\"%s\"", state_str(v->state),
-	       v->pid, policy_str(v->policy));
+	printf(",\"state\":\"%s\",\"pid\":%" PRId32 ",\"policy\":\"%s\"",
+	       ctl_vnf_state_name(v->state), v->pid, ctl_policy_name(v->policy));
 	printf(",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"drop_pkts\":%" PRIu64
 	       ",\"bypass_pkts\":%" PRIu64 ",\"policy_drop_pkts\":%" PRIu64 ",\"restarts\":%" PRIu32
 	       ",\"ring_count\":%" PRIu64 ",\"lost_pkts\":%" PRIu64 ",\"hold_drop_pkts\":%" PRIu64
@@ -197,9 +165,9 @@ static void table_vnfs(Flowsplice__VnfInfo **v, size_t n)
 	for (i = 0; i < n; i++)
 		printf("%4" PRIu32 "  %-*s  %-10s  %7" PRId32 "  %-6s  %12" PRIu64 "  %12" PRIu64
 		       "  %10" PRIu64 "  %10" PRIu64 "  %12" PRIu64 "  %8" PRIu32 "\n",
-		       v[i]->id, w, clean(v[i]->name, name), state_str(v[i]->state), v[i]->pid,
-		       policy_str(v[i]->policy), v[i]->rx_pkts, v[i]->tx_pkts, v[i]->drop_pkts,
-		       v[i]->bypass_pkts, v[i]->policy_drop_pkts, v[i]->restarts);
+		       v[i]->id, w, clean(v[i]->name, name), ctl_vnf_state_name(v[i]->state),
+		       v[i]->pid, ctl_policy_name(v[i]->policy), v[i]->rx_pkts, v[i]->tx_pkts,
+		       v[i]->drop_pkts, v[i]->bypass_pkts, v[i]->policy_drop_pkts, v[i]->restarts);
 	if (n == 0)
 		printf("(no VNFs)\n");
 	for (i = 0; i < n; i++)

@@ -120,22 +120,6 @@ static void cp(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src != NULL ? src : "");
 }
 
-static const char *state_name(int s)
-{
-	switch (s) {
-	case FLOWSPLICE__VNF_STATE__VNF_CONFIGURED:
-		return "configured";
-	case FLOWSPLICE__VNF_STATE__VNF_RUNNING:
-		return "running";
-	case FLOWSPLICE__VNF_STATE__VNF_DEAD:
-		return "dead";
-	case FLOWSPLICE__VNF_STATE__VNF_STALLED:
-		return "stalled";
-	default:
-		return "unknown";
-	}
-}
-
 static void fill_stats(struct top_sample *s, const Flowsplice__StatsReply *r)
 {
 	s->nb_ports = 0;
@@ -159,7 +143,7 @@ static void fill_stats(struct top_sample *s, const Flowsplice__StatsReply *r)
 
 		d->id = v->id;
 		cp(d->name, sizeof(d->name), v->name);
-		cp(d->state, sizeof(d->state), state_name(v->state));
+		cp(d->state, sizeof(d->state), ctl_vnf_state_name(v->state));
 		d->pid = v->pid;
 		d->restarts = v->restarts;
 		d->rx_pkts = v->rx_pkts;

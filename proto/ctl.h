@@ -62,6 +62,12 @@
 const char *ctl_code_str(int code);
 /** Symbolic name of a Flowsplice__ErrorCode ("ERR_MALFORMED"), "?" when unknown. */
 const char *ctl_code_name(int code);
+/** How outputs name a Flowsplice__VnfState ("running", "quarantined"...), "unknown" otherwise. */
+const char *ctl_vnf_state_name(int state);
+/** Flowsplice__FailPolicy: "bypass", "drop", "hold"; "unknown" otherwise. */
+const char *ctl_policy_name(int policy);
+/** Flowsplice__Isolation: "direct", "indirect", "independent"; "unknown" otherwise. */
+const char *ctl_isolation_name(int isolation);
 
 /**
  * Formats why connecting to @p path failed with errno @p err, with a hint an operator can act

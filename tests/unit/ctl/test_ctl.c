@@ -571,6 +571,31 @@ START_TEST(test_ctl_wire_scan_truncated_vs_bad)
 }
 END_TEST
 
+/* Every enum value of the protocol has its name, one table for nfctl, its top view and telemetry
+ * (top and telemetry had no name for "quarantined"). */
+START_TEST(test_ctl_enum_names)
+{
+	static const char *const states[] = {"configured", "running", "dead", "stalled",
+					     "quarantined"};
+	const ProtobufCEnumDescriptor *sd = &flowsplice__vnf_state__descriptor;
+
+	ck_assert_uint_eq(sd->n_values, sizeof(states) / sizeof(states[0]));
+	for (unsigned int i = 0; i < sd->n_values; i++)
+		ck_assert_str_eq(ctl_vnf_state_name(sd->values[i].value), states[i]);
+	ck_assert_str_eq(ctl_vnf_state_name(99), "unknown");
+	ck_assert_str_eq(ctl_policy_name(FLOWSPLICE__FAIL_POLICY__FAIL_BYPASS), "bypass");
+	ck_assert_str_eq(ctl_policy_name(FLOWSPLICE__FAIL_POLICY__FAIL_DROP), "drop");
+	ck_assert_str_eq(ctl_policy_name(FLOWSPLICE__FAIL_POLICY__FAIL_HOLD), "hold");
+	ck_assert_str_eq(ctl_policy_name(-1), "unknown");
+	ck_assert_uint_eq(flowsplice__fail_policy__descriptor.n_values, 3);
+	ck_assert_str_eq(ctl_isolation_name(FLOWSPLICE__ISOLATION__ISOLATION_DIRECT), "direct");
+	ck_assert_str_eq(ctl_isolation_name(FLOWSPLICE__ISOLATION__ISOLATION_INDIRECT), "indirect");
+	ck_assert_str_eq(ctl_isolation_name(FLOWSPLICE__ISOLATION__ISOLATION_INDEPENDENT),
+			 "independent");
+	ck_assert_uint_eq(flowsplice__isolation__descriptor.n_values, 3);
+}
+END_TEST
+
 START_TEST(test_ctl_code_str_all_codes)
 {
 	int c;
@@ -611,6 +636,7 @@ static Suite *ctl_suite(void)
 	tcase_add_test(tc, test_ctl_client_connect_no_server_hint);
 	tcase_add_test(tc, test_ctl_wire_scan_truncated_vs_bad);
 	tcase_add_test(tc, test_ctl_code_str_all_codes);
+	tcase_add_test(tc, test_ctl_enum_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
