@@ -75,12 +75,14 @@ for x in "$ns-a" "$ns-b"; do
 	fi
 done
 "$top/deploy/hugepages.sh" >/dev/null
+mkdir -p "$(dirname "$csv")"
+rm -f "${csv%.csv}-raw.csv" "${csv%.csv}"-fm-crash-*.log
 
 prefix=${ns}$$
 run=$(mktemp -d /tmp/fsbench-cost.XXXXXX)
 chmod a+rx "$run"
 sock=$run/fm.sock
-raw=$run/raw.csv
+raw=${csv%.csv}-raw.csv # written window by window: a run cut short keeps what it measured
 fm_pid=
 srv=()
 made_ns=0
@@ -304,9 +306,15 @@ window() {
 		ip_pid=$!
 		sleep 0.6 # connection set-up and slow start out of the window
 	fi
-	python3 "$here/sample.py" snap "$run/a.json" "$bin/nfctl" "$sock"
-	sleep "$secs"
-	python3 "$here/sample.py" snap "$run/b.json" "$bin/nfctl" "$sock"
+	if ! python3 "$here/sample.py" snap "$run/a.json" "$bin/nfctl" "$sock" 2>/dev/null ||
+		! { sleep "$secs" && python3 "$here/sample.py" snap "$run/b.json" "$bin/nfctl" "$sock" 2>/dev/null; }; then
+		[[ -n $ip_pid ]] && { wait "$ip_pid" || true; }
+		failed+=("round $rnd $mode $v K=$k load $load: flowmgr stopped answering ($(fs_pid_state "$fm_pid"));" \
+			"its log: $(tail -n 3 "$run/fm.log" | tr '\n' ' ')")
+		echo "    ${failed[-1]}"
+		cp "$run/fm.log" "${csv%.csv}-fm-crash-r$rnd-$mode-$v-k$k.log"
+		return 1
+	fi
 	if [[ -n $ip_pid ]] && ! wait "$ip_pid"; then
 		failed+=("round $rnd $mode $v K=$k load $load: iperf3 failed ($(python3 -c 'import json, sys
 try:
@@ -319,6 +327,12 @@ except Exception:
 	fi
 	python3 "$here/sample.py" row "$run/a.json" "$run/b.json" "$raw" "$rnd" "$mode" "$v" "$k" \
 		"$load" "$mbps"
+}
+fs_pid_state() { # fs_pid_state PID — "running" or how it ended (zombie/exit status)
+	if [[ -e /proc/$1 ]] && [[ $(awk '{print $3}' "/proc/$1/stat") != Z ]]; then echo running; return; fi
+	local rc=0
+	wait "$1" 2>/dev/null || rc=$?
+	if ((rc > 128)); then echo "killed by signal $((rc - 128))"; else echo "exited $rc"; fi
 }
 fm_counters() { # fm_counters NAME... — "name=value" of flowmgr's counters
 	"$bin/nfctl" -s "$sock" --json stats | python3 -c '
@@ -393,10 +407,11 @@ for ((r = 1; r <= rounds; r++)); do
 		# first connection of a fresh chain sometimes stalls; a failure here is only counted)
 		timeout 10 ip netns exec "$ns-a" iperf3 -c "$host" -p "$port" -n 2M -b 100M \
 			--connect-timeout 3000 >/dev/null 2>&1 || warmup_failed=$((warmup_failed + 1))
-		window "$r" "$mode" "$v" "$k" idle 0 "$host" "$port"
-		for l in "${ls[@]}"; do
-			window "$r" "$mode" "$v" "$k" "${l%%:*}" "${l#*:}" "$host" "$port"
-		done
+		if window "$r" "$mode" "$v" "$k" idle 0 "$host" "$port"; then
+			for l in "${ls[@]}"; do
+				window "$r" "$mode" "$v" "$k" "${l%%:*}" "${l#*:}" "$host" "$port" || break
+			done
+		fi
 		stop_fm
 		unlock
 	done
@@ -405,8 +420,7 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- results ----------------------------------------------------------------------------------
-raw_out=${csv%.csv}-raw.csv
-cp "$raw" "$raw_out"
+raw_out=$raw
 echo
 python3 "$here/sample.py" summary "$raw" "$csv" "${csv%.csv}-goals.md"
 {

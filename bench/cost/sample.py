@@ -217,7 +217,7 @@ def summary(raw_csv, out_csv, md_out):
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
         w.writerows(out)
-    md = goals(out, rows)
+    md = goals(out, rows) + tables(out)
     open(md_out, "w").write(md)
     print(md)
 
@@ -293,6 +293,49 @@ def goals(out, raw):
                              "met" if v <= 4 else "**missed**"))
     lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def tables(out):
+    """Markdown tables for docs/benchmarks.md: CPU/packet vs K at the middle load, every load at
+    K = 1 and the largest K, and the split of a packet's CPU per process."""
+    get = {(o["mode"], o["variant"], o["k"], o["load"]): o for o in out}
+    loads = sorted({o["load"] for o in out if o["load"] not in ("idle", "400")},
+                   key=lambda x: int(x.rstrip("%")))
+    if not loads:
+        return ""
+    mid = loads[len(loads) // 2]
+    ks = sorted({o["k"] for o in out if o["mode"] != "forward"})
+    L = ["### CPU µs per packet vs K, load %s (all processes; net = without the idle burn)" % mid,
+         "", "| mode | K | combined-direct | net | independent | net | combined / independent "
+         "| idle burn, direct / indep. (% of a core) |", "|---|---|---|---|---|---|---|---|"]
+    for mode in ("counter", "mix"):
+        for k in ks:
+            d, i = get.get((mode, "combined-direct", k, mid)), get.get((mode, "independent", k, mid))
+            if not d or not i:
+                continue
+            L.append("| %s | %d | %s | %s | %s | %s | %s | %s / %s |" % (
+                mode, k, d["cpu_us_per_pkt"], d["net_cpu_us_per_pkt"], i["cpu_us_per_pkt"],
+                i["net_cpu_us_per_pkt"], fmt(ratio(d["cpu_us_per_pkt"], i["cpu_us_per_pkt"])),
+                d["idle_cpu_pct"], i["idle_cpu_pct"]))
+    L += ["", "### Every load at K = 1 and K = %d" % ks[-1], "",
+          "| mode | variant | K | load | carried Mbit/s | kpkt/s | CPU µs/pkt | net µs/pkt | CPU-s/GB "
+          "| net CPU-s/GB | flowmgr share | system share | ctx sw/pkt | p50 µs ≤ | p99 µs ≤ |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for o in out:
+        if o["load"] == "idle" or (o["k"] not in (1, ks[-1])):
+            continue
+        L.append("| %s | %s | %d | %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            o["mode"], o["variant"], o["k"], o["load"] if o["load"] != "400" else "400 Mbit/s",
+            o["mbps"], float(o["pps"]) / 1e3, o["cpu_us_per_pkt"], o["net_cpu_us_per_pkt"],
+            o["cpu_s_per_gb"], o["net_cpu_s_per_gb"], o["flowmgr_share"], o["sys_share"],
+            o["csw_per_pkt"], o["p50_us"], o["p99_us"]))
+    L += ["", "### Where a packet's CPU goes (µs per packet per process, load %s)" % mid, "",
+          "| mode | variant | K | per process | idle burn (% of a core) |", "|---|---|---|---|---|"]
+    for o in out:
+        if o["load"] == mid and o["k"] in (1, ks[-1]):
+            L.append("| %s | %s | %d | %s | %s |" % (o["mode"], o["variant"], o["k"],
+                                                    o["per_process_us_per_pkt"], o["idle_cpu_pct"]))
+    return "\n".join(L) + "\n"
 
 
 def main():
