@@ -152,7 +152,16 @@ def fmt(x, nd=2):
 
 
 def summary(raw_csv, out_csv, md_out):
-    rows = list(csv.DictReader(open(raw_csv)))
+    rows, stalled = [], []
+    for r in csv.DictReader(open(raw_csv)):
+        # A window that carried under a quarter of its offered load is a stalled connection, not
+        # a cost: listed, not counted.
+        mbps = float(r["payload_bytes"]) * 8 / float(r["seconds"]) / 1e6
+        if r["load"] != "idle" and mbps < 0.25 * float(r["load_mbps"]):
+            stalled.append("round %s %s %s K=%s load %s: carried %.1f of %s Mbit/s" % (
+                r["round"], r["mode"], r["variant"], r["k"], r["load"], mbps, r["load_mbps"]))
+            continue
+        rows.append(r)
     groups = {}
     for r in rows:
         groups.setdefault((r["mode"], r["variant"], int(r["k"]), r["load"]), []).append(r)
@@ -218,6 +227,9 @@ def summary(raw_csv, out_csv, md_out):
         w.writeheader()
         w.writerows(out)
     md = goals(out, rows) + tables(out)
+    if stalled:
+        md += "\nWindows not counted (the connection stalled: under 1/4 of the offered load):\n"
+        md += "".join("  - %s\n" % x for x in stalled)
     open(md_out, "w").write(md)
     print(md)
 
