@@ -40,7 +40,7 @@
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (2), FS_BENCH_MAXK (5), FS_BENCH_NS (fscost),
 #      FS_BENCH_SAT_MBPS (skip the saturation probe, use this figure), FS_BENCH_MODES
 #      ("counter mix"). --quick: 1 round, K = 1 and MAXK, 1.5 s windows (~4 min; a full run
-#      ~16 min on the shared 2-core VM).
+#      ~17 min on the shared 2-core VM).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
