@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/plot.sh — turns bench/results/*.csv into the figures of docs/benchmarks.md (gnuplot, PNG).
-# Run after bench/run.sh classify|flowtable|chain; missing CSVs are skipped with a message.
+# bench/plot.sh [NAME...] — turns bench/results/*.csv into the figures of docs/benchmarks.md
+# (gnuplot: PNG; SVG for cost). Run after bench/run.sh classify|chain|cost; missing CSVs are skipped
+# with a message. With NAMEs, only those figures (bench/run.sh cost calls `plot.sh cost`).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 res=$top/bench/results
@@ -9,8 +10,12 @@ mkdir -p "$img"
 command -v gnuplot >/dev/null || { echo "plot: gnuplot missing (deploy/install-deps.sh)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+want=" ${*:-classify chain cost} "
+wants() { [[ $want == *" $1 "* ]]; }
 
-if [[ -f $res/classify.csv ]]; then
+if ! wants classify; then
+	:
+elif [[ -f $res/classify.csv ]]; then
 	grep '^chain_combined_tree' "$res/classify.csv" | sed 's/K=//' | cut -d, -f2,3 >"$tmp/comb"
 	grep '^chain_independent_rte_hash' "$res/classify.csv" | sed 's/K=//' | cut -d, -f2,3 >"$tmp/ind"
 	gnuplot <<GP
@@ -28,7 +33,9 @@ else
 	echo "plot: no $res/classify.csv (bench/run.sh classify)"
 fi
 
-if [[ -f $res/chain.csv ]]; then
+if ! wants chain; then
+	:
+elif [[ -f $res/chain.csv ]]; then
 	for v in combined-direct combined-indirect independent; do
 		for m in poll shared; do
 			grep "^$m,$v," "$res/chain.csv" | cut -d, -f3,4 >"$tmp/$m-$v"
@@ -50,4 +57,53 @@ GP
 	echo "plot: $img/chain_mpps.png"
 else
 	echo "plot: no $res/chain.csv (bench/run.sh chain)"
+fi
+
+if ! wants cost; then
+	:
+elif [[ -f $res/cost.csv ]]; then
+	# cost.csv columns: 1 mode, 2 variant, 3 k, 4 load, ... 11 cpu_us_per_pkt, 14 net_cpu_us_per_pkt
+	for m in counter mix; do
+		for v in combined-direct combined-indirect independent; do
+			for l in 10% 50% 90%; do
+				awk -F, -v m="$m" -v v="$v" -v l="$l" '$1 == m && $2 == v && $4 == l && $11 != "n/a" {
+					print $3, $11, $14 }' "$res/cost.csv" >"$tmp/$m-$v-$l"
+			done
+		done
+	done
+	plots=()
+	for m in counter mix; do
+		for v in combined-direct independent combined-indirect; do
+			case $v in
+			combined-direct) st="lw 2 pt 7" ;;
+			independent) st="lw 2 dt 2 pt 5" ;;
+			*) st="lw 1 dt 3 pt 9" ;;
+			esac
+			for l in 10% 50% 90%; do
+				[[ -s $tmp/$m-$v-$l ]] || continue
+				c=1
+				[[ $l == 50% ]] && c=2
+				[[ $l == 90% ]] && c=3
+				plots+=("\"$tmp/$m-$v-$l\" using 1:2 with linespoints $st lc $c title \"$v, $l load\"")
+			done
+		done
+		if [[ ${#plots[@]} -eq 0 ]]; then
+			echo "plot: no $m rows in $res/cost.csv"
+			continue
+		fi
+		(IFS=,
+		gnuplot <<GP
+set terminal svg size 900,520 noenhanced font "sans,12"
+set output "$img/cost_$m.svg"
+set title "CPU per packet, flowmgr + K $m VNFs (all processes; iperf3 paced at % of forward's saturation)"
+set xlabel "K (VNF processes)"; set ylabel "CPU µs per packet"; set key outside right top; set grid
+set xtics 1; set yrange [0:*]
+plot ${plots[*]}
+GP
+		)
+		plots=()
+		echo "plot: $img/cost_$m.svg"
+	done
+else
+	echo "plot: no $res/cost.csv (bench/run.sh cost)"
 fi
