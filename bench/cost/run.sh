@@ -141,11 +141,15 @@ iso() {
 	esac
 }
 sess() { if [[ $1 == independent ]]; then echo '""'; else echo '"5tuple"'; fi; }
-# flags VARIANT FLAG... -> the flags line; independent VNFs may not declare bidir
+# flags VARIANT FLAG... -> the flags line; independent VNFs may not declare bidir, nor in_order /
+# resize (the platform's TCP context keeps state per session FCB, and they have none: the config
+# refuses it; an independent ids scans segments as they arrive)
 flags() {
 	local v=$1 f out=()
 	shift
-	for f in "$@"; do [[ $v == independent && $f == bidir ]] || out+=("$f"); done
+	for f in "$@"; do
+		[[ $v == independent && ($f == bidir || $f == in_order || $f == resize) ]] || out+=("$f")
+	done
 	local IFS=,
 	echo "flags: [${out[*]}]"
 }

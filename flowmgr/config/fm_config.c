@@ -405,6 +405,14 @@ static int parse_vnf_values(struct parse_ctx *c, yaml_node_t **v, struct fm_decl
 			    cfg_fail_at(c, v[VK_ISO]->start_mark,
 					"isolation independent: the VNF keeps its own flow table; "
 					"give it no session and no bidir flag");
+		/* the platform's TCP context keeps its state per session FCB: none here */
+		if (ret == 0 && d->isolation == FM_ISO_INDEPENDENT &&
+		    (d->flags & (FM_DECL_IN_ORDER | FM_DECL_RESIZE)))
+			ret =
+			    cfg_fail_at(c, v[VK_ISO]->start_mark,
+					"isolation independent: no session for the TCP context of "
+					"in_order/resize; give this VNF a session (direct or "
+					"indirect isolation)");
 	}
 	if (ret == 0 && v[VK_POLICY]) {
 		ret = get_enum(c, v[VK_POLICY], policies, 3, &e, "policy");

@@ -92,7 +92,9 @@ enum fm_tcp_verdict {
 	X(CLOSE_RST, "tcp_close_rsts")                                                             \
 	X(CLOSED_DROP, "tcp_closed_drops")                                                         \
 	X(REQ_BAD, "tcp_requests_bad")                                                             \
-	X(ACK_UNSENT, "tcp_acks_unsent")
+	X(ACK_UNSENT, "tcp_acks_unsent")                                                           \
+	X(NO_SESSION, "tcp_no_session") /* no session FCB (a static class): not managed, dropped   \
+					 */
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM

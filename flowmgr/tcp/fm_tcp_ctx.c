@@ -76,6 +76,7 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 	t->nb_recs = nb_recs;
 	t->dirs = rte_zmalloc("fm_tcp_dirs", sizeof(*t->dirs) * t->nb_dirs, 64);
 	t->dir_of = rte_malloc("fm_tcp_dir_of", sizeof(uint32_t) * fm->fcb_slots, 64);
+	t->nb_slots = fm->fcb_slots;
 	t->rec_dirs = rte_malloc("fm_tcp_rec", sizeof(*t->rec_dirs) * t->nb_recs, 64);
 	t->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	if (t->dyn_off < 0 || t->dirs == NULL || t->dir_of == NULL || t->rec_dirs == NULL ||
@@ -130,9 +131,18 @@ bool fm_tcp_is_replay(const struct flowmgr *fm, struct rte_mbuf *m)
 struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create)
 {
 	struct fm_tcp *t = fm->tcp;
-	uint32_t d = t->dir_of[idx], rec, side;
+	uint32_t d, rec, side;
 	struct fm_tcp_dir *dir;
 
+	/* A packet whose class has no session has a static FCB, no slot (FM_IDX_NONE): the context
+	 * keeps state per session only (a chain of in_order VNFs that declare none, found by
+	 * bench/run.sh cost; it indexed dir_of with FM_IDX_NONE). */
+	if (idx >= t->nb_slots) {
+		if (create)
+			CNT(t, NO_SESSION);
+		return NULL;
+	}
+	d = t->dir_of[idx];
 	if (d != FM_IDX_NONE || !create)
 		return d == FM_IDX_NONE ? NULL : &t->dirs[d];
 	rec = atomic_load_explicit(&fm->bidir_of[idx], memory_order_acquire);

@@ -119,6 +119,7 @@ struct fm_tcp {
 	uint32_t nb_dirs, free_head;
 	struct fm_tcp_dir *dirs;
 	uint32_t *dir_of;	 /* per FCB slot */
+	uint32_t nb_slots;	 /* of dir_of: flowmgr's FCB slots */
 	uint32_t (*rec_dirs)[2]; /* per common record: its two directions */
 	uint32_t nb_recs;
 	struct rte_mempool *pool;

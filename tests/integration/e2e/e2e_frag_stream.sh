@@ -46,7 +46,7 @@ vnfs:
     flags: [in_order]
     policy: drop
 YAML
-	: >"$run/$c.$pol.alerts"
+	pcap_vnf_file "$run/$c.$pol.alerts" # the launched ids runs as the service user
 	pcap_replay "$run/chain.yaml" "$n"
 	cp "$run/stats.json" "$run/$c.$pol.json"
 }

@@ -473,6 +473,31 @@ static void sender_step(struct model *md, uint32_t n)
 	}
 }
 
+/* A packet whose class has no session carries no FCB slot (FM_IDX_NONE): the context has nowhere
+ * to keep its state; it refuses the packet, counted, instead of indexing its tables with it (found
+ * by bench/run.sh cost: an in_order VNF that declared no session crashed flowmgr's worker). */
+START_TEST(test_tcp_ctx_no_session_is_refused)
+{
+	uint8_t a[10];
+	struct rte_mbuf *m, *rel[64];
+	unsigned int nrel = 0;
+
+	memset(a, 'a', sizeof(a));
+	setup();
+	m = seg(C_SLOT, C_ISN, S_ISN, RTE_TCP_ACK_FLAG, a, sizeof(a));
+	fm_meta(&fm, m)->fcb = FM_IDX_NONE;
+	ck_assert_int_eq(in(m, FM_IDX_NONE, rel, &nrel), FM_TCP_DROP);
+	ck_assert_uint_eq(nrel, 0);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_NO_SESSION), 1);
+	rte_pktmbuf_free(m);
+	m = seg(C_SLOT, C_ISN, S_ISN, RTE_TCP_ACK_FLAG, a, sizeof(a));
+	ck_assert_int_eq(in(m, SLOTS, rel, &nrel), FM_TCP_DROP); /* one past the last slot */
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_NO_SESSION), 2);
+	rte_pktmbuf_free(m);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_tcp_ctx_model_reorder_edit_loss)
 {
 	static struct model md;
@@ -505,6 +530,7 @@ static Suite *tcp_ctx_suite(void)
 
 	tcase_add_test(tc, test_tcp_ctx_blind_ack_changes_nothing);
 	tcase_add_test(tc, test_tcp_ctx_ack_before_anything_sent_is_ignored);
+	tcase_add_test(tc, test_tcp_ctx_no_session_is_refused);
 	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;

@@ -369,6 +369,8 @@ static const struct bad_case bad[] = {
     {BASE "user: [a]\n", "<string>:4:7: user: expected a string, got a list"},
     {BASE "user: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
      "<string>:4:7: user: too long (33 bytes, at most 32)"},
+    {BASE "vnfs:\n  - {name: a, flags: [in_order], isolation: independent}\n",
+     "<string>:5:45: isolation independent: no session for the TCP context of in_order/resize"},
     {BASE "mbufs: 100\nmbufs: 200\n", "<string>:5:1: config: duplicate key 'mbufs'"},
     {BASE "sessions: 10\n", "<string>:4:11: sessions: 10 is out of range [64, 16777216]"},
     {BASE "exhaust: random\n",
