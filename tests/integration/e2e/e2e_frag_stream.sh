@@ -25,29 +25,9 @@ python3 "$top/tests/tools/mkfrag_pcaps.py" "$run/cases" >/dev/null || fail "mkfr
 # run_case CASE POLICY -> alerts in $run/CASE.POLICY.alerts, output $run/CASE.POLICY.p1.pcap,
 # counters in $run/CASE.POLICY.json ("default" writes no `fragments:` key)
 run_case() {
-	local c=$1 pol=$2 n key=""
-	n=$(tshark -r "$run/cases/$c.pcap" 2>/dev/null | wc -l)
+	local c=$1 pol=$2 key=""
 	[[ $pol == default ]] || key="fragments: $pol"
-	cat >"$run/chain.yaml" <<YAML
-name: frag-stream
-$key
-ports:
-  - {name: p0, dev: "net_pcap0,rx_pcap=$run/cases/$c.pcap,tx_pcap=$run/$c.$pol.p0.pcap"}
-  - {name: p1, dev: "net_pcap1,rx_pcap=$run/empty.pcap,tx_pcap=$run/$c.$pol.p1.pcap"}
-vnfs:
-  - name: ids
-    exec: ids
-    args: ["--rules", "$top/tests/tools/ids_rules.txt", "--action", "alert",
-           "--alerts", "$run/$c.$pol.alerts", "--report", "$run/$c.$pol.report"]
-    class: "tcp"
-    session: "5tuple"
-    scratchpad: 256
-    timeout_ms: 2000
-    flags: [in_order]
-    policy: drop
-YAML
-	pcap_vnf_file "$run/$c.$pol.alerts" # the launched ids runs as the service user
-	pcap_replay "$run/chain.yaml" "$n"
+	pcap_ids_run frag-stream "$run/cases/$c.pcap" "$run/$c.$pol" alert "$key"
 	cp "$run/stats.json" "$run/$c.$pol.json"
 }
 

@@ -15,27 +15,7 @@ python3 "$top/tests/tools/mkids_pcaps.py" "$run/cases" >/dev/null || fail "mkids
 
 # run_case CASE ACTION -> alerts in $run/CASE.alerts, output pcaps $run/CASE.p{0,1}.pcap
 run_case() {
-	local c=$1 action=$2 n
-	n=$(tshark -r "$run/cases/$c.pcap" 2>/dev/null | wc -l)
-	cat >"$run/chain.yaml" <<YAML
-name: ids-pcap
-ports:
-  - {name: p0, dev: "net_pcap0,rx_pcap=$run/cases/$c.pcap,tx_pcap=$run/$c.p0.pcap"}
-  - {name: p1, dev: "net_pcap1,rx_pcap=$run/empty.pcap,tx_pcap=$run/$c.p1.pcap"}
-vnfs:
-  - name: ids
-    exec: ids
-    args: ["--rules", "$top/tests/tools/ids_rules.txt", "--action", "$action",
-           "--alerts", "$run/$c.alerts", "--report", "$run/$c.report"]
-    class: "tcp"
-    session: "5tuple"
-    scratchpad: 256
-    timeout_ms: 2000
-    flags: [in_order]
-    policy: drop
-YAML
-	pcap_vnf_file "$run/$c.alerts"
-	pcap_replay "$run/chain.yaml" "$n"
+	pcap_ids_run ids-pcap "$run/cases/$1.pcap" "$run/$1" "$2"
 }
 
 bad=0

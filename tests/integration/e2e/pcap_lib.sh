@@ -35,6 +35,35 @@ pcap_vnf_file() {
 	chown "${FS_SERVICE_USER:-flowsplice}:" "$1"
 }
 
+# pcap_ids_run CHAIN CASE_PCAP OUT ACTION [TOP_LEVEL_LINE] — replays CASE_PCAP through a chain
+# named CHAIN of one in_order ids (tests/tools/ids_rules.txt, --action ACTION; TOP_LEVEL_LINE: an
+# extra key of the chain, e.g. "fragments: reassemble"); writes OUT.p0.pcap, OUT.p1.pcap (what
+# each port sent), OUT.alerts, OUT.report and $run/stats.json.
+pcap_ids_run() {
+	local name=$1 pcap=$2 out=$3 action=$4 extra=${5:-} n
+	n=$(tshark -r "$pcap" 2>/dev/null | wc -l)
+	cat >"$run/chain.yaml" <<YAML
+name: $name
+$extra
+ports:
+  - {name: p0, dev: "net_pcap0,rx_pcap=$pcap,tx_pcap=$out.p0.pcap"}
+  - {name: p1, dev: "net_pcap1,rx_pcap=$run/empty.pcap,tx_pcap=$out.p1.pcap"}
+vnfs:
+  - name: ids
+    exec: ids
+    args: ["--rules", "$top/tests/tools/ids_rules.txt", "--action", "$action",
+           "--alerts", "$out.alerts", "--report", "$out.report"]
+    class: "tcp"
+    session: "5tuple"
+    scratchpad: 256
+    timeout_ms: 2000
+    flags: [in_order]
+    policy: drop
+YAML
+	pcap_vnf_file "$out.alerts" # the launched ids runs as the service user
+	pcap_replay "$run/chain.yaml" "$n"
+}
+
 # fail MESSAGE — prints it, flowmgr's TCP/drop/worker counters of the last replay and its log.
 fail() {
 	echo "$PCAP_NAME: FAILED: $*" >&2
