@@ -316,6 +316,20 @@ START_TEST(test_ctl_flowmgr_survives_abuse)
 		ck_assert_msg(strstr(out, "classification tree:") != NULL, "nfctl tree: %s", out);
 		ck_assert_msg(strstr(out, "FCB layout") != NULL, "nfctl layout: %s", out);
 		ck_assert_msg(strstr(out, "fwd1 -> fwd2 -> output") != NULL, "paths: %s", out);
+		/* the running chain, as YAML, with its generation */
+		snprintf(sh, sizeof(sh), "%s/nfctl -s %s chain", h.bindir, h.sock);
+		p = popen(sh, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(out, 1, sizeof(out) - 1, p);
+		out[got] = '\0';
+		ck_assert_int_eq(pclose(p), 0);
+		ck_assert_msg(strncmp(out, "# chain \"it-chain\", generation 1 ", 33) == 0,
+			      "nfctl chain: %s", out);
+		ck_assert_msg(strstr(out, "vnfs:\n  - name: fwd1\n") != NULL &&
+				  strstr(out, "  - name: fwd2\n") != NULL &&
+				  strstr(out, "    policy: drop\n") != NULL &&
+				  strstr(out, "\ngraph:\n  input:\n") != NULL,
+			      "nfctl chain: %s", out);
 	}
 	end = fs_h_now_ms() + 5000;
 	while (p1_tx(&h) < a + 10000)

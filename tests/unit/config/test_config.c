@@ -625,6 +625,99 @@ START_TEST(test_config_metrics_address)
 }
 END_TEST
 
+/* fm_config_decl_conflict(): a registration's declaration against the VNF's chain entry. */
+static struct fm_decl decl_of(const char *session, uint32_t scratch, uint32_t flags,
+			      enum fm_isolation iso)
+{
+	struct fm_decl d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "v1");
+	snprintf(d.session, sizeof(d.session), "%s", session);
+	d.scratchpad = scratch;
+	d.flags = flags;
+	d.isolation = iso;
+	return d;
+}
+
+START_TEST(test_config_decl_fits_chain)
+{
+	struct fm_decl chain =
+	    decl_of("5tuple", 64, FM_DECL_BIDIR | FM_DECL_IN_ORDER, FM_ISO_INDIRECT);
+	struct fm_decl sent =
+	    decl_of("5tuple", 64, FM_DECL_BIDIR | FM_DECL_EARLY_DROP, FM_ISO_DIRECT);
+	char why[320] = "";
+
+	/* the chain narrows the class, sets the timeout, adds flags, picks the isolation */
+	snprintf(chain.traffic_class, sizeof(chain.traffic_class), "tcp dst port 80");
+	snprintf(sent.traffic_class, sizeof(sent.traffic_class), "ip");
+	chain.timeout_ms = 5000;
+	sent.timeout_ms = 30000;
+	ck_assert_msg(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)), "%s", why);
+	sent.scratchpad = 16; /* less than the chain gives */
+	ck_assert(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)));
+	sent.isolation = FM_ISO_INDIRECT; /* the same as the chain's */
+	ck_assert(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)));
+	/* independent: the VNF keeps its own state, the chain's session and flags do not matter */
+	chain = decl_of("", 0, 0, FM_ISO_INDEPENDENT);
+	sent = decl_of("5tuple", 0, FM_DECL_BIDIR | FM_DECL_REWRITE, FM_ISO_DIRECT);
+	ck_assert_msg(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)), "%s", why);
+}
+END_TEST
+
+struct decl_side {
+	const char *session;
+	uint32_t scratch, flags;
+	enum fm_isolation iso;
+};
+
+static const struct decl_case {
+	struct decl_side chain, sent;
+	const char *why;
+} decl_conflicts[] = {
+    {{"5tuple", 16, 0, FM_ISO_DIRECT},
+     {"5tuple", 24, 0, FM_ISO_DIRECT},
+     "VNF \"v1\" needs 24 bytes of scratchpad per session, the chain gives 16 (declare "
+     "scratchpad: 24 or more)"},
+    {{"5tuple", 24, 0, FM_ISO_DIRECT},
+     {"5tuple", 24, 0, FM_ISO_INDIRECT},
+     "VNF \"v1\" declares isolation indirect, the chain gives it direct"},
+    {{"5tuple", 24, 0, FM_ISO_INDIRECT},
+     {"", 0, 0, FM_ISO_INDEPENDENT},
+     "VNF \"v1\" declares isolation independent, the chain gives it indirect"},
+    {{"", 24, 0, FM_ISO_DIRECT},
+     {"5tuple", 24, 0, FM_ISO_DIRECT},
+     "VNF \"v1\" keeps 24 bytes per session (session \"5tuple\"), the chain makes it "
+     "stateless (session: \"\"): it would get no scratchpad"},
+    {{"5tuple", 0, FM_DECL_EARLY_DROP, FM_ISO_DIRECT},
+     {"5tuple", 0, FM_DECL_BIDIR | FM_DECL_EARLY_DROP, FM_ISO_DIRECT},
+     "VNF \"v1\" declares flag bidir, the chain does not give it (it reads the session's "
+     "common data)"},
+    {{"5tuple", 8, FM_DECL_BIDIR, FM_ISO_DIRECT},
+     {"5tuple", 8, FM_DECL_REWRITE, FM_ISO_DIRECT},
+     "VNF \"v1\" declares flag rewrite, the chain does not give it (its replies are linked by "
+     "the rewritten tuple)"},
+    {{"5tuple", 8, 0, FM_ISO_DIRECT},
+     {"5tuple", 8, 1u << 12, FM_ISO_DIRECT},
+     "VNF \"v1\" declares unknown flags 0x1000"},
+    {{"5tuple", 8, 0, FM_ISO_DIRECT},
+     {"5tuple", 8, 0, (enum fm_isolation)7},
+     "VNF \"v1\" declares an unknown isolation 7"},
+};
+
+START_TEST(test_config_decl_conflicts_refused)
+{
+	const struct decl_case *t = &decl_conflicts[_i];
+	struct fm_decl chain =
+	    decl_of(t->chain.session, t->chain.scratch, t->chain.flags, t->chain.iso);
+	struct fm_decl sent = decl_of(t->sent.session, t->sent.scratch, t->sent.flags, t->sent.iso);
+	char why[320] = "";
+
+	ck_assert(fm_config_decl_conflict(&chain, &sent, why, sizeof(why)));
+	ck_assert_str_eq(why, t->why);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -649,6 +742,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_mutations);
 	tcase_add_test(tc, test_config_metrics_address);
 	tcase_add_test(tc, test_config_error_is_one_line);
+	tcase_add_test(tc, test_config_decl_fits_chain);
+	tcase_add_loop_test(tc, test_config_decl_conflicts_refused, 0,
+			    (int)(sizeof(decl_conflicts) / sizeof(decl_conflicts[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
