@@ -557,6 +557,58 @@ static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Rep
 	return reply_text(c, rep, text);
 }
 
+/* nfctl reload: apply the failure policies of a new chain file; refuse any other change. */
+static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Reload *q,
+		     Flowsplice__Reply *rep)
+{
+	struct fm_config *next = malloc(sizeof(*next));
+	bool changed[FM_MAX_VNFS];
+	char why[512], *text = NULL;
+	size_t len = 0, n = 0;
+	FILE *f;
+	int rc;
+
+	if (next == NULL)
+		return -ENOMEM;
+	fm_config_init(next);
+	rc = fm_config_parse_string(q->yaml ? q->yaml : "", q->yaml ? strlen(q->yaml) : 0, next,
+				    why, sizeof(why));
+	if (rc == 0)
+		rc = fm_config_reload_diff(fm->cfg, next, changed, why, sizeof(why));
+	if (rc != 0) {
+		free(next);
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", why);
+	}
+	f = open_memstream(&text, &len);
+	if (f == NULL) {
+		free(next);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < fm->cfg->chain.nb_vnfs; i++) {
+		enum fm_fail_policy was = fm->cfg->chain.vnfs[i].policy,
+				    now = next->chain.vnfs[i].policy;
+
+		if (!changed[i])
+			continue;
+		atomic_store_explicit(&fm->shm->vnfs[i + 1].policy, (uint32_t)now,
+				      memory_order_release);
+		fm->cfg->chain.vnfs[i].policy = now;
+		fprintf(f, "%s: policy %s -> %s\n", fm->cfg->chain.vnfs[i].name,
+			fm_config_policy_name(was), fm_config_policy_name(now));
+		RTE_LOG(NOTICE, USER1, "flowmgr: reload: VNF %s policy set to %s\n",
+			fm->cfg->chain.vnfs[i].name, fm_config_policy_name(now));
+		n++;
+	}
+	if (n == 0)
+		fputs("no change\n", f);
+	free(next);
+	if (fclose(f) != 0 || text == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	return reply_text(c, rep, text);
+}
+
 static char *flows_of_all_workers(struct flowmgr *fm)
 {
 	char *all = NULL;
@@ -769,6 +821,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_top_flows(fm, c, req->top_flows, rep);
 	case FLOWSPLICE__REQUEST__BODY_CHAIN:
 		return on_chain_show(fm, c, rep);
+	case FLOWSPLICE__REQUEST__BODY_RELOAD:
+		return on_reload(fm, c, req->reload, rep);
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
 		return on_introspect(fm, c, req->introspect, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:

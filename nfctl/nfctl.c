@@ -515,6 +515,39 @@ static int cmd_platform(const struct nfctl *o, int argc, char **argv)
 	return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
 }
 
+/* reload FILE: the file's text goes to flowmgr, which may not be able to read it. */
+static int cmd_reload(const struct nfctl *o, const char *path)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Reload rl = FLOWSPLICE__RELOAD__INIT;
+	size_t max = CTL_MSG_MAX - 1024, n;
+	char *text = malloc(max + 1);
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (text == NULL || f == NULL) {
+		fprintf(stderr, "nfctl: reload: %s: %s\n", path, strerror(f ? ENOMEM : errno));
+		free(text);
+		if (f != NULL)
+			fclose(f);
+		return NFCTL_EXIT_USAGE;
+	}
+	n = fread(text, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		fprintf(stderr, "nfctl: reload: %s: larger than %zu bytes\n", path, max);
+		free(text);
+		return NFCTL_EXIT_USAGE;
+	}
+	text[n] = '\0';
+	rl.yaml = text;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_RELOAD;
+	req.reload = &rl;
+	rc = call(o, "reload", &req, FLOWSPLICE__REPLY__BODY_TEXT);
+	free(text);
+	return rc;
+}
+
 static bool is(const char *cmd, const char *name)
 {
 	return strcmp(cmd, name) == 0;
@@ -536,6 +569,8 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		return nfctl_top(o->path, o->timeout_ms, argc, argv);
 	if (is(cmd, "cmd") && argc >= 3)
 		return cmd_vnf_command(o, argc, argv);
+	if (is(cmd, "reload") && argc == 2)
+		return cmd_reload(o, argv[1]);
 	if (is(cmd, "capture"))
 		return nfctl_capture(o->path, o->timeout_ms, argc, argv);
 	if (((is(cmd, "tree") || is(cmd, "layout") || is(cmd, "chain")) && argc == 1) ||

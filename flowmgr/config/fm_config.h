@@ -223,6 +223,17 @@ void fm_config_print_chain(const struct fm_config *cfg, FILE *out);
 bool fm_config_decl_conflict(const struct fm_decl *chain, const struct fm_decl *sent, char *why,
 			     size_t len);
 
+/*
+ * nfctl reload: can the config `next` (a new chain file) replace the running one `run` without a
+ * restart? Today only the VNFs' failure policies change live. Not compared: the process settings
+ * the command line may override (socket, user, metrics) and the ports' devargs (flowmgr --port);
+ * everything else is compared as fm_config_print() writes it. Returns 0 when `next` changes
+ * nothing else — policy_changed[i] (FM_MAX_VNFS entries) tells which VNF's policy it changes —,
+ * 1 when it does, with the first difference in why (one line), -ENOMEM.
+ */
+int fm_config_reload_diff(const struct fm_config *run, const struct fm_config *next,
+			  bool *policy_changed, char *why, size_t len);
+
 /* Names used in the file for enum values and flags (also handy for nfctl and logs). */
 const char *fm_config_isolation_name(enum fm_isolation iso);
 const char *fm_config_policy_name(enum fm_fail_policy policy);

@@ -718,6 +718,63 @@ START_TEST(test_config_decl_conflicts_refused)
 }
 END_TEST
 
+/* fm_config_reload_diff(): what nfctl reload may apply without a restart. */
+#define RELOAD_BASE                                                                                \
+	"name: r\nports:\n  - {name: p0, dev: \"net_null0\"}\n  - {name: p1, dev: "                \
+	"\"net_null1\"}\n"                                                                         \
+	"vnfs:\n"
+
+static int parse_into(struct fm_config *c, const char *yaml)
+{
+	fm_config_init(c);
+	return fm_config_parse_string(yaml, strlen(yaml), c, err, sizeof(err));
+}
+
+START_TEST(test_config_reload_diff)
+{
+	struct fm_config *next = malloc(sizeof(*next));
+	bool changed[FM_MAX_VNFS];
+	char why[512] = "";
+
+	ck_assert_ptr_nonnull(next);
+	ck_assert_int_eq(parse(RELOAD_BASE "  - {name: a, class: \"tcp\", policy: drop}\n"
+					   "  - {name: b, policy: bypass}\n"),
+			 0);
+	/* the same file: nothing to do */
+	ck_assert_int_eq(parse_into(next,
+				    RELOAD_BASE "  - {name: a, class: \"tcp\", policy: drop}\n"
+						"  - {name: b, policy: bypass}\n"),
+			 0);
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 0);
+	for (int i = 0; i < FM_MAX_VNFS; i++)
+		ck_assert(!changed[i]);
+	/* policies, devargs and the process settings: applied or not compared */
+	next->chain.vnfs[1].policy = FM_FAIL_HOLD;
+	snprintf(next->ports[0].dev, sizeof(next->ports[0].dev), "net_null7");
+	snprintf(next->socket_path, sizeof(next->socket_path), "/tmp/other.sock");
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 0);
+	ck_assert(!changed[0]);
+	ck_assert(changed[1]);
+	/* a class: needs a restart, and says where */
+	snprintf(next->chain.vnfs[0].traffic_class, sizeof(next->chain.vnfs[0].traffic_class),
+		 "udp");
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 1);
+	ck_assert_msg(strstr(why, "needs a restart") != NULL &&
+			  strstr(why, "is \"    class: \"tcp\"\", the file's is \"    class: "
+				      "\"udp\"\"") != NULL,
+		      "%s", why);
+	/* a VNF more */
+	ck_assert_int_eq(parse_into(next,
+				    RELOAD_BASE "  - {name: a, class: \"tcp\", policy: drop}\n"
+						"  - {name: b, policy: bypass}\n"
+						"  - {name: c}\n"),
+			 0);
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 1);
+	ck_assert_msg(strstr(why, "\"  - name: c\"") != NULL, "%s", why);
+	free(next);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -743,6 +800,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_metrics_address);
 	tcase_add_test(tc, test_config_error_is_one_line);
 	tcase_add_test(tc, test_config_decl_fits_chain);
+	tcase_add_test(tc, test_config_reload_diff);
 	tcase_add_loop_test(tc, test_config_decl_conflicts_refused, 0,
 			    (int)(sizeof(decl_conflicts) / sizeof(decl_conflicts[0])));
 	suite_add_tcase(s, tc);
