@@ -231,12 +231,33 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	return ctl_reply_add_counters(c, list, n);
 }
 
+/* Register's declaration against VNF `id`'s entry in the chain: true with the reason on a conflict.
+ */
+static bool decl_conflict(const struct flowmgr *fm, int id, const Flowsplice__Declaration *m,
+			  char *why, size_t len)
+{
+	const struct fm_decl *chain = &fm->cfg->chain.vnfs[id - 1];
+	static struct fm_decl sent; /* control thread only; ~450 bytes off the stack */
+
+	memset(&sent, 0, sizeof(sent));
+	snprintf(sent.name, sizeof(sent.name), "%s", chain->name);
+	snprintf(sent.traffic_class, sizeof(sent.traffic_class), "%s",
+		 m->traffic_class ? m->traffic_class : "");
+	snprintf(sent.session, sizeof(sent.session), "%s", m->session ? m->session : "");
+	sent.scratchpad = m->scratchpad_size;
+	sent.timeout_ms = m->timeout_ms;
+	sent.flags = m->flags;
+	sent.isolation = (enum fm_isolation)m->isolation;
+	return fm_config_decl_conflict(chain, &sent, why, len);
+}
+
 static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Register *r,
 		       Flowsplice__Reply *rep)
 {
 	Flowsplice__RegisterReply *rr;
 	struct fm_shm_vnf *v;
 	int id = vnf_by_name(fm, r->name);
+	char why[320];
 
 	if (r->abi_version != FM_SHM_ABI_VERSION)
 		return ctl_reply_error(
@@ -245,21 +266,18 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 		    "the VNF against this FlowSplice",
 		    r->abi_version, FM_SHM_ABI_VERSION);
 	if (id < 0)
-		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
-				       "no VNF named \"%s\" in chain \"%s\"", r->name,
-				       fm->cfg->chain.name);
+		return ctl_reply_error(
+		    c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+		    "no VNF named \"%s\" in chain \"%s\" (a VNF attaches through its "
+		    "entry in the chain config: splicing a VNF into a running "
+		    "chain is not supported yet)",
+		    r->name, fm->cfg->chain.name);
 	if (ctl_conn_user(c) != NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "this connection already registered a VNF");
-	/* The VNF writes its whole state into the area the chain gives it: a smaller one would let
-	 * traffic overwrite the next VNF's area or the next FCB. */
-	if (r->decl != NULL && r->decl->scratchpad_size > fm->cfg->chain.vnfs[id - 1].scratchpad)
-		return ctl_reply_error(
-		    c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
-		    "VNF \"%s\" needs %u bytes of scratchpad per session, the chain gives %u "
-		    "(declare scratchpad: %u or more)",
-		    r->name, r->decl->scratchpad_size, fm->cfg->chain.vnfs[id - 1].scratchpad,
-		    r->decl->scratchpad_size);
+	/* What the VNF declares must fit its entry in the chain (fm_config_decl_conflict()). */
+	if (r->decl != NULL && decl_conflict(fm, id, r->decl, why, sizeof(why)))
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", why);
 	if (fm->vnf_rt[id].conn != NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_BUSY,
 				       "VNF \"%s\" is already attached (pid %d)", r->name,
@@ -515,6 +533,82 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 	return reply_text(c, rep, text);
 }
 
+/* The chain's generation: 1, the chain flowmgr started with (live changes are not built yet). */
+#define FM_CHAIN_GENERATION 1u
+
+/* nfctl chain: the running chain (vnfs and graph, as YAML) and its generation. */
+static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return -ENOMEM;
+	fprintf(f,
+		"# chain \"%s\", generation %u (the chain flowmgr started with; changing it "
+		"means restarting flowmgr)\n",
+		fm->cfg->chain.name, FM_CHAIN_GENERATION);
+	fm_config_print_chain(fm->cfg, f);
+	if (fclose(f) != 0 || text == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	return reply_text(c, rep, text);
+}
+
+/* nfctl reload: apply the failure policies of a new chain file; refuse any other change. */
+static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Reload *q,
+		     Flowsplice__Reply *rep)
+{
+	struct fm_config *next = malloc(sizeof(*next));
+	bool changed[FM_MAX_VNFS];
+	char why[512], *text = NULL;
+	size_t len = 0, n = 0;
+	FILE *f;
+	int rc;
+
+	if (next == NULL)
+		return -ENOMEM;
+	fm_config_init(next);
+	rc = fm_config_parse_string(q->yaml ? q->yaml : "", q->yaml ? strlen(q->yaml) : 0, next,
+				    why, sizeof(why));
+	if (rc == 0)
+		rc = fm_config_reload_diff(fm->cfg, next, changed, why, sizeof(why));
+	if (rc != 0) {
+		free(next);
+		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", why);
+	}
+	f = open_memstream(&text, &len);
+	if (f == NULL) {
+		free(next);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < fm->cfg->chain.nb_vnfs; i++) {
+		enum fm_fail_policy was = fm->cfg->chain.vnfs[i].policy,
+				    now = next->chain.vnfs[i].policy;
+
+		if (!changed[i])
+			continue;
+		atomic_store_explicit(&fm->shm->vnfs[i + 1].policy, (uint32_t)now,
+				      memory_order_release);
+		fm->cfg->chain.vnfs[i].policy = now;
+		fprintf(f, "%s: policy %s -> %s\n", fm->cfg->chain.vnfs[i].name,
+			fm_config_policy_name(was), fm_config_policy_name(now));
+		RTE_LOG(NOTICE, USER1, "flowmgr: reload: VNF %s policy set to %s\n",
+			fm->cfg->chain.vnfs[i].name, fm_config_policy_name(now));
+		n++;
+	}
+	if (n == 0)
+		fputs("no change\n", f);
+	free(next);
+	if (fclose(f) != 0 || text == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	return reply_text(c, rep, text);
+}
+
 static char *flows_of_all_workers(struct flowmgr *fm)
 {
 	char *all = NULL;
@@ -725,6 +819,10 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_flows(fm, c, req->flows, rep);
 	case FLOWSPLICE__REQUEST__BODY_TOP_FLOWS:
 		return on_top_flows(fm, c, req->top_flows, rep);
+	case FLOWSPLICE__REQUEST__BODY_CHAIN:
+		return on_chain_show(fm, c, rep);
+	case FLOWSPLICE__REQUEST__BODY_RELOAD:
+		return on_reload(fm, c, req->reload, rep);
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
 		return on_introspect(fm, c, req->introspect, rep);
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:

@@ -31,26 +31,28 @@ struct nfctl {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nfctl [-s SOCKET] [-t TIMEOUT_MS] [--json] COMMAND\n"
-		   "commands:\n"
-		   "  status                     flowmgr process, chain and global counters\n"
-		   "  vnfs                       VNFs with state, policy and packet counters\n"
-		   "  stats                      ports, VNFs and counters\n"
-		   "  kill NAME [SIGNAL]         signal a VNF process (default SIGTERM)\n"
-		   "  cmd NAME TEXT...           a VNF's own command (e.g. lb: backends, drain,\n"
-		   "                             remove, add, enable; nat: mappings)\n"
-		   "  restart NAME               restart a VNF\n"
-		   "  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
-		   "  ports open|close           start or stop receiving on the ports (drain)\n"
-		   "  flows [--vnf NAME] [--filter EXPR] [--max N]   live sessions\n"
-		   "  tree                       the classification tree (levels, nodes, growth)\n"
-		   "  layout                     the FCB layout per VNF and per path\n"
-		   "  capture VNF FILE [--dir in|out|both] [--filter EXPR] [--count N]\n"
-		   "          [--seconds S] [--snaplen N]   what enters/leaves a VNF, as pcapng\n"
-		   "  top [-d SECS] [-n FRAMES] [--once] [--sessions N]   live view: ports,\n"
-		   "                             VNFs, drops, busiest sessions (q quits)\n"
-		   "socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
-		   "--json: machine-readable output of status, vnfs and stats\n");
+	fprintf(f,
+		"usage: nfctl [-s SOCKET] [-t TIMEOUT_MS] [--json] COMMAND\n"
+		"commands:\n"
+		"  status                     flowmgr process, chain and global counters\n"
+		"  vnfs                       VNFs with state, policy and packet counters\n"
+		"  stats                      ports, VNFs and counters\n"
+		"  kill NAME [SIGNAL]         signal a VNF process (default SIGTERM)\n"
+		"  cmd NAME TEXT...           a VNF's own command (e.g. lb: backends, drain,\n"
+		"                             remove, add, enable; nat: mappings)\n"
+		"  restart NAME               restart a VNF\n"
+		"  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
+		"  ports open|close           start or stop receiving on the ports (drain)\n"
+		"  flows [--vnf NAME] [--filter EXPR] [--max N]   live sessions\n"
+		"  tree                       the classification tree (levels, nodes, growth)\n"
+		"  layout                     the FCB layout per VNF and per path\n"
+		"  chain                      the running chain (VNFs, graph) and its generation\n"
+		"  capture VNF FILE [--dir in|out|both] [--filter EXPR] [--count N]\n"
+		"          [--seconds S] [--snaplen N]   what enters/leaves a VNF, as pcapng\n"
+		"  top [-d SECS] [-n FRAMES] [--once] [--sessions N]   live view: ports,\n"
+		"                             VNFs, drops, busiest sessions (q quits)\n"
+		"socket: -s, else $" CTL_ENV_SOCK ", else " CTL_DEFAULT_PATH "\n"
+		"--json: machine-readable output of status, vnfs and stats\n");
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
@@ -487,14 +489,20 @@ static int cmd_vnf_command(const struct nfctl *o, int argc, char **argv)
 	return call(o, argv[0], &req, FLOWSPLICE__REPLY__BODY_TEXT);
 }
 
-/* tree, layout, ports open|close. */
+/* tree, layout, chain, ports open|close. */
 static int cmd_platform(const struct nfctl *o, int argc, char **argv)
 {
 	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
 	Flowsplice__Introspect in = FLOWSPLICE__INTROSPECT__INIT;
 	Flowsplice__SetPorts ps = FLOWSPLICE__SET_PORTS__INIT;
+	Flowsplice__ChainShow cs = FLOWSPLICE__CHAIN_SHOW__INIT;
 	const char *cmd = argv[0];
 
+	if (strcmp(cmd, "chain") == 0) {
+		req.body_case = FLOWSPLICE__REQUEST__BODY_CHAIN;
+		req.chain = &cs;
+		return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
+	}
 	if (strcmp(cmd, "ports") == 0) {
 		ps.open = argc == 2 && strcmp(argv[1], "open") == 0;
 		req.body_case = FLOWSPLICE__REQUEST__BODY_SET_PORTS;
@@ -505,6 +513,39 @@ static int cmd_platform(const struct nfctl *o, int argc, char **argv)
 	req.body_case = FLOWSPLICE__REQUEST__BODY_INTROSPECT;
 	req.introspect = &in;
 	return call(o, cmd, &req, FLOWSPLICE__REPLY__BODY_TEXT);
+}
+
+/* reload FILE: the file's text goes to flowmgr, which may not be able to read it. */
+static int cmd_reload(const struct nfctl *o, const char *path)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Reload rl = FLOWSPLICE__RELOAD__INIT;
+	size_t max = CTL_MSG_MAX - 1024, n;
+	char *text = malloc(max + 1);
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (text == NULL || f == NULL) {
+		fprintf(stderr, "nfctl: reload: %s: %s\n", path, strerror(f ? ENOMEM : errno));
+		free(text);
+		if (f != NULL)
+			fclose(f);
+		return NFCTL_EXIT_USAGE;
+	}
+	n = fread(text, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		fprintf(stderr, "nfctl: reload: %s: larger than %zu bytes\n", path, max);
+		free(text);
+		return NFCTL_EXIT_USAGE;
+	}
+	text[n] = '\0';
+	rl.yaml = text;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_RELOAD;
+	req.reload = &rl;
+	rc = call(o, "reload", &req, FLOWSPLICE__REPLY__BODY_TEXT);
+	free(text);
+	return rc;
 }
 
 static bool is(const char *cmd, const char *name)
@@ -528,9 +569,11 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		return nfctl_top(o->path, o->timeout_ms, argc, argv);
 	if (is(cmd, "cmd") && argc >= 3)
 		return cmd_vnf_command(o, argc, argv);
+	if (is(cmd, "reload") && argc == 2)
+		return cmd_reload(o, argv[1]);
 	if (is(cmd, "capture"))
 		return nfctl_capture(o->path, o->timeout_ms, argc, argv);
-	if (((is(cmd, "tree") || is(cmd, "layout")) && argc == 1) ||
+	if (((is(cmd, "tree") || is(cmd, "layout") || is(cmd, "chain")) && argc == 1) ||
 	    (is(cmd, "ports") && argc == 2 && (is(argv[1], "open") || is(argv[1], "close"))))
 		return cmd_platform(o, argc, argv);
 	fprintf(stderr, "nfctl: unknown command or wrong arguments: %s\n", cmd);

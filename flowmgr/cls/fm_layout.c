@@ -173,3 +173,100 @@ bool fm_layout_check(const struct fm_layout_req *r, const uint32_t *off, uint32_
 	}
 	return true;
 }
+
+/* Live generations: kept areas never move, new ones go around every kept one (fm_layout.h). */
+int fm_layout_extend(const struct fm_layout_req *r, const uint32_t *keep, const uint32_t *keep_size,
+		     uint32_t capacity, uint32_t *offset, uint32_t *total, char *err, size_t errlen)
+{
+	uint32_t together[FM_MAX_VNFS], npaths[FM_MAX_VNFS], end = 0;
+	bool placed[FM_MAX_VNFS] = {0};
+
+	if (r->nb_vnfs < 0 || r->nb_vnfs > FM_MAX_VNFS || !r->align ||
+	    (r->align & (r->align - 1))) {
+		snprintf(err, errlen, "bad layout request");
+		return -EINVAL;
+	}
+	co_paths(r, together, npaths);
+	for (int v = 0; v < FM_MAX_VNFS; v++)
+		offset[v] = FM_OFF_NONE;
+	/* 1. kept areas stay (also those of VNFs the new graph no longer uses: still live) */
+	for (int v = 0; v < FM_MAX_VNFS; v++) {
+		if (keep[v] == FM_OFF_NONE)
+			continue;
+		if (v < r->nb_vnfs && r->size[v] > keep_size[v]) {
+			snprintf(
+			    err, errlen,
+			    "vnf %d needs %u bytes of area, its live sessions have %u at offset "
+			    "%u: an area of a live session cannot grow",
+			    v, r->size[v], keep_size[v], keep[v]);
+			return -EBUSY;
+		}
+		if (v < r->nb_vnfs && r->size[v] && npaths[v])
+			offset[v] = keep[v];
+		if (keep[v] + keep_size[v] > end)
+			end = keep[v] + keep_size[v];
+	}
+	for (int v = 0; v < r->nb_vnfs; v++) {
+		if (offset[v] == FM_OFF_NONE)
+			continue;
+		for (int u = v + 1; u < r->nb_vnfs; u++)
+			if (offset[u] != FM_OFF_NONE && (together[v] & (1u << u)) &&
+			    overlaps(offset[v], r->size[v], offset[u], r->size[u])) {
+				snprintf(
+				    err, errlen,
+				    "vnf %d [%u,+%u) and vnf %d [%u,+%u) now share a path, but "
+				    "their areas overlap in live sessions: drain one first",
+				    v, offset[v], r->size[v], u, offset[u], r->size[u]);
+				return -EBUSY;
+			}
+	}
+	/* 2. new areas: first fit above nothing kept, around what is placed and live with them */
+	for (int v = 0; v < r->nb_vnfs; v++) {
+		uint32_t o = 0;
+
+		if (!r->size[v] || !npaths[v] || keep[v] != FM_OFF_NONE)
+			continue;
+		for (bool moved = true; moved;) {
+			moved = false;
+			o = align_up(o, r->align);
+			for (int u = 0; u < FM_MAX_VNFS && !moved; u++) {
+				uint32_t uo, us;
+				bool live_with;
+
+				if (u == v)
+					continue;
+				if (keep[u] != FM_OFF_NONE) {
+					uo = keep[u];
+					us = keep_size[u];
+					live_with = true;
+				} else if (u < r->nb_vnfs && placed[u]) {
+					live_with = (together[v] >> u) & 1u;
+					if (r->mode == FM_LAYOUT_PARALLEL)
+						live_with |= ((r->reach[v] >> u) & 1u) ||
+							     ((r->reach[u] >> v) & 1u);
+					uo = offset[u];
+					us = r->size[u];
+				} else {
+					continue;
+				}
+				if (live_with && us && overlaps(o, r->size[v], uo, us)) {
+					o = uo + us;
+					moved = true;
+				}
+			}
+		}
+		offset[v] = o;
+		placed[v] = true;
+		if (o + r->size[v] > end)
+			end = o + r->size[v];
+	}
+	*total = align_up(end, 8);
+	if (*total > capacity) {
+		snprintf(err, errlen,
+			 "the areas need %u bytes per FCB, the FCB slot stride leaves %u: restart "
+			 "flowmgr with a larger reserve to add them live",
+			 *total, capacity);
+		return -ENOSPC;
+	}
+	return 0;
+}

@@ -51,4 +51,23 @@ int fm_layout_compute(const struct fm_layout_req *r, uint32_t *offset, uint32_t 
 bool fm_layout_check(const struct fm_layout_req *r, const uint32_t *offset, uint32_t total,
 		     char *err, size_t errlen);
 
+/**
+ * Layout of the next generation of a live chain (nfctl chain add/remove/replace, reload): the
+ * sessions of earlier generations stay where they are, so no area they use may move.
+ *   keep[v]   the offset VNF v's area has in a live generation (fm_shm_vnf.area_off is one offset
+ *             per VNF, the same in every FCB it sees), FM_OFF_NONE when v has none yet;
+ *             keep_size[v] its size there (both arrays have FM_MAX_VNFS entries);
+ *   capacity  bytes the FCB slot stride leaves for areas (fixed while flowmgr runs).
+ * A VNF of `r` with a kept offset keeps it (its size may not grow: a larger area would run into
+ * its neighbours in live FCBs); every other VNF with an area gets the lowest aligned offset that
+ * overlaps no kept area (of any VNF, in `r` or not: a draining VNF's area stays reserved) and no
+ * new area it can be live with (same path; PARALLEL: graph-reachable). Kept areas that the new
+ * graph puts on one path must not overlap. @return 0 with offset[] (FM_OFF_NONE for VNFs without
+ * an area) and total (8-aligned end of the areas); -EINVAL for a bad request; -EBUSY when two kept
+ * areas now share a path and overlap, or a kept area would grow; -ENOSPC when the areas do not fit
+ * `capacity` — each with a one-line reason in err.
+ */
+int fm_layout_extend(const struct fm_layout_req *r, const uint32_t *keep, const uint32_t *keep_size,
+		     uint32_t capacity, uint32_t *offset, uint32_t *total, char *err,
+		     size_t errlen);
 #endif /* FM_LAYOUT_H */

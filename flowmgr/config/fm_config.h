@@ -204,6 +204,35 @@ int fm_config_vnf_index(const struct fm_config *cfg, const char *name);
  * struct (every setting explicit, strings double-quoted, the graph always written out).
  */
 void fm_config_print(const struct fm_config *cfg, FILE *out);
+/* Only the chain of it: the `vnfs:` and `graph:` sections, as fm_config_print() writes them. */
+void fm_config_print_chain(const struct fm_config *cfg, FILE *out);
+
+/*
+ * Does the declaration a VNF sent at registration (`sent`: name ignored) conflict with its entry in
+ * the chain config (`chain`)? The chain config may narrow and tune a VNF (traffic class, timeout,
+ * failure policy, extra flags, a larger scratchpad are its choice); it conflicts when it would not
+ * give the VNF what the VNF declared it relies on:
+ *   - a scratchpad smaller than declared;
+ *   - an isolation other than the one declared (a declared `direct`, the default, takes any);
+ *   - unless the chain gives isolation independent (the VNF keeps its own state):
+ *     no session (stateless) for a VNF that declared a session and a scratchpad; the flags bidir
+ *     or rewrite declared but not in the chain;
+ *   - unknown flag bits or isolation value.
+ * Returns true with the reason (one line, names the VNF) in why, else false.
+ */
+bool fm_config_decl_conflict(const struct fm_decl *chain, const struct fm_decl *sent, char *why,
+			     size_t len);
+
+/*
+ * nfctl reload: can the config `next` (a new chain file) replace the running one `run` without a
+ * restart? Today only the VNFs' failure policies change live. Not compared: the process settings
+ * the command line may override (socket, user, metrics) and the ports' devargs (flowmgr --port);
+ * everything else is compared as fm_config_print() writes it. Returns 0 when `next` changes
+ * nothing else — policy_changed[i] (FM_MAX_VNFS entries) tells which VNF's policy it changes —,
+ * 1 when it does, with the first difference in why (one line), -ENOMEM.
+ */
+int fm_config_reload_diff(const struct fm_config *run, const struct fm_config *next,
+			  bool *policy_changed, char *why, size_t len);
 
 /* Names used in the file for enum values and flags (also handy for nfctl and logs). */
 const char *fm_config_isolation_name(enum fm_isolation iso);

@@ -85,6 +85,13 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 		if (cfg->ports[i].reverse)
 			fputs("    reverse: true\n", out);
 	}
+	fm_config_print_chain(cfg, out);
+}
+
+void fm_config_print_chain(const struct fm_config *cfg, FILE *out)
+{
+	const struct fm_chain *ch = &cfg->chain;
+
 	fputs(ch->nb_vnfs ? "vnfs:\n" : "vnfs: []\n", out);
 	for (int i = 0; i < ch->nb_vnfs; i++)
 		print_vnf(cfg, i, out);

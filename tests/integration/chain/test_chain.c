@@ -316,6 +316,67 @@ START_TEST(test_ctl_flowmgr_survives_abuse)
 		ck_assert_msg(strstr(out, "classification tree:") != NULL, "nfctl tree: %s", out);
 		ck_assert_msg(strstr(out, "FCB layout") != NULL, "nfctl layout: %s", out);
 		ck_assert_msg(strstr(out, "fwd1 -> fwd2 -> output") != NULL, "paths: %s", out);
+		/* the running chain, as YAML, with its generation */
+		snprintf(sh, sizeof(sh), "%s/nfctl -s %s chain", h.bindir, h.sock);
+		p = popen(sh, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(out, 1, sizeof(out) - 1, p);
+		out[got] = '\0';
+		ck_assert_int_eq(pclose(p), 0);
+		ck_assert_msg(strncmp(out, "# chain \"it-chain\", generation 1 ", 33) == 0,
+			      "nfctl chain: %s", out);
+		ck_assert_msg(strstr(out, "vnfs:\n  - name: fwd1\n") != NULL &&
+				  strstr(out, "  - name: fwd2\n") != NULL &&
+				  strstr(out, "    policy: drop\n") != NULL &&
+				  strstr(out, "\ngraph:\n  input:\n") != NULL,
+			      "nfctl chain: %s", out);
+	}
+	/* nfctl reload: a new policy applies at once; a new class is refused and changes nothing */
+	{
+		char sh[2048], out[4096], y[2048], *at;
+		const char *file = chain_yaml(&h, in, true, "/dev/null", "bypass");
+		Flowsplice__Reply *st;
+		FILE *p;
+		size_t got;
+
+		snprintf(sh, sizeof(sh), "%s/nfctl -s %s reload %s 2>&1", h.bindir, h.sock, file);
+		p = popen(sh, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(out, 1, sizeof(out) - 1, p);
+		out[got] = '\0';
+		ck_assert_int_eq(pclose(p), 0);
+		ck_assert_str_eq(out, "fwd1: policy drop -> bypass\n");
+		st = fs_h_stats(&h);
+		ck_assert_int_eq(fs_h_vnf(st, "fwd1")->policy,
+				 FLOWSPLICE__FAIL_POLICY__FAIL_BYPASS);
+		ctl_reply_free(st);
+		p = fopen(file, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(y, 1, sizeof(y) - 1, p);
+		y[got] = '\0';
+		fclose(p);
+		at = strstr(y, "{name: fwd1, policy: bypass}");
+		ck_assert_ptr_nonnull(at);
+		memcpy(at, "{name: fwd1, policy: drop  }", 28); /* back to drop, and a class: */
+		at = strstr(y, "{name: fwd2, policy: drop}");
+		ck_assert_ptr_nonnull(at);
+		memcpy(at, "{name: fwd2, class: udp}  ", 26);
+		snprintf(sh, sizeof(sh), "%s/nfctl -s %s reload %s 2>&1", h.bindir, h.sock,
+			 fs_h_write(&h, "reload.yaml", y));
+		p = popen(sh, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(out, 1, sizeof(out) - 1, p);
+		out[got] = '\0';
+		ck_assert_int_eq(WEXITSTATUS(pclose(p)), 1);
+		ck_assert_msg(strstr(out,
+				     "nfctl: reload: ERR_INVALID: the new file changes more than "
+				     "failure policies, which needs a restart") != NULL &&
+				  strstr(out, "the file's is \"    class: \"udp\"\"") != NULL,
+			      "nfctl reload: %s", out);
+		st = fs_h_stats(&h);
+		ck_assert_int_eq(fs_h_vnf(st, "fwd1")->policy,
+				 FLOWSPLICE__FAIL_POLICY__FAIL_BYPASS);
+		ctl_reply_free(st);
 	}
 	end = fs_h_now_ms() + 5000;
 	while (p1_tx(&h) < a + 10000)

@@ -495,6 +495,41 @@ START_TEST(test_hostile_scratchpad_too_small_refused)
 }
 END_TEST
 
+/* A VNF whose declaration conflicts with its chain entry is refused with the reason, and the chain
+ * entry stays unattached: fw declares bidir (it keeps its state in the common data), the chain
+ * does not give it. */
+START_TEST(test_hostile_decl_conflict_refused)
+{
+	static const char *const nowait[] = {NULL};
+	char y[1024], out[4096];
+	Flowsplice__Reply *rep;
+	struct fs_h h;
+	int st;
+
+	fs_h_init(&h, "adecl");
+	fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+	snprintf(y, sizeof(y),
+		 "name: it-decl\n"
+		 "ports:\n"
+		 "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+		 "vnfs:\n"
+		 "  - {name: fw1, class: \"tcp\", session: 5tuple, timeout_ms: 300}\n",
+		 fs_h_path(&h, "empty.pcap"), fs_h_path(&h, "empty.pcap"));
+	fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), nowait);
+	st = run_vnf(&h, "fw", "fw1", out, sizeof(out));
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "fw was not refused: %s", out);
+	ck_assert_msg(strstr(out, "ERR_INVALID: VNF \"fw1\" declares flag bidir, the chain does "
+				  "not give it") != NULL,
+		      "no reason given: %s", out);
+	rep = fs_h_stats(&h);
+	ck_assert_uint_eq(fs_h_vnf(rep, "fw1")->state, FLOWSPLICE__VNF_STATE__VNF_CONFIGURED);
+	ctl_reply_free(rep);
+	ck_assert_int_eq(kill(h.flowmgr, 0), 0);
+	fs_h_cleanup(&h);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -510,6 +545,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, test_hostile_mailbox_no_stale_reply);
 	tcase_add_test(tc, test_hostile_launched_restarted_after_quarantine);
 	tcase_add_test(tc, test_hostile_scratchpad_too_small_refused);
+	tcase_add_test(tc, test_hostile_decl_conflict_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

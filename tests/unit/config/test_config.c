@@ -625,6 +625,156 @@ START_TEST(test_config_metrics_address)
 }
 END_TEST
 
+/* fm_config_decl_conflict(): a registration's declaration against the VNF's chain entry. */
+static struct fm_decl decl_of(const char *session, uint32_t scratch, uint32_t flags,
+			      enum fm_isolation iso)
+{
+	struct fm_decl d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "v1");
+	snprintf(d.session, sizeof(d.session), "%s", session);
+	d.scratchpad = scratch;
+	d.flags = flags;
+	d.isolation = iso;
+	return d;
+}
+
+START_TEST(test_config_decl_fits_chain)
+{
+	struct fm_decl chain =
+	    decl_of("5tuple", 64, FM_DECL_BIDIR | FM_DECL_IN_ORDER, FM_ISO_INDIRECT);
+	struct fm_decl sent =
+	    decl_of("5tuple", 64, FM_DECL_BIDIR | FM_DECL_EARLY_DROP, FM_ISO_DIRECT);
+	char why[320] = "";
+
+	/* the chain narrows the class, sets the timeout, adds flags, picks the isolation */
+	snprintf(chain.traffic_class, sizeof(chain.traffic_class), "tcp dst port 80");
+	snprintf(sent.traffic_class, sizeof(sent.traffic_class), "ip");
+	chain.timeout_ms = 5000;
+	sent.timeout_ms = 30000;
+	ck_assert_msg(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)), "%s", why);
+	sent.scratchpad = 16; /* less than the chain gives */
+	ck_assert(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)));
+	sent.isolation = FM_ISO_INDIRECT; /* the same as the chain's */
+	ck_assert(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)));
+	/* independent: the VNF keeps its own state, the chain's session and flags do not matter */
+	chain = decl_of("", 0, 0, FM_ISO_INDEPENDENT);
+	sent = decl_of("5tuple", 0, FM_DECL_BIDIR | FM_DECL_REWRITE, FM_ISO_DIRECT);
+	ck_assert_msg(!fm_config_decl_conflict(&chain, &sent, why, sizeof(why)), "%s", why);
+}
+END_TEST
+
+struct decl_side {
+	const char *session;
+	uint32_t scratch, flags;
+	enum fm_isolation iso;
+};
+
+static const struct decl_case {
+	struct decl_side chain, sent;
+	const char *why;
+} decl_conflicts[] = {
+    {{"5tuple", 16, 0, FM_ISO_DIRECT},
+     {"5tuple", 24, 0, FM_ISO_DIRECT},
+     "VNF \"v1\" needs 24 bytes of scratchpad per session, the chain gives 16 (declare "
+     "scratchpad: 24 or more)"},
+    {{"5tuple", 24, 0, FM_ISO_DIRECT},
+     {"5tuple", 24, 0, FM_ISO_INDIRECT},
+     "VNF \"v1\" declares isolation indirect, the chain gives it direct"},
+    {{"5tuple", 24, 0, FM_ISO_INDIRECT},
+     {"", 0, 0, FM_ISO_INDEPENDENT},
+     "VNF \"v1\" declares isolation independent, the chain gives it indirect"},
+    {{"", 24, 0, FM_ISO_DIRECT},
+     {"5tuple", 24, 0, FM_ISO_DIRECT},
+     "VNF \"v1\" keeps 24 bytes per session (session \"5tuple\"), the chain makes it "
+     "stateless (session: \"\"): it would get no scratchpad"},
+    {{"5tuple", 0, FM_DECL_EARLY_DROP, FM_ISO_DIRECT},
+     {"5tuple", 0, FM_DECL_BIDIR | FM_DECL_EARLY_DROP, FM_ISO_DIRECT},
+     "VNF \"v1\" declares flag bidir, the chain does not give it (it reads the session's "
+     "common data)"},
+    {{"5tuple", 8, FM_DECL_BIDIR, FM_ISO_DIRECT},
+     {"5tuple", 8, FM_DECL_REWRITE, FM_ISO_DIRECT},
+     "VNF \"v1\" declares flag rewrite, the chain does not give it (its replies are linked by "
+     "the rewritten tuple)"},
+    {{"5tuple", 8, 0, FM_ISO_DIRECT},
+     {"5tuple", 8, 1u << 12, FM_ISO_DIRECT},
+     "VNF \"v1\" declares unknown flags 0x1000"},
+    {{"5tuple", 8, 0, FM_ISO_DIRECT},
+     {"5tuple", 8, 0, (enum fm_isolation)7},
+     "VNF \"v1\" declares an unknown isolation 7"},
+};
+
+START_TEST(test_config_decl_conflicts_refused)
+{
+	const struct decl_case *t = &decl_conflicts[_i];
+	struct fm_decl chain =
+	    decl_of(t->chain.session, t->chain.scratch, t->chain.flags, t->chain.iso);
+	struct fm_decl sent = decl_of(t->sent.session, t->sent.scratch, t->sent.flags, t->sent.iso);
+	char why[320] = "";
+
+	ck_assert(fm_config_decl_conflict(&chain, &sent, why, sizeof(why)));
+	ck_assert_str_eq(why, t->why);
+}
+END_TEST
+
+/* fm_config_reload_diff(): what nfctl reload may apply without a restart. */
+#define RELOAD_BASE                                                                                \
+	"name: r\nports:\n  - {name: p0, dev: \"net_null0\"}\n  - {name: p1, dev: "                \
+	"\"net_null1\"}\n"                                                                         \
+	"vnfs:\n"
+
+static int parse_into(struct fm_config *c, const char *yaml)
+{
+	fm_config_init(c);
+	return fm_config_parse_string(yaml, strlen(yaml), c, err, sizeof(err));
+}
+
+START_TEST(test_config_reload_diff)
+{
+	struct fm_config *next = malloc(sizeof(*next));
+	bool changed[FM_MAX_VNFS];
+	char why[512] = "";
+
+	ck_assert_ptr_nonnull(next);
+	ck_assert_int_eq(parse(RELOAD_BASE "  - {name: a, class: \"tcp\", policy: drop}\n"
+					   "  - {name: b, policy: bypass}\n"),
+			 0);
+	/* the same file: nothing to do */
+	ck_assert_int_eq(parse_into(next,
+				    RELOAD_BASE "  - {name: a, class: \"tcp\", policy: drop}\n"
+						"  - {name: b, policy: bypass}\n"),
+			 0);
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 0);
+	for (int i = 0; i < FM_MAX_VNFS; i++)
+		ck_assert(!changed[i]);
+	/* policies, devargs and the process settings: applied or not compared */
+	next->chain.vnfs[1].policy = FM_FAIL_HOLD;
+	snprintf(next->ports[0].dev, sizeof(next->ports[0].dev), "net_null7");
+	snprintf(next->socket_path, sizeof(next->socket_path), "/tmp/other.sock");
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 0);
+	ck_assert(!changed[0]);
+	ck_assert(changed[1]);
+	/* a class: needs a restart, and says where */
+	snprintf(next->chain.vnfs[0].traffic_class, sizeof(next->chain.vnfs[0].traffic_class),
+		 "udp");
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 1);
+	ck_assert_msg(strstr(why, "needs a restart") != NULL &&
+			  strstr(why, "is \"    class: \"tcp\"\", the file's is \"    class: "
+				      "\"udp\"\"") != NULL,
+		      "%s", why);
+	/* a VNF more */
+	ck_assert_int_eq(parse_into(next,
+				    RELOAD_BASE "  - {name: a, class: \"tcp\", policy: drop}\n"
+						"  - {name: b, policy: bypass}\n"
+						"  - {name: c}\n"),
+			 0);
+	ck_assert_int_eq(fm_config_reload_diff(cfg, next, changed, why, sizeof(why)), 1);
+	ck_assert_msg(strstr(why, "\"  - name: c\"") != NULL, "%s", why);
+	free(next);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -649,6 +799,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_mutations);
 	tcase_add_test(tc, test_config_metrics_address);
 	tcase_add_test(tc, test_config_error_is_one_line);
+	tcase_add_test(tc, test_config_decl_fits_chain);
+	tcase_add_test(tc, test_config_reload_diff);
+	tcase_add_loop_test(tc, test_config_decl_conflicts_refused, 0,
+			    (int)(sizeof(decl_conflicts) / sizeof(decl_conflicts[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
