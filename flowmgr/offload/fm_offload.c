@@ -333,6 +333,8 @@ static int link_deps(struct build *b)
 			s->deps[nd++] = j;
 			if (d->priority + 1 > r->priority)
 				r->priority = d->priority + 1;
+			/* defensive: with VLAN the second level, an earlier leaf that tests no VLAN
+			 * and overlaps a later one that does is not known to occur */
 			if (d->expressible && d->pat.has_vlan != r->pat.has_vlan)
 				note(r,
 				     "rule %u takes some of these packets only when they are %s: "
