@@ -204,7 +204,10 @@ char *fm_ofl_format_state(const struct fm_ofl_set *s, const struct fm_tree *t)
 
 		rule_head(&b, s, t, r);
 		sb(&b, "\n  pattern: ");
-		pattern(&b, &r->pat);
+		if (r->pat.eth_type != 0)
+			pattern(&b, &r->pat);
+		else
+			sb(&b, "-");
 		if (!r->expressible)
 			sb(&b, " (not expressible: %s)", r->note);
 		sb(&b, "\n");
