@@ -208,6 +208,20 @@ static void run(struct counts *c, bool offload)
 	}
 	if (offload) /* net_pcap has no rte_flow: rte_flow_validate() said so */
 		ck_assert_ptr_nonnull(strstr(text, "  p1: software (unsupported: "));
+	/* the operator's view is the same text */
+	{
+		char sh[1024], out[65536];
+		size_t got;
+		FILE *p;
+
+		snprintf(sh, sizeof(sh), "%s/nfctl -s %s offload", h.bindir, h.sock);
+		p = popen(sh, "r");
+		ck_assert_ptr_nonnull(p);
+		got = fread(out, 1, sizeof(out) - 1, p);
+		out[got] = '\0';
+		ck_assert_int_eq(pclose(p), 0);
+		ck_assert_msg(strstr(out, text) != NULL, "nfctl offload printed: %s", out);
+	}
 	free(text);
 
 	static const char *const none[] = {"--", NULL};
