@@ -41,6 +41,7 @@ struct fm_bidir;
 struct fm_tcp;
 struct fm_capture;
 struct fm_reasm;
+struct fm_ofl_set;
 
 #define FM_BURST      32
 #define FM_ALIAS_SAME (UINT32_MAX - 1) /* alias_of: egress tuple = ingress tuple */
@@ -132,6 +133,10 @@ struct flowmgr {
 	struct fm_filter *dump_filter; /* flows: only sessions matching (NULL: all) */
 	uint32_t dump_max;	       /* flows: at most this many lines */
 	uint32_t dump_active_ms;       /* top: only sessions used this recently (0: all) */
+	/* rte_flow offload (fm_offload_flow.h): the rules and their state per port; the workers
+	 * read its mark table only. NULL before init. */
+	struct fm_ofl_set *ofl;
+	bool offload_off; /* flowmgr --no-offload */
 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)

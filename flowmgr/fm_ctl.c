@@ -33,6 +33,7 @@
 #include "fm_mbox.h"
 #include "fm_stage.h"
 #include "fm_tcp.h"
+#include "fm_offload_flow.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -825,6 +826,13 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_reload(fm, c, req->reload, rep);
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
 		return on_introspect(fm, c, req->introspect, rep);
+	case FLOWSPLICE__REQUEST__BODY_OFFLOAD: {
+		char *text = fm_offload_flow_text(fm);
+
+		if (text == NULL)
+			return -ENOMEM;
+		return reply_text(c, rep, text);
+	}
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:
 		atomic_store(&fm->ports_open, req->set_ports->open);
 		RTE_LOG(NOTICE, USER1, "flowmgr: ports %s on operator request\n",

@@ -46,6 +46,8 @@
 #include "vnf/fm_super.h"
 #include "fm_tcp.h"
 #include "fm_cls.h"
+#include "fm_offload.h"
+#include "fm_offload_flow.h"
 #include "fm_reasm.h"
 
 #define FM_MAX_EAL_ARGS 64
@@ -65,7 +67,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: flowmgr -c CHAIN.yaml [-s SOCKET] [--port NAME=DEVARGS]... "
 		"[--user NAME] [--wait-vnfs] [--poll] [-- EAL ARGS...]\n"
-		"       flowmgr --check-config CHAIN.yaml\n"
+		"       flowmgr --check-config CHAIN.yaml [--offload]\n"
 		"  -c, --config FILE     chain config (YAML, see deploy/chains/)\n"
 		"  -s, --socket PATH     control socket (default: the config's, else "
 		"/run/flowsplice/flowmgr.sock)\n"
@@ -79,7 +81,10 @@ static void usage(FILE *out)
 		"stalled (500)\n"
 		"  --metrics ADDR:PORT   serve Prometheus metrics there (overrides the config's "
 		"metrics:; \"off\": none)\n"
-		"  --check-config FILE   validate FILE and print it, without EAL\n");
+		"  --check-config FILE   validate FILE and print it, without EAL\n"
+		"  --offload             with --check-config: print only the rte_flow rules, in "
+		"dpdk-testpmd's flow create syntax\n"
+		"  --no-offload          keep every rule in software (no rte_flow calls)\n");
 }
 
 struct fm_opts {
@@ -93,6 +98,8 @@ struct fm_opts {
 	bool wait_vnfs;
 	bool poll;
 	bool launch;
+	bool offload;	 /* --check-config: print the rte_flow rules */
+	bool no_offload; /* no rte_flow rules on the ports */
 	uint32_t stall_ms;
 	unsigned int workers;
 	int eal_argc;
@@ -112,6 +119,8 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"workers", required_argument, NULL, 'W'},
 	    {"metrics", required_argument, NULL, 'M'},
 	    {"check-config", required_argument, NULL, 'C'},
+	    {"offload", no_argument, NULL, 'O'},
+	    {"no-offload", no_argument, NULL, 'N'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -157,6 +166,12 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 		}
 		case 'C':
 			o->check = optarg;
+			break;
+		case 'O':
+			o->offload = true;
+			break;
+		case 'N':
+			o->no_offload = true;
 			break;
 		case 'u':
 			o->user = optarg;
@@ -370,6 +385,34 @@ static void frag_uninit(struct flowmgr *fm)
 	}
 }
 
+/* --check-config FILE --offload: the rte_flow rules of the chain's tree, in testpmd syntax. */
+static int check_offload(const char *path)
+{
+	struct fm_tree_opts opts;
+	struct fm_ofl_set *set = NULL;
+	struct fm_tree *t = NULL;
+	char err[512];
+	int rc = fm_config_load(path, &g_cfg, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	memset(&opts, 0, sizeof(opts));
+	rc = fm_tree_build(&g_cfg.chain, &opts, &t, err, sizeof(err));
+	if (rc == 0)
+		rc = fm_ofl_build(t, &set, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		fm_tree_destroy(t);
+		return 1;
+	}
+	fm_ofl_print_testpmd(set, t, 1, stdout);
+	fm_ofl_destroy(set);
+	fm_tree_destroy(t);
+	return 0;
+}
+
 static int check_config(const char *path)
 {
 	bool stream = false;
@@ -538,13 +581,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (o.check != NULL)
-		return check_config(o.check);
+		return o.offload ? check_offload(o.check) : check_config(o.check);
 	if (load_config(&o) < 0)
 		return 1;
 	fm->cfg = &g_cfg;
 	fm->adaptive_idle = !o.poll;
 	fm->launch = o.launch;
 	fm->stall_ms = o.stall_ms;
+	fm->offload_off = o.no_offload;
 	snprintf(fm->file_prefix, sizeof(fm->file_prefix), "%s",
 		 arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
 		     ? arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
@@ -578,6 +622,8 @@ int main(int argc, char **argv)
 	if ((rc = fm_classify_init(fm)) < 0)
 		goto out_ports;
 	if ((rc = fm_ports_init(fm)) < 0)
+		goto out_ports;
+	if ((rc = fm_offload_flow_init(fm)) < 0) /* rte_flow rules, once the ports started */
 		goto out_ports;
 	if ((rc = fm_graph_create(fm)) < 0)
 		goto out_graph;
@@ -615,6 +661,7 @@ out_graph:
 	fm_pools_destroy(fm);
 	fm_graph_destroy(fm);
 out_ports:
+	fm_offload_flow_uninit(fm);
 	fm_ports_close(fm);
 	fm_classify_uninit(fm);
 out_eal:

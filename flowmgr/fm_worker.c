@@ -35,6 +35,7 @@
 #include "fm_pkt.h"
 #include "fm_bidir.h"
 #include "fm_flow.h"
+#include "fm_offload.h"
 #include "fm_tree.h"
 #include "fm_stage.h"
 #include "fm_tcp.h"
@@ -377,7 +378,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST], *ok[FM_BURST];
 	uint64_t vals[FM_BURST][FM_F_COUNT];
-	uint32_t hash[FM_BURST];
+	uint32_t hash[FM_BURST], group[FM_BURST];
 	struct fm_fcb *fcbs[FM_BURST];
 	struct fm_pkt parsed;
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
@@ -405,11 +406,16 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 				? pkts[i]->hash.rss
 				: fm_flow_hash(&seed, vals[nok]);
+		/* the NIC's rte_flow MARK names the class: skip the static levels */
+		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL
+				 ? fm_ofl_mark_group(fm->ofl, pkts[i]->hash.fdir.hi)
+				 : FM_FLOW_NO_GROUP;
 		ok[nok++] = pkts[i];
 	}
 	if (w->wk->reasm != NULL) /* fragments the table gave up on, freed once per burst */
 		w->drops[FM_DROP_FRAG_FAILED] += fm_reasm_flush(w->wk->reasm);
-	fm_flow_lookup_burst(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, nok, fcbs);
+	fm_flow_lookup_burst_group(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, group,
+				   nok, fcbs);
 	fm_classify_new_sessions(w->wk, fcbs, (const uint64_t(*)[FM_CLS_FIELDS])vals, nok);
 	for (unsigned int i = 0; i < nok; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, ok[i]);

@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"  tree                       the classification tree (levels, nodes, growth)\n"
 		"  layout                     the FCB layout per VNF and per path\n"
 		"  chain                      the running chain (VNFs, graph) and its generation\n"
+		"  offload                    the rte_flow rules per port: on the NIC or in "
+		"software, and why\n"
 		"  capture VNF FILE [--dir in|out|both] [--filter EXPR] [--count N]\n"
 		"          [--seconds S] [--snaplen N]   what enters/leaves a VNF, as pcapng\n"
 		"  top [-d SECS] [-n FRAMES] [--once] [--sessions N]   live view: ports,\n"
@@ -489,6 +491,17 @@ static int cmd_vnf_command(const struct nfctl *o, int argc, char **argv)
 	return call(o, argv[0], &req, FLOWSPLICE__REPLY__BODY_TEXT);
 }
 
+/* offload: the rte_flow rules and their state per port, as flowmgr formats them. */
+static int cmd_offload(const struct nfctl *o)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__Offload q = FLOWSPLICE__OFFLOAD__INIT;
+
+	req.body_case = FLOWSPLICE__REQUEST__BODY_OFFLOAD;
+	req.offload = &q;
+	return call(o, "offload", &req, FLOWSPLICE__REPLY__BODY_TEXT);
+}
+
 /* tree, layout, chain, ports open|close. */
 static int cmd_platform(const struct nfctl *o, int argc, char **argv)
 {
@@ -565,6 +578,8 @@ static int run(const struct nfctl *o, int argc, char **argv)
 		return cmd_vnf_ctl(o, argc, argv);
 	if (is(cmd, "flows"))
 		return cmd_flows(o, argc, argv);
+	if (is(cmd, "offload") && argc == 1)
+		return cmd_offload(o);
 	if (is(cmd, "top"))
 		return nfctl_top(o->path, o->timeout_ms, argc, argv);
 	if (is(cmd, "cmd") && argc >= 3)

@@ -146,6 +146,19 @@ struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals);
 /** Read-only descent: the FCB if it exists (no duplication), else NULL for a session miss. */
 const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals);
 
+/**
+ * Descent from session group `group`'s root (fm_group_info; the group ids are the same in every
+ * tree built from the same chain and options): the static levels are skipped, e.g. because the
+ * NIC already classified the packet to this group (an rte_flow MARK, flowmgr/offload). The result
+ * equals fm_tree_lookup_fields() for every packet that belongs to the group; for another packet
+ * it is a wrong FCB, so the caller must know the group is right. NULL: no such group or no memory.
+ * Not thread-safe (writer), like fm_tree_lookup().
+ */
+struct fm_fcb *fm_tree_lookup_group(struct fm_tree *t, uint32_t group, const uint64_t *vals);
+/** Read-only variant (fm_tree_find() from the group's root). */
+const struct fm_fcb *fm_tree_find_group(const struct fm_tree *t, uint32_t group,
+					const uint64_t *vals);
+
 /** Bottom-up check that `fcb` is the FCB a lookup of `pkt` returns (paper Fig. 5). Read-only. */
 bool fm_tree_verify(const struct fm_tree *t, const struct fm_fcb *fcb, const struct fm_pkt *pkt);
 bool fm_tree_verify_fields(const struct fm_tree *t, const struct fm_fcb *fcb, const uint64_t *vals);
@@ -206,6 +219,42 @@ struct fm_group_info {
 };
 int fm_tree_nb_groups(const struct fm_tree *t);
 int fm_tree_group_info(const struct fm_tree *t, int group, struct fm_group_info *out);
+
+/*
+ * The static part of the tree as rules (for the offload, flowmgr/offload/fm_offload.h). Every
+ * way from the root through static nodes to a session group root (or static FCB) is one *static
+ * leaf*: the conjunction of the keyed branches it takes (pos: (value & mask) == value) and of the
+ * default branches (neg: (value & mask) is none of vals). A packet reaches the group through this
+ * leaf iff it satisfies all of it. Leaves are visited depth first, the explicit children of a node
+ * in ascending key order before its default child: so when two leaves can both hold for a packet
+ * on their pos parts alone, the tree takes the one visited first (it took a key where the later one
+ * took the default).
+ */
+struct fm_tree_cons {
+	uint8_t field; /* enum fm_field */
+	uint64_t mask, value;
+};
+struct fm_tree_excl {
+	uint8_t field;
+	uint64_t mask;
+	uint32_t nb;
+	const uint64_t *vals; /* sorted ascending */
+};
+struct fm_static_leaf {
+	uint32_t index; /* 0, 1, ... in visit order */
+	uint32_t group; /* session group reached (fm_tree_group_info()) */
+	uint32_t nb_pos, nb_neg;
+	const struct fm_tree_cons *pos; /* in descent order; a field may repeat (longer masks) */
+	const struct fm_tree_excl *neg;
+};
+/**
+ * Call cb for every static leaf (the pointers are valid during the call only). A non-zero return
+ * of cb stops the walk and is returned. @return 0, cb's value, -ENOMEM, or -E2BIG (deeper than
+ * FM_TREE_WALK_DEPTH static levels).
+ */
+#define FM_TREE_WALK_DEPTH 256
+int fm_tree_walk_static(const struct fm_tree *t,
+			int (*cb)(void *arg, const struct fm_static_leaf *leaf), void *arg);
 
 /** Warnings of the build (unused edges, ...), "" if none. */
 const char *fm_tree_warnings(const struct fm_tree *t);

@@ -118,9 +118,9 @@ static void *spawn(struct fm_tree *t, struct fm_node *n, const uint64_t *key, ui
 	return child;
 }
 
-struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals)
+/* Descent from node (or FCB) c, duplicating on PFP misses. */
+static struct fm_fcb *descend(struct fm_tree *t, void *c, const uint64_t *vals)
 {
-	void *c = t->root;
 	uint64_t key[FM_KEY_MAX];
 	while (!FM_IS_FCB(c)) {
 		struct fm_node *n = c;
@@ -146,6 +146,18 @@ struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals)
 	return c;
 }
 
+struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals)
+{
+	return descend(t, t->root, vals);
+}
+
+struct fm_fcb *fm_tree_lookup_group(struct fm_tree *t, uint32_t group, const uint64_t *vals)
+{
+	if (group >= t->nb_groups)
+		return NULL;
+	return descend(t, t->groups[group]->root, vals);
+}
+
 struct fm_fcb *fm_tree_lookup(struct fm_tree *t, const struct fm_pkt *pkt)
 {
 	uint64_t v[FM_F_COUNT];
@@ -153,9 +165,8 @@ struct fm_fcb *fm_tree_lookup(struct fm_tree *t, const struct fm_pkt *pkt)
 	return fm_tree_lookup_fields(t, v);
 }
 
-const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
+static const struct fm_fcb *find_from(const struct fm_tree *t, const void *c, const uint64_t *vals)
 {
-	const void *c = t->root;
 	uint64_t key[FM_KEY_MAX];
 	while (!FM_IS_FCB(c)) {
 		const struct fm_node *n = c;
@@ -173,6 +184,19 @@ const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
 		c = child;
 	}
 	return c;
+}
+
+const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
+{
+	return find_from(t, t->root, vals);
+}
+
+const struct fm_fcb *fm_tree_find_group(const struct fm_tree *t, uint32_t group,
+					const uint64_t *vals)
+{
+	if (group >= t->nb_groups)
+		return NULL;
+	return find_from(t, t->groups[group]->root, vals);
 }
 
 /* ---- verify (paper Fig. 5) -------------------------------------------------------------- */

@@ -381,17 +381,23 @@ static void session_init(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 
 /* Tree descent; when the pool is full, a read-only descent first so that existing sessions are
  * still found and only a new session meets the exhaustion policy. */
-static struct fm_fcb *tree_get(struct fm_flow *f, const uint64_t *vals, uint64_t now)
+static struct fm_fcb *tree_get(struct fm_flow *f, const uint64_t *vals, uint32_t group,
+			       uint64_t now)
 {
+	if (group != FM_FLOW_NO_GROUP)
+		f->cnt[FM_FLOW_CNT_group_start]++;
 	if (fm_fcb_pool_is_full(f->pool)) {
-		const struct fm_fcb *c = fm_tree_find(f->tree, vals);
+		const struct fm_fcb *c = group == FM_FLOW_NO_GROUP
+					     ? fm_tree_find(f->tree, vals)
+					     : fm_tree_find_group(f->tree, group, vals);
 		if (c)
 			return (struct fm_fcb *)c;
 		if (!make_room(f, now))
 			return NULL;
 	}
 	f->fresh = NULL;
-	struct fm_fcb *fcb = fm_tree_lookup_fields(f->tree, vals);
+	struct fm_fcb *fcb = group == FM_FLOW_NO_GROUP ? fm_tree_lookup_fields(f->tree, vals)
+						       : fm_tree_lookup_group(f->tree, group, vals);
 	if (!fcb) {
 		f->cnt[FM_FLOW_CNT_alloc_fail]++;
 		return NULL;
@@ -403,14 +409,14 @@ static struct fm_fcb *tree_get(struct fm_flow *f, const uint64_t *vals, uint64_t
 
 /* usage++ / last_use; lazy renewal of an expired FCB; revival of an idle one. */
 static struct fm_fcb *acquire(struct fm_flow *f, struct fm_fcb *fcb, const uint64_t *vals,
-			      uint64_t now)
+			      uint32_t group, uint64_t now)
 {
 	if (!(fcb->flags & FM_FCB_DYNAMIC))
 		return fcb;
 	if (fm_fcb_usage_read(fcb) == 0) {
 		if (is_expired(f, fcb, now)) {
 			flow_release(f, fcb, FM_FLOW_CNT_lazy_renew);
-			fcb = tree_get(f, vals, now);
+			fcb = tree_get(f, vals, group, now);
 			if (!fcb || !(fcb->flags & FM_FCB_DYNAMIC))
 				return fcb;
 		} else if (fm_fcb_pool_slot_of(fcb)->flags & FM_SF_PENDING) {
@@ -449,7 +455,7 @@ static struct fm_fcb *cache_probe(struct fm_flow *f, const struct fm_cache_ent *
 }
 
 static struct fm_fcb *lookup_one(struct fm_flow *f, const uint64_t *vals, uint32_t hash,
-				 uint64_t now)
+				 uint32_t group, uint64_t now)
 {
 	struct fm_cache_ent *e = NULL;
 	struct fm_fcb *fcb = NULL;
@@ -460,11 +466,11 @@ static struct fm_fcb *lookup_one(struct fm_flow *f, const uint64_t *vals, uint32
 	}
 	struct fm_fcb *hit = fcb; /* the cache entry is already right for a hit */
 	if (!fcb) {
-		fcb = tree_get(f, vals, now);
+		fcb = tree_get(f, vals, group, now);
 		if (!fcb)
 			return NULL;
 	}
-	fcb = acquire(f, fcb, vals, now);
+	fcb = acquire(f, fcb, vals, group, now);
 	if (e && fcb && fcb != hit && (fcb->flags & FM_FCB_DYNAMIC)) {
 		e->hash = hash;
 		e->slot = flow_local(f, fcb);
@@ -476,11 +482,18 @@ static struct fm_fcb *lookup_one(struct fm_flow *f, const uint64_t *vals, uint32
 struct fm_fcb *fm_flow_lookup(struct fm_flow *f, const uint64_t *vals, uint32_t hash)
 {
 	f->now = fm_clock_now(f->clock);
-	return lookup_one(f, vals, hash, f->now);
+	return lookup_one(f, vals, hash, FM_FLOW_NO_GROUP, f->now);
 }
 
 unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
 			      const uint32_t *hash, unsigned n, struct fm_fcb **out)
+{
+	return fm_flow_lookup_burst_group(f, vals, hash, NULL, n, out);
+}
+
+unsigned fm_flow_lookup_burst_group(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
+				    const uint32_t *hash, const uint32_t *group, unsigned n,
+				    struct fm_fcb **out)
 {
 	uint64_t now = f->now = fm_clock_now(f->clock);
 	unsigned ok = 0;
@@ -495,7 +508,7 @@ unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COU
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
-		out[i] = lookup_one(f, vals[i], hash[i], now);
+		out[i] = lookup_one(f, vals[i], hash[i], group ? group[i] : FM_FLOW_NO_GROUP, now);
 		ok += out[i] != NULL;
 	}
 	return ok;

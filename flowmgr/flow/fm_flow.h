@@ -113,7 +113,8 @@
 	X(cache_verify_fail) /* entry's FCB is another flow (hash collision) */                    \
 	X(sweep_runs)	     /* pending sweeps */                                                  \
 	X(full_sweeps)	     /* completed full sweeps */                                           \
-	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */
+	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */   \
+	X(group_start)	     /* descents started at a group the NIC named (rte_flow MARK) */
 
 enum fm_flow_cnt {
 #define FM_FLOW_CNT_ENUM(n) FM_FLOW_CNT_##n,
@@ -206,6 +207,18 @@ struct fm_fcb *fm_flow_lookup(struct fm_flow *f, const uint64_t *vals, uint32_t 
  */
 unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
 			      const uint32_t *hash, unsigned n, struct fm_fcb **out);
+
+/**
+ * Same, where the NIC already classified some packets' static levels (an rte_flow MARK,
+ * flowmgr/offload): group[i] is the session group of packet i (fm_tree_lookup_group()), or
+ * FM_FLOW_NO_GROUP to descend from the root. group == NULL: all from the root. The caller
+ * vouches that group[i] is the group the tree gives packet i (a cache hit is still verified
+ * from the FCB to the root).
+ */
+#define FM_FLOW_NO_GROUP UINT32_MAX
+unsigned fm_flow_lookup_burst_group(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
+				    const uint32_t *hash, const uint32_t *group, unsigned n,
+				    struct fm_fcb **out);
 
 /**
  * Per-session counters (nfctl top): one packet of `bytes` bytes was classified to `fcb`. Plain
