@@ -118,6 +118,16 @@ static void *spawn(struct fm_tree *t, struct fm_node *n, const uint64_t *key, ui
 	return child;
 }
 
+/* The key's hash where a node uses it: hash nodes, and dynamic nodes (an insertion may go to a
+ * hash successor). A static two-case, array or table node needs none. */
+static inline uint32_t node_hash(const struct fm_tree *t, const struct fm_node *n,
+				 const uint64_t *key)
+{
+	if (n->kind != FM_NODE_HASH && !n->dynamic)
+		return 0;
+	return fm_hash_key(t, key, n->level->nf);
+}
+
 struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals)
 {
 	void *c = t->root;
@@ -125,7 +135,7 @@ struct fm_fcb *fm_tree_lookup_fields(struct fm_tree *t, const uint64_t *vals)
 	while (!FM_IS_FCB(c)) {
 		struct fm_node *n = c;
 		fm_level_key(n->level, vals, key);
-		uint32_t h = fm_hash_key(t, key, n->level->nf);
+		uint32_t h = node_hash(t, n, key);
 		void *child = fm_node_find(n, key, h);
 		while (!child) {
 			if (!n->dynamic) {
@@ -160,7 +170,7 @@ const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
 	while (!FM_IS_FCB(c)) {
 		const struct fm_node *n = c;
 		fm_level_key(n->level, vals, key);
-		uint32_t h = fm_hash_key(t, key, n->level->nf);
+		uint32_t h = node_hash(t, n, key);
 		const void *child = fm_node_find(n, key, h);
 		while (!child) {
 			if (!n->dynamic)
@@ -187,7 +197,7 @@ static bool link_ok(const struct fm_tree *t, const struct fm_node *s, const void
 		return t->root == root;
 	uint64_t key[FM_KEY_MAX];
 	fm_level_key(s->level, vals, key);
-	const void *child = fm_node_find(s, key, fm_hash_key(t, key, s->level->nf));
+	const void *child = fm_node_find(s, key, node_hash(t, s, key));
 	if (!child)
 		child = s->dflt;
 	return child == root && climb(t, s, vals);
@@ -215,7 +225,7 @@ static bool climb(const struct fm_tree *t, const void *c, const uint64_t *vals)
 			 * child */
 			if (!n->dynamic) {
 				fm_level_key(n->level, vals, key);
-				if (fm_node_find(n, key, fm_hash_key(t, key, n->level->nf)))
+				if (fm_node_find(n, key, node_hash(t, n, key)))
 					return false;
 			}
 			break;
@@ -231,10 +241,32 @@ static bool climb(const struct fm_tree *t, const void *c, const uint64_t *vals)
 	}
 }
 
+/* The key compare of a group with fast_verify (fm_tree_int.h): the FCB's key words against the
+ * packet's at the session level, then the group's constants that static nodes test. */
+static bool fast_verify(const struct fm_group *g, const struct fm_fcb *fcb, const uint64_t *vals)
+{
+	const struct fm_level *lv = g->root_level;
+	for (int i = 0; i < lv->nf; i++)
+		if ((vals[lv->fields[i]] & lv->masks[i]) != fcb->key[i])
+			return false;
+	for (uint32_t m = g->fv_const; m; m &= m - 1) {
+		int f = __builtin_ctz(m);
+		if ((vals[f] & g->fv_mask[f]) != g->const_val[f])
+			return false;
+	}
+	return true;
+}
+
 bool fm_tree_verify_fields(const struct fm_tree *t, const struct fm_fcb *fcb, const uint64_t *vals)
 {
 	if (!fcb || (fcb->flags & FM_FCB_TEMPLATE))
 		return false;
+	const struct fm_hdr *h = fm_fcb_chdr(fcb);
+	if ((fcb->flags & FM_FCB_DYNAMIC) && h->link == FM_LINK_KEY && h->group < t->nb_groups) {
+		const struct fm_group *g = t->groups[h->group];
+		if (g->fast_verify && h->parent && h->parent->level == g->root_level)
+			return fast_verify(g, fcb, vals);
+	}
 	return climb(t, fcb, vals);
 }
 

@@ -92,6 +92,13 @@ struct fm_group {
 	uint64_t sessions;
 	struct fm_node **links; /* distinct static parents (NULL = tree root) */
 	int nb_links, cap_links;
+	/* Fast verify (fm_tree_verify_fields()): every field a static node tests is a key field
+	 * of this group or one of its constants, so a packet whose key words equal an FCB's and
+	 * whose fv_const fields equal const_val descends the static levels exactly as the packet
+	 * that created the FCB did. Set by fm_tree_finalize(). */
+	uint8_t fast_verify;
+	uint32_t fv_const; /* constant fields to compare (tested statically, not in the key) */
+	uint64_t fv_mask[FM_F_COUNT]; /* their full masks */
 };
 
 struct fm_tree {
@@ -108,6 +115,7 @@ struct fm_tree {
 	uint32_t area_off; /* offset of the areas in an FCB */
 	size_t fcb_size;
 	uint32_t key_max;
+	uint32_t static_fields; /* fields tested by some static node (bit i = enum fm_field i) */
 	struct fm_level *levels;
 	uint32_t nb_levels;
 	struct fm_path *paths;

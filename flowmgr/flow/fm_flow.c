@@ -280,7 +280,7 @@ static void usage_reset(struct fm_flow *f, struct fm_fcb *fcb, uint32_t to, uint
 	f->cnt[FM_FLOW_CNT_usage_bad]++;
 	if (f->on_usage_bad)
 		f->on_usage_bad(f->release_opaque, fcb);
-	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, to, memory_order_relaxed);
+	fm_fcb_usage_own_set(fcb, to);
 	fcb->last_use = now;
 }
 
@@ -369,9 +369,8 @@ static bool make_room(struct fm_flow *f, uint64_t now)
 static void session_init(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 {
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
-	fcb->generation = s->gen;
 	fcb->timeout_ms = fcb->path_id < f->nb_paths ? f->path_timeout[fcb->path_id] : 0;
-	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, 0, memory_order_relaxed);
+	fm_fcb_usage_own_set(fcb, 0);
 	fcb->last_use = now;
 	fcb->pkts = 0;
 	fcb->bytes = 0;
@@ -418,8 +417,7 @@ static struct fm_fcb *acquire(struct fm_flow *f, struct fm_fcb *fcb, const uint6
 			f->cnt[FM_FLOW_CNT_revived]++;
 		}
 	}
-	if (atomic_fetch_add_explicit((_Atomic uint32_t *)&fcb->usage, 1, memory_order_relaxed) >=
-	    f->usage_max)
+	if (fm_fcb_usage_own_add(fcb, 1) - 1 >= f->usage_max)
 		usage_reset(f, fcb, 1, now);
 	fcb->last_use = now;
 	return fcb;
@@ -509,7 +507,7 @@ static inline void put_one(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 
 	if (!(fcb->flags & FM_FCB_DYNAMIC))
 		return;
-	left = fm_fcb_usage_dec(fcb);
+	left = fm_fcb_usage_own_add(fcb, -1);
 	if (left > f->usage_max) /* below zero, or garbage */
 		usage_reset(f, fcb, 0, now);
 	else if (left != 0)

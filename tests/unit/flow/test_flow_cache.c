@@ -85,14 +85,14 @@ START_TEST(test_flow_cache_stale_generation)
 	t_sess(va, 1);
 	t_sess(vc, 3);
 	struct fm_fcb *a = fm_flow_lookup(f, va, 77);
-	uint32_t idx = fm_flow_index(f, a), gen = a->generation;
+	uint32_t idx = fm_flow_index(f, a), gen = t_gen(a);
 	fm_flow_put(f, a);
 	fm_clock_advance(&g_clk, T_TCP_TIMEOUT);
 	ck_assert_uint_eq(fm_flow_upkeep(f, true), 1);
 	/* the slot is reused by another session (LIFO) under a new generation */
 	struct fm_fcb *c = fm_flow_lookup(f, vc, 78);
 	ck_assert_uint_eq(fm_flow_index(f, c), idx);
-	ck_assert_uint_ne(c->generation, gen);
+	ck_assert_uint_ne(t_gen(c), gen);
 	struct fm_fcb *a2 = fm_flow_lookup(f, va, 77);
 	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_cache_stale), 1);
 	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_cache_hit), 0);
