@@ -63,14 +63,14 @@
 /* Slot header. `prev`/`next`/`aux`/`created` belong to the owner of the object while IN_USE
  * (the flow layer keeps its pending-timeout links there); the pool uses `next` when FREE. */
 struct fm_pool_slot {
-	uint32_t gen;  /* bumped on every free */
-	uint8_t state; /* FM_SLOT_* */
-	uint8_t flags; /* owner's flags */
-	uint16_t list; /* owner's list id */
-	uint32_t prev; /* owner's links (local indices, FM_POOL_NONE) */
-	uint32_t next; /* owner's link; the free list's link when FREE */
-	uint32_t aux;  /* owner's counter (pending release acks) */
-	uint32_t pad;
+	uint32_t gen;	/* bumped on every free */
+	uint8_t state;	/* FM_SLOT_* */
+	uint8_t flags;	/* owner's flags */
+	uint16_t list;	/* owner's list id */
+	uint32_t prev;	/* owner's links (local indices, FM_POOL_NONE) */
+	uint32_t next;	/* owner's link; the free list's link when FREE */
+	uint32_t aux;	/* owner's counter (pending release acks) */
+	uint32_t chash; /* owner's word (the flow layer: the hash its cache holds the slot under) */
 	uint64_t created; /* owner's timestamp */
 };
 

@@ -60,6 +60,13 @@ static void migrate(struct fm_tree *t, struct fm_node *end)
 			continue;
 		}
 		void *c = *s;
+		if (fm_node_move_hash(head, head->cursor, end)) {
+			/* the stored hash and key word move with it: the FCB's key is not read (a
+			 * cold line per migrated session); backward shift may refill this slot */
+			((struct fm_hdr *)c)->parent = end;
+			moved++;
+			continue;
+		}
 		uint64_t key[FM_KEY_MAX];
 		if (nf == 1)
 			key[0] = fm_node_slot_key(head, head->cursor);
@@ -183,6 +190,58 @@ const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
 		c = child;
 	}
 	return c;
+}
+
+/*
+ * Prefetch for a later lookup of vals (fm_tree.h). Stage 0 descends the static levels (read-only,
+ * hot) and touches, at the session level, the entry the key hashes to in each node of the growth
+ * chain; it leaves the node and hash in *hint. Stage 1, before any change to the tree, reads
+ * those entries (in cache by then) and prefetches the FCB an entry with the same hash names.
+ */
+void fm_tree_prefetch(const struct fm_tree *t, const uint64_t *vals, struct fm_tree_hint *hint,
+		      int stage)
+{
+	const struct fm_node *n;
+	uint32_t h;
+	if (stage == 0) {
+		const void *c = t->root;
+		uint64_t key[FM_KEY_MAX];
+		hint->node = NULL;
+		for (;;) {
+			if (!c || FM_IS_FCB(c))
+				return;
+			n = c;
+			fm_level_key(n->level, vals, key);
+			h = node_hash(t, n, key);
+			if (n->dynamic)
+				break;
+			const void *child = fm_node_find(n, key, h);
+			c = child ? child : n->dflt;
+		}
+		hint->node = n;
+		hint->h = h;
+	} else {
+		n = hint->node;
+		h = hint->h;
+		if (!n)
+			return;
+	}
+	for (int k = 0; k < 4; k++) {
+		if (n->kind == FM_NODE_HASH) {
+			const struct fm_hent *e = &n->u.hash[h & (n->cap - 1)];
+			if (stage == 0) {
+				__builtin_prefetch(e);
+			} else if (e->child && e->sig == h) {
+				const char *f = e->child;
+				__builtin_prefetch(f);
+				__builtin_prefetch(f + 64);
+				__builtin_prefetch(f + 96);
+			}
+		}
+		if (n->dflt_tmpl || !n->dflt)
+			break;
+		n = n->dflt;
+	}
 }
 
 /* ---- verify (paper Fig. 5) -------------------------------------------------------------- */
@@ -358,6 +417,15 @@ static void after_erase(struct fm_tree *t, struct fm_node *n)
 		}
 		return;
 	}
+}
+
+void fm_tree_prefetch_release(const struct fm_tree *t, const struct fm_fcb *fcb)
+{
+	const struct fm_hdr *h = fm_fcb_chdr(fcb);
+	const struct fm_node *n = h->parent;
+	if (!(fcb->flags & FM_FCB_DYNAMIC) || !n || n->kind != FM_NODE_HASH || h->nkey > FM_KEY_MAX)
+		return;
+	__builtin_prefetch(&n->u.hash[fm_hash_key(t, fcb->key, h->nkey) & (n->cap - 1)], 1);
 }
 
 int fm_tree_release(struct fm_tree *t, struct fm_fcb *fcb)

@@ -157,6 +157,10 @@ void *fm_node_find(const struct fm_node *n, const uint64_t *key, uint32_t h);
 void **fm_node_find_slot(struct fm_node *n, const uint64_t *key, uint32_t h);
 /* Insert (key must be absent, node not full). */
 void fm_node_insert(struct fm_node *n, const uint64_t *key, uint32_t h, void *child);
+/* Move the entry of slot i of hash node `from` to hash node `to` (same level, `to` not full)
+ * with its stored hash and first key word: the child (an FCB) is not read. @return false if
+ * either node is not a hash node or the slot is empty. */
+bool fm_node_move_hash(struct fm_node *from, uint32_t i, struct fm_node *to);
 /* Remove the child with this key. @return 0 or -ENOENT */
 int fm_node_erase(struct fm_node *n, const uint64_t *key, uint32_t h);
 bool fm_node_full(const struct fm_tree *t, const struct fm_node *n);

@@ -113,7 +113,8 @@
 	X(cache_verify_fail) /* entry's FCB is another flow (hash collision) */                    \
 	X(sweep_runs)	     /* pending sweeps */                                                  \
 	X(full_sweeps)	     /* completed full sweeps */                                           \
-	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */
+	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */   \
+	X(cache_evict)	     /* a full cache bucket gave up a live way for a new entry */
 
 enum fm_flow_cnt {
 #define FM_FLOW_CNT_ENUM(n) FM_FLOW_CNT_##n,
@@ -259,6 +260,7 @@ struct fm_flow_stats {
 	uint32_t pending_threshold; /* current threshold */
 	size_t region_bytes;	    /* FCB region (bounded) */
 	size_t cache_bytes;
+	uint32_t cache_entries; /* buckets x FM_CACHE_WAYS (fm_flow.h "Cache") */
 };
 void fm_flow_get_stats(const struct fm_flow *f, struct fm_flow_stats *st);
 
