@@ -49,27 +49,32 @@ static void migrate(struct fm_tree *t, struct fm_node *end)
 	if (head == end)
 		return;
 	int nf = head->level->nf;
+	/* From the last slot down: the slots above the cursor are empty already, so erasing one
+	 * shifts nothing back (linear probing) but a cluster that wraps around the end; a slot
+	 * refilled by such a shift is looked at again. */
 	for (int moved = 0, scan = 0;
 	     moved < MIGRATE_STEP && scan < MIGRATE_SCAN && head->count && !fm_node_full(t, end);
 	     scan++) {
-		if (head->cursor >= fm_node_nb_slots(head))
+		uint32_t nb = fm_node_nb_slots(head);
+		if (head->cursor >= nb)
 			head->cursor = 0;
-		void **s = fm_node_slot(head, head->cursor);
+		uint32_t i = nb - 1 - head->cursor;
+		void **s = fm_node_slot(head, i);
 		if (!*s) {
 			head->cursor++;
 			continue;
 		}
 		void *c = *s;
-		if (fm_node_move_hash(head, head->cursor, end)) {
+		if (fm_node_move_hash(head, i, end)) {
 			/* the stored hash and key word move with it: the FCB's key is not read (a
-			 * cold line per migrated session); backward shift may refill this slot */
+			 * cold line per migrated session) */
 			((struct fm_hdr *)c)->parent = end;
 			moved++;
 			continue;
 		}
 		uint64_t key[FM_KEY_MAX];
 		if (nf == 1)
-			key[0] = fm_node_slot_key(head, head->cursor);
+			key[0] = fm_node_slot_key(head, i);
 		else
 			memcpy(key, ((struct fm_fcb *)c)->key, (size_t)nf * sizeof(uint64_t));
 		uint32_t h = fm_hash_key(t, key, nf);
