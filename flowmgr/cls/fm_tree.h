@@ -150,11 +150,13 @@ const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
  * Prefetch what a lookup of vals will read at the session level (a burst's packets prefetched
  * in turn hide each other's cache misses): stage 0 the hash entries of the growth chain (and it
  * fills *hint), stage 1, after stage 0 of the other packets and with no change to the tree in
- * between, the FCB such an entry names. Read-only, no effect but on the CPU caches.
+ * between, the FCB such an entry names (left in hint->fcb: only a hint, the lookup decides).
+ * Read-only, no effect but on the CPU caches.
  */
 struct fm_tree_hint {
 	const struct fm_node *node; /* first dynamic node of the descent (NULL: none) */
 	uint32_t h;		    /* the key's hash there */
+	const struct fm_fcb *fcb;   /* stage 1: the FCB prefetched (a likely match), or NULL */
 };
 void fm_tree_prefetch(const struct fm_tree *t, const uint64_t *vals, struct fm_tree_hint *hint,
 		      int stage);

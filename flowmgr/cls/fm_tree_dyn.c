@@ -212,6 +212,7 @@ void fm_tree_prefetch(const struct fm_tree *t, const uint64_t *vals, struct fm_t
 		const void *c = t->root;
 		uint64_t key[FM_KEY_MAX];
 		hint->node = NULL;
+		hint->fcb = NULL;
 		for (;;) {
 			if (!c || FM_IS_FCB(c))
 				return;
@@ -238,6 +239,7 @@ void fm_tree_prefetch(const struct fm_tree *t, const uint64_t *vals, struct fm_t
 				__builtin_prefetch(e);
 			} else if (e->child && e->sig == h) {
 				const char *f = e->child;
+				hint->fcb = e->child;
 				__builtin_prefetch(f);
 				__builtin_prefetch(f + 64);
 				__builtin_prefetch(f + 96);

@@ -556,6 +556,17 @@ struct fm_fcb *fm_flow_lookup(struct fm_flow *f, const uint64_t *vals, uint32_t 
 	return lookup_one(f, vals, hash, f->now);
 }
 
+/* The list neighbours of a slot on a pending list (a lookup's revival unlinks it: writes both). */
+static inline void pending_prefetch(const struct fm_flow *f, const struct fm_pool_slot *s)
+{
+	if (!(s->flags & FM_SF_PENDING))
+		return;
+	if (link_ok(f, s->prev))
+		__builtin_prefetch(flow_slot(f, s->prev), 1);
+	if (link_ok(f, s->next))
+		__builtin_prefetch(flow_slot(f, s->next), 1);
+}
+
 /* Sessions from which the tree's entries and FCBs (some 400 bytes a session) outgrow a core's L2
  * cache: below, a tree descent finds them in cache and prefetching them is work for nothing. */
 #define FM_FLOW_PREFETCH_MIN 8192u
@@ -597,6 +608,21 @@ static unsigned lookup_chunk(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUN
 			int i = __builtin_ctzll(m);
 			fm_tree_prefetch(f->tree, vals[i], &hint[i], stage);
 		}
+	/* last pass: an idle session's list neighbours, which its revival unlinks */
+	if (fm_fcb_pool_in_use(f->pool) >= FM_FLOW_PREFETCH_MIN) {
+		for (uint64_t m = tree; m; m &= m - 1) {
+			const struct fm_fcb *c = hint[__builtin_ctzll(m)].fcb;
+			if (c && (c->flags & FM_FCB_DYNAMIC))
+				pending_prefetch(f, fm_fcb_pool_slot_of((void *)c));
+		}
+		if (f->cache_on)
+			for (unsigned i = 0; i < n; i++) {
+				const struct fm_cache_bkt *b = cache_bkt(f, hash[i]);
+				for (uint32_t w = cache_match(b, cache_tag(hash[i])); w; w &= w - 1)
+					pending_prefetch(f,
+							 flow_slot(f, b->slot[__builtin_ctz(w)]));
+			}
+	}
 	for (unsigned i = 0; i < n; i++) {
 		out[i] = lookup_one(f, vals[i], hash[i], now);
 		ok += out[i] != NULL;
