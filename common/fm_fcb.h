@@ -33,9 +33,14 @@
  *     packet it classifies to the FCB and read by that same worker when it serves a dump between
  *     bursts: no atomics; they sit on the cache line of usage and last_use, which the worker
  *     writes for every packet anyway. Reset when the slot starts a new session;
- *   - usage: the owning worker increments it (relaxed atomic add, per classified packet); any
- *     process that drops or frees a packet decrements it with fm_fcb_usage_dec() (release); the
- *     worker reads it with fm_fcb_usage_read() (acquire) before it releases the FCB.
+ *   - usage, released: the packets in flight are usage - released (mod 2^32). `usage` is the
+ *     owning worker's alone: +1 per classified packet, -1 per packet it puts back itself
+ *     (fm_fcb_usage_own_add(): a relaxed load and store, no locked instruction on the
+ *     per-packet path). `released` is everyone else's: a process that drops or frees a packet
+ *     adds 1 with fm_fcb_usage_dec() (atomic add, release order). The worker reads the
+ *     difference with fm_fcb_usage_read() (acquire on `released`) before it releases the FCB.
+ *     Splitting the count this way takes the two atomic read-modify-writes per packet off the
+ *     worker (issue 16); a hostile write to either field is a garbage count (fm_flow.h).
  */
 #ifndef FM_FCB_H
 #define FM_FCB_H
@@ -58,14 +63,14 @@
 /* Slot header. `prev`/`next`/`aux`/`created` belong to the owner of the object while IN_USE
  * (the flow layer keeps its pending-timeout links there); the pool uses `next` when FREE. */
 struct fm_pool_slot {
-	uint32_t gen;  /* bumped on every free */
-	uint8_t state; /* FM_SLOT_* */
-	uint8_t flags; /* owner's flags */
-	uint16_t list; /* owner's list id */
-	uint32_t prev; /* owner's links (local indices, FM_POOL_NONE) */
-	uint32_t next; /* owner's link; the free list's link when FREE */
-	uint32_t aux;  /* owner's counter (pending release acks) */
-	uint32_t pad;
+	uint32_t gen;	/* bumped on every free */
+	uint8_t state;	/* FM_SLOT_* */
+	uint8_t flags;	/* owner's flags */
+	uint16_t list;	/* owner's list id */
+	uint32_t prev;	/* owner's links (local indices, FM_POOL_NONE) */
+	uint32_t next;	/* owner's link; the free list's link when FREE */
+	uint32_t aux;	/* owner's counter (pending release acks) */
+	uint32_t chash; /* owner's word (the flow layer: the hash its cache holds the slot under) */
 	uint64_t created; /* owner's timestamp */
 };
 
@@ -85,8 +90,8 @@ struct fm_fcb {
 	uint8_t flags; /* FM_FCB_* */
 	uint8_t nb_hops;
 	int8_t hops[FM_FCB_MAX_HOPS]; /* chain VNF indices, then FM_HOP_OUTPUT or FM_HOP_DROP */
-	uint32_t usage;		      /* packets in flight (atomic: fm_fcb_usage_*) */
-	uint32_t generation;	      /* bumped on reuse (flow layer) */
+	uint32_t usage;		      /* owner's count (fm_fcb_usage_own_add) */
+	uint32_t released;	      /* others' releases (atomic: fm_fcb_usage_dec) */
 	uint32_t timeout_ms;	      /* idle timeout of the session (flow layer) */
 	uint64_t last_use;	      /* flow layer */
 	uint64_t pkts;	/* packets classified to it (owning worker, fm_flow_count()) */
@@ -118,18 +123,40 @@ static inline void *fm_fcb_area(struct fm_fcb *fcb, uint32_t vnf_off)
 	return (uint8_t *)fcb + fcb->area_off + vnf_off;
 }
 
-/** Remote decrement (any process): a packet of this FCB left the platform. @return new usage. */
+/** Remote decrement (any process but the owning worker): a packet of this FCB left the
+ *  platform. @return the usage left (a snapshot: the owner may be changing it). */
 static inline uint32_t fm_fcb_usage_dec(struct fm_fcb *fcb)
 {
 	static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t), "atomic usage fits the FCB");
-	_Atomic uint32_t *u = (_Atomic uint32_t *)&fcb->usage;
-	return atomic_fetch_sub_explicit(u, 1, memory_order_release) - 1;
+	_Atomic uint32_t *r = (_Atomic uint32_t *)&fcb->released;
+	uint32_t rel = atomic_fetch_add_explicit(r, 1, memory_order_release) + 1;
+	return atomic_load_explicit((_Atomic uint32_t *)&fcb->usage, memory_order_relaxed) - rel;
 }
 
 /** Packets in flight (acquire: pairs with the decrements of other processes). */
 static inline uint32_t fm_fcb_usage_read(const struct fm_fcb *fcb)
 {
-	return atomic_load_explicit((_Atomic uint32_t *)&fcb->usage, memory_order_acquire);
+	uint32_t rel =
+	    atomic_load_explicit((_Atomic uint32_t *)&fcb->released, memory_order_acquire);
+	return atomic_load_explicit((_Atomic uint32_t *)&fcb->usage, memory_order_relaxed) - rel;
+}
+
+/** Owning worker only: usage += d (d = 1 per classified packet, -1 per packet it puts back).
+ *  A plain load and store: no other process writes `usage`. @return the packets in flight. */
+static inline uint32_t fm_fcb_usage_own_add(struct fm_fcb *fcb, int32_t d)
+{
+	_Atomic uint32_t *u = (_Atomic uint32_t *)&fcb->usage;
+	uint32_t v = atomic_load_explicit(u, memory_order_relaxed) + (uint32_t)d;
+	atomic_store_explicit(u, v, memory_order_relaxed);
+	return v - atomic_load_explicit((_Atomic uint32_t *)&fcb->released, memory_order_acquire);
+}
+
+/** Owning worker only: set the packets in flight to `to` (new session, garbage reset). */
+static inline void fm_fcb_usage_own_set(struct fm_fcb *fcb, uint32_t to)
+{
+	uint32_t rel =
+	    atomic_load_explicit((_Atomic uint32_t *)&fcb->released, memory_order_relaxed);
+	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, rel + to, memory_order_relaxed);
 }
 
 #endif /* FM_FCB_H */

@@ -45,7 +45,7 @@
 #include "fm_hash.h"
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 15u
+#define FM_SHM_ABI_VERSION 16u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -329,11 +329,11 @@ static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache li
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
 
 /*
- * The layouts other processes read, pinned at ABI version 15. An assert that fails here means the
+ * The layouts other processes read, pinned at ABI version 16. An assert that fails here means the
  * shared ABI changed: bump FM_SHM_ABI_VERSION, then re-pin.
  */
-#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 15)")
-FM_SHM_PIN(FM_SHM_ABI_VERSION == 15, "a new version: check the pins below, then update them");
+#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 16)")
+FM_SHM_PIN(FM_SHM_ABI_VERSION == 16, "a new version: check the pins below, then update them");
 FM_SHM_PIN(FM_POOL_NONE == FM_IDX_NONE && FM_BIDIR_NONE == FM_IDX_NONE, "one 'none' index");
 /* FCB zone (fm_fcb.h): nfsdk reads area_off and decrements usage through a slot index. */
 FM_SHM_PIN(sizeof(struct fm_pool_slot) == FM_POOL_SLOT_HDR && FM_POOL_SLOT_HDR == 32, "slot hdr");
@@ -342,7 +342,8 @@ FM_SHM_PIN(sizeof(struct fm_fcb) == 96, "FCB size");
 FM_SHM_PIN(offsetof(struct fm_fcb, path_id) == FM_FCB_PRIV_SIZE && FM_FCB_PRIV_SIZE == 16, "FCB");
 FM_SHM_PIN(offsetof(struct fm_fcb, area_off) == 20, "FCB area_off");
 FM_SHM_PIN(offsetof(struct fm_fcb, hops) == 24, "FCB hops");
-FM_SHM_PIN(offsetof(struct fm_fcb, usage) == 60, "FCB usage");
+FM_SHM_PIN(offsetof(struct fm_fcb, usage) == 60 && offsetof(struct fm_fcb, released) == 64,
+	   "FCB usage counts (owner, others)");
 FM_SHM_PIN(offsetof(struct fm_fcb, pkts) == 80 && offsetof(struct fm_fcb, bytes) == 88,
 	   "FCB session counters");
 FM_SHM_PIN(offsetof(struct fm_fcb, key) == 96, "FCB key words");

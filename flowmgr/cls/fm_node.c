@@ -216,6 +216,22 @@ static void hash_erase_at(struct fm_node *n, uint32_t i)
 	n->u.hash[i].child = NULL;
 }
 
+bool fm_node_move_hash(struct fm_node *from, uint32_t i, struct fm_node *to)
+{
+	if (from->kind != FM_NODE_HASH || to->kind != FM_NODE_HASH || i >= from->cap ||
+	    !from->u.hash[i].child)
+		return false;
+	struct fm_hent e = from->u.hash[i];
+	hash_erase_at(from, i);
+	from->count--;
+	uint32_t mask = to->cap - 1, j = e.sig & mask;
+	while (to->u.hash[j].child)
+		j = (j + 1) & mask;
+	to->u.hash[j] = e;
+	to->count++;
+	return true;
+}
+
 int fm_node_erase(struct fm_node *n, const uint64_t *key, uint32_t h)
 {
 	switch (n->kind) {

@@ -159,6 +159,21 @@ struct fm_fcb *fm_tree_lookup_group(struct fm_tree *t, uint32_t group, const uin
 const struct fm_fcb *fm_tree_find_group(const struct fm_tree *t, uint32_t group,
 					const uint64_t *vals);
 
+/**
+ * Prefetch what a lookup of vals will read at the session level (a burst's packets prefetched
+ * in turn hide each other's cache misses): stage 0 the hash entries of the growth chain (and it
+ * fills *hint), stage 1, after stage 0 of the other packets and with no change to the tree in
+ * between, the FCB such an entry names (left in hint->fcb: only a hint, the lookup decides).
+ * Read-only, no effect but on the CPU caches.
+ */
+struct fm_tree_hint {
+	const struct fm_node *node; /* first dynamic node of the descent (NULL: none) */
+	uint32_t h;		    /* the key's hash there */
+	const struct fm_fcb *fcb;   /* stage 1: the FCB prefetched (a likely match), or NULL */
+};
+void fm_tree_prefetch(const struct fm_tree *t, const uint64_t *vals, struct fm_tree_hint *hint,
+		      int stage);
+
 /** Bottom-up check that `fcb` is the FCB a lookup of `pkt` returns (paper Fig. 5). Read-only. */
 bool fm_tree_verify(const struct fm_tree *t, const struct fm_fcb *fcb, const struct fm_pkt *pkt);
 bool fm_tree_verify_fields(const struct fm_tree *t, const struct fm_fcb *fcb, const uint64_t *vals);
@@ -169,6 +184,9 @@ bool fm_tree_verify_fields(const struct fm_tree *t, const struct fm_fcb *fcb, co
  * @return 0, or -EINVAL for a static/template FCB.
  */
 int fm_tree_release(struct fm_tree *t, struct fm_fcb *fcb);
+
+/** Prefetch (for writing) the entry fm_tree_release() of this session FCB will erase. */
+void fm_tree_prefetch_release(const struct fm_tree *t, const struct fm_fcb *fcb);
 
 /** Pointer to a VNF's area in an FCB, or NULL if the VNF has no area. */
 void *fm_fcb_vnf_area(const struct fm_tree *t, struct fm_fcb *fcb, int vnf);

@@ -49,20 +49,32 @@ static void migrate(struct fm_tree *t, struct fm_node *end)
 	if (head == end)
 		return;
 	int nf = head->level->nf;
+	/* From the last slot down: the slots above the cursor are empty already, so erasing one
+	 * shifts nothing back (linear probing) but a cluster that wraps around the end; a slot
+	 * refilled by such a shift is looked at again. */
 	for (int moved = 0, scan = 0;
 	     moved < MIGRATE_STEP && scan < MIGRATE_SCAN && head->count && !fm_node_full(t, end);
 	     scan++) {
-		if (head->cursor >= fm_node_nb_slots(head))
+		uint32_t nb = fm_node_nb_slots(head);
+		if (head->cursor >= nb)
 			head->cursor = 0;
-		void **s = fm_node_slot(head, head->cursor);
+		uint32_t i = nb - 1 - head->cursor;
+		void **s = fm_node_slot(head, i);
 		if (!*s) {
 			head->cursor++;
 			continue;
 		}
 		void *c = *s;
+		if (fm_node_move_hash(head, i, end)) {
+			/* the stored hash and key word move with it: the FCB's key is not read (a
+			 * cold line per migrated session) */
+			((struct fm_hdr *)c)->parent = end;
+			moved++;
+			continue;
+		}
 		uint64_t key[FM_KEY_MAX];
 		if (nf == 1)
-			key[0] = fm_node_slot_key(head, head->cursor);
+			key[0] = fm_node_slot_key(head, i);
 		else
 			memcpy(key, ((struct fm_fcb *)c)->key, (size_t)nf * sizeof(uint64_t));
 		uint32_t h = fm_hash_key(t, key, nf);
@@ -118,6 +130,16 @@ static void *spawn(struct fm_tree *t, struct fm_node *n, const uint64_t *key, ui
 	return child;
 }
 
+/* The key's hash where a node uses it: hash nodes, and dynamic nodes (an insertion may go to a
+ * hash successor). A static two-case, array or table node needs none. */
+static inline uint32_t node_hash(const struct fm_tree *t, const struct fm_node *n,
+				 const uint64_t *key)
+{
+	if (n->kind != FM_NODE_HASH && !n->dynamic)
+		return 0;
+	return fm_hash_key(t, key, n->level->nf);
+}
+
 /* Descent from node (or FCB) c, duplicating on PFP misses. */
 static struct fm_fcb *descend(struct fm_tree *t, void *c, const uint64_t *vals)
 {
@@ -125,7 +147,7 @@ static struct fm_fcb *descend(struct fm_tree *t, void *c, const uint64_t *vals)
 	while (!FM_IS_FCB(c)) {
 		struct fm_node *n = c;
 		fm_level_key(n->level, vals, key);
-		uint32_t h = fm_hash_key(t, key, n->level->nf);
+		uint32_t h = node_hash(t, n, key);
 		void *child = fm_node_find(n, key, h);
 		while (!child) {
 			if (!n->dynamic) {
@@ -171,7 +193,7 @@ static const struct fm_fcb *find_from(const struct fm_tree *t, const void *c, co
 	while (!FM_IS_FCB(c)) {
 		const struct fm_node *n = c;
 		fm_level_key(n->level, vals, key);
-		uint32_t h = fm_hash_key(t, key, n->level->nf);
+		uint32_t h = node_hash(t, n, key);
 		const void *child = fm_node_find(n, key, h);
 		while (!child) {
 			if (!n->dynamic)
@@ -184,6 +206,60 @@ static const struct fm_fcb *find_from(const struct fm_tree *t, const void *c, co
 		c = child;
 	}
 	return c;
+}
+
+/*
+ * Prefetch for a later lookup of vals (fm_tree.h). Stage 0 descends the static levels (read-only,
+ * hot) and touches, at the session level, the entry the key hashes to in each node of the growth
+ * chain; it leaves the node and hash in *hint. Stage 1, before any change to the tree, reads
+ * those entries (in cache by then) and prefetches the FCB an entry with the same hash names.
+ */
+void fm_tree_prefetch(const struct fm_tree *t, const uint64_t *vals, struct fm_tree_hint *hint,
+		      int stage)
+{
+	const struct fm_node *n;
+	uint32_t h;
+	if (stage == 0) {
+		const void *c = t->root;
+		uint64_t key[FM_KEY_MAX];
+		hint->node = NULL;
+		hint->fcb = NULL;
+		for (;;) {
+			if (!c || FM_IS_FCB(c))
+				return;
+			n = c;
+			fm_level_key(n->level, vals, key);
+			h = node_hash(t, n, key);
+			if (n->dynamic)
+				break;
+			const void *child = fm_node_find(n, key, h);
+			c = child ? child : n->dflt;
+		}
+		hint->node = n;
+		hint->h = h;
+	} else {
+		n = hint->node;
+		h = hint->h;
+		if (!n)
+			return;
+	}
+	for (int k = 0; k < 4; k++) {
+		if (n->kind == FM_NODE_HASH) {
+			const struct fm_hent *e = &n->u.hash[h & (n->cap - 1)];
+			if (stage == 0) {
+				__builtin_prefetch(e);
+			} else if (e->child && e->sig == h) {
+				const char *f = e->child;
+				hint->fcb = e->child;
+				__builtin_prefetch(f);
+				__builtin_prefetch(f + 64);
+				__builtin_prefetch(f + 96);
+			}
+		}
+		if (n->dflt_tmpl || !n->dflt)
+			break;
+		n = n->dflt;
+	}
 }
 
 const struct fm_fcb *fm_tree_find(const struct fm_tree *t, const uint64_t *vals)
@@ -211,7 +287,7 @@ static bool link_ok(const struct fm_tree *t, const struct fm_node *s, const void
 		return t->root == root;
 	uint64_t key[FM_KEY_MAX];
 	fm_level_key(s->level, vals, key);
-	const void *child = fm_node_find(s, key, fm_hash_key(t, key, s->level->nf));
+	const void *child = fm_node_find(s, key, node_hash(t, s, key));
 	if (!child)
 		child = s->dflt;
 	return child == root && climb(t, s, vals);
@@ -239,7 +315,7 @@ static bool climb(const struct fm_tree *t, const void *c, const uint64_t *vals)
 			 * child */
 			if (!n->dynamic) {
 				fm_level_key(n->level, vals, key);
-				if (fm_node_find(n, key, fm_hash_key(t, key, n->level->nf)))
+				if (fm_node_find(n, key, node_hash(t, n, key)))
 					return false;
 			}
 			break;
@@ -255,10 +331,32 @@ static bool climb(const struct fm_tree *t, const void *c, const uint64_t *vals)
 	}
 }
 
+/* The key compare of a group with fast_verify (fm_tree_int.h): the FCB's key words against the
+ * packet's at the session level, then the group's constants that static nodes test. */
+static bool fast_verify(const struct fm_group *g, const struct fm_fcb *fcb, const uint64_t *vals)
+{
+	const struct fm_level *lv = g->root_level;
+	for (int i = 0; i < lv->nf; i++)
+		if ((vals[lv->fields[i]] & lv->masks[i]) != fcb->key[i])
+			return false;
+	for (uint32_t m = g->fv_const; m; m &= m - 1) {
+		int f = __builtin_ctz(m);
+		if ((vals[f] & g->fv_mask[f]) != g->const_val[f])
+			return false;
+	}
+	return true;
+}
+
 bool fm_tree_verify_fields(const struct fm_tree *t, const struct fm_fcb *fcb, const uint64_t *vals)
 {
 	if (!fcb || (fcb->flags & FM_FCB_TEMPLATE))
 		return false;
+	const struct fm_hdr *h = fm_fcb_chdr(fcb);
+	if ((fcb->flags & FM_FCB_DYNAMIC) && h->link == FM_LINK_KEY && h->group < t->nb_groups) {
+		const struct fm_group *g = t->groups[h->group];
+		if (g->fast_verify && h->parent && h->parent->level == g->root_level)
+			return fast_verify(g, fcb, vals);
+	}
 	return climb(t, fcb, vals);
 }
 
@@ -350,6 +448,15 @@ static void after_erase(struct fm_tree *t, struct fm_node *n)
 		}
 		return;
 	}
+}
+
+void fm_tree_prefetch_release(const struct fm_tree *t, const struct fm_fcb *fcb)
+{
+	const struct fm_hdr *h = fm_fcb_chdr(fcb);
+	const struct fm_node *n = h->parent;
+	if (!(fcb->flags & FM_FCB_DYNAMIC) || !n || n->kind != FM_NODE_HASH || h->nkey > FM_KEY_MAX)
+		return;
+	__builtin_prefetch(&n->u.hash[fm_hash_key(t, fcb->key, h->nkey) & (n->cap - 1)], 1);
 }
 
 int fm_tree_release(struct fm_tree *t, struct fm_fcb *fcb)

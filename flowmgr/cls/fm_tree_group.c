@@ -144,6 +144,34 @@ static int group_make_root(struct fm_tree *t, struct fm_group *g)
 	return 0;
 }
 
+/*
+ * Which groups verify with a key compare (struct fm_group.fast_verify). A static node's choice is
+ * a function of the fields its level tests; if each of those fields is a key field of the group
+ * (the FCB holds its full value) or a constant of every leaf of the group (const_val), two
+ * packets that agree on them descend the static levels alike. Only one session level: with
+ * per-field PFP nodes (pfp_per_field) the upper levels' keys are not in the FCB.
+ */
+static void fast_verify_plan(struct fm_tree *t)
+{
+	t->static_fields = 0;
+	for (uint32_t i = 0; i < t->nb_snodes; i++) {
+		const struct fm_level *lv = t->snodes[i]->level;
+		for (int k = 0; lv && k < lv->nf; k++)
+			t->static_fields |= 1u << lv->fields[k];
+	}
+	for (uint32_t i = 0; i < t->nb_groups; i++) {
+		struct fm_group *g = t->groups[i];
+		uint32_t rest = t->static_fields & ~g->key_fields;
+		g->fast_verify =
+		    g->key_fields && g->root_level &&
+		    (uint32_t)g->root_level->nf == (uint32_t)__builtin_popcount(g->key_fields) &&
+		    (rest & ~g->const_mask) == 0;
+		g->fv_const = rest & g->const_mask;
+		for (int f = 0; f < FM_F_COUNT; f++)
+			g->fv_mask[f] = fm_field_full_mask(f);
+	}
+}
+
 static int group_add_link(struct fm_group *g, struct fm_node *s)
 {
 	for (int i = 0; i < g->nb_links; i++)
@@ -206,5 +234,6 @@ int fm_tree_finalize(struct fm_tree *t, const struct fm_chain *ch)
 	for (uint32_t i = 0; i < t->nb_groups; i++)
 		if (group_make_root(t, t->groups[i]))
 			return -ENOMEM;
+	fast_verify_plan(t);
 	return patch_groups(t);
 }

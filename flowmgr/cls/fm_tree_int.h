@@ -92,6 +92,13 @@ struct fm_group {
 	uint64_t sessions;
 	struct fm_node **links; /* distinct static parents (NULL = tree root) */
 	int nb_links, cap_links;
+	/* Fast verify (fm_tree_verify_fields()): every field a static node tests is a key field
+	 * of this group or one of its constants, so a packet whose key words equal an FCB's and
+	 * whose fv_const fields equal const_val descends the static levels exactly as the packet
+	 * that created the FCB did. Set by fm_tree_finalize(). */
+	uint8_t fast_verify;
+	uint32_t fv_const; /* constant fields to compare (tested statically, not in the key) */
+	uint64_t fv_mask[FM_F_COUNT]; /* their full masks */
 };
 
 struct fm_tree {
@@ -108,6 +115,7 @@ struct fm_tree {
 	uint32_t area_off; /* offset of the areas in an FCB */
 	size_t fcb_size;
 	uint32_t key_max;
+	uint32_t static_fields; /* fields tested by some static node (bit i = enum fm_field i) */
 	struct fm_level *levels;
 	uint32_t nb_levels;
 	struct fm_path *paths;
@@ -149,6 +157,10 @@ void *fm_node_find(const struct fm_node *n, const uint64_t *key, uint32_t h);
 void **fm_node_find_slot(struct fm_node *n, const uint64_t *key, uint32_t h);
 /* Insert (key must be absent, node not full). */
 void fm_node_insert(struct fm_node *n, const uint64_t *key, uint32_t h, void *child);
+/* Move the entry of slot i of hash node `from` to hash node `to` (same level, `to` not full)
+ * with its stored hash and first key word: the child (an FCB) is not read. @return false if
+ * either node is not a hash node or the slot is empty. */
+bool fm_node_move_hash(struct fm_node *from, uint32_t i, struct fm_node *to);
 /* Remove the child with this key. @return 0 or -ENOENT */
 int fm_node_erase(struct fm_node *n, const uint64_t *key, uint32_t h);
 bool fm_node_full(const struct fm_tree *t, const struct fm_node *n);

@@ -80,6 +80,14 @@ void *fm_fcb_pool_get(struct fm_fcb_pool *p)
 	s->aux = 0;
 	s->created = 0;
 	p->in_use++;
+	/* the slot the next get hands out, for writing (the tree copies a template into it): its
+	 * lines arrive while this one is being filled */
+	uint32_t nx = p->free_head != FM_POOL_NONE ? p->free_head : p->hwm < p->max ? p->hwm : i;
+	if (nx != i) {
+		const uint8_t *q = (const uint8_t *)slot_at(p, nx);
+		for (size_t off = 0; off < p->stride; off += 64)
+			__builtin_prefetch(q + off, 1);
+	}
 	return (uint8_t *)s + FM_POOL_SLOT_HDR;
 }
 

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "fm_flow_int.h"
 
@@ -174,14 +177,17 @@ int fm_flow_create(const struct fm_flow_conf *c, struct fm_flow **out, char *err
 	if (rc)
 		goto destroy;
 	if (c->cache_size) {
-		f->cache = aligned_alloc(64, (size_t)c->cache_size * sizeof(*f->cache));
+		uint32_t nb = c->cache_size > FM_CACHE_WAYS ? c->cache_size / FM_CACHE_WAYS : 1;
+		f->cache = aligned_alloc(64, (size_t)nb * sizeof(*f->cache));
 		if (!f->cache) {
 			rc = -ENOMEM;
 			goto destroy;
 		}
-		for (uint32_t i = 0; i < c->cache_size; i++)
-			f->cache[i] = (struct fm_cache_ent){0, FM_POOL_NONE, 0, 0};
-		f->cache_mask = c->cache_size - 1;
+		memset(f->cache, 0, (size_t)nb * sizeof(*f->cache));
+		for (uint32_t i = 0; i < nb; i++)
+			for (int w = 0; w < FM_CACHE_WAYS; w++)
+				f->cache[i].slot[w] = FM_POOL_NONE;
+		f->cache_mask = nb - 1;
 		f->cache_on = true;
 	}
 	f->now = fm_clock_now(f->clock);
@@ -264,6 +270,73 @@ static void pending_unlink(struct fm_flow *f, struct fm_fcb *fcb)
 		f->pending--;
 }
 
+/* ---- cache (fm_flow.h "Cache") --------------------------------------------------------------- */
+
+static inline struct fm_cache_bkt *cache_bkt(const struct fm_flow *f, uint32_t hash)
+{
+	return &f->cache[hash & f->cache_mask];
+}
+
+/* Never 0: an empty way has tag 0 (and slot FM_POOL_NONE). */
+static inline uint16_t cache_tag(uint32_t hash)
+{
+	return (uint16_t)((hash >> 16) | 1u);
+}
+
+/* Bit w set: way w holds this tag (one SSE2 compare of the eight tags where available). */
+static inline uint32_t cache_match(const struct fm_cache_bkt *b, uint16_t tag)
+{
+#if defined(__SSE2__)
+	static_assert(FM_CACHE_WAYS == 8, "eight 16-bit tags in one SSE2 register");
+	__m128i eq =
+	    _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)b->tag), _mm_set1_epi16((short)tag));
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+#else
+	uint32_t m = 0;
+	for (int w = 0; w < FM_CACHE_WAYS; w++)
+		m |= (uint32_t)(b->tag[w] == tag) << w;
+	return m;
+#endif
+}
+
+static inline void cache_clear(struct fm_cache_bkt *b, int w)
+{
+	b->tag[w] = 0;
+	b->slot[w] = FM_POOL_NONE;
+}
+
+/* Remember fcb under hash: an empty way, else the rotating victim. */
+static void cache_insert(struct fm_flow *f, struct fm_cache_bkt *b, uint32_t hash,
+			 struct fm_fcb *fcb)
+{
+	int w = 0;
+	while (w < FM_CACHE_WAYS && b->slot[w] != FM_POOL_NONE)
+		w++;
+	if (w == FM_CACHE_WAYS) {
+		w = (int)(f->cache_victim++ % FM_CACHE_WAYS);
+		f->cnt[FM_FLOW_CNT_cache_evict]++;
+	}
+	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
+	b->tag[w] = cache_tag(hash);
+	b->slot[w] = flow_local(f, fcb);
+	b->gen[w] = (uint16_t)s->gen;
+	s->chash = hash;
+	s->flags |= FM_SF_CACHED;
+}
+
+/* A released slot leaves the bucket it was last put in (it may linger in another bucket if its
+ * session was cached under two hashes: the generation check catches that one). */
+static void cache_forget(struct fm_flow *f, struct fm_pool_slot *s, uint32_t local)
+{
+	if (!(s->flags & FM_SF_CACHED) || !f->cache)
+		return;
+	struct fm_cache_bkt *b = cache_bkt(f, s->chash);
+	for (int w = 0; w < FM_CACHE_WAYS; w++)
+		if (b->slot[w] == local)
+			cache_clear(b, w);
+	s->flags &= (uint8_t)~FM_SF_CACHED;
+}
+
 /* ---- release ------------------------------------------------------------------------------- */
 
 /* Idle for its path's timeout (the table's own value: the FCB's copy is writable by others). */
@@ -280,7 +353,7 @@ static void usage_reset(struct fm_flow *f, struct fm_fcb *fcb, uint32_t to, uint
 	f->cnt[FM_FLOW_CNT_usage_bad]++;
 	if (f->on_usage_bad)
 		f->on_usage_bad(f->release_opaque, fcb);
-	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, to, memory_order_relaxed);
+	fm_fcb_usage_own_set(fcb, to);
 	fcb->last_use = now;
 }
 
@@ -290,6 +363,7 @@ static void flow_release(struct fm_flow *f, struct fm_fcb *fcb, enum fm_flow_cnt
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
 	if (s->flags & FM_SF_PENDING)
 		pending_unlink(f, fcb);
+	cache_forget(f, s, flow_local(f, fcb));
 	uint32_t acks = 0;
 	if (f->on_release) {
 		uint32_t idx = fm_fcb_pool_index(f->pool, fcb);
@@ -369,9 +443,8 @@ static bool make_room(struct fm_flow *f, uint64_t now)
 static void session_init(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 {
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
-	fcb->generation = s->gen;
 	fcb->timeout_ms = fcb->path_id < f->nb_paths ? f->path_timeout[fcb->path_id] : 0;
-	atomic_store_explicit((_Atomic uint32_t *)&fcb->usage, 0, memory_order_relaxed);
+	fm_fcb_usage_own_set(fcb, 0);
 	fcb->last_use = now;
 	fcb->pkts = 0;
 	fcb->bytes = 0;
@@ -424,45 +497,52 @@ static struct fm_fcb *acquire(struct fm_flow *f, struct fm_fcb *fcb, const uint6
 			f->cnt[FM_FLOW_CNT_revived]++;
 		}
 	}
-	if (atomic_fetch_add_explicit((_Atomic uint32_t *)&fcb->usage, 1, memory_order_relaxed) >=
-	    f->usage_max)
+	if (fm_fcb_usage_own_add(fcb, 1) - 1 >= f->usage_max)
 		usage_reset(f, fcb, 1, now);
 	fcb->last_use = now;
 	return fcb;
 }
 
-/* Cache probe: the FCB if the entry is for this hash, its slot still holds the same
- * incarnation, and the FCB verifies bottom-up against the packet. */
-static struct fm_fcb *cache_probe(struct fm_flow *f, const struct fm_cache_ent *e,
-				  const uint64_t *vals, uint32_t hash)
+/*
+ * Cache probe: the FCB of a way with this tag whose slot still holds the same incarnation and
+ * that verifies against the packet. One counter per probe: hit, else verify_fail if a live entry
+ * failed the verify, else stale if an entry's slot was released or reused (the way is emptied),
+ * else miss.
+ */
+static struct fm_fcb *cache_probe(struct fm_flow *f, struct fm_cache_bkt *b, const uint64_t *vals,
+				  uint32_t hash)
 {
-	if (e->hash != hash || e->slot == FM_POOL_NONE) {
-		f->cnt[FM_FLOW_CNT_cache_miss]++;
-		return NULL;
+	enum fm_flow_cnt why = FM_FLOW_CNT_cache_miss;
+	for (uint32_t m = cache_match(b, cache_tag(hash)); m; m &= m - 1) {
+		int w = __builtin_ctz(m);
+		uint32_t local = b->slot[w];
+		struct fm_pool_slot *s = flow_slot(f, local);
+		if (s->state != FM_SLOT_IN_USE || (uint16_t)s->gen != b->gen[w]) {
+			cache_clear(b, w);
+			if (why == FM_FLOW_CNT_cache_miss)
+				why = FM_FLOW_CNT_cache_stale;
+			continue;
+		}
+		struct fm_fcb *c = flow_obj(f, local);
+		if (fm_tree_verify_fields(f->tree, c, vals)) {
+			f->cnt[FM_FLOW_CNT_cache_hit]++;
+			return c;
+		}
+		why = FM_FLOW_CNT_cache_verify_fail;
 	}
-	struct fm_pool_slot *s = flow_slot(f, e->slot);
-	if (s->state != FM_SLOT_IN_USE || s->gen != e->gen) {
-		f->cnt[FM_FLOW_CNT_cache_stale]++;
-		return NULL;
-	}
-	struct fm_fcb *c = flow_obj(f, e->slot);
-	if (!fm_tree_verify_fields(f->tree, c, vals)) {
-		f->cnt[FM_FLOW_CNT_cache_verify_fail]++;
-		return NULL;
-	}
-	f->cnt[FM_FLOW_CNT_cache_hit]++;
-	return c;
+	f->cnt[why]++;
+	return NULL;
 }
 
 static struct fm_fcb *lookup_one(struct fm_flow *f, const uint64_t *vals, uint32_t hash,
 				 uint32_t group, uint64_t now)
 {
-	struct fm_cache_ent *e = NULL;
+	struct fm_cache_bkt *b = NULL;
 	struct fm_fcb *fcb = NULL;
 	f->cnt[FM_FLOW_CNT_lookup]++;
 	if (f->cache_on) {
-		e = &f->cache[hash & f->cache_mask];
-		fcb = cache_probe(f, e, vals, hash);
+		b = cache_bkt(f, hash);
+		fcb = cache_probe(f, b, vals, hash);
 	}
 	struct fm_fcb *hit = fcb; /* the cache entry is already right for a hit */
 	if (!fcb) {
@@ -471,11 +551,8 @@ static struct fm_fcb *lookup_one(struct fm_flow *f, const uint64_t *vals, uint32
 			return NULL;
 	}
 	fcb = acquire(f, fcb, vals, group, now);
-	if (e && fcb && fcb != hit && (fcb->flags & FM_FCB_DYNAMIC)) {
-		e->hash = hash;
-		e->slot = flow_local(f, fcb);
-		e->gen = fm_fcb_pool_slot_of(fcb)->gen;
-	}
+	if (b && fcb && fcb != hit && (fcb->flags & FM_FCB_DYNAMIC))
+		cache_insert(f, b, hash, fcb);
 	return fcb;
 }
 
@@ -483,6 +560,81 @@ struct fm_fcb *fm_flow_lookup(struct fm_flow *f, const uint64_t *vals, uint32_t 
 {
 	f->now = fm_clock_now(f->clock);
 	return lookup_one(f, vals, hash, FM_FLOW_NO_GROUP, f->now);
+}
+
+/* The list neighbours of a slot on a pending list (a lookup's revival unlinks it: writes both). */
+static inline void pending_prefetch(const struct fm_flow *f, const struct fm_pool_slot *s)
+{
+	if (!(s->flags & FM_SF_PENDING))
+		return;
+	if (link_ok(f, s->prev))
+		__builtin_prefetch(flow_slot(f, s->prev), 1);
+	if (link_ok(f, s->next))
+		__builtin_prefetch(flow_slot(f, s->next), 1);
+}
+
+/* Sessions from which the tree's entries and FCBs (some 400 bytes a session) outgrow a core's L2
+ * cache: below, a tree descent finds them in cache and prefetching them is work for nothing. */
+#define FM_FLOW_PREFETCH_MIN 8192u
+
+/* Up to 64 packets: prefetch in passes, then look them up in order. */
+static unsigned lookup_chunk(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
+			     const uint32_t *hash, const uint32_t *group, unsigned n,
+			     struct fm_fcb **out, uint64_t now)
+{
+	unsigned ok = 0;
+	uint64_t tree = 0; /* bit i: packet i will descend the tree (no way with its tag) */
+	if (!f->cache_on) {
+		tree = n == 64 ? ~0ull : (1ull << n) - 1;
+	} else {
+		/* pass 1: the buckets; pass 2: the slots their matching ways name (slot header and
+		 * FCB head, usage and last_use, key words: the lines a verified hit reads) */
+		for (unsigned i = 0; i < n; i++)
+			__builtin_prefetch(cache_bkt(f, hash[i]));
+		for (unsigned i = 0; i < n; i++) {
+			const struct fm_cache_bkt *b = cache_bkt(f, hash[i]);
+			uint32_t m = cache_match(b, cache_tag(hash[i]));
+			if (!m)
+				tree |= 1ull << i;
+			for (; m; m &= m - 1) {
+				const uint8_t *p =
+				    (const uint8_t *)flow_slot(f, b->slot[__builtin_ctz(m)]);
+				__builtin_prefetch(p);
+				__builtin_prefetch(p + 64);
+				__builtin_prefetch(p + 128);
+			}
+		}
+	}
+	/* the tree's session entries, then the FCBs they name, for the packets that will miss;
+	 * only where the table is large enough for them to be out of the CPU caches */
+	if (fm_fcb_pool_in_use(f->pool) < FM_FLOW_PREFETCH_MIN)
+		tree = 0;
+	struct fm_tree_hint hint[64];
+	for (int stage = 0; stage < 2 && tree; stage++)
+		for (uint64_t m = tree; m; m &= m - 1) {
+			int i = __builtin_ctzll(m);
+			fm_tree_prefetch(f->tree, vals[i], &hint[i], stage);
+		}
+	/* last pass: an idle session's list neighbours, which its revival unlinks */
+	if (fm_fcb_pool_in_use(f->pool) >= FM_FLOW_PREFETCH_MIN) {
+		for (uint64_t m = tree; m; m &= m - 1) {
+			const struct fm_fcb *c = hint[__builtin_ctzll(m)].fcb;
+			if (c && (c->flags & FM_FCB_DYNAMIC))
+				pending_prefetch(f, fm_fcb_pool_slot_of((void *)c));
+		}
+		if (f->cache_on)
+			for (unsigned i = 0; i < n; i++) {
+				const struct fm_cache_bkt *b = cache_bkt(f, hash[i]);
+				for (uint32_t w = cache_match(b, cache_tag(hash[i])); w; w &= w - 1)
+					pending_prefetch(f,
+							 flow_slot(f, b->slot[__builtin_ctz(w)]));
+			}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = lookup_one(f, vals[i], hash[i], group ? group[i] : FM_FLOW_NO_GROUP, now);
+		ok += out[i] != NULL;
+	}
+	return ok;
 }
 
 unsigned fm_flow_lookup_burst(struct fm_flow *f, const uint64_t (*vals)[FM_F_COUNT],
@@ -497,20 +649,9 @@ unsigned fm_flow_lookup_burst_group(struct fm_flow *f, const uint64_t (*vals)[FM
 {
 	uint64_t now = f->now = fm_clock_now(f->clock);
 	unsigned ok = 0;
-	if (f->cache_on) {
-		/* pass 1: cache entries; pass 2: the slots they name */
-		for (unsigned i = 0; i < n; i++)
-			__builtin_prefetch(&f->cache[hash[i] & f->cache_mask]);
-		for (unsigned i = 0; i < n; i++) {
-			const struct fm_cache_ent *e = &f->cache[hash[i] & f->cache_mask];
-			if (e->slot != FM_POOL_NONE && e->hash == hash[i])
-				__builtin_prefetch(flow_slot(f, e->slot));
-		}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		out[i] = lookup_one(f, vals[i], hash[i], group ? group[i] : FM_FLOW_NO_GROUP, now);
-		ok += out[i] != NULL;
-	}
+	for (unsigned i = 0; i < n; i += 64)
+		ok += lookup_chunk(f, vals + i, hash + i, group ? group + i : NULL,
+				   n - i < 64 ? n - i : 64, out + i, now);
 	return ok;
 }
 
@@ -522,7 +663,7 @@ static inline void put_one(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 
 	if (!(fcb->flags & FM_FCB_DYNAMIC))
 		return;
-	left = fm_fcb_usage_dec(fcb);
+	left = fm_fcb_usage_own_add(fcb, -1);
 	if (left > f->usage_max) /* below zero, or garbage */
 		usage_reset(f, fcb, 0, now);
 	else if (left != 0)
@@ -548,6 +689,26 @@ void fm_flow_put_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, unsigned n
 
 /* ---- upkeep --------------------------------------------------------------------------------- */
 
+/*
+ * The sweep walks a list whose entries are scattered over the region: while `c` is released, the
+ * next entry's tree entry is fetched (its slot was fetched one step earlier) and the slot after
+ * it, so that each step finds its lines in cache.
+ */
+static inline void sweep_prefetch(const struct fm_flow *f, const struct fm_fcb *c)
+{
+	uint32_t n1 = fm_fcb_pool_slot_of((void *)c)->next;
+	if (!link_ok(f, n1))
+		return;
+	const struct fm_pool_slot *s1 = flow_slot(f, n1);
+	fm_tree_prefetch_release(f->tree, flow_obj(f, n1));
+	if (link_ok(f, s1->next)) {
+		const uint8_t *q = (const uint8_t *)flow_slot(f, s1->next);
+		__builtin_prefetch(q);
+		__builtin_prefetch(q + 64);
+		__builtin_prefetch(q + 128);
+	}
+}
+
 /* Release expired list heads, round-robin over the paths: at most `budget` releases, and at
  * most budget + nb_paths heads looked at. */
 static unsigned sweep_pending(struct fm_flow *f, uint64_t now, unsigned budget)
@@ -560,6 +721,7 @@ static unsigned sweep_pending(struct fm_flow *f, uint64_t now, unsigned budget)
 		while (link_ok(f, l->head) && done < budget &&
 		       looked++ < 4 * budget + f->nb_paths) {
 			struct fm_fcb *c = flow_obj(f, l->head);
+			sweep_prefetch(f, c);
 			if (fm_fcb_usage_read(c)) { /* defensive: revived without lookup */
 				pending_unlink(f, c);
 				continue;
@@ -701,4 +863,5 @@ void fm_flow_get_stats(const struct fm_flow *f, struct fm_flow_stats *st)
 	st->pending_threshold = f->threshold;
 	st->region_bytes = f->region_bytes;
 	st->cache_bytes = f->cache ? (size_t)(f->cache_mask + 1) * sizeof(*f->cache) : 0;
+	st->cache_entries = f->cache ? (f->cache_mask + 1) * FM_CACHE_WAYS : 0;
 }

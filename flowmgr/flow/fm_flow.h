@@ -40,13 +40,16 @@
  * slot is then DRAINING: out of the tree, not reusable, counted in the pool bound). The tree
  * prunes empty dynamic nodes on release (fm_tree_release()).
  *
- * Cache (paper §II-F). Per lcore, direct-mapped, `cache_size` entries (power of 2) of
- * {hash, slot, generation}. A hit requires the same hash, a slot still IN_USE with the same
- * generation (a released and reused slot is a stale entry: cache_stale) and fm_tree_verify_fields()
- * (a colliding flow with the same hash: cache_verify_fail). Any failure falls back to the tree and
- * overwrites the entry. `cache_size = 0` turns it off. Without a NIC hash use fm_flow_hash(), keyed
- * by the per-start seed (a NIC's RSS hash uses the NIC's key: with the well-known symmetric key an
- * attacker can aim flows at one entry, which costs them a tree descent each, never a chain).
+ * Cache (paper §II-F). Per lcore, `cache_size` entries (power of 2; fewer than 8 make one bucket)
+ * in buckets of FM_CACHE_WAYS = 8 ways, one cache line each: {16-bit tag, slot, 16-bit
+ * generation}. The hash's low bits pick the bucket, its high bits the tag. A hit requires a way
+ * with the tag whose slot is still IN_USE with the same generation (else cache_stale, the way is
+ * emptied) and fm_tree_verify_fields() (else cache_verify_fail: a colliding flow). A miss falls
+ * back to the tree and takes an empty way, else a rotating victim (cache_evict). A released
+ * session leaves its bucket. `cache_size = 0` turns it off. Without a NIC hash use
+ * fm_flow_hash(), keyed by the per-start seed (a NIC's RSS hash uses the NIC's key: with the
+ * well-known symmetric key an attacker can aim flows at one bucket, which costs them a tree
+ * descent each, never a chain).
  *
  * Exhaustion. The pool holds at most max_sessions FCBs (no growth, ever). When it is full and a
  * packet needs a new session (checked with a read-only tree descent, so existing sessions keep
@@ -56,16 +59,18 @@
  * session is idle. Sessions with packets in flight are never evicted.
  *
  * Concurrency: one struct fm_flow per worker lcore, used by that lcore only (no locks): lookup,
- * put, upkeep, ack, flush and the iterator MUST NOT run concurrently on the same fm_flow. The one
- * field another process may write is an FCB's `usage`: a VNF that drops or frees a packet
- * decrements it with fm_fcb_usage_dec() (C11 atomic, release order); the worker increments it with
- * a relaxed atomic add and reads it with acquire before releasing. Such a remote decrement to 0
- * does not put the FCB on a pending list; the full sweep finds it. FCB memory (pool region) may be
- * read by other processes through slot indices (fm_flow_index(), fm_fcb_pool.h).
+ * put, upkeep, ack, flush and the iterator MUST NOT run concurrently on the same fm_flow. The
+ * fields another process may write are an FCB's usage counts: the packets in flight are
+ * usage - released; the worker alone changes `usage` (+1 per lookup, -1 per put, relaxed load and
+ * store), a VNF that drops or frees a packet adds 1 to `released` with fm_fcb_usage_dec() (C11
+ * atomic, release order), and the worker reads the difference with acquire before releasing.
+ * Such a remote decrement to 0 does not put the FCB on a pending list; the full sweep finds it.
+ * FCB memory (pool region) may be read by other processes through slot indices (fm_flow_index(),
+ * fm_fcb_pool.h).
  *
  * Garbage counts. A process that can decrement a usage count can also write any value there. The
- * table never trusts it beyond its bounds: a count above conf.usage_max seen by a lookup
- * (fetch-add), a put (fetch-sub that wrapped below zero) or the full sweep is counted
+ * table never trusts it beyond its bounds: a count above conf.usage_max seen by a lookup, a put
+ * (a count that wrapped below zero) or the full sweep is counted
  * (usage_bad), reported (conf.on_usage_bad) and reset — to 1 by a lookup (its own packet), else to
  * 0 with last_use = now. So a garbage count never keeps a slot from the pool for longer than one
  * full sweep period plus the session's timeout, and never frees a session early: release still
@@ -114,7 +119,8 @@
 	X(sweep_runs)	     /* pending sweeps */                                                  \
 	X(full_sweeps)	     /* completed full sweeps */                                           \
 	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */   \
-	X(group_start)	     /* descents started at a group the NIC named (rte_flow MARK) */
+	X(group_start)	     /* descents started at a group the NIC named (rte_flow MARK) */       \
+	X(cache_evict)	     /* a full cache bucket gave up a live way for a new entry */
 
 enum fm_flow_cnt {
 #define FM_FLOW_CNT_ENUM(n) FM_FLOW_CNT_##n,
@@ -272,6 +278,7 @@ struct fm_flow_stats {
 	uint32_t pending_threshold; /* current threshold */
 	size_t region_bytes;	    /* FCB region (bounded) */
 	size_t cache_bytes;
+	uint32_t cache_entries; /* buckets x FM_CACHE_WAYS (fm_flow.h "Cache") */
 };
 void fm_flow_get_stats(const struct fm_flow *f, struct fm_flow_stats *st);
 

@@ -42,7 +42,7 @@ static void info_fill(const struct fm_flow *f, uint32_t local, struct fm_flow_in
 	uint64_t now = fm_clock_now(f->clock);
 	memset(i, 0, sizeof(*i));
 	i->index = fm_fcb_pool_index(f->pool, fcb);
-	i->generation = fcb->generation;
+	i->generation = s->gen;
 	i->path_id = fcb->path_id;
 	i->usage = fm_fcb_usage_read(fcb);
 	i->timeout_ms = fcb->timeout_ms;

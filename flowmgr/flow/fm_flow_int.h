@@ -11,12 +11,21 @@ struct fm_plist {
 	uint32_t head, tail; /* local slot indices, FM_POOL_NONE */
 };
 
-struct fm_cache_ent {
-	uint32_t hash;
-	uint32_t slot; /* local index, FM_POOL_NONE */
-	uint32_t gen;
-	uint32_t pad;
+/*
+ * Cache bucket: one cache line of FM_CACHE_WAYS entries (fm_flow.h "Cache"). An entry is the
+ * tag (the high 16 bits of the hash; the low bits pick the bucket), the local slot index
+ * (FM_POOL_NONE: empty) and the low 16 bits of the slot's generation. A tag or a generation may
+ * match by chance: a hit still needs the slot IN_USE with that generation and the verify.
+ */
+#define FM_CACHE_WAYS 8
+struct fm_cache_bkt {
+	uint16_t tag[FM_CACHE_WAYS];
+	uint32_t slot[FM_CACHE_WAYS];
+	uint16_t gen[FM_CACHE_WAYS];
 };
+static_assert(sizeof(struct fm_cache_bkt) == 64, "a cache bucket is one cache line");
+
+#define FM_SF_CACHED 0x02 /* slot flag: slot->chash names the cache bucket holding it */
 
 struct fm_flow {
 	/* hot: datapath */
@@ -24,8 +33,9 @@ struct fm_flow {
 	struct fm_fcb_pool *pool;
 	uint8_t *region;
 	size_t stride;
-	struct fm_cache_ent *cache;
-	uint32_t cache_mask;
+	struct fm_cache_bkt *cache;
+	uint32_t cache_mask;   /* buckets - 1 */
+	uint32_t cache_victim; /* rotates: the way a full bucket gives up */
 	bool cache_on;
 	uint64_t now;
 	struct fm_fcb *fresh; /* FCB handed out by the allocator during the last lookup */

@@ -17,6 +17,12 @@
 #define T_NAT	      1	    /* tcp or udp, 5tuple, 8 B, 3000 ms */
 #define T_TCP_TIMEOUT 3000u /* max(1000, 3000): the path's largest */
 
+/* The incarnation of an FCB's slot: (index, generation) names one session. */
+static inline uint32_t t_gen(struct fm_fcb *c)
+{
+	return fm_fcb_pool_slot_of(c)->gen;
+}
+
 static inline int t_add_vnf(struct fm_chain *c, const char *name, const char *cls, const char *sess,
 			    uint32_t scratch, uint32_t timeout)
 {

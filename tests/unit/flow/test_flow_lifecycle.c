@@ -116,13 +116,13 @@ START_TEST(test_flow_revive_before_release)
 	struct fm_fcb *c = new_tcp(f, 3);
 	t_mark(f, c, 3);
 	uint32_t idx = fm_flow_index(f, c);
-	uint32_t gen = c->generation;
+	uint32_t gen = t_gen(c);
 	fm_flow_put(f, c);
 	fm_clock_advance(&g_clk, T_TCP_TIMEOUT - 1);
 	struct fm_fcb *d = new_tcp(f, 3); /* a packet just before the deadline */
 	ck_assert_ptr_eq(d, c);
 	ck_assert_uint_eq(fm_flow_index(f, d), idx);
-	ck_assert_uint_eq(d->generation, gen);
+	ck_assert_uint_eq(t_gen(d), gen);
 	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_revived), 1);
 	ck_assert_uint_eq(t_stats(f).pending, 0);
 	uint64_t *a = fm_fcb_vnf_area(fm_flow_tree(f), d, T_FW);
@@ -150,7 +150,7 @@ START_TEST(test_flow_lazy_renew)
 	struct fm_flow *f = t_flow(&g_conf);
 	struct fm_fcb *c = new_tcp(f, 9);
 	t_mark(f, c, 9);
-	uint32_t gen = c->generation;
+	uint32_t gen = t_gen(c);
 	fm_flow_put(f, c);
 	fm_clock_advance(&g_clk, T_TCP_TIMEOUT); /* expired, no upkeep ran */
 	struct fm_fcb *d = new_tcp(f, 9);
@@ -160,7 +160,7 @@ START_TEST(test_flow_lazy_renew)
 	ck_assert_uint_eq(d->usage, 1);
 	uint64_t *a = fm_fcb_vnf_area(fm_flow_tree(f), d, T_FW);
 	ck_assert_uint_eq(a[0], 0); /* area reset */
-	ck_assert(d != c || d->generation != gen);
+	ck_assert(d != c || t_gen(d) != gen);
 	ck_assert_uint_eq(t_stats(f).sessions, 1);
 	ck_assert_uint_eq(t_stats(f).pool_in_use, 1);
 	fm_flow_put(f, d);
@@ -379,7 +379,7 @@ START_TEST(test_flow_count_per_session)
 	fm_flow_count(new_tcp(f, 3), 60);   /* the same session again */
 	ck_assert_ptr_ne(new_tcp(f, 4), c); /* another session: not counted here */
 	struct fm_flow_info in;
-	uint32_t cur = 0, gen = c->generation;
+	uint32_t cur = 0, gen = t_gen(c);
 	int seen = 0;
 	char line[512];
 	while (fm_flow_iter(f, &cur, 0, &in) == 1) {
@@ -405,7 +405,7 @@ START_TEST(test_flow_count_per_session)
 	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_lazy_renew), 1);
 	ck_assert_uint_eq(d->pkts, 0);
 	ck_assert_uint_eq(d->bytes, 0);
-	ck_assert(d != c || d->generation != gen);
+	ck_assert(d != c || t_gen(d) != gen);
 	fm_flow_destroy(f);
 }
 END_TEST
