@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/plot.sh [NAME...] — turns bench/results/*.csv into the figures of docs/benchmarks.md
-# (gnuplot: PNG; SVG for cost). Run after bench/run.sh classify|chain|cost; missing CSVs are skipped
-# with a message. With NAMEs, only those figures (bench/run.sh cost calls `plot.sh cost`).
+# (gnuplot: PNG; SVG for cost). Run after bench/run.sh classify|chain|cost|io; missing CSVs are
+# skipped with a message. With NAMEs, only those figures (bench/run.sh cost and io call `plot.sh
+# cost` / `plot.sh io`).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 res=$top/bench/results
@@ -10,7 +11,7 @@ mkdir -p "$img"
 command -v gnuplot >/dev/null || { echo "plot: gnuplot missing (deploy/install-deps.sh)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-want=" ${*:-classify chain cost} "
+want=" ${*:-classify chain cost io} "
 wants() { [[ $want == *" $1 "* ]]; }
 
 if ! wants classify; then
@@ -106,4 +107,35 @@ GP
 	done
 else
 	echo "plot: no $res/cost.csv (bench/run.sh cost)"
+fi
+
+if ! wants io; then
+	:
+elif [[ -f $res/io.csv ]]; then
+	# io.csv rows: setup,ports,metric,median,rounds; one bar group per setup, one bar per port type
+	# (the bridge is the kernel's: drawn in the af_packet column); failed or not built: no bar
+	for m in iperf3_gbps ping_rtt_ms; do
+		awk -F, -v m="$m" '$3 == m && $1 != "ratio" && $1 != "run" && $1 != "xdp-offload" {
+			v[$1, $2 == "kernel" ? "af_packet" : $2] = ($4 ~ /^[0-9.]+$/) ? $4 : "NaN"
+			if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+			END { for (i = 1; i <= n; i++) { s = order[i]
+				a = ((s, "af_packet") in v) ? v[s, "af_packet"] : "NaN"
+				x = ((s, "af_xdp") in v) ? v[s, "af_xdp"] : "NaN"
+				print s, a, x } }' "$res/io.csv" >"$tmp/io-$m"
+	done
+	gnuplot <<GP
+set terminal png size 1000,440 noenhanced
+set output "$img/io.png"
+set multiplot layout 1,2 title "Two netns hosts, one veth test bed, iperf3 TCP / ping (medians; XDP offload: not built)"
+set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1
+set grid ytics; set yrange [0:*]; set xtics rotate by -20; set key outside bottom center horizontal
+set title "iperf3 TCP goodput"; set ylabel "Gbit/s"
+plot "$tmp/io-iperf3_gbps" using 2:xtic(1) title "af_packet (bridge: kernel)", "" using 3 title "af_xdp"
+set title "ping RTT (idle path)"; set ylabel "ms"
+plot "$tmp/io-ping_rtt_ms" using 2:xtic(1) title "af_packet (bridge: kernel)", "" using 3 title "af_xdp"
+unset multiplot
+GP
+	echo "plot: $img/io.png"
+else
+	echo "plot: no $res/io.csv (bench/run.sh io)"
 fi

@@ -10,12 +10,16 @@
 #    every VNF in `isolation: independent` (each classifies every packet again in its own
 #    rte_hash flow table), alternated: wrk 1 KB and 1 MB requests/s through the VIP to three
 #    nginx backends.
-# Ratios are of medians of the rounds. Writes bench/results/nat.csv.
+# Ratios are of medians of the rounds. Writes bench/results/nat.csv (nat-af_xdp.csv with
+# --ports af_xdp).
 #
 #   host a (198.18.0.33 inside; 198.19.1.1) ==fsb-pa== flowmgr ==fsb-pb== host b (198.18.0.2,
 #   backends 198.18.0.11-13)   |  a:eth1 == router netns fsb-r (nftables masquerade) == b:eth1
 #                                     198.19.1.254 / 198.19.2.254            198.19.2.2
-# Env: FS_BENCH_SECONDS (default 5), FS_BENCH_ROUNDS (default 3).
+# --ports af_xdp: flowmgr's ports are net_af_xdp (start_queue=0, queue_count=1) instead of
+# net_af_packet (framecnt=4096); the nftables side is the same.
+# Env: FS_BENCH_SECONDS (default 5), FS_BENCH_ROUNDS (default 3), FS_BENCH_NS (the netns/veth
+# prefix, default fsb; the DPDK file prefix is NS + pid).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -23,12 +27,23 @@ bin=$FS_BUILD_DIR/bin
 csv=${FS_BENCH_CSV:-$top/bench/results/nat.csv}
 secs=${FS_BENCH_SECONDS:-5}
 rounds=${FS_BENCH_ROUNDS:-3}
+ports=af_packet
+if [[ ${1:-} == --ports ]]; then
+	ports=${2:-}
+	shift 2 || true
+fi
+if [[ $# -ne 0 || ($ports != af_packet && $ports != af_xdp) ]]; then
+	echo "usage: bench/run.sh nat [--ports af_packet|af_xdp]" >&2
+	exit 2
+fi
+[[ $ports == af_packet ]] || csv=${csv%.csv}-$ports.csv
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
 "$top/deploy/hugepages.sh" >/dev/null
 
-ns=fsb
-prefix=fsb$$
+ns=${FS_BENCH_NS:-fsb}
+fs_ns_check_prefix "$ns" || exit 2
+prefix=$ns$$
 run=$(mktemp -d /tmp/fsbench-nat.XXXXXX)
 sock=$run/fm.sock
 fm_pid=
@@ -65,9 +80,9 @@ ip -n "$ns-r" addr add 198.19.1.254/24 dev r0
 ip -n "$ns-r" addr add 198.19.2.254/24 dev r1
 ip -n "$ns-b" addr add 198.19.2.2/24 dev eth1
 for x in "$ns-a eth1" "$ns-b eth1" "$ns-r r0" "$ns-r r1"; do
-	set -- $x
-	ip -n "$1" link set "$2" up
-	ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+	read -r n i <<<"$x"
+	ip -n "$n" link set "$i" up
+	ip netns exec "$n" ethtool -K "$i" tx off >/dev/null
 done
 ip -n "$ns-r" link set lo up
 ip -n "$ns-a" route add 198.19.2.0/24 via 198.19.1.254
@@ -97,9 +112,15 @@ srv+=("$!")
 sleep 1
 
 # --- flowmgr chains ----------------------------------------------------------------------------
+devargs() { # devargs N IFACE — flowmgr's port N on IFACE, of the chosen type
+	case $ports in
+	af_packet) echo "net_af_packet$1,iface=$2,framecnt=4096" ;;
+	af_xdp) echo "net_af_xdp$1,iface=$2,start_queue=0,queue_count=1" ;;
+	esac
+}
 start_chain() { # start_chain YAML
-	"$bin/flowmgr" -c "$1" --port "p0=net_af_packet0,iface=$ns-pa,framecnt=4096" \
-		--port "p1=net_af_packet1,iface=$ns-pb,framecnt=4096" -s "$sock" --wait-vnfs \
+	"$bin/flowmgr" -c "$1" --port "p0=$(devargs 0 "$ns-pa")" \
+		--port "p1=$(devargs 1 "$ns-pb")" -s "$sock" --wait-vnfs \
 		--launch -- --file-prefix "$prefix" --lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
 	fm_pid=$!
 	local up=0
@@ -164,7 +185,7 @@ add() {
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "bench nat: $rounds rounds of ${secs} s, alternated"
+echo "bench nat: $ports ports, $rounds rounds of ${secs} s, alternated; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= rounds; r++)); do
 	start_chain "$run/nat.yaml"
 	add "flowsplice_nat,iperf3_gbps" "$(iperf "$b")"
@@ -210,4 +231,5 @@ for m in wrk_1k_rps wrk_1m_rps; do
 	python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print('ratio,chain_combined/chain_independent,%s,%s' % (sys.argv[3], '%.3f' % (a/b) if b else 'nan'))" \
 		"${res[chain_combined,$m,med]}" "${res[chain_independent,$m,med]}" "$m" >>"$csv"
 done
+echo "ports $ports; load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "written to $csv"
