@@ -84,6 +84,10 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 		fputc('\n', out);
 		if (cfg->ports[i].reverse)
 			fputs("    reverse: true\n", out);
+		if (cfg->ports[i].rx_queues)
+			fprintf(out, "    rx_queues: %u\n", cfg->ports[i].rx_queues);
+		if (cfg->ports[i].tx_queues)
+			fprintf(out, "    tx_queues: %u\n", cfg->ports[i].tx_queues);
 	}
 	fputs(ch->nb_vnfs ? "vnfs:\n" : "vnfs: []\n", out);
 	for (int i = 0; i < ch->nb_vnfs; i++)
