@@ -23,7 +23,7 @@
 #define FM_TX_CKSUM                                                                                \
 	(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |                            \
 	 RTE_ETH_TX_OFFLOAD_TCP_CKSUM)
-#define FM_RSS_KEY_MAX 52 /* 40 bytes on most NICs, 52 on i40e/ice */
+#define FM_RSS_KEY_MAX 128 /* 40 bytes on most NICs, 52 on i40e/ice */
 
 /*
  * The symmetric Toeplitz key (Woo & Park, "Scalable TCP Session Monitoring with Symmetric
@@ -31,12 +31,11 @@
  * directions of a connection land on the same queue index. It is public: the flow cache's use of
  * the hash it yields is safe only because the cache is direct-mapped and verified (fm_flow.h).
  */
-static uint8_t rss_sym_key[FM_RSS_KEY_MAX] = {
-    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
-    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
-    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-};
+static void rss_sym_key(uint8_t *key, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		key[i] = (i & 1) ? 0x5a : 0x6d;
+}
 
 /* A vdev whose RX queues exist from its creation and all receive (kernel fanout / channels). */
 static bool queues_fixed(const char *name)
@@ -90,6 +89,7 @@ static int port_setup(struct flowmgr *fm, int i, const char *name, uint16_t pid)
 	struct fm_port *port = &fm->ports[i];
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
+	uint8_t key[FM_RSS_KEY_MAX];
 	int socket = rte_eth_dev_socket_id(pid);
 	int rc;
 
@@ -101,12 +101,15 @@ static int port_setup(struct flowmgr *fm, int i, const char *name, uint16_t pid)
 	if (rc < 0)
 		return rc;
 	if ((info.flow_type_rss_offloads & FM_RSS_HF) != 0) {
+		/* the key length must be the device's (ethdev checks it); 40 when it says none */
+		uint8_t klen = info.hash_key_size > 0 && info.hash_key_size <= FM_RSS_KEY_MAX
+				   ? info.hash_key_size
+				   : 40;
+
+		rss_sym_key(key, klen);
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_key = rss_sym_key;
-		conf.rx_adv_conf.rss_conf.rss_key_len =
-		    info.hash_key_size > 0 && info.hash_key_size <= FM_RSS_KEY_MAX
-			? info.hash_key_size
-			: 40;
+		conf.rx_adv_conf.rss_conf.rss_key = key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = klen;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & FM_RSS_HF;
 		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH;
 		port->rss = true;
