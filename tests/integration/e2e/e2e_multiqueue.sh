@@ -48,16 +48,19 @@ grep -q "listening on" "$run/tcpdump.log" || e2e_fail "tcpdump did not start"
 
 ip netns exec "$ns-a" tcpreplay -q -i eth0 --pps "$pps" "$run/sent.pcap" >"$run/tcpreplay.log" 2>&1 ||
 	e2e_fail "tcpreplay failed: $(cat "$run/tcpreplay.log")"
-# wait until flowmgr transmitted every packet (or stops making progress)
-last=-1
-for _ in $(seq 300); do
-	tx=$(e2e_counter worker_tx)
-	[[ $tx -ge $total ]] && break
-	[[ $tx -eq $last ]] && break
-	last=$tx
+# wait until the capture holds as many bytes as the replayed file (same record layout: tcpdump
+# -U writes each packet as it reads it), or until neither flowmgr nor the capture made progress
+# for 20 s (something was lost: the check below says what)
+want=$(stat -c %s "$run/sent.pcap")
+last="" still=0
+while [[ $still -lt 40 ]]; do
+	got=$(stat -c %s "$run/got.pcap" 2>/dev/null || echo 0)
+	[[ $got -ge $want ]] && break
+	now="$got $(e2e_counter worker_tx)"
+	if [[ $now == "$last" ]]; then still=$((still + 1)); else still=0; fi
+	last=$now
 	sleep 0.5
 done
-sleep 1 # tcpdump's buffer to the file
 nfctl ports >"$run/ports.txt"
 nfctl --json stats >"$run/stats.json"
 fs_stop_pid "${pids[-1]}" 5 # tcpdump: flush and close the file
