@@ -492,7 +492,8 @@ static const struct bad_case bad[] = {
     {"name: t\nports:\n  - {name: p0}\n", "<string>:3:5: port: missing key 'dev'"},
     {"name: t\nports: []\n", "<string>:2:8: ports: at least one port is required"},
     {"name: t\nports:\n  - {name: p0, dev: a, iface: b}\n",
-     "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse, rx_queues, tx_queues)"},
+     "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse, rx_queues, "
+     "tx_queues)"},
     {"name: t\nports:\n  - {name: \"p 0\", dev: a}\n",
      "<string>:3:12: port name: bad name 'p 0' (letters, digits, '_' and '-', starting with a "
      "letter)"},
