@@ -46,11 +46,18 @@ struct fm_ofl_set;
 #define FM_BURST      32
 #define FM_ALIAS_SAME (UINT32_MAX - 1) /* alias_of: egress tuple = ingress tuple */
 
+/* One RX queue a worker polls (fm_port.h: fm_port_queue_worker()). */
+struct fm_rxq {
+	uint16_t port; /* index in flowmgr.ports */
+	uint16_t queue;
+};
+
 /*
  * One datapath worker lcore: its own flow table (tree, FCB pool slice, cache: the paper's
  * per-thread dynamic subtrees), its rings towards the VNFs and its release-event rings. Worker w
- * polls the ports with index % nb_workers == w and transmits on TX queue w; worker 0 also serves
- * the egress rings (VNF → flowmgr).
+ * polls the RX queues fm_port_queue_worker() gives it (queue w of every port with one queue per
+ * worker) and transmits on TX queue w of every port; worker 0 also serves the egress rings
+ * (VNF → flowmgr).
  */
 struct fm_wctx {
 	struct flowmgr *fm;
@@ -61,7 +68,9 @@ struct fm_wctx {
 	struct rte_ring *ev[FM_SHM_MAX_NODES];	   /* release events to VNF i */
 	struct rte_ring *ack[FM_SHM_MAX_NODES];	   /* their acknowledgements */
 	struct fm_reasm
-	    *reasm; /* fm_reasm.h: `fragments: reassemble` on a stream chain, else NULL */
+	    *reasm;	 /* fm_reasm.h: `fragments: reassemble` on a stream chain, else NULL */
+	uint16_t nb_rxq; /* the RX queues it polls (fm_ports_init()), in port order */
+	struct fm_rxq rxq[FM_SHM_MAX_PORTS * FM_MAX_QUEUES];
 	struct fm_worker_stats stats;
 	_Atomic int dump_req; /* FM_DUMP_* (fm_classify.h): introspection between bursts */
 	char *dump_buf;
@@ -71,7 +80,11 @@ struct fm_wctx {
 struct fm_port {
 	uint16_t port_id;
 	bool reverse; /* packets received here walk their path backwards (config `reverse`) */
+	bool pci;     /* a PCI device (allow-listed with -a), else a vdev */
+	bool rss;     /* RSS over its RX queues with the symmetric key (fm_port.h) */
 	uint16_t mtu; /* L3 bytes a frame sent here may carry (reassembled packets are cut to it) */
+	uint16_t nb_rxq, nb_txq;	   /* queues configured; worker w transmits on TX queue w */
+	uint64_t rx_offloads, tx_offloads; /* RTE_ETH_{RX,TX}_OFFLOAD_* enabled (checksums, hash) */
 	char name[FM_NAME_MAX];
 };
 

@@ -25,6 +25,7 @@
 #include "fm_classify.h"
 #include "fm_clock.h"
 #include "fm_graph.h"
+#include "fm_port.h"
 #include "vnf/fm_launch.h"
 #include "vnf/fm_super.h"
 #include "fm_filter.h"
@@ -155,8 +156,8 @@ static uint64_t wsum(const struct flowmgr *fm, size_t off)
 static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
 			 size_t *n)
 {
-	size_t nb = 0, cap = 24 + FM_TCP_CNT_COUNT + FM_DROP_MAX + FM_FRAG_CNT_MAX +
-			     FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
+	size_t nb = 0, cap = 24 + 2 * FM_SHM_MAX_WORKERS + FM_TCP_CNT_COUNT + FM_DROP_MAX +
+			     FM_FRAG_CNT_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -169,6 +170,16 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	    counter(c, "worker_to_vnf", wsum(fm, offsetof(struct fm_worker_stats, to_vnf_pkts)));
 	(*list)[nb++] = counter(c, "worker_from_vnf",
 				wsum(fm, offsetof(struct fm_worker_stats, from_vnf_pkts)));
+	for (unsigned int w = 0; w < fm->nb_workers; w++) { /* per worker: who carries what */
+		char name[32];
+
+		snprintf(name, sizeof(name), "worker%u_rx", w);
+		(*list)[nb++] = counter(
+		    c, name, atomic_load_explicit(&fm->wk[w].stats.rx_pkts, memory_order_relaxed));
+		snprintf(name, sizeof(name), "worker%u_tx", w);
+		(*list)[nb++] = counter(
+		    c, name, atomic_load_explicit(&fm->wk[w].stats.tx_pkts, memory_order_relaxed));
+	}
 	(*list)[nb++] = counter(c, "ports_open", atomic_load(&fm->ports_open));
 	(*list)[nb++] = counter(c, "mbuf_in_use", rte_mempool_in_use_count(fm->pool));
 	(*list)[nb++] = counter(c, "mbuf_avail", rte_mempool_avail_count(fm->pool));
@@ -349,6 +360,39 @@ static int on_list(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *re
 	return 0;
 }
 
+/* Link, queues and offloads of port i (fm_port.h), its per-queue RX counts (main lcore only). */
+static int ports_link(struct flowmgr *fm, struct ctl_conn *c, uint16_t i, Flowsplice__PortInfo *p)
+{
+	const struct fm_port *pt = &fm->ports[i];
+	struct rte_eth_stats st;
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(pt->port_id, &link);
+	p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	p->link_speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	p->link_full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+	p->rx_queues = pt->nb_rxq;
+	p->tx_queues = pt->nb_txq;
+	p->rss = pt->rss;
+	p->pci = pt->pci;
+	p->rx_cksum_offload = (pt->rx_offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
+	p->tx_cksum_offload =
+	    (pt->tx_offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)) != 0;
+	p->queue_rx_pkts = ctl_reply_alloc(c, (pt->nb_rxq + 1u) * sizeof(*p->queue_rx_pkts));
+	p->queue_worker = ctl_reply_alloc(c, (pt->nb_rxq + 1u) * sizeof(*p->queue_worker));
+	if (p->queue_rx_pkts == NULL || p->queue_worker == NULL)
+		return -ENOMEM;
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(pt->port_id, &st);
+	for (uint16_t q = 0; q < pt->nb_rxq; q++) {
+		p->queue_rx_pkts[q] = q < RTE_ETHDEV_QUEUE_STAT_CNTRS ? st.q_ipackets[q] : 0;
+		p->queue_worker[q] = fm_port_queue_worker(i, q, pt->nb_rxq, fm->nb_workers);
+	}
+	p->n_queue_rx_pkts = p->n_queue_worker = pt->nb_rxq;
+	return 0;
+}
+
 static Flowsplice__PortInfo *port_info(struct flowmgr *fm, struct ctl_conn *c, uint16_t i)
 {
 	Flowsplice__PortInfo *p = ctl_reply_alloc(c, sizeof(*p));
@@ -367,6 +411,8 @@ static Flowsplice__PortInfo *port_info(struct flowmgr *fm, struct ctl_conn *c, u
 	p->tx_bytes = st.obytes;
 	p->rx_missed = st.imissed;
 	p->tx_dropped = st.oerrors;
+	if (ports_link(fm, c, i, p) < 0)
+		return NULL;
 	return p->name ? p : NULL;
 }
 

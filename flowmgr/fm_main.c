@@ -6,9 +6,10 @@
  *           [-- EAL ARGS...]
  *   flowmgr --check-config CHAIN.yaml        (no EAL: validate and print, then exit)
  *
- * flowmgr builds its EAL arguments from the chain config (one --vdev per port) plus the EAL
- * arguments given after "--"; it always adds --no-pci (ports are vdevs) and defaults to
- * --file-prefix flowsplice and -l 0,1 (main lcore: control plane; second lcore: datapath).
+ * flowmgr builds its EAL arguments from the chain config (--vdev per vdev port, -a per PCI port:
+ * fm_config_eal_ports()) plus the EAL arguments given after "--"; it adds --no-pci when no port is
+ * a PCI device and defaults to --file-prefix flowsplice and -l 0,1 (main lcore: control plane;
+ * second lcore: datapath).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -229,14 +230,13 @@ static const char *arg_value(int argc, char **argv, const char *name)
 static int eal_init(const struct fm_opts *o, const struct fm_config *cfg,
 		    const struct fm_priv *priv)
 {
-	char *argv[FM_MAX_EAL_ARGS];
-	int argc = 0;
+	char *argv[FM_MAX_EAL_ARGS + 2 * FM_MAX_PORTS + 1];
+	char err[256];
+	int argc = 0, n;
 
 	argv[argc++] = "flowmgr";
 	for (int i = 0; i < o->eal_argc && argc < FM_MAX_EAL_ARGS - 12; i++)
 		argv[argc++] = o->eal_argv[i];
-	if (!has_arg(o->eal_argc, o->eal_argv, "--no-pci", NULL))
-		argv[argc++] = "--no-pci";
 	if (!has_arg(o->eal_argc, o->eal_argv, "--file-prefix", NULL)) {
 		argv[argc++] = "--file-prefix";
 		argv[argc++] = "flowsplice";
@@ -254,10 +254,14 @@ static int eal_init(const struct fm_opts *o, const struct fm_config *cfg,
 		argv[argc++] = (char *)priv->huge_dir;
 	}
 	argv[argc++] = "--proc-type=primary";
-	for (int i = 0; i < cfg->nb_ports; i++) {
-		argv[argc++] = "--vdev";
-		argv[argc++] = (char *)cfg->ports[i].dev;
+	/* vdevs: --vdev each, and --no-pci unless a port is a PCI device (then -a each) */
+	n = fm_config_eal_ports(cfg, has_arg(o->eal_argc, o->eal_argv, "--no-pci", NULL),
+				argv + argc, (int)RTE_DIM(argv) - argc, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "flowmgr: %s\n", err);
+		return n;
 	}
+	argc += n;
 	return rte_eal_init(argc, argv);
 }
 
@@ -599,7 +603,9 @@ int main(int argc, char **argv)
 	if (priv_prepare(&o, &priv) < 0)
 		return 1;
 	fm->vnf_uid = priv.keep_root ? 0 : (priv.switch_user ? priv.uid : geteuid());
-	if (eal_init(&o, &g_cfg, &priv) < 0) {
+	if ((rc = eal_init(&o, &g_cfg, &priv)) < 0) {
+		if (rc == -EINVAL || rc == -E2BIG)
+			return 1; /* the ports' arguments: said why */
 		fprintf(stderr,
 			"flowmgr: EAL init failed: %s (are hugepages reserved? run "
 			"deploy/hugepages.sh)\n",

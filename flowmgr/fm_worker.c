@@ -373,7 +373,7 @@ static struct rte_mbuf *frag_guard(struct fm_wk *w, struct rte_mbuf *m, struct f
  * Classifies one received burst: parse every packet (prefetched), then one burst lookup in the
  * flow table (RSS-hash cache verified bottom-up, else tree descent; usage++), then route.
  */
-static void ingress_port(struct fm_wk *w, uint16_t pidx)
+static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 {
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST], *ok[FM_BURST];
@@ -382,7 +382,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 	struct fm_fcb *fcbs[FM_BURST];
 	struct fm_pkt parsed;
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
-	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, 0, pkts, FM_BURST);
+	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, queue, pkts, FM_BURST);
 	uint32_t now = (uint32_t)rte_rdtsc();
 	const struct fm_hash_seed seed = fm->shm->hash_seed; /* fixed while flowmgr runs */
 	unsigned int nok = 0;
@@ -404,7 +404,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx)
 			continue;
 		fm_pkt_fields(&parsed, vals[nok]);
 		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
-				? pkts[i]->hash.rss
+				? fm_flow_rss_hash(pkts[i]->hash.rss, vals[nok])
 				: fm_flow_hash(&seed, vals[nok]);
 		/* the NIC's rte_flow MARK names the class: skip the static levels */
 		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL
@@ -736,9 +736,10 @@ int fm_worker_main(void *arg)
 		if (w.staged_ports == 0 && wk->idx == 0)
 			egress(&w);
 		if (w.staged == 0 && atomic_load_explicit(&fm->ports_open, memory_order_acquire))
-			for (uint16_t p = (uint16_t)wk->idx; p < fm->nb_ports;
-			     p = (uint16_t)(p + fm->nb_workers))
-				ingress_port(&w, p);
+			/* its RX queues (fm_port.h), while every stage has room for a burst */
+			for (uint16_t i = 0; i < wk->nb_rxq && w.staged <= FM_STAGE_CAP - FM_BURST;
+			     i++)
+				ingress_port(&w, wk->rxq[i].port, wk->rxq[i].queue);
 		if (w.staged > 0) {
 			flush_nodes(&w);
 			flush_ports(&w, rte_rdtsc() / hz_ms);

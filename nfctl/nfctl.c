@@ -42,6 +42,7 @@ static void usage(FILE *f)
 		"                             remove, add, enable; nat: mappings)\n"
 		"  restart NAME               restart a VNF\n"
 		"  policy NAME bypass|drop|hold   set a VNF's failure policy\n"
+		"  ports                      link, queues (worker, RX count), RSS, offloads\n"
 		"  ports open|close           start or stop receiving on the ports (drain)\n"
 		"  flows [--vnf NAME] [--filter EXPR] [--max N]   live sessions\n"
 		"  tree                       the classification tree (levels, nodes, growth)\n"
@@ -124,8 +125,18 @@ static void json_port(const Flowsplice__PortInfo *p)
 	printf("{\"id\":%" PRIu32 ",\"name\":", p->id);
 	json_str(p->name);
 	printf(",\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-	       ",\"tx_bytes\":%" PRIu64 ",\"rx_missed\":%" PRIu64 ",\"tx_dropped\":%" PRIu64 "}",
+	       ",\"tx_bytes\":%" PRIu64 ",\"rx_missed\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
 	       p->rx_pkts, p->tx_pkts, p->rx_bytes, p->tx_bytes, p->rx_missed, p->tx_dropped);
+	printf(",\"link_up\":%s,\"link_speed_mbps\":%" PRIu32 ",\"pci\":%s,\"rx_queues\":%" PRIu32
+	       ",\"tx_queues\":%" PRIu32 ",\"rss\":%s,\"rx_cksum_offload\":%s"
+	       ",\"tx_cksum_offload\":%s,\"queues\":[",
+	       p->link_up ? "true" : "false", p->link_speed_mbps, p->pci ? "true" : "false",
+	       p->rx_queues, p->tx_queues, p->rss ? "true" : "false",
+	       p->rx_cksum_offload ? "true" : "false", p->tx_cksum_offload ? "true" : "false");
+	for (size_t q = 0; q < p->n_queue_rx_pkts; q++)
+		printf("%s{\"rx_pkts\":%" PRIu64 ",\"worker\":%" PRIu32 "}", q ? "," : "",
+		       p->queue_rx_pkts[q], q < p->n_queue_worker ? p->queue_worker[q] : 0);
+	printf("]}");
 }
 
 /* Each VNF's registered counters: {"NAME": {"counter": value, ...}, ...}. */
@@ -197,6 +208,30 @@ static void table_ports(Flowsplice__PortInfo **p, size_t n)
 		       "  %10" PRIu64 "  %10" PRIu64 "\n",
 		       p[i]->id, w, clean(p[i]->name, name), p[i]->rx_pkts, p[i]->tx_pkts,
 		       p[i]->rx_bytes, p[i]->tx_bytes, p[i]->rx_missed, p[i]->tx_dropped);
+}
+
+/* nfctl ports: link, queues (with the worker polling each and its RX count), RSS, offloads. */
+static void table_links(Flowsplice__PortInfo **p, size_t n)
+{
+	char name[64];
+
+	for (size_t i = 0; i < n; i++) {
+		printf("%" PRIu32 " %s: link %s", p[i]->id, clean(p[i]->name, name),
+		       p[i]->link_up ? "up" : "down");
+		if (p[i]->link_up && p[i]->link_speed_mbps > 0)
+			printf(" %" PRIu32 " Mbit/s %s", p[i]->link_speed_mbps,
+			       p[i]->link_full_duplex ? "full-duplex" : "half-duplex");
+		printf(", %s, %" PRIu32 " RX / %" PRIu32
+		       " TX queues, RSS %s, checksum offload rx %s "
+		       "tx %s\n",
+		       p[i]->pci ? "PCI" : "vdev", p[i]->rx_queues, p[i]->tx_queues,
+		       p[i]->rss ? "symmetric" : "off", p[i]->rx_cksum_offload ? "on" : "off",
+		       p[i]->tx_cksum_offload ? "on" : "off");
+		for (size_t q = 0; q < p[i]->n_queue_rx_pkts; q++)
+			printf("    rxq %zu  worker %" PRIu32 "  rx %" PRIu64 "\n", q,
+			       q < p[i]->n_queue_worker ? p[i]->queue_worker[q] : 0,
+			       p[i]->queue_rx_pkts[q]);
+	}
 }
 
 static void table_counters(Flowsplice__Counter **c, size_t n)
@@ -278,7 +313,7 @@ static void show_stats(const struct nfctl *o, const Flowsplice__StatsReply *s)
 }
 
 /* Prints a successful reply of the expected kind; 0, or NFCTL_EXIT_REPLY on a mismatch. */
-static int show(const struct nfctl *o, const Flowsplice__Reply *rep, int want)
+static int show(const struct nfctl *o, const char *cmd, const Flowsplice__Reply *rep, int want)
 {
 	if ((int)rep->body_case != want) {
 		fprintf(stderr, "nfctl: unexpected reply body %d from flowmgr\n", rep->body_case);
@@ -298,7 +333,10 @@ static int show(const struct nfctl *o, const Flowsplice__Reply *rep, int want)
 		}
 		break;
 	case FLOWSPLICE__REPLY__BODY_STATS:
-		show_stats(o, rep->stats);
+		if (strcmp(cmd, "ports") == 0 && !o->json)
+			table_links(rep->stats->ports, rep->stats->n_ports);
+		else
+			show_stats(o, rep->stats);
 		break;
 	case FLOWSPLICE__REPLY__BODY_TEXT:
 		if (o->json) {
@@ -343,7 +381,7 @@ static int call(const struct nfctl *o, const char *cmd, Flowsplice__Request *req
 		ctl_reply_free(rep);
 		return NFCTL_EXIT_REPLY;
 	}
-	r = show(o, rep, want);
+	r = show(o, cmd, rep, want);
 	ctl_reply_free(rep);
 	return r;
 }
@@ -571,7 +609,8 @@ static int run(const struct nfctl *o, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 
-	if ((is(cmd, "status") || is(cmd, "vnfs") || is(cmd, "stats")) && argc == 1)
+	if ((is(cmd, "status") || is(cmd, "vnfs") || is(cmd, "stats") || is(cmd, "ports")) &&
+	    argc == 1)
 		return cmd_show(o, cmd);
 	if ((is(cmd, "kill") && (argc == 2 || argc == 3)) || (is(cmd, "restart") && argc == 2) ||
 	    (is(cmd, "policy") && argc == 3))

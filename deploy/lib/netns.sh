@@ -13,7 +13,9 @@
 # TX checksum offload off (else DPDK forwards packets with partial checksums); on the root-side
 # ends also GRO/GSO/TSO off and IPv6 off (the root kernel then sends nothing into the ports).
 # IPv6 is disabled inside the hosts too, so tests see only their own traffic, unless
-# FS_NS_IPV6=1 is set when calling fs_ns_create.
+# FS_NS_IPV6=1 is set when calling fs_ns_create. FS_NS_QUEUES=N gives every veth N RX and N TX
+# queues, whatever the number of CPUs (af_xdp queue_count, af_packet qpairs: the test stand-ins
+# for a multi-queue NIC).
 #
 # Naming: PREFIX is 1-12 characters [a-z0-9] so that "PREFIX-pa" fits IFNAMSIZ (15). Use one
 # prefix per test run (also as the DPDK --file-prefix, see fs_cleanup_dpdk).
@@ -75,8 +77,11 @@ _fs_ns_host() {
 
 	# Each step checked explicitly: callers test our status, which disables `set -e` in here.
 	ip netns add "$ns" || return 1
-	ip link add "$port" mtu "$FS_NS_MTU" type veth peer name eth0 mtu "$FS_NS_MTU" netns "$ns" ||
-		return 1
+	# FS_NS_QUEUES=N: N queues each way (else the kernel's default: one per possible CPU)
+	local q=()
+	[[ -n ${FS_NS_QUEUES:-} ]] && q=(numtxqueues "$FS_NS_QUEUES" numrxqueues "$FS_NS_QUEUES")
+	ip link add "$port" mtu "$FS_NS_MTU" "${q[@]}" type veth peer name eth0 mtu "$FS_NS_MTU" \
+		"${q[@]}" netns "$ns" || return 1
 	if [[ ${FS_NS_IPV6:-0} != 1 ]]; then
 		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 || return 1
 		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 || return 1

@@ -263,10 +263,12 @@ int cfg_get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *cons
 
 static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_cfg *port)
 {
-	static const char *const keys[] = {"name", "dev", "reverse", NULL};
+	static const char *const keys[] = {"name",	"dev",	     "reverse",
+					   "rx_queues", "tx_queues", NULL};
 	static const char *const bools[] = {"false", "true"};
-	yaml_node_t *v[3];
+	yaml_node_t *v[5];
 	int ret = cfg_get_fields(c, n, keys, v, "port");
+	uint32_t q;
 	int rev = 0;
 
 	if (ret < 0)
@@ -282,6 +284,16 @@ static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_
 	if (ret == 0 && v[2] != NULL)
 		ret = get_enum(c, v[2], bools, 2, &rev, "port reverse");
 	port->reverse = rev == 1;
+	for (int k = 3; k < 5 && ret == 0; k++) {
+		if (v[k] == NULL)
+			continue;
+		ret = get_u32(c, v[k], 0, FM_MAX_QUEUES, &q,
+			      k == 3 ? "port rx_queues" : "port tx_queues");
+		if (ret == 0 && k == 3)
+			port->rx_queues = (uint16_t)q;
+		else if (ret == 0)
+			port->tx_queues = (uint16_t)q;
+	}
 	return ret;
 }
 

@@ -18,6 +18,9 @@
  *	  - {name: p1, dev: "net_af_packet1,iface=fsd-pb"}
  *	  # a port may say `reverse: true`: packets received on it visit the VNFs of their path in
  *	  # the reverse order (the reply direction of a NAT/LB chain: lb, ..., nat, fw)
+ *	  # dev may also be a PCI address ("0000:3b:00.0", devargs after a comma): flowmgr then
+ *	  # allow-lists it (-a) instead of adding --no-pci (fm_config_eal_ports())
+ *	  # rx_queues: N / tx_queues: N (1..FM_MAX_QUEUES, optional; 0/absent: auto, fm_port.h)
  *	mode: bridge                       # optional; the only mode: p0 <-> p1 (1 port: hairpin)
  *	sessions: 65536                    # optional: concurrent sessions bound (FCB pool)
  *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
@@ -92,6 +95,7 @@
 
 #define FM_MAX_PORTS	   2
 #define FM_DEVARGS_MAX	   256 /* port "dev" string, NUL included */
+#define FM_MAX_QUEUES	   16  /* rx_queues / tx_queues of one port */
 #define FM_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path), NUL included */
 #define FM_USER_MAX	   33  /* a user name (useradd: <= 32 bytes), NUL included */
 #define FM_EXEC_MAX	   256 /* VNF "exec", NUL included */
@@ -129,6 +133,8 @@ struct fm_port_cfg {
 	char name[FM_NAME_MAX];	  /* "p0": how the graph and nfctl name the port */
 	char dev[FM_DEVARGS_MAX]; /* vdev devargs, e.g. "net_af_packet0,iface=fsd-pa" */
 	bool reverse;		  /* packets received here walk their path backwards */
+	uint16_t rx_queues;	  /* RX queues to poll, 0: auto (fm_port.h) */
+	uint16_t tx_queues;	  /* TX queues, 0: one per worker */
 };
 
 /* How flowmgr may start a VNF (a later issue); exec "" = started by the operator. */
@@ -193,6 +199,26 @@ int fm_config_parse_string(const char *yaml, size_t len, struct fm_config *cfg, 
  * *cfg is unchanged on failure.
  */
 int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_t errlen);
+
+/*
+ * The EAL device name of a port's `dev` (fm_config_eal.c): a PCI address ("0000:3b:00.0" or
+ * "3b:00.0", hex digits, devargs may follow a comma) gives its canonical form "0000:3b:00.0"
+ * (the name of its ethdev) and returns true; anything else is a vdev (or another bus's device
+ * name) and gives the text before the first comma, returning false. `name` gets at most size - 1
+ * bytes.
+ */
+bool fm_config_dev_name(const char *dev, char *name, size_t size);
+
+/*
+ * Appends to argv (room for `max` entries) the EAL arguments of the config's ports: "-a DEV" for
+ * each PCI port (the EAL then probes only the listed PCI devices), "--vdev DEV" for the others,
+ * and "--no-pci" when no port is a PCI device and `no_pci_given` is false (the caller's own EAL
+ * arguments lack it). The entries point into cfg (and static strings).
+ * Returns the number of entries appended, -EINVAL when a port is a PCI device while --no-pci was
+ * given (the device could never be probed), or -E2BIG; with a message in err.
+ */
+int fm_config_eal_ports(const struct fm_config *cfg, bool no_pci_given, char **argv, int max,
+			char *err, size_t errlen);
 
 /*
  * Index of the VNF called `name` in cfg->chain.vnfs, or -1.

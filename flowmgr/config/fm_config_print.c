@@ -84,6 +84,10 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 		fputc('\n', out);
 		if (cfg->ports[i].reverse)
 			fputs("    reverse: true\n", out);
+		if (cfg->ports[i].rx_queues)
+			fprintf(out, "    rx_queues: %u\n", cfg->ports[i].rx_queues);
+		if (cfg->ports[i].tx_queues)
+			fprintf(out, "    tx_queues: %u\n", cfg->ports[i].tx_queues);
 	}
 	fm_config_print_chain(cfg, out);
 }

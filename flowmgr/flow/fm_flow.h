@@ -201,6 +201,23 @@ static inline uint32_t fm_flow_hash(const struct fm_hash_seed *s, const uint64_t
 }
 
 /**
+ * The cache hash of a packet that came with the NIC's RSS hash (RTE_MBUF_F_RX_RSS_HASH). flowmgr
+ * programs the symmetric key (fm_port.h), so both directions of a connection carry the same RSS
+ * hash and would evict each other from one direct-mapped entry: the direction (which end of the
+ * tuple is the larger) flips the hash for one of them. Public inputs only: with or without it an
+ * attacker can aim flows at one entry (a tree descent each, see Cache above), never at a chain.
+ */
+static inline uint32_t fm_flow_rss_hash(uint32_t rss, const uint64_t *vals)
+{
+	uint64_t a = vals[FM_F_IP4_SRC] << 16 ^ vals[FM_F_SPORT] ^ vals[FM_F_IP6_SRC_HI] ^
+		     vals[FM_F_IP6_SRC_LO];
+	uint64_t b = vals[FM_F_IP4_DST] << 16 ^ vals[FM_F_DPORT] ^ vals[FM_F_IP6_DST_HI] ^
+		     vals[FM_F_IP6_DST_LO];
+
+	return a > b ? rss ^ 0x9e3779b9u : rss;
+}
+
+/**
  * Classify one packet (field values from fm_pkt_fields(), hash from the NIC or fm_flow_hash()).
  * @return the FCB with usage incremented (the caller owes one fm_flow_put()), or NULL when no
  * session could be created (counted by reason). Static FCBs (paths without a session) are

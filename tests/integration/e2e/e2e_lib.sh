@@ -45,12 +45,12 @@ e2e_fail() {
 }
 
 # e2e_flowmgr CHAIN_FILE [FLOWMGR_OPTION...] — starts flowmgr (launching the chain's VNFs) and
-# waits until every VNF of the chain is running.
+# waits until every VNF of the chain is running. E2E_LCORES: its --lcores (default 0@0,1@1).
 e2e_flowmgr() {
 	local up=0 want chain=$1
 	shift
 	"$bin/flowmgr" -c "$chain" "$@" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
-		--lcores 0@0,1@1 >"$run/flowmgr.log" 2>&1 &
+		--lcores "${E2E_LCORES:-0@0,1@1}" >"$run/flowmgr.log" 2>&1 &
 	pids+=("$!")
 	for _ in $(seq 150); do
 		read -r up want < <("$bin/nfctl" -s "$sock" --json vnfs 2>/dev/null | python3 -c '

@@ -334,6 +334,97 @@ START_TEST(test_config_parse_error_leaves_cfg_unchanged)
 }
 END_TEST
 
+/* rx_queues / tx_queues per port: parsed, bounded, printed back. */
+START_TEST(test_config_port_queues)
+{
+	static const char y[] = "name: q\n"
+				"ports:\n"
+				"  - {name: p0, dev: net_null0, rx_queues: 2, tx_queues: 4}\n"
+				"  - {name: p1, dev: net_null1}\n";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_int_eq(parse(y), 0);
+	ck_assert_uint_eq(cfg->ports[0].rx_queues, 2);
+	ck_assert_uint_eq(cfg->ports[0].tx_queues, 4);
+	ck_assert_uint_eq(cfg->ports[1].rx_queues, 0); /* auto */
+	ck_assert_uint_eq(cfg->ports[1].tx_queues, 0);
+	f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	fm_config_print(cfg, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "    rx_queues: 2\n    tx_queues: 4\n"));
+	free(buf);
+	ck_assert_int_eq(parse("name: q\nports:\n  - {name: p0, dev: net_null0, rx_queues: 17}\n"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "port rx_queues: 17 is out of range [0, 16]"));
+	ck_assert_int_eq(parse("name: q\nports:\n  - {name: p0, dev: net_null0, tx_queues: x}\n"),
+			 -EINVAL);
+}
+END_TEST
+
+/* A port's dev: PCI addresses (canonical ethdev name) versus vdevs. */
+START_TEST(test_config_dev_name)
+{
+	char n[64];
+
+	ck_assert(fm_config_dev_name("0000:3b:00.1", n, sizeof(n)));
+	ck_assert_str_eq(n, "0000:3b:00.1");
+	ck_assert(fm_config_dev_name("3B:00.1,rxq_cqe_comp_en=1", n, sizeof(n)));
+	ck_assert_str_eq(n, "0000:3b:00.1");
+	ck_assert(!fm_config_dev_name("net_af_packet0,iface=fsg-a,qpairs=2", n, sizeof(n)));
+	ck_assert_str_eq(n, "net_af_packet0");
+	ck_assert(!fm_config_dev_name("net_null0", n, sizeof(n)));
+	ck_assert_str_eq(n, "net_null0");
+	ck_assert(!fm_config_dev_name("3b:00.8", n, sizeof(n))); /* function > 7 */
+	ck_assert(!fm_config_dev_name("3b:20.0", n, sizeof(n))); /* device > 31 */
+	ck_assert(!fm_config_dev_name("0000:3b:00", n, sizeof(n)));
+	ck_assert(!fm_config_dev_name("net_pcap0", n, 4));
+	ck_assert_str_eq(n, "net");
+}
+END_TEST
+
+/*
+ * The ports' EAL arguments: --no-pci only when no port is a PCI device (and the caller did not
+ * give it already); a PCI port is allow-listed with -a; a PCI port with --no-pci is refused.
+ * Arguments only: nothing is probed (never a PCI device on the test machines).
+ */
+START_TEST(test_config_eal_ports)
+{
+	char *argv[16];
+	int n;
+
+	ck_assert_int_eq(parse("name: e\nports:\n  - {name: p0, dev: \"net_af_packet0,iface=a\"}\n"
+			       "  - {name: p1, dev: net_null0}\n"),
+			 0);
+	n = fm_config_eal_ports(cfg, false, argv, 16, err, sizeof(err));
+	ck_assert_int_eq(n, 5);
+	ck_assert_str_eq(argv[0], "--no-pci");
+	ck_assert_str_eq(argv[1], "--vdev");
+	ck_assert_str_eq(argv[2], "net_af_packet0,iface=a");
+	ck_assert_str_eq(argv[3], "--vdev");
+	ck_assert_str_eq(argv[4], "net_null0");
+	n = fm_config_eal_ports(cfg, true, argv, 16, err, sizeof(err)); /* tests pass --no-pci */
+	ck_assert_int_eq(n, 4);
+	ck_assert_str_eq(argv[0], "--vdev");
+	ck_assert_int_eq(fm_config_eal_ports(cfg, false, argv, 4, err, sizeof(err)), -E2BIG);
+
+	ck_assert_int_eq(parse("name: e\nports:\n  - {name: p0, dev: \"0000:3b:00.0,x=1\"}\n"
+			       "  - {name: p1, dev: \"net_tap0,iface=t\"}\n"),
+			 0);
+	n = fm_config_eal_ports(cfg, false, argv, 16, err, sizeof(err));
+	ck_assert_int_eq(n, 4);
+	ck_assert_str_eq(argv[0], "-a");
+	ck_assert_str_eq(argv[1], "0000:3b:00.0,x=1");
+	ck_assert_str_eq(argv[2], "--vdev");
+	ck_assert_str_eq(argv[3], "net_tap0,iface=t");
+	ck_assert_int_eq(fm_config_eal_ports(cfg, true, argv, 16, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "port p0: 0000:3b:00.0 is a PCI device, but the EAL arguments say "
+			      "--no-pci (it could never be probed): remove --no-pci");
+}
+END_TEST
+
 START_TEST(test_config_set_port_overrides_devargs)
 {
 	ck_assert_int_eq(parse(fig2), 0);
@@ -401,7 +492,8 @@ static const struct bad_case bad[] = {
     {"name: t\nports:\n  - {name: p0}\n", "<string>:3:5: port: missing key 'dev'"},
     {"name: t\nports: []\n", "<string>:2:8: ports: at least one port is required"},
     {"name: t\nports:\n  - {name: p0, dev: a, iface: b}\n",
-     "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse)"},
+     "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse, rx_queues, "
+     "tx_queues)"},
     {"name: t\nports:\n  - {name: \"p 0\", dev: a}\n",
      "<string>:3:12: port name: bad name 'p 0' (letters, digits, '_' and '-', starting with a "
      "letter)"},
@@ -803,6 +895,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_reload_diff);
 	tcase_add_loop_test(tc, test_config_decl_conflicts_refused, 0,
 			    (int)(sizeof(decl_conflicts) / sizeof(decl_conflicts[0])));
+	tcase_add_test(tc, test_config_port_queues);
+	tcase_add_test(tc, test_config_dev_name);
+	tcase_add_test(tc, test_config_eal_ports);
 	suite_add_tcase(s, tc);
 	return s;
 }
