@@ -34,6 +34,7 @@
 #include "fm_mbox.h"
 #include "fm_stage.h"
 #include "fm_tcp.h"
+#include "fm_offload.h"
 #include "fm_offload_flow.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -393,6 +394,26 @@ static int ports_link(struct flowmgr *fm, struct ctl_conn *c, uint16_t i, Flowsp
 	return 0;
 }
 
+/* The port's rte_flow rules: how many are on its NIC, how many stay in software and why (every
+ * reason, zeros included, so that a scrape always has the same series). */
+static int port_offload(struct flowmgr *fm, struct ctl_conn *c, uint16_t i, Flowsplice__PortInfo *p)
+{
+	const struct fm_ofl_set *s = fm->ofl;
+
+	if (s == NULL || i >= s->nb_ports)
+		return 0;
+	p->offload_rules = s->offloaded[i];
+	p->offload_software = ctl_reply_alloc(c, FM_OFL_R_COUNT * sizeof(*p->offload_software));
+	if (p->offload_software == NULL)
+		return -ENOMEM;
+	for (int r = 0; r < FM_OFL_R_COUNT; r++)
+		if ((p->offload_software[r] = counter(c, fm_ofl_reason_names[r], s->cnt[i][r])) ==
+		    NULL)
+			return -ENOMEM;
+	p->n_offload_software = FM_OFL_R_COUNT;
+	return 0;
+}
+
 static Flowsplice__PortInfo *port_info(struct flowmgr *fm, struct ctl_conn *c, uint16_t i)
 {
 	Flowsplice__PortInfo *p = ctl_reply_alloc(c, sizeof(*p));
@@ -411,7 +432,7 @@ static Flowsplice__PortInfo *port_info(struct flowmgr *fm, struct ctl_conn *c, u
 	p->tx_bytes = st.obytes;
 	p->rx_missed = st.imissed;
 	p->tx_dropped = st.oerrors;
-	if (ports_link(fm, c, i, p) < 0)
+	if (ports_link(fm, c, i, p) < 0 || port_offload(fm, c, i, p) < 0)
 		return NULL;
 	return p->name ? p : NULL;
 }

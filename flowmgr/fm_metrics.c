@@ -108,6 +108,38 @@ static void render_ports_vnfs(FILE *f, const Flowsplice__StatsReply *s)
 		    "Packets the port dropped for want of RX descriptors.");
 	PORT_FAMILY(tx_dropped, "transmit_dropped_packets_total",
 		    "Packets the port could not transmit.");
+	family(f, "flowsplice_port_up", "gauge", "1 while the port's link is up.");
+	for (size_t i = 0; i < s->n_ports; i++) {
+		fputs("flowsplice_port_up{port=\"", f);
+		label(f, s->ports[i]->name);
+		fprintf(f, "\"} %d\n", s->ports[i]->link_up ? 1 : 0);
+	}
+	family(f, "flowsplice_port_queue_receive_packets_total", "counter",
+	       "Packets received on one RX queue of the port, with the worker that polls it.");
+	for (size_t i = 0; i < s->n_ports; i++)
+		for (size_t q = 0; q < s->ports[i]->n_queue_rx_pkts; q++) {
+			fputs("flowsplice_port_queue_receive_packets_total{port=\"", f);
+			label(f, s->ports[i]->name);
+			fprintf(f, "\",queue=\"%zu\",worker=\"%" PRIu32 "\"} %" PRIu64 "\n", q,
+				q < s->ports[i]->n_queue_worker ? s->ports[i]->queue_worker[q] : 0,
+				s->ports[i]->queue_rx_pkts[q]);
+		}
+	family(f, "flowsplice_offload_rules", "gauge",
+	       "rte_flow rules of the static tree on the port's NIC (state=\"nic\") or kept in "
+	       "software, by reason (nfctl offload).");
+	for (size_t i = 0; i < s->n_ports; i++) {
+		fputs("flowsplice_offload_rules{port=\"", f);
+		label(f, s->ports[i]->name);
+		fprintf(f, "\",state=\"nic\",reason=\"\"} %" PRIu64 "\n",
+			s->ports[i]->offload_rules);
+		for (size_t r = 0; r < s->ports[i]->n_offload_software; r++) {
+			fputs("flowsplice_offload_rules{port=\"", f);
+			label(f, s->ports[i]->name);
+			fputs("\",state=\"software\",reason=\"", f);
+			label(f, s->ports[i]->offload_software[r]->name);
+			fprintf(f, "\"} %" PRIu64 "\n", s->ports[i]->offload_software[r]->value);
+		}
+	}
 	VNF_FAMILY(s->vnfs[i]->state == FLOWSPLICE__VNF_STATE__VNF_RUNNING, "running", "gauge",
 		   "1 while the VNF process is attached and alive.");
 	VNF_FAMILY(s->vnfs[i]->rx_pkts, "received_packets_total", "counter",
@@ -144,6 +176,46 @@ static void render_ports_vnfs(FILE *f, const Flowsplice__StatsReply *s)
 		}
 }
 
+/* worker<N>_rx / worker<N>_tx (nfctl stats): the worker's number and which of the two. */
+static bool worker_counter(const char *n, unsigned long *w, bool *tx)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(n, "worker", 6) != 0 || n[6] < '0' || n[6] > '9')
+		return false;
+	v = strtoul(n + 6, &end, 10);
+	if (strcmp(end, "_rx") != 0 && strcmp(end, "_tx") != 0)
+		return false;
+	if (w != NULL)
+		*w = v;
+	if (tx != NULL)
+		*tx = strcmp(end, "_tx") == 0;
+	return true;
+}
+
+static void render_workers(FILE *f, const Flowsplice__StatsReply *s)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		family(f,
+		       pass ? "flowsplice_worker_transmit_packets_total"
+			    : "flowsplice_worker_receive_packets_total",
+		       "counter",
+		       pass ? "Packets a datapath worker transmitted on the ports."
+			    : "Packets a datapath worker received from the ports.");
+		for (size_t i = 0; i < s->n_counters; i++) {
+			unsigned long w;
+			bool tx;
+
+			if (worker_counter(s->counters[i]->name, &w, &tx) && tx == (pass == 1))
+				fprintf(f, "%s{worker=\"%lu\"} %" PRIu64 "\n",
+					pass ? "flowsplice_worker_transmit_packets_total"
+					     : "flowsplice_worker_receive_packets_total",
+					w, s->counters[i]->value);
+		}
+	}
+}
+
 static void render_counters(FILE *f, const Flowsplice__StatsReply *s)
 {
 	uint64_t hist[FM_LAT_BUCKETS] = {0}, sum_ns = 0, total = 0, cum = 0;
@@ -154,10 +226,14 @@ static void render_counters(FILE *f, const Flowsplice__StatsReply *s)
 		if (strncmp(s->counters[i]->name, "drop_", 5) == 0)
 			fprintf(f, "flowsplice_dropped_packets_total{reason=\"%s\"} %" PRIu64 "\n",
 				s->counters[i]->name + 5, s->counters[i]->value);
+	render_workers(f, s);
 	for (size_t i = 0; i < s->n_counters; i++) {
 		const char *n = s->counters[i]->name;
 		uint64_t v = s->counters[i]->value;
 		bool gauge = is_gauge(n);
+
+		if (worker_counter(n, NULL, NULL))
+			continue;
 
 		if (strncmp(n, "latency_ns_", 11) == 0) {
 			unsigned long long lo = strtoull(n + 11, NULL, 10);

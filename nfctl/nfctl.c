@@ -136,7 +136,13 @@ static void json_port(const Flowsplice__PortInfo *p)
 	for (size_t q = 0; q < p->n_queue_rx_pkts; q++)
 		printf("%s{\"rx_pkts\":%" PRIu64 ",\"worker\":%" PRIu32 "}", q ? "," : "",
 		       p->queue_rx_pkts[q], q < p->n_queue_worker ? p->queue_worker[q] : 0);
-	printf("]}");
+	printf("],\"offload_rules\":%" PRIu64 ",\"offload_software\":{", p->offload_rules);
+	for (size_t r = 0; r < p->n_offload_software; r++) {
+		printf("%s", r ? "," : "");
+		json_str(p->offload_software[r]->name);
+		printf(":%" PRIu64, p->offload_software[r]->value);
+	}
+	printf("}}");
 }
 
 /* Each VNF's registered counters: {"NAME": {"counter": value, ...}, ...}. */

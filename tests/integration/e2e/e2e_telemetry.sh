@@ -173,6 +173,7 @@ for l in open(f"{run}/metrics.txt"):
 nf2 = json.load(open(f"{run}/stats2.json"))
 gauges = {"ports_open", "mbuf_in_use", "mbuf_avail", "sessions", "fcb_in_use", "fcb_draining",
           "fcb_pending", "bidir_records"}
+import re
 bad = []
 hist, lat_sum = {}, 0
 for k, v in nf2["counters"].items():
@@ -182,8 +183,12 @@ for k, v in nf2["counters"].items():
     if k == "latency_sum_ns":
         lat_sum = v
         continue
+    wm = re.fullmatch(r"worker(\d+)_(rx|tx)", k)
     if k.startswith("drop_"):
         m = f'flowsplice_dropped_packets_total{{reason="{k[5:]}"}}'
+    elif wm:
+        d = "receive" if wm.group(2) == "rx" else "transmit"
+        m = f'flowsplice_worker_{d}_packets_total{{worker="{wm.group(1)}"}}'
     else:
         m = f"flowsplice_{k}" + ("" if k in gauges else "_total")
     if moving(k):
@@ -210,6 +215,20 @@ port = next(p for p in nf2["ports"] if p["name"] == "p0")
 check("metrics: port p0 = nfctl's",
       samples.get('flowsplice_port_receive_packets_total{port="p0"}') == port["rx_pkts"] and
       samples.get('flowsplice_port_transmit_bytes_total{port="p0"}') == port["tx_bytes"])
+check("metrics: per-worker packets (worker0_rx = flowsplice_worker_receive_packets_total) > 0",
+      samples.get('flowsplice_worker_receive_packets_total{worker="0"}', 0) > 0)
+qs = port.get("queues", [])
+check(f"metrics: port p0's {len(qs)} RX queues = nfctl's, with their worker",
+      len(qs) > 0 and all(
+          samples.get(f'flowsplice_port_queue_receive_packets_total{{port="p0",queue="{i}",worker="{q["worker"]}"}}') == q["rx_pkts"]
+          for i, q in enumerate(qs)))
+sw = port.get("offload_software", {})
+check(f"metrics: port p0's offload rules = nfctl's (nic {port.get('offload_rules')}, software {sw})",
+      "offload_rules" in port and len(sw) > 0 and
+      samples.get('flowsplice_offload_rules{port="p0",state="nic",reason=""}') == port["offload_rules"] and
+      all(samples.get(f'flowsplice_offload_rules{{port="p0",state="software",reason="{r}"}}') == n
+          for r, n in sw.items()) and port["offload_rules"] + sum(sw.values()) > 0)
+check("metrics: port p0 link up", samples.get('flowsplice_port_up{port="p0"}') == 1)
 v2 = next(x for x in nf2["vnfs"] if x["name"] == "fwd")
 check("metrics: VNF fwd = nfctl's, running",
       samples.get('flowsplice_vnf_received_packets_total{vnf="fwd"}') == v2["rx_pkts"] and
@@ -219,7 +238,6 @@ reg2 = nf2.get("vnf_counters", {}).get("fwd", {})
 check(f"metrics: fwd's {len(reg2)} registry counters = nfctl's",
       len(reg2) > 0 and all(samples.get(f'flowsplice_vnf_registry_value{{vnf="fwd",name="{k}"}}') == x
                             for k, x in reg2.items()))
-import re
 names = {k.split("{")[0] for k in samples}
 used = {m for p in json.load(open(dashboard))["panels"] for t in p["targets"]
         for m in re.findall(r"flowsplice_[a-z_]+", t["expr"])}
