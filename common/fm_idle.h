@@ -14,7 +14,7 @@
  * spin_max — and otherwise only `spin_min` (the tail of a batch still in flight) before it sleeps.
  *
  * flowmgr's nap (fm_idle_nap_for()): the worker polls the ports (no doorbell), so it naps. While
- * traffic flows the nap is half the estimated gap, within [nap_min, nap_max] (nap_max is the
+ * traffic flows the nap is the estimated gap, within [nap_min, nap_max] (nap_max is the
  * worker's share of the chain's latency budget); once nothing came for `idle_after`, it naps
  * `nap_idle` at a time, so an idle flowmgr no longer burns a share of a core.
  *
@@ -22,7 +22,8 @@
  * publishes packets to a consumer sleeping on its doorbell does not wake it at once: it wakes it
  * when `n` packets are pending or the first of them has waited `t`, whichever comes first
  * (fm_bell_publish()); between bursts, fm_bell_due() rings a deferred wake whose time came, and
- * fm_bell_wait() bounds the producer's own nap by it. nfsdk uses the end of its input batch in
+ * fm_bell_wait() tells whether one falls due during the producer's own nap (flowmgr then rings it
+ * before the nap rather than waking up for it). nfsdk uses the end of its input batch in
  * place of the timer (fm_bell_flush()): the batch a consumer is woken for is handed on whole.
  * A deferred wake is only ever late by the producer's loop; the consumer's own sleep timeout
  * (NF_SLEEP_MS) bounds the worst case.
@@ -105,7 +106,7 @@ static inline uint64_t fm_idle_nap_for(const struct fm_gap *g, const struct fm_n
 
 	if (fm_gap_since(g, now) >= c->idle_after)
 		return c->nap_idle;
-	n = g->avg / 2;
+	n = g->avg;
 	if (n < c->nap_min)
 		n = c->nap_min;
 	return n > c->nap_max ? c->nap_max : n;

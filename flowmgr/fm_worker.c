@@ -17,12 +17,13 @@
  *
  * Idle and wake paths (common/fm_idle.h, shared-core mode, i.e. adaptive_idle): after its last
  * burst the lcore spins only while the next one is expected soon (measured inter-arrival times),
- * then naps: half the expected gap, at most half the chain's latency_budget_us while traffic
- * flows, the whole budget once nothing came for FM_IDLE_AFTER_MS. A VNF asleep on its doorbell is
- * woken once FM_BURST packets wait for it or half the budget has passed since the poll before
- * the one that received the first of them (doorbell moderation; bells_due() rings what is due
- * and bounds the nap): the ingress nap and the moderation together hold a packet at most half
- * the budget, the nap before its egress at most the other half.
+ * then naps: the expected gap, at most half the chain's latency_budget_us while traffic flows,
+ * the whole budget once nothing came for FM_IDLE_AFTER_MS. A VNF asleep on its doorbell is woken
+ * once FM_BURST packets wait for it or half the budget has passed since the poll before the one
+ * that received the first of them (doorbell moderation; bells_due() rings what is due, and a wake
+ * that would fall due during a nap is rung before it, never with a wake-up of flowmgr's own):
+ * the ingress nap and the moderation together hold a packet at most half the budget, the nap
+ * before its egress at most the other half.
  */
 #include <errno.h>
 #include <string.h>
@@ -723,7 +724,16 @@ static uint64_t bells_due(struct fm_wk *w, uint64_t now)
 	return next;
 }
 
-/* Idle: spin while the next burst is expected soon, else nap (bounded by a deferred wake). */
+/* Every deferred wake, now. */
+static void bells_ring_all(struct fm_wk *w)
+{
+	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++)
+		if (fm_bell_flush(&w->bell[d]))
+			fm_doorbell_ring(w->fm->shm, d);
+}
+
+/* Idle: spin while the next burst is expected soon, else nap; a deferred wake that would fall
+ * due during the nap is rung before it. */
 static void idle_wait(struct fm_wk *w, uint64_t now, uint64_t bell_in)
 {
 	uint64_t cyc;
@@ -734,12 +744,8 @@ static void idle_wait(struct fm_wk *w, uint64_t now, uint64_t bell_in)
 		return;
 	}
 	cyc = fm_idle_nap_for(&w->gap, &w->napc, now);
-	if (bell_in < cyc)
-		cyc = bell_in;
-	if (cyc < w->napc.nap_min) {
-		rte_pause();
-		return;
-	}
+	if (bell_in < cyc) /* due within the nap: rung now rather than with a wake-up of its own */
+		bells_ring_all(w);
 	ts.tv_nsec = (long)((cyc * w->ns_per_2p20_cycles) >> 20);
 	nanosleep(&ts, NULL);
 }
@@ -832,9 +838,7 @@ int fm_worker_main(void *arg)
 			idle_wait(&w, now, bell_in);
 		w.polled = poll_at;
 	}
-	for (uint32_t d = 1; d <= fm->nb_vnfs; d++) /* nothing left waiting for a wake */
-		if (fm_bell_flush(&w.bell[d]))
-			fm_doorbell_ring(fm->shm, d);
+	bells_ring_all(&w); /* nothing left waiting for a wake */
 	drain_stages(&w);
 	publish(&w);
 	publish_flow(&w);

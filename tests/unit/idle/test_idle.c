@@ -69,7 +69,7 @@ START_TEST(test_nap_within_budget)
 	    .nap_min = 10, .nap_max = 45, .nap_idle = 195, .idle_after = 100000};
 	struct fm_gap g = {.last = 1000, .avg = 40};
 
-	ck_assert_uint_eq(fm_idle_nap_for(&g, &c, 1010), 20); /* half the gap */
+	ck_assert_uint_eq(fm_idle_nap_for(&g, &c, 1010), 40); /* the expected gap */
 	g.avg = 8;
 	ck_assert_uint_eq(fm_idle_nap_for(&g, &c, 1010), 10); /* nap_min */
 	g.avg = 160;
