@@ -426,14 +426,13 @@ def hop_cost(out):
     """The cost of one hop: what one more counter VNF (combined-direct) adds per packet, as the
     least-squares slope over K at each load: CPU µs, mean RX-to-TX latency µs, sleeps."""
     L = ["", "### The cost of one hop (one more `counter` VNF, combined-direct; slope over K)", "",
-         "| load | K measured | CPU µs/pkt per hop | net µs/pkt per hop | mean latency µs per hop "
-         "| sleeps/pkt per hop |", "|---|---|---|---|---|---|"]
+         "| build | load | K measured | CPU µs/pkt per hop | net µs/pkt per hop | mean latency µs "
+         "per hop | sleeps/pkt per hop |", "|---|---|---|---|---|---|---|"]
     loads = sorted({o["load"] for o in out if o["mode"] == "counter" and o["load"] != "idle"},
                    key=lambda x: 1e9 if x == "400" else int(x.rstrip("%")))
     n = 0
-    for load in loads:
-        rs = [o for o in out if (o["mode"], o["variant"], o["load"]) ==
-              ("counter", "combined-direct", load)]
+    for var, load in [(v, ld) for v in ("combined-direct@base", "combined-direct") for ld in loads]:
+        rs = [o for o in out if (o["mode"], o["variant"], o["load"]) == ("counter", var, load)]
         if len({o["k"] for o in rs}) < 2:
             continue
 
@@ -447,8 +446,8 @@ def hop_cost(out):
             except (IndexError, ValueError):
                 return float("nan")
         sl = slope([(o["k"], sleeps(o)) for o in rs])
-        L.append("| %s | %s | %s | %s | %s | %s |" % (
-            load if load != "400" else "400 Mbit/s", ",".join(str(o["k"]) for o in rs),
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            "base" if var.endswith("@base") else "this", load if load != "400" else "400 Mbit/s", ",".join(str(o["k"]) for o in rs),
             fmt(f("cpu_us_per_pkt")), fmt(f("net_cpu_us_per_pkt")), fmt(f("mean_us"), 1),
             fmt(sl, 3)))
         n += 1
