@@ -202,6 +202,8 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	nf->spin.spin_max = NF_SPIN_MAX_US * us;
 	nf->bell_conf.n = NF_BURST;
 	nf->bell_conf.t = UINT64_MAX; /* no timer: the end of the input batch wakes (nf_out_wake) */
+	nf->progress =
+	    atomic_load_explicit(&nf->self->progress, memory_order_relaxed); /* restart */
 	g_running = nf;
 	nf->run_ops = ops;
 	nf->run_arg = arg;
