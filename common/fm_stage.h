@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 
 #include "fm_decl.h"
+#include "fm_idle.h"
 #include "fm_shm.h"
 
 static inline struct fm_mbuf_meta *fm_mbuf_meta(struct rte_mbuf *m, int off)
@@ -55,19 +56,44 @@ static inline void fm_doorbell_ring(struct fm_shm *shm, uint32_t dest)
 		syscall(SYS_futex, (uint32_t *)bell, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
+/* Is consumer VNF `dest` asleep on its doorbell? Same fence as fm_doorbell_ring(). */
+static inline bool fm_doorbell_asleep(struct fm_shm *shm, uint32_t dest)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(&shm->vnfs[dest].doorbell, memory_order_relaxed) != 0;
+}
+
+/*
+ * After k > 0 packets were published to `dest`: wake it now (bell == NULL: no moderation), or
+ * as doorbell moderation says (fm_idle.h): the producer rings a deferred wake later.
+ */
+static inline void fm_doorbell_publish(struct fm_shm *shm, uint32_t dest, unsigned int k,
+				       struct fm_bell *bell, const struct fm_bell_conf *bc,
+				       uint64_t now)
+{
+	if (bell == NULL) {
+		fm_doorbell_ring(shm, dest);
+		return;
+	}
+	if (fm_bell_publish(bell, bc, k, fm_doorbell_asleep(shm, dest), now) == FM_BELL_RING)
+		fm_doorbell_ring(shm, dest);
+}
+
 /*
  * Enqueues up to *n staged packets to `r` (consumer node `dest`, producer node `self`). Returns
  * the number enqueued. The leftovers are moved to the front of pkts and *n updated; when `dest`
  * is down they are not kept but returned as dropped: *dropped says how many of the first *n the
  * caller must free now (fm_mbuf_free()), and *n is 0 afterwards for the stage.
- * A VNF passes its transit log (`log`, its own fm_shm_vnf), flowmgr passes NULL.
+ * A VNF passes its transit log (`log`, its own fm_shm_vnf), flowmgr passes NULL. `bell`, `bc`
+ * and `now`: doorbell moderation of `dest` (fm_doorbell_publish(); bell NULL: wake at once).
  */
 static_assert(FM_SHM_TRANSIT_MAX >= 64, "transit log holds a whole stage");
 
-static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring *r, int off,
-					    struct rte_mbuf **pkts, uint16_t *n, uint32_t dest,
-					    uint32_t self, struct fm_shm_vnf *log,
-					    unsigned int *dropped)
+static inline unsigned int fm_stage_enqueue_mod(struct fm_shm *shm, struct rte_ring *r, int off,
+						struct rte_mbuf **pkts, uint16_t *n, uint32_t dest,
+						uint32_t self, struct fm_shm_vnf *log,
+						unsigned int *dropped, struct fm_bell *bell,
+						const struct fm_bell_conf *bc, uint64_t now)
 {
 	uint16_t cnt = *n;
 	unsigned int k;
@@ -82,7 +108,7 @@ static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring 
 		fm_mbuf_meta(pkts[i], off)->owner = (uint8_t)(dest | FM_OWNER_QUEUED);
 	k = rte_ring_enqueue_burst(r, (void **)pkts, cnt, NULL);
 	if (k > 0 && dest != FM_NODE_FLOWMGR)
-		fm_doorbell_ring(shm, dest);
+		fm_doorbell_publish(shm, dest, k, bell, bc, now);
 	*dropped = 0;
 	if (k == cnt) {
 		*n = 0;
@@ -111,6 +137,15 @@ out:
 	if (log != NULL)
 		atomic_store_explicit(&log->transit_n, 0, memory_order_release);
 	return k;
+}
+
+/* fm_stage_enqueue_mod() without doorbell moderation: a sleeping consumer is woken at once. */
+static inline unsigned int fm_stage_enqueue(struct fm_shm *shm, struct rte_ring *r, int off,
+					    struct rte_mbuf **pkts, uint16_t *n, uint32_t dest,
+					    uint32_t self, struct fm_shm_vnf *log,
+					    unsigned int *dropped)
+{
+	return fm_stage_enqueue_mod(shm, r, off, pkts, n, dest, self, log, dropped, NULL, NULL, 0);
 }
 
 #endif /* FM_STAGE_H */

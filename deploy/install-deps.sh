@@ -42,6 +42,7 @@ PACKAGES=(
 	curl                # HTTP client of the demo and e2e tests
 	wrk                 # HTTP load (benchmarks)
 	iperf3              # TCP throughput (benchmarks)
+	linux-perf          # where the CPU goes (bench/run.sh cost)
 	nginx-light         # HTTP server of the demo and e2e tests
 	python3             # helper scripts, dpdk-telemetry.py
 	python3-yaml        # YAML in test scripts (tests/unit/k8s)

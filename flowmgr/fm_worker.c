@@ -13,11 +13,21 @@
  * FM_TX_STUCK_MS has it dropped and counted (tx_full).
  *
  * No locks, no allocation, no syscalls per packet. Counters are kept in locals and published once
- * per iteration. When idle and adaptive_idle is set, the lcore naps FM_IDLE_NAP_US at a time so
- * that VNF processes sharing the cores get CPU.
+ * per iteration.
+ *
+ * Idle and wake paths (common/fm_idle.h, shared-core mode, i.e. adaptive_idle): after its last
+ * burst the lcore spins only while the next one is expected soon (measured inter-arrival times),
+ * then naps: the expected gap, at most half the chain's latency_budget_us while traffic flows,
+ * the whole budget once nothing came for FM_IDLE_AFTER_MS. A VNF asleep on its doorbell is woken
+ * once FM_BURST packets wait for it or half the budget has passed since the poll before the one
+ * that received the first of them (doorbell moderation; bells_due() rings what is due, and a wake
+ * that would fall due during a nap is rung before it, never with a wake-up of flowmgr's own):
+ * the ingress nap and the moderation together hold a packet at most half the budget, the nap
+ * before its egress at most the other half.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -42,10 +52,13 @@
 #include "fm_frag.h"
 #include "fm_reasm.h"
 
-#define FM_STAGE_CAP   (FM_BURST * FM_SHM_MAX_PORTS)
-#define FM_TX_STUCK_MS 100
-#define FM_IDLE_SPINS  256
-#define FM_IDLE_NAP_US 20
+#define FM_STAGE_CAP	 (FM_BURST * FM_SHM_MAX_PORTS)
+#define FM_TX_STUCK_MS	 100
+#define FM_SPIN_MIN_US	 5  /* spin at least this long after a burst */
+#define FM_SPIN_MAX_US	 20 /* about what a nap costs in CPU: never spin longer */
+#define FM_NAP_MIN_US	 10
+#define FM_NAP_SLACK_NS	 5000 /* the lcore's timer slack (the kernel's default: 50 us) */
+#define FM_IDLE_AFTER_MS 100
 
 const char *const fm_drop_names[FM_DROP_MAX] = {
 #define FM_X_NAME(e, s) s,
@@ -89,6 +102,13 @@ struct fm_wk {
 	uint64_t lat_sum_ns;
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
 	uint64_t hz_ms;		     /* TSC cycles per ms */
+	/* idle and wake paths (fm_idle.h) */
+	struct fm_gap gap;
+	struct fm_spin_conf spin;
+	struct fm_nap_conf napc;
+	struct fm_bell_conf bellc;
+	struct fm_bell bell[FM_SHM_MAX_NODES];
+	uint64_t polled; /* the previous poll: what is received now arrived after it */
 };
 
 static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbuf *m)
@@ -575,8 +595,9 @@ static void flush_nodes(struct fm_wk *w)
 
 		if (s->n == 0)
 			continue;
-		k = fm_stage_enqueue(w->fm->shm, w->wk->to_vnf[d], w->fm->meta_off, s->pkts, &s->n,
-				     d, FM_NODE_FLOWMGR, NULL, &dropped);
+		k = fm_stage_enqueue_mod(w->fm->shm, w->wk->to_vnf[d], w->fm->meta_off, s->pkts,
+					 &s->n, d, FM_NODE_FLOWMGR, NULL, &dropped, &w->bell[d],
+					 &w->bellc, w->polled);
 		w->staged -= (uint32_t)(before - s->n);
 		w->to_vnf += k;
 		for (unsigned int i = 0; i < dropped; i++) /* its consumer is down: counted there */
@@ -693,11 +714,67 @@ static void publish_flow(struct fm_wk *w)
 	atomic_store_explicit(&st->pending, fs.pending, memory_order_relaxed);
 }
 
-static void nap(void)
+/* Deferred doorbells whose time came are rung. @return cycles until the next one is due. */
+static uint64_t bells_due(struct fm_wk *w, uint64_t now)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = FM_IDLE_NAP_US * 1000};
+	uint64_t next = UINT64_MAX;
 
+	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++) {
+		if (w->bell[d].pending == 0)
+			continue;
+		if (fm_bell_due(&w->bell[d], &w->bellc, now))
+			fm_doorbell_ring(w->fm->shm, d);
+		else if (fm_bell_wait(&w->bell[d], &w->bellc, now) < next)
+			next = fm_bell_wait(&w->bell[d], &w->bellc, now);
+	}
+	return next;
+}
+
+/* Every deferred wake, now. */
+static void bells_ring_all(struct fm_wk *w)
+{
+	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++)
+		if (fm_bell_flush(&w->bell[d]))
+			fm_doorbell_ring(w->fm->shm, d);
+}
+
+/* Idle: spin while the next burst is expected soon, else nap; a deferred wake that would fall
+ * due during the nap is rung before it. */
+static void idle_wait(struct fm_wk *w, uint64_t now, uint64_t bell_in)
+{
+	uint64_t cyc;
+	struct timespec ts = {0};
+
+	if (!w->fm->adaptive_idle || !fm_idle_should_sleep(&w->gap, &w->spin, now)) {
+		rte_pause();
+		return;
+	}
+	cyc = fm_idle_nap_for(&w->gap, &w->napc, now);
+	if (bell_in < cyc) /* due within the nap: rung now rather than with a wake-up of its own */
+		bells_ring_all(w);
+	ts.tv_nsec = (long)((cyc * w->ns_per_2p20_cycles) >> 20);
 	nanosleep(&ts, NULL);
+}
+
+/* Idle and wake settings from the chain's latency budget (fm_idle.h, top of this file). */
+static void idle_init(struct fm_wk *w)
+{
+	uint64_t us = rte_get_tsc_hz() / 1000000, budget = w->fm->cfg->latency_budget_us * us;
+
+	w->spin.spin_min = FM_SPIN_MIN_US * us;
+	w->spin.spin_max = FM_SPIN_MAX_US * us;
+	w->napc.nap_min = FM_NAP_MIN_US * us;
+	w->napc.nap_max = budget / 2 > FM_NAP_SLACK_NS / 1000 * us + w->napc.nap_min
+			      ? budget / 2 - FM_NAP_SLACK_NS / 1000 * us
+			      : w->napc.nap_min;
+	w->napc.nap_idle = budget > FM_NAP_SLACK_NS / 1000 * us + w->napc.nap_max
+			       ? budget - FM_NAP_SLACK_NS / 1000 * us
+			       : w->napc.nap_max;
+	w->napc.idle_after = FM_IDLE_AFTER_MS * w->hz_ms;
+	w->bellc.n = FM_BURST;
+	w->bellc.t = budget / 2;
+	if (w->fm->adaptive_idle)
+		prctl(PR_SET_TIMERSLACK, FM_NAP_SLACK_NS, 0, 0, 0);
 }
 
 /* Frees whatever is still staged when the worker stops (counted as tx_full). */
@@ -719,7 +796,6 @@ int fm_worker_main(void *arg)
 	struct fm_wk *wp = &wks[wk->idx];
 #define w (*wp)
 	uint64_t hz_ms = rte_get_tsc_hz() / 1000;
-	unsigned int idle = 0;
 	uint64_t iter = 0, next_pub = 0;
 
 	memset(&w, 0, sizeof(w));
@@ -727,9 +803,11 @@ int fm_worker_main(void *arg)
 	w.wk = wk;
 	w.ns_per_2p20_cycles = (1000000000ull << 20) / rte_get_tsc_hz();
 	w.hz_ms = hz_ms;
+	idle_init(&w);
 	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
 		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
-		uint64_t before_rx = w.rx;
+		uint64_t before_rx = w.rx, before_in = w.rx + w.from_vnf, now, bell_in;
+		uint64_t poll_at = rte_rdtsc(); /* before this iteration's receive */
 
 		/* Egress runs whenever the ports are clear, so a VNF waiting on its ring to flowmgr
 		 * is never blocked by packets flowmgr has staged towards VNFs. */
@@ -759,14 +837,15 @@ int fm_worker_main(void *arg)
 			}
 		}
 		fm_classify_dump_poll(wk);
-		if (w.rx + w.from_vnf + w.tx + w.to_vnf != before) {
-			idle = 0;
-		} else if (++idle > FM_IDLE_SPINS && fm->adaptive_idle) {
-			nap();
-		} else {
-			rte_pause();
-		}
+		now = rte_rdtsc();
+		bell_in = bells_due(&w, now);
+		if (w.rx + w.from_vnf != before_in)
+			fm_gap_note(&w.gap, now, w.spin.spin_max * 8);
+		if (w.rx + w.from_vnf + w.tx + w.to_vnf == before)
+			idle_wait(&w, now, bell_in);
+		w.polled = poll_at;
 	}
+	bells_ring_all(&w); /* nothing left waiting for a wake */
 	drain_stages(&w);
 	publish(&w);
 	publish_flow(&w);

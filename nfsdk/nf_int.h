@@ -11,6 +11,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "fm_idle.h"
 #include "fm_shm.h"
 #include "nf_registry.h"
 #include "nfsdk/nf.h"
@@ -70,6 +71,13 @@ struct nf_ctx {
 	uint64_t rx, tx;
 	uint64_t drops[NF_DROP_MAX];
 	uint64_t sleeps;
+	uint64_t progress; /* published to self->progress (this process is its only writer) */
+	/* Cheap hops (common/fm_idle.h): bursts' inter-arrival estimate, spin-then-sleep, and the
+	 * deferred wakes of sleeping consumers, rung when this VNF's input batch ends */
+	struct fm_gap gap;
+	struct fm_spin_conf spin;
+	struct fm_bell_conf bell_conf;
+	struct fm_bell bell[FM_SHM_MAX_NODES];
 	/* Sessions (nf_session.c). */
 	uint8_t *fcb_region; /* FM_SHM_FCB_ZONE, NULL when flowmgr keeps no FCBs */
 	uint64_t fcb_stride;

@@ -10,8 +10,12 @@
  *
  * Liveness: self->progress bumps every iteration (flowmgr's stall detector reads it); every
  * NF_CHECK_MS the control socket is checked for hang-up, which means flowmgr is gone.
- * Idle: unless --poll, after NF_IDLE_SPINS empty polls the VNF sleeps on its doorbell (futex in
- * shared memory) until a producer wakes it, so idle VNFs cost no CPU on shared cores.
+ * Idle: unless --poll, the VNF spins after its last burst only while the next one is expected
+ * soon (common/fm_idle.h: twice the measured inter-arrival time when that is at most
+ * NF_SPIN_MAX_US, else NF_SPIN_MIN_US), then sleeps on its doorbell (futex in shared memory)
+ * until a producer wakes it, so idle VNFs cost no CPU on shared cores.
+ * Hops: when its input batch ends (a receive got less than a burst), it wakes the sleeping
+ * consumers it handed packets to (nf_out_wake()): one wake-up per batch, not per burst.
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,7 +37,8 @@
 #include "nf_out.h"
 
 #define NF_CHECK_MS	 100
-#define NF_IDLE_SPINS	 256
+#define NF_SPIN_MIN_US	 2  /* the tail of a batch still in flight */
+#define NF_SPIN_MAX_US	 20 /* about what a futex sleep and wake-up cost in CPU */
 #define NF_SLEEP_MS	 50
 #define NF_STOP_FLUSH_MS 200
 
@@ -74,7 +79,8 @@ static void publish(struct nf_ctx *nf)
 	atomic_store_explicit(&v->tx_pkts, nf->tx, memory_order_relaxed);
 	atomic_store_explicit(&v->drop_pkts, drop, memory_order_relaxed);
 	nf_counters_publish(nf);
-	atomic_fetch_add_explicit(&v->progress, 1, memory_order_relaxed);
+	/* one writer: a store, not a locked add on a line flowmgr reads */
+	atomic_store_explicit(&v->progress, ++nf->progress, memory_order_relaxed);
 }
 
 static bool input_pending(const struct nf_ctx *nf)
@@ -101,6 +107,7 @@ static void sleep_until_work(struct nf_ctx *nf)
 	_Atomic uint32_t *bell = &nf->self->doorbell;
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = NF_SLEEP_MS * 1000000L};
 
+	nf_out_wake(nf); /* the consumers of what we handed on must not wait for us */
 	atomic_store_explicit(bell, 1, memory_order_seq_cst);
 	if (!input_pending(nf) && !nf->stop)
 		syscall(SYS_futex, (uint32_t *)bell, FUTEX_WAIT, 1, &ts, NULL, 0);
@@ -187,9 +194,16 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 	uint64_t next_check = rte_rdtsc() + check_every;
 	struct rte_mbuf *pkts[NF_BURST];
 	uint8_t verdicts[NF_BURST];
-	unsigned int rr = 0, idle = 0;
+	uint64_t us = rte_get_tsc_hz() / 1000000;
+	unsigned int rr = 0;
 	int rc = 0;
 
+	nf->spin.spin_min = NF_SPIN_MIN_US * us;
+	nf->spin.spin_max = NF_SPIN_MAX_US * us;
+	nf->bell_conf.n = NF_BURST;
+	nf->bell_conf.t = UINT64_MAX; /* no timer: the end of the input batch wakes (nf_out_wake) */
+	nf->progress =
+	    atomic_load_explicit(&nf->self->progress, memory_order_relaxed); /* restart */
 	g_running = nf;
 	nf->run_ops = ops;
 	nf->run_arg = arg;
@@ -229,11 +243,14 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 			}
 			nf_stream_burst_done(nf);
 			nf_out_flush(nf);
-			idle = 0;
+			fm_gap_note(&nf->gap, rte_rdtsc(), nf->spin.spin_max * 8);
+			if (n < NF_BURST) /* the input batch ended: wake its consumers once */
+				nf_out_wake(nf);
 		} else if (nf->staged == 0) {
+			nf_out_wake(nf);
 			if (ops->on_idle != NULL)
 				ops->on_idle(nf, arg);
-			if (++idle > NF_IDLE_SPINS && !nf->poll)
+			if (!nf->poll && fm_idle_should_sleep(&nf->gap, &nf->spin, rte_rdtsc()))
 				sleep_until_work(nf);
 			else
 				rte_pause();

@@ -8,6 +8,10 @@
  * never fills a stage; packets released by the stream layer can, and then the stage is flushed
  * until it has room, for at most NF_STAGE_WAIT_MS (back-pressure), after which the packet is
  * dropped (NF_DROP_STAGE_FULL).
+ *
+ * Doorbell moderation (common/fm_idle.h): a flush to a consumer asleep on its doorbell wakes it
+ * once NF_BURST packets are pending for it; below that the wake waits for nf_out_wake(), which
+ * nf_run() calls when its input batch ends, so the consumer is woken once for the whole batch.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,6 +44,7 @@ static bool stage_room(struct nf_ctx *nf, struct nf_stage *s)
 
 	while (s->n >= NF_STAGE_CAP) {
 		nf_out_flush(nf);
+		nf_out_wake(nf); /* the consumer may sleep on fewer than NF_BURST pending */
 		if (s->n < NF_STAGE_CAP)
 			break;
 		if (end == 0)
@@ -108,6 +113,8 @@ void nf_out_to_port(struct nf_ctx *nf, struct rte_mbuf *m, uint16_t port)
 
 void nf_out_flush(struct nf_ctx *nf)
 {
+	uint64_t now = nf->staged > 0 ? rte_rdtsc() : 0;
+
 	for (uint32_t d = 0; d < FM_SHM_MAX_NODES && nf->staged > 0; d++) {
 		struct nf_stage *s = &nf->stage[d];
 		uint16_t before = s->n;
@@ -115,8 +122,9 @@ void nf_out_flush(struct nf_ctx *nf)
 
 		if (s->n == 0)
 			continue;
-		k = fm_stage_enqueue(nf->shm, nf->out[d], nf->meta_off, s->pkts, &s->n, d, nf->id,
-				     nf->self, &dropped);
+		k = fm_stage_enqueue_mod(nf->shm, nf->out[d], nf->meta_off, s->pkts, &s->n, d,
+					 nf->id, nf->self, &dropped, &nf->bell[d], &nf->bell_conf,
+					 now);
 		nf->staged -= (uint32_t)(before - s->n);
 		nf->tx += k;
 		for (unsigned int i = 0; i < dropped; i++) /* its consumer is down: counted there */
@@ -124,12 +132,22 @@ void nf_out_flush(struct nf_ctx *nf)
 	}
 }
 
+void nf_out_wake(struct nf_ctx *nf)
+{
+	for (uint32_t d = 1; d < FM_SHM_MAX_NODES; d++)
+		if (fm_bell_flush(&nf->bell[d]))
+			fm_doorbell_ring(nf->shm, d);
+}
+
 void nf_out_finish(struct nf_ctx *nf, unsigned int ms)
 {
 	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms;
 
-	while (nf->staged > 0 && rte_rdtsc() < end)
+	while (nf->staged > 0 && rte_rdtsc() < end) {
 		nf_out_flush(nf);
+		nf_out_wake(nf);
+	}
+	nf_out_wake(nf);
 	for (uint32_t d = 0; d < FM_SHM_MAX_NODES; d++) {
 		nf->drops[NF_DROP_STOPPED] += nf->stage[d].n;
 		for (uint16_t i = 0; i < nf->stage[d].n; i++)

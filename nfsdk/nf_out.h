@@ -25,6 +25,8 @@ void nf_out_to_flowmgr(struct nf_ctx *nf, struct rte_mbuf *m);
 void nf_out_drop(struct nf_ctx *nf, struct rte_mbuf *m, enum nf_drop_reason why);
 /* One burst enqueue per destination with staged packets. */
 void nf_out_flush(struct nf_ctx *nf);
+/* Wakes the sleeping consumers whose wake nf_out_flush() deferred (the input batch ended). */
+void nf_out_wake(struct nf_ctx *nf);
 /* On stop: gives the stages up to `ms` to drain, then drops what is left (NF_DROP_STOPPED). */
 void nf_out_finish(struct nf_ctx *nf, unsigned int ms);
 

@@ -37,9 +37,23 @@
 # window), cost-goals.md (the goals of issue 16 with the figures), and docs/img/cost_*.svg through
 # bench/plot.sh. Holds /tmp/fs-e2e.lock while traffic runs (per chain start).
 #
+# Where a packet's CPU goes: per process user / system time and sleeps (voluntary context
+# switches) per packet (sample.py), the cost of one hop (the slope over K of one more counter VNF:
+# CPU, mean latency, sleeps), and a perf profile of every process of the counter chain at K = MAXK
+# and 400 Mbit/s (perf record -e cpu-clock, grouped by bench/cost/perf_split.py into waking and
+# sleeping, port I/O and the hosts' kernel path, rings, classification, VNF work...) written to
+# cost-perf.md; FS_BENCH_PERF=0 leaves it out.
+#
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (2), FS_BENCH_MAXK (5), FS_BENCH_NS (fscost),
 #      FS_BENCH_SAT_MBPS (skip the saturation probe, use this figure), FS_BENCH_MODES
-#      ("counter mix"). --quick: 1 round, K = 1 and MAXK, 1.5 s windows (~4 min; a full run
+#      ("counter mix"), FS_BENCH_PERF (1), FS_BENCH_VARIANTS ("combined-direct
+#      combined-indirect independent"), FS_BENCH_BASE_BIN (the bin directory of another build,
+#      e.g. main's: every configuration also runs with its flowmgr and VNFs, in the same round,
+#      alternated, under the variant name VARIANT@base; summary adds a before/after table).
+#      FS_BENCH_LOCKED=1: the caller holds /tmp/fs-e2e.lock for the whole run
+#      (`flock /tmp/fs-e2e.lock env FS_BENCH_LOCKED=1 bench/run.sh cost --quick`: a short run
+#      then does not queue behind other lock users between chain starts).
+#      --quick: 1 round (unless FS_BENCH_ROUNDS says), K = 1 and MAXK, 1.5 s windows (~4 min; a full run
 #      ~17 min on the shared 2-core VM).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,9 +65,12 @@ secs=${FS_BENCH_SECONDS:-2}
 maxk=${FS_BENCH_MAXK:-5}
 ns=${FS_BENCH_NS:-fscost}
 modes=${FS_BENCH_MODES:-counter mix}
+variants=${FS_BENCH_VARIANTS:-combined-direct combined-indirect independent}
+base_bin=${FS_BENCH_BASE_BIN:-}
+fm_bin=$bin
 ks=$(seq 1 "$maxk")
 if [[ ${1:-} == --quick ]]; then
-	rounds=1 secs=1.5 ks="1 $maxk"
+	rounds=${FS_BENCH_ROUNDS:-1} secs=1.5 ks="1 $maxk"
 	shift
 fi
 [[ $# -eq 0 ]] || { echo "usage: bench/run.sh cost [--quick]" >&2; exit 2; }
@@ -64,6 +81,8 @@ for t in iperf3 python3 ethtool ip flock gnuplot; do
 done
 for b in flowmgr nfctl forward counter fw nat flowmon lb ids; do
 	[[ -x $bin/$b ]] || { echo "bench cost: $bin/$b not built" >&2; exit 1; }
+	[[ -z ${FS_BENCH_BASE_BIN:-} || -x ${FS_BENCH_BASE_BIN:-}/$b ]] ||
+		{ echo "bench cost: FS_BENCH_BASE_BIN: no $b in it" >&2; exit 1; }
 done
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
@@ -97,6 +116,7 @@ unlock() {
 	lock_fd=
 }
 lock() {
+	[[ ${FS_BENCH_LOCKED:-0} == 1 ]] && return 0 # the caller holds it for the whole run
 	exec {lock_fd}>/tmp/fs-e2e.lock
 	flock -w 900 "$lock_fd" || { echo "bench cost: /tmp/fs-e2e.lock busy for 15 min" >&2; exit 1; }
 }
@@ -283,7 +303,7 @@ target() {
 }
 
 fm_start() { # fm_start FILE — flowmgr with its VNFs launched; returns once all run
-	"$bin/flowmgr" -c "$1" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
+	"$fm_bin/flowmgr" -c "$1" -s "$sock" --wait-vnfs --launch -- --file-prefix "$prefix" \
 		--lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
 	fm_pid=$!
 	local up=0
@@ -375,12 +395,15 @@ fi
 loads=("10%:$((sat / 10))" "50%:$((sat / 2))" "90%:$((sat * 9 / 10))")
 
 # --- the matrix ----------------------------------------------------------------------------------
-confs=("forward - 1")
+tags=("")
+[[ -n $base_bin ]] && tags+=("@base")
+confs=()
+for t in "${tags[@]}"; do confs+=("forward - 1 $t"); done
 for mode in $modes; do
 	for k in $ks; do
-		for v in combined-direct combined-indirect independent; do
+		for v in $variants; do
 			if [[ $v == combined-indirect && $k != "$maxk" ]]; then continue; fi
-			confs+=("$mode $v $k")
+			for t in "${tags[@]}"; do confs+=("$mode $v $k $t"); done
 		done
 	done
 done
@@ -393,9 +416,12 @@ for ((r = 1; r <= rounds; r++)); do
 		for ((i = ${#confs[@]} - 1; i >= 0; i--)); do order+=("${confs[i]}"); done
 	fi
 	for c in "${order[@]}"; do
-		read -r mode v k <<<"$c"
+		read -r mode v k tag <<<"$c"
 		read -r host port < <(target "$mode" "$k")
 		chain_file "$mode" "$v" "$k" "$run/chain.yaml"
+		fm_bin=$bin
+		[[ -n ${tag:-} ]] && fm_bin=$base_bin
+		v=$v${tag:-}
 		# every load at K = 1 and MAXK; the middle load only in between (the growth per VNF)
 		ls=("${loads[@]}")
 		[[ $k == 1 || $k == "$maxk" ]] || ls=("${loads[1]}")
@@ -421,6 +447,40 @@ for ((r = 1; r <= rounds; r++)); do
 	done
 	echo "  round $r done ($(($(date +%s) - t_start)) s; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 done
+
+# --- where the CPU goes: a perf profile of the counter chain at K = MAXK, 400 Mbit/s -------------
+perf_profile() { # perf_profile BIN LABEL — appends the split of one profile to cost-perf.md
+	fm_bin=$1
+	chain_file counter combined-direct "$maxk" "$run/chain.yaml"
+	lock
+	fm_start "$run/chain.yaml"
+	pids=$("$bin/nfctl" -s "$sock" --json status | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(",".join(str(p) for p in [s["pid"]] + [v["pid"] for v in s["vnfs"]]))')
+	timeout 30 ip netns exec "$ns-a" iperf3 -c "$backend" -p 5201 -t "$((${secs%.*} + 3))" \
+		-b 400M >/dev/null 2>&1 &
+	ip_pid=$!
+	sleep 1
+	rm -f "$run/perf.data"
+	perf record -q -e cpu-clock -F 4999 -p "$pids" -o "$run/perf.data" -- sleep "$secs" \
+		>/dev/null 2>&1 || echo "bench cost: perf record failed" >&2
+	wait "$ip_pid" || true
+	stop_fm
+	unlock
+	if [[ -s $run/perf.data ]]; then
+		perf report -i "$run/perf.data" --no-children --sort comm,dso,sym --stdio \
+			2>/dev/null >"$run/perf.txt" || true
+		python3 "$here/perf_split.py" "$run/perf.txt" \
+			"counter combined-direct K=$maxk, 400 Mbit/s, $2" >>"${csv%.csv}-perf.md"
+	fi
+}
+if [[ ${FS_BENCH_PERF:-1} == 1 ]] && command -v perf >/dev/null; then
+	: >"${csv%.csv}-perf.md"
+	perf_profile "$bin" "this build"
+	[[ -n $base_bin ]] && perf_profile "$base_bin" "base build ($base_bin)"
+	cat "${csv%.csv}-perf.md"
+fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- results ----------------------------------------------------------------------------------

@@ -109,7 +109,8 @@ def row(a_file, b_file, raw_csv, rnd, mode, variant, k, load, load_mbps):
         sys_frac = st / (ut + st) if ut + st else 0.0
         per[name] = {"user_s": cpu * (1 - sys_frac), "sys_s": cpu * sys_frac,
                      "ticks_s": (ut + st) / TICK,
-                     "csw": (cb["vcs"] - ca["vcs"]) + (cb["ivcs"] - ca["ivcs"])}
+                     "csw": (cb["vcs"] - ca["vcs"]) + (cb["ivcs"] - ca["ivcs"]),
+                     "vcs": cb["vcs"] - ca["vcs"]}
     pkts = sum(pb["rx_pkts"] - pa["rx_pkts"] for pa, pb in zip(a["ports"], b["ports"]))
     wire = sum(pb["rx_bytes"] - pa["rx_bytes"] for pa, pb in zip(a["ports"], b["ports"]))
     d0 = b["ports"][0]["rx_pkts"] - a["ports"][0]["rx_pkts"]
@@ -174,7 +175,7 @@ def summary(raw_csv, out_csv, md_out):
     cols = ["mode", "variant", "k", "load", "load_mbps", "rounds", "seconds", "mbps", "pps",
             "cpu_s", "cpu_us_per_pkt", "cpu_s_per_gb", "idle_cpu_pct", "net_cpu_us_per_pkt",
             "net_cpu_s_per_gb", "flowmgr_share", "sys_share", "csw_per_pkt", "p50_us", "p99_us",
-            "mean_us", "per_process_us_per_pkt"]
+            "mean_us", "per_process_us_per_pkt", "per_process_split"]
     out = []
     for (mode, var, k, load), rs in sorted(groups.items(), key=lambda g: (
             g[0][0], g[0][1], g[0][2], g[0][3] != "idle", float(g[1][0]["load_mbps"] or 0))):
@@ -191,12 +192,17 @@ def summary(raw_csv, out_csv, md_out):
             c = float(r["cpu_s"]) - (base["cpu_rate"] * float(r["seconds"]) if net else 0)
             return c / (float(r["payload_bytes"]) / 1e9) if float(r["payload_bytes"]) else float("nan")
 
-        procs = {}
+        procs, split = {}, {}
         for r in rs:
             for name, us in json.loads(r["procs_json"]).items():
                 p = float(r["pkts"])
                 procs.setdefault(name, []).append(
                     (us["user_s"] + us["sys_s"]) / p * 1e6 if p else float("nan"))
+                # user / system µs and sleeps (voluntary context switches) per packet
+                sp = split.setdefault(name, ([], [], []))
+                sp[0].append(us["user_s"] / p * 1e6 if p else float("nan"))
+                sp[1].append(us["sys_s"] / p * 1e6 if p else float("nan"))
+                sp[2].append(us.get("vcs", float("nan")) / p if p else float("nan"))
         o = {
             "mode": mode, "variant": var, "k": k, "load": load, "load_mbps": rs[0]["load_mbps"],
             "rounds": len(rs), "seconds": fmt(secs), "mbps": fmt(mbps, 1), "pps": fmt(pps, 0),
@@ -216,17 +222,21 @@ def summary(raw_csv, out_csv, md_out):
             "p99_us": fmt(med(float(r["p99_us"]) for r in rs), 1),
             "mean_us": fmt(med(float(r["mean_us"]) for r in rs), 1),
             "per_process_us_per_pkt": " ".join("%s=%s" % (n, fmt(med(v))) for n, v in procs.items()),
+            "per_process_split": " ".join("%s=%s/%s/%s" % (n, fmt(med(v[0])), fmt(med(v[1])),
+                                                            fmt(med(v[2]), 3))
+                                          for n, v in split.items()),
         }
         if load == "idle":
             for c in ("cpu_us_per_pkt", "cpu_s_per_gb", "net_cpu_us_per_pkt", "net_cpu_s_per_gb",
-                      "csw_per_pkt", "per_process_us_per_pkt", "p50_us", "p99_us", "mean_us"):
+                      "csw_per_pkt", "per_process_us_per_pkt", "per_process_split", "p50_us",
+                      "p99_us", "mean_us"):
                 o[c] = "n/a"
         out.append(o)
     with open(out_csv, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
         w.writerows(out)
-    md = goals(out, rows) + tables(out)
+    md = goals(out, rows) + tables(out) + before_after(out, rows)
     if stalled:
         md += "\nWindows not counted (the connection stalled: under 1/4 of the offered load):\n"
         md += "".join("  - %s\n" % x for x in stalled)
@@ -347,7 +357,101 @@ def tables(out):
         if o["load"] == mid and o["k"] in (1, ks[-1]):
             L.append("| %s | %s | %d | %s | %s |" % (o["mode"], o["variant"], o["k"],
                                                     o["per_process_us_per_pkt"], o["idle_cpu_pct"]))
+    L += ["", "### User / system µs and sleeps per packet, per process (load %s)" % mid, "",
+          "Each entry: user µs / system µs (syscalls, futex wake-ups, af_packet TX, which also runs "
+          "the receiving host's veth and TCP input) / voluntary context switches (sleeps) per "
+          "packet.", "", "| mode | variant | K | per process: user / system / sleeps |",
+          "|---|---|---|---|"]
+    for o in out:
+        if o["load"] == mid and o["k"] in (1, ks[-1]) and o.get("per_process_split"):
+            L.append("| %s | %s | %d | %s |" % (o["mode"], o["variant"], o["k"],
+                                              o["per_process_split"]))
+    L += hop_cost(out)
     return "\n".join(L) + "\n"
+
+
+def before_after(out, raw):
+    """FS_BENCH_BASE_BIN runs: each configuration with the base build (VARIANT@base) next to this
+    build, in the same rounds; the ratio is the median of per-round ratios."""
+    get = {(o["mode"], o["variant"], o["k"], o["load"]): o for o in out}
+    pairs = [(o, get.get((o["mode"], o["variant"] + "@base", o["k"], o["load"]))) for o in out
+             if not o["variant"].endswith("@base") and o["load"] != "idle"]
+    pairs = [(a, b) for a, b in pairs if b]
+    idle = [(o, get.get((o["mode"], o["variant"] + "@base", o["k"], "idle"))) for o in out
+            if o["load"] == "idle" and not o["variant"].endswith("@base")]
+    if not pairs:
+        return ""
+    by = {}
+    for r in raw:
+        by[(r["mode"], r["variant"], int(r["k"]), r["load"], r["round"])] = r
+
+    def round_ratio(o):
+        rs = []
+        for rnd in {r["round"] for r in raw}:
+            a = by.get((o["mode"], o["variant"], o["k"], o["load"], rnd))
+            b = by.get((o["mode"], o["variant"] + "@base", o["k"], o["load"], rnd))
+            if a and b and float(a["pkts"]) and float(b["pkts"]) and float(b["cpu_s"]):
+                rs.append((float(a["cpu_s"]) / float(a["pkts"])) /
+                          (float(b["cpu_s"]) / float(b["pkts"])))
+        return med(rs)
+    L = ["", "### Before / after (base build → this build, same rounds, alternated)", "",
+         "| mode | variant | K | load | carried Mbit/s | CPU µs/pkt | after / before | CPU-s/GB "
+         "| ctx sw/pkt | p50 µs ≤ | p99 µs ≤ | mean µs |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for a, b in pairs:
+        L.append("| %s | %s | %d | %s | %s → %s | %s → %s | %s | %s → %s | %s → %s | %s → %s "
+                 "| %s → %s | %s → %s |" % (
+                     a["mode"], a["variant"], a["k"], a["load"] if a["load"] != "400" else "400 Mbit/s",
+                     b["mbps"], a["mbps"], b["cpu_us_per_pkt"], a["cpu_us_per_pkt"],
+                     fmt(round_ratio(a)), b["cpu_s_per_gb"], a["cpu_s_per_gb"], b["csw_per_pkt"],
+                     a["csw_per_pkt"], b["p50_us"], a["p50_us"], b["p99_us"], a["p99_us"],
+                     b["mean_us"], a["mean_us"]))
+    L += ["", "Idle burn (% of a core, the whole chain, nothing sent): " + ", ".join(
+        "%s %s K=%d %s → %s" % (a["mode"], a["variant"], a["k"], b["idle_cpu_pct"], a["idle_cpu_pct"])
+        for a, b in idle if b)]
+    return "\n".join(L) + "\n"
+
+
+def slope(pts):
+    """Least-squares slope of [(x, y)], nan below two points."""
+    pts = [(x, y) for x, y in pts if y == y]
+    if len(pts) < 2:
+        return float("nan")
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    den = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / den if den else float("nan")
+
+
+def hop_cost(out):
+    """The cost of one hop: what one more counter VNF (combined-direct) adds per packet, as the
+    least-squares slope over K at each load: CPU µs, mean RX-to-TX latency µs, sleeps."""
+    L = ["", "### The cost of one hop (one more `counter` VNF, combined-direct; slope over K)", "",
+         "| build | load | K measured | CPU µs/pkt per hop | net µs/pkt per hop | mean latency µs "
+         "per hop | sleeps/pkt per hop |", "|---|---|---|---|---|---|---|"]
+    loads = sorted({o["load"] for o in out if o["mode"] == "counter" and o["load"] != "idle"},
+                   key=lambda x: 1e9 if x == "400" else int(x.rstrip("%")))
+    n = 0
+    for var, load in [(v, ld) for v in ("combined-direct@base", "combined-direct") for ld in loads]:
+        rs = [o for o in out if (o["mode"], o["variant"], o["load"]) == ("counter", var, load)]
+        if len({o["k"] for o in rs}) < 2:
+            continue
+
+        def f(col):
+            return slope([(o["k"], float(o[col])) for o in rs if o[col] != "n/a"])
+
+        def sleeps(o):
+            try:
+                return sum(float(x.split("/")[2]) for x in
+                           (e.split("=", 1)[1] for e in o["per_process_split"].split()))
+            except (IndexError, ValueError):
+                return float("nan")
+        sl = slope([(o["k"], sleeps(o)) for o in rs])
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            "base" if var.endswith("@base") else "this", load if load != "400" else "400 Mbit/s", ",".join(str(o["k"]) for o in rs),
+            fmt(f("cpu_us_per_pkt")), fmt(f("net_cpu_us_per_pkt")), fmt(f("mean_us"), 1),
+            fmt(sl, 3)))
+        n += 1
+    return L if n else []
 
 
 def main():

@@ -500,6 +500,7 @@ enum top_key {
 	TK_USER,
 	TK_METRICS,
 	TK_FRAGS,
+	TK_LATENCY,
 	TK_NB
 };
 
@@ -529,6 +530,9 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 		ret = get_enum(c, v[TK_FRAGS], frag_names, 3, &e, "fragments");
 		cfg->fragments = (enum fm_frag_policy)e;
 	}
+	if (ret == 0 && v[TK_LATENCY])
+		ret = get_u32(c, v[TK_LATENCY], FM_CONFIG_LATENCY_MIN, FM_CONFIG_LATENCY_MAX,
+			      &cfg->latency_budget_us, "latency_budget_us");
 	return ret;
 }
 
@@ -624,8 +628,9 @@ int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned in
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {
-	    "name",	"socket",  "mbufs", "ring_size", "ports", "mode",    "vnfs",	  "graph",
-	    "sessions", "exhaust", "cache", "sweep_ms",	 "user",  "metrics", "fragments", NULL};
+	    "name", "socket",  "mbufs",	    "ring_size",	 "ports", "mode",
+	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache", "sweep_ms",
+	    "user", "metrics", "fragments", "latency_budget_us", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 
@@ -834,6 +839,7 @@ void fm_config_init(struct fm_config *cfg)
 	cfg->sessions = FM_CONFIG_SESSIONS_DEFAULT;
 	cfg->cache = FM_CONFIG_CACHE_DEFAULT;
 	cfg->sweep_ms = FM_CONFIG_SWEEP_DEFAULT;
+	cfg->latency_budget_us = FM_CONFIG_LATENCY_DEFAULT;
 	for (int i = 0; i < FM_MAX_VNFS; i++) {
 		cfg->chain.vnfs[i].timeout_ms = FM_CONFIG_TIMEOUT_DEFAULT;
 		cfg->chain.vnfs[i].isolation = FM_ISO_DIRECT;

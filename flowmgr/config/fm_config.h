@@ -28,6 +28,8 @@
  *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
  *	metrics: 127.0.0.1:9469            # optional: Prometheus endpoint (IPv4:PORT, [IPv6]:PORT)
  *	fragments: drop                    # optional: drop | reassemble | pass (see below)
+ *	latency_budget_us: 200             # optional: what idle handling may add to a packet's
+ *	                                   # time in the platform, µs (doorbell moderation, naps)
  *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
  *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
  *	    exec: forward                  # optional: binary flowmgr may spawn
@@ -117,7 +119,10 @@
 #define FM_CONFIG_SESSIONS_MAX	   (1u << 24)
 #define FM_CONFIG_CACHE_DEFAULT	   4096 /* RSS-hash cache entries, 0 = off */
 #define FM_CONFIG_CACHE_MAX	   (1u << 22)
-#define FM_CONFIG_SWEEP_DEFAULT	   15000      /* full sweep period, ms */
+#define FM_CONFIG_SWEEP_DEFAULT	   15000 /* full sweep period, ms */
+#define FM_CONFIG_LATENCY_DEFAULT  200	 /* latency budget of idle handling, µs */
+#define FM_CONFIG_LATENCY_MIN	   20
+#define FM_CONFIG_LATENCY_MAX	   100000
 #define FM_CONFIG_SCRATCHPAD_MAX   (1u << 16) /* sanity bound per VNF and session */
 
 enum fm_port_mode { FM_MODE_BRIDGE = 0 };
@@ -156,6 +161,7 @@ struct fm_config {
 	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
+	uint32_t latency_budget_us;    /* what doorbell moderation and naps may add (fm_idle.h) */
 	enum fm_frag_policy fragments; /* fragments / hidden transports on stream chains */
 	enum fm_port_mode mode;
 	int nb_ports;

@@ -278,6 +278,18 @@ START_TEST(test_config_parse_fragments_policy)
 }
 END_TEST
 
+/* The latency budget of idle handling (fm_idle.h): documented default, read back by print. */
+START_TEST(test_config_parse_latency_budget)
+{
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert_uint_eq(cfg->latency_budget_us, FM_CONFIG_LATENCY_DEFAULT);
+	ck_assert_uint_eq(FM_CONFIG_LATENCY_DEFAULT, 200);
+	ck_assert_int_eq(parse(BASE "latency_budget_us: 1000\n"), 0);
+	ck_assert_uint_eq(cfg->latency_budget_us, 1000);
+	assert_round_trip(BASE "latency_budget_us: 1000\n");
+}
+END_TEST
+
 START_TEST(test_config_load_shipped_chains)
 {
 	static const char *const files[] = {"forward.yaml",   "forward2.yaml", "nat-lb.yaml",
@@ -454,7 +466,10 @@ static const struct bad_case bad[] = {
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
      "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics, "
-     "fragments)"},
+     "fragments, latency_budget_us)"},
+    {BASE "latency_budget_us: 19\n",
+     "<string>:4:20: latency_budget_us: 19 is out of range [20, 100000]"},
+    {BASE "latency_budget_us: \"200\"\n", "<string>:4:20: latency_budget_us: expected"},
     {BASE "user: Root\n", "<string>:4:7: user: bad user name 'Root' ([a-z_][a-z0-9_-]*)"},
     {BASE "user: \"fs;rm\"\n", "<string>:4:7: user: bad user name 'fs;rm'"},
     {BASE "user: [a]\n", "<string>:4:7: user: expected a string, got a list"},
@@ -880,6 +895,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_graph_node_without_edges);
 	tcase_add_test(tc, test_config_print_round_trips);
 	tcase_add_test(tc, test_config_parse_fragments_policy);
+	tcase_add_test(tc, test_config_parse_latency_budget);
 	tcase_add_test(tc, test_config_load_shipped_chains);
 	tcase_add_test(tc, test_config_load_reports_file_errors);
 	tcase_add_test(tc, test_config_parse_error_leaves_cfg_unchanged);
