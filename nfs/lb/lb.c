@@ -260,9 +260,9 @@ static bool nd(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8_
 	}
 	if (len < LB_ND_FRAME_LEN)
 		rte_pktmbuf_trim(m, (uint16_t)(LB_ND_FRAME_LEN - len));
-	if (lb_nd_advert(e, p, target, r.sender_mac) < 0)
-		return false;
-	r.target_ip = memcmp(p->ip6_dst, lb->vip6, 16) == 0 ? LB_ND_VIP_KEY : 0;
+	if (memcmp(p->ip6_dst, lb->vip6, 16) != 0 || lb_nd_advert(e, p, target, r.sender_mac) < 0)
+		return false; /* not an advertisement to the VIP: passes, as ARP between hosts */
+	r.target_ip = LB_ND_VIP_KEY;
 	memcpy(r.target_mac, e, 6);
 	for (int i = 0; i < lb->nb && r.sender_ip == 0; i++)
 		if (lb->be[i].state != LB_UNUSED && memcmp(lb->be[i].ip6, target, 16) == 0)
