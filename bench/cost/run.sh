@@ -211,7 +211,7 @@ Y
     args: ["--collector", "127.0.0.1:4749", "--active-timeout-ms", "60000", "--domain", "16"]
     class: "ip"
     session: $s
-    scratchpad: 72
+    scratchpad: 96
     timeout_ms: 60000
     $(iso "$v")
     policy: bypass

@@ -2,8 +2,12 @@
 /*
  * flowmon — a flow monitor that exports per-session records as IPFIX (RFC 7011) over UDP.
  *
- * Its scratchpad (struct fmon_session) holds the session's counters, first/last seen, TCP flags
- * OR-ed and the 5-tuple of its first packet. A record goes to the collector when the session is
+ * Its scratchpad (struct fmon_session, 96 bytes) holds the session's counters, first/last seen,
+ * TCP flags OR-ed and the 5-tuple of its first packet, IPv4 or IPv6. IPv4 flows are exported with
+ * template 256 (sourceIPv4Address 8, destinationIPv4Address 12), IPv6 flows with template 257
+ * (sourceIPv6Address 27, destinationIPv6Address 28); octets are the IP packets' (IPv6: 40 + the
+ * payload length, extension headers included). Sessions that are neither are counted
+ * (not_exported), never exported. A record goes to the collector when the session is
  * released (flowEndReason 1, idle timeout) and, for a session still active after
  * --active-timeout-ms since its last record, at its next packet (flowEndReason 2); records carry
  * the deltas since the previous record of the session, so their sum is the session's total.
@@ -38,19 +42,21 @@ struct fmon_session {
 	uint64_t exp_pkts, exp_bytes; /* part of the totals already exported */
 	uint64_t first_ms, last_ms;   /* first and last packet, CLOCK_REALTIME ms */
 	uint64_t window_ms;	      /* start of the active-timeout window */
-	uint32_t src, dst;	      /* IPv4, host order; from the first packet */
+	uint8_t src[16], dst[16];     /* from the first packet: IPv4 (first 4 bytes) or IPv6 */
 	uint16_t sport, dport;
 	uint8_t proto;
-	uint8_t is_ip4; /* first packet parsed as IPv4: exportable */
+	uint8_t l3; /* first packet's FM_L3_IPV4 / FM_L3_IPV6: exportable; 0: not IP */
 	uint8_t tcp_flags;
 	uint8_t pad;
 };
+
+static_assert(sizeof(struct fmon_session) == 96, "the chain's flowmon entries name this size");
 
 struct fmon_state {
 	struct fmon_ipfix ipfix;
 	uint64_t active_ms; /* 0 = no active timeout */
 	uint64_t base_ms, base_tsc, tsc_hz;
-	uint64_t not_exported; /* released sessions that were not IPv4 */
+	uint64_t not_exported; /* released sessions that were not IP */
 };
 
 static uint64_t now_ms(const struct fmon_state *st)
@@ -68,24 +74,32 @@ static void clock_init(struct fmon_state *st)
 	st->base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Octets as IPFIX counts them: the IP packet (header and payload), not the Ethernet frame. */
+/* Octets as IPFIX counts them: the IP packet (header, extension headers and payload), not the
+ * Ethernet frame. */
 static uint32_t ip_octets(const struct rte_mbuf *m, struct fmon_session *s, bool first)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 	struct fm_pkt p;
 
-	if (fm_pkt_parse(d, len, &p) != 0 || p.l3 != FM_L3_IPV4)
+	if (fm_pkt_parse(d, len, &p) != 0 || (p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6))
 		return len > 14 ? len - 14 : 0;
 	if (first) {
-		s->is_ip4 = 1;
-		s->src = p.ip4_src;
-		s->dst = p.ip4_dst;
+		s->l3 = p.l3;
+		if (p.l3 == FM_L3_IPV6) {
+			memcpy(s->src, p.ip6_src, 16);
+			memcpy(s->dst, p.ip6_dst, 16);
+		} else {
+			memcpy(s->src, &p.ip4_src, 4);
+			memcpy(s->dst, &p.ip4_dst, 4);
+		}
 		s->sport = p.sport;
 		s->dport = p.dport;
 		s->proto = p.proto;
 	}
 	s->tcp_flags |= p.proto == FM_PROTO_TCP ? p.tcp_flags : 0;
+	if (p.l3 == FM_L3_IPV6)
+		return 40u + ((uint32_t)d[p.l3_off + 4] << 8 | d[p.l3_off + 5]);
 	return (uint32_t)d[p.l3_off + 2] << 8 | d[p.l3_off + 3];
 }
 
@@ -94,8 +108,7 @@ static void export_session(struct fmon_state *st, struct fmon_session *s, uint8_
 			   uint64_t now)
 {
 	struct fmon_record r = {
-	    .src = s->src,
-	    .dst = s->dst,
+	    .ipv6 = s->l3 == FM_L3_IPV6,
 	    .sport = s->sport,
 	    .dport = s->dport,
 	    .proto = s->proto,
@@ -107,6 +120,13 @@ static void export_session(struct fmon_state *st, struct fmon_session *s, uint8_
 	    .end_ms = s->last_ms,
 	};
 
+	if (r.ipv6) {
+		memcpy(r.src6, s->src, 16);
+		memcpy(r.dst6, s->dst, 16);
+	} else {
+		memcpy(&r.src, s->src, 4);
+		memcpy(&r.dst, s->dst, 4);
+	}
 	fmon_ipfix_add(&st->ipfix, &r, now);
 	s->exp_pkts = s->pkts;
 	s->exp_bytes = s->bytes;
@@ -134,7 +154,7 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		s->pkts++;
 	}
 	s->last_ms = now;
-	if (st->active_ms != 0 && s->is_ip4 && now - s->window_ms >= st->active_ms)
+	if (st->active_ms != 0 && s->l3 != 0 && now - s->window_ms >= st->active_ms)
 		export_session(st, s, FMON_END_ACTIVE, now);
 }
 
@@ -146,7 +166,7 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 	(void)nf;
 	if (s->pkts == 0)
 		return;
-	if (!s->is_ip4) {
+	if (s->l3 == 0) {
 		st->not_exported++;
 		return;
 	}
@@ -253,7 +273,7 @@ int main(int argc, char **argv)
 {
 	static const struct nf_decl decl = {
 	    .name = "flowmon",
-	    .traffic_class = "ip",
+	    .traffic_class = "ip or ip6",
 	    .session = "5tuple",
 	    .scratchpad = sizeof(struct fmon_session),
 	    .timeout_ms = 30000,
@@ -277,7 +297,7 @@ int main(int argc, char **argv)
 	rc = nf_run(nf, &ops, &st);
 	fmon_ipfix_flush(&st.ipfix, now_ms(&st));
 	fprintf(stderr,
-		"flowmon: %lu records in %lu messages (%lu send errors), %lu non-IPv4 sessions\n",
+		"flowmon: %lu records in %lu messages (%lu send errors), %lu non-IP sessions\n",
 		(unsigned long)st.ipfix.records, (unsigned long)st.ipfix.msgs,
 		(unsigned long)st.ipfix.send_errors, (unsigned long)st.not_exported);
 	fmon_ipfix_uninit(&st.ipfix);

@@ -17,6 +17,13 @@
  * window counts (a blind RST is dropped, rst_out_of_window, and the session lives on). Invalid
  * packets are dropped and counted. UDP/ICMP sessions are allowed or denied as a whole.
  *
+ * IPv4 and IPv6 alike: rules name IPv6 hosts and prefixes in the filter language (`ip6`,
+ * `src net 2001:db8::/32`, `dst host fd00::1`, `icmp6`, ports, `ip6 proto N`); an IPv6 session is
+ * tracked exactly as an IPv4 one (initiator by address and port, TCP state, in-window RSTs), and
+ * an ICMPv6 echo request (type 128) from the responder is a session of its own as ICMP's type 8.
+ * Other ICMPv6 (neighbour discovery included) is a session like any other: allow it by a rule
+ * (`allow icmp6`) or hosts cannot resolve each other through the firewall.
+ *
  * Counters (registered with nfsdk: `nfctl stats`, --report FILE): per rule the sessions it
  * decided (rule_N), sessions no rule matched, invalid packets, packets denied and allowed.
  */
@@ -42,9 +49,8 @@ struct fw_session {
 	uint8_t decided; /* 0: no packet seen yet */
 	uint8_t allow;
 	uint16_t rule;
-	uint16_t init_port; /* initiator's source port */
-	uint32_t init_ip;   /* initiator's source address */
-	struct fw_tcp tcp;  /* engine/fw_track.h */
+	struct fw_peer init; /* the initiator's source address (IPv4 or IPv6) and port */
+	struct fw_tcp tcp;   /* engine/fw_track.h */
 	/* ICMP has no ports: echo requests the responder sends back share the session key but are
 	 * a session of their own, decided once by the rules too. */
 	uint8_t rev_decided;
@@ -104,18 +110,9 @@ static uint8_t match_rules(struct fw *fw, const struct fm_pkt *p, uint16_t *rule
 static void decide(struct fw *fw, struct fw_session *s, const struct fm_pkt *p)
 {
 	s->decided = 1;
-	s->init_ip = p->ip4_src;
-	s->init_port = p->sport;
+	fw_peer_set(&s->init, p);
 	s->allow = match_rules(fw, p, &s->rule);
 	fw_tcp_init(&s->tcp);
-}
-
-/* An ICMP echo request from the session's responder: a session of its own. */
-static bool icmp_reverse_request(const struct fm_pkt *p, const uint8_t *data, bool from_init)
-{
-	uint16_t off = p->l3_off + (uint16_t)((data[p->l3_off] & 0x0f) * 4);
-
-	return p->proto == FM_PROTO_ICMP && !from_init && off < p->len && data[off] == 8;
 }
 
 static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint16_t n,
@@ -136,9 +133,9 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 		}
 		if (!s->decided)
 			decide(fw, s, &p);
-		from_init = p.ip4_src == s->init_ip && p.sport == s->init_port;
-		if (icmp_reverse_request(&p, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					 from_init)) {
+		from_init = fw_peer_is_src(&s->init, &p);
+		if (fw_icmp_reverse_request(rte_pktmbuf_mtod(pkts[i], const uint8_t *), &p,
+					    from_init)) {
 			uint16_t rule;
 
 			if (!s->rev_decided) {
@@ -197,7 +194,7 @@ int main(int argc, char **argv)
 {
 	static const struct nf_decl decl = {
 	    .name = "fw",
-	    .traffic_class = "ip",
+	    .traffic_class = "ip or ip6",
 	    .session = "5tuple",
 	    .timeout_ms = 30000,
 	    .flags = NF_FLAG_BIDIR | NF_FLAG_EARLY_DROP,

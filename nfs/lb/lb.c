@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lb — a layer-4 load balancer: one virtual IP:port over N backends, per session (IPv4, TCP/UDP).
+ * lb — a layer-4 load balancer: one virtual IP:port over N backends, per session (TCP/UDP, IPv4
+ * or IPv6).
  *
  *	lb [nfsdk options] -- --vip IP:PORT --backend IP:PORT [--backend IP:PORT]...
  *	                      [--policy rr|hash|least] [--arp-window-ms MS] [--report FILE]
@@ -21,6 +22,15 @@
  * (backend_N_sessions), packets without a resolved backend MAC (dropped, the LB asks again), ARP
  * requests and accepted replies, refused replies per reason, new sessions without an active
  * backend. `nfctl cmd lb backends` shows each backend's state and live sessions.
+ *
+ * IPv6: `--vip [2001:db8::100]:80 --backend [2001:db8:1::2]:8080 ...`; the VIP and all backends
+ * are of one family (no NAT46/64; mixing is refused at start). The IPv6 LB does what the IPv4 one
+ * does with neighbour discovery in place of ARP (engine/lb_nd.h): it answers solicitations for the
+ * VIP (nd_answered), solicits its backends' addresses and believes only the advertisements that
+ * answer its solicitations by lb_arp.h's rules (counted as the ARP ones: arp_sent, arp_replies,
+ * arp_refused_*). Rewrites adjust the TCP/UDP checksum over the 128-bit addresses (no IP header
+ * checksum in IPv6). Packets of the other family pass as they are (other_family): they cannot be
+ * addressed to the VIP. Backends are named [IPV6]:PORT in the commands below.
  *
  * Run-time changes (`nfctl cmd lb ...`): `backends` lists them with state and counts;
  * `drain IP:PORT` takes a backend out of the choice for new sessions while its established
@@ -43,6 +53,7 @@
 #include "fm_hash.h"
 #include "fm_pkt.h"
 #include "lb_arp.h"
+#include "lb_nd.h"
 #include "nfsdk/nf.h"
 #include "nfsdk/nf_pkt.h"
 
@@ -60,7 +71,8 @@ static const char *const lb_state_names[] = {"active", "draining", "removed", "u
 
 struct lb_backend {
 	enum lb_state state;
-	uint32_t ip;
+	uint32_t ip;	 /* IPv4 VIP */
+	uint8_t ip6[16]; /* IPv6 VIP */
 	uint16_t port;
 	bool mac_known;
 	uint8_t mac[6];
@@ -76,7 +88,9 @@ struct lb_backend {
 	X(ARP_WRONG_PORT, "arp_refused_wrong_port")                                                \
 	X(ARP_LATE, "arp_refused_late")                                                            \
 	X(ARP_NOT_FOR_US, "arp_refused_not_for_us")                                                \
-	X(ARP_BAD_MAC, "arp_refused_bad_mac")
+	X(ARP_BAD_MAC, "arp_refused_bad_mac")                                                      \
+	X(ND_ANSWERED, "nd_answered")	/* IPv6: neighbour solicitations for the VIP answered */   \
+	X(OTHER_FAMILY, "other_family") /* IP packets of the VIP's other family: passed as is */
 
 enum lb_counter {
 #define LB_ENUM(e, s) LB_C_##e,
@@ -93,6 +107,8 @@ static const char *const lb_counter_names[LB_C_MAX] = {
 
 struct lb {
 	uint32_t vip;
+	uint8_t vip6[16];
+	bool v6; /* the VIP and every backend are IPv6 */
 	uint16_t vport;
 	int nb;
 	struct lb_backend be[LB_MAX_BACKENDS];
@@ -100,7 +116,8 @@ struct lb {
 	unsigned int rr;
 	uint64_t sessions[LB_MAX_BACKENDS]; /* per backend slot: picked for this many sessions */
 	uint64_t cnt[LB_C_MAX];
-	struct lb_arp arp;	  /* outstanding ARP requests (engine/lb_arp.h) */
+	struct lb_arp arp;	  /* outstanding ARP / ND requests (engine/lb_arp.h); IPv6: keyed by
+				     backend slot + 1, target address LB_ND_VIP_KEY */
 	uint32_t arp_window_ms;	  /* --arp-window-ms */
 	struct fm_hash_seed seed; /* --policy hash: drawn at start (fm_hash.h) */
 	uint64_t tsc_per_ms;
@@ -117,6 +134,10 @@ static const enum lb_counter lb_arp_refused[LB_ARP_NB_VERDICTS] = {
 
 static struct nf_ctx *g_nf;
 
+/* IPv6: lb_arp keys a neighbour solicitation by backend slot + 1 and sees an advertisement to
+ * the VIP as addressed to this stand-in address. */
+#define LB_ND_VIP_KEY 0xffffffffu
+
 /* Address at l3+off (12 src, 16 dst) and port at l4+poff become ip:port, checksums follow. */
 static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, int off, int poff, uint32_t ip,
 		    uint16_t port)
@@ -131,6 +152,26 @@ static void rewrite(uint8_t *l3, uint8_t *l4, uint8_t proto, int off, int poff, 
 	if (ck != NULL) {
 		nf_csum_adjust32(ck, old_ip, ip);
 		nf_csum_adjust16(ck, old_port, port);
+	}
+}
+
+/* Sends a neighbour solicitation for backend slot i out of `port` (IPv6). */
+static void nd_request(struct lb *lb, int i, uint16_t port)
+{
+	struct rte_mbuf *m = nf_pkt_alloc(g_nf);
+	uint8_t *e;
+
+	if (m == NULL)
+		return;
+	e = (uint8_t *)rte_pktmbuf_append(m, LB_ND_FRAME_LEN);
+	if (e == NULL) {
+		nf_pkt_free(g_nf, m);
+		return;
+	}
+	lb_nd_solicit(e, lb_mac, lb->vip6, lb->be[i].ip6);
+	if (nf_send(g_nf, m, port) == 0) {
+		lb->cnt[LB_C_ARP_SENT]++;
+		lb_arp_sent(&lb->arp, (uint32_t)i + 1, port, rte_get_tsc_cycles() / lb->tsc_per_ms);
 	}
 }
 
@@ -196,8 +237,62 @@ static bool arp(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8
 	return true;
 }
 
+/* IPv6: a neighbour solicitation for the VIP is answered in place; an advertisement about a
+ * backend is learnt by lb_arp's rules (asked for, right port, in the window, once). */
+static bool nd(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt *p, uint8_t *verdict)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	struct lb_arp_reply r = {.in_port = nf_in_port(g_nf, m)};
+	uint8_t target[16];
+	enum lb_arp_verdict v;
+
+	if (p->l3 != FM_L3_IPV6 || p->proto != FM_PROTO_ICMP6)
+		return false;
+	if (len < LB_ND_FRAME_LEN &&
+	    rte_pktmbuf_append(m, (uint16_t)(LB_ND_FRAME_LEN - len)) == NULL)
+		return false;
+	if (lb_nd_answer(e, rte_pktmbuf_data_len(m), p, lb->vip6, lb_mac) != 0) {
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - LB_ND_FRAME_LEN));
+		lb->cnt[LB_C_ND_ANSWERED]++;
+		*verdict = NF_TO_PORT(nf_in_port(g_nf, m));
+		return true;
+	}
+	if (len < LB_ND_FRAME_LEN)
+		rte_pktmbuf_trim(m, (uint16_t)(LB_ND_FRAME_LEN - len));
+	if (memcmp(p->ip6_dst, lb->vip6, 16) != 0 || lb_nd_advert(e, p, target, r.sender_mac) < 0)
+		return false; /* not an advertisement to the VIP: passes, as ARP between hosts */
+	r.target_ip = LB_ND_VIP_KEY;
+	memcpy(r.target_mac, e, 6);
+	for (int i = 0; i < lb->nb && r.sender_ip == 0; i++)
+		if (lb->be[i].state != LB_UNUSED && memcmp(lb->be[i].ip6, target, 16) == 0)
+			r.sender_ip = (uint32_t)i + 1;
+	v = lb_arp_reply(&lb->arp, &r, rte_get_tsc_cycles() / lb->tsc_per_ms);
+	if (v != LB_ARP_ACCEPT) {
+		lb->cnt[lb_arp_refused[v]]++;
+	} else {
+		memcpy(lb->be[r.sender_ip - 1].mac, r.sender_mac, 6);
+		lb->be[r.sender_ip - 1].mac_known = true;
+		lb->cnt[LB_C_ARP_REPLIES]++;
+	}
+	*verdict = NF_DROP;
+	return true;
+}
+
+/* The hash policy's key of a client: its IPv4 address, or its IPv6 address's two halves. */
+static uint32_t client_hash(struct lb *lb, const struct fm_pkt *p)
+{
+	uint64_t w[2] = {p->ip4_src, 0};
+
+	if (lb->v6) {
+		memcpy(&w[0], p->ip6_src, 8);
+		memcpy(&w[1], p->ip6_src + 8, 8);
+	}
+	return fm_hash_words(&lb->seed, w, 2);
+}
+
 /* A backend for a new session among the active ones; -1 if none is active. */
-static int pick(struct lb *lb, uint32_t client)
+static int pick(struct lb *lb, const struct fm_pkt *p)
 {
 	int act[LB_MAX_BACKENDS], na = 0, best = -1;
 
@@ -207,11 +302,8 @@ static int pick(struct lb *lb, uint32_t client)
 	if (na == 0)
 		return -1;
 	switch (lb->policy) {
-	case LB_HASH: {
-		uint64_t w = client;
-
-		return act[fm_hash_words(&lb->seed, &w, 1) % (unsigned int)na];
-	}
+	case LB_HASH:
+		return act[client_hash(lb, p) % (unsigned int)na];
 	case LB_LEAST:
 		for (int k = 0; k < na; k++)
 			if (best < 0 || lb->be[act[k]].live < lb->be[best].live)
@@ -233,7 +325,7 @@ static void to_backend(struct lb *lb, struct rte_mbuf *m, struct lb_session *s,
 		return;
 	}
 	if (s->chosen == 0) {
-		int i = pick(lb, p->ip4_src);
+		int i = pick(lb, p);
 
 		if (i < 0) {
 			lb->cnt[LB_C_NO_BACKEND]++;
@@ -247,11 +339,17 @@ static void to_backend(struct lb *lb, struct rte_mbuf *m, struct lb_session *s,
 	b = &lb->be[s->chosen - 1];
 	if (!b->mac_known) { /* the backends are behind the other port */
 		lb->cnt[LB_C_NO_MAC]++;
-		arp_request(lb, b->ip, (uint16_t)(nf_in_port(g_nf, m) ^ 1));
+		if (lb->v6)
+			nd_request(lb, s->chosen - 1, (uint16_t)(nf_in_port(g_nf, m) ^ 1));
+		else
+			arp_request(lb, b->ip, (uint16_t)(nf_in_port(g_nf, m) ^ 1));
 		*verdict = NF_DROP; /* the client retransmits */
 		return;
 	}
-	rewrite(e + p->l3_off, e + p->l4_off, p->proto, 16, 2, b->ip, b->port);
+	if (lb->v6)
+		lb_nd_rewrite(e + p->l3_off, e + p->l4_off, p->proto, 24, 2, b->ip6, b->port);
+	else
+		rewrite(e + p->l3_off, e + p->l4_off, p->proto, 16, 2, b->ip, b->port);
 	memcpy(e, b->mac, 6);
 	memcpy(e + 6, lb_mac, 6);
 }
@@ -261,10 +359,16 @@ static void from_backend(struct lb *lb, struct rte_mbuf *m, const struct fm_pkt 
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 
 	for (int i = 0; i < lb->nb; i++) {
-		if (lb->be[i].ip != p->ip4_src || lb->be[i].port != p->sport)
+		if (lb->be[i].port != p->sport ||
+		    (lb->v6 ? memcmp(lb->be[i].ip6, p->ip6_src, 16) != 0
+			    : lb->be[i].ip != p->ip4_src))
 			continue;
 		/* no MAC learnt here: a packet claiming to be from a backend proves nothing */
-		rewrite(e + p->l3_off, e + p->l4_off, p->proto, 12, 0, lb->vip, lb->vport);
+		if (lb->v6)
+			lb_nd_rewrite(e + p->l3_off, e + p->l4_off, p->proto, 8, 0, lb->vip6,
+				      lb->vport);
+		else
+			rewrite(e + p->l3_off, e + p->l4_off, p->proto, 12, 0, lb->vip, lb->vport);
 		return;
 	}
 }
@@ -281,12 +385,15 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		if (fm_pkt_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
 				 rte_pktmbuf_data_len(pkts[i]), &p) < 0)
 			continue;
-		if (arp(lb, pkts[i], &p, &verdicts[i]))
+		if (lb->v6 ? nd(lb, pkts[i], &p, &verdicts[i]) : arp(lb, pkts[i], &p, &verdicts[i]))
 			continue;
-		if (p.l3 != FM_L3_IPV4 || !p.has_l4 ||
+		if (p.l3 == (lb->v6 ? FM_L3_IPV4 : FM_L3_IPV6))
+			lb->cnt[LB_C_OTHER_FAMILY]++;
+		if (p.l3 != (lb->v6 ? FM_L3_IPV6 : FM_L3_IPV4) || !p.has_l4 || p.is_frag ||
 		    (p.proto != FM_PROTO_TCP && p.proto != FM_PROTO_UDP))
 			continue;
-		if (p.ip4_dst == lb->vip && p.dport == lb->vport)
+		if ((lb->v6 ? memcmp(p.ip6_dst, lb->vip6, 16) == 0 : p.ip4_dst == lb->vip) &&
+		    p.dport == lb->vport)
 			to_backend(lb, pkts[i], scratch, &p, &verdicts[i]);
 		else
 			from_backend(lb, pkts[i], &p);
@@ -303,14 +410,30 @@ static void on_release(struct nf_ctx *nf, void *arg, void *scratch)
 		lb->be[s->chosen - 1].live--;
 }
 
-static int ip_port(const char *s, uint32_t *ip, uint16_t *port);
+/* An endpoint as the options and commands name it: IP:PORT or [IPV6]:PORT. */
+struct lb_ep {
+	bool v6;
+	uint32_t ip;
+	uint8_t ip6[16];
+	uint16_t port;
+};
 
-static int find_backend(struct lb *lb, uint32_t ip, uint16_t port)
+static int ip_port(const char *s, struct lb_ep *ep);
+
+static int find_backend(struct lb *lb, const struct lb_ep *ep)
 {
 	for (int i = 0; i < lb->nb; i++)
-		if (lb->be[i].state != LB_UNUSED && lb->be[i].ip == ip && lb->be[i].port == port)
+		if (lb->be[i].state != LB_UNUSED && lb->be[i].port == ep->port &&
+		    (ep->v6 ? memcmp(lb->be[i].ip6, ep->ip6, 16) == 0 : lb->be[i].ip == ep->ip))
 			return i;
 	return -1;
+}
+
+static void set_backend(struct lb_backend *b, const struct lb_ep *ep)
+{
+	b->ip = ep->ip;
+	memcpy(b->ip6, ep->ip6, 16);
+	b->port = ep->port;
 }
 
 /* nfctl cmd lb backends | drain IP:PORT | enable IP:PORT | remove IP:PORT | add IP:PORT */
@@ -318,8 +441,7 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 {
 	struct lb *lb = arg;
 	char verb[16], target[64] = "";
-	uint32_t ip = 0;
-	uint16_t port = 0;
+	struct lb_ep ep;
 	int i, n;
 
 	(void)nf;
@@ -329,21 +451,29 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 
 		for (i = 0; i < lb->nb && off < len; i++) {
 			struct in_addr a = {.s_addr = htonl(lb->be[i].ip)};
+			char addr[INET6_ADDRSTRLEN + 2] = "[";
 
 			if (lb->be[i].state == LB_UNUSED)
 				continue;
+			if (lb->v6) {
+				inet_ntop(AF_INET6, lb->be[i].ip6, addr + 1, INET6_ADDRSTRLEN);
+				strcat(addr, "]");
+			} else {
+				inet_ntop(AF_INET, &a, addr, sizeof(addr));
+			}
 			off += (size_t)snprintf(reply + off, len - off,
-						"%s:%u %s sessions %lu live %u\n", inet_ntoa(a),
+						"%s:%u %s sessions %lu live %u\n", addr,
 						lb->be[i].port, lb_state_names[lb->be[i].state],
 						(unsigned long)lb->sessions[i], lb->be[i].live);
 		}
 		return 0;
 	}
-	if (n != 2 || ip_port(target, &ip, &port) < 0) {
-		snprintf(reply, len, "usage: backends | drain|enable|remove|add IP:PORT");
+	if (n != 2 || ip_port(target, &ep) < 0 || ep.v6 != lb->v6) {
+		snprintf(reply, len, "usage: backends | drain|enable|remove|add %s",
+			 lb->v6 ? "[IPV6]:PORT" : "IP:PORT");
 		return -EINVAL;
 	}
-	i = find_backend(lb, ip, port);
+	i = find_backend(lb, &ep);
 	if (strcmp(verb, "add") == 0) {
 		if (i >= 0 && lb->be[i].state != LB_REMOVED) {
 			snprintf(reply, len, "%s is already a backend (%s)", target,
@@ -361,12 +491,11 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 		}
 		if (i < 0)
 			i = lb->nb++;
-		if (lb->be[i].ip != ip || lb->be[i].port != port) {
+		if (find_backend(lb, &ep) != i) {
 			memset(&lb->be[i], 0, sizeof(lb->be[i]));
 			lb->sessions[i] = 0;
 		}
-		lb->be[i].ip = ip;
-		lb->be[i].port = port;
+		set_backend(&lb->be[i], &ep);
 		lb->be[i].state = LB_ACTIVE;
 		snprintf(reply, len, "%s added", target);
 		return 0;
@@ -390,30 +519,49 @@ static int on_command(struct nf_ctx *nf, void *arg, const char *cmd, char *reply
 	return 0;
 }
 
-static int ip_port(const char *s, uint32_t *ip, uint16_t *port)
+static int ip_port(const char *s, struct lb_ep *ep)
 {
-	char host[64];
+	char host[64], tail;
 	unsigned int p;
 	struct in_addr a;
 
-	if (sscanf(s, "%63[^:]:%u", host, &p) != 2 || p == 0 || p > 65535 ||
-	    inet_pton(AF_INET, host, &a) != 1)
-		return -1;
-	*ip = ntohl(a.s_addr);
-	*port = (uint16_t)p;
+	memset(ep, 0, sizeof(*ep));
+	if (s[0] == '[') {
+		if (sscanf(s, "[%63[^]]]:%u%c", host, &p, &tail) != 2 || p == 0 || p > 65535 ||
+		    inet_pton(AF_INET6, host, ep->ip6) != 1 || ep->ip6[0] == 0xff)
+			return -1;
+		ep->v6 = true;
+	} else {
+		if (sscanf(s, "%63[^:]:%u%c", host, &p, &tail) != 2 || p == 0 || p > 65535 ||
+		    inet_pton(AF_INET, host, &a) != 1)
+			return -1;
+		ep->ip = ntohl(a.s_addr);
+	}
+	ep->port = (uint16_t)p;
 	return 0;
 }
 
 static int parse_args(struct lb *lb, int argc, char **argv)
 {
+	struct lb_ep ep;
+	bool vip = false, be4 = false, be6 = false;
+
 	for (int i = 0; i + 1 < argc; i += 2) {
 		const char *k = argv[i], *v = argv[i + 1];
 
-		if (strcmp(k, "--vip") == 0 && ip_port(v, &lb->vip, &lb->vport) == 0)
+		if (strcmp(k, "--vip") == 0 && ip_port(v, &ep) == 0) {
+			vip = true;
+			lb->v6 = ep.v6;
+			lb->vip = ep.ip;
+			memcpy(lb->vip6, ep.ip6, 16);
+			lb->vport = ep.port;
 			continue;
+		}
 		if (strcmp(k, "--backend") == 0 && lb->nb < LB_MAX_BACKENDS &&
-		    ip_port(v, &lb->be[lb->nb].ip, &lb->be[lb->nb].port) == 0) {
-			lb->nb++;
+		    ip_port(v, &ep) == 0) {
+			be6 |= ep.v6;
+			be4 |= !ep.v6;
+			set_backend(&lb->be[lb->nb++], &ep);
 			continue;
 		}
 		if (strcmp(k, "--policy") == 0 && strcmp(v, "rr") == 0)
@@ -429,11 +577,17 @@ static int parse_args(struct lb *lb, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (lb->vip == 0 || lb->nb == 0) {
+	if (!vip || lb->nb == 0) {
 		fprintf(stderr, "lb: needs --vip IP:PORT and at least one --backend IP:PORT\n");
 		return -1;
 	}
-	lb_arp_init(&lb->arp, lb->vip, lb_mac, lb->arp_window_ms);
+	if ((lb->v6 && be4) || (!lb->v6 && be6)) {
+		fprintf(stderr,
+			"lb: the VIP and every backend must be of one family (IPv4 or IPv6); "
+			"translating between them (NAT46/64) is not supported\n");
+		return -1;
+	}
+	lb_arp_init(&lb->arp, lb->v6 ? LB_ND_VIP_KEY : lb->vip, lb_mac, lb->arp_window_ms);
 	return 0;
 }
 

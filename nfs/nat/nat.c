@@ -25,6 +25,10 @@
  * `nfctl cmd nat mappings` lists the live mappings. Counters (NAT_COUNTERS) are registered with
  * nfsdk: `nfctl stats`, --report FILE.
  *
+ * IPv4 only: there is no NAT66 (nor RFC 6296 NPTv6 prefix translation). An IPv6 address given to
+ * --public or --inside is refused at start with that reason; IPv6 frames reaching the NAT are
+ * dropped and counted (ipv6_dropped), never passed untranslated (they would leak inside addresses).
+ *
  * The chain declares it with `session: 5tuple` and a scratchpad of at least 16 bytes, and lets ARP
  * reach it (class "" or "ip or arp").
  */
@@ -80,8 +84,9 @@ struct nat_map { /* by public port */
 	X(REFUSED, "refused")		/* sessions dropped: the pool was empty */                 \
 	X(UNSOLICITED, "unsolicited")	/* packets to the public address without a mapping */      \
 	X(ARP_REPLIES, "arp_replies")                                                              \
-	X(VIA_COMMON, "via_common") /* inbound packets mapped through the common data */           \
-	X(VIA_TABLE, "via_table")   /* inbound packets mapped through the NAT's table */
+	X(VIA_COMMON, "via_common")	/* inbound packets mapped through the common data */       \
+	X(VIA_TABLE, "via_table")	/* inbound packets mapped through the NAT's table */       \
+	X(IPV6_DROPPED, "ipv6_dropped") /* IPv6 frames: no NAT66, dropped (never passed as is) */
 
 enum nat_counter {
 #define NAT_ENUM(e, s) NAT_C_##e,
@@ -295,7 +300,14 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		uint8_t *e = rte_pktmbuf_mtod(pkts[i], uint8_t *);
 		struct fm_pkt p;
 
-		if (fm_pkt_parse(e, rte_pktmbuf_data_len(pkts[i]), &p) < 0)
+		int rc = fm_pkt_parse(e, rte_pktmbuf_data_len(pkts[i]), &p);
+
+		if (p.ethertype == FM_ETH_IPV6) { /* no NAT66: never let it pass untranslated */
+			n->cnt[NAT_C_IPV6_DROPPED]++;
+			verdicts[i] = NF_DROP;
+			continue;
+		}
+		if (rc < 0)
 			continue;
 		if (arp_answer(n, pkts[i], &p, &verdicts[i]) || !natable(&p, e + p.l4_off))
 			continue;
@@ -339,6 +351,14 @@ static int parse_args(struct nat *n, int argc, char **argv)
 			   inet_pton(AF_INET, net, &a) == 1) {
 			n->in_mask = len == 0 ? 0 : ~0u << (32 - len);
 			n->in_net = ntohl(a.s_addr) & n->in_mask;
+		} else if ((strcmp(argv[i], "--public") == 0 || strcmp(argv[i], "--inside") == 0) &&
+			   strchr(argv[i + 1], ':') != NULL) {
+			fprintf(stderr,
+				"nat: %s %s: IPv6 is not supported (no NAT66 or NPTv6 prefix "
+				"translation); nat translates IPv4 only and drops IPv6 frames "
+				"(docs/vnf-guide.md, \"IPv6\")\n",
+				argv[i], argv[i + 1]);
+			return -1;
 		} else {
 			fprintf(stderr, "nat: bad argument %s %s\n", argv[i], argv[i + 1]);
 			return -1;

@@ -20,7 +20,39 @@ void fw_tcp_init(struct fw_tcp *t)
 	t->ws[0] = t->ws[1] = FW_WS_NONE;
 }
 
-/* Payload bytes of the segment: from the IP length, not the frame (Ethernet padding). */
+void fw_peer_set(struct fw_peer *peer, const struct fm_pkt *p)
+{
+	memset(peer, 0, sizeof(*peer));
+	peer->l3 = p->l3;
+	peer->port = p->sport;
+	if (p->l3 == FM_L3_IPV6)
+		memcpy(peer->addr, p->ip6_src, 16);
+	else
+		nf_wr32(peer->addr, p->ip4_src);
+}
+
+bool fw_peer_is_src(const struct fw_peer *peer, const struct fm_pkt *p)
+{
+	if (peer->l3 != p->l3 || peer->port != p->sport)
+		return false;
+	if (p->l3 == FM_L3_IPV6)
+		return memcmp(peer->addr, p->ip6_src, 16) == 0;
+	return nf_rd32(peer->addr) == p->ip4_src;
+}
+
+bool fw_icmp_reverse_request(const uint8_t *data, const struct fm_pkt *p, bool from_init)
+{
+	if (from_init || p->is_frag || p->l4_off >= p->len)
+		return false;
+	if (p->l3 == FM_L3_IPV4 && p->proto == FM_PROTO_ICMP)
+		return data[p->l4_off] == 8;
+	if (p->l3 == FM_L3_IPV6 && p->proto == FM_PROTO_ICMP6)
+		return data[p->l4_off] == 128;
+	return false;
+}
+
+/* Payload bytes of the segment: from the IP length, not the frame (Ethernet padding). IPv6:
+ * the end of the payload-length field's extent, minus what precedes the TCP payload. */
 static uint32_t payload_len(const uint8_t *data, const struct fm_pkt *p)
 {
 	uint32_t ip_end = p->l3 == FM_L3_IPV4 ? p->l3_off + nf_rd16(data + p->l3_off + 2)

@@ -12,6 +12,9 @@
  * answering the initiator's SYN must acknowledge it exactly (RFC 9293, SYN-SENT). Any other RST is
  * dropped (its receiver would ignore it or answer with a challenge ACK) and the session lives on.
  *
+ * IPv4 and IPv6 alike: the payload length comes from the IPv4 total length or the IPv6 payload
+ * length (extension headers, as fm_pkt_parse() skipped them, are not payload).
+ *
  * Design: pure C, no DPDK; the state is 28 bytes and lives in the session's common data (one copy
  * for both directions). All sequence comparisons are RFC 1982 serial comparisons.
  *
@@ -46,6 +49,31 @@ struct fw_tcp {
 };
 
 #define FW_WS_NONE 0xff
+
+/*
+ * A session's initiator: its source address and port, IPv4 or IPv6 (an IPv4 address is kept in
+ * the first 4 bytes, network order; `l3` tells the family, so an IPv6 address never equals an
+ * IPv4 one). 20 bytes, in the session's common data.
+ */
+struct fw_peer {
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t l3; /* FM_L3_IPV4 or FM_L3_IPV6; 0: none */
+	uint8_t pad;
+};
+
+/** Records the source of `p` (the session's first packet) as the initiator. */
+void fw_peer_set(struct fw_peer *peer, const struct fm_pkt *p);
+
+/** Is `p` from the initiator (same family, source address and source port)? */
+bool fw_peer_is_src(const struct fw_peer *peer, const struct fm_pkt *p);
+
+/**
+ * An ICMP (type 8) or ICMPv6 (type 128) echo request sent by the session's responder: ICMP has
+ * no ports, so the responder's own pings share the session key; the firewall decides them as a
+ * session of their own.
+ */
+bool fw_icmp_reverse_request(const uint8_t *data, const struct fm_pkt *p, bool from_init);
 
 /** A new session's tracking state. */
 void fw_tcp_init(struct fw_tcp *t);

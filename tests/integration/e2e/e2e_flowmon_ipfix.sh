@@ -71,7 +71,7 @@ ports:
   - {name: p0, dev: "net_af_packet0,iface=$ns-pa"}
   - {name: p1, dev: "net_af_packet1,iface=$ns-pb"}
 vnfs:
-  - {name: flowmon, exec: flowmon, args: ["--collector", "$collector", "--active-timeout-ms", "2000", "--domain", "7"], class: "ip", session: "5tuple", scratchpad: 72, timeout_ms: 1000}
+  - {name: flowmon, exec: flowmon, args: ["--collector", "$collector", "--active-timeout-ms", "2000", "--domain", "7"], class: "ip", session: "5tuple", scratchpad: 96, timeout_ms: 1000}
 graph:
   input:
     - {match: "arp", to: output}

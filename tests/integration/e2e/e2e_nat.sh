@@ -6,8 +6,11 @@
 #   * a connection initiated from outside to the public address is refused;
 #   * with the pool (8 ports) exhausted, excess new sessions are refused and counted while an
 #     established download continues byte-exact;
-#   * after the sessions' timeouts every port is back in the pool.
+#   * after the sessions' timeouts every port is back in the pool;
+#   * IPv6 (no NAT66): the hosts' IPv6 (fd00:6e::/64 on the test's own veths) never crosses the
+#     NAT untranslated: ping -6 fails and the frames are counted (ipv6_dropped).
 set -euo pipefail
+export FS_NS_IPV6=1 # IPv6 on in the hosts: step 6
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_init e2e_nat fsn
@@ -107,4 +110,14 @@ cmp -s "$run/slow.bin" "$run/www/blob.bin" || e2e_fail "the established download
 refused=$(($(e2e_report "$nat_pid" "$run/report" refused) - refused0))
 echo "e2e_nat: pool exhausted: $got/10 new sessions served, $refused refused; download intact"
 [[ $got -eq 7 && $refused -eq 3 ]] || e2e_fail "expected 7 served and 3 refused"
+
+# 6. IPv6: dropped and counted, never passed untranslated (neighbour discovery included)
+ip -n "$ns-a" addr add fd00:6e::1/64 dev eth0 nodad
+ip -n "$ns-b" addr add fd00:6e::2/64 dev eth0 nodad
+if fs_ns_exec "$ns" a ping -6 -c 2 -i 0.3 -W 1 fd00:6e::2 >/dev/null 2>&1; then
+	e2e_fail "IPv6 crossed the NAT untranslated"
+fi
+v6=$(e2e_report "$nat_pid" "$run/report" ipv6_dropped)
+[[ $v6 -ge 1 ]] || e2e_fail "IPv6 frames not counted (ipv6_dropped $v6)"
+echo "e2e_nat: IPv6 dropped ($v6 frames), not passed untranslated"
 echo "e2e_nat: 1 passed, 0 failed"

@@ -2,9 +2,12 @@
 /*
  * fmon_ipfix.h — a minimal IPFIX (RFC 7011) exporter over UDP for flowmon.
  *
- * What: one template (id FMON_TEMPLATE_ID, IPv4 5-tuple, delta counts, start/end milliseconds,
- * TCP flags, end reason; see FMON_IES in fmon_ipfix.c) and data records batched into messages of
- * at most FMON_MSG_MAX bytes, sent to one collector.
+ * What: two templates, FMON_TEMPLATE_ID for IPv4 flows (sourceIPv4Address 8,
+ * destinationIPv4Address 12) and FMON_TEMPLATE_ID6 for IPv6 flows (sourceIPv6Address 27,
+ * destinationIPv6Address 28), otherwise the same fields (ports, protocol, delta counts, start/end
+ * milliseconds, TCP flags, end reason; see fmon_ies in fmon_ipfix.c), and data records batched
+ * into messages of at most FMON_MSG_MAX bytes, sent to one collector. Each data set holds the
+ * records of one template; a record of the other family closes the open set and opens one.
  *
  * Design: records are encoded into one message buffer; the message is sent (one sendto) when the
  * next record does not fit, when fmon_ipfix_poll() finds it older than FMON_FLUSH_MS, and by
@@ -23,7 +26,8 @@
 
 #include <netinet/in.h>
 
-#define FMON_TEMPLATE_ID   256
+#define FMON_TEMPLATE_ID   256	 /* IPv4 flows */
+#define FMON_TEMPLATE_ID6  257	 /* IPv6 flows */
 #define FMON_MSG_MAX	   1400	 /* bytes per message, below a 1500-byte path MTU */
 #define FMON_FLUSH_MS	   100	 /* pending records wait at most this long (when polled) */
 #define FMON_TEMPLATE_MS   10000 /* template refresh period */
@@ -37,7 +41,10 @@
 
 /* One data record, host order. */
 struct fmon_record {
+	uint8_t ipv6;	   /* 0: IPv4 (src, dst), 1: IPv6 (src6, dst6) */
 	uint32_t src, dst; /* IPv4 */
+	uint8_t src6[16];  /* IPv6, network order */
+	uint8_t dst6[16];
 	uint16_t sport, dport;
 	uint8_t proto;
 	uint8_t end_reason;
@@ -54,6 +61,7 @@ struct fmon_ipfix {
 	uint32_t nb_rec;  /* records in the pending message */
 	uint32_t len;	  /* bytes used in buf */
 	uint32_t set_off; /* offset of the open data set header, 0 = none */
+	uint16_t set_tid; /* template of the open data set */
 	uint64_t pending_since_ms;
 	uint64_t template_ms; /* when the template was last sent; 0 = never */
 	uint32_t msgs_since_template;

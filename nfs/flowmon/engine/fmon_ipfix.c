@@ -16,12 +16,13 @@
 #define IPFIX_SET_HDR_LEN  4
 #define IPFIX_SET_TEMPLATE 2
 
-/* The template: IANA information element id and encoded length, in record order. */
+/* The templates: IANA information element id and encoded length, in record order; the IPv6
+ * template has the IPv6 address elements in place of the first two. */
 static const struct {
 	uint16_t id, len;
 } fmon_ies[] = {
-    {8, 4},   /* sourceIPv4Address */
-    {12, 4},  /* destinationIPv4Address */
+    {8, 4},   /* sourceIPv4Address (IPv6: sourceIPv6Address 27, 16 bytes) */
+    {12, 4},  /* destinationIPv4Address (IPv6: destinationIPv6Address 28, 16 bytes) */
     {7, 2},   /* sourceTransportPort */
     {11, 2},  /* destinationTransportPort */
     {4, 1},   /* protocolIdentifier */
@@ -35,10 +36,11 @@ static const struct {
 
 #define NB_IES		 (sizeof(fmon_ies) / sizeof(fmon_ies[0]))
 #define RECORD_LEN	 (4 + 4 + 2 + 2 + 1 + 8 + 8 + 8 + 8 + 2 + 1)
-#define TEMPLATE_SET_LEN (IPFIX_SET_HDR_LEN + 4 + 4 * NB_IES)
+#define RECORD_LEN6	 (RECORD_LEN + 2 * 12)
+#define TEMPLATE_SET_LEN (IPFIX_SET_HDR_LEN + 2 * (4 + 4 * NB_IES))
 
-_Static_assert(IPFIX_HDR_LEN + TEMPLATE_SET_LEN + IPFIX_SET_HDR_LEN + RECORD_LEN <= FMON_MSG_MAX,
-	       "a message must hold the template and one record");
+_Static_assert(IPFIX_HDR_LEN + TEMPLATE_SET_LEN + IPFIX_SET_HDR_LEN + RECORD_LEN6 <= FMON_MSG_MAX,
+	       "a message must hold the templates and one record");
 
 static uint8_t *put16(uint8_t *p, uint16_t v)
 {
@@ -109,11 +111,13 @@ static void begin_msg(struct fmon_ipfix *x, uint64_t now_ms)
 		return;
 	p = put16(p, IPFIX_SET_TEMPLATE);
 	p = put16(p, (uint16_t)TEMPLATE_SET_LEN);
-	p = put16(p, FMON_TEMPLATE_ID);
-	p = put16(p, (uint16_t)NB_IES);
-	for (size_t i = 0; i < NB_IES; i++) {
-		p = put16(p, fmon_ies[i].id);
-		p = put16(p, fmon_ies[i].len);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		p = put16(p, v6 ? FMON_TEMPLATE_ID6 : FMON_TEMPLATE_ID);
+		p = put16(p, (uint16_t)NB_IES);
+		for (size_t i = 0; i < NB_IES; i++) {
+			p = put16(p, v6 && i < 2 ? (uint16_t)(i == 0 ? 27 : 28) : fmon_ies[i].id);
+			p = put16(p, v6 && i < 2 ? 16 : fmon_ies[i].len);
+		}
 	}
 	x->len += TEMPLATE_SET_LEN;
 	x->template_ms = now_ms;
@@ -146,8 +150,14 @@ static void send_msg(struct fmon_ipfix *x, uint64_t now_ms)
 
 static void encode(uint8_t *p, const struct fmon_record *r)
 {
-	p = put32(p, r->src);
-	p = put32(p, r->dst);
+	if (r->ipv6) {
+		memcpy(p, r->src6, 16);
+		memcpy(p + 16, r->dst6, 16);
+		p += 32;
+	} else {
+		p = put32(p, r->src);
+		p = put32(p, r->dst);
+	}
 	p = put16(p, r->sport);
 	p = put16(p, r->dport);
 	*p++ = r->proto;
@@ -161,21 +171,29 @@ static void encode(uint8_t *p, const struct fmon_record *r)
 
 void fmon_ipfix_add(struct fmon_ipfix *x, const struct fmon_record *r, uint64_t now_ms)
 {
-	uint32_t need = RECORD_LEN + (x->set_off == 0 ? IPFIX_SET_HDR_LEN : 0);
+	uint16_t tid = r->ipv6 ? FMON_TEMPLATE_ID6 : FMON_TEMPLATE_ID;
+	uint32_t rlen = r->ipv6 ? RECORD_LEN6 : RECORD_LEN;
+	bool new_set = x->set_off == 0 || x->set_tid != tid;
+	uint32_t need = rlen + (new_set ? IPFIX_SET_HDR_LEN : 0);
 
-	if (x->len != 0 && x->len + need > FMON_MSG_MAX)
+	if (x->len != 0 && x->len + need > FMON_MSG_MAX) {
 		send_msg(x, now_ms);
+		new_set = true;
+	}
 	if (x->len == 0) {
 		begin_msg(x, now_ms);
 		x->pending_since_ms = now_ms;
 	}
-	if (x->set_off == 0) {
+	if (new_set) {
+		if (x->set_off != 0) /* close the other family's set */
+			put16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
 		x->set_off = x->len;
-		put16(put16(x->buf + x->len, FMON_TEMPLATE_ID), 0); /* length at send */
+		x->set_tid = tid;
+		put16(put16(x->buf + x->len, tid), 0); /* length when closed */
 		x->len += IPFIX_SET_HDR_LEN;
 	}
 	encode(x->buf + x->len, r);
-	x->len += RECORD_LEN;
+	x->len += rlen;
 	x->nb_rec++;
 }
 
