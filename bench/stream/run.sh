@@ -25,7 +25,8 @@
 #    each setup and mode is compared with the expected body. Alternated ours/nginx per round and
 #    per mode.
 # 3. TCP context alone: iperf3 goodput a -> b through flowmgr with nfs/tcpcheck (in_order: every
-#    byte once and in order, untouched) against nfs/forward (no flags, no TCP context), alternated.
+#    byte once and in order, untouched) against nfs/forward (no flags, no TCP context) and
+#    nfs/counter (per-session state in the FCB, no TCP context: the paper's "state" bar), alternated.
 #
 # CPU cost (issue 16): CPU-seconds per GB of stream, utime + stime of every process of the
 # middlebox (bench/stream/cpu.py: flowmgr and the VNFs it launched; Suricata; nginx's master and
@@ -380,9 +381,10 @@ if has_part tcp; then
 	sleep 1
 	chain "$run/tcpcheck.yaml" tcpcheck "in_order" 16
 	chain "$run/forward.yaml" forward "" 16
+	chain "$run/state.yaml" counter "" 24
 	for ((r = 1; r <= rounds; r++)); do
-		order="tcpcheck forward"
-		[[ $((r % 2)) -eq 0 ]] && order="forward tcpcheck"
+		order="tcpcheck forward state"
+		[[ $((r % 2)) -eq 0 ]] && order="state forward tcpcheck"
 		for v in $order; do
 			fm_start "$run/$v.yaml"
 			add "$v,iperf3_gbps" "$(iperf "$b")"
@@ -612,6 +614,8 @@ open(csv, "a").write("ratio,%s,%s,%s\n" % (key, metric, val))
 PY
 }
 if has_part ids; then
+	echo "capture,packets,$npk,\"$conns connections of $kb KiB\"" >>"$csv"
+	echo "capture,payload_bytes,$pbytes,\"$conns connections of $kb KiB\"" >>"$csv"
 	row flowsplice_ids pps
 	row suricata pps
 	row flowsplice_ids cpu_s_per_gb
@@ -639,6 +643,7 @@ fi
 if has_part tcp; then
 	row tcpcheck iperf3_gbps
 	row forward iperf3_gbps
+	row state iperf3_gbps
 fi
 if has_part rewrite; then
 	for mode in "${modes[@]}"; do
