@@ -10,8 +10,8 @@
 #            haproxy   HAProxy in TCP mode in the router namespace (same three backends)
 #            nginx     nginx reverse proxy in the router namespace (same three backends)
 #            linux     the router namespace only routing (the kernel's upper bound)
-#   fig16  flow completion time (wrk's mean latency of 8 KiB requests, a new connection each,
-#          wrk -c 8) and flowmgr's RX-to-TX packet latency (p50, p99: log2 histogram bucket upper
+#   fig16  flow completion time (8 KiB requests, a new connection each, wrk -c 8: 8 / requests/s,
+#          as wrk's own latency leaves out the connect) and flowmgr's RX-to-TX packet latency (p50, p99: log2 histogram bucket upper
 #          bounds) through flowmgr + K = 1..5 nfs/counter VNFs, combined (one classification in
 #          flowmgr) vs independent (each VNF classifies again in its own rte_hash table); the
 #          router namespace routing is the K = 0 reference.
@@ -150,11 +150,14 @@ add() { # add KEY VALUE
 	echo "    $1 $2"
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# wrkrun URL CONNS -> "requests/s mean_latency_ms errors" (errors: socket errors + non-2xx)
+# wrkrun URL CONNS -> "requests/s flow_completion_ms errors response_ms": the flow completion
+# time (connect, request, response, close) is CONNS / requests/s (Little's law: wrk keeps CONNS
+# connections busy); wrk's own latency starts after the connect (response_ms); errors: socket
+# errors + non-2xx responses
 wrkrun() {
 	timeout $((${secs%.*} + 30)) ip netns exec "$ns-a" wrk -t 1 -c "$2" -d "${secs}s" --timeout 10s \
 		-H "Connection: close" "$1" >"$run/wrk.txt" 2>&1 || true
-	python3 - "$run/wrk.txt" <<'PY'
+	python3 - "$run/wrk.txt" "$2" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 m = re.search(r"Requests/sec:\s+([\d.]+)", t)
@@ -163,7 +166,8 @@ ms = float(lat.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[lat.group(2)] if la
 err = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
 err += int(bad.group(1)) if bad else 0
-print("%.1f %.3f %d" % (float(m.group(1)) if m else 0.0, ms, err))
+rps = float(m.group(1)) if m else 0.0
+print("%.1f %.3f %d %.3f" % (rps, int(sys.argv[2]) * 1e3 / rps if rps else float("nan"), err, ms))
 PY
 }
 fm_start() { # fm_start YAML — flowmgr with its VNFs launched; returns once all run
@@ -292,7 +296,7 @@ NGX
 			linux) url="http://198.19.2.2:8080" ;;
 			esac
 			for z in "${sizes[@]}"; do
-				read -r rps _ err < <(wrkrun "$url/$z.bin" 32)
+				read -r rps _ err _ < <(wrkrun "$url/$z.bin" 32)
 				gb=$(python3 -c "import sys; print('%.4f' % (float(sys.argv[1]) * int(sys.argv[2]) * 8 / 1e9))" "$rps" "${size[$z]}")
 				add "$s,$z,gbps" "$gb"
 				add "$s,$z,rps" "$rps"
@@ -331,7 +335,7 @@ if [[ $part == fig16 ]]; then
 	}
 	echo "bench paper fig16: $rounds round(s) of ${secs} s; K = ${ks[*]} (max $maxk); 8 KiB, wrk -c 8, Connection: close"
 	for ((r = 1; r <= rounds; r++)); do
-		read -r rps fct err < <(wrkrun "http://198.19.2.2:8080/8k.bin" 8)
+		read -r rps fct err _ < <(wrkrun "http://198.19.2.2:8080/8k.bin" 8)
 		add "linux,0,fct" "$fct"
 		add "linux,0,rps" "$rps"
 		for k in "${ks[@]}"; do
@@ -341,7 +345,7 @@ if [[ $part == fig16 ]]; then
 				counters "$v" "$k" "$run/c.yaml"
 				fm_start "$run/c.yaml"
 				lat_snap "$run/a.json"
-				read -r rps fct err < <(wrkrun "http://198.18.0.2:8080/8k.bin" 8)
+				read -r rps fct err _ < <(wrkrun "http://198.18.0.2:8080/8k.bin" 8)
 				lat_snap "$run/b.json"
 				read -r p50 p99 < <(lat_pct "$run/a.json" "$run/b.json")
 				stop_fm
@@ -375,6 +379,12 @@ if [[ $part == fig17 ]]; then
 		echo "vnfs:"
 		nat_vnf
 		echo "  - {name: stats, exec: counter, class: \"ip\", session: \"5tuple\", scratchpad: 24, timeout_ms: 10000, policy: bypass}"
+		echo "graph:"
+		echo "  input: [nat]"
+		echo "  nat:"
+		echo "    - {match: \"arp\", to: output}"
+		echo "    - stats"
+		echo "  stats: [output]"
 	} >"$run/natstats.yaml"
 	sed -e 's/timeout_ms: 3000/timeout_ms: 10000/' -e "s/iface=fsc-pa/iface=$ns-pa/" \
 		-e "s/iface=fsc-pb/iface=$ns-pb/" -e 's/20000-29999/20000-59999/' \
@@ -422,7 +432,7 @@ NFT
 					url=http://198.19.2.2:8080/8k.bin
 					[[ $j == chain ]] && url=http://198.19.3.200/8k.bin
 				fi
-				read -r rps fct err < <(wrkrun "$url" 16)
+				read -r rps fct err _ < <(wrkrun "$url" 16)
 				stop_fm
 				add "$who,$j,rps" "$rps"
 				add "$who,$j,fct" "$fct"

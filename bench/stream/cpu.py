@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""cpu.py PID... — CPU seconds (utime + stime, as the scheduler's run time of every thread:
+"""cpu.py [--self] PID... — CPU seconds (utime + stime, as the scheduler's run time of every thread:
 /proc/PID/task/*/schedstat, without the 10 ms tick) used so far by the processes PID and all their
-descendants (flowmgr and the VNFs it launched; nginx's master and its workers). Prints one number.
+descendants (flowmgr and the VNFs it launched; nginx's master and its workers); with --self, of
+the processes PID alone (flowmgr without its VNFs). Prints one number.
 Threads that ended are counted through /proc/PID/stat's utime + stime instead, when that is larger
 (schedstat only lists live threads). bench/run.sh stream."""
 import glob
@@ -42,8 +43,12 @@ def cpu(pid):
 
 
 def main():
-    kids = children()
-    todo = [int(p) for p in sys.argv[1:]]
+    args = sys.argv[1:]
+    alone = bool(args) and args[0] == "--self"
+    if alone:
+        args = args[1:]
+    kids = {} if alone else children()
+    todo = [int(p) for p in args]
     seen = set()
     total = 0.0
     while todo:

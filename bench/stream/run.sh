@@ -183,16 +183,18 @@ vnfs:
 YAML
 }
 # ours_ids PCAP PACKETS -> $run/ours.txt: "pps alerts seconds uncertainty vnf_rx tcp_dirs_full
-# cpu_s" (cpu_s: flowmgr and the ids from their start until the ids has the whole capture)
+# cpu_s fm_cpu_s" (cpu_s: flowmgr and the ids from their start until the ids has the whole
+# capture; fm_cpu_s: flowmgr's part of it)
 # (not in a subshell: flowmgr must stay known to the EXIT trap)
 ours_ids() {
-	local out c cpu
+	local out c cpu fcpu
 	ids_chain "$run/ids.yaml" "$1" "$run/alerts"
 	: >"$run/alerts"
 	chown "${FS_SERVICE_USER:-flowsplice}:" "$run/alerts" # the ids runs as the service user
 	FM_NOWAIT=1 fm_start "$run/ids.yaml"
 	out=$(python3 "$here/ids_rate.py" "$bin/nfctl" "$sock" "$2" ids 120 || true)
 	cpu=$(cpu_of "$fm_pid")
+	fcpu=$(cpu_of --self "$fm_pid")
 	c=$(fm_counters tcp_dirs_full worker_rx 2>/dev/null || echo "tcp_dirs_full=-1")
 	if [[ $out != seconds=* ]]; then # not everything reached the ids: say how much did
 		sleep 1
@@ -201,7 +203,7 @@ ours_ids() {
 	fi
 	stop_fm # the ids writes its last alert lines as it exits
 	echo "$(kv pps "$out") $(wc -l <"$run/alerts") $(kv seconds "$out") $(kv uncertainty_s "$out")" \
-		"$(kv vnf_rx "$out") $(kv tcp_dirs_full "$c") $cpu" >"$run/ours.txt"
+		"$(kv vnf_rx "$out") $(kv tcp_dirs_full "$c") $cpu $fcpu" >"$run/ours.txt"
 }
 # suri_run PCAP DIR -> "wall_seconds cpu_seconds" (cpu: utime + stime of suricata, all threads)
 suri_run() {
@@ -256,16 +258,17 @@ open(sys.argv[1], 'wb').write(struct.pack('<IHHiIII', 0xA1B2C3D4, 2, 4, 0, 0, 65
 	for ((r = 1; r <= rounds; r++)); do
 		# ours on the one-connection capture: the start-up CPU that the figure leaves out
 		ours_ids "$run/tiny.pcap" "$(kv packets "$tiny")"
-		read -r _ _ _ _ _ _ cpu_tiny <"$run/ours.txt"
+		read -r _ _ _ _ _ _ cpu_tiny fcpu_tiny <"$run/ours.txt"
 		order="ours suri"
 		[[ $((r % 2)) -eq 0 ]] && order="suri ours"
 		for who in $order; do
 			if [[ $who == ours ]]; then
 				ours_ids "$run/stream.pcap" "$npk"
-				read -r pps al s u vrx full cpu <"$run/ours.txt"
+				read -r pps al s u vrx full cpu fcpu <"$run/ours.txt"
 				add "flowsplice_ids,pps" "$pps"
 				add "flowsplice_ids,alerts" "$al"
 				add "flowsplice_ids,cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[1]) - float(sys.argv[2]))' "$cpu" "$cpu_tiny")" "$pbytes")"
+				add "flowsplice_ids,flowmgr_cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[1]) - float(sys.argv[2]))' "$fcpu" "$fcpu_tiny")" "$pbytes")"
 				echo "      (ours: $s s +- $u s, ids rx $vrx of $npk, tcp_dirs_full $full)"
 				[[ $vrx == "$npk" ]] || note "ids round $r: the ids received $vrx of $npk packets"
 			else
@@ -285,7 +288,7 @@ if has_part ids && [[ ${FS_BENCH_MANY:-1} == 1 ]]; then
 	mpk=$(kv packets "$(cat "$run/many.txt")")
 	mpl=$(kv planted "$(cat "$run/many.txt")")
 	ours_ids "$run/many.pcap" "$mpk"
-	read -r pps al s u vrx full _ <"$run/ours.txt"
+	read -r pps al s u vrx full _ _ <"$run/ours.txt"
 	res[many,ours]="$vrx $al $full"
 	read -r spps sal s pk el _ < <(suri_ids "$run/many.pcap")
 	res[many,suri]="$pk $sal $spps"
@@ -495,10 +498,13 @@ ours_path() {
 	chain_tmo=5000 chain "$run/rw.yaml" "$1" "$2" 512 "${@:3}"
 	fm_start "$run/rw.yaml"
 	c0=$(cpu_of "$fm_pid")
+	f0=$(cpu_of --self "$fm_pid")
 	read -r v ok nb < <(dl "$b" 8080 "$want")
 	c1=$(cpu_of "$fm_pid")
+	f1=$(cpu_of --self "$fm_pid")
 	add "$label,dl_mbps" "$v"
 	add "$label,cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$c0" "$c1")" "$nb")"
+	add "$label,flowmgr_cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$f0" "$f1")" "$nb")"
 	[[ $ok == ok ]] || note "$label round $r: download $ok ($(fm_counters tcp_hold_expired tcp_ooo_full drop_tcp))"
 	stop_fm
 	chain_tmo=$tmo chain "$run/rw.yaml" "$1" "$2" 512 "${@:3}"
@@ -619,6 +625,7 @@ if has_part ids; then
 	row flowsplice_ids pps
 	row suricata pps
 	row flowsplice_ids cpu_s_per_gb
+	row flowsplice_ids flowmgr_cpu_s_per_gb
 	row suricata cpu_s_per_gb
 	row flowsplice_ids alerts
 	row suricata alerts
@@ -647,13 +654,14 @@ if has_part tcp; then
 fi
 if has_part rewrite; then
 	for mode in "${modes[@]}"; do
-		for m in dl_mbps rps cpu_s_per_gb; do
+		for m in dl_mbps rps cpu_s_per_gb flowmgr_cpu_s_per_gb; do
 			row "rewrite_$mode" "$m"
 			row "nginx_$mode" "$m"
 		done
 	done
 	row forward_path dl_mbps
 	row forward_path cpu_s_per_gb
+	row forward_path flowmgr_cpu_s_per_gb
 	row forward_path rps
 	if [[ -n ${res[origin,rps]:-} ]]; then
 		echo "origin_alone,dl_mbps,${res[origin,dl_mbps]},\"one run; curl on host b, loopback\"" >>"$csv"
