@@ -30,7 +30,7 @@
 #   198.19.1.254:80, the nginx proxy on :81, Linux's VIP is 198.19.3.200:80.
 #
 # Rounds alternate the order of the set-ups; figures are medians. Env: FS_BENCH_NS (fsbp),
-# FS_BENCH_SECONDS (4; --quick 2), FS_BENCH_ROUNDS (2; --quick 1), FS_PAPER_CSV (required),
+# FS_BENCH_SECONDS (3; --quick 2), FS_BENCH_ROUNDS (2; --quick 1), FS_PAPER_CSV (required),
 # FS_PAPER_TAG (a label for the CPU set, fig17: "1cpu", "2cpu").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +40,7 @@ part=${1:-}
 shift || true
 quick=0
 [[ ${1:-} == --quick ]] && quick=1
-secs=${FS_BENCH_SECONDS:-4}
+secs=${FS_BENCH_SECONDS:-3}
 rounds=${FS_BENCH_ROUNDS:-2}
 [[ $quick -eq 1 ]] && secs=${FS_BENCH_SECONDS:-2} rounds=${FS_BENCH_ROUNDS:-1}
 ns=${FS_BENCH_NS:-fsbp}
@@ -149,7 +149,8 @@ add() { # add KEY VALUE
 	res[$1]="${res[$1]:-} $2"
 	echo "    $1 $2"
 }
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# median: the middle value, the mean of the two middle ones for an even count
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # wrkrun URL CONNS -> "requests/s flow_completion_ms errors response_ms": the flow completion
 # time (connect, request, response, close) is CONNS / requests/s (Little's law: wrk keeps CONNS
 # connections busy); wrk's own latency starts after the connect (response_ms); errors: socket

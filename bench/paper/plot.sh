@@ -33,7 +33,7 @@ plot '$d/fig1b.dat' u 1:2 w lp lw 2 t 'combined, shared core', '' u 1:3 w lp lw 
 unset multiplot"
 plot paper_fig14 fig14.dat "
 set title 'Fig. 14: HTTP goodput vs object size, new connection per request (wrk -c 32)';
-set grid; set logscale x 2; set xlabel 'object size (bytes)'; set ylabel 'goodput (Gbit/s)'; set key top left;
+set grid; set logscale x 2; set format x '%.0b %BB'; set xlabel 'object size'; set ylabel 'goodput (Gbit/s)'; set key top left;
 plot '$d/fig14.dat' u 1:3 w lp lw 2 t 'FlowSplice lb', '' u 1:2 w lp dt 2 t 'FlowSplice forward',
      '' u 1:4 w lp lw 2 t 'HAProxy (TCP mode)', '' u 1:5 w lp lw 2 t 'nginx proxy', '' u 1:6 w lp dt 3 t 'Linux routing'"
 plot paper_fig15 fig15.dat "
@@ -51,7 +51,7 @@ set grid; set xlabel 'K (counter VNFs)'; set xtics 1; set key top left;
 set title 'Fig. 16: flow completion time (8 KiB, wrk -c 8)'; set ylabel 'ms';
 plot [-0.5:] '$d/fig16.dat' u 1:2 w lp lw 2 t 'combined', '' u 1:3 w lp lw 2 t 'independent',
      '$d/fig16_linux.dat' u 1:2 w p pt 7 ps 1.5 t 'Linux routing (K = 0)';
-set title 'Packet latency in flowmgr, RX to TX (p50, bucket bound)'; set ylabel 'us'; set logscale y;
+set title 'flowmgr RX-to-TX latency (bucket bounds)'; set ylabel 'us'; set logscale y; set key bottom right;
 plot '$d/fig16.dat' u 1:4 w lp lw 2 t 'combined p50', '' u 1:5 w lp lw 2 t 'independent p50',
      '' u 1:6 w lp dt 2 t 'combined p99', '' u 1:7 w lp dt 2 t 'independent p99';
 unset multiplot"

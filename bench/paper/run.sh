@@ -18,7 +18,9 @@
 # Each step holds /tmp/fs-e2e.lock on its own (several short holds, not one long one): do not
 # wrap this command in flock. FS_PAPER_LOCK=none runs without the lock. The CSVs of the steps go
 # to bench/results/paper/ (the benches' own bench/results/NAME.csv stay as they are).
-# --quick: one round, shorter windows, fewer points (~8 min); a full run takes ~20-25 min.
+# --quick: one round, shorter windows, fewer points (~8 min of lock time); a full run ~25 min of
+# lock time (steps: classify 1, chain 4, stream 6, fig14 5, fig16 4, fig17 2 x 2.5), plus whatever
+# the shared lock makes it wait between steps.
 # Env: FS_PAPER_STEPS (default "classify chain stream fig14 fig16 fig17"; plot always runs),
 #      FS_BENCH_NS for the test beds (default fsbp).
 set -euo pipefail
@@ -57,7 +59,7 @@ if has classify; then
 fi
 if has chain; then
 	step "Fig. 1 / 16 (processes): bench/chain"
-	secs=3
+	secs=2
 	[[ $quick -eq 1 ]] && secs=1.5
 	FS_BENCH_SECONDS=$secs FS_BENCH_CSV=$out/chain.csv locked "$top/bench/chain/run.sh"
 fi
@@ -67,7 +69,7 @@ if has stream; then
 		FS_BENCH_ROUNDS=1 FS_BENCH_CONNS=40 FS_BENCH_SECONDS=3 FS_BENCH_REQS=500 FS_BENCH_MANY=0 \
 			FS_BENCH_CSV=$out/stream.csv locked "$top/bench/stream/run.sh"
 	else
-		FS_BENCH_ROUNDS=3 FS_BENCH_CONNS=100 FS_BENCH_SECONDS=4 FS_BENCH_REQS=2000 FS_BENCH_MANY=0 \
+		FS_BENCH_ROUNDS=2 FS_BENCH_CONNS=100 FS_BENCH_SECONDS=4 FS_BENCH_REQS=2000 FS_BENCH_MANY=0 \
 			FS_BENCH_CSV=$out/stream.csv locked "$top/bench/stream/run.sh"
 	fi
 fi
