@@ -96,6 +96,7 @@ if has fig14 || has fig16 || has fig17; then
 		FS_PAPER_TAG=$(nproc)cpu locked "$here/bed.sh" fig17 "${q[@]}"
 	fi
 	mv "$tmp" "$bed"
+	chmod 644 "$bed"
 	trap - EXIT
 fi
 
