@@ -5,6 +5,11 @@
 # Idempotent: installs only what is missing, creates the user only once, and runs
 # `apt-get update` only when the package lists are older than an hour (or with --update).
 #
+# Suricata 7 (the ids peer of bench/run.sh stream and paper) is not in bookworm's main suite: it
+# comes from Debian's bookworm-backports suite, whose apt source this script adds
+# (/etc/apt/sources.list.d/flowsplice-backports.sources, only when no source names that suite yet)
+# and installs with `apt-get install -t bookworm-backports suricata`.
+#
 # Usage: sudo deploy/install-deps.sh [--update] [--list]
 #   --update   refresh the package lists even if they are fresh
 #   --list     print the package list and exit
@@ -51,7 +56,13 @@ PACKAGES=(
 	tshark              # pcap inspection in tests
 	nftables            # loss/duplication injection (netdev hooks) in e2e tests
 	gnuplot-nox         # bench plots
+	haproxy             # HTTP load-balancer peer of bench/run.sh paper (Fig. 14)
 	prometheus          # promtool: checks flowmgr's metrics endpoint (its daemon is not started)
+)
+
+# Packages from bookworm-backports (installed with -t bookworm-backports; main lacks them).
+BACKPORTS=(
+	suricata # ids peer of bench/run.sh stream and paper (7.0.x)
 )
 
 die() {
@@ -64,7 +75,7 @@ for arg in "$@"; do
 	case "$arg" in
 	--update) force_update=1 ;;
 	--list)
-		printf '%s\n' "${PACKAGES[@]}"
+		printf '%s\n' "${PACKAGES[@]}" "${BACKPORTS[@]}"
 		exit 0
 		;;
 	-h | --help)
@@ -114,17 +125,54 @@ npm_models() {
 		die "npm install $NPM_MODELS failed"
 }
 
+BACKPORTS_SOURCE=/etc/apt/sources.list.d/flowsplice-backports.sources
+# backports_source — adds the bookworm-backports suite unless some apt source already names it;
+# prints 1 when it added the file (the lists then need an update).
+backports_source() {
+	if grep -rqs -- 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		echo 0
+		return
+	fi
+	# the mirror the machine already uses for bookworm's main suite (deb822 or one-line format)
+	local uri
+	uri=$({
+		sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\/\{0,1\}\)[[:space:]]*$/\1/p' \
+			/etc/apt/sources.list.d/*.sources
+		sed -n 's/^deb[[:space:]]\{1,\}\([^[:space:]]*\/debian\/\{0,1\}\)[[:space:]]\{1,\}bookworm[[:space:]].*/\1/p' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list
+	} 2>/dev/null | head -n 1)
+	[[ -n $uri ]] || die "no apt source for bookworm's main suite found: cannot add bookworm-backports"
+	cat >"$BACKPORTS_SOURCE" <<SRC
+# added by FlowSplice deploy/install-deps.sh: Suricata 7 comes from bookworm-backports
+Types: deb
+URIs: $uri
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	echo 1
+}
+
 missing=()
+missing_bp=()
+for pkg in "${BACKPORTS[@]}"; do
+	is_installed "$pkg" || missing_bp+=("$pkg")
+done
 for pkg in "${PACKAGES[@]}"; do
 	is_installed "$pkg" || missing+=("$pkg")
 done
 service_user
-if [[ ${#missing[@]} -eq 0 ]]; then
+total=$((${#PACKAGES[@]} + ${#BACKPORTS[@]}))
+if [[ ${#missing[@]} -eq 0 && ${#missing_bp[@]} -eq 0 ]]; then
 	npm_models
-	echo "install-deps: all ${#PACKAGES[@]} packages present"
+	echo "install-deps: all $total packages present"
 	exit 0
 fi
-echo "install-deps: missing ${#missing[@]} of ${#PACKAGES[@]}: ${missing[*]}"
+echo "install-deps: missing $((${#missing[@]} + ${#missing_bp[@]})) of $total: ${missing[*]} ${missing_bp[*]}"
+if [[ ${#missing_bp[@]} -gt 0 && $(backports_source) -eq 1 ]]; then
+	echo "install-deps: added $BACKPORTS_SOURCE (bookworm-backports)"
+	force_update=1
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer "no" instead of prompting.
@@ -152,16 +200,18 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 	guard=1
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+[[ ${#missing[@]} -eq 0 ]] || apt-get install -y -q --no-install-recommends "${missing[@]}"
+[[ ${#missing_bp[@]} -eq 0 ]] ||
+	apt-get install -y -q --no-install-recommends -t bookworm-backports "${missing_bp[@]}"
 if [[ $guard -eq 1 ]]; then
 	rm -f /usr/sbin/policy-rc.d
 	trap - EXIT
 fi
 
 still=()
-for pkg in "${missing[@]}"; do
+for pkg in "${missing[@]}" "${missing_bp[@]}"; do
 	is_installed "$pkg" || still+=("$pkg")
 done
 [[ ${#still[@]} -eq 0 ]] || die "still missing after install: ${still[*]}"
 npm_models
-echo "install-deps: installed ${#missing[@]} package(s); all ${#PACKAGES[@]} packages present"
+echo "install-deps: installed $((${#missing[@]} + ${#missing_bp[@]})) package(s); all $total packages present"

@@ -23,9 +23,20 @@
 #    FS_BENCH_SECONDS) and requests/s of 1 KiB bodies (curl -Z, FS_BENCH_PAR in parallel,
 #    FS_BENCH_REQS requests, `Connection: close`: a new connection each). The first download of
 #    each setup and mode is compared with the expected body. Alternated ours/nginx per round and
-#    per mode. Skipped (rows "skipped") when the rewrite binary or nginx is missing.
+#    per mode.
 # 3. TCP context alone: iperf3 goodput a -> b through flowmgr with nfs/tcpcheck (in_order: every
-#    byte once and in order, untouched) against nfs/forward (no flags, no TCP context), alternated.
+#    byte once and in order, untouched) against nfs/forward (no flags, no TCP context) and
+#    nfs/counter (per-session state in the FCB, no TCP context: the paper's "state" bar), alternated.
+#
+# CPU cost (issue 16): CPU-seconds per GB of stream, utime + stime of every process of the
+# middlebox (bench/stream/cpu.py: flowmgr and the VNFs it launched; Suricata; nginx's master and
+# workers). ids: the whole run of the capture (ours: from flowmgr's start until the ids has every
+# packet; Suricata: the whole `suricata -r`) less the same for the one-connection capture (start-up,
+# rule compilation), per GB of the capture's TCP payload. rewrite: the CPU used during the 10 MiB
+# downloads, per GB downloaded (curl and the origin are the same on both sides and not counted).
+#
+# Peers are required, never skipped: the run fails at once when Suricata (ids), nginx or the
+# rewrite VNF (rewrite) is missing (deploy/install-deps.sh installs them).
 #
 # Ratios are ours / peer of the medians of FS_BENCH_ROUNDS rounds. Writes bench/results/stream.csv.
 #
@@ -36,7 +47,7 @@
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (5), FS_BENCH_CONNS (200), FS_BENCH_KB (2560),
 # FS_BENCH_REQS (5000), FS_BENCH_PAR (16), FS_BENCH_TIMEOUT_MS (session idle timeout of the
 # chains during the requests/s runs, 100; the downloads and iperf3 use 5000), FS_BENCH_PARTS
-# (default "ids tcp rewrite"), FS_BENCH_KEEP=1 keeps the run directory (bodies that differed are
+# (default "ids tcp rewrite"), FS_BENCH_MANY=0 leaves out the 2000 x 50 KiB run, FS_BENCH_KEEP=1 keeps the run directory (bodies that differed are
 # kept there as dl.bin.differs.*).
 #
 # Why 200 connections of 2.5 MiB and not more, smaller ones: the TCP context tracks at most 512
@@ -59,6 +70,22 @@ tmo=${FS_BENCH_TIMEOUT_MS:-100}
 parts=${FS_BENCH_PARTS:-ids tcp rewrite}
 ns=${FS_BENCH_NS:-fss}
 rules=$top/tests/tools/ids_rules.txt
+has_part() { [[ " $parts " == *" $1 "* ]]; }
+# The peers: missing one is an error, never a silent skip (issue 16).
+missing=()
+if has_part ids; then
+	command -v suricata >/dev/null || missing+=("suricata (bookworm-backports)")
+	[[ -x $bin/ids ]] || missing+=("$bin/ids")
+fi
+if has_part rewrite; then
+	command -v nginx >/dev/null || missing+=(nginx)
+	[[ -x $bin/rewrite ]] || missing+=("$bin/rewrite")
+fi
+for t in curl iperf3 python3; do command -v "$t" >/dev/null || missing+=("$t"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+	echo "bench stream: missing ${missing[*]}: run deploy/install-deps.sh (and build)" >&2
+	exit 1
+fi
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
 fs_ns_check_prefix "$ns" || exit 2
@@ -99,7 +126,8 @@ add() { # add KEY VALUE — one round's figure
 	echo "    $1 $2"
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-has_part() { [[ " $parts " == *" $1 "* ]]; }
+cpu_of() { python3 "$here/cpu.py" "$@"; } # cpu_of PID... -> CPU seconds of the process trees
+per_gb() { python3 -c 'import sys; c, b = float(sys.argv[1]), float(sys.argv[2]); print("%.3f" % (c / (b / 1e9)) if b > 0 else "nan")' "$1" "$2"; }
 note() { notes+=("$*"); }
 notes=()
 
@@ -154,15 +182,19 @@ vnfs:
     policy: drop
 YAML
 }
-# ours_ids PCAP PACKETS -> $run/ours.txt: "pps alerts seconds uncertainty vnf_rx tcp_dirs_full"
+# ours_ids PCAP PACKETS -> $run/ours.txt: "pps alerts seconds uncertainty vnf_rx tcp_dirs_full
+# cpu_s fm_cpu_s" (cpu_s: flowmgr and the ids from their start until the ids has the whole
+# capture; fm_cpu_s: flowmgr's part of it)
 # (not in a subshell: flowmgr must stay known to the EXIT trap)
 ours_ids() {
-	local out c
+	local out c cpu fcpu
 	ids_chain "$run/ids.yaml" "$1" "$run/alerts"
 	: >"$run/alerts"
 	chown "${FS_SERVICE_USER:-flowsplice}:" "$run/alerts" # the ids runs as the service user
 	FM_NOWAIT=1 fm_start "$run/ids.yaml"
 	out=$(python3 "$here/ids_rate.py" "$bin/nfctl" "$sock" "$2" ids 120 || true)
+	cpu=$(cpu_of "$fm_pid")
+	fcpu=$(cpu_of --self "$fm_pid")
 	c=$(fm_counters tcp_dirs_full worker_rx 2>/dev/null || echo "tcp_dirs_full=-1")
 	if [[ $out != seconds=* ]]; then # not everything reached the ids: say how much did
 		sleep 1
@@ -171,33 +203,43 @@ ours_ids() {
 	fi
 	stop_fm # the ids writes its last alert lines as it exits
 	echo "$(kv pps "$out") $(wc -l <"$run/alerts") $(kv seconds "$out") $(kv uncertainty_s "$out")" \
-		"$(kv vnf_rx "$out") $(kv tcp_dirs_full "$c")" >"$run/ours.txt"
+		"$(kv vnf_rx "$out") $(kv tcp_dirs_full "$c") $cpu $fcpu" >"$run/ours.txt"
 }
-# suri_run PCAP DIR -> wall seconds
+# suri_run PCAP DIR -> "wall_seconds cpu_seconds" (cpu: utime + stime of suricata, all threads)
 suri_run() {
 	rm -rf "$2"
 	mkdir -p "$2"
-	local t0 t1
-	t0=$(date +%s.%N)
-	suricata -r "$1" -S "$rules" --runmode single -k none -l "$2" \
-		--set unix-command.enabled=no >"$2/stdout" 2>&1 || { echo "-1"; return; }
-	t1=$(date +%s.%N)
-	python3 -c "import sys; print('%.4f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$t1"
+	python3 - "$2/stdout" suricata -r "$1" -S "$rules" --runmode single -k none -l "$2" \
+		--set unix-command.enabled=no <<'PY' || echo "-1 -1"
+import resource, subprocess, sys, time
+t0 = time.monotonic()
+with open(sys.argv[1], "w") as out:
+    rc = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT).returncode
+t1 = time.monotonic()
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+if rc != 0:
+    sys.exit(1)
+print("%.4f %.4f" % (t1 - t0, r.ru_utime + r.ru_stime))
+PY
 }
-# suri_ids PCAP -> "pps alerts seconds decoder_pkts own_elapsed"
+# suri_ids PCAP -> "pps alerts seconds decoder_pkts own_elapsed cpu_s" (cpu_s less the
+# one-connection capture's: Suricata's start-up)
 suri_ids() {
-	local tb tf pk el
-	tb=$(suri_run "$run/tiny.pcap" "$run/suri-tiny")
-	tf=$(suri_run "$1" "$run/suri")
+	local tb tf pk el cb cf
+	read -r tb cb < <(suri_run "$run/tiny.pcap" "$run/suri-tiny")
+	read -r tf cf < <(suri_run "$1" "$run/suri")
 	if [[ $tf == -1 || $tb == -1 ]]; then
-		echo "0 0 0 0 0"
+		cat "$run/suri/stdout" >&2
+		echo "bench stream: suricata failed (output above)" >&2
+		echo "0 0 0 0 0 0"
 		return
 	fi
 	pk=$(awk -F'|' '/^decoder.pkts /{gsub(/ /, "", $3); v = $3} END {print v + 0}' "$run/suri/stats.log")
 	el=$(sed -n 's/.*time elapsed \([0-9.]*\)s.*/\1/p' "$run/suri/suricata.log" | tail -n 1)
 	python3 -c "import sys; p, f, b = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-print('%.0f %s %.3f %d %s' % (p / max(f - b, 1e-3), sys.argv[4], f - b, p, sys.argv[5] or 'n/a'))" \
-		"$pk" "$tf" "$tb" "$(wc -l <"$run/suri/fast.log")" "$el"
+print('%.0f %s %.3f %d %s %.4f' % (p / max(f - b, 1e-3), sys.argv[4], f - b, p, sys.argv[5] or 'n/a',
+      float(sys.argv[6]) - float(sys.argv[7])))" \
+		"$pk" "$tf" "$tb" "$(wc -l <"$run/suri/fast.log")" "$el" "$cf" "$cb"
 }
 
 if has_part ids; then
@@ -206,54 +248,55 @@ if has_part ids; then
 	python3 -c "import struct, sys
 open(sys.argv[1], 'wb').write(struct.pack('<IHHiIII', 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))" \
 		"$run/empty.pcap"
-	python3 "$top/bench/tools/mkstream_pcap.py" "$run/tiny.pcap" --conns 1 --kb 1 >/dev/null
+	tiny=$(python3 "$top/bench/tools/mkstream_pcap.py" "$run/tiny.pcap" --conns 1 --kb 1)
 	gen=$(python3 "$top/bench/tools/mkstream_pcap.py" "$run/stream.pcap" --conns "$conns" --kb "$kb")
 	npk=$(kv packets "$gen")
 	planted=$(kv planted "$gen")
+	pbytes=$(kv payload_bytes "$gen")
 	echo "  capture: $gen ($(du -m "$run/stream.pcap" | cut -f1) MB); the ids must write 2 x $planted alerts"
-	have_suri=1
-	if ! command -v suricata >/dev/null; then
-		have_suri=0
-		echo "  suricata not installed (which suricata failed): the comparison is skipped"
-		note "Suricata not installed: the ids comparison was skipped (rows 'skipped')."
-	else
-		echo "  $(suricata -V 2>&1 | head -n 1)"
-	fi
+	echo "  $(suricata -V 2>&1 | head -n 1)"
 	for ((r = 1; r <= rounds; r++)); do
+		# ours on the one-connection capture: the start-up CPU that the figure leaves out
+		ours_ids "$run/tiny.pcap" "$(kv packets "$tiny")"
+		read -r _ _ _ _ _ _ cpu_tiny fcpu_tiny <"$run/ours.txt"
 		order="ours suri"
 		[[ $((r % 2)) -eq 0 ]] && order="suri ours"
 		for who in $order; do
 			if [[ $who == ours ]]; then
 				ours_ids "$run/stream.pcap" "$npk"
-				read -r pps al s u vrx full <"$run/ours.txt"
+				read -r pps al s u vrx full cpu fcpu <"$run/ours.txt"
 				add "flowsplice_ids,pps" "$pps"
 				add "flowsplice_ids,alerts" "$al"
+				add "flowsplice_ids,cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[1]) - float(sys.argv[2]))' "$cpu" "$cpu_tiny")" "$pbytes")"
+				add "flowsplice_ids,flowmgr_cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[1]) - float(sys.argv[2]))' "$fcpu" "$fcpu_tiny")" "$pbytes")"
 				echo "      (ours: $s s +- $u s, ids rx $vrx of $npk, tcp_dirs_full $full)"
 				[[ $vrx == "$npk" ]] || note "ids round $r: the ids received $vrx of $npk packets"
-			elif [[ $have_suri -eq 1 ]]; then
-				read -r pps al s pk el < <(suri_ids "$run/stream.pcap")
+			else
+				read -r pps al s pk el cpu < <(suri_ids "$run/stream.pcap")
 				add "suricata,pps" "$pps"
 				add "suricata,alerts" "$al"
+				add "suricata,cpu_s_per_gb" "$(per_gb "$cpu" "$pbytes")"
 				echo "      (suricata: $s s without start-up, decoder.pkts $pk, its own 'time elapsed' ${el}s)"
 			fi
 		done
 		echo "  round $r done"
 	done
+fi
+if has_part ids && [[ ${FS_BENCH_MANY:-1} == 1 ]]; then
 	# The same with 2000 connections of 50 KiB: more than the TCP context tracks at once.
 	python3 "$top/bench/tools/mkstream_pcap.py" "$run/many.pcap" --conns 2000 --kb 50 >"$run/many.txt"
 	mpk=$(kv packets "$(cat "$run/many.txt")")
 	mpl=$(kv planted "$(cat "$run/many.txt")")
 	ours_ids "$run/many.pcap" "$mpk"
-	read -r pps al s u vrx full <"$run/ours.txt"
+	read -r pps al s u vrx full _ _ <"$run/ours.txt"
 	res[many,ours]="$vrx $al $full"
-	if [[ $have_suri -eq 1 ]]; then
-		read -r spps sal s pk el < <(suri_ids "$run/many.pcap")
-		res[many,suri]="$pk $sal $spps"
-	fi
+	read -r spps sal s pk el _ < <(suri_ids "$run/many.pcap")
+	res[many,suri]="$pk $sal $spps"
 	echo "  2000 x 50 KiB ($mpk packets, 2 x $mpl occurrences): ids rx $vrx packets, $al alerts," \
 		"tcp_dirs_full $full${res[many,suri]:+; suricata $pk packets, $sal alerts, $spps pkt/s}"
-	rm -f "$run/many.pcap" "$run/stream.pcap"
+	rm -f "$run/many.pcap"
 fi
+rm -f "$run/stream.pcap"
 
 # ============================================================================================
 # Test bed of parts 2 and 3: hosts a and b through flowmgr, and through the router namespace.
@@ -341,9 +384,10 @@ if has_part tcp; then
 	sleep 1
 	chain "$run/tcpcheck.yaml" tcpcheck "in_order" 16
 	chain "$run/forward.yaml" forward "" 16
+	chain "$run/state.yaml" counter "" 24
 	for ((r = 1; r <= rounds; r++)); do
-		order="tcpcheck forward"
-		[[ $((r % 2)) -eq 0 ]] && order="forward tcpcheck"
+		order="tcpcheck forward state"
+		[[ $((r % 2)) -eq 0 ]] && order="state forward tcpcheck"
 		for v in $order; do
 			fm_start "$run/$v.yaml"
 			add "$v,iperf3_gbps" "$(iperf "$b")"
@@ -365,7 +409,7 @@ rw_args() { # rw_args MODE -> the rewrite VNF's rule
 	replace) echo "--replace ATTACK=$long" ;;
 	esac
 }
-# dl HOST PORT WANT_FILE [NETNS] -> "MB/s ok" — 10 MiB downloads for $secs seconds from host a
+# dl HOST PORT WANT_FILE [NETNS] -> "MB/s ok bytes" — 10 MiB downloads for $secs seconds from host a
 # (or NETNS); the first is compared with WANT_FILE
 dl() {
 	ip netns exec "${4:-$ns-a}" python3 - "http://$1:$2/big" "$secs" "$3" "$run/dl.bin" <<'PY'
@@ -390,7 +434,7 @@ while first or time.monotonic() < t_end:
     first = False
     total += float(out[1])
     spent += float(out[2])
-print("%.1f %s" % (total / spent / 1e6 if spent and not ok.startswith("failed") else 0, ok))
+print("%.1f %s %d" % (total / spent / 1e6 if spent and not ok.startswith("failed") else 0, ok, total))
 PY
 }
 # rps HOST PORT [NETNS] -> "requests/s ok" — $reqs requests of 1 KiB from host a (or NETNS), $par
@@ -449,12 +493,18 @@ declare -A nginx_port=([mask]=8081 [remove]=8082 [replace]=8083)
 # session is released, so a longer timeout makes a stream of short connections overflow it
 # (tcp_dirs_full: their SYNs are dropped and retried a second later).
 ours_path() {
-	local label=$1 want=$2 v ok
+	local label=$1 want=$2 v ok nb c0 c1
 	shift 2
 	chain_tmo=5000 chain "$run/rw.yaml" "$1" "$2" 512 "${@:3}"
 	fm_start "$run/rw.yaml"
-	read -r v ok < <(dl "$b" 8080 "$want")
+	c0=$(cpu_of "$fm_pid")
+	f0=$(cpu_of --self "$fm_pid")
+	read -r v ok nb < <(dl "$b" 8080 "$want")
+	c1=$(cpu_of "$fm_pid")
+	f1=$(cpu_of --self "$fm_pid")
 	add "$label,dl_mbps" "$v"
+	add "$label,cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$c0" "$c1")" "$nb")"
+	add "$label,flowmgr_cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$f0" "$f1")" "$nb")"
 	[[ $ok == ok ]] || note "$label round $r: download $ok ($(fm_counters tcp_hold_expired tcp_ooo_full drop_tcp))"
 	stop_fm
 	chain_tmo=$tmo chain "$run/rw.yaml" "$1" "$2" 512 "${@:3}"
@@ -473,12 +523,9 @@ if has_part rewrite; then
 	why=
 	[[ -x $bin/rewrite ]] || why="the rewrite VNF is not built ($bin/rewrite)"
 	command -v nginx >/dev/null || why="${why:+$why; }nginx is not installed"
-	if [[ -n $why ]]; then
-		echo "  skipped: $why"
-		note "rewrite vs nginx skipped: $why."
-		for mode in "${modes[@]}"; do
-			for m in dl_mbps rps; do res[rewrite_$mode,$m]=skipped res[nginx_$mode,$m]=skipped; done
-		done
+	if [[ -n $why ]]; then # checked at the start already: never skipped
+		echo "bench stream: $why" >&2
+		exit 1
 	else
 		python3 - "$run/big.bin" "$run/small.bin" "$run" "$long" <<'PY'
 import os, random, sys
@@ -501,9 +548,10 @@ PY
 		nginx_conf
 		ip netns exec "$ns-r" nginx -c "$run/nginx/nginx.conf" -g 'daemon off;' >"$run/nginx.out" 2>&1 &
 		srv+=("$!")
+		nginx_pid=$!
 		sleep 1
 		# The origin alone, from host b itself: what the two paths share.
-		read -r o_dl _ < <(dl 127.0.0.1 8080 "$run/big.bin" "$ns-b")
+		read -r o_dl _ _ < <(dl 127.0.0.1 8080 "$run/big.bin" "$ns-b")
 		read -r o_rps _ < <(rps 127.0.0.1 8080 "$ns-b")
 		echo "  origin alone (curl on host b, loopback): $o_dl MB/s, $o_rps requests/s"
 		res[origin,dl_mbps]=$o_dl
@@ -518,8 +566,11 @@ PY
 						ours_path "rewrite_$mode" "$run/want-$mode.bin" rewrite "in_order, resize" \
 							$(rw_args "$mode") --dir s2c
 					else
-						read -r v ok < <(dl 198.19.1.254 "${nginx_port[$mode]}" "$run/want-$mode.bin")
+						c0=$(cpu_of "$nginx_pid")
+						read -r v ok nb < <(dl 198.19.1.254 "${nginx_port[$mode]}" "$run/want-$mode.bin")
+						c1=$(cpu_of "$nginx_pid")
 						add "nginx_$mode,dl_mbps" "$v"
+						add "nginx_$mode,cpu_s_per_gb" "$(per_gb "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$c0" "$c1")" "$nb")"
 						[[ $ok == ok ]] || note "nginx $mode round $r: download $ok"
 						read -r v ok < <(rps 198.19.1.254 "${nginx_port[$mode]}")
 						add "nginx_$mode,rps" "$v"
@@ -560,7 +611,8 @@ import sys
 a, b, label, metric, key, csv = sys.argv[1:7]
 try:
     r = float(a) / float(b)
-    txt, val = "%.2fx%s" % (r, "  (ours behind)" if r < 1 else ""), "%.3f" % r
+    behind = r > 1 if metric.startswith("cpu") else r < 1  # CPU per GB: lower is better
+    txt, val = "%.2fx%s" % (r, "  (ours behind)" if behind else ""), "%.3f" % r
 except (ValueError, ZeroDivisionError):
     txt, val = "n/a", "skipped" if "skipped" in (a, b) else "nan"
 print("  %-44s %s" % (label + ", " + metric, txt))
@@ -568,11 +620,17 @@ open(csv, "a").write("ratio,%s,%s,%s\n" % (key, metric, val))
 PY
 }
 if has_part ids; then
-	if [[ $have_suri -eq 0 ]]; then res[suricata,pps]=skipped res[suricata,alerts]=skipped; fi
+	echo "capture,packets,$npk,\"$conns connections of $kb KiB\"" >>"$csv"
+	echo "capture,payload_bytes,$pbytes,\"$conns connections of $kb KiB\"" >>"$csv"
 	row flowsplice_ids pps
 	row suricata pps
+	row flowsplice_ids cpu_s_per_gb
+	row flowsplice_ids flowmgr_cpu_s_per_gb
+	row suricata cpu_s_per_gb
 	row flowsplice_ids alerts
 	row suricata alerts
+fi
+if [[ -n ${res[many,ours]:-} ]]; then
 	# the 2000 x 50 KiB capture, one run each (not a median)
 	read -r vrx al full <<<"${res[many,ours]}"
 	{
@@ -592,15 +650,18 @@ fi
 if has_part tcp; then
 	row tcpcheck iperf3_gbps
 	row forward iperf3_gbps
+	row state iperf3_gbps
 fi
 if has_part rewrite; then
 	for mode in "${modes[@]}"; do
-		for m in dl_mbps rps; do
+		for m in dl_mbps rps cpu_s_per_gb flowmgr_cpu_s_per_gb; do
 			row "rewrite_$mode" "$m"
 			row "nginx_$mode" "$m"
 		done
 	done
 	row forward_path dl_mbps
+	row forward_path cpu_s_per_gb
+	row forward_path flowmgr_cpu_s_per_gb
 	row forward_path rps
 	if [[ -n ${res[origin,rps]:-} ]]; then
 		echo "origin_alone,dl_mbps,${res[origin,dl_mbps]},\"one run; curl on host b, loopback\"" >>"$csv"
@@ -611,6 +672,7 @@ echo
 echo "ratios, ours / peer (medians, same run):"
 if has_part ids; then
 	ratio flowsplice_ids suricata pps "ids / Suricata"
+	ratio flowsplice_ids suricata cpu_s_per_gb "ids / Suricata (goal <= 0.333)"
 	a=${res[flowsplice_ids,alerts,med]} s=${res[suricata,alerts,med]:-skipped}
 	echo "  alerts: ids $a (2 x $planted planted occurrences), Suricata $s"
 	if [[ $s != skipped && $a != "$s" ]]; then
@@ -625,6 +687,7 @@ fi
 if has_part rewrite; then
 	for mode in "${modes[@]}"; do
 		for m in dl_mbps rps; do ratio "rewrite_$mode" "nginx_$mode" "$m" "rewrite / nginx sub_filter, $mode"; done
+		ratio "rewrite_$mode" "nginx_$mode" cpu_s_per_gb "rewrite / nginx sub_filter, $mode (goal <= 0.5)"
 	done
 fi
 if [[ ${#notes[@]} -gt 0 ]]; then
