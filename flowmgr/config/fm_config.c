@@ -488,6 +488,7 @@ enum top_key {
 	TK_USER,
 	TK_METRICS,
 	TK_FRAGS,
+	TK_STREAM_MBUFS,
 	TK_NB
 };
 
@@ -517,6 +518,8 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 		ret = get_enum(c, v[TK_FRAGS], frag_names, 3, &e, "fragments");
 		cfg->fragments = (enum fm_frag_policy)e;
 	}
+	if (ret == 0 && v[TK_STREAM_MBUFS]) /* fm_tcp_pool.h: FM_TCP_SHARE_MIN..MAX */
+		ret = get_u32(c, v[TK_STREAM_MBUFS], 5, 80, &cfg->stream_mbufs, "stream_mbufs");
 	return ret;
 }
 
@@ -612,8 +615,9 @@ int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned in
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {
-	    "name",	"socket",  "mbufs", "ring_size", "ports", "mode",    "vnfs",	  "graph",
-	    "sessions", "exhaust", "cache", "sweep_ms",	 "user",  "metrics", "fragments", NULL};
+	    "name", "socket",  "mbufs",	    "ring_size",    "ports", "mode",
+	    "vnfs", "graph",   "sessions",  "exhaust",	    "cache", "sweep_ms",
+	    "user", "metrics", "fragments", "stream_mbufs", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 

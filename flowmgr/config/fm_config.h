@@ -25,6 +25,8 @@
  *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
  *	metrics: 127.0.0.1:9469            # optional: Prometheus endpoint (IPv4:PORT, [IPv6]:PORT)
  *	fragments: drop                    # optional: drop | reassemble | pass (see below)
+ *	stream_mbufs: 50                   # optional: % of the mbuf pool the TCP context may keep
+ *	                                   # (held segments, copies; docs/streams.md), 5..80
  *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
  *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
  *	    exec: forward                  # optional: binary flowmgr may spawn
@@ -151,6 +153,7 @@ struct fm_config {
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
 	enum fm_frag_policy fragments; /* fragments / hidden transports on stream chains */
+	uint32_t stream_mbufs; /* % of the mbuf pool the TCP context may keep (0: default) */
 	enum fm_port_mode mode;
 	int nb_ports;
 	struct fm_port_cfg ports[FM_MAX_PORTS];
