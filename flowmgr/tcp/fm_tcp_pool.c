@@ -47,7 +47,7 @@ void fm_tcp_budget_init(struct fm_tcp_budget *b, uint32_t pool_mbufs, uint32_t s
 	b->total = (uint32_t)total;
 	b->held_max = b->total / 4;
 	b->copies_max = b->total - b->held_max;
-	b->conn_cap = b->copies_max / 8;
+	b->conn_cap = b->copies_max / 2;
 	if (b->conn_cap > hist_cap)
 		b->conn_cap = hist_cap;
 	if (b->conn_cap < 64)

@@ -14,7 +14,7 @@
  *    share of it: `held` (out-of-order segments and waiting replays: what a spoofing sender can
  *    fill) is bounded by a quarter of the share, `copies` plus `inflight` (copies of what went
  *    out, segments in the chain that will become copies) by the rest, and one direction's copies
- *    by a per-connection cap and by half of what is still free (fm_tcp_budget_data_ok()). Spoofed
+ *    by a per-connection cap and by what is still free (fm_tcp_budget_data_ok()). Spoofed
  * out-of-order segments can only fill their quarter: established connections' in-order data never
  * needs it.
  *
@@ -66,7 +66,7 @@ struct fm_tcp_budget {
 
 /*
  * The budget of one worker: `share_pct` % of a pool of `pool_mbufs`, split evenly between
- * `nb_workers`; one direction may keep at most min(hist_cap, copies_max / 8) (and never less
+ * `nb_workers`; one direction may keep at most min(hist_cap, copies_max / 2) (and never less
  * than 64) copies. share_pct outside FM_TCP_SHARE_MIN..MAX is clamped.
  */
 void fm_tcp_budget_init(struct fm_tcp_budget *b, uint32_t pool_mbufs, uint32_t share_pct,
@@ -89,9 +89,9 @@ static inline bool fm_tcp_budget_hold_ok(const struct fm_tcp_budget *b)
 
 /*
  * May a data segment enter the chain, for a direction with `dir_used` copies + in the chain?
- * Within the per-connection cap, and while the direction holds less than half of what is still
- * free: k receivers that withhold their ACKs take at most k / (k + 2) of the copies' share, the
- * rest stays for connections that keep little (their transfers go on, with a smaller window).
+ * Within the per-connection cap, and while the direction holds less than what is still free: k
+ * receivers that withhold their ACKs take at most k / (k + 1) of the copies' share, the rest
+ * stays for connections that keep little (their transfers go on, with a smaller window).
  */
 static inline bool fm_tcp_budget_data_ok(const struct fm_tcp_budget *b, uint32_t dir_used)
 {
@@ -99,7 +99,7 @@ static inline bool fm_tcp_budget_data_ok(const struct fm_tcp_budget *b, uint32_t
 	uint32_t free = used < b->copies_max ? b->copies_max - used : 0;
 
 	return free > FM_TCP_BUDGET_SLACK && dir_used + FM_TCP_BUDGET_SLACK < b->conn_cap &&
-	       (uint64_t)dir_used * 2 < free;
+	       dir_used < free;
 }
 
 #endif /* FM_TCP_POOL_H */
