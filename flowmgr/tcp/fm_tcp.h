@@ -32,6 +32,11 @@
  *    edge moved). A VNF that closes a connection has flowmgr send an RST to both ends and drop
  *    the rest of it.
  *
+ * Memory (docs/streams.md, "Connection state and budgets"): one small direction per session (the
+ * flow table's bound, no table of its own); held segments, waiting replays, copies and
+ * modification lists in bounded block pools, and the mbufs it keeps within a share of the pool
+ * (config `stream_mbufs`, flowmgr/tcp/fm_tcp_pool.h); what does not fit is refused and counted.
+ *
  * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
  * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
  * chain); recovery of pre-ACKed bytes one hole per round trip (NewReno); a connection whose
@@ -104,7 +109,7 @@ enum fm_tcp_verdict {
 	X(COPIES_PEAK, "tcp_budget_copies_peak") /* gauge: the most copies at once */              \
 	X(BUDGET_HELD, "tcp_budget_held_max")	 /* the bounds (fm_tcp_pool.h) */                  \
 	X(BUDGET_COPIES, "tcp_budget_copies_max")                                                  \
-	X(DIR_BYTES, "tcp_dir_bytes") /* state of one idle connection direction */
+	X(DIR_BYTES, "tcp_dir_bytes") /* one idle direction: its state, index, list entries */
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM

@@ -198,8 +198,8 @@ static void gauges(struct fm_tcp *t)
 {
 	const struct fm_tcp_budget *b = &t->budget;
 	const uint64_t v[] = {
-	    b->held,	   b->copies + b->inflight,	 b->held_peak, b->copies_peak, b->held_max,
-	    b->copies_max, sizeof(struct fm_tcp_dir) + 8};
+	    b->held,	   b->copies + b->inflight,	  b->held_peak, b->copies_peak, b->held_max,
+	    b->copies_max, sizeof(struct fm_tcp_dir) + 12};
 
 	for (unsigned int i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		atomic_store_explicit(&t->cnt[FM_TCP_CNT_HELD_NOW + i], v[i], memory_order_relaxed);

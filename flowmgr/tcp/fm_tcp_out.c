@@ -231,10 +231,17 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	}
 	mss = FM_TCP_FRAME_MAX - h.pay_off;
 	npieces = pieces(tp, &h, mss, in_off);
-	if ((h.plen > 0 || tp->in_len > 0) && !(h.flags & RTE_TCP_RST_FLAG)) {
+	/* a data segment or FIN given to the chain (fm_tcp_ingress() counted it in `inflight`; a
+	 * bare FIN was not uncounted before, and each one kept a place of the budget) */
+	if ((h.plen > 0 || tp->in_len > 0 || tp->fin) && !(h.flags & RTE_TCP_RST_FLAG)) {
 		if (d->inflight > 0) {
 			d->inflight--;
 			t->budget.inflight--;
+		}
+		if (tp->in_seq + tp->in_len + tp->fin == d->rcv_nxt) {
+			/* the newest left: what entered before it left too, or a VNF dropped it */
+			t->budget.inflight -= d->inflight;
+			d->inflight = 0;
 		}
 		if (record(t, d, tp, &h, mss, npieces, in_off) < 0) {
 			put(ctx, m);
