@@ -103,9 +103,10 @@ enum fm_tcp_verdict {
 	X(OOO_BUDGET, "tcp_ooo_budget_drops") /* newest out-of-order segment: budget full */       \
 	X(DATA_BUDGET, "tcp_budget_refused")  /* new data: copies budget or per-conn cap full */   \
 	X(COPY_REFUSED, "tcp_copies_refused") /* no block for a copy (the budget prevents it) */   \
-	X(HELD_NOW, "tcp_budget_held")	      /* gauge: held segments + waiting replays */         \
-	X(COPIES_NOW, "tcp_budget_copies")    /* gauge: copies + segments in the chain */          \
-	X(HELD_PEAK, "tcp_budget_held_peak")  /* gauge: the most held at once */                   \
+	X(RST_FREED, "tcp_rst_freed") /* an accepted RST: the connection's copies freed at once */ \
+	X(HELD_NOW, "tcp_budget_held")		 /* gauge: held segments + waiting replays */      \
+	X(COPIES_NOW, "tcp_budget_copies")	 /* gauge: copies + segments in the chain */       \
+	X(HELD_PEAK, "tcp_budget_held_peak")	 /* gauge: the most held at once */                \
 	X(COPIES_PEAK, "tcp_budget_copies_peak") /* gauge: the most copies at once */              \
 	X(BUDGET_HELD, "tcp_budget_held_max")	 /* the bounds (fm_tcp_pool.h) */                  \
 	X(BUDGET_COPIES, "tcp_budget_copies_max")                                                  \

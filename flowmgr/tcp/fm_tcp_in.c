@@ -201,6 +201,7 @@ static void gauges(struct fm_tcp *t)
 	    b->held,	   b->copies + b->inflight,	  b->held_peak, b->copies_peak, b->held_max,
 	    b->copies_max, sizeof(struct fm_tcp_dir) + 12};
 
+	static_assert(FM_TCP_CNT_DIR_BYTES - FM_TCP_CNT_HELD_NOW == 6, "the gauges are in a row");
 	for (unsigned int i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		atomic_store_explicit(&t->cnt[FM_TCP_CNT_HELD_NOW + i], v[i], memory_order_relaxed);
 }

@@ -193,6 +193,21 @@ static void note_out(struct fm_tcp_dir *d, const struct fm_tcp_pkt *tp)
 		d->out_no = d->in_no;
 }
 
+/* An RST the chain let through, exactly where the receiver's ACK stands: the receiver accepts it
+ * (RFC 5961 3.2) and the connection is gone; the copies of both directions go back to the budget
+ * now rather than when the sessions idle out (held segments keep their FCB usage: the upkeep
+ * releases them). */
+static void rst_frees(struct fm_tcp *t, struct fm_tcp_dir *d, struct fm_tcp_dir *peer)
+{
+	if (d->h_n == 0 && (peer == NULL || peer->h_n == 0))
+		return;
+	while (d->h_n > 0)
+		fm_tcp_hist_pop(t, d);
+	while (peer != NULL && peer->h_n > 0)
+		fm_tcp_hist_pop(t, peer);
+	CNT(t, RST_FREED);
+}
+
 unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
 			   unsigned int max, void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
@@ -255,6 +270,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	h.tcp->sent_seq = rte_cpu_to_be_32(out_seq);
 	if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
 		ack_ok = fm_tcp_map_ack(t, peer, &h, d->wscale);
+	if ((h.flags & RTE_TCP_RST_FLAG) && d->acked_valid && out_seq == d->acked_out)
+		rst_frees(t, d, peer);
 	if (h.plen > mss)
 		n = split(fm, m, &h, out_seq, mss, out, max);
 	else

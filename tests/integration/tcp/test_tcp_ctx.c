@@ -526,6 +526,33 @@ START_TEST(test_tcp_ctx_close_gives_the_budget_back)
 }
 END_TEST
 
+/* An RST the receiver accepts (exactly at its ACK) ends the connection: the copies of both
+ * directions go back to the budget at once, not when the sessions idle out. An RST elsewhere (the
+ * receiver would only answer with a challenge ACK) frees nothing. */
+START_TEST(test_tcp_ctx_rst_frees_the_copies)
+{
+	static uint8_t pay[100];
+
+	memset(pay, 'r', sizeof(pay));
+	setup();
+	handshake();
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100), C_SLOT));
+	rte_pktmbuf_free(
+	    through(seg(S_SLOT, S_ISN + 1, C_ISN + 101, RTE_TCP_ACK_FLAG, pay, 50), S_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 1); /* the server's 50 bytes */
+	rte_pktmbuf_free(through(seg(C_SLOT, C_ISN + 90, S_ISN + 1, RTE_TCP_RST_FLAG, NULL, 0),
+				 C_SLOT)); /* not where the receiver stands */
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 1);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_RST_FREED), 0);
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 101, S_ISN + 1, RTE_TCP_RST_FLAG, NULL, 0), C_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 0);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_RST_FREED), 1);
+	teardown();
+}
+END_TEST
+
 /* A packet whose class has no session carries no FCB slot (FM_IDX_NONE): the context has nowhere
  * to keep its state; it refuses the packet, counted, instead of indexing its tables with it (found
  * by bench/run.sh cost: an in_order VNF that declared no session crashed flowmgr's worker). */
@@ -585,6 +612,7 @@ static Suite *tcp_ctx_suite(void)
 	tcase_add_test(tc, test_tcp_ctx_ack_before_anything_sent_is_ignored);
 	tcase_add_test(tc, test_tcp_ctx_no_session_is_refused);
 	tcase_add_test(tc, test_tcp_ctx_close_gives_the_budget_back);
+	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
 	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;
