@@ -14,6 +14,7 @@
  *   fm_tcp_replay.c  replays: copies of what went out, in their sender's order;
  *   fm_tcp_hold.c    holding: pro-active ACKs, recovery of pre-ACKed bytes and its timer, close;
  *   fm_tcp_seg.c     one segment's headers (pure: no EAL, unit-tested on hand-made mbufs);
+ *   fm_tcp_pool.c    block pools and the mbuf budget (pure: no EAL, unit-tested);
  *   fm_seqmap.c      one direction's modification list (pure).
  * The files call each other only through the fm_tcp_* helpers declared below, one way:
  * in -> hold; out -> replay -> ack, out -> ack, out -> hold, replay -> hold; all -> ctx. No file
