@@ -119,10 +119,17 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 	t->mem = mem = t->pool != NULL ? rte_malloc("fm_tcp_blocks", memsz, 64) : NULL;
 	if (t->dyn_off < 0 || t->dirs == NULL || t->dir_of == NULL || t->rec_dirs == NULL ||
 	    t->active == NULL || t->pool == NULL || mem == NULL || nb_dirs == 0) {
-		RTE_LOG(ERR, USER1, "flowmgr: cannot allocate the TCP context (%u directions)\n",
-			t->nb_dirs);
-		fm->tcp = t;
-		fm_tcp_uninit(fm);
+		RTE_LOG(ERR, USER1,
+			"flowmgr: cannot allocate the TCP context (%u directions, %zu bytes each, "
+			"and %zu KiB of blocks)\n",
+			t->nb_dirs, sizeof(struct fm_tcp_dir), memsz >> 10);
+		/* nothing is in use yet (dir_of is not even set): freed as is */
+		rte_free(t->dirs);
+		rte_free(t->dir_of);
+		rte_free(t->rec_dirs);
+		rte_free(t->active);
+		rte_free(t->mem);
+		rte_free(t);
 		return -ENOMEM;
 	}
 	for (int i = 0; i < 4; i++) {
