@@ -501,6 +501,7 @@ enum top_key {
 	TK_METRICS,
 	TK_FRAGS,
 	TK_LATENCY,
+	TK_STREAM_MBUFS,
 	TK_NB
 };
 
@@ -533,6 +534,8 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 	if (ret == 0 && v[TK_LATENCY])
 		ret = get_u32(c, v[TK_LATENCY], FM_CONFIG_LATENCY_MIN, FM_CONFIG_LATENCY_MAX,
 			      &cfg->latency_budget_us, "latency_budget_us");
+	if (ret == 0 && v[TK_STREAM_MBUFS]) /* fm_tcp_pool.h: FM_TCP_SHARE_MIN..MAX */
+		ret = get_u32(c, v[TK_STREAM_MBUFS], 5, 80, &cfg->stream_mbufs, "stream_mbufs");
 	return ret;
 }
 
@@ -628,9 +631,9 @@ int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned in
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {
-	    "name", "socket",  "mbufs",	    "ring_size",	 "ports", "mode",
-	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache", "sweep_ms",
-	    "user", "metrics", "fragments", "latency_budget_us", NULL};
+	    "name", "socket",  "mbufs",	    "ring_size",	 "ports",	 "mode",
+	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache",	 "sweep_ms",
+	    "user", "metrics", "fragments", "latency_budget_us", "stream_mbufs", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 

@@ -30,6 +30,8 @@
  *	fragments: drop                    # optional: drop | reassemble | pass (see below)
  *	latency_budget_us: 200             # optional: what idle handling may add to a packet's
  *	                                   # time in the platform, µs (doorbell moderation, naps)
+ *	stream_mbufs: 50                   # optional: % of the mbuf pool the TCP context may keep
+ *	                                   # (held segments, copies; docs/streams.md), 5..80
  *	vnfs:                              # optional, 0..FM_MAX_VNFS, in chain order
  *	  - name: fwd1                     # required, unique, [A-Za-z][A-Za-z0-9_-]*
  *	    exec: forward                  # optional: binary flowmgr may spawn
@@ -163,6 +165,7 @@ struct fm_config {
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
 	uint32_t latency_budget_us;    /* what doorbell moderation and naps may add (fm_idle.h) */
 	enum fm_frag_policy fragments; /* fragments / hidden transports on stream chains */
+	uint32_t stream_mbufs; /* % of the mbuf pool the TCP context may keep (0: default) */
 	enum fm_port_mode mode;
 	int nb_ports;
 	struct fm_port_cfg ports[FM_MAX_PORTS];

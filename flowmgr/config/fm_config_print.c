@@ -78,7 +78,10 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\n", cfg->sessions,
 		cfg->exhaust_evict ? "evict" : "drop", cfg->cache, cfg->sweep_ms);
 	fprintf(out, "latency_budget_us: %u\n", cfg->latency_budget_us);
-	fprintf(out, "fragments: %s\nports:\n", fm_config_frag_name(cfg->fragments));
+	fprintf(out, "fragments: %s\n", fm_config_frag_name(cfg->fragments));
+	if (cfg->stream_mbufs != 0)
+		fprintf(out, "stream_mbufs: %u\n", cfg->stream_mbufs);
+	fputs("ports:\n", out);
 	for (int i = 0; i < cfg->nb_ports; i++) {
 		fprintf(out, "  - name: %s\n    dev: ", cfg->ports[i].name);
 		print_str(out, cfg->ports[i].dev);

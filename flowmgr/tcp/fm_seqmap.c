@@ -7,10 +7,17 @@
 
 #include "fm_seqmap.h"
 
+void fm_seqmap_attach(struct fm_seqmap *m, struct fm_seqmap_entry *e, uint32_t cap)
+{
+	m->e = e;
+	m->cap = e != NULL ? cap : 0;
+}
+
 void fm_seqmap_init(struct fm_seqmap *m, uint32_t first_seq)
 {
-	memset(m, 0, sizeof(*m));
 	m->floor = first_seq;
+	m->base = 0;
+	m->n = 0;
 }
 
 /* Index of the first entry whose pos is at or after pos (serial order). */
@@ -79,7 +86,7 @@ static int seqmap_add_between(struct fm_seqmap *m, uint32_t i, uint32_t pos, uin
 		next->rem += rem;
 		next->ins = ins;
 	} else {
-		if (m->n == FM_SEQMAP_CAP)
+		if (m->n >= m->cap)
 			return -ENOSPC;
 		memmove(&m->e[i + 1], &m->e[i], (m->n - i) * sizeof(m->e[0]));
 		m->e[i] = (struct fm_seqmap_entry){.pos = pos, .rem = rem, .ins = ins};

@@ -77,8 +77,8 @@
  * at or below the floor (the sender discards it as old). Only ACKs that passed the caller's
  * validity check (not beyond what was sent) may prune.
  *
- * Versioning: the struct may live in shared memory (the FCB); its size is asserted below and
- * changes with the ABI version in common/.
+ * Memory: the struct holds a pointer to its entries (attached by the owner): it lives in
+ * flowmgr's private memory (the TCP context), never in shared memory.
  *
  * Concurrency: one writer, the lcore that owns the connection; no internal locking. The map
  * functions are const and may run concurrently with each other, never with a writer
@@ -104,15 +104,18 @@ struct fm_seqmap_entry {
 	uint32_t ins;
 };
 
+/* The list's entries live in an array the owner attaches (fm_seqmap_attach()): the TCP context
+ * takes one from a pool when a direction records its first modification and gives it back once
+ * every modification is acknowledged (n == 0), so an unmodified connection costs 24 bytes here. */
 struct fm_seqmap {
-	uint32_t floor; /* original position: everything before it is acknowledged */
-	uint32_t base;	/* delta of all pruned entries, mod 2^32 */
-	uint32_t n;	/* live entries in e[] */
-	uint32_t pad;
-	struct fm_seqmap_entry e[FM_SEQMAP_CAP]; /* sorted by pos (serial order) */
+	uint32_t floor;		   /* original position: everything before it is acknowledged */
+	uint32_t base;		   /* delta of all pruned entries, mod 2^32 */
+	uint32_t n;		   /* live entries in e[] */
+	uint32_t cap;		   /* entries e[] holds (0: none attached) */
+	struct fm_seqmap_entry *e; /* sorted by pos (serial order) */
 };
 
-static_assert(sizeof(struct fm_seqmap) == 16 + 12 * FM_SEQMAP_CAP, "fm_seqmap layout");
+static_assert(sizeof(struct fm_seqmap) == 16 + sizeof(void *), "fm_seqmap layout");
 
 /* RFC 1982 serial-number comparisons of 32-bit sequence numbers. */
 static inline int32_t fm_seq_diff(uint32_t a, uint32_t b)
@@ -134,13 +137,17 @@ static inline bool fm_seq_gt(uint32_t a, uint32_t b)
 	return fm_seq_diff(a, b) > 0;
 }
 
+/* Gives the map an entry array of `cap` entries (NULL, 0: takes it away; only with n == 0). */
+void fm_seqmap_attach(struct fm_seqmap *m, struct fm_seqmap_entry *e, uint32_t cap);
+
 /*
- * Empties the map. first_seq is the sequence number of the first data byte of this direction
- * (ISN + 1): positions before it (the SYN) map unchanged.
+ * Empties the map (the attached array stays). first_seq is the sequence number of the first data
+ * byte of this direction (ISN + 1): positions before it (the SYN) map unchanged.
  */
 void fm_seqmap_init(struct fm_seqmap *m, uint32_t first_seq);
 
-/* Records len bytes inserted before original byte pos. 0, -EINVAL, -EOVERFLOW or -ENOSPC. */
+/* Records len bytes inserted before original byte pos. 0, -EINVAL, -EOVERFLOW or -ENOSPC (no
+ * room in the attached array, or none attached). */
 int fm_seqmap_insert(struct fm_seqmap *m, uint32_t pos, uint32_t len);
 
 /* Records the removal of original bytes [pos, pos+len). 0, -EINVAL, -EOVERFLOW or -ENOSPC. */

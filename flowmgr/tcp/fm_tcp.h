@@ -32,6 +32,11 @@
  *    edge moved). A VNF that closes a connection has flowmgr send an RST to both ends and drop
  *    the rest of it.
  *
+ * Memory (docs/streams.md, "Connection state and budgets"): one small direction per session (the
+ * flow table's bound, no table of its own); held segments, waiting replays, copies and
+ * modification lists in bounded block pools, and the mbufs it keeps within a share of the pool
+ * (config `stream_mbufs`, flowmgr/tcp/fm_tcp_pool.h); what does not fit is refused and counted.
+ *
  * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
  * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
  * chain); recovery of pre-ACKed bytes one hole per round trip (NewReno); a connection whose
@@ -94,7 +99,18 @@ enum fm_tcp_verdict {
 	X(REQ_BAD, "tcp_requests_bad")                                                             \
 	X(ACK_UNSENT, "tcp_acks_unsent")                                                           \
 	X(NO_SESSION, "tcp_no_session") /* no session FCB (a static class): not managed, dropped   \
-					 */
+					 */                                                        \
+	X(OOO_BUDGET, "tcp_ooo_budget_drops") /* newest out-of-order segment: budget full */       \
+	X(DATA_BUDGET, "tcp_budget_refused")  /* new data: copies budget or per-conn cap full */   \
+	X(COPY_REFUSED, "tcp_copies_refused") /* no block for a copy (the budget prevents it) */   \
+	X(RST_FREED, "tcp_rst_freed") /* an accepted RST: the connection's copies freed at once */ \
+	X(HELD_NOW, "tcp_budget_held")		 /* gauge: held segments + waiting replays */      \
+	X(COPIES_NOW, "tcp_budget_copies")	 /* gauge: copies + segments in the chain */       \
+	X(HELD_PEAK, "tcp_budget_held_peak")	 /* gauge: the most held at once */                \
+	X(COPIES_PEAK, "tcp_budget_copies_peak") /* gauge: the most copies at once */              \
+	X(BUDGET_HELD, "tcp_budget_held_max")	 /* the bounds (fm_tcp_pool.h) */                  \
+	X(BUDGET_COPIES, "tcp_budget_copies_max")                                                  \
+	X(DIR_BYTES, "tcp_dir_bytes") /* one idle direction: its state, index, list entries */
 #define FM_TCP_X_ENUM(e, s) FM_TCP_CNT_##e,
 enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM

@@ -34,10 +34,11 @@ bool fm_tcp_map_ack(struct fm_tcp *t, struct fm_tcp_dir *p, struct fm_tcp_hdrs *
 		if (!p->acked_valid || fm_seq_gt(ack, p->acked_out)) {
 			p->acked_out = ack;
 			p->acked_valid = 1;
-			while (p->h_n > 0 && fm_seq_leq(p->hist[p->h_head].out_end, ack))
-				fm_tcp_hist_pop(p);
+			while (p->h_n > 0 && fm_seq_leq(fm_tcp_hist_at(t, p, 0)->out_end, ack))
+				fm_tcp_hist_pop(t, p);
 		}
 		h->tcp->recv_ack = rte_cpu_to_be_32(fm_seqmap_ack(&p->map, ack));
+		fm_tcp_map_idle(t, p); /* every modification acknowledged: the entries go back */
 		p->nsack_out = 0;
 	}
 	for (uint32_t b = 2; sack != NULL && b + 8 <= sack[1]; b += 8) {

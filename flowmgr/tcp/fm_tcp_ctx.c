@@ -56,8 +56,26 @@ int fm_tcp_init(struct flowmgr *fm)
 		RTE_LOG(ERR, USER1, "flowmgr: the TCP context needs the common-data table\n");
 		return -EINVAL;
 	}
-	nb_dirs = fm->cfg->sessions < 512 ? fm->cfg->sessions : 512;
+	/* one direction per session: the context never refuses a connection the flow table took */
+	nb_dirs = fm->fcb_slots;
 	return fm_tcp_create(fm, nb_dirs, fm_bidir_capacity(fm->bidir));
+}
+
+/* Blocks of each pool for a context of nb_dirs directions and its budget (docs/streams.md,
+ * "Connection state and budgets"): every block in use holds at least one mbuf of the budget (a
+ * copy, a held segment, a waiting replay), so the copies' and held segments' pools never run out
+ * before the budget does; lists only where a VNF may resize (`resize`), at most 1024. */
+static void pool_sizes(const struct flowmgr *fm, uint32_t nb_dirs, const struct fm_tcp_budget *b,
+		       uint32_t nb[4])
+{
+	bool resize = fm->cfg == NULL; /* tests drive the context without a configuration */
+
+	for (int i = 0; fm->cfg != NULL && i < fm->cfg->chain.nb_vnfs; i++)
+		resize |= (fm->cfg->chain.vnfs[i].flags & FM_DECL_RESIZE) != 0;
+	nb[0] = b->copies_max + FM_TCP_HCHUNKS + 64;
+	nb[1] = b->held_max + 1;
+	nb[2] = nb_dirs < 1024 ? nb_dirs : 1024;
+	nb[3] = resize ? (nb_dirs < 1024 ? nb_dirs : 1024) : 0;
 }
 
 int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
@@ -67,10 +85,21 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 	    .size = sizeof(struct fm_tcp_pkt),
 	    .align = 4,
 	};
+	static const size_t bsz[4] = {sizeof(struct fm_tcp_hchunk), sizeof(struct fm_tcp_ooo),
+				      sizeof(struct fm_tcp_pendq),
+				      sizeof(struct fm_seqmap_entry) * FM_SEQMAP_CAP};
 	struct fm_tcp *t = rte_zmalloc("fm_tcp", sizeof(*t), 64);
+	struct fm_tcp_pool *pools[4];
+	uint32_t nb[4], share;
+	size_t memsz = 0;
+	uint8_t *mem;
 
 	if (t == NULL)
 		return -ENOMEM;
+	pools[0] = &t->hpool;
+	pools[1] = &t->opool;
+	pools[2] = &t->ppool;
+	pools[3] = &t->mpool;
 	t->dyn_off = rte_mbuf_dynfield_register(&desc);
 	t->nb_dirs = nb_dirs;
 	t->nb_recs = nb_recs;
@@ -78,14 +107,37 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 	t->dir_of = rte_malloc("fm_tcp_dir_of", sizeof(uint32_t) * fm->fcb_slots, 64);
 	t->nb_slots = fm->fcb_slots;
 	t->rec_dirs = rte_malloc("fm_tcp_rec", sizeof(*t->rec_dirs) * t->nb_recs, 64);
+	t->active = rte_malloc("fm_tcp_active", sizeof(uint32_t) * (t->nb_dirs + 1), 64);
 	t->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
+	share = fm->cfg != NULL && fm->cfg->stream_mbufs != 0 ? fm->cfg->stream_mbufs
+							      : FM_TCP_SHARE_DEFAULT;
+	if (t->pool != NULL)
+		fm_tcp_budget_init(&t->budget, t->pool->size, share, 1, FM_TCP_HIST);
+	pool_sizes(fm, nb_dirs, &t->budget, nb);
+	for (int i = 0; i < 4; i++)
+		memsz += (bsz[i] + sizeof(uint32_t)) * nb[i] + 64;
+	t->mem = mem = t->pool != NULL ? rte_malloc("fm_tcp_blocks", memsz, 64) : NULL;
 	if (t->dyn_off < 0 || t->dirs == NULL || t->dir_of == NULL || t->rec_dirs == NULL ||
-	    t->pool == NULL || nb_dirs == 0) {
-		RTE_LOG(ERR, USER1, "flowmgr: cannot allocate the TCP context (%u directions)\n",
-			t->nb_dirs);
-		fm->tcp = t;
-		fm_tcp_uninit(fm);
+	    t->active == NULL || t->pool == NULL || mem == NULL || nb_dirs == 0) {
+		RTE_LOG(ERR, USER1,
+			"flowmgr: cannot allocate the TCP context (%u directions, %zu bytes each, "
+			"and %zu KiB of blocks)\n",
+			t->nb_dirs, sizeof(struct fm_tcp_dir), memsz >> 10);
+		/* nothing is in use yet (dir_of is not even set): freed as is */
+		rte_free(t->dirs);
+		rte_free(t->dir_of);
+		rte_free(t->rec_dirs);
+		rte_free(t->active);
+		rte_free(t->mem);
+		rte_free(t);
 		return -ENOMEM;
+	}
+	for (int i = 0; i < 4; i++) {
+		uint8_t *blocks = mem;
+		uint32_t *next = (uint32_t *)(blocks + bsz[i] * nb[i]);
+
+		fm_tcp_pool_init(pools[i], blocks, next, bsz[i], nb[i]);
+		mem = (uint8_t *)RTE_ALIGN_CEIL((uintptr_t)(next + nb[i]), 64);
 	}
 	for (uint32_t i = 0; i < fm->fcb_slots; i++)
 		t->dir_of[i] = FM_IDX_NONE;
@@ -95,7 +147,11 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 		t->dirs[i].next_free = i + 1 < t->nb_dirs ? i + 1 : FM_IDX_NONE;
 	t->free_head = 0;
 	fm->tcp = t;
-	RTE_LOG(INFO, USER1, "flowmgr: TCP context for %u connection directions\n", t->nb_dirs);
+	RTE_LOG(INFO, USER1,
+		"flowmgr: TCP context for %u connection directions (%zu bytes each); budget %u "
+		"mbufs (held %u, copies %u, %u per direction); blocks %zu KiB\n",
+		t->nb_dirs, sizeof(struct fm_tcp_dir), t->budget.total, t->budget.held_max,
+		t->budget.copies_max, t->budget.conn_cap, memsz >> 10);
 	return 0;
 }
 
@@ -112,6 +168,8 @@ void fm_tcp_uninit(struct flowmgr *fm)
 	rte_free(t->dirs);
 	rte_free(t->dir_of);
 	rte_free(t->rec_dirs);
+	rte_free(t->active);
+	rte_free(t->mem);
 	rte_free(t);
 	fm->tcp = NULL;
 }
@@ -153,8 +211,10 @@ struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create)
 	d = t->free_head;
 	dir = &t->dirs[d];
 	t->free_head = dir->next_free;
-	memset(dir, 0, offsetof(struct fm_tcp_dir, map));
-	dir->h_head = dir->h_n = 0;
+	memset(dir, 0, sizeof(*dir));
+	dir->ooo_blk = dir->pend_blk = dir->map_blk = FM_TCP_POOL_NONE;
+	for (unsigned int c = 0; c < FM_TCP_HCHUNKS; c++)
+		dir->hchunk[c] = FM_TCP_POOL_NONE;
 	dir->fcb = idx;
 	dir->rec = rec;
 	dir->peer = FM_IDX_NONE;
@@ -171,11 +231,109 @@ struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create)
 	return dir;
 }
 
-void fm_tcp_hist_pop(struct fm_tcp_dir *d)
+/* ---- blocks and the budget (fm_tcp_pool.h) -------------------------------------------------- */
+
+void fm_tcp_active_add(struct fm_tcp *t, struct fm_tcp_dir *d)
 {
-	rte_pktmbuf_free(d->hist[d->h_head].m);
+	if (d->act != 0)
+		return;
+	t->active[t->nb_active++] = (uint32_t)(d - t->dirs);
+	d->act = t->nb_active;
+}
+
+static void active_remove(struct fm_tcp *t, struct fm_tcp_dir *d)
+{
+	uint32_t pos = d->act - 1, last;
+
+	if (d->act == 0)
+		return;
+	last = t->active[--t->nb_active];
+	t->active[pos] = last;
+	t->dirs[last].act = pos + 1;
+	d->act = 0;
+}
+
+void fm_tcp_ooo_done(struct fm_tcp *t, struct fm_tcp_dir *d)
+{
+	if (d->nb_ooo == 0 && d->ooo_blk != FM_TCP_POOL_NONE) {
+		fm_tcp_pool_put(&t->opool, d->ooo_blk);
+		d->ooo_blk = FM_TCP_POOL_NONE;
+	}
+}
+
+void fm_tcp_pend_done(struct fm_tcp *t, struct fm_tcp_dir *d)
+{
+	if (d->nb_pend == 0 && d->pend_blk != FM_TCP_POOL_NONE) {
+		fm_tcp_pool_put(&t->ppool, d->pend_blk);
+		d->pend_blk = FM_TCP_POOL_NONE;
+	}
+}
+
+bool fm_tcp_hist_push(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m, uint32_t in_seq,
+		      uint32_t in_end, uint32_t out_seq, uint32_t out_end)
+{
+	uint32_t p, c;
+	struct fm_tcp_hist *x;
+
+	if (d->h_n == FM_TCP_HIST) { /* back-pressure keeps this from happening */
+		fm_tcp_hist_pop(t, d);
+		CNT(t, HIST_EVICT);
+	}
+	p = (d->h_head + d->h_n) % FM_TCP_HIST;
+	c = p / FM_TCP_HCHUNK;
+	if (d->hchunk[c] == FM_TCP_POOL_NONE &&
+	    (d->hchunk[c] = fm_tcp_pool_get(&t->hpool)) == FM_TCP_POOL_NONE) {
+		CNT(t, COPY_REFUSED); /* the budget keeps this from happening */
+		return false;
+	}
+	x = &((struct fm_tcp_hchunk *)fm_tcp_pool_obj(&t->hpool, d->hchunk[c]))
+		 ->e[p % FM_TCP_HCHUNK];
+	x->in_seq = in_seq;
+	x->in_end = in_end;
+	x->out_seq = out_seq;
+	x->out_end = out_end;
+	rte_mbuf_refcnt_update(m, 1);
+	x->m = m;
+	d->h_n++;
+	t->budget.copies++;
+	return true;
+}
+
+void fm_tcp_hist_pop(struct fm_tcp *t, struct fm_tcp_dir *d)
+{
+	uint32_t p = d->h_head, c = p / FM_TCP_HCHUNK, tail;
+
+	rte_pktmbuf_free(fm_tcp_hist_at(t, d, 0)->m);
 	d->h_head = (uint16_t)((d->h_head + 1) % FM_TCP_HIST);
 	d->h_n--;
+	t->budget.copies--;
+	/* the block the oldest copy was in goes back once no copy is left in it */
+	if (d->h_n > 0 && d->h_head % FM_TCP_HCHUNK != 0)
+		return;
+	tail = (d->h_head + d->h_n + FM_TCP_HIST - 1) % FM_TCP_HIST;
+	if (d->h_n == 0 || tail / FM_TCP_HCHUNK != c) {
+		fm_tcp_pool_put(&t->hpool, d->hchunk[c]);
+		d->hchunk[c] = FM_TCP_POOL_NONE;
+	}
+}
+
+int fm_tcp_map_ready(struct fm_tcp *t, struct fm_tcp_dir *d)
+{
+	if (d->map_blk != FM_TCP_POOL_NONE)
+		return 0;
+	if ((d->map_blk = fm_tcp_pool_get(&t->mpool)) == FM_TCP_POOL_NONE)
+		return -ENOSPC;
+	fm_seqmap_attach(&d->map, fm_tcp_pool_obj(&t->mpool, d->map_blk), FM_SEQMAP_CAP);
+	return 0;
+}
+
+void fm_tcp_map_idle(struct fm_tcp *t, struct fm_tcp_dir *d)
+{
+	if (d->map_blk == FM_TCP_POOL_NONE || fm_seqmap_count(&d->map) != 0)
+		return;
+	fm_seqmap_attach(&d->map, NULL, 0);
+	fm_tcp_pool_put(&t->mpool, d->map_blk);
+	d->map_blk = FM_TCP_POOL_NONE;
 }
 
 void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
@@ -188,13 +346,22 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 		return;
 	d = &t->dirs[di];
 	while (d->h_n > 0)
-		fm_tcp_hist_pop(d);
+		fm_tcp_hist_pop(t, d);
 	for (unsigned int i = 0; i < d->nb_ooo; i++) /* none: held packets keep the FCB alive */
-		rte_pktmbuf_free(d->ooo[i]);
+		rte_pktmbuf_free(fm_tcp_ooo_of(t, d)->m[i]);
+	t->budget.held -= d->nb_ooo;
 	d->nb_ooo = 0;
+	fm_tcp_ooo_done(t, d);
 	for (unsigned int i = 0; i < d->nb_pend; i++) /* none either: they keep the FCB alive */
-		rte_pktmbuf_free(d->pend[(d->p_head + i) % FM_TCP_PEND]);
+		rte_pktmbuf_free(fm_tcp_pend_of(t, d)->m[(d->p_head + i) % FM_TCP_PEND]);
+	t->budget.held -= d->nb_pend;
 	d->nb_pend = 0;
+	fm_tcp_pend_done(t, d);
+	t->budget.inflight -= d->inflight;
+	d->inflight = 0;
+	fm_seqmap_init(&d->map, 0);
+	fm_tcp_map_idle(t, d);
+	active_remove(t, d);
 	if (d->peer != FM_IDX_NONE)
 		t->dirs[d->peer].peer = FM_IDX_NONE;
 	for (int s = 0; s < 2; s++)

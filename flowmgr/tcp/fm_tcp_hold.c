@@ -115,7 +115,7 @@ static unsigned int preack_copies(struct flowmgr *fm, struct fm_tcp_dir *d, stru
 	unsigned int n = 0;
 
 	for (uint16_t k = 0; k < d->h_n && n < max; k++) {
-		struct fm_tcp_hist *x = &d->hist[(d->h_head + k) % FM_TCP_HIST];
+		struct fm_tcp_hist *x = fm_tcp_hist_at(t, d, k);
 		struct rte_mbuf *c;
 
 		if (!fm_seq_lt(x->in_seq, d->preack))
@@ -235,8 +235,8 @@ unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf 
 	if (t == NULL)
 		return 0;
 	t->now_ms = now_ms;
-	for (uint32_t i = 0; i < t->nb_dirs && n < max; i++) {
-		struct fm_tcp_dir *d = &t->dirs[i];
+	for (uint32_t i = 0; i < t->nb_active && n < max; i++) {
+		struct fm_tcp_dir *d = &t->dirs[t->active[i]];
 		unsigned int k, lim;
 
 		if (!d->pre_valid || d->closed || d->rtx_at_ms == 0 || now_ms < d->rtx_at_ms)
@@ -403,15 +403,16 @@ static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_
 	}
 	d->preack = ack;
 	d->pre_valid = 1;
+	fm_tcp_active_add(t, d); /* the timers look at it */
 	out[0] = c;
 	CNT(t, PREACK);
 	return 1;
 }
 
-static void drop_copies(struct fm_tcp_dir *d)
+static void drop_copies(struct fm_tcp *t, struct fm_tcp_dir *d)
 {
 	while (d->h_n > 0)
-		fm_tcp_hist_pop(d);
+		fm_tcp_hist_pop(t, d);
 	d->pre_valid = 0;
 	d->rtx_at_ms = 0;
 	d->closed = 1;
@@ -443,9 +444,9 @@ static unsigned int req_close(struct flowmgr *fm, struct fm_tcp_dir *d, struct f
 		out[n++] = c;
 	if ((c = ctl_segment(fm, ch, true, to_snd_seq, d->rcv_nxt, rst, 0, NULL, rq->in_port)))
 		out[n++] = c;
-	drop_copies(d);
+	drop_copies(t, d);
 	if (peer != NULL)
-		drop_copies(peer);
+		drop_copies(t, peer);
 	CNT(t, CLOSE);
 	for (unsigned int i = 0; i < n; i++)
 		CNT(t, CLOSE_RST);

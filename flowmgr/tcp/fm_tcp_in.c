@@ -33,25 +33,39 @@ static enum fm_tcp_verdict hold_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, stru
 				    uint32_t seq, uint32_t end, uint64_t now_ms)
 {
 	unsigned int i = d->nb_ooo;
+	struct fm_tcp_ooo *q;
 
 	if (d->nb_ooo == FM_TCP_OOO) {
 		CNT(t, OOO_FULL);
 		return FM_TCP_DROP;
 	}
-	while (i > 0 && fm_seq_gt(d->ooo_seq[i - 1], seq))
-		i--;
-	if (i > 0 && d->ooo_seq[i - 1] == seq) {
-		CNT(t, DUP_DROP);
+	/* the newest out-of-order segment is the one refused when the budget is full (a spoofing
+	 * sender fills its quarter of it, never the copies of established connections) */
+	if (!fm_tcp_budget_hold_ok(&t->budget) ||
+	    (d->ooo_blk == FM_TCP_POOL_NONE &&
+	     (d->ooo_blk = fm_tcp_pool_get(&t->opool)) == FM_TCP_POOL_NONE)) {
+		CNT(t, OOO_BUDGET);
 		return FM_TCP_DROP;
 	}
-	memmove(&d->ooo[i + 1], &d->ooo[i], (d->nb_ooo - i) * sizeof(d->ooo[0]));
-	memmove(&d->ooo_seq[i + 1], &d->ooo_seq[i], (d->nb_ooo - i) * 4);
-	memmove(&d->ooo_end[i + 1], &d->ooo_end[i], (d->nb_ooo - i) * 4);
-	d->ooo[i] = m;
-	d->ooo_seq[i] = seq;
-	d->ooo_end[i] = end;
+	fm_tcp_active_add(t, d);
+	q = fm_tcp_ooo_of(t, d);
+	while (i > 0 && fm_seq_gt(q->seq[i - 1], seq))
+		i--;
+	if (i > 0 && q->seq[i - 1] == seq) {
+		CNT(t, DUP_DROP);
+		fm_tcp_ooo_done(t, d);
+		return FM_TCP_DROP;
+	}
+	memmove(&q->m[i + 1], &q->m[i], (d->nb_ooo - i) * sizeof(q->m[0]));
+	memmove(&q->seq[i + 1], &q->seq[i], (d->nb_ooo - i) * 4);
+	memmove(&q->end[i + 1], &q->end[i], (d->nb_ooo - i) * 4);
+	q->m[i] = m;
+	q->seq[i] = seq;
+	q->end[i] = end;
 	if (d->nb_ooo++ == 0)
 		d->ooo_since_ms = now_ms;
+	t->budget.held++;
+	fm_tcp_budget_peak(&t->budget);
 	CNT(t, HELD);
 	return FM_TCP_HELD;
 }
@@ -70,6 +84,8 @@ static bool deliver(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
 	mark(t, d, m, seq, h->plen, (h->flags & RTE_TCP_FIN_FLAG) != 0, 0);
 	d->rcv_nxt = end;
 	d->inflight++;
+	t->budget.inflight++;
+	fm_tcp_budget_peak(&t->budget);
 	return true;
 }
 
@@ -78,15 +94,18 @@ static bool deliver(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
 static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **rel,
 			unsigned int *nrel, uint64_t now_ms)
 {
-	while (d->nb_ooo > 0 && fm_seq_leq(d->ooo_seq[0], d->rcv_nxt)) {
-		struct rte_mbuf *o = d->ooo[0];
-		uint32_t os = d->ooo_seq[0], oe = d->ooo_end[0];
+	struct fm_tcp_ooo *q = d->nb_ooo > 0 ? fm_tcp_ooo_of(t, d) : NULL;
+
+	while (d->nb_ooo > 0 && fm_seq_leq(q->seq[0], d->rcv_nxt)) {
+		struct rte_mbuf *o = q->m[0];
+		uint32_t os = q->seq[0], oe = q->end[0];
 		struct fm_tcp_hdrs oh;
 
 		d->nb_ooo--;
-		memmove(&d->ooo[0], &d->ooo[1], d->nb_ooo * sizeof(d->ooo[0]));
-		memmove(&d->ooo_seq[0], &d->ooo_seq[1], d->nb_ooo * 4);
-		memmove(&d->ooo_end[0], &d->ooo_end[1], d->nb_ooo * 4);
+		t->budget.held--;
+		memmove(&q->m[0], &q->m[1], d->nb_ooo * sizeof(q->m[0]));
+		memmove(&q->seq[0], &q->seq[1], d->nb_ooo * 4);
+		memmove(&q->end[0], &q->end[1], d->nb_ooo * 4);
 		d->ooo_since_ms = now_ms;
 		if (fm_seq_leq(oe, d->rcv_nxt) || fm_tcp_hdrs_parse(o, &oh) < 0 ||
 		    !deliver(t, d, o, &oh, os, oe)) {
@@ -97,6 +116,7 @@ static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf 
 		rel[(*nrel)++] = o;
 		CNT(t, RELEASED);
 	}
+	fm_tcp_ooo_done(t, d);
 }
 
 /* A SYN, or the first segment of a direction flowmgr has not seen start: where the stream
@@ -159,12 +179,31 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 		CNT(t, BACKPRESSURE);
 		return FM_TCP_DROP;
 	}
+	/* ... and in the budget: the worker's copies, and this connection's share of them (a
+	 * receiver that withholds its ACKs keeps at most that many mbufs) */
+	if (!fm_tcp_budget_data_ok(&t->budget, (uint32_t)d->h_n + d->inflight)) {
+		CNT(t, DATA_BUDGET);
+		return FM_TCP_DROP;
+	}
 	if (fm_seq_gt(seq, d->rcv_nxt)) /* a gap before it: hold */
 		return hold_ooo(t, d, m, seq, end, now_ms);
 	if (!deliver(t, d, m, &h, seq, end))
 		return FM_TCP_DROP;
 	release_ooo(t, d, rel, nrel, now_ms);
 	return FM_TCP_PASS;
+}
+
+/* The budget's gauges, for the control thread (relaxed stores: one writer, this lcore). */
+static void gauges(struct fm_tcp *t)
+{
+	const struct fm_tcp_budget *b = &t->budget;
+	const uint64_t v[] = {
+	    b->held,	   b->copies + b->inflight,	  b->held_peak, b->copies_peak, b->held_max,
+	    b->copies_max, sizeof(struct fm_tcp_dir) + 12};
+
+	static_assert(FM_TCP_CNT_DIR_BYTES - FM_TCP_CNT_HELD_NOW == 6, "the gauges are in a row");
+	for (unsigned int i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		atomic_store_explicit(&t->cnt[FM_TCP_CNT_HELD_NOW + i], v[i], memory_order_relaxed);
 }
 
 void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, struct rte_mbuf *m),
@@ -174,8 +213,9 @@ void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, s
 
 	if (t == NULL)
 		return;
-	for (uint32_t i = 0; i < t->nb_dirs; i++) {
-		struct fm_tcp_dir *d = &t->dirs[i];
+	gauges(t);
+	for (uint32_t i = 0; i < t->nb_active;) {
+		struct fm_tcp_dir *d = &t->dirs[t->active[i]];
 
 		if (d->nb_pend > 0) {
 			/* The oldest waiting replay has not moved for FM_TCP_PEND_MS: the chain
@@ -184,22 +224,37 @@ void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, s
 			if (d->pend_since_ms == 0) {
 				d->pend_since_ms = now_ms | 1;
 			} else if (now_ms - d->pend_since_ms >= FM_TCP_PEND_MS) {
+				struct fm_tcp_pendq *q = fm_tcp_pend_of(t, d);
+
 				while (d->nb_pend > 0) {
-					put(ctx, d->pend[d->p_head]);
+					put(ctx, q->m[d->p_head]);
 					d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
 					d->nb_pend--;
+					t->budget.held--;
 					CNT(t, REPLAY_LATE);
 				}
 				d->pend_since_ms = 0;
 				d->out_no = d->in_no;
+				fm_tcp_pend_done(t, d);
 			}
 		}
-		if (d->nb_ooo == 0 || now_ms - d->ooo_since_ms < FM_TCP_HOLD_MS)
-			continue;
-		for (unsigned int k = 0; k < d->nb_ooo; k++) {
-			put(ctx, d->ooo[k]);
-			CNT(t, HOLD_EXPIRED);
+		if (d->nb_ooo > 0 && now_ms - d->ooo_since_ms >= FM_TCP_HOLD_MS) {
+			for (unsigned int k = 0; k < d->nb_ooo; k++) {
+				put(ctx, fm_tcp_ooo_of(t, d)->m[k]);
+				CNT(t, HOLD_EXPIRED);
+			}
+			t->budget.held -= d->nb_ooo;
+			d->nb_ooo = 0;
+			fm_tcp_ooo_done(t, d);
 		}
-		d->nb_ooo = 0;
+		if (d->ooo_blk == FM_TCP_POOL_NONE && d->pend_blk == FM_TCP_POOL_NONE &&
+		    !d->pre_valid) {
+			/* nothing left to watch: out of the list (the last one takes its place) */
+			t->active[i] = t->active[--t->nb_active];
+			t->dirs[t->active[i]].act = i + 1;
+			d->act = 0;
+			continue;
+		}
+		i++;
 	}
 }

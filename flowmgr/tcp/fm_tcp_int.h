@@ -14,6 +14,7 @@
  *   fm_tcp_replay.c  replays: copies of what went out, in their sender's order;
  *   fm_tcp_hold.c    holding: pro-active ACKs, recovery of pre-ACKed bytes and its timer, close;
  *   fm_tcp_seg.c     one segment's headers (pure: no EAL, unit-tested on hand-made mbufs);
+ *   fm_tcp_pool.c    block pools and the mbuf budget (pure: no EAL, unit-tested);
  *   fm_seqmap.c      one direction's modification list (pure).
  * The files call each other only through the fm_tcp_* helpers declared below, one way:
  * in -> hold; out -> replay -> ack, out -> ack, out -> hold, replay -> hold; all -> ctx. No file
@@ -36,6 +37,7 @@
 #include "flowmgr.h"
 #include "fm_seqmap.h"
 #include "fm_tcp.h"
+#include "fm_tcp_pool.h"
 #include "fm_tcp_seg.h"
 
 #define FM_TCP_OOO	  32   /* held out-of-order segments per direction */
@@ -67,11 +69,33 @@ struct fm_tcp_hist {
 	struct rte_mbuf *m;	   /* a reference to what went out */
 };
 
+/* Blocks of the context's pools (fm_tcp_pool.h), taken when first needed, given back empty. */
+#define FM_TCP_HCHUNK  128 /* copies per block of a direction's ring of copies */
+#define FM_TCP_HCHUNKS (FM_TCP_HIST / FM_TCP_HCHUNK)
+struct fm_tcp_hchunk {
+	struct fm_tcp_hist e[FM_TCP_HCHUNK];
+};
+struct fm_tcp_ooo { /* held out-of-order segments, sorted by seq */
+	struct rte_mbuf *m[FM_TCP_OOO];
+	uint32_t seq[FM_TCP_OOO], end[FM_TCP_OOO];
+};
+struct fm_tcp_pendq { /* replays waiting for the chain */
+	struct rte_mbuf *m[FM_TCP_PEND];
+	uint32_t mark[FM_TCP_PEND]; /* in_no when it arrived: it leaves once out_no is there */
+};
+
+/* One connection direction: what every session on a TCP-context path keeps (its idle cost, see
+ * docs/streams.md "Connection state and budgets"); the rest is in blocks (FM_TCP_POOL_NONE:
+ * none). */
 struct fm_tcp_dir {
 	uint32_t fcb;  /* FCB slot of this direction */
 	uint32_t rec;  /* common record shared with the other direction */
 	uint32_t peer; /* the other direction's state, FM_IDX_NONE */
 	uint32_t next_free;
+	uint32_t act;	   /* position + 1 in the active list (upkeep, timers); 0: not in it */
+	uint32_t ooo_blk;  /* struct fm_tcp_ooo */
+	uint32_t pend_blk; /* struct fm_tcp_pendq */
+	uint32_t map_blk;  /* the modification list's entries */
 	/* ingress */
 	uint8_t in_init;
 	uint8_t wscale; /* window scale this direction's sender announced in its SYN */
@@ -79,16 +103,12 @@ struct fm_tcp_dir {
 	uint16_t inflight; /* data segments passed to the chain, not yet out */
 	uint32_t rcv_nxt;  /* next input position expected */
 	uint64_t ooo_since_ms;
-	struct rte_mbuf *ooo[FM_TCP_OOO]; /* sorted by seq */
-	uint32_t ooo_seq[FM_TCP_OOO], ooo_end[FM_TCP_OOO];
 	/* Replays leave in the order their sender sent them: after every data segment that entered
 	 * the chain before them (docs/streams.md, "Replays wait for the chain"). */
 	uint32_t in_no;	 /* data segments given to the chain */
 	uint32_t out_no; /* ... that left it (or are known gone) */
 	uint16_t p_head, nb_pend;
 	uint64_t pend_since_ms; /* set by the upkeep, while the oldest waiting one stays */
-	struct rte_mbuf *pend[FM_TCP_PEND];
-	uint32_t pend_mark[FM_TCP_PEND]; /* in_no when it arrived: it leaves once out_no is there */
 	/* egress */
 	uint32_t acked_out; /* highest ACK the receiver sent (output space) */
 	uint8_t acked_valid;
@@ -110,8 +130,8 @@ struct fm_tcp_dir {
 	uint32_t osack_l[4], osack_r[4]; /* ... as the receiver sent them (output space) */
 	uint8_t out_ts[4];		 /* TSval of the last segment sent */
 	uint8_t in_ts[4];		 /* TSval of the last segment received from the sender */
-	struct fm_seqmap map;
-	struct fm_tcp_hist hist[FM_TCP_HIST];
+	struct fm_seqmap map;		 /* entries attached from map_blk */
+	uint32_t hchunk[FM_TCP_HCHUNKS]; /* the ring of copies, by blocks (struct fm_tcp_hchunk) */
 };
 
 struct fm_tcp {
@@ -123,7 +143,12 @@ struct fm_tcp {
 	uint32_t (*rec_dirs)[2]; /* per common record: its two directions */
 	uint32_t nb_recs;
 	struct rte_mempool *pool;
-	uint64_t now_ms; /* the worker's clock at the last ingress or timer call */
+	uint64_t now_ms;  /* the worker's clock at the last ingress or timer call */
+	uint32_t *active; /* directions with held or waiting packets or pre-ACKs */
+	uint32_t nb_active;
+	struct fm_tcp_budget budget;
+	struct fm_tcp_pool hpool, opool, ppool, mpool; /* copies, out-of-order, replays, lists */
+	void *mem;				       /* the pools' blocks and links */
 	_Atomic uint64_t cnt[FM_TCP_CNT_COUNT];
 };
 
@@ -141,11 +166,44 @@ static inline struct fm_tcp_pkt *fm_tcp_pkt_of(const struct fm_tcp *t, struct rt
 	return RTE_MBUF_DYNFIELD(m, t->dyn_off, struct fm_tcp_pkt *);
 }
 
+/* The copy k (0: oldest) of direction d's ring. */
+static inline struct fm_tcp_hist *fm_tcp_hist_at(const struct fm_tcp *t, const struct fm_tcp_dir *d,
+						 uint32_t k)
+{
+	uint32_t p = (d->h_head + k) % FM_TCP_HIST;
+	struct fm_tcp_hchunk *c = fm_tcp_pool_obj(&t->hpool, d->hchunk[p / FM_TCP_HCHUNK]);
+
+	return &c->e[p % FM_TCP_HCHUNK];
+}
+
+static inline struct fm_tcp_ooo *fm_tcp_ooo_of(const struct fm_tcp *t, const struct fm_tcp_dir *d)
+{
+	return fm_tcp_pool_obj(&t->opool, d->ooo_blk);
+}
+
+static inline struct fm_tcp_pendq *fm_tcp_pend_of(const struct fm_tcp *t,
+						  const struct fm_tcp_dir *d)
+{
+	return fm_tcp_pool_obj(&t->ppool, d->pend_blk);
+}
+
 /* fm_tcp_ctx.c */
+/* Puts direction d in the active list (the upkeep and the timers look at those only). */
+void fm_tcp_active_add(struct fm_tcp *t, struct fm_tcp_dir *d);
+/* Gives d's out-of-order block back (when empty), its replay block (when empty). */
+void fm_tcp_ooo_done(struct fm_tcp *t, struct fm_tcp_dir *d);
+void fm_tcp_pend_done(struct fm_tcp *t, struct fm_tcp_dir *d);
+/* Keeps a reference to a segment that left; false if no block was left for it (counted). */
+bool fm_tcp_hist_push(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m, uint32_t in_seq,
+		      uint32_t in_end, uint32_t out_seq, uint32_t out_end);
+/* A modification list with entries to record into: 0, or -ENOSPC (no block left: counted). */
+int fm_tcp_map_ready(struct fm_tcp *t, struct fm_tcp_dir *d);
+/* After an ACK pruned d's list: its entries go back once none is live. */
+void fm_tcp_map_idle(struct fm_tcp *t, struct fm_tcp_dir *d);
 /* The direction of FCB slot idx; created (linked to its peer) when `create`; NULL if none. */
 struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create);
 /* The receiver's ACK, or a release: the oldest copy goes. */
-void fm_tcp_hist_pop(struct fm_tcp_dir *d);
+void fm_tcp_hist_pop(struct fm_tcp *t, struct fm_tcp_dir *d);
 
 /* fm_tcp_ack.c */
 /*

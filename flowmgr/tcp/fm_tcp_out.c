@@ -14,26 +14,6 @@
 
 #include "fm_tcp_int.h"
 
-/* Keeps a reference to a data segment that leaves, until its receiver acknowledges it. */
-static void fm_tcp_hist_push(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
-			     uint32_t in_seq, uint32_t in_end, uint32_t out_seq, uint32_t out_end)
-{
-	struct fm_tcp_hist *x;
-
-	if (d->h_n == FM_TCP_HIST) { /* back-pressure keeps this from happening */
-		fm_tcp_hist_pop(d);
-		CNT(t, HIST_EVICT);
-	}
-	x = &d->hist[(d->h_head + d->h_n) % FM_TCP_HIST];
-	x->in_seq = in_seq;
-	x->in_end = in_end;
-	x->out_seq = out_seq;
-	x->out_end = out_end;
-	rte_mbuf_refcnt_update(m, 1);
-	x->m = m;
-	d->h_n++;
-}
-
 /* A replay (fm_tcp_ingress(): a segment the chain has entirely seen) waits for what its sender
  * sent before and the chain still has: a copy that overtook those segments would make the sender
  * take them for lost (RACK). It comes here straight from fm_tcp_ingress(): in_no counts what
@@ -49,15 +29,21 @@ static unsigned int route_replay(struct flowmgr *fm, struct fm_tcp_dir *d, struc
 	if (d->pre_valid && fm_seq_leq(tp->in_seq + tp->in_len + (tp->fin ? 1 : 0), d->preack))
 		return fm_tcp_replay_out(fm, d, m, out, max, false, put, ctx);
 	if (d->nb_pend > 0 || fm_seq_lt(d->out_no, d->in_no)) {
-		if (d->nb_pend < FM_TCP_PEND) {
+		if (d->nb_pend < FM_TCP_PEND && fm_tcp_budget_hold_ok(&t->budget) &&
+		    (d->pend_blk != FM_TCP_POOL_NONE ||
+		     (d->pend_blk = fm_tcp_pool_get(&t->ppool)) != FM_TCP_POOL_NONE)) {
+			struct fm_tcp_pendq *q = fm_tcp_pend_of(t, d);
 			uint16_t k = (uint16_t)((d->p_head + d->nb_pend++) % FM_TCP_PEND);
 
-			d->pend[k] = m;
-			d->pend_mark[k] = d->in_no;
+			q->m[k] = m;
+			q->mark[k] = d->in_no;
+			t->budget.held++;
+			fm_tcp_budget_peak(&t->budget);
+			fm_tcp_active_add(t, d);
 			CNT(t, REPLAY_WAIT);
 			return fm_tcp_pend_flush(fm, d, out, 0, max, put, ctx);
 		}
-		CNT(t, REPLAY_EARLY); /* no room to wait: it leaves now */
+		CNT(t, REPLAY_EARLY); /* no room to wait (or no block, budget): it leaves now */
 		return fm_tcp_replay_out(fm, d, m, out, max, false, put, ctx);
 	}
 	return fm_tcp_replay_out(fm, d, m, out, max, true, put, ctx);
@@ -97,6 +83,10 @@ static int record(struct fm_tcp *t, struct fm_tcp_dir *d, const struct fm_tcp_pk
 {
 	int rc = 0;
 
+	if ((npieces > 1 || h->plen != tp->in_len) && fm_tcp_map_ready(t, d) < 0) {
+		CNT(t, MAP_FULL); /* no list block left: as a full list */
+		return -ENOSPC;
+	}
 	if (npieces > 1) {
 		for (unsigned int i = 0; i < npieces && rc == 0; i++) {
 			uint32_t pl = i + 1 < npieces ? mss : h->plen - (npieces - 1) * mss;
@@ -203,6 +193,21 @@ static void note_out(struct fm_tcp_dir *d, const struct fm_tcp_pkt *tp)
 		d->out_no = d->in_no;
 }
 
+/* An RST the chain let through, exactly where the receiver's ACK stands: the receiver accepts it
+ * (RFC 5961 3.2) and the connection is gone; the copies of both directions go back to the budget
+ * now rather than when the sessions idle out (held segments keep their FCB usage: the upkeep
+ * releases them). */
+static void rst_frees(struct fm_tcp *t, struct fm_tcp_dir *d, struct fm_tcp_dir *peer)
+{
+	if (d->h_n == 0 && (peer == NULL || peer->h_n == 0))
+		return;
+	while (d->h_n > 0)
+		fm_tcp_hist_pop(t, d);
+	while (peer != NULL && peer->h_n > 0)
+		fm_tcp_hist_pop(t, peer);
+	CNT(t, RST_FREED);
+}
+
 unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
 			   unsigned int max, void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
@@ -241,8 +246,18 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	}
 	mss = FM_TCP_FRAME_MAX - h.pay_off;
 	npieces = pieces(tp, &h, mss, in_off);
-	if ((h.plen > 0 || tp->in_len > 0) && !(h.flags & RTE_TCP_RST_FLAG)) {
-		d->inflight = d->inflight > 0 ? (uint16_t)(d->inflight - 1) : 0;
+	/* a data segment or FIN given to the chain (fm_tcp_ingress() counted it in `inflight`; a
+	 * bare FIN was not uncounted before, and each one kept a place of the budget) */
+	if ((h.plen > 0 || tp->in_len > 0 || tp->fin) && !(h.flags & RTE_TCP_RST_FLAG)) {
+		if (d->inflight > 0) {
+			d->inflight--;
+			t->budget.inflight--;
+		}
+		if (tp->in_seq + tp->in_len + tp->fin == d->rcv_nxt) {
+			/* the newest left: what entered before it left too, or a VNF dropped it */
+			t->budget.inflight -= d->inflight;
+			d->inflight = 0;
+		}
 		if (record(t, d, tp, &h, mss, npieces, in_off) < 0) {
 			put(ctx, m);
 			return d->nb_pend > 0 ? fm_tcp_pend_flush(fm, d, out, 0, max, put, ctx) : 0;
@@ -255,6 +270,8 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	h.tcp->sent_seq = rte_cpu_to_be_32(out_seq);
 	if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
 		ack_ok = fm_tcp_map_ack(t, peer, &h, d->wscale);
+	if ((h.flags & RTE_TCP_RST_FLAG) && d->acked_valid && out_seq == d->acked_out)
+		rst_frees(t, d, peer);
 	if (h.plen > mss)
 		n = split(fm, m, &h, out_seq, mss, out, max);
 	else

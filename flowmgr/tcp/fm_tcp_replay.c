@@ -40,14 +40,14 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_t
 	 * and retransmits all of it: the pieces the receiver SACKed are not repeated (a duplicate
 	 * is a D-SACK for the sender), as long as one piece of the range is still missing. */
 	for (uint16_t k = 0; k < d->h_n && d->nsack_out > 0 && !skip_sacked; k++) {
-		const struct fm_tcp_hist *x = &d->hist[(d->h_head + k) % FM_TCP_HIST];
+		const struct fm_tcp_hist *x = fm_tcp_hist_at(t, d, k);
 
 		if (fm_seq_lt(x->in_seq, e) && fm_seq_gt(x->in_end, s) &&
 		    !(d->acked_valid && fm_seq_leq(x->out_end, d->acked_out)) && !out_sacked(d, x))
 			skip_sacked = true;
 	}
 	for (uint16_t k = 0; k < d->h_n && n < max; k++) {
-		struct fm_tcp_hist *x = &d->hist[(d->h_head + k) % FM_TCP_HIST];
+		struct fm_tcp_hist *x = fm_tcp_hist_at(t, d, k);
 		struct rte_mbuf *c;
 		struct fm_tcp_hdrs ch;
 
@@ -165,14 +165,19 @@ unsigned int fm_tcp_pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 {
 	unsigned int k = 0;
 
-	while (d->nb_pend > 0 && n + k + 4 <= max) {
-		struct rte_mbuf *r = d->pend[d->p_head];
+	struct fm_tcp *t = fm->tcp;
 
-		if (fm_seq_lt(d->out_no, d->pend_mark[d->p_head]))
+	while (d->nb_pend > 0 && n + k + 4 <= max) {
+		struct fm_tcp_pendq *q = fm_tcp_pend_of(t, d);
+		struct rte_mbuf *r = q->m[d->p_head];
+
+		if (fm_seq_lt(d->out_no, q->mark[d->p_head]))
 			break;
 		d->p_head = (uint16_t)((d->p_head + 1) % FM_TCP_PEND);
 		d->nb_pend--;
+		t->budget.held--;
 		d->pend_since_ms = 0;
+		fm_tcp_pend_done(t, d);
 		k += fm_tcp_replay_out(fm, d, r, out + n + k, max - n - k, true, put, ctx);
 	}
 	return k;

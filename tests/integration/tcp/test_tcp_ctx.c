@@ -473,6 +473,86 @@ static void sender_step(struct model *md, uint32_t n)
 	}
 }
 
+/* What a connection keeps of the budget (fm_tcp_pool.h), read through the gauges. */
+static uint64_t gauge(int c)
+{
+	fm_tcp_upkeep(&fm, 1000, put, NULL); /* it publishes the gauges */
+	return fm_tcp_counter(&fm, c);
+}
+
+/* A connection's held segment and copies come back to the budget: once released, acknowledged
+ * and closed (FIN both ways, acknowledged) it keeps nothing (a bare FIN used to keep its place of
+ * the budget for good). */
+START_TEST(test_tcp_ctx_close_gives_the_budget_back)
+{
+	static uint8_t pay[200];
+	struct rte_mbuf *rel[64], *o[MAX_OUT], *m;
+	unsigned int nrel;
+
+	memset(pay, 'x', sizeof(pay));
+	setup();
+	handshake();
+	m = seg(C_SLOT, C_ISN + 101, S_ISN + 1, RTE_TCP_ACK_FLAG, pay + 100, 100);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_HELD);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_HELD_NOW), 1);
+	ck_assert_uint_ge(gauge(FM_TCP_CNT_BUDGET_HELD), 1);
+	m = seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_PASS);
+	ck_assert_uint_eq(nrel, 1);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_HELD_NOW), 0);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 2); /* two segments in the chain */
+	ck_assert_uint_eq(out(m, o), 1);
+	rte_pktmbuf_free(o[0]);
+	ck_assert_uint_eq(out(rel[0], o), 1);
+	rte_pktmbuf_free(o[0]);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 2); /* two copies kept */
+	rte_pktmbuf_free(
+	    through(seg(S_SLOT, S_ISN + 1, C_ISN + 201, RTE_TCP_ACK_FLAG, NULL, 0), S_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 0);
+	rte_pktmbuf_free(through(
+	    seg(C_SLOT, C_ISN + 201, S_ISN + 1, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0),
+	    C_SLOT));
+	rte_pktmbuf_free(through(
+	    seg(S_SLOT, S_ISN + 1, C_ISN + 202, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0),
+	    S_SLOT));
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 202, S_ISN + 2, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 0);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_HELD_NOW), 0);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_HELD_PEAK), 1);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_PEAK), 2);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_DATA_BUDGET), 0);
+	teardown();
+}
+END_TEST
+
+/* An RST the receiver accepts (exactly at its ACK) ends the connection: the copies of both
+ * directions go back to the budget at once, not when the sessions idle out. An RST elsewhere (the
+ * receiver would only answer with a challenge ACK) frees nothing. */
+START_TEST(test_tcp_ctx_rst_frees_the_copies)
+{
+	static uint8_t pay[100];
+
+	memset(pay, 'r', sizeof(pay));
+	setup();
+	handshake();
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100), C_SLOT));
+	rte_pktmbuf_free(
+	    through(seg(S_SLOT, S_ISN + 1, C_ISN + 101, RTE_TCP_ACK_FLAG, pay, 50), S_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 1); /* the server's 50 bytes */
+	rte_pktmbuf_free(through(seg(C_SLOT, C_ISN + 90, S_ISN + 1, RTE_TCP_RST_FLAG, NULL, 0),
+				 C_SLOT)); /* not where the receiver stands */
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 1);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_RST_FREED), 0);
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 101, S_ISN + 1, RTE_TCP_RST_FLAG, NULL, 0), C_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 0);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_RST_FREED), 1);
+	teardown();
+}
+END_TEST
+
 /* A packet whose class has no session carries no FCB slot (FM_IDX_NONE): the context has nowhere
  * to keep its state; it refuses the packet, counted, instead of indexing its tables with it (found
  * by bench/run.sh cost: an in_order VNF that declared no session crashed flowmgr's worker). */
@@ -531,6 +611,8 @@ static Suite *tcp_ctx_suite(void)
 	tcase_add_test(tc, test_tcp_ctx_blind_ack_changes_nothing);
 	tcase_add_test(tc, test_tcp_ctx_ack_before_anything_sent_is_ignored);
 	tcase_add_test(tc, test_tcp_ctx_no_session_is_refused);
+	tcase_add_test(tc, test_tcp_ctx_close_gives_the_budget_back);
+	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
 	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;

@@ -290,6 +290,17 @@ START_TEST(test_config_parse_latency_budget)
 }
 END_TEST
 
+/* stream_mbufs: the TCP context's share of the mbuf pool (fm_tcp_pool.h); 0 = its default. */
+START_TEST(test_config_parse_stream_mbufs)
+{
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert_uint_eq(cfg->stream_mbufs, 0);
+	ck_assert_int_eq(parse(BASE "stream_mbufs: 30\n"), 0);
+	ck_assert_uint_eq(cfg->stream_mbufs, 30);
+	assert_round_trip(BASE "stream_mbufs: 30\n");
+}
+END_TEST
+
 START_TEST(test_config_load_shipped_chains)
 {
 	static const char *const files[] = {"forward.yaml",   "forward2.yaml", "nat-lb.yaml",
@@ -466,10 +477,11 @@ static const struct bad_case bad[] = {
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
      "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics, "
-     "fragments, latency_budget_us)"},
+     "fragments, latency_budget_us, stream_mbufs)"},
     {BASE "latency_budget_us: 19\n",
      "<string>:4:20: latency_budget_us: 19 is out of range [20, 100000]"},
     {BASE "latency_budget_us: \"200\"\n", "<string>:4:20: latency_budget_us: expected"},
+    {BASE "stream_mbufs: 90\n", "<string>:4:15: stream_mbufs: 90 is out of range [5, 80]"},
     {BASE "user: Root\n", "<string>:4:7: user: bad user name 'Root' ([a-z_][a-z0-9_-]*)"},
     {BASE "user: \"fs;rm\"\n", "<string>:4:7: user: bad user name 'fs;rm'"},
     {BASE "user: [a]\n", "<string>:4:7: user: expected a string, got a list"},
@@ -896,6 +908,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_print_round_trips);
 	tcase_add_test(tc, test_config_parse_fragments_policy);
 	tcase_add_test(tc, test_config_parse_latency_budget);
+	tcase_add_test(tc, test_config_parse_stream_mbufs);
 	tcase_add_test(tc, test_config_load_shipped_chains);
 	tcase_add_test(tc, test_config_load_reports_file_errors);
 	tcase_add_test(tc, test_config_parse_error_leaves_cfg_unchanged);

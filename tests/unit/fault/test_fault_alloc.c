@@ -415,7 +415,8 @@ END_TEST
 
 START_TEST(test_fault_seqmap_makes_no_allocation)
 {
-	static struct fm_seqmap m;
+	static struct fm_seqmap_entry e[FM_SEQMAP_CAP];
+	static struct fm_seqmap m = {.e = e, .cap = FM_SEQMAP_CAP};
 	uint32_t s = 0, l = 0;
 	int rc[4];
 

@@ -16,7 +16,8 @@
 
 #include "fm_seqmap.h"
 
-static struct fm_seqmap map;
+static struct fm_seqmap_entry map_e[FM_SEQMAP_CAP];
+static struct fm_seqmap map = {.e = map_e, .cap = FM_SEQMAP_CAP};
 
 static uint32_t seg_seq, seg_len;
 
