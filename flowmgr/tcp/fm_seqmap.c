@@ -231,6 +231,8 @@ void fm_seqmap_prune(struct fm_seqmap *m, uint32_t ack_orig)
 		m->base += x->ins - x->rem;
 		k++;
 	}
+	if (k == 0) /* nothing acknowledged past an entry; e may be NULL (none attached) */
+		return;
 	memmove(&m->e[0], &m->e[k], (m->n - k) * sizeof(m->e[0]));
 	m->n -= k;
 }

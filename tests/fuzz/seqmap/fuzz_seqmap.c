@@ -28,7 +28,8 @@ struct model {
 };
 
 static struct model mdl;
-static struct fm_seqmap map;
+static struct fm_seqmap_entry map_e[FM_SEQMAP_CAP];
+static struct fm_seqmap map = {.e = map_e, .cap = FM_SEQMAP_CAP};
 
 static void model_recompute(void)
 {

@@ -626,6 +626,22 @@ START_TEST(test_seqmap_model_random)
 }
 END_TEST
 
+/* A direction that never recorded a modification has no entry array attached (the TCP context
+ * attaches one at its first modification): ACKs still map unchanged and prune nothing, without
+ * touching the missing array (the old prune passed e == NULL to memmove: UBSan aborts). */
+START_TEST(test_seqmap_ack_without_array)
+{
+	struct fm_seqmap m = {0};
+
+	fm_seqmap_init(&m, 1000);
+	ck_assert_uint_eq(fm_seqmap_ack(&m, 5000), 5000);
+	ck_assert_uint_eq(fm_seqmap_count(&m), 0);
+	ck_assert_uint_eq(fm_seqmap_map_seq(&m, 6000), 6000);
+	ck_assert_int_eq(fm_seqmap_insert(&m, 6000, 3), -ENOSPC);
+	ck_assert_uint_eq(fm_seqmap_ack(&m, 7000), 7000);
+}
+END_TEST
+
 static Suite *seqmap_suite(void)
 {
 	Suite *s = suite_create("seqmap");
@@ -645,6 +661,7 @@ static Suite *seqmap_suite(void)
 	tcase_add_test(tc, test_seqmap_record_rejects_out_of_window);
 	tcase_add_test(tc, test_seqmap_insert_full_returns_enospc);
 	tcase_add_test(tc, test_seqmap_model_random);
+	tcase_add_test(tc, test_seqmap_ack_without_array);
 	suite_add_tcase(s, tc);
 	return s;
 }
