@@ -116,6 +116,7 @@ static void conf_defaults(struct fm_flow *f, const struct fm_flow_conf *c)
 	f->exhaust = c->exhaust;
 	f->evict_min_idle_ms = c->evict_min_idle_ms;
 	f->syn_timeout_ms = c->syn_timeout_ms;
+	f->syn_headroom = c->max_sessions / 64 > 4 ? c->max_sessions / 64 : 4;
 	f->threshold_min = c->pending_threshold ? c->pending_threshold : 1024;
 	f->threshold_max = c->pending_threshold_max ? c->pending_threshold_max : 1u << 20;
 	if (f->threshold_max < f->threshold_min)
@@ -506,8 +507,15 @@ static struct fm_fcb *tree_get(struct fm_flow *f, const uint64_t *vals, uint32_t
 		f->cnt[FM_FLOW_CNT_alloc_fail]++;
 		return NULL;
 	}
-	if (fcb == f->fresh)
+	if (fcb == f->fresh) {
 		session_init(f, fcb, now);
+		/* headroom: a slot evicted now whose release events are acknowledged later is free
+		 * again before the pool is full, so a new connection during a flood rarely meets a
+		 * pool of draining slots (the new FCB is on no list: not a candidate) */
+		if (f->syn_timeout_ms &&
+		    fm_fcb_pool_capacity(f->pool) - fm_fcb_pool_in_use(f->pool) < f->syn_headroom)
+			evict_one(f, now, f->nb_paths + 1, 0, FM_FLOW_CNT_syn_evicted);
+	}
 	return fcb;
 }
 

@@ -74,7 +74,9 @@
  *	  (syn_evicted) before the policy is consulted; only when none is idle does drop refuse or
  *	  evict pick the oldest idle established session. So a SYN flood never evicts an established
  *	  session while an embryonic one is idle, and never refuses a new connection while it can
- *	  reclaim one of its own.
+ *	  reclaim one of its own. Headroom: once fewer than max(4, max_sessions / 64) slots are
+ *free, each new session also evicts the oldest idle embryonic one, so that slots whose release
+ *	  events are acknowledged later (DRAINING) are free again before the pool is full.
  * Usage counts, release events, DRAINING and "never free a session in use" are unchanged.
  *
  * Concurrency: one struct fm_flow per worker lcore, used by that lcore only (no locks): lookup,

@@ -49,6 +49,7 @@ struct fm_flow {
 	uint32_t *path_timeout;
 	uint32_t *syn_timeout; /* per path: min(syn_timeout_ms, path_timeout) */
 	uint32_t syn_timeout_ms;
+	uint32_t syn_headroom; /* free slots below which a new session evicts an embryonic one */
 	/* pending lists: [0, nb_paths) established sessions per path, nb_paths the spare list,
 	 * [nb_paths + 1, 2 nb_paths + 1) embryonic sessions per path */
 	struct fm_plist *plists;

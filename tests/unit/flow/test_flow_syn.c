@@ -174,14 +174,16 @@ static void flood(enum fm_flow_exhaust policy)
 		fm_clock_advance(&g_clk, 1);
 		t_mark(f, pkt(f, 100 + i, F_SYN, false), 100 + i);
 	}
-	ck_assert(fm_fcb_pool_is_full(fm_flow_pool(f)));
+	/* the pool filled up to its headroom (4 free): the oldest embryonic sessions made room */
+	ck_assert_uint_eq(t_stats(f).pool_in_use, MAX - 4);
+	ck_assert(!alive(f, 100) && !alive(f, 103) && alive(f, 104));
 	for (uint32_t i = 0; i < 4 * MAX; i++) {
 		fm_clock_advance(&g_clk, 1);
 		struct fm_fcb *c = pkt(f, 1000 + i, F_SYN, false);
 		ck_assert_ptr_nonnull(c); /* never refused: an embryonic one made room */
 		t_mark(f, c, 1000 + i);
-		if (i < MAX / 2)
-			ck_assert(!alive(f, 100 + i)); /* the oldest embryonic went first */
+		if (i < MAX / 2 - 4)
+			ck_assert(!alive(f, 104 + i)); /* the oldest embryonic went first */
 	}
 	/* a legitimate connection during the flood completes: SYN, ACK */
 	ck_assert_ptr_nonnull(pkt(f, 9000, F_SYN, false));
@@ -190,13 +192,13 @@ static void flood(enum fm_flow_exhaust policy)
 	for (uint32_t i = 0; i < MAX / 2; i++)
 		ck_assert(alive(f, i));
 	struct fm_flow_stats st = t_stats(f);
-	ck_assert_uint_eq(st.cnt[FM_FLOW_CNT_syn_evicted], 4 * MAX + 1);
+	ck_assert_uint_eq(st.cnt[FM_FLOW_CNT_syn_evicted], 4 + 4 * MAX + 1);
 	ck_assert_uint_eq(st.cnt[FM_FLOW_CNT_evicted], 0);
 	ck_assert_uint_eq(st.cnt[FM_FLOW_CNT_exhausted_drop], 0);
-	ck_assert_uint_eq(g_rec.events[T_FW], 4 * MAX + 1); /* one event each, to each VNF */
-	ck_assert_uint_eq(g_rec.events[T_NAT], 4 * MAX + 1);
+	ck_assert_uint_eq(g_rec.events[T_FW], 4 + 4 * MAX + 1); /* one event each, to each VNF */
+	ck_assert_uint_eq(g_rec.events[T_NAT], 4 + 4 * MAX + 1);
 	ck_assert_uint_eq(g_rec.double_release, 0);
-	ck_assert_uint_eq(st.pool_in_use, MAX);
+	ck_assert_uint_eq(st.pool_in_use, MAX - 4);
 	fm_flow_destroy(f);
 }
 
@@ -239,16 +241,47 @@ START_TEST(test_flow_syn_evict_deferred)
 {
 	g_rec.defer_vnf = T_NAT;
 	struct fm_flow *f = t_flow(&g_conf);
+	struct fm_fcb *held[MAX];
+	for (uint32_t i = 0; i < MAX; i++) /* in flight while the pool fills: none evicted */
+		held[i] = pkt(f, i, F_SYN, true);
 	for (uint32_t i = 0; i < MAX; i++)
-		pkt(f, i, F_SYN, false);
+		fm_flow_put(f, held[i]);
+	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_syn_evicted), 0);
 	/* four evictions per try, each draining: the new SYN is refused until an ack */
 	ck_assert_ptr_null(pkt(f, 500, F_SYN, false));
 	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_syn_evicted), 4);
 	ck_assert_uint_eq(t_stats(f).pool_draining, 4);
 	ck_assert_int_eq(fm_flow_release_ack(f, g_rec.deferred[0]), 0);
 	ck_assert_ptr_nonnull(pkt(f, 500, F_SYN, false));
-	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_syn_evicted), 4);
+	/* below the headroom: the new session evicted one more, to drain ahead of need */
+	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_syn_evicted), 5);
+	ck_assert_uint_eq(t_stats(f).pool_draining, 4);
 	ck_assert_uint_eq(g_rec.double_release, 0);
+	fm_flow_destroy(f);
+}
+END_TEST
+
+/* Headroom: below max(4, MAX / 64) free slots a new session evicts the oldest idle embryonic one;
+ * established sessions are never evicted for it. */
+START_TEST(test_flow_syn_headroom)
+{
+	struct fm_flow *f = t_flow(&g_conf);
+	for (uint32_t i = 0; i < MAX - 4; i++) {
+		fm_clock_advance(&g_clk, 1);
+		pkt(f, i, i < 8 ? F_SYN : F_ACK, false);
+	}
+	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_syn_evicted), 0);
+	for (uint32_t i = 0; i < 8; i++) {
+		fm_clock_advance(&g_clk, 1);
+		ck_assert_ptr_nonnull(pkt(f, 100 + i, F_ACK, false));
+		ck_assert(!alive(f, i)); /* the oldest embryonic, in order */
+		ck_assert_uint_eq(t_stats(f).pool_in_use, MAX - 4);
+	}
+	ck_assert_ptr_nonnull(pkt(f, 200, F_ACK, false)); /* no embryonic left: the pool fills */
+	ck_assert_uint_eq(t_stats(f).pool_in_use, MAX - 3);
+	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_syn_evicted), 8);
+	ck_assert_uint_eq(t_cnt(f, FM_FLOW_CNT_evicted), 0);
+	ck_assert_uint_eq(g_rec.events[T_FW], 8);
 	fm_flow_destroy(f);
 }
 END_TEST
@@ -280,6 +313,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_flow_syn_flood_evict_policy);
 	tcase_add_test(tc, test_flow_syn_in_use_never_evicted);
 	tcase_add_test(tc, test_flow_syn_evict_deferred);
+	tcase_add_test(tc, test_flow_syn_headroom);
 	tcase_add_test(tc, test_flow_syn_off);
 	suite_add_tcase(s, tc);
 	return s;
