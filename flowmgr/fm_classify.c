@@ -257,6 +257,7 @@ static int flow_create(struct flowmgr *fm)
 	conf.exhaust = fm->cfg->exhaust_evict ? FM_FLOW_EXHAUST_EVICT : FM_FLOW_EXHAUST_DROP;
 	conf.cache_size = fm->cfg->cache;
 	conf.full_sweep_ms = fm->cfg->sweep_ms;
+	conf.syn_timeout_ms = fm->cfg->syn_timeout_ms;
 	conf.clock = &clock;
 	conf.on_release = on_release;
 	conf.tree.hash_seed = fm->shm->hash_seed; /* drawn by shm_create() */

@@ -399,6 +399,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 	struct rte_mbuf *pkts[FM_BURST], *ok[FM_BURST];
 	uint64_t vals[FM_BURST][FM_F_COUNT];
 	uint32_t hash[FM_BURST], group[FM_BURST];
+	uint16_t tcpf[FM_BURST]; /* TCP flags, for the embryonic-session rule (fm_flow.h) */
 	struct fm_fcb *fcbs[FM_BURST];
 	struct fm_pkt parsed;
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
@@ -423,6 +424,8 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		if (fm->frag_guard && (pkts[i] = frag_guard(w, pkts[i], &parsed)) == NULL)
 			continue;
 		fm_pkt_fields(&parsed, vals[nok]);
+		tcpf[nok] = parsed.has_l4 && parsed.proto == FM_PROTO_TCP ? parsed.tcp_flags
+									  : FM_FLOW_NOT_TCP;
 		hash[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 				? fm_flow_rss_hash(pkts[i]->hash.rss, vals[nok])
 				: fm_flow_hash(&seed, vals[nok]);
@@ -436,6 +439,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		w->drops[FM_DROP_FRAG_FAILED] += fm_reasm_flush(w->wk->reasm);
 	fm_flow_lookup_burst_group(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, group,
 				   nok, fcbs);
+	fm_flow_seen_burst(w->wk->flow, fcbs, tcpf, nok);
 	fm_classify_new_sessions(w->wk, fcbs, (const uint64_t(*)[FM_CLS_FIELDS])vals, nok);
 	for (unsigned int i = 0; i < nok; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, ok[i]);

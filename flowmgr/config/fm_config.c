@@ -502,6 +502,7 @@ enum top_key {
 	TK_FRAGS,
 	TK_LATENCY,
 	TK_STREAM_MBUFS,
+	TK_SYN_TIMEOUT,
 	TK_NB
 };
 
@@ -536,6 +537,9 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 			      &cfg->latency_budget_us, "latency_budget_us");
 	if (ret == 0 && v[TK_STREAM_MBUFS]) /* fm_tcp_pool.h: FM_TCP_SHARE_MIN..MAX */
 		ret = get_u32(c, v[TK_STREAM_MBUFS], 5, 80, &cfg->stream_mbufs, "stream_mbufs");
+	if (ret == 0 && v[TK_SYN_TIMEOUT]) /* fm_flow.h "Embryonic": 0 = rule off */
+		ret = get_u32(c, v[TK_SYN_TIMEOUT], 0, 3600000, &cfg->syn_timeout_ms,
+			      "syn_timeout_ms");
 	return ret;
 }
 
@@ -633,7 +637,8 @@ static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 	static const char *const keys[] = {
 	    "name", "socket",  "mbufs",	    "ring_size",	 "ports",	 "mode",
 	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache",	 "sweep_ms",
-	    "user", "metrics", "fragments", "latency_budget_us", "stream_mbufs", NULL};
+	    "user", "metrics", "fragments", "latency_budget_us", "stream_mbufs", "syn_timeout_ms",
+	    NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 
@@ -842,6 +847,7 @@ void fm_config_init(struct fm_config *cfg)
 	cfg->sessions = FM_CONFIG_SESSIONS_DEFAULT;
 	cfg->cache = FM_CONFIG_CACHE_DEFAULT;
 	cfg->sweep_ms = FM_CONFIG_SWEEP_DEFAULT;
+	cfg->syn_timeout_ms = FM_CONFIG_SYN_DEFAULT;
 	cfg->latency_budget_us = FM_CONFIG_LATENCY_DEFAULT;
 	for (int i = 0; i < FM_MAX_VNFS; i++) {
 		cfg->chain.vnfs[i].timeout_ms = FM_CONFIG_TIMEOUT_DEFAULT;

@@ -26,6 +26,10 @@
  *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
  *	cache: 4096                        # optional: RSS-hash cache entries, 0 | power of 2
  *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
+ *	syn_timeout_ms: 2000               # optional: idle timeout of a TCP session that has seen
+ *	                                   # only SYN/RST packets (capped by its path's timeout);
+ *	                                   # such sessions are evicted first when the pool is
+ *	                                   # full (docs/flowtable.md "Embryonic"); 0 = rule off
  *	metrics: 127.0.0.1:9469            # optional: Prometheus endpoint (IPv4:PORT, [IPv6]:PORT)
  *	fragments: drop                    # optional: drop | reassemble | pass (see below)
  *	latency_budget_us: 200             # optional: what idle handling may add to a packet's
@@ -122,6 +126,7 @@
 #define FM_CONFIG_CACHE_DEFAULT	   4096 /* RSS-hash cache entries, 0 = off */
 #define FM_CONFIG_CACHE_MAX	   (1u << 22)
 #define FM_CONFIG_SWEEP_DEFAULT	   15000 /* full sweep period, ms */
+#define FM_CONFIG_SYN_DEFAULT	   2000	 /* embryonic TCP sessions' timeout (fm_flow.h), ms */
 #define FM_CONFIG_LATENCY_DEFAULT  200	 /* latency budget of idle handling, µs */
 #define FM_CONFIG_LATENCY_MIN	   20
 #define FM_CONFIG_LATENCY_MAX	   100000
@@ -163,6 +168,7 @@ struct fm_config {
 	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
+	uint32_t syn_timeout_ms;       /* idle timeout of embryonic TCP sessions, 0 = rule off */
 	uint32_t latency_budget_us;    /* what doorbell moderation and naps may add (fm_idle.h) */
 	enum fm_frag_policy fragments; /* fragments / hidden transports on stream chains */
 	uint32_t stream_mbufs; /* % of the mbuf pool the TCP context may keep (0: default) */

@@ -78,6 +78,7 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 	fprintf(out, "sessions: %u\nexhaust: %s\ncache: %u\nsweep_ms: %u\n", cfg->sessions,
 		cfg->exhaust_evict ? "evict" : "drop", cfg->cache, cfg->sweep_ms);
 	fprintf(out, "latency_budget_us: %u\n", cfg->latency_budget_us);
+	fprintf(out, "syn_timeout_ms: %u\n", cfg->syn_timeout_ms);
 	fprintf(out, "fragments: %s\n", fm_config_frag_name(cfg->fragments));
 	if (cfg->stream_mbufs != 0)
 		fprintf(out, "stream_mbufs: %u\n", cfg->stream_mbufs);

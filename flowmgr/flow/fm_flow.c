@@ -87,9 +87,12 @@ static int path_timeouts(struct fm_flow *f, const struct fm_chain *ch, uint32_t 
 	int n = fm_tree_nb_paths(f->tree);
 	f->nb_paths = n > 0 ? (uint32_t)n : 0;
 	f->path_timeout = calloc(f->nb_paths + 1, sizeof(*f->path_timeout));
-	f->plists = calloc(f->nb_paths + 1, sizeof(*f->plists));
-	if (!f->path_timeout || !f->plists)
+	f->syn_timeout = calloc(f->nb_paths + 1, sizeof(*f->syn_timeout));
+	f->plists = calloc(2 * (size_t)f->nb_paths + 1, sizeof(*f->plists));
+	if (!f->path_timeout || !f->syn_timeout || !f->plists)
 		return -ENOMEM;
+	for (uint32_t l = 0; l < 2 * f->nb_paths + 1; l++)
+		f->plists[l].head = f->plists[l].tail = FM_POOL_NONE;
 	for (uint32_t p = 0; p < f->nb_paths; p++) {
 		struct fm_path_info pi;
 		uint32_t to = 0;
@@ -100,7 +103,10 @@ static int path_timeouts(struct fm_flow *f, const struct fm_chain *ch, uint32_t 
 				    ch->vnfs[pi.hops[i]].timeout_ms > to)
 					to = ch->vnfs[pi.hops[i]].timeout_ms;
 		f->path_timeout[p] = to ? to : dflt;
-		f->plists[p].head = f->plists[p].tail = FM_POOL_NONE;
+		/* never longer than the path's own timeout (rule off: the path's timeout) */
+		f->syn_timeout[p] = f->syn_timeout_ms && f->syn_timeout_ms < f->path_timeout[p]
+					? f->syn_timeout_ms
+					: f->path_timeout[p];
 	}
 	return 0;
 }
@@ -109,6 +115,8 @@ static void conf_defaults(struct fm_flow *f, const struct fm_flow_conf *c)
 {
 	f->exhaust = c->exhaust;
 	f->evict_min_idle_ms = c->evict_min_idle_ms;
+	f->syn_timeout_ms = c->syn_timeout_ms;
+	f->syn_headroom = c->max_sessions / 64 > 4 ? c->max_sessions / 64 : 4;
 	f->threshold_min = c->pending_threshold ? c->pending_threshold : 1024;
 	f->threshold_max = c->pending_threshold_max ? c->pending_threshold_max : 1u << 20;
 	if (f->threshold_max < f->threshold_min)
@@ -210,6 +218,7 @@ void fm_flow_destroy(struct fm_flow *f)
 	fm_fcb_pool_destroy(f->pool);
 	free(f->region_owned);
 	free(f->path_timeout);
+	free(f->syn_timeout);
 	free(f->plists);
 	free(f->cache);
 	free(f);
@@ -225,7 +234,7 @@ void fm_flow_destroy(struct fm_flow *f)
  */
 static inline uint32_t plist_of(const struct fm_flow *f, const struct fm_pool_slot *s)
 {
-	return s->list < f->nb_paths ? s->list : f->nb_paths; /* nb_paths: the spare list */
+	return s->list <= 2 * f->nb_paths ? s->list : f->nb_paths; /* nb_paths: the spare list */
 }
 
 static inline bool link_ok(const struct fm_flow *f, uint32_t local)
@@ -237,7 +246,11 @@ static void pending_append(struct fm_flow *f, struct fm_fcb *fcb)
 {
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
 	uint32_t me = flow_local(f, fcb);
-	s->list = (uint16_t)(fcb->path_id < f->nb_paths ? fcb->path_id : f->nb_paths);
+	/* an embryonic session has its own list per path: each list keeps one timeout, so it
+	 * stays sorted by deadline (the flag changes only while usage > 0, off every list) */
+	s->list = (uint16_t)(fcb->path_id >= f->nb_paths ? f->nb_paths
+			     : (s->flags & FM_SF_EMBRYO) ? f->nb_paths + 1 + fcb->path_id
+							 : fcb->path_id);
 	struct fm_plist *l = &f->plists[plist_of(f, s)];
 	s->prev = l->tail;
 	s->next = FM_POOL_NONE;
@@ -342,7 +355,10 @@ static void cache_forget(struct fm_flow *f, struct fm_pool_slot *s, uint32_t loc
 /* Idle for its path's timeout (the table's own value: the FCB's copy is writable by others). */
 static inline bool is_expired(const struct fm_flow *f, const struct fm_fcb *fcb, uint64_t now)
 {
-	uint32_t to = fcb->path_id < f->nb_paths ? f->path_timeout[fcb->path_id] : 0;
+	uint32_t to = fcb->path_id >= f->nb_paths ? 0
+		      : (fm_fcb_pool_slot_of((void *)fcb)->flags & FM_SF_EMBRYO)
+			  ? f->syn_timeout[fcb->path_id]
+			  : f->path_timeout[fcb->path_id];
 
 	return now >= fcb->last_use && now - fcb->last_use >= to;
 }
@@ -361,6 +377,7 @@ static void usage_reset(struct fm_flow *f, struct fm_fcb *fcb, uint32_t to, uint
 static void flow_release(struct fm_flow *f, struct fm_fcb *fcb, enum fm_flow_cnt why)
 {
 	struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcb);
+	bool embryo = s->flags & FM_SF_EMBRYO;
 	if (s->flags & FM_SF_PENDING)
 		pending_unlink(f, fcb);
 	cache_forget(f, s, flow_local(f, fcb));
@@ -381,6 +398,9 @@ static void flow_release(struct fm_flow *f, struct fm_fcb *fcb, enum fm_flow_cnt
 	int rc = fm_tree_release(f->tree, fcb);
 	assert(rc == 0);
 	(void)rc;
+	if (embryo && (why == FM_FLOW_CNT_expired || why == FM_FLOW_CNT_swept ||
+		       why == FM_FLOW_CNT_lazy_renew))
+		f->cnt[FM_FLOW_CNT_syn_reclaimed]++;
 	f->cnt[why]++;
 	f->cnt[FM_FLOW_CNT_released]++;
 }
@@ -400,36 +420,47 @@ int fm_flow_release_ack(struct fm_flow *f, uint32_t index)
 
 /* ---- exhaustion ---------------------------------------------------------------------------- */
 
-/* The oldest idle session: the oldest head among the pending lists (each sorted). O(paths). */
-static bool evict_one(struct fm_flow *f, uint64_t now)
+/*
+ * The oldest idle session of lists [first, first + n): the oldest head among them (each sorted).
+ * Established lists: idle at least evict_min_idle_ms; embryonic lists: any idle one. O(paths).
+ */
+static bool evict_one(struct fm_flow *f, uint64_t now, uint32_t first, uint32_t min_idle,
+		      enum fm_flow_cnt why)
 {
 	struct fm_fcb *best = NULL;
-	for (uint32_t p = 0; p < f->nb_paths; p++) {
-		if (f->plists[p].head == FM_POOL_NONE)
+	for (uint32_t p = first; p < first + f->nb_paths; p++) {
+		if (!link_ok(f, f->plists[p].head))
 			continue;
 		struct fm_fcb *c = flow_obj(f, f->plists[p].head);
-		if (fm_fcb_usage_read(c) || now < c->last_use ||
-		    now - c->last_use < f->evict_min_idle_ms)
+		if (fm_fcb_usage_read(c) || now < c->last_use || now - c->last_use < min_idle)
 			continue;
 		if (!best || c->last_use < best->last_use)
 			best = c;
 	}
 	if (!best)
 		return false;
-	flow_release(f, best, FM_FLOW_CNT_evicted);
+	flow_release(f, best, why);
 	return true;
 }
 
-/* Room for one more session? Evicts (policy evict) until a slot is free; at most 4 tries
- * because an evicted slot whose release events are deferred is not free yet. */
+/* Room for one more session? Idle embryonic sessions go first, whatever the policy; then
+ * (policy evict) the oldest idle established ones. At most 4 tries, because an evicted slot
+ * whose release events are deferred is not free yet. */
 static bool make_room(struct fm_flow *f, uint64_t now)
 {
+	int i = 0;
+	if (f->syn_timeout_ms)
+		for (; i < 4 && fm_fcb_pool_is_full(f->pool); i++)
+			if (!evict_one(f, now, f->nb_paths + 1, 0, FM_FLOW_CNT_syn_evicted))
+				break;
+	if (!fm_fcb_pool_is_full(f->pool))
+		return true;
 	if (f->exhaust != FM_FLOW_EXHAUST_EVICT) {
 		f->cnt[FM_FLOW_CNT_exhausted_drop]++;
 		return false;
 	}
-	for (int i = 0; i < 4 && fm_fcb_pool_is_full(f->pool); i++)
-		if (!evict_one(f, now))
+	for (; i < 4 && fm_fcb_pool_is_full(f->pool); i++)
+		if (!evict_one(f, now, 0, f->evict_min_idle_ms, FM_FLOW_CNT_evicted))
 			break;
 	if (fm_fcb_pool_is_full(f->pool)) {
 		f->cnt[FM_FLOW_CNT_evict_none]++;
@@ -449,6 +480,7 @@ static void session_init(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 	fcb->pkts = 0;
 	fcb->bytes = 0;
 	s->created = now;
+	s->flags = (uint8_t)((s->flags & ~FM_SF_EMBRYO) | FM_SF_FRESH);
 	f->cnt[FM_FLOW_CNT_new_session]++;
 }
 
@@ -475,8 +507,15 @@ static struct fm_fcb *tree_get(struct fm_flow *f, const uint64_t *vals, uint32_t
 		f->cnt[FM_FLOW_CNT_alloc_fail]++;
 		return NULL;
 	}
-	if (fcb == f->fresh)
+	if (fcb == f->fresh) {
 		session_init(f, fcb, now);
+		/* headroom: a slot evicted now whose release events are acknowledged later is free
+		 * again before the pool is full, so a new connection during a flood rarely meets a
+		 * pool of draining slots (the new FCB is on no list: not a candidate) */
+		if (f->syn_timeout_ms &&
+		    fm_fcb_pool_capacity(f->pool) - fm_fcb_pool_in_use(f->pool) < f->syn_headroom)
+			evict_one(f, now, f->nb_paths + 1, 0, FM_FLOW_CNT_syn_evicted);
+	}
 	return fcb;
 }
 
@@ -673,6 +712,43 @@ static inline void put_one(struct fm_flow *f, struct fm_fcb *fcb, uint64_t now)
 		pending_append(f, fcb);
 }
 
+/* ---- embryonic sessions (fm_flow.h "Embryonic") -------------------------------------------- */
+
+#define FM_TCP_SYN 0x02
+#define FM_TCP_RST 0x04
+
+void fm_flow_seen_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, const uint16_t *tcp,
+			unsigned n)
+{
+	if (!f->syn_timeout_ms)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		if (!fcbs[i] || !(fcbs[i]->flags & FM_FCB_DYNAMIC))
+			continue;
+		struct fm_pool_slot *s = fm_fcb_pool_slot_of(fcbs[i]);
+		if (!(s->flags & (FM_SF_FRESH | FM_SF_EMBRYO)))
+			continue; /* established, or not begun by a SYN: the common case */
+		bool syn = tcp[i] < FM_FLOW_NOT_TCP && (tcp[i] & (FM_TCP_SYN | FM_TCP_RST));
+		if (s->flags & FM_SF_FRESH) {
+			s->flags &= (uint8_t)~FM_SF_FRESH;
+			if (syn) {
+				s->flags |= FM_SF_EMBRYO;
+				f->cnt[FM_FLOW_CNT_embryonic]++;
+			}
+		} else if (!syn) {
+			s->flags &= (uint8_t)~FM_SF_EMBRYO;
+			f->cnt[FM_FLOW_CNT_syn_established]++;
+		}
+	}
+}
+
+bool fm_flow_embryonic(const struct fm_flow *f, const struct fm_fcb *fcb)
+{
+	(void)f;
+	return (fcb->flags & FM_FCB_DYNAMIC) &&
+	       (fm_fcb_pool_slot_of((void *)fcb)->flags & FM_SF_EMBRYO);
+}
+
 void fm_flow_put(struct fm_flow *f, struct fm_fcb *fcb)
 {
 	f->now = fm_clock_now(f->clock);
@@ -714,12 +790,14 @@ static inline void sweep_prefetch(const struct fm_flow *f, const struct fm_fcb *
 static unsigned sweep_pending(struct fm_flow *f, uint64_t now, unsigned budget)
 {
 	unsigned done = 0, looked = 0;
-	for (uint32_t k = 0; k < f->nb_paths && done < budget; k++) {
-		uint32_t p = (f->sweep_path + k) % f->nb_paths;
+	uint32_t nl = f->syn_timeout_ms ? 2 * f->nb_paths + 1 : f->nb_paths;
+	for (uint32_t k = 0; k < nl && done < budget; k++) {
+		uint32_t p = (f->sweep_path + k) % nl;
+		if (p == f->nb_paths) /* the spare list (the full sweep takes its entries) */
+			continue;
 		struct fm_plist *l = &f->plists[p];
 		/* looked: a list whose links another process rewrote into a cycle still ends */
-		while (link_ok(f, l->head) && done < budget &&
-		       looked++ < 4 * budget + f->nb_paths) {
+		while (link_ok(f, l->head) && done < budget && looked++ < 4 * budget + nl) {
 			struct fm_fcb *c = flow_obj(f, l->head);
 			sweep_prefetch(f, c);
 			if (fm_fcb_usage_read(c)) { /* defensive: revived without lookup */
@@ -837,6 +915,11 @@ struct fm_fcb *fm_flow_fcb(const struct fm_flow *f, uint32_t index)
 	if (!o || fm_fcb_pool_slot_of(o)->state != FM_SLOT_IN_USE)
 		return NULL;
 	return o;
+}
+
+uint32_t fm_flow_syn_timeout(const struct fm_flow *f, uint32_t path_id)
+{
+	return path_id < f->nb_paths ? f->syn_timeout[path_id] : 0;
 }
 
 uint32_t fm_flow_path_timeout(const struct fm_flow *f, uint32_t path_id)

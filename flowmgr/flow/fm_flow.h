@@ -58,6 +58,27 @@
  * least evict_min_idle_ms; counter evicted) and creates the new one, or drops (evict_none) when no
  * session is idle. Sessions with packets in flight are never evicted.
  *
+ * Embryonic sessions (conf.syn_timeout_ms != 0; issue 13: spoofed SYNs must not fill the table).
+ * The worker tells the table the TCP flags of each classified packet (fm_flow_seen_burst(), after
+ * the lookup, while the packet holds the session: it is on no pending list). A session whose FIRST
+ * packet has SYN or RST set is EMBRYONIC (a slot-header flag; counter embryonic); its first packet
+ * with neither SYN nor RST (the handshake's ACK, data, FIN) makes it ESTABLISHED for good
+ * (syn_established); a session begun otherwise, or by a non-TCP packet, is never embryonic. Each
+ * direction is its own session: a SYN-ACK-only reply direction is embryonic too, so a flood
+ * answered by the server does not fill the table with reply sessions either. An embryonic session
+ *	- expires after min(syn_timeout_ms, its path's timeout) idle instead of the path's timeout
+ *	  (it sits on its own pending list per path, so every list stays sorted by deadline; a
+ *	  release at the short timeout also counts syn_reclaimed);
+ *	- is evicted first when the pool is full, whatever the exhaustion policy: the oldest idle
+ *	  embryonic session (usage 0, no minimum idle time) is released with its events
+ *	  (syn_evicted) before the policy is consulted; only when none is idle does drop refuse or
+ *	  evict pick the oldest idle established session. So a SYN flood never evicts an established
+ *	  session while an embryonic one is idle, and never refuses a new connection while it can
+ *	  reclaim one of its own. Headroom: once fewer than max(4, max_sessions / 64) slots are
+ *free, each new session also evicts the oldest idle embryonic one, so that slots whose release
+ *	  events are acknowledged later (DRAINING) are free again before the pool is full.
+ * Usage counts, release events, DRAINING and "never free a session in use" are unchanged.
+ *
  * Concurrency: one struct fm_flow per worker lcore, used by that lcore only (no locks): lookup,
  * put, upkeep, ack, flush and the iterator MUST NOT run concurrently on the same fm_flow. The
  * fields another process may write are an FCB's usage counts: the packets in flight are
@@ -120,7 +141,12 @@
 	X(full_sweeps)	     /* completed full sweeps */                                           \
 	X(usage_bad)	     /* usage count out of bounds (written by another process): reset */   \
 	X(group_start)	     /* descents started at a group the NIC named (rte_flow MARK) */       \
-	X(cache_evict)	     /* a full cache bucket gave up a live way for a new entry */
+	X(cache_evict)	     /* a full cache bucket gave up a live way for a new entry */          \
+	X(embryonic)	     /* sessions begun by a SYN or RST (syn_timeout_ms rule) */            \
+	X(syn_established)   /* embryonic sessions that saw a packet without SYN/RST */            \
+	X(syn_reclaimed)     /* embryonic sessions released at the short timeout (also counted     \
+				as expired, swept or lazy_renew) */                                \
+	X(syn_evicted)	     /* idle embryonic sessions released to make room (any policy) */
 
 enum fm_flow_cnt {
 #define FM_FLOW_CNT_ENUM(n) FM_FLOW_CNT_##n,
@@ -143,6 +169,7 @@ struct fm_flow_conf {
 	uint32_t base_index;		/* global index of this lcore's first slot */
 	enum fm_flow_exhaust exhaust;	/* drop (default) or evict */
 	uint32_t evict_min_idle_ms;	/* evict only sessions idle at least this long */
+	uint32_t syn_timeout_ms;	/* embryonic TCP sessions (Embryonic below); 0 = rule off */
 	uint32_t default_timeout_ms;	/* for paths whose VNFs all declare 0 */
 	uint32_t cache_size;		/* RSS cache entries (power of 2), 0 = off */
 	uint32_t pending_threshold;	/* initial sweep threshold, 0 = 1024 */
@@ -254,6 +281,20 @@ static inline void fm_flow_count(struct fm_fcb *fcb, uint32_t bytes)
 	fcb->bytes += bytes;
 }
 
+/* fm_flow_seen_burst(): tcp[i] for a packet that is not TCP (its session never becomes embryonic)
+ */
+#define FM_FLOW_NOT_TCP 0x100
+/**
+ * The TCP flags byte of each packet just classified (fcbs[i] from the lookup, NULL skipped; tcp[i]
+ * = the flags, or FM_FLOW_NOT_TCP), in packet order, before any fm_flow_put() of them: marks the
+ * session embryonic or established (Embryonic above). A slot-header flag test per packet, no
+ * atomics. No effect when conf.syn_timeout_ms is 0.
+ */
+void fm_flow_seen_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, const uint16_t *tcp,
+			unsigned n);
+/** Is the session embryonic (Embryonic above)? */
+bool fm_flow_embryonic(const struct fm_flow *f, const struct fm_fcb *fcb);
+
 /** The packet classified to fcb left the platform: usage--, onto the pending list at 0. */
 void fm_flow_put(struct fm_flow *f, struct fm_fcb *fcb);
 void fm_flow_put_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, unsigned n);
@@ -280,6 +321,8 @@ struct fm_fcb_pool *fm_flow_pool(struct fm_flow *f);
 uint32_t fm_flow_index(const struct fm_flow *f, const struct fm_fcb *fcb);
 /** Session FCB of a global slot index if it is live (IN_USE), else NULL. */
 struct fm_fcb *fm_flow_fcb(const struct fm_flow *f, uint32_t index);
+/** The timeout (ms) of an embryonic session of a path: min(syn_timeout_ms, path timeout). */
+uint32_t fm_flow_syn_timeout(const struct fm_flow *f, uint32_t path_id);
 /** The timeout (ms) new FCBs of a path get: max over the VNFs of the path. */
 uint32_t fm_flow_path_timeout(const struct fm_flow *f, uint32_t path_id);
 /** Turn the cache on/off at run time (entries are kept but unused when off). */

@@ -26,6 +26,8 @@ struct fm_cache_bkt {
 static_assert(sizeof(struct fm_cache_bkt) == 64, "a cache bucket is one cache line");
 
 #define FM_SF_CACHED 0x02 /* slot flag: slot->chash names the cache bucket holding it */
+#define FM_SF_FRESH  0x04 /* slot flag: new session, fm_flow_seen_burst() not yet called for it */
+#define FM_SF_EMBRYO 0x08 /* slot flag: embryonic TCP session (fm_flow.h "Embryonic") */
 
 struct fm_flow {
 	/* hot: datapath */
@@ -45,6 +47,11 @@ struct fm_flow {
 	/* lifecycle */
 	uint32_t nb_paths;
 	uint32_t *path_timeout;
+	uint32_t *syn_timeout; /* per path: min(syn_timeout_ms, path_timeout) */
+	uint32_t syn_timeout_ms;
+	uint32_t syn_headroom; /* free slots below which a new session evicts an embryonic one */
+	/* pending lists: [0, nb_paths) established sessions per path, nb_paths the spare list,
+	 * [nb_paths + 1, 2 nb_paths + 1) embryonic sessions per path */
 	struct fm_plist *plists;
 	uint32_t pending;
 	uint32_t threshold, threshold_min, threshold_max;

@@ -13,8 +13,10 @@
 #     a quarter of the pool;
 #   * what did not fit was refused and counted: ooo — tcp_ooo_budget_drops > 0 and the held
 #     segments never above their bound (tcp_budget_held_peak <= tcp_budget_held_max); syn — the
-#     flow table refused the SYNs it had no room for (flow_exhausted_drop > 0) and the TCP context
-#     never refused a session the flow table took (tcp_dirs_full = 0).
+#     SYNs filled the session table and made room by evicting their own SYN-only sessions
+#     (flow_syn_evicted > 0, docs/flowtable.md "Embryonic sessions"), never an established one
+#     (flow_evicted = 0), and the TCP context never refused a session the flow table took
+#     (tcp_dirs_full = 0).
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -132,7 +134,7 @@ rep = dict(l.split()[:2] for l in open(report) if len(l.split()) >= 2)
 keys = ["worker_rx", "tcp_dirs_opened", "tcp_dirs_full", "tcp_held", "tcp_ooo_full",
         "tcp_ooo_budget_drops", "tcp_budget_refused", "tcp_budget_held_peak",
         "tcp_budget_held_max", "tcp_budget_copies_peak", "tcp_budget_copies_max",
-        "flow_exhausted_drop", "sessions"]
+        "flow_exhausted_drop", "flow_syn_evicted", "flow_evicted", "sessions"]
 print(f"e2e_stream_exhaust: {name}: 4 x {mb} MB byte-exact; mbuf_avail min {min(av)} of {pool} "
       f"({len(av)} samples); " + " ".join(f"{k}={c.get(k)}" for k in keys) +
       f"; VNF: {rep.get('stream_bytes')} bytes, {rep.get('order_violations')} out of order")
@@ -145,7 +147,8 @@ if name == "ooo":
     assert c["tcp_ooo_budget_drops"] > 0, "the flood never reached the budget"
     assert c["tcp_budget_held_peak"] == c["tcp_budget_held_max"]
 else:
-    assert c["flow_exhausted_drop"] > 0, "the SYNs never filled the session table"
+    assert c["flow_syn_evicted"] > 0, "the SYNs never filled the session table"
+    assert c["flow_evicted"] == 0, "an established session was evicted"
     assert c["tcp_dirs_full"] == 0, "the TCP context refused a session"
 PY
 		e2e_fail "$name: checks"

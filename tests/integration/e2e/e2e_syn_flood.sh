@@ -4,8 +4,11 @@
 # at a fixed rate into flowmgr (per-session counter VNF, a pool of 4096 sessions, exhaustion
 # policy drop); tcpdump on host b captures what comes out.
 #   * every packet of the established sessions gets through;
-#   * the flood is refused and counted (flow_exhausted_drop), exactly the new sessions that did not
-#     fit in the pool;
+#   * the flood's SYN-only sessions are reclaimed, not the established ones (docs/flowtable.md
+#     "Embryonic sessions"): every flood SYN began an embryonic session or was refused
+#     (flow_embryonic + flow_exhausted_drop = the flood), once the pool was full the flood made
+#     room by evicting its own (flow_syn_evicted > 0, no established session evicted), and at most
+#     a tenth of what the table without the rule refused (the flood that did not fit) was refused;
 #   * the pool never holds more sessions than its bound.
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
@@ -89,13 +92,18 @@ c = json.loads('''$stats''')["counters"]
 flood = total - n_est
 secs = end - start
 print(f"e2e_syn_flood: {flood} new sessions in {secs:.1f} s ({flood / secs:.0f}/s, pool {cap}); "
-      f"{c['flow_exhausted_drop']} refused; sessions {c['sessions']}; established "
-      f"{got_est}/{n_est} packets through")
+      f"{c['flow_exhausted_drop']} refused (without the rule: {flood - (cap - est)}); "
+      f"embryonic {c['flow_embryonic']}, syn_evicted {c['flow_syn_evicted']}, syn_reclaimed "
+      f"{c['flow_syn_reclaimed']}, evicted {c['flow_evicted']}; sessions {c['sessions']}; "
+      f"established {got_est}/{n_est} packets through")
 assert c["worker_rx"] == total, f"flowmgr received {c['worker_rx']} of {total}"
 assert secs >= 10 and flood / secs >= 2 * cap, "not 2x the pool per second for 10 s"
 assert got_est == n_est, "packets of established sessions were lost"
 assert c["sessions"] <= cap and c["fcb_in_use"] <= cap, "pool above its bound"
-assert c["flow_exhausted_drop"] == flood - (cap - est), "refused != flood that did not fit"
+assert c["flow_embryonic"] + c["flow_exhausted_drop"] == flood, "flood SYNs unaccounted for"
+assert c["flow_syn_evicted"] > 0, "the flood never made room from its own sessions"
+assert c["flow_evicted"] == 0, "an established session was evicted"
+assert c["flow_exhausted_drop"] <= (flood - (cap - est)) // 10, "the flood was still refused"
 assert c["drop_no_fcb"] == c["flow_exhausted_drop"]
 PY
 echo "e2e_syn_flood: 1 passed, 0 failed"

@@ -301,6 +301,18 @@ START_TEST(test_config_parse_stream_mbufs)
 }
 END_TEST
 
+/* syn_timeout_ms: embryonic TCP sessions' timeout (fm_flow.h "Embryonic"); 0 = rule off. */
+START_TEST(test_config_parse_syn_timeout)
+{
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert_uint_eq(cfg->syn_timeout_ms, FM_CONFIG_SYN_DEFAULT);
+	ck_assert_uint_eq(FM_CONFIG_SYN_DEFAULT, 2000);
+	ck_assert_int_eq(parse(BASE "syn_timeout_ms: 0\n"), 0);
+	ck_assert_uint_eq(cfg->syn_timeout_ms, 0);
+	assert_round_trip(BASE "syn_timeout_ms: 500\n");
+}
+END_TEST
+
 START_TEST(test_config_load_shipped_chains)
 {
 	static const char *const files[] = {"forward.yaml",   "forward2.yaml", "nat-lb.yaml",
@@ -477,7 +489,7 @@ static const struct bad_case bad[] = {
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
      "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics, "
-     "fragments, latency_budget_us, stream_mbufs)"},
+     "fragments, latency_budget_us, stream_mbufs, syn_timeout_ms)"},
     {BASE "latency_budget_us: 19\n",
      "<string>:4:20: latency_budget_us: 19 is out of range [20, 100000]"},
     {BASE "latency_budget_us: \"200\"\n", "<string>:4:20: latency_budget_us: expected"},
@@ -909,6 +921,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_fragments_policy);
 	tcase_add_test(tc, test_config_parse_latency_budget);
 	tcase_add_test(tc, test_config_parse_stream_mbufs);
+	tcase_add_test(tc, test_config_parse_syn_timeout);
 	tcase_add_test(tc, test_config_load_shipped_chains);
 	tcase_add_test(tc, test_config_load_reports_file_errors);
 	tcase_add_test(tc, test_config_parse_error_leaves_cfg_unchanged);
