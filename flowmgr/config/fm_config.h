@@ -26,7 +26,7 @@
  *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
  *	cache: 4096                        # optional: RSS-hash cache entries, 0 | power of 2
  *	sweep_ms: 15000                    # optional: periodic full sweep of idle sessions
- *	syn_timeout_ms: 2000               # optional: idle timeout of a TCP session that has seen
+ *	syn_timeout_ms: 10000              # optional: idle timeout of a TCP session that has seen
  *	                                   # only SYN/RST packets (capped by its path's timeout);
  *	                                   # such sessions are evicted first when the pool is
  *	                                   # full (docs/flowtable.md "Embryonic"); 0 = rule off
@@ -126,7 +126,7 @@
 #define FM_CONFIG_CACHE_DEFAULT	   4096 /* RSS-hash cache entries, 0 = off */
 #define FM_CONFIG_CACHE_MAX	   (1u << 22)
 #define FM_CONFIG_SWEEP_DEFAULT	   15000 /* full sweep period, ms */
-#define FM_CONFIG_SYN_DEFAULT	   2000	 /* embryonic TCP sessions' timeout (fm_flow.h), ms */
+#define FM_CONFIG_SYN_DEFAULT	   10000 /* embryonic TCP sessions' timeout (fm_flow.h), ms */
 #define FM_CONFIG_LATENCY_DEFAULT  200	 /* latency budget of idle handling, µs */
 #define FM_CONFIG_LATENCY_MIN	   20
 #define FM_CONFIG_LATENCY_MAX	   100000

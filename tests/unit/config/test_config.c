@@ -306,7 +306,7 @@ START_TEST(test_config_parse_syn_timeout)
 {
 	ck_assert_int_eq(parse(BASE), 0);
 	ck_assert_uint_eq(cfg->syn_timeout_ms, FM_CONFIG_SYN_DEFAULT);
-	ck_assert_uint_eq(FM_CONFIG_SYN_DEFAULT, 2000);
+	ck_assert_uint_eq(FM_CONFIG_SYN_DEFAULT, 10000);
 	ck_assert_int_eq(parse(BASE "syn_timeout_ms: 0\n"), 0);
 	ck_assert_uint_eq(cfg->syn_timeout_ms, 0);
 	assert_round_trip(BASE "syn_timeout_ms: 500\n");
