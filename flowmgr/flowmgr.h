@@ -72,6 +72,12 @@ struct fm_wctx {
 	uint16_t nb_rxq; /* the RX queues it polls (fm_ports_init()), in port order */
 	struct fm_rxq rxq[FM_SHM_MAX_PORTS * FM_MAX_QUEUES];
 	struct fm_worker_stats stats;
+	/* Its TCP context (fm_tcp.h; NULL without a stream path): the connections of its FCB slots,
+	 * touched by this lcore only. tcp_out: worker 0 (which serves the VNF → flowmgr rings)
+	 * hands it the packets of those connections leaving the chain, and their stream requests
+	 * (SP/SC, flowmgr's private memory; NULL on worker 0 and without a stream path). */
+	struct fm_tcp *tcp;
+	struct rte_ring *tcp_out;
 	_Atomic int dump_req; /* FM_DUMP_* (fm_classify.h): introspection between bursts */
 	char *dump_buf;
 };
@@ -82,6 +88,8 @@ struct fm_port {
 	bool reverse; /* packets received here walk their path backwards (config `reverse`) */
 	bool pci;     /* a PCI device (allow-listed with -a), else a vdev */
 	bool rss;     /* RSS over its RX queues with the symmetric key (fm_port.h) */
+	bool sym_rxq; /* both directions of a connection reach the same RX queue index (RSS with the
+		       * symmetric key, af_packet's fanout hash): fm_tcp_init() */
 	uint16_t mtu; /* L3 bytes a frame sent here may carry (reassembled packets are cut to it) */
 	uint16_t nb_rxq, nb_txq;	   /* queues configured; worker w transmits on TX queue w */
 	uint64_t rx_offloads, tx_offloads; /* RTE_ETH_{RX,TX}_OFFLOAD_* enabled (checksums, hash) */
@@ -136,9 +144,10 @@ struct flowmgr {
 	uint32_t
 	    nb_paths; /* path ids 0..nb_paths-1 exist (fm_shm.nb_paths, kept out of VNFs' reach) */
 	uint8_t path_tcp[FM_SHM_MAX_PATHS]; /* a VNF on the path is in_order/resize: TCP context */
-	struct fm_tcp *tcp;		    /* fm_tcp.h, NULL without such a path */
+	bool stream; /* such a path exists: every worker has its TCP context (fm_wctx.tcp) */
 	/* fragments and hidden transports (fm_frag.h): the chain's policy applies (a stream chain:
-	 * fm->tcp set); reasm_flag marks reassembled mbufs (fm_reasm.h), 0 when nothing reassembles
+	 * fm->stream set); reasm_flag marks reassembled mbufs (fm_reasm.h), 0 when nothing
+	 * reassembles
 	 */
 	bool frag_guard;
 	uint64_t reasm_flag;

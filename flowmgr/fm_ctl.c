@@ -157,7 +157,7 @@ static uint64_t wsum(const struct flowmgr *fm, size_t off)
 static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Counter ***list,
 			 size_t *n)
 {
-	size_t nb = 0, cap = 24 + 2 * FM_SHM_MAX_WORKERS + FM_TCP_CNT_COUNT + FM_DROP_MAX +
+	size_t nb = 0, cap = 24 + 3 * FM_SHM_MAX_WORKERS + FM_TCP_CNT_COUNT + FM_DROP_MAX +
 			     FM_FRAG_CNT_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
@@ -216,8 +216,15 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	(*list)[nb++] = counter(c, "bidir_records", fm->bidir ? fm_bidir_in_use(fm->bidir) : 0);
 	(*list)[nb++] = counter(c, "release_event_full",
 				wsum(fm, offsetof(struct fm_worker_stats, release_ev_full)));
-	for (int i = 0; fm->tcp != NULL && i < FM_TCP_CNT_COUNT; i++)
+	/* the TCP contexts (one per worker): summed, and who opened which directions */
+	for (int i = 0; fm->stream && i < FM_TCP_CNT_COUNT; i++)
 		(*list)[nb++] = counter(c, fm_tcp_cnt_names[i], fm_tcp_counter(fm, i));
+	for (unsigned int w = 0; fm->stream && w < fm->nb_workers; w++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "worker%u_tcp_dirs_opened", w);
+		(*list)[nb++] = counter(c, name, fm_tcp_counter_w(fm, w, FM_TCP_CNT_CONNS));
+	}
 	for (int i = 0; i < FM_FLOW_CNT_COUNT; i++) {
 		char name[64];
 

@@ -358,7 +358,7 @@ static int frag_init(struct flowmgr *fm)
 		if (rte_eth_dev_get_mtu(fm->ports[p].port_id, &fm->ports[p].mtu) < 0 ||
 		    fm->ports[p].mtu < RTE_ETHER_MIN_MTU)
 			fm->ports[p].mtu = RTE_ETHER_MTU;
-	fm->frag_guard = fm->tcp != NULL;
+	fm->frag_guard = fm->stream;
 	if (!fm->frag_guard)
 		return 0;
 	RTE_LOG(NOTICE, USER1, "flowmgr: stream chain: fragments and hidden transports: %s\n",

@@ -98,6 +98,7 @@ struct fm_wk {
 	struct fm_stage to_port[FM_SHM_MAX_PORTS];
 	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX], frag[FM_FRAG_CNT_MAX];
+	uint64_t handed; /* packets worker 0 handed it (fm_wctx.tcp_out): not published */
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
@@ -212,8 +213,8 @@ static void stage_out(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta *
 
 	meta->owner = FM_NODE_FLOWMGR;
 	out[0] = m;
-	if (fm->tcp != NULL && fm->path_tcp[meta->path])
-		n = fm_tcp_output(fm, m, out, 32, tcp_put, w);
+	if (w->wk->tcp != NULL && fm->path_tcp[meta->path])
+		n = fm_tcp_output(fm, w->wk->idx, m, out, 32, tcp_put, w);
 	for (unsigned int i = 0; i < n; i++) {
 		if (out[i]->ol_flags & fm->reasm_flag) /* 0 unless `fragments: reassemble` */
 			stage_reassembled(w, out[i]);
@@ -250,11 +251,11 @@ static void stream_request(struct fm_wk *w, struct rte_mbuf *m)
 	struct rte_mbuf *out[4];
 	unsigned int n;
 
-	if (w->fm->tcp == NULL) {
+	if (w->wk->tcp == NULL) {
 		drop(w, m, FM_DROP_NO_RING);
 		return;
 	}
-	n = fm_tcp_request(w->fm, m, out, RTE_DIM(out), rte_rdtsc() / w->hz_ms);
+	n = fm_tcp_request(w->fm, w->wk->idx, m, out, RTE_DIM(out), rte_rdtsc() / w->hz_ms);
 	stage_made(w, out, n);
 }
 
@@ -266,7 +267,7 @@ static void tcp_timers(struct fm_wk *w, uint64_t now_ms)
 
 	if (w->staged_ports + RTE_DIM(out) > FM_STAGE_CAP)
 		return;
-	n = fm_tcp_timers(w->fm, now_ms, out, RTE_DIM(out));
+	n = fm_tcp_timers(w->fm, w->wk->idx, now_ms, out, RTE_DIM(out));
 	stage_made(w, out, n);
 }
 
@@ -319,7 +320,7 @@ static void tcp_ingress(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta
 	struct rte_mbuf *rel[32];
 	unsigned int nrel = 0;
 	enum fm_tcp_verdict v =
-	    fm_tcp_ingress(fm, m, meta->fcb, rel, &nrel, rte_rdtsc() / w->hz_ms);
+	    fm_tcp_ingress(fm, w->wk->idx, m, meta->fcb, rel, &nrel, rte_rdtsc() / w->hz_ms);
 
 	if (v == FM_TCP_DROP) {
 		drop(w, m, FM_DROP_TCP);
@@ -456,7 +457,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		meta->in_port = pidx;
 		meta->out_port = out;
 		meta->rx_tsc = now;
-		if (fm->tcp != NULL && fm->path_tcp[meta->path]) {
+		if (fm->stream && fm->path_tcp[meta->path]) {
 			tcp_ingress(w, ok[i], meta);
 			continue;
 		}
@@ -527,6 +528,24 @@ static inline void fault(struct fm_wk *w, uint32_t v, enum fm_vnf_fault f)
 }
 
 /*
+ * Worker 0, a packet of a stream path leaving the chain or a stream request: the TCP context it
+ * belongs to is its FCB slot's owner's (fm_tcp_owner()); another worker's gets it through its
+ * hand-off ring, in the order the VNFs gave them (a full ring: dropped, counted as tx_full, as a
+ * port that refuses it). @return true if it is no longer this worker's.
+ */
+static bool hand_off(struct fm_wk *w, struct rte_mbuf *m)
+{
+	struct flowmgr *fm = w->fm;
+	unsigned int o;
+
+	if (fm->nb_workers < 2 || !fm->stream || (o = fm_tcp_owner(fm, m)) == w->wk->idx)
+		return false;
+	if (fm->wk[o].tcp_out == NULL || rte_ring_enqueue(fm->wk[o].tcp_out, m) != 0)
+		drop(w, m, FM_DROP_TX_FULL);
+	return true;
+}
+
+/*
  * One packet VNF `v` handed back. The entry was checked (an mbuf of the pool, stamped as queued
  * to flowmgr); the metadata is the VNF's to write, so every index flowmgr uses is checked against
  * flowmgr's own bounds before it indexes anything (the FCB index is, in put_idx() and
@@ -543,7 +562,8 @@ static void egress_one(struct fm_wk *w, uint32_t v, struct rte_mbuf *m, bool qua
 		return;
 	}
 	if (meta->out_port == FM_PORT_STREAM_REQ) {
-		stream_request(w, m);
+		if (!hand_off(w, m))
+			stream_request(w, m);
 		return;
 	}
 	if (meta->out_port >= fm->nb_ports || meta->path >= fm->nb_paths) {
@@ -553,7 +573,30 @@ static void egress_one(struct fm_wk *w, uint32_t v, struct rte_mbuf *m, bool qua
 	}
 	if (fm->alias_of != NULL && fm->path_alias[meta->path])
 		egress_alias(w, m, meta);
+	if (fm->path_tcp[meta->path] && hand_off(w, m))
+		return;
 	stage_out(w, m, meta);
+}
+
+/* What worker 0 handed this worker (hand_off()): its stream paths' packets leave, its stream
+ * requests are served, by the owner of their TCP context. */
+static void handed(struct fm_wk *w)
+{
+	struct rte_mbuf *pkts[FM_BURST];
+	unsigned int n;
+
+	if (w->wk->tcp_out == NULL || w->staged_ports + 4 * FM_BURST > FM_STAGE_CAP)
+		return;
+	n = rte_ring_dequeue_burst(w->wk->tcp_out, (void **)pkts, FM_BURST, NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		struct fm_mbuf_meta *meta = fm_meta(w->fm, pkts[i]);
+
+		if (meta->out_port == FM_PORT_STREAM_REQ)
+			stream_request(w, pkts[i]);
+		else
+			stage_out(w, pkts[i], meta);
+	}
+	w->handed += n;
 }
 
 /*
@@ -809,14 +852,16 @@ int fm_worker_main(void *arg)
 	w.hz_ms = hz_ms;
 	idle_init(&w);
 	while (!atomic_load_explicit(&fm->stop, memory_order_relaxed)) {
-		uint64_t before = w.rx + w.from_vnf + w.tx + w.to_vnf;
-		uint64_t before_rx = w.rx, before_in = w.rx + w.from_vnf, now, bell_in;
+		uint64_t before = w.rx + w.from_vnf + w.handed + w.tx + w.to_vnf;
+		uint64_t before_rx = w.rx, before_in = w.rx + w.from_vnf + w.handed, now, bell_in;
 		uint64_t poll_at = rte_rdtsc(); /* before this iteration's receive */
 
 		/* Egress runs whenever the ports are clear, so a VNF waiting on its ring to flowmgr
 		 * is never blocked by packets flowmgr has staged towards VNFs. */
 		if (w.staged_ports == 0 && wk->idx == 0)
 			egress(&w);
+		else if (w.staged_ports == 0 && wk->tcp_out != NULL)
+			handed(&w); /* its stream packets, from worker 0 */
 		if (w.staged == 0 && atomic_load_explicit(&fm->ports_open, memory_order_acquire))
 			/* its RX queues (fm_port.h), while every stage has room for a burst */
 			for (uint16_t i = 0; i < wk->nb_rxq && w.staged <= FM_STAGE_CAP - FM_BURST;
@@ -835,17 +880,17 @@ int fm_worker_main(void *arg)
 			if (wk->reasm != NULL) /* incomplete datagrams past their timeout */
 				w.drops[FM_DROP_FRAG_FAILED] +=
 				    fm_reasm_expire(wk->reasm, rte_rdtsc());
-			if (fm->tcp != NULL && wk->idx == 0) {
-				fm_tcp_upkeep(fm, rte_rdtsc() / hz_ms, tcp_put, &w);
+			if (wk->tcp != NULL) {
+				fm_tcp_upkeep(fm, wk->idx, rte_rdtsc() / hz_ms, tcp_put, &w);
 				tcp_timers(&w, rte_rdtsc() / hz_ms);
 			}
 		}
 		fm_classify_dump_poll(wk);
 		now = rte_rdtsc();
 		bell_in = bells_due(&w, now);
-		if (w.rx + w.from_vnf != before_in)
+		if (w.rx + w.from_vnf + w.handed != before_in)
 			fm_gap_note(&w.gap, now, w.spin.spin_max * 8);
-		if (w.rx + w.from_vnf + w.tx + w.to_vnf == before)
+		if (w.rx + w.from_vnf + w.handed + w.tx + w.to_vnf == before)
 			idle_wait(&w, now, bell_in);
 		w.polled = poll_at;
 	}

@@ -4,7 +4,8 @@
  *
  * What: fm_worker_main() is the loop of one datapath worker (struct fm_wctx, flowmgr.h): port RX →
  * classify (fm_classify.h, flowmgr/flow) → first hop → one burst enqueue per VNF ring, and, on
- * worker 0, the egress (VNF → flowmgr rings → port TX) and the TCP context (fm_tcp.h). Its rules
+ * worker 0, the egress (VNF → flowmgr rings → port TX); each worker its TCP context (fm_tcp.h),
+ * its stream packets leaving the chain handed to it by worker 0 (fm_wctx.tcp_out). Its rules
  * (back-pressure instead of loss, no locks, no allocation, no syscalls per packet) are stated at
  * the top of fm_worker.c.
  *

@@ -37,13 +37,19 @@
  * modification lists in bounded block pools, and the mbufs it keeps within a share of the pool
  * (config `stream_mbufs`, flowmgr/tcp/fm_tcp_pool.h); what does not fit is refused and counted.
  *
- * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); one flowmgr
- * worker (every TCP state is touched by worker 0 only; flowmgr refuses --workers > 1 with such a
- * chain); recovery of pre-ACKed bytes one hole per round trip (NewReno); a connection whose
- * modification list overflows (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped
- * and counted.
+ * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); recovery of
+ * pre-ACKed bytes one hole per round trip (NewReno); a connection whose modification list
+ * overflows (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped and counted.
  *
- * Concurrency: worker lcore 0 only.
+ * Workers: one context per worker (fm_wctx.tcp), for the connections of its FCB slots, sized and
+ * budgeted per worker (a 1/N share of `stream_mbufs`); no lock, nothing shared between them. Both
+ * directions of a connection must reach the same worker: fm_tcp_init() refuses --workers > 1
+ * unless every port has a multiple of N RX queues hashed symmetrically (fm_port.sym_rxq) and no
+ * stream path rewrites the tuple. Worker 0 serves the VNF → flowmgr rings and hands a stream
+ * path's packets to their owner (fm_wctx.tcp_out), which calls fm_tcp_output() and
+ * fm_tcp_request(). The control thread reads the counters only (summed over workers).
+ *
+ * Concurrency: each context by its worker lcore only; fm_tcp_counter() from any thread.
  */
 #ifndef FM_TCP_H
 #define FM_TCP_H
@@ -116,42 +122,58 @@ enum { FM_TCP_COUNTERS(FM_TCP_X_ENUM) FM_TCP_CNT_COUNT };
 #undef FM_TCP_X_ENUM
 extern const char *const fm_tcp_cnt_names[FM_TCP_CNT_COUNT];
 
-/** Sets up the context when a path needs it (fm->tcp stays NULL otherwise). @return 0, -errno. */
+/**
+ * Sets up every worker's context when a path needs it (fm->stream stays false otherwise), and the
+ * hand-off rings. After fm_ports_init(). @return 0, -ENOTSUP (a port layout that splits a
+ * connection's directions between workers, logged), -errno.
+ */
 int fm_tcp_init(struct flowmgr *fm);
 /**
- * The context itself, for `nb_dirs` connection directions and `nb_recs` common-data records
- * (fm->fcb_slots, fm->bidir_of and the mbuf pool FM_SHM_MBUF_POOL must exist): what
- * fm_tcp_init() calls once it knows a path needs it, and what tests call directly.
+ * Worker w's context, for `nb_dirs` connection directions and `nb_recs` common-data records
+ * (fm->fcb_slots, fcb_per_worker, nb_workers, fm->bidir_of and the mbuf pool FM_SHM_MBUF_POOL
+ * must exist): what fm_tcp_init() calls for each worker, and what tests call directly.
  * @return 0, -ENOMEM.
  */
-int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs);
+int fm_tcp_create(struct flowmgr *fm, unsigned int w, uint32_t nb_dirs, uint32_t nb_recs);
 void fm_tcp_uninit(struct flowmgr *fm);
 
 /**
- * A TCP packet of FCB slot `idx` on a TCP-context path, just classified. `rel` receives the held
- * packets it puts back in order (to route after it, in that order; at most FM_TCP_OOO).
+ * A TCP packet of FCB slot `idx` on a TCP-context path, just classified by worker w (the slot's
+ * owner). `rel` receives the held packets it puts back in order (to route after it, in that
+ * order; at most FM_TCP_OOO).
  */
-enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint32_t idx,
-				   struct rte_mbuf **rel, unsigned int *nrel, uint64_t now_ms);
+enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
+				   uint32_t idx, struct rte_mbuf **rel, unsigned int *nrel,
+				   uint64_t now_ms);
 
 /**
- * A packet of a TCP-context path about to leave through a port: fixes it up (or, for a REPLAY,
+ * A packet of a TCP-context path about to leave through a port, on the worker owning its FCB
+ * slot (fm_tcp_owner(); worker w: a slot of another worker's, which a VNF wrote after the
+ * hand-off, passes unmanaged): fixes it up (or, for a REPLAY,
  * replaces it with copies of what went out). Writes the packets to send to out[] (at most `max`)
  * and returns their number; `m` is consumed (sent, or freed with its FCB usage released through
  * `put`).
  */
-unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
-			   unsigned int max, void (*put)(void *ctx, struct rte_mbuf *m), void *ctx);
+unsigned int fm_tcp_output(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
+			   struct rte_mbuf **out, unsigned int max,
+			   void (*put)(void *ctx, struct rte_mbuf *m), void *ctx);
 
 /** True for a packet fm_tcp_ingress() released from its queue that must go to the output. */
 bool fm_tcp_is_replay(const struct flowmgr *fm, struct rte_mbuf *m);
 
-/** FCB slot `idx` is released: its direction's state and copies go. */
+/**
+ * The worker whose context a packet leaving the chain belongs to (its FCB slot's owner; for a
+ * stream request, the slot it names): worker 0 for anything else (which passes unmanaged).
+ */
+unsigned int fm_tcp_owner(struct flowmgr *fm, struct rte_mbuf *m);
+
+/** FCB slot `idx` is released (by its owner): its direction's state and copies go. */
 void fm_tcp_release(struct flowmgr *fm, uint32_t idx);
 
-/** Held packets older than FM_TCP_HOLD_MS are dropped through `put` (call every few ms). */
-void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, struct rte_mbuf *m),
-		   void *ctx);
+/** Worker w's held packets older than FM_TCP_HOLD_MS are dropped through `put` (call every few
+ * ms). */
+void fm_tcp_upkeep(struct flowmgr *fm, unsigned int w, uint64_t now_ms,
+		   void (*put)(void *ctx, struct rte_mbuf *m), void *ctx);
 
 /**
  * A stream request from a VNF (common/fm_shm.h, struct fm_stream_req; nfsdk/stream.h): a
@@ -159,18 +181,21 @@ void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, s
  * connection a VNF closes. Writes the packets to send (finished, each with its out_port) to
  * out[] (at most `max`) and returns their number; `m` is freed. Bad requests are counted.
  */
-unsigned int fm_tcp_request(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
-			    unsigned int max, uint64_t now_ms);
+unsigned int fm_tcp_request(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
+			    struct rte_mbuf **out, unsigned int max, uint64_t now_ms);
 
 /**
- * Retransmissions of pre-ACKed bytes whose receiver did not acknowledge them within flowmgr's
- * retransmission timeout (FM_TCP_RTO_MIN_MS doubling to FM_TCP_RTO_MAX_MS): the sender, which got
- * its ACK, will not. Writes copies to out[] (at most `max`); call every few ms.
+ * Worker w's retransmissions of pre-ACKed bytes whose receiver did not acknowledge them within
+ * flowmgr's retransmission timeout (FM_TCP_RTO_MIN_MS doubling to FM_TCP_RTO_MAX_MS): the sender,
+ * which got its ACK, will not. Writes copies to out[] (at most `max`); call every few ms.
  */
-unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf **out,
-			   unsigned int max);
+unsigned int fm_tcp_timers(struct flowmgr *fm, unsigned int w, uint64_t now_ms,
+			   struct rte_mbuf **out, unsigned int max);
 
-/** Counter snapshot (control thread; relaxed). */
+/** Counter snapshot, summed over the workers (the per-direction size: the same on each; peaks:
+ * the sum of each worker's). Any thread; relaxed. */
 uint64_t fm_tcp_counter(const struct flowmgr *fm, int i);
+/** Worker w's counter (0 if it has no context). */
+uint64_t fm_tcp_counter_w(const struct flowmgr *fm, unsigned int w, int i);
 
 #endif /* FM_TCP_H */

@@ -12,8 +12,12 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include <rte_ring.h>
+
 #include "fm_bidir.h"
 #include "fm_tcp_int.h"
+
+#define FM_TCP_OUT_RING 4096 /* worker 0 → worker w hand-off (fm_wctx.tcp_out) */
 
 const char *const fm_tcp_cnt_names[FM_TCP_CNT_COUNT] = {
 #define FM_TCP_X_NAME(e, s) s,
@@ -29,11 +33,34 @@ static_assert(sizeof(struct fm_tcp_pkt) == sizeof(struct fm_tcp_in) &&
 		  FM_TCP_F_MANAGED == 2u,
 	      "nfsdk reads the TCP dynfield through fm_shm.h's struct fm_tcp_in");
 
+/* Both directions of every connection reach one worker (fm_tcp.h "Workers"): NULL, or why not. */
+static const char *split_layout(const struct flowmgr *fm)
+{
+	if (fm->nb_workers <= 1)
+		return NULL;
+	for (uint32_t p = 0; p < fm->nb_paths; p++)
+		if (fm->path_tcp[p] && fm->path_alias[p])
+			return "a VNF on a stream path rewrites the tuple (the reply hashes "
+			       "elsewhere)";
+	for (uint16_t i = 0; i < fm->nb_ports; i++) {
+		if (fm->ports[i].nb_rxq % fm->nb_workers != 0)
+			return fm->ports[i].nb_rxq == 1
+				   ? "a port has one RX queue (each direction would be on the "
+				     "worker of its port)"
+				   : "a port's RX queues are not a multiple of the workers";
+		if (!fm->ports[i].sym_rxq)
+			return "a port's RX queues are not hashed symmetrically (RSS with the "
+			       "symmetric key or af_packet qpairs needed)";
+	}
+	return NULL;
+}
+
 int fm_tcp_init(struct flowmgr *fm)
 {
 	const struct fm_chain *ch = &fm->cfg->chain;
 	bool any = false;
-	uint32_t nb_dirs;
+	const char *why;
+	int rc;
 
 	for (uint32_t p = 0; p < fm->shm->nb_paths; p++) {
 		const struct fm_shm_path *path = &fm->shm->paths[p];
@@ -45,20 +72,42 @@ int fm_tcp_init(struct flowmgr *fm)
 	}
 	if (!any)
 		return 0;
-	if (fm->nb_workers > 1) {
+	if ((why = split_layout(fm)) != NULL) {
 		RTE_LOG(
 		    ERR, USER1,
-		    "flowmgr: the chain has in_order/resize VNFs (TCP context): run it with one "
-		    "worker (--workers 1)\n");
+		    "flowmgr: the chain has in_order/resize VNFs (TCP context) and %u workers, "
+		    "but %s: both directions of a connection must reach the same worker; run it "
+		    "with --workers 1, or give every port N RX queues with symmetric hashing "
+		    "(docs/streams.md, Limits)\n",
+		    fm->nb_workers, why);
 		return -ENOTSUP;
 	}
 	if (fm->bidir == NULL) {
 		RTE_LOG(ERR, USER1, "flowmgr: the TCP context needs the common-data table\n");
 		return -EINVAL;
 	}
-	/* one direction per session: the context never refuses a connection the flow table took */
-	nb_dirs = fm->fcb_slots;
-	return fm_tcp_create(fm, nb_dirs, fm_bidir_capacity(fm->bidir));
+	/* one direction per session of its worker: the context never refuses a connection the flow
+	 * table took */
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		uint32_t nb_dirs = fm->fcb_per_worker ? fm->fcb_per_worker : fm->fcb_slots;
+		char name[RTE_RING_NAMESIZE];
+
+		if ((rc = fm_tcp_create(fm, w, nb_dirs, fm_bidir_capacity(fm->bidir))) < 0)
+			goto fail;
+		if (w == 0)
+			continue;
+		snprintf(name, sizeof(name), "fm_tcp_out%u", w);
+		fm->wk[w].tcp_out = rte_ring_create(name, FM_TCP_OUT_RING, rte_socket_id(),
+						    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (fm->wk[w].tcp_out == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	fm_tcp_uninit(fm);
+	return rc;
 }
 
 /* Blocks of each pool for a context of nb_dirs directions and its budget (docs/streams.md,
@@ -78,7 +127,7 @@ static void pool_sizes(const struct flowmgr *fm, uint32_t nb_dirs, const struct 
 	nb[3] = resize ? (nb_dirs < 1024 ? nb_dirs : 1024) : 0;
 }
 
-int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
+int fm_tcp_create(struct flowmgr *fm, unsigned int w, uint32_t nb_dirs, uint32_t nb_recs)
 {
 	static const struct rte_mbuf_dynfield desc = {
 	    .name = FM_TCP_DYNFIELD,
@@ -104,15 +153,17 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 	t->nb_dirs = nb_dirs;
 	t->nb_recs = nb_recs;
 	t->dirs = rte_zmalloc("fm_tcp_dirs", sizeof(*t->dirs) * t->nb_dirs, 64);
-	t->dir_of = rte_malloc("fm_tcp_dir_of", sizeof(uint32_t) * fm->fcb_slots, 64);
-	t->nb_slots = fm->fcb_slots;
+	t->slot_base = w * fm->fcb_per_worker;
+	t->nb_slots = fm->fcb_per_worker ? fm->fcb_per_worker : fm->fcb_slots;
+	t->dir_of = rte_malloc("fm_tcp_dir_of", sizeof(uint32_t) * t->nb_slots, 64);
 	t->rec_dirs = rte_malloc("fm_tcp_rec", sizeof(*t->rec_dirs) * t->nb_recs, 64);
 	t->active = rte_malloc("fm_tcp_active", sizeof(uint32_t) * (t->nb_dirs + 1), 64);
 	t->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	share = fm->cfg != NULL && fm->cfg->stream_mbufs != 0 ? fm->cfg->stream_mbufs
 							      : FM_TCP_SHARE_DEFAULT;
 	if (t->pool != NULL)
-		fm_tcp_budget_init(&t->budget, t->pool->size, share, 1, FM_TCP_HIST);
+		fm_tcp_budget_init(&t->budget, t->pool->size, share,
+				   fm->nb_workers > 0 ? fm->nb_workers : 1, FM_TCP_HIST);
 	pool_sizes(fm, nb_dirs, &t->budget, nb);
 	for (int i = 0; i < 4; i++)
 		memsz += (bsz[i] + sizeof(uint32_t)) * nb[i] + 64;
@@ -139,68 +190,116 @@ int fm_tcp_create(struct flowmgr *fm, uint32_t nb_dirs, uint32_t nb_recs)
 		fm_tcp_pool_init(pools[i], blocks, next, bsz[i], nb[i]);
 		mem = (uint8_t *)RTE_ALIGN_CEIL((uintptr_t)(next + nb[i]), 64);
 	}
-	for (uint32_t i = 0; i < fm->fcb_slots; i++)
+	for (uint32_t i = 0; i < t->nb_slots; i++)
 		t->dir_of[i] = FM_IDX_NONE;
 	for (uint32_t i = 0; i < t->nb_recs; i++)
 		t->rec_dirs[i][0] = t->rec_dirs[i][1] = FM_IDX_NONE;
 	for (uint32_t i = 0; i < t->nb_dirs; i++)
 		t->dirs[i].next_free = i + 1 < t->nb_dirs ? i + 1 : FM_IDX_NONE;
 	t->free_head = 0;
-	fm->tcp = t;
+	fm->wk[w].tcp = t;
+	fm->stream = true;
 	RTE_LOG(INFO, USER1,
-		"flowmgr: TCP context for %u connection directions (%zu bytes each); budget %u "
-		"mbufs (held %u, copies %u, %u per direction); blocks %zu KiB\n",
-		t->nb_dirs, sizeof(struct fm_tcp_dir), t->budget.total, t->budget.held_max,
+		"flowmgr: worker %u: TCP context for %u connection directions (%zu bytes each); "
+		"budget %u mbufs (held %u, copies %u, %u per direction); blocks %zu KiB\n",
+		w, t->nb_dirs, sizeof(struct fm_tcp_dir), t->budget.total, t->budget.held_max,
 		t->budget.copies_max, t->budget.conn_cap, memsz >> 10);
 	return 0;
 }
 
-void fm_tcp_uninit(struct flowmgr *fm)
+static void ctx_free(struct flowmgr *fm, struct fm_tcp *t)
 {
-	struct fm_tcp *t = fm->tcp;
-
-	if (t == NULL)
-		return;
 	if (t->dirs != NULL && t->dir_of != NULL)
-		for (uint32_t i = 0; i < fm->fcb_slots; i++)
+		for (uint32_t i = 0; i < t->nb_slots; i++)
 			if (t->dir_of[i] != FM_IDX_NONE)
-				fm_tcp_release(fm, i);
+				fm_tcp_release(fm, t->slot_base + i);
 	rte_free(t->dirs);
 	rte_free(t->dir_of);
 	rte_free(t->rec_dirs);
 	rte_free(t->active);
 	rte_free(t->mem);
 	rte_free(t);
-	fm->tcp = NULL;
+}
+
+void fm_tcp_uninit(struct flowmgr *fm)
+{
+	for (unsigned int w = 0; w < FM_SHM_MAX_WORKERS; w++) {
+		struct fm_wctx *wk = &fm->wk[w];
+		void *m;
+
+		while (wk->tcp_out != NULL && rte_ring_dequeue(wk->tcp_out, &m) == 0)
+			rte_pktmbuf_free(m); /* the workers stopped: their FCBs go with flowmgr */
+		rte_ring_free(wk->tcp_out);
+		wk->tcp_out = NULL;
+		if (wk->tcp != NULL)
+			ctx_free(fm, wk->tcp);
+		wk->tcp = NULL;
+	}
+	fm->stream = false;
+}
+
+uint64_t fm_tcp_counter_w(const struct flowmgr *fm, unsigned int w, int i)
+{
+	const struct fm_tcp *t = w < FM_SHM_MAX_WORKERS ? fm->wk[w].tcp : NULL;
+
+	return t == NULL ? 0 : atomic_load_explicit(&t->cnt[i], memory_order_relaxed);
 }
 
 uint64_t fm_tcp_counter(const struct flowmgr *fm, int i)
 {
-	return fm->tcp == NULL ? 0 : atomic_load_explicit(&fm->tcp->cnt[i], memory_order_relaxed);
+	uint64_t sum = 0;
+
+	for (unsigned int w = 0; w < fm->nb_workers && w < FM_SHM_MAX_WORKERS; w++) {
+		uint64_t v = fm_tcp_counter_w(fm, w, i);
+
+		if (i == FM_TCP_CNT_DIR_BYTES) /* a size, the same on every worker */
+			sum = v > sum ? v : sum;
+		else
+			sum += v;
+	}
+	return sum;
 }
 
 bool fm_tcp_is_replay(const struct flowmgr *fm, struct rte_mbuf *m)
 {
-	return (fm_tcp_pkt_of(fm->tcp, m)->flags & FM_TCP_F_REPLAY) != 0;
+	/* the dynamic field is registered once: every context has the same offset */
+	return (fm_tcp_pkt_of(fm->wk[0].tcp, m)->flags & FM_TCP_F_REPLAY) != 0;
+}
+
+unsigned int fm_tcp_owner(struct flowmgr *fm, struct rte_mbuf *m)
+{
+	uint32_t idx = fm_meta(fm, m)->fcb;
+	struct fm_wctx *o;
+
+	if (fm_meta(fm, m)->out_port == FM_PORT_STREAM_REQ) {
+		struct fm_stream_req rq;
+
+		idx = FM_IDX_NONE;
+		if (m->nb_segs == 1 && rte_pktmbuf_data_len(m) >= sizeof(rq)) {
+			memcpy(&rq, rte_pktmbuf_mtod(m, void *), sizeof(rq));
+			idx = rq.fcb; /* checked by fm_tcp_request() on its owner */
+		}
+	}
+	o = idx < fm->fcb_slots ? fm_fcb_owner(fm, idx) : NULL;
+	return o != NULL ? o->idx : 0;
 }
 
 /* ---- directions ---------------------------------------------------------------------------- */
 
-struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create)
+struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, struct fm_tcp *t, uint32_t idx, bool create)
 {
-	struct fm_tcp *t = fm->tcp;
-	uint32_t d, rec, side;
+	uint32_t d, rec, side, slot = idx - t->slot_base;
 	struct fm_tcp_dir *dir;
 
 	/* A packet whose class has no session has a static FCB, no slot (FM_IDX_NONE): the context
 	 * keeps state per session only (a chain of in_order VNFs that declare none, found by
 	 * bench/run.sh cost; it indexed dir_of with FM_IDX_NONE). */
-	if (idx >= t->nb_slots) {
+	if (idx >= fm->fcb_slots || slot >= t->nb_slots) {
 		if (create)
 			CNT(t, NO_SESSION);
 		return NULL;
 	}
-	d = t->dir_of[idx];
+	d = t->dir_of[slot];
 	if (d != FM_IDX_NONE || !create)
 		return d == FM_IDX_NONE ? NULL : &t->dirs[d];
 	rec = atomic_load_explicit(&fm->bidir_of[idx], memory_order_acquire);
@@ -226,7 +325,7 @@ struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create)
 			t->dirs[dir->peer].peer = d;
 		}
 	}
-	t->dir_of[idx] = d;
+	t->dir_of[slot] = d;
 	CNT(t, CONNS);
 	return dir;
 }
@@ -338,11 +437,12 @@ void fm_tcp_map_idle(struct fm_tcp *t, struct fm_tcp_dir *d)
 
 void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, idx);
 	uint32_t di;
 	struct fm_tcp_dir *d;
 
-	if (t == NULL || idx >= fm->fcb_slots || (di = t->dir_of[idx]) == FM_IDX_NONE)
+	if (t == NULL || idx - t->slot_base >= t->nb_slots ||
+	    (di = t->dir_of[idx - t->slot_base]) == FM_IDX_NONE)
 		return;
 	d = &t->dirs[di];
 	while (d->h_n > 0)
@@ -367,7 +467,7 @@ void fm_tcp_release(struct flowmgr *fm, uint32_t idx)
 	for (int s = 0; s < 2; s++)
 		if (t->rec_dirs[d->rec][s] == di)
 			t->rec_dirs[d->rec][s] = FM_IDX_NONE;
-	t->dir_of[idx] = FM_IDX_NONE;
+	t->dir_of[idx - t->slot_base] = FM_IDX_NONE;
 	d->next_free = t->free_head;
 	t->free_head = di;
 }

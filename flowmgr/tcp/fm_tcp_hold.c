@@ -111,7 +111,7 @@ static void note_sack(struct fm_tcp_dir *peer, struct fm_tcp_hdrs *h)
 static unsigned int preack_copies(struct flowmgr *fm, struct fm_tcp_dir *d, struct rte_mbuf **out,
 				  unsigned int max)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	unsigned int n = 0;
 
 	for (uint16_t k = 0; k < d->h_n && n < max; k++) {
@@ -168,7 +168,7 @@ static void old_ack(struct fm_tcp_dir *d, struct fm_tcp_dir *peer, struct fm_tcp
 static unsigned int recover(struct flowmgr *fm, struct fm_tcp_dir *peer, struct fm_tcp_hdrs *h,
 			    uint32_t ack, struct rte_mbuf **out, bool room)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, peer->fcb);
 	unsigned int k = 0;
 
 	if (fm_seq_gt(ack, peer->pre_last)) { /* progress */
@@ -198,7 +198,7 @@ unsigned int fm_tcp_hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct
 				struct fm_tcp_hdrs *h, bool ack_ok, struct rte_mbuf **out,
 				unsigned int n, unsigned int max)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	uint32_t ack, edge;
 	unsigned int k = 0;
 
@@ -226,10 +226,10 @@ unsigned int fm_tcp_hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct
 	return k;
 }
 
-unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf **out,
-			   unsigned int max)
+unsigned int fm_tcp_timers(struct flowmgr *fm, unsigned int w, uint64_t now_ms,
+			   struct rte_mbuf **out, unsigned int max)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = w < FM_SHM_MAX_WORKERS ? fm->wk[w].tcp : NULL;
 	unsigned int n = 0;
 
 	if (t == NULL)
@@ -264,11 +264,10 @@ unsigned int fm_tcp_timers(struct flowmgr *fm, uint64_t now_ms, struct rte_mbuf 
  * `rev` sends it the other way (addresses, ports, MACs swapped). With ts != NULL it carries the
  * timestamps option (TSval, TSecr: 8 bytes).
  */
-static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp_hdrs *ch, bool rev,
-				    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
-				    const uint8_t *ts, uint16_t port)
+static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp *t, struct fm_tcp_hdrs *ch,
+				    bool rev, uint32_t seq, uint32_t ack, uint8_t flags,
+				    uint16_t win, const uint8_t *ts, uint16_t port)
 {
-	struct fm_tcp *t = fm->tcp;
 	uint16_t optlen = ts != NULL ? 12 : 0, len = (uint16_t)(ch->l3_off + 20 + 20 + optlen);
 	struct rte_mbuf *c = rte_pktmbuf_alloc(t->pool);
 	struct rte_ipv4_hdr *ip;
@@ -348,8 +347,8 @@ static struct rte_mbuf *preack_segment(struct flowmgr *fm, struct fm_tcp_dir *d,
 		d->edge_told = d->edge;
 		d->told_valid = 1;
 	}
-	return ctl_segment(fm, ch, true, peer->out_nxt, ack, RTE_TCP_ACK_FLAG, win,
-			   peer->out_ts_ok && d->in_ts_ok ? ts : NULL, port);
+	return ctl_segment(fm, fm_tcp_of(fm, d->fcb), ch, true, peer->out_nxt, ack,
+			   RTE_TCP_ACK_FLAG, win, peer->out_ts_ok && d->in_ts_ok ? ts : NULL, port);
 }
 
 /*
@@ -368,7 +367,7 @@ unsigned int fm_tcp_preack_again(struct flowmgr *fm, struct fm_tcp_dir *d, struc
 	c = preack_segment(fm, d, peer, d->preack, h, port);
 	if (c == NULL)
 		return 0;
-	CNT(fm->tcp, PREACK_AGAIN);
+	CNT(fm_tcp_of(fm, d->fcb), PREACK_AGAIN);
 	out[0] = c;
 	return 1;
 }
@@ -377,7 +376,7 @@ static unsigned int req_ack(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_
 			    const struct fm_stream_req *rq, struct fm_tcp_hdrs *ch,
 			    struct rte_mbuf **out)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	uint32_t ack = rq->ack;
 	struct rte_mbuf *c;
 
@@ -422,7 +421,7 @@ static unsigned int req_close(struct flowmgr *fm, struct fm_tcp_dir *d, struct f
 			      const struct fm_stream_req *rq, struct fm_tcp_hdrs *ch,
 			      struct rte_mbuf **out, unsigned int max)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	const uint8_t rst = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
 	/* what each end has sent: the other's ACK field; what each end expects: what left to it */
 	uint32_t to_rcv_ack =
@@ -435,14 +434,15 @@ static unsigned int req_close(struct flowmgr *fm, struct fm_tcp_dir *d, struct f
 
 	if (max < 3)
 		return 0;
-	if ((c = ctl_segment(fm, ch, false, to_rcv_seq, to_rcv_ack, rst, 0, NULL, rq->out_port)))
+	if ((c = ctl_segment(fm, t, ch, false, to_rcv_seq, to_rcv_ack, rst, 0, NULL, rq->out_port)))
 		out[n++] = c;
 	/* the receiver may still miss bytes before out_nxt: an RST at its ACK point as well (an
 	 * RST that is in the window but not exact only draws a challenge ACK, RFC 5961) */
 	if (d->acked_valid && d->acked_out != to_rcv_seq &&
-	    (c = ctl_segment(fm, ch, false, d->acked_out, to_rcv_ack, rst, 0, NULL, rq->out_port)))
+	    (c = ctl_segment(fm, t, ch, false, d->acked_out, to_rcv_ack, rst, 0, NULL,
+			     rq->out_port)))
 		out[n++] = c;
-	if ((c = ctl_segment(fm, ch, true, to_snd_seq, d->rcv_nxt, rst, 0, NULL, rq->in_port)))
+	if ((c = ctl_segment(fm, t, ch, true, to_snd_seq, d->rcv_nxt, rst, 0, NULL, rq->in_port)))
 		out[n++] = c;
 	drop_copies(t, d);
 	if (peer != NULL)
@@ -453,22 +453,22 @@ static unsigned int req_close(struct flowmgr *fm, struct fm_tcp_dir *d, struct f
 	return n;
 }
 
-unsigned int fm_tcp_request(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
-			    unsigned int max, uint64_t now_ms)
+unsigned int fm_tcp_request(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
+			    struct rte_mbuf **out, unsigned int max, uint64_t now_ms)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = NULL; /* the named slot's owner's: worker w's (fm_tcp_owner()) */
 	struct fm_stream_req rq;
 	struct fm_tcp_dir *d, *peer = NULL;
 	struct fm_tcp_hdrs ch;
 	unsigned int n = 0;
 
-	if (t == NULL || m->nb_segs != 1 || rte_pktmbuf_data_len(m) < sizeof(rq))
+	if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < sizeof(rq))
 		goto bad;
 	memcpy(&rq, rte_pktmbuf_mtod(m, void *), sizeof(rq));
-	if (rq.magic != FM_STREAM_REQ_MAGIC || rq.fcb >= fm->fcb_slots ||
-	    rq.in_port >= fm->nb_ports || rq.out_port >= fm->nb_ports ||
+	if (rq.magic != FM_STREAM_REQ_MAGIC || (t = fm_tcp_of(fm, rq.fcb)) != fm->wk[w].tcp ||
+	    t == NULL || rq.in_port >= fm->nb_ports || rq.out_port >= fm->nb_ports ||
 	    rte_pktmbuf_data_len(m) != sizeof(rq) + rq.hdr_len || rq.hdr_len > FM_TCP_CTL_HDR_MAX ||
-	    (d = fm_tcp_dir_get(fm, rq.fcb, false)) == NULL || d->closed || !d->in_init)
+	    (d = fm_tcp_dir_get(fm, t, rq.fcb, false)) == NULL || d->closed || !d->in_init)
 		goto bad;
 	rte_pktmbuf_adj(m, sizeof(rq));
 	if (fm_tcp_hdrs_parse(m, &ch) < 0 || ch.plen != 0)
@@ -486,6 +486,7 @@ unsigned int fm_tcp_request(struct flowmgr *fm, struct rte_mbuf *m, struct rte_m
 	rte_pktmbuf_free(m);
 	return n;
 bad:
+	t = fm->wk[w].tcp;
 	if (t != NULL)
 		CNT(t, REQ_BAD);
 	fm_meta(fm, m)->owner = FM_OWNER_FREE;

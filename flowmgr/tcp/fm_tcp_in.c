@@ -142,10 +142,11 @@ static bool ingress_start(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbu
 	return true;
 }
 
-enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint32_t idx,
-				   struct rte_mbuf **rel, unsigned int *nrel, uint64_t now_ms)
+enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
+				   uint32_t idx, struct rte_mbuf **rel, unsigned int *nrel,
+				   uint64_t now_ms)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm->wk[w].tcp; /* the slot's owner: the worker that classified it */
 	struct fm_tcp_dir *d;
 	struct fm_tcp_hdrs h;
 	uint32_t seq, end;
@@ -154,7 +155,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, struct rte_mbuf *m, uint3
 	fm_tcp_pkt_of(t, m)->flags = 0;
 	if (fm_tcp_hdrs_parse(m, &h) < 0)
 		return FM_TCP_PASS; /* not IPv4 TCP: unmanaged */
-	d = fm_tcp_dir_get(fm, idx, true);
+	d = fm_tcp_dir_get(fm, t, idx, true);
 	if (d == NULL)
 		return FM_TCP_DROP;
 	if (fm_tcp_hold_ingress(t, d, &h, now_ms))
@@ -206,10 +207,10 @@ static void gauges(struct fm_tcp *t)
 		atomic_store_explicit(&t->cnt[FM_TCP_CNT_HELD_NOW + i], v[i], memory_order_relaxed);
 }
 
-void fm_tcp_upkeep(struct flowmgr *fm, uint64_t now_ms, void (*put)(void *ctx, struct rte_mbuf *m),
-		   void *ctx)
+void fm_tcp_upkeep(struct flowmgr *fm, unsigned int w, uint64_t now_ms,
+		   void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = w < FM_SHM_MAX_WORKERS ? fm->wk[w].tcp : NULL;
 
 	if (t == NULL)
 		return;

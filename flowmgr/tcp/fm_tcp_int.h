@@ -20,7 +20,7 @@
  * in -> hold; out -> replay -> ack, out -> ack, out -> hold, replay -> hold; all -> ctx. No file
  * includes another's private parts, and nothing outside flowmgr/tcp/ includes this header.
  *
- * Concurrency: worker lcore 0 only (fm_tcp.h).
+ * Concurrency: a context by its worker lcore only (fm_tcp.h).
  */
 #ifndef FM_TCP_INT_H
 #define FM_TCP_INT_H
@@ -138,8 +138,9 @@ struct fm_tcp {
 	int dyn_off;
 	uint32_t nb_dirs, free_head;
 	struct fm_tcp_dir *dirs;
-	uint32_t *dir_of;	 /* per FCB slot */
-	uint32_t nb_slots;	 /* of dir_of: flowmgr's FCB slots */
+	uint32_t *dir_of;	 /* per FCB slot of its worker (index: slot - slot_base) */
+	uint32_t slot_base;	 /* its worker's first FCB slot */
+	uint32_t nb_slots;	 /* of dir_of: its worker's FCB slots */
 	uint32_t (*rec_dirs)[2]; /* per common record: its two directions */
 	uint32_t nb_recs;
 	struct rte_mempool *pool;
@@ -160,6 +161,14 @@ struct fm_tcp {
 #define FM_TCP_RTX_BURST   4 /* copies per timeout */
 #define FM_TCP_DUPACKS	   3
 #define FM_TCP_CTL_HDR_MAX 160 /* Ethernet (+2 VLAN) + IPv4 + TCP, both with options */
+
+/* The context of FCB slot idx: its owner worker's (fm_fcb_owner()); NULL for a slot none owns. */
+static inline struct fm_tcp *fm_tcp_of(struct flowmgr *fm, uint32_t idx)
+{
+	struct fm_wctx *o = idx < fm->fcb_slots ? fm_fcb_owner(fm, idx) : NULL;
+
+	return o != NULL ? o->tcp : NULL;
+}
 
 static inline struct fm_tcp_pkt *fm_tcp_pkt_of(const struct fm_tcp *t, struct rte_mbuf *m)
 {
@@ -200,8 +209,9 @@ bool fm_tcp_hist_push(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m
 int fm_tcp_map_ready(struct fm_tcp *t, struct fm_tcp_dir *d);
 /* After an ACK pruned d's list: its entries go back once none is live. */
 void fm_tcp_map_idle(struct fm_tcp *t, struct fm_tcp_dir *d);
-/* The direction of FCB slot idx; created (linked to its peer) when `create`; NULL if none. */
-struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, uint32_t idx, bool create);
+/* The direction of FCB slot idx in context t (its owner's); created (linked to its peer) when
+ * `create`; NULL if none. */
+struct fm_tcp_dir *fm_tcp_dir_get(struct flowmgr *fm, struct fm_tcp *t, uint32_t idx, bool create);
 /* The receiver's ACK, or a release: the oldest copy goes. */
 void fm_tcp_hist_pop(struct fm_tcp *t, struct fm_tcp_dir *d);
 

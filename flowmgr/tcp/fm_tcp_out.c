@@ -23,7 +23,7 @@ static unsigned int route_replay(struct flowmgr *fm, struct fm_tcp_dir *d, struc
 				 struct rte_mbuf **out, unsigned int max,
 				 void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	struct fm_tcp_pkt *tp = fm_tcp_pkt_of(t, m);
 
 	if (d->pre_valid && fm_seq_leq(tp->in_seq + tp->in_len + (tp->fin ? 1 : 0), d->preack))
@@ -114,10 +114,10 @@ static int record(struct fm_tcp *t, struct fm_tcp_dir *d, const struct fm_tcp_pk
 /* A segment that grew beyond the port: the bytes after the first `mss` go out as new segments
  * (out[1..]); FIN and PSH stay on the last piece. Returns the pieces added (what the pool and
  * out[] allowed). */
-static unsigned int split(struct flowmgr *fm, struct rte_mbuf *m, struct fm_tcp_hdrs *h,
-			  uint32_t out_seq, uint32_t mss, struct rte_mbuf **out, unsigned int max)
+static unsigned int split(struct flowmgr *fm, struct fm_tcp *t, struct rte_mbuf *m,
+			  struct fm_tcp_hdrs *h, uint32_t out_seq, uint32_t mss,
+			  struct rte_mbuf **out, unsigned int max)
 {
-	struct fm_tcp *t = fm->tcp;
 	uint16_t off = (uint16_t)mss;
 	unsigned int n = 0;
 
@@ -208,20 +208,23 @@ static void rst_frees(struct fm_tcp *t, struct fm_tcp_dir *d, struct fm_tcp_dir 
 	CNT(t, RST_FREED);
 }
 
-unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mbuf **out,
-			   unsigned int max, void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
+unsigned int fm_tcp_output(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
+			   struct rte_mbuf **out, unsigned int max,
+			   void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
-	struct fm_tcp *t = fm->tcp;
 	struct fm_mbuf_meta *meta = fm_meta(fm, m);
-	struct fm_tcp_pkt *tp = fm_tcp_pkt_of(t, m);
+	uint32_t fcb = meta->fcb; /* a VNF's to write: read once */
+	struct fm_tcp *t = fm_tcp_of(fm, fcb);
+	struct fm_tcp_pkt *tp;
 	struct fm_tcp_dir *d, *peer = NULL;
 	uint32_t out_seq, out_len, in_end, mss, npieces, in_off[FM_TCP_PIECES_MAX + 1];
 	unsigned int n = 0;
 	struct fm_tcp_hdrs h;
 	bool fin, ack_ok = false;
 
-	if (!(tp->flags & FM_TCP_F_MANAGED) || meta->fcb >= fm->fcb_slots ||
-	    (d = fm_tcp_dir_get(fm, meta->fcb, false)) == NULL || fm_tcp_hdrs_parse(m, &h) < 0) {
+	if (t == NULL || t != fm->wk[w].tcp ||
+	    !((tp = fm_tcp_pkt_of(t, m))->flags & FM_TCP_F_MANAGED) ||
+	    (d = fm_tcp_dir_get(fm, t, fcb, false)) == NULL || fm_tcp_hdrs_parse(m, &h) < 0) {
 		out[0] = m;
 		return 1;
 	}
@@ -273,7 +276,7 @@ unsigned int fm_tcp_output(struct flowmgr *fm, struct rte_mbuf *m, struct rte_mb
 	if ((h.flags & RTE_TCP_RST_FLAG) && d->acked_valid && out_seq == d->acked_out)
 		rst_frees(t, d, peer);
 	if (h.plen > mss)
-		n = split(fm, m, &h, out_seq, mss, out, max);
+		n = split(fm, t, m, &h, out_seq, mss, out, max);
 	else
 		fm_tcp_hdrs_finish(m, &h, h.plen);
 	out[0] = m;

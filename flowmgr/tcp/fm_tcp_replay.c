@@ -31,7 +31,7 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_t
 			   uint32_t s, uint32_t e, struct rte_mbuf **out, unsigned int max,
 			   unsigned int *dups, bool ordered)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	unsigned int n = 0;
 	bool skip_sacked = false;
 
@@ -113,7 +113,7 @@ unsigned int fm_tcp_replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 			       struct rte_mbuf **out, unsigned int max, bool ordered,
 			       void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
 {
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 	struct fm_tcp_pkt *tp = fm_tcp_pkt_of(t, m);
 	uint32_t s = tp->in_seq, e = tp->in_seq + tp->in_len + (tp->fin ? 1 : 0);
 	unsigned int n = 0, dups = 0;
@@ -165,7 +165,7 @@ unsigned int fm_tcp_pend_flush(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 {
 	unsigned int k = 0;
 
-	struct fm_tcp *t = fm->tcp;
+	struct fm_tcp *t = fm_tcp_of(fm, d->fcb);
 
 	while (d->nb_pend > 0 && n + k + 4 <= max) {
 		struct fm_tcp_pendq *q = fm_tcp_pend_of(t, d);

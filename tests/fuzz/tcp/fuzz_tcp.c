@@ -158,7 +158,7 @@ static void parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
 /* Output of one packet: what leaves, in o[]. */
 static unsigned int out(struct rte_mbuf *m, struct rte_mbuf **o)
 {
-	unsigned int n = fm_tcp_output(&fm, m, o, MAX_OUT, put, NULL);
+	unsigned int n = fm_tcp_output(&fm, 0, m, o, MAX_OUT, put, NULL);
 
 	FZ_CHECK(n <= MAX_OUT, "%u packets out", n);
 	return n;
@@ -170,7 +170,7 @@ static struct rte_mbuf *through(struct rte_mbuf *m, uint32_t slot)
 	struct rte_mbuf *rel[64], *o[MAX_OUT];
 	unsigned int nrel = 0;
 
-	FZ_CHECK(fm_tcp_ingress(&fm, m, slot, rel, &nrel, 1000) == FM_TCP_PASS, "not passed");
+	FZ_CHECK(fm_tcp_ingress(&fm, 0, m, slot, rel, &nrel, 1000) == FM_TCP_PASS, "not passed");
 	FZ_CHECK(nrel == 0, "released %u", nrel);
 	FZ_CHECK(out(m, o) == 1, "not one packet out");
 	return o[0];
@@ -339,7 +339,7 @@ static void ingress_one(uint32_t seq, uint32_t len)
 	struct rte_mbuf *rel[64];
 	unsigned int nrel = 0;
 
-	switch (fm_tcp_ingress(&fm, m, S_SLOT, rel, &nrel, 1000)) {
+	switch (fm_tcp_ingress(&fm, 0, m, S_SLOT, rel, &nrel, 1000)) {
 	case FM_TCP_PASS:
 	case FM_TCP_REPLAY:
 		to_output(m);
@@ -440,7 +440,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	md.n = 1 + fz_below(in, STREAM_MAX);
 	for (uint32_t i = 0; i < md.n; i++)
 		md.src[i] = (uint8_t)(i * 7 + (i >> 8));
-	FZ_CHECK(fm_tcp_create(&fm, 8, SLOTS / 2) == 0, "fm_tcp_create");
+	FZ_CHECK(fm_tcp_create(&fm, 0, 8, SLOTS / 2) == 0, "fm_tcp_create");
 	handshake();
 	while (in->n > 0)
 		sender_step();

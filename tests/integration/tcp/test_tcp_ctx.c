@@ -33,6 +33,7 @@
 
 #include "flowmgr.h"
 #include "fm_tcp.h"
+#include "fm_tcp_pool.h"
 #include "fm_tcp_seg.h"
 #include "lib/fs_tcp_frame.h"
 
@@ -48,6 +49,7 @@ static struct flowmgr fm;
 static struct fm_shm *shm;
 static _Atomic uint32_t bidir_of[SLOTS];
 static struct rte_mempool *pool;
+static unsigned int cur_w; /* the worker in() and out() run as */
 
 static void put(void *ctx, struct rte_mbuf *m)
 {
@@ -75,7 +77,19 @@ static void setup(void)
 	for (uint32_t i = 0; i < SLOTS; i++)
 		bidir_of[i] = i / 2; /* slots 2k and 2k+1: the two directions of one connection */
 	fm.bidir_of = bidir_of;
-	ck_assert_int_eq(fm_tcp_create(&fm, 8, SLOTS / 2), 0);
+	cur_w = 0;
+	ck_assert_int_eq(fm_tcp_create(&fm, 0, 8, SLOTS / 2), 0);
+}
+
+/* Two workers, each its context for its half of the FCB slots (as fm_tcp_init() sets them up). */
+static void setup2(void)
+{
+	setup();
+	fm_tcp_uninit(&fm);
+	fm.nb_workers = 2;
+	fm.fcb_per_worker = SLOTS / 2;
+	ck_assert_int_eq(fm_tcp_create(&fm, 0, SLOTS / 2, SLOTS / 2), 0);
+	ck_assert_int_eq(fm_tcp_create(&fm, 1, SLOTS / 2, SLOTS / 2), 0);
 }
 
 static void teardown(void)
@@ -92,7 +106,7 @@ static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t f
 	uint16_t len = (uint16_t)(FS_TCP_FRAME_HDRS + plen);
 	uint8_t *f;
 	struct fm_mbuf_meta *meta;
-	bool c = slot == C_SLOT;
+	bool c = slot % 2 == 0; /* even slots: client -> server (C_SLOT) */
 
 	ck_assert_ptr_nonnull(m);
 	f = (uint8_t *)rte_pktmbuf_append(m, len);
@@ -110,13 +124,13 @@ static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t f
 static enum fm_tcp_verdict in(struct rte_mbuf *m, uint32_t slot, struct rte_mbuf **rel,
 			      unsigned int *nrel)
 {
-	return fm_tcp_ingress(&fm, m, slot, rel, nrel, 1000);
+	return fm_tcp_ingress(&fm, cur_w, m, slot, rel, nrel, 1000);
 }
 
 /* Output of one packet: what leaves, in out[]. */
 static unsigned int out(struct rte_mbuf *m, struct rte_mbuf **o)
 {
-	return fm_tcp_output(&fm, m, o, MAX_OUT, put, NULL);
+	return fm_tcp_output(&fm, cur_w, m, o, MAX_OUT, put, NULL);
 }
 
 /* What a VNF does to a segment's payload: `ins` bytes of `c` inserted at payload offset `at`. */
@@ -169,13 +183,18 @@ static struct rte_mbuf *through(struct rte_mbuf *m, uint32_t slot)
 	return o[0];
 }
 
+/* The handshake of the connection on slots c (client) and c + 1 (server). */
+static void handshake_at(uint32_t c)
+{
+	rte_pktmbuf_free(through(seg(c, C_ISN, 0, RTE_TCP_SYN_FLAG, NULL, 0), c));
+	rte_pktmbuf_free(through(
+	    seg(c + 1, S_ISN, C_ISN + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), c + 1));
+	rte_pktmbuf_free(through(seg(c, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0), c));
+}
+
 static void handshake(void)
 {
-	rte_pktmbuf_free(through(seg(C_SLOT, C_ISN, 0, RTE_TCP_SYN_FLAG, NULL, 0), C_SLOT));
-	rte_pktmbuf_free(through(
-	    seg(S_SLOT, S_ISN, C_ISN + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), S_SLOT));
-	rte_pktmbuf_free(
-	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT));
+	handshake_at(C_SLOT);
 }
 
 START_TEST(test_tcp_ctx_blind_ack_changes_nothing)
@@ -476,9 +495,83 @@ static void sender_step(struct model *md, uint32_t n)
 /* What a connection keeps of the budget (fm_tcp_pool.h), read through the gauges. */
 static uint64_t gauge(int c)
 {
-	fm_tcp_upkeep(&fm, 1000, put, NULL); /* it publishes the gauges */
+	for (unsigned int w = 0; w < fm.nb_workers; w++)
+		fm_tcp_upkeep(&fm, w, 1000, put, NULL); /* it publishes the gauges */
 	return fm_tcp_counter(&fm, c);
 }
+
+/*
+ * Every worker its context (docs/streams.md "Workers"): a connection of worker 1's FCB slots is
+ * held, released and copied in worker 1's context only; worker 0's connection in its own; the
+ * counters read by the control plane are their sums; each context has half the mbuf budget; a
+ * packet of worker 1's slot that reaches worker 0's output (a VNF rewrote its FCB index after the
+ * hand-off) passes unmanaged, leaving worker 1's state alone; a release frees the owner's state.
+ */
+START_TEST(test_tcp_ctx_per_worker)
+{
+	static uint8_t pay[200];
+	const uint32_t c1 = SLOTS / 2; /* worker 1's first slot: its connection's client side */
+	struct rte_mbuf *rel[64], *o[MAX_OUT], *m;
+	struct fm_tcp_budget b1, b2;
+	unsigned int nrel;
+
+	memset(pay, 'w', sizeof(pay));
+	setup2();
+	for (uint32_t i = 0; i < SLOTS; i++)
+		ck_assert_ptr_eq(fm_fcb_owner(&fm, i), &fm.wk[i / (SLOTS / 2)]);
+	cur_w = 0;
+	handshake_at(C_SLOT);
+	cur_w = 1;
+	handshake_at(c1);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 0, FM_TCP_CNT_CONNS), 2);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_CONNS), 2);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_CONNS), 4);
+	/* out of order on worker 1: held there, released in order there */
+	m = seg(c1, C_ISN + 101, S_ISN + 1, RTE_TCP_ACK_FLAG, pay + 100, 100);
+	ck_assert_int_eq(in(m, c1, rel, &nrel), FM_TCP_HELD);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_HELD), 1);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 0, FM_TCP_CNT_HELD), 0);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_HELD_NOW), 1);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_HELD_NOW), 1);
+	m = seg(c1, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100);
+	ck_assert_int_eq(in(m, c1, rel, &nrel), FM_TCP_PASS);
+	ck_assert_uint_eq(nrel, 1);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_RELEASED), 1);
+	/* worker 0's output does not touch worker 1's connection: unmanaged, no copy kept */
+	cur_w = 0;
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_ptr_eq(o[0], m);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 2); /* still in worker 1's chain */
+	cur_w = 1;
+	ck_assert_uint_eq(out(m, o), 1); /* now on its owner: a copy kept */
+	rte_pktmbuf_free(o[0]);
+	ck_assert_uint_eq(out(rel[0], o), 1);
+	rte_pktmbuf_free(o[0]);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 2);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 0, FM_TCP_CNT_COPIES_NOW), 0);
+	/* the same data on worker 0's connection, in its own context */
+	cur_w = 0;
+	rte_pktmbuf_free(
+	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100), C_SLOT));
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 3);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 0, FM_TCP_CNT_COPIES_NOW), 1);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_COPIES_NOW), 2);
+	/* each context: half the budget (stream_mbufs divided by the workers) */
+	fm_tcp_budget_init(&b1, 4095, FM_TCP_SHARE_DEFAULT, 1, 4096);
+	fm_tcp_budget_init(&b2, 4095, FM_TCP_SHARE_DEFAULT, 2, 4096);
+	ck_assert_uint_lt(b2.held_max, b1.held_max);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 0, FM_TCP_CNT_BUDGET_HELD), b2.held_max);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_BUDGET_HELD), b2.held_max);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_BUDGET_COPIES), 2 * b2.copies_max);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_DIR_BYTES),
+			  fm_tcp_counter_w(&fm, 1, FM_TCP_CNT_DIR_BYTES));
+	/* the release of worker 1's slot frees its copies there, nothing of worker 0's */
+	fm_tcp_release(&fm, c1);
+	ck_assert_uint_eq(gauge(FM_TCP_CNT_COPIES_NOW), 1);
+	ck_assert_uint_eq(fm_tcp_counter_w(&fm, 0, FM_TCP_CNT_COPIES_NOW), 1);
+	teardown();
+}
+END_TEST
 
 /* A connection's held segment and copies come back to the budget: once released, acknowledged
  * and closed (FIN both ways, acknowledged) it keeps nothing (a bare FIN used to keep its place of
@@ -613,6 +706,7 @@ static Suite *tcp_ctx_suite(void)
 	tcase_add_test(tc, test_tcp_ctx_no_session_is_refused);
 	tcase_add_test(tc, test_tcp_ctx_close_gives_the_budget_back);
 	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
+	tcase_add_test(tc, test_tcp_ctx_per_worker);
 	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;
