@@ -136,10 +136,23 @@ def quantity(q):
 
 
 # Sizing rule (docs/operations.md, "Sizing"): 64 MiB + 2.5 KiB per mbuf + 1 KiB per session
-# slot (sessions per worker x workers).
+# slot (sessions per worker x workers), + 1.5 KiB per mbuf with an in_order/resize VNF and 3 KiB
+# more per mbuf with a resize VNF (the TCP context's blocks, docs/streams.md).
 mbufs = chain.get("mbufs", 16383)
 sessions = chain.get("sessions", 65536)
 need = (64 << 20) + mbufs * 2560 + workers * sessions * 1024
+
+
+def vnf_flags(v):
+    f = v.get("flags", [])
+    return set(f if isinstance(f, list) else str(f).replace(",", " ").split())
+
+
+flags = set().union(*(vnf_flags(v) for v in chain.get("vnfs", []) or [{}]))
+if flags & {"in_order", "resize"}:  # the TCP context's copy, hold and replay blocks
+    need += mbufs * 1536
+if "resize" in flags:  # its modification lists
+    need += mbufs * 3072
 have = quantity(fm["resources"]["requests"]["hugepages-2Mi"])
 check(have >= need, f"flowmgr's hugepages {have >> 20} MiB < {need >> 20} MiB the chain needs")
 check(quantity(fm["resources"]["requests"]["cpu"]) >= workers + 1,
