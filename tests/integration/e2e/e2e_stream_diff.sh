@@ -149,7 +149,9 @@ for sp, line in sorted(cases.items()):
         why = ("VNF saw %d bytes, the application read %d (%s); first difference at %d: "
                "VNF %r, read %r" % (len(vnf), len(got), end, k, vnf[max(0, k - 8):k + 16],
                                     got[max(0, k - 8):k + 16]))
-    elif sp in incomplete:
+    elif sp in incomplete and " past-fin " not in line:
+        # (data past its own FIN may be taken before the FIN, by Linux as by the chain: the
+        # sender's FIN then never fits; it ended the case with an RST, the bytes still agree)
         why = incomplete[sp]
     if why:
         fails.append((line, why))
@@ -161,7 +163,9 @@ PY
 }
 
 rc=0
+t0=$SECONDS
 round 4 "$a" "$b" 20000 || rc=1
+echo "e2e_stream_diff: IPv4 round in $((SECONDS - t0)) s"
 if [[ $v6 == 1 ]]; then
 	round 6 "$a6" "$b6" 40000 || rc=1
 fi
