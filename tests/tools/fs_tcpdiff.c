@@ -9,7 +9,8 @@
  *	fs_tcpdiff send --src ADDR --dst ADDR --port P --sport FIRST --seed S --cases N [--first K]
  *			--log FILE [--mark M]
  *
- * recv: accepts connections on ADDR:P; each one is read until EOF or error, then what the
+ * recv: accepts connections on ADDR:P and ADDR:P+1 (2 KB receive buffer, reads 300 ms after the
+ * accept); each one is read until EOF or error, then what the
  * application read goes to DIR/r<peer port>.bin and how it ended to DIR/r<peer port>.end ("eof"
  * or "err ERRNO").
  *
@@ -23,11 +24,14 @@
  * (window probe at a piece's start, keep-alive just below the stream) — duplicates, urgent
  * pointers, data on the SYN, FIN with data, data past the FIN, ISN near 2^32 (the stream wraps);
  * a case of kind "rst" ends with an RST where the receiver expects the next byte and sends data
- * after it. Then the sender completes the stream like a TCP would, reading the receiver's ACKs:
- * it retransmits (its first version of the bytes) from the cumulative ACK until its FIN is
- * acknowledged, and acknowledges the receiver's FIN. One line per case goes to the log: the case,
- * its port, ISN, length, kind and plan ("off+len[flags]" per segment, 'c' conflicting bytes).
- * Exit 0 when every case completed (the check of the bytes is the test's), 1 otherwise.
+ * after it; a case of kind "zw" goes to port P + 1, where the receiver's buffer is small and its
+ * application reads only 300 ms after the accept: the receiver drops what exceeds its window, and
+ * the sender probes the zero window with one byte that is not the stream's. Then the sender
+ *completes the stream like a TCP would, reading the receiver's ACKs: it retransmits (its first
+ *version of the bytes) from the cumulative ACK until its FIN is acknowledged, and acknowledges the
+ *receiver's FIN. One line per case goes to the log: the case, its port, ISN, length, kind and plan
+ *("off+len[flags]" per segment, 'c' conflicting bytes). Exit 0 when every case completed (the check
+ *of the bytes is the test's), 1 otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,15 +48,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSS    1400
-#define MAXLEN 3000
-#define MAXSEG 160
-#define F_FIN  0x01
-#define F_SYN  0x02
-#define F_RST  0x04
-#define F_PSH  0x08
-#define F_ACK  0x10
-#define F_URG  0x20
+#define MSS	    1400
+#define ZW_DELAY_MS 300
+#define MAXLEN	    3000
+#define MAXSEG	    160
+#define F_FIN	    0x01
+#define F_SYN	    0x02
+#define F_RST	    0x04
+#define F_PSH	    0x08
+#define F_ACK	    0x10
+#define F_URG	    0x20
 
 struct addr {
 	int fam;
@@ -101,6 +106,7 @@ static uint64_t now_ms(void)
 
 struct conn {
 	int fd;
+	uint64_t read_at; /* the application reads from then on (zero-window cases) */
 	uint16_t port;
 	uint32_t n, cap;
 	uint8_t *buf;
@@ -143,33 +149,46 @@ static int do_recv(const char *bind_s, uint16_t port, const char *dir)
 	static struct conn cs[MAXC];
 	static struct pollfd pf[MAXC + 1];
 	struct addr a;
-	int one = 1, ls;
+	int one = 1, small = 2048, ls[2];
 
-	if (parse_addr(bind_s, port, &a) < 0) {
-		fprintf(stderr, "fs_tcpdiff: bad address %s\n", bind_s);
-		return 2;
-	}
-	ls = socket(a.fam, SOCK_STREAM, 0);
-	if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(ls, (struct sockaddr *)&a.ss, a.len) < 0 || listen(ls, 1024) < 0) {
-		perror("fs_tcpdiff: listen");
-		return 2;
+	for (int j = 0; j < 2; j++) {
+		/* port P; port P + 1: a small receive buffer and an application that reads only
+		 * ZW_DELAY_MS after the accept, so that the window closes (zero-window cases) */
+		if (parse_addr(bind_s, (uint16_t)(port + j), &a) < 0) {
+			fprintf(stderr, "fs_tcpdiff: bad address %s\n", bind_s);
+			return 2;
+		}
+		ls[j] = socket(a.fam, SOCK_STREAM, 0);
+		if (ls[j] < 0 ||
+		    setsockopt(ls[j], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    (j == 1 &&
+		     setsockopt(ls[j], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0) ||
+		    bind(ls[j], (struct sockaddr *)&a.ss, a.len) < 0 || listen(ls[j], 1024) < 0) {
+			perror("fs_tcpdiff: listen");
+			return 2;
+		}
 	}
 	for (int i = 0; i < MAXC; i++)
 		cs[i].fd = -1;
 	for (;;) {
-		int n = 0, map[MAXC + 1];
+		int n = 0, map[MAXC + 2], tmo = 1000;
+		uint64_t now = now_ms();
 
-		pf[n].fd = ls;
-		pf[n].events = POLLIN;
-		map[n++] = -1;
+		for (int j = 0; j < 2; j++) {
+			pf[n].fd = ls[j];
+			pf[n].events = POLLIN;
+			map[n++] = -1 - j;
+		}
 		for (int i = 0; i < MAXC; i++)
-			if (cs[i].fd >= 0) {
+			if (cs[i].fd >= 0 && cs[i].read_at > now) {
+				if ((int)(cs[i].read_at - now) < tmo)
+					tmo = (int)(cs[i].read_at - now);
+			} else if (cs[i].fd >= 0) {
 				pf[n].fd = cs[i].fd;
 				pf[n].events = POLLIN;
 				map[n++] = i;
 			}
-		if (poll(pf, (nfds_t)n, 1000) < 0) {
+		if (poll(pf, (nfds_t)n, tmo) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("fs_tcpdiff: poll");
@@ -181,7 +200,7 @@ static int do_recv(const char *bind_s, uint16_t port, const char *dir)
 			if (map[k] < 0) {
 				struct sockaddr_storage ss;
 				socklen_t sl = sizeof(ss);
-				int fd = accept(ls, (struct sockaddr *)&ss, &sl), i;
+				int fd = accept(ls[-1 - map[k]], (struct sockaddr *)&ss, &sl), i;
 
 				if (fd < 0)
 					continue;
@@ -192,6 +211,7 @@ static int do_recv(const char *bind_s, uint16_t port, const char *dir)
 					continue;
 				}
 				cs[i].fd = fd;
+				cs[i].read_at = map[k] == -2 ? now_ms() + ZW_DELAY_MS : 0;
 				cs[i].port = ntohs(ss.ss_family == AF_INET6
 						       ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						       : ((struct sockaddr_in *)&ss)->sin_port);
@@ -373,8 +393,8 @@ static int tx_recv(struct tx *t, struct rx *r, int ms)
 	}
 }
 
-enum kind { K_FIN, K_RST, K_KINDS };
-static const char *const kind_names[] = {"fin", "rst"};
+enum kind { K_FIN, K_RST, K_ZW, K_KINDS };
+static const char *const kind_names[] = {"fin", "rst", "zw"};
 
 struct plan {
 	uint32_t len;
@@ -429,7 +449,9 @@ static void make_plan(struct plan *p)
 	p->len = 1 + rnd(rnd(4) == 0 ? 40 : MAXLEN);
 	for (uint32_t i = 0; i < p->len; i++)
 		p->v0[i] = (uint8_t)('a' + rnd(26));
-	p->kind = rnd(8) == 0 ? K_RST : K_FIN;
+	p->kind = rnd(8) == 0 ? K_RST : rnd(48) == 0 ? K_ZW : K_FIN;
+	if (p->kind == K_ZW) /* more than the receiver's small window */
+		p->len = MAXLEN - rnd(200);
 	p->wrap = rnd(3) == 0;
 	p->syn_data = rnd(16) == 0;
 	/* the pieces */
@@ -603,7 +625,8 @@ static bool run_case(struct tx *t, struct plan *p, FILE *lf, unsigned int c, cha
 	deadline = now_ms() + 4000;
 	uint64_t last_tx = 0;
 	uint32_t hiack = una;
-	uint32_t end = d0 + p->len + (p->kind == K_FIN ? 1 : 0);
+	uint32_t end = d0 + p->len + (p->kind != K_RST ? 1 : 0);
+	uint32_t wnd = 65535; /* the receiver's window (no window scale: we offered none) */
 
 	while (now_ms() < deadline) {
 		if (!seq_lt(una, end)) {
@@ -616,12 +639,20 @@ static bool run_case(struct tx *t, struct plan *p, FILE *lf, unsigned int c, cha
 
 			if (l > MSS)
 				l = MSS;
-			else if (p->kind == K_FIN)
+			if (l > wnd)
+				l = wnd;
+			if (o + l == p->len && p->kind != K_RST)
 				fl |= F_FIN;
-			tx_send(t, una, t->irs + 1, fl, 0, p->v0 + o, (uint16_t)l, false);
+			if (wnd == 0 && o < p->len) /* a zero-window probe: one byte, another one */
+				tx_send(t, una, t->irs + 1, F_ACK, 0, (const uint8_t *)"Z", 1,
+					false);
+			else
+				tx_send(t, una, t->irs + 1, fl, 0, p->v0 + o, (uint16_t)l, false);
 			last_tx = now_ms();
 		}
 		if (tx_recv(t, &r, 25)) {
+			if ((r.flags & F_ACK) && !seq_lt(r.ack, una))
+				wnd = r.win;
 			if ((r.flags & F_ACK) && seq_lt(hiack, r.ack))
 				hiack = r.ack;
 			if ((r.flags & F_ACK) && seq_lt(una, r.ack) && !seq_lt(end, r.ack)) {
@@ -732,6 +763,7 @@ static int do_send(int argc, char **argv)
 			rnd(2);
 		make_plan(&p);
 		t.sport = (uint16_t)(sport + c);
+		t.dport = (uint16_t)(port + (p.kind == K_ZW ? 1 : 0));
 		if (!run_case(&t, &p, lf, (unsigned int)c, why, sizeof(why))) {
 			fprintf(lf, "incomplete case %lu port %u: %s\n", c, t.sport, why);
 			fprintf(stderr, "fs_tcpdiff: seed %llu case %lu port %u: %s\n", seed, c,

@@ -5,8 +5,10 @@
 # nftables), E2E_DIFF_CASES seeded random cases, one connection each: random streams cut in random
 # pieces, reordered, with conflicting overlaps of every shape, duplicates, probes, urgent
 # pointers, SYN data, FIN with data, data past the FIN, ISNs near 2^32, and (1 in 8) an RST where
-# the receiver expects the next byte followed by more data. Host b is a plain Linux TCP receiver
-# (fs_tcpdiff recv) that records what its application read. Between them flowmgr runs the
+# the receiver expects the next byte followed by more data, and (1 in 48) a zero-window case:
+# port 9001, a 2 KB receive buffer whose application reads only 300 ms after the accept, so that
+# the receiver drops part of the plan and the sender probes the closed window with other bytes.
+# Host b is a plain Linux TCP receiver (fs_tcpdiff recv) that records what its application read. Between them flowmgr runs the
 # in_order VNF record_vnf, which records the stream it sees. For every case: the recorded bytes
 # equal the bytes read, and the case completed (its FIN acknowledged, or its RST sent). On failure
 # the seed and the failing case's plan are printed; E2E_DIFF_SEED=S E2E_DIFF_ONLY=CASE replays one.
@@ -116,7 +118,7 @@ while i + 10 <= len(data):
     sp, dp, off, n = struct.unpack_from("<HHIH", data, i)
     b = data[i + 10:i + 10 + n]
     i += 10 + n
-    if dp != 9000:
+    if dp not in (9000, 9001):
         continue
     s = seen.setdefault(sp, [bytearray(), 0])
     if off != len(s[0]):
