@@ -625,6 +625,7 @@ static bool run_case(struct tx *t, struct plan *p, FILE *lf, unsigned int c, cha
 	deadline = now_ms() + 4000;
 	uint64_t last_tx = 0;
 	uint32_t hiack = una;
+	unsigned int probes = 0;
 	uint32_t end = d0 + p->len + (p->kind != K_RST ? 1 : 0);
 	uint32_t wnd = 65535; /* the receiver's window (no window scale: we offered none) */
 
@@ -643,10 +644,11 @@ static bool run_case(struct tx *t, struct plan *p, FILE *lf, unsigned int c, cha
 				l = wnd;
 			if (o + l == p->len && p->kind != K_RST)
 				fl |= F_FIN;
-			if (wnd == 0 && o < p->len) /* a zero-window probe: one byte, another one */
+			if (wnd == 0 && o < p->len) { /* a zero-window probe: one byte, another */
 				tx_send(t, una, t->irs + 1, F_ACK, 0, (const uint8_t *)"Z", 1,
 					false);
-			else
+				probes++;
+			} else
 				tx_send(t, una, t->irs + 1, fl, 0, p->v0 + o, (uint16_t)l, false);
 			last_tx = now_ms();
 		}
@@ -669,6 +671,8 @@ static bool run_case(struct tx *t, struct plan *p, FILE *lf, unsigned int c, cha
 			}
 		}
 	}
+	if (probes > 0)
+		fprintf(lf, "zero-window case %u port %u probes %u\n", c, t->sport, probes);
 	if (!fin_acked) {
 		snprintf(why, whylen, "stream not acknowledged: %u of %u bytes", una - d0, p->len);
 		/* end it at the receiver: an RST exactly where it expects the next byte (past our

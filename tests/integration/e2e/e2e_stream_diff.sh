@@ -124,12 +124,14 @@ while i + 10 <= len(data):
     if off != len(s[0]):
         s[1] += 1  # out of order at the VNF: the platform broke its own promise
     s[0] += b
-cases, incomplete = {}, {}
+cases, incomplete, zw = {}, {}, 0
 for lf in logs:
     for line in open(lf):
         f = line.split()
         if f[0] == "case":
             cases[int(f[3])] = line.strip()
+        elif f[0] == "zero-window":
+            zw += 1
         elif f[0] == "incomplete":
             incomplete[int(f[4].rstrip(":"))] = line.strip()
 fails = []
@@ -158,7 +160,8 @@ for sp, line in sorted(cases.items()):
     if why:
         fails.append((line, why))
 print("e2e_stream_diff: IPv%s: %d cases, %d differ (%d ended by the sender's RST: data past "
-      "its FIN taken first)" % (fam, len(cases), len(fails), len(incomplete)))
+      "its FIN taken first; %d probed a zero window)" % (fam, len(cases), len(fails),
+                                                         len(incomplete), zw))
 for line, why in fails[:10]:
     print("e2e_stream_diff: FAIL seed %s %s\n    %s" % (seed, line, why))
 sys.exit(1 if fails or not cases else 0)
