@@ -110,12 +110,12 @@ enum fm_tcp_verdict {
 	X(DATA_BUDGET, "tcp_budget_refused")  /* new data: copies budget or per-conn cap full */   \
 	X(COPY_REFUSED, "tcp_copies_refused") /* no block for a copy (the budget prevents it) */   \
 	X(RST_FREED, "tcp_rst_freed") /* an accepted RST: the connection's copies freed at once */ \
-	X(URG_CLEARED, "tcp_urg_cleared")    /* normalization: URG, urgent pointer cleared */      \
-	X(SYN_DATA_CUT, "tcp_syn_data_cut")  /* normalization: payload of a SYN cut */             \
-	X(AFTER_END, "tcp_after_end_drops")  /* normalization: data past a FIN or an RST cut */    \
-	X(HELD_NOW, "tcp_budget_held")	     /* gauge: held segments + waiting replays */          \
-	X(COPIES_NOW, "tcp_budget_copies")   /* gauge: copies + segments in the chain */           \
-	X(HELD_PEAK, "tcp_budget_held_peak") /* gauge: the most held at once */                    \
+	X(URG_CLEARED, "tcp_urg_cleared")                                                          \
+	X(SYN_DATA_CUT, "tcp_syn_data_cut")                                                        \
+	X(AFTER_END, "tcp_after_end_drops")                                                        \
+	X(HELD_NOW, "tcp_budget_held")		 /* gauge: held segments + waiting replays */      \
+	X(COPIES_NOW, "tcp_budget_copies")	 /* gauge: copies + segments in the chain */       \
+	X(HELD_PEAK, "tcp_budget_held_peak")	 /* gauge: the most held at once */                \
 	X(COPIES_PEAK, "tcp_budget_copies_peak") /* gauge: the most copies at once */              \
 	X(BUDGET_HELD, "tcp_budget_held_max")	 /* the bounds (fm_tcp_pool.h) */                  \
 	X(BUDGET_COPIES, "tcp_budget_copies_max")                                                  \
