@@ -110,6 +110,9 @@ enum fm_tcp_verdict {
 	X(DATA_BUDGET, "tcp_budget_refused")  /* new data: copies budget or per-conn cap full */   \
 	X(COPY_REFUSED, "tcp_copies_refused") /* no block for a copy (the budget prevents it) */   \
 	X(RST_FREED, "tcp_rst_freed") /* an accepted RST: the connection's copies freed at once */ \
+	X(URG_CLEARED, "tcp_urg_cleared")                                                          \
+	X(SYN_DATA_CUT, "tcp_syn_data_cut")                                                        \
+	X(AFTER_END, "tcp_after_end_drops")                                                        \
 	X(HELD_NOW, "tcp_budget_held")		 /* gauge: held segments + waiting replays */      \
 	X(COPIES_NOW, "tcp_budget_copies")	 /* gauge: copies + segments in the chain */       \
 	X(HELD_PEAK, "tcp_budget_held_peak")	 /* gauge: the most held at once */                \

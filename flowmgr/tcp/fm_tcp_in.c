@@ -82,6 +82,9 @@ static bool deliver(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
 		CNT(t, TRIMMED);
 	}
 	mark(t, d, m, seq, h->plen, (h->flags & RTE_TCP_FIN_FLAG) != 0, 0);
+	if (h->flags & RTE_TCP_FIN_FLAG)
+		d->in_end =
+		    FM_TCP_END_FIN; /* nothing beyond it reaches the chain (normalization) */
 	d->rcv_nxt = end;
 	d->inflight++;
 	t->budget.inflight++;
@@ -107,6 +110,23 @@ static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf 
 		memmove(&q->seq[0], &q->seq[1], d->nb_ooo * 4);
 		memmove(&q->end[0], &q->end[1], d->nb_ooo * 4);
 		d->ooo_since_ms = now_ms;
+		if (d->in_end != FM_TCP_END_NONE && fm_tcp_hdrs_parse(o, &oh) == 0) {
+			/* held before the FIN that has just entered the chain: nothing past it */
+			unsigned int nr = fm_tcp_normalize(o, &oh, d->in_end, d->rcv_nxt);
+
+			if (nr & (FM_TCP_NORM_CUT | FM_TCP_NORM_DROP)) {
+				CNT(t, AFTER_END);
+				oe = os + oh.plen;
+			}
+			if (nr & FM_TCP_NORM_DROP) { /* goes on as a bare ACK: no byte of it */
+				oh.tcp->tcp_flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
+				oh.flags = oh.tcp->tcp_flags;
+				fm_tcp_hdrs_finish(o, &oh, 0);
+				mark(t, d, o, os, 0, false, 0);
+				rel[(*nrel)++] = o;
+				continue;
+			}
+		}
 		if (fm_seq_leq(oe, d->rcv_nxt) || fm_tcp_hdrs_parse(o, &oh) < 0 ||
 		    !deliver(t, d, o, &oh, os, oe)) {
 			mark(t, d, o, os, 0, false, FM_TCP_F_REPLAY);
@@ -126,12 +146,16 @@ static bool ingress_start(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbu
 {
 	bool syn = h->flags & RTE_TCP_SYN_FLAG;
 
+	if (syn)
+		d->in_end = FM_TCP_END_NONE; /* a new connection on the tuple: as before its end */
+
 	if (d->in_init && syn && seq + 1 != d->rcv_nxt) {
 		mark(t, d, m, seq, h->plen, (h->flags & RTE_TCP_FIN_FLAG) != 0, 0);
 		return true; /* a SYN of another ISN: let the ends sort it out */
 	}
 	if (!d->in_init || fm_seq_lt(seq, d->rcv_nxt)) {
 		d->in_init = 1;
+		d->in_end = FM_TCP_END_NONE;
 		d->rcv_nxt = syn ? seq + 1 : seq;
 		fm_seqmap_init(&d->map, d->rcv_nxt);
 	}
@@ -161,10 +185,34 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, unsigned int w, struct rt
 	if (fm_tcp_hold_ingress(t, d, &h, now_ms))
 		return FM_TCP_DROP; /* the connection was closed (nf_stream_close) */
 	seq = rte_be_to_cpu_32(h.tcp->sent_seq);
+	{
+		/* the receiver reads what the chain sees (docs/streams.md "Normalization") */
+		unsigned int nr = fm_tcp_normalize(m, &h, d->in_init ? d->in_end : 0, d->rcv_nxt);
+
+		if (nr & FM_TCP_NORM_URG)
+			CNT(t, URG_CLEARED);
+		if (nr & FM_TCP_NORM_SYN)
+			CNT(t, SYN_DATA_CUT);
+		if (nr & (FM_TCP_NORM_CUT | FM_TCP_NORM_DROP))
+			CNT(t, AFTER_END);
+		if (nr & FM_TCP_NORM_DROP)
+			return FM_TCP_DROP;
+	}
 	if (((h.flags & RTE_TCP_SYN_FLAG) || !d->in_init) && ingress_start(t, d, m, &h, seq))
 		return FM_TCP_PASS;
 	end = seq + h.plen + ((h.flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 	if ((h.flags & RTE_TCP_RST_FLAG) || end == seq) { /* RST, pure ACK, window update */
+		if ((h.flags & RTE_TCP_RST_FLAG) && seq == d->rcv_nxt &&
+		    d->in_end == FM_TCP_END_NONE) {
+			/* exactly where the receiver expects the next byte, after everything the
+			 * chain passed: the receiver accepts it (RFC 5961) and reads nothing more;
+			 * its sender's later data must not reach the chain, nor anything sent to
+			 * it (it has gone) */
+			d->in_end = FM_TCP_END_RST;
+			if (d->peer != FM_IDX_NONE && t->dirs[d->peer].in_init &&
+			    t->dirs[d->peer].in_end == FM_TCP_END_NONE)
+				t->dirs[d->peer].in_end = FM_TCP_END_RST;
+		}
 		mark(t, d, m, seq, 0, false, 0);
 		return FM_TCP_PASS;
 	}

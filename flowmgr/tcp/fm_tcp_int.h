@@ -100,6 +100,7 @@ struct fm_tcp_dir {
 	uint8_t in_init;
 	uint8_t wscale; /* window scale this direction's sender announced in its SYN */
 	uint8_t nb_ooo;
+	uint8_t in_end;	   /* enum fm_tcp_end: where the stream ended (normalization) */
 	uint16_t inflight; /* data segments passed to the chain, not yet out */
 	uint32_t rcv_nxt;  /* next input position expected */
 	uint64_t ooo_since_ms;

@@ -111,3 +111,39 @@ uint8_t fm_tcp_syn_wscale(struct fm_tcp_hdrs *h)
 
 	return o == NULL ? 0 : o[2] > 14 ? 14 : o[2];
 }
+
+unsigned int fm_tcp_normalize(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint8_t end,
+			      uint32_t rcv_nxt)
+{
+	uint32_t seq = rte_be_to_cpu_32(h->tcp->sent_seq);
+	uint32_t fin = (h->flags & RTE_TCP_FIN_FLAG) ? 1 : 0;
+	unsigned int r = 0;
+	uint16_t plen = h->plen;
+
+	if (h->flags & RTE_TCP_SYN_FLAG)
+		end = FM_TCP_END_NONE; /* a new connection on the tuple: the context decides */
+	if (end == FM_TCP_END_RST && !(h->flags & RTE_TCP_RST_FLAG) &&
+	    (int32_t)(seq + plen + fin - rcv_nxt) > 0)
+		return FM_TCP_NORM_DROP;
+	if (end == FM_TCP_END_FIN && plen > 0 && (int32_t)(seq + plen - (rcv_nxt - 1)) > 0) {
+		if ((int32_t)(seq - (rcv_nxt - 1)) >= 0)
+			return FM_TCP_NORM_DROP;
+		plen = (uint16_t)(rcv_nxt - 1 - seq);
+		h->tcp->tcp_flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
+		r |= FM_TCP_NORM_CUT;
+	}
+	if ((h->flags & RTE_TCP_SYN_FLAG) && plen > 0) {
+		plen = 0;
+		r |= FM_TCP_NORM_SYN;
+	}
+	if ((h->flags & RTE_TCP_URG_FLAG) || h->tcp->tcp_urp != 0) {
+		h->tcp->tcp_flags &= (uint8_t)~RTE_TCP_URG_FLAG;
+		h->tcp->tcp_urp = 0;
+		r |= FM_TCP_NORM_URG;
+	}
+	if (r != 0) {
+		h->flags = h->tcp->tcp_flags;
+		fm_tcp_hdrs_finish(m, h, plen);
+	}
+	return r;
+}

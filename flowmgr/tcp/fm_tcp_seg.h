@@ -65,4 +65,31 @@ uint8_t *fm_tcp_ts(struct fm_tcp_hdrs *h);
 /** The window scale a SYN announces (RFC 7323 kind 3, at most 14), 0 without the option. */
 uint8_t fm_tcp_syn_wscale(struct fm_tcp_hdrs *h);
 
+/* Where a direction's stream ended, as the chain saw it (docs/streams.md "Normalization"). */
+enum fm_tcp_end {
+	FM_TCP_END_NONE = 0,
+	FM_TCP_END_FIN = 1, /* its FIN entered the chain: it occupies rcv_nxt - 1 */
+	FM_TCP_END_RST = 2, /* an RST at rcv_nxt passed: the receiver accepts it (RFC 5961) */
+};
+
+/* What fm_tcp_normalize() did (bits). */
+#define FM_TCP_NORM_URG	 1u /* URG and the urgent pointer cleared */
+#define FM_TCP_NORM_SYN	 2u /* the payload of a SYN cut */
+#define FM_TCP_NORM_CUT	 4u /* data past the FIN cut (its FIN flag with it) */
+#define FM_TCP_NORM_DROP 8u /* nothing of it may reach the receiver: drop it */
+
+/**
+ * Makes what the receiver reads of a segment what the chain sees of it (docs/streams.md
+ * "Normalization"), given where the direction's stream ended (`end`, enum fm_tcp_end, and the
+ * next input position `rcv_nxt`): clears URG and the urgent pointer (a Linux receiver would take
+ * the urgent byte out of the stream the chain inspected in line); cuts the payload of a SYN
+ * (Linux reads none without TCP Fast Open, and nfsdk's stream counts none); after a FIN, cuts
+ * the data at and beyond it (a Linux receiver ignores it, or resets) and clears the segment's
+ * own FIN; after an RST the receiver accepted, refuses every segment that reaches beyond it.
+ * Checksums are recomputed when something changed; `h` stays valid. @return FM_TCP_NORM_* bits,
+ * 0 if nothing changed. No EAL: unit-tested on hand-made mbufs.
+ */
+unsigned int fm_tcp_normalize(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint8_t end,
+			      uint32_t rcv_nxt);
+
 #endif /* FM_TCP_SEG_H */

@@ -696,6 +696,133 @@ START_TEST(test_tcp_ctx_model_reorder_edit_loss)
 }
 END_TEST
 
+/* Normalization (docs/streams.md "Normalization"): every overlap shape with CONFLICTING bytes,
+ * overlaps among held segments, urgent data, data past the FIN and after an accepted RST. What
+ * leaves flowmgr towards the receiver holds, at every position, the byte the chain saw there and
+ * nothing the chain did not see, and no urgent pointer. Regression: the urgent pointer went out
+ * (a Linux receiver then reads one byte less than the chain saw), and data past the FIN or after
+ * the RST reached the chain (which then saw bytes the receiver never reads). */
+struct nz {
+	uint8_t chain[1024], have[1024];
+	uint32_t end; /* where the stream ended (FIN or RST), 0: not yet */
+};
+
+static void nz_out(struct nz *z, uint32_t isn, struct rte_mbuf *m)
+{
+	struct rte_mbuf *o[MAX_OUT];
+	struct fm_tcp_hdrs h;
+	unsigned int n;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	if (!fm_tcp_is_replay(&fm, m)) { /* the chain sees it: each byte once */
+		uint32_t off = rte_be_to_cpu_32(h.tcp->sent_seq) - isn;
+
+		for (uint32_t i = 0; i < h.plen; i++) {
+			ck_assert_uint_lt(off + i, sizeof(z->chain));
+			ck_assert(!z->have[off + i]);
+			ck_assert(z->end == 0 || off + i < z->end);
+			z->chain[off + i] = h.eth[h.pay_off + i];
+			z->have[off + i] = 1;
+		}
+		if (h.flags & RTE_TCP_FIN_FLAG)
+			z->end = off + h.plen;
+	}
+	n = out(m, o);
+	for (unsigned int k = 0; k < n; k++) {
+		uint32_t off;
+
+		ck_assert_int_eq(fm_tcp_hdrs_parse(o[k], &h), 0);
+		ck_assert_uint_eq(h.flags & RTE_TCP_URG_FLAG, 0);
+		ck_assert_uint_eq(h.tcp->tcp_urp, 0);
+		off = rte_be_to_cpu_32(h.tcp->sent_seq) - isn;
+		for (uint32_t i = 0; i < h.plen; i++) {
+			ck_assert_uint_lt(off + i, sizeof(z->chain));
+			ck_assert(z->have[off + i]);
+			ck_assert_uint_eq(h.eth[h.pay_off + i], z->chain[off + i]);
+			ck_assert(z->end == 0 || off + i < z->end);
+		}
+		rte_pktmbuf_free(o[k]);
+	}
+}
+
+/* One client segment at stream offset `off`: `len` bytes of `c` ('v': the first version,
+ * byte i = 'a' + i % 26). */
+static enum fm_tcp_verdict nz_in(struct nz *z, uint32_t slot, uint32_t off, uint16_t len, char c,
+				 uint8_t flags, uint16_t urp)
+{
+	static uint8_t pay[1024];
+	struct rte_mbuf *m, *rel[64];
+	unsigned int nrel = 0;
+	enum fm_tcp_verdict v;
+
+	for (uint16_t i = 0; i < len; i++)
+		pay[i] = c == 'v' ? (uint8_t)('a' + (off + i) % 26) : (uint8_t)c;
+	m = seg(slot, C_ISN + 1 + off, S_ISN + 1, RTE_TCP_ACK_FLAG | flags, pay, len);
+	if (urp != 0) { /* the context reads no checksum: the pointer alone */
+		struct fm_tcp_hdrs h;
+
+		ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+		h.tcp->tcp_urp = rte_cpu_to_be_16(urp);
+	}
+	v = in(m, slot, rel, &nrel);
+	if (v == FM_TCP_PASS || v == FM_TCP_REPLAY)
+		nz_out(z, C_ISN + 1, m);
+	else if (v != FM_TCP_HELD)
+		rte_pktmbuf_free(m);
+	for (unsigned int i = 0; i < nrel; i++)
+		nz_out(z, C_ISN + 1, rel[i]);
+	return v;
+}
+
+START_TEST(test_tcp_ctx_normalize_overlaps_urgent_fin_rst)
+{
+	static struct nz z, r;
+
+	memset(&z, 0, sizeof(z));
+	memset(&r, 0, sizeof(r));
+	setup();
+	handshake();
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 0, 100, 'v', 0, 0), FM_TCP_PASS);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 0, 50, 'X', 0, 0), FM_TCP_REPLAY);  /* same, shorter */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 0, 150, 'X', 0, 0), FM_TCP_PASS);   /* same, longer */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 120, 50, 'Y', 0, 0), FM_TCP_PASS);  /* from the left */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 20, 30, 'Z', 0, 0), FM_TCP_REPLAY); /* covered */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 10, 170, 'W', 0, 0), FM_TCP_PASS);  /* covering */
+	/* held: overlapping each other, released by one segment that fills the gap */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 300, 100, 'v', 0, 0), FM_TCP_HELD);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 250, 200, 'H', 0, 0), FM_TCP_HELD);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 300, 120, 'I', 0, 0), FM_TCP_DROP); /* at a held start */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 320, 10, 'J', 0, 0), FM_TCP_HELD);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 180, 120, 'v', 0, 0), FM_TCP_PASS);
+	ck_assert_uint_eq(z.chain[300], 'H'); /* the lowest start won */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 440, 60, 'v', 0, 0), FM_TCP_PASS);  /* from the right */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 499, 1, 'P', 0, 0), FM_TCP_REPLAY); /* a probe */
+	/* urgent data, and an urgent pointer on a bare ACK */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 500, 100, 'v', RTE_TCP_URG_FLAG, 10), FM_TCP_PASS);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 600, 0, 'v', RTE_TCP_URG_FLAG, 5), FM_TCP_PASS);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_URG_CLEARED), 2);
+	/* FIN with data at 700; then data across it and after it */
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 600, 100, 'v', RTE_TCP_FIN_FLAG, 0), FM_TCP_PASS);
+	ck_assert_uint_eq(z.end, 700);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 690, 30, 'F', 0, 0), FM_TCP_REPLAY);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 700, 10, 'G', 0, 0), FM_TCP_DROP);
+	ck_assert_int_eq(nz_in(&z, C_SLOT, 650, 50, 'v', RTE_TCP_FIN_FLAG, 0), FM_TCP_REPLAY);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_AFTER_END), 2);
+	/* another connection: an RST where the receiver expects the next byte, then data */
+	handshake_at(2);
+	ck_assert_int_eq(nz_in(&r, 2, 0, 100, 'v', 0, 0), FM_TCP_PASS);
+	ck_assert_int_eq(nz_in(&r, 2, 90, 0, 'v', RTE_TCP_RST_FLAG, 0),
+			 FM_TCP_PASS);					 /* not there */
+	ck_assert_int_eq(nz_in(&r, 2, 100, 10, 'v', 0, 0), FM_TCP_PASS); /* the connection lives */
+	ck_assert_int_eq(nz_in(&r, 2, 110, 0, 'v', RTE_TCP_RST_FLAG, 0), FM_TCP_PASS);
+	r.end = 110;
+	ck_assert_int_eq(nz_in(&r, 2, 110, 10, 'R', 0, 0), FM_TCP_DROP);
+	ck_assert_int_eq(nz_in(&r, 2, 105, 20, 'S', 0, 0), FM_TCP_DROP);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_AFTER_END), 4);
+	teardown();
+}
+END_TEST
+
 static Suite *tcp_ctx_suite(void)
 {
 	Suite *s = suite_create("tcp_ctx");
@@ -707,6 +834,7 @@ static Suite *tcp_ctx_suite(void)
 	tcase_add_test(tc, test_tcp_ctx_close_gives_the_budget_back);
 	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
 	tcase_add_test(tc, test_tcp_ctx_per_worker);
+	tcase_add_test(tc, test_tcp_ctx_normalize_overlaps_urgent_fin_rst);
 	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
 	suite_add_tcase(s, tc);
 	return s;

@@ -244,6 +244,113 @@ START_TEST(test_tcp_seg_finish_cuts_padding_and_fixes_sums)
 }
 END_TEST
 
+/* Normalization (docs/streams.md "Normalization"): one segment against where its direction's
+ * stream ended. Regression: before it, an urgent byte the chain inspected in line was taken out
+ * of the stream by the Linux receiver, and data past a FIN or an accepted RST reached the chain
+ * though the receiver never read it (e2e_stream_diff). */
+static unsigned int norm_case(uint16_t plen, uint32_t seq, uint8_t flags, uint16_t urp, uint8_t end,
+			      uint32_t rcv_nxt)
+{
+	struct fm_tcp_hdrs h;
+	unsigned int r;
+
+	build(false, plen, seq, flags, 0);
+	rte_pktmbuf_mtod(&mb, uint8_t *)[l3_off + 20 + 18] = (uint8_t)(urp >> 8);
+	rte_pktmbuf_mtod(&mb, uint8_t *)[l3_off + 20 + 19] = (uint8_t)urp;
+	if (urp != 0) { /* the checksum again, with the pointer */
+		uint8_t *ip = rte_pktmbuf_mtod(&mb, uint8_t *) + l3_off, *tcp = ip + 20;
+		uint32_t s;
+
+		tcp[16] = tcp[17] = 0;
+		s = sum16(ip + 12, 8, 6 + (uint32_t)(32 + plen));
+		s = sum16(tcp, 32u + plen, s);
+		tcp[16] = (uint8_t)(~fold(s) >> 8);
+		tcp[17] = (uint8_t)~fold(s);
+	}
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	r = fm_tcp_normalize(&mb, &h, end, rcv_nxt);
+	if (!(r & FM_TCP_NORM_DROP)) {
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h),
+				 0); /* h was left valid: parse agrees */
+		ck_assert_uint_eq(h.flags, h.tcp->tcp_flags);
+	}
+	return r;
+}
+
+START_TEST(test_tcp_seg_normalize_urgent_cleared)
+{
+	uint8_t *f;
+
+	fill_payload();
+	/* URG with a pointer inside the data: Linux would take byte 9 out of the stream */
+	ck_assert_uint_eq(norm_case(100, 1000, 0x38, 10, FM_TCP_END_NONE, 1000), FM_TCP_NORM_URG);
+	f = check_frame(100, 1000, 0x18);
+	ck_assert_uint_eq(rd16(f + l3_off + 20 + 18), 0);
+	ck_assert_mem_eq(f + l3_off + 52, payload, 100);
+	/* a pointer without the flag, and the flag on a pure ACK (points at data to come) */
+	ck_assert_uint_eq(norm_case(100, 1000, 0x18, 7, FM_TCP_END_NONE, 1000), FM_TCP_NORM_URG);
+	check_frame(100, 1000, 0x18);
+	ck_assert_uint_eq(norm_case(0, 1000, 0x30, 50, FM_TCP_END_NONE, 1000), FM_TCP_NORM_URG);
+	check_frame(0, 1000, 0x10);
+	/* nothing urgent, nothing ended: untouched */
+	ck_assert_uint_eq(norm_case(100, 1000, 0x18, 0, FM_TCP_END_NONE, 1000), 0);
+	check_frame(100, 1000, 0x18);
+}
+END_TEST
+
+START_TEST(test_tcp_seg_normalize_syn_data_cut)
+{
+	fill_payload();
+	ck_assert_uint_eq(norm_case(20, 999, 0x02, 0, FM_TCP_END_NONE, 0), FM_TCP_NORM_SYN);
+	check_frame(0, 999, 0x02);
+	/* a SYN in a direction that ended (a new connection on the tuple) is not refused */
+	ck_assert_uint_eq(norm_case(0, 5000, 0x02, 0, FM_TCP_END_RST, 1000), 0);
+	ck_assert_uint_eq(norm_case(0, 5000, 0x02, 0, FM_TCP_END_FIN, 1000), 0);
+}
+END_TEST
+
+START_TEST(test_tcp_seg_normalize_past_fin)
+{
+	fill_payload();
+	/* FIN at 1099 (rcv_nxt 1100): every shape across it */
+	/* same start, longer than the stream: cut at the FIN */
+	ck_assert_uint_eq(norm_case(150, 1000, 0x18, 0, FM_TCP_END_FIN, 1100), FM_TCP_NORM_CUT);
+	check_frame(99, 1000, 0x18);
+	/* from the left across the FIN, with a FIN of its own further on: both go */
+	ck_assert_uint_eq(norm_case(20, 1090, 0x19, 0, FM_TCP_END_FIN, 1100), FM_TCP_NORM_CUT);
+	ck_assert_mem_eq(check_frame(9, 1090, 0x18) + l3_off + 52, payload, 9);
+	/* starting at the FIN or beyond: nothing of it */
+	ck_assert_uint_eq(norm_case(10, 1099, 0x18, 0, FM_TCP_END_FIN, 1100), FM_TCP_NORM_DROP);
+	ck_assert_uint_eq(norm_case(10, 1100, 0x18, 0, FM_TCP_END_FIN, 1100), FM_TCP_NORM_DROP);
+	ck_assert_uint_eq(norm_case(10, 1500, 0x19, 0, FM_TCP_END_FIN, 1100), FM_TCP_NORM_DROP);
+	/* ending at the FIN (a retransmission of the last data, with its FIN), or before: kept */
+	ck_assert_uint_eq(norm_case(99, 1000, 0x19, 0, FM_TCP_END_FIN, 1100), 0);
+	check_frame(99, 1000, 0x19);
+	ck_assert_uint_eq(norm_case(50, 1000, 0x18, 0, FM_TCP_END_FIN, 1100), 0);
+	/* the FIN alone again, and a pure ACK beyond: kept (no data) */
+	ck_assert_uint_eq(norm_case(0, 1099, 0x11, 0, FM_TCP_END_FIN, 1100), 0);
+	ck_assert_uint_eq(norm_case(0, 1300, 0x10, 0, FM_TCP_END_FIN, 1100), 0);
+	/* across 2^32 */
+	ck_assert_uint_eq(norm_case(40, 0xfffffff0u, 0x18, 0, FM_TCP_END_FIN, 0x11),
+			  FM_TCP_NORM_CUT);
+	check_frame(32, 0xfffffff0u, 0x18);
+}
+END_TEST
+
+START_TEST(test_tcp_seg_normalize_after_rst)
+{
+	fill_payload();
+	/* the receiver accepted an RST at 1100: nothing reaching beyond it goes on */
+	ck_assert_uint_eq(norm_case(10, 1100, 0x18, 0, FM_TCP_END_RST, 1100), FM_TCP_NORM_DROP);
+	ck_assert_uint_eq(norm_case(20, 1095, 0x18, 0, FM_TCP_END_RST, 1100), FM_TCP_NORM_DROP);
+	ck_assert_uint_eq(norm_case(0, 1100, 0x11, 0, FM_TCP_END_RST, 1100), FM_TCP_NORM_DROP);
+	/* old data (a replay: copies of what the chain saw), ACKs and RSTs: kept */
+	ck_assert_uint_eq(norm_case(20, 1000, 0x18, 0, FM_TCP_END_RST, 1100), 0);
+	ck_assert_uint_eq(norm_case(0, 1100, 0x10, 0, FM_TCP_END_RST, 1100), 0);
+	ck_assert_uint_eq(norm_case(0, 1100, 0x04, 0, FM_TCP_END_RST, 1100), 0);
+}
+END_TEST
+
 START_TEST(test_tcp_seg_syn_wscale_capped)
 {
 	struct fm_tcp_hdrs h;
@@ -274,6 +381,10 @@ static Suite *tcp_seg_suite(void)
 	tcase_add_test(tc, test_tcp_seg_trim_head_refuses_more_than_payload);
 	tcase_add_test(tc, test_tcp_seg_finish_cuts_padding_and_fixes_sums);
 	tcase_add_test(tc, test_tcp_seg_syn_wscale_capped);
+	tcase_add_test(tc, test_tcp_seg_normalize_urgent_cleared);
+	tcase_add_test(tc, test_tcp_seg_normalize_syn_data_cut);
+	tcase_add_test(tc, test_tcp_seg_normalize_past_fin);
+	tcase_add_test(tc, test_tcp_seg_normalize_after_rst);
 	suite_add_tcase(s, tc);
 	return s;
 }
