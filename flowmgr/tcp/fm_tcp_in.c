@@ -119,6 +119,23 @@ static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf 
 	fm_tcp_ooo_done(t, d);
 }
 
+/*
+ * A pure ACK (no payload, no SYN/FIN/RST) goes straight to the output when the VNFs of its path
+ * are all stream VNFs (fm->path_ack_direct: they read bytes, and it carries none) and nothing of
+ * its own direction is in the chain, held or waiting: its SEQ then maps exactly (every length
+ * change before it is in the list) and it overtakes nothing its sender sent. Its ACK and SACK
+ * blocks are about the other direction and are mapped at the output as always. Through the
+ * chain, it waited behind the other direction's data queued in the VNF's ring and for a VNF
+ * descheduled on a loaded machine (docs/streams.md "Pure ACKs skip the chain").
+ */
+static bool ack_direct(const struct flowmgr *fm, const struct fm_tcp_dir *d, struct rte_mbuf *m)
+{
+	uint16_t path = fm_meta(fm, m)->path;
+
+	return path < FM_SHM_MAX_PATHS && fm->path_ack_direct[path] && d->inflight == 0 &&
+	       d->nb_ooo == 0 && d->nb_pend == 0;
+}
+
 /* A SYN, or the first segment of a direction flowmgr has not seen start: where the stream
  * starts. true if the segment is dealt with (it passes). */
 static bool ingress_start(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
@@ -166,6 +183,10 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, unsigned int w, struct rt
 	end = seq + h.plen + ((h.flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 	if ((h.flags & RTE_TCP_RST_FLAG) || end == seq) { /* RST, pure ACK, window update */
 		mark(t, d, m, seq, 0, false, 0);
+		if (!(h.flags & RTE_TCP_RST_FLAG) && h.plen == 0 && ack_direct(fm, d, m)) {
+			CNT(t, ACK_DIRECT);
+			return FM_TCP_ACK_OUT;
+		}
 		return FM_TCP_PASS;
 	}
 	if (fm_seq_leq(end, d->rcv_nxt)) { /* everything already inspected */
