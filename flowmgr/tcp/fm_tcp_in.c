@@ -122,9 +122,10 @@ static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf 
 /*
  * A pure ACK (no payload, no SYN/FIN/RST) goes straight to the output when the VNFs of its path
  * are all stream VNFs (fm->path_ack_direct: they read bytes, and it carries none) and nothing of
- * its own direction is in the chain, held or waiting: its SEQ then maps exactly (every length
- * change before it is in the list) and it overtakes nothing its sender sent. Its ACK and SACK
- * blocks are about the other direction and are mapped at the output as always. Through the
+ * its own direction is in the chain, held or waiting, and something of it has left already (its
+ * SYN is not in the chain either: not counted in `inflight`): its SEQ then maps exactly (every
+ * length change before it is in the list) and it overtakes nothing its sender sent. Its ACK and
+ * SACK blocks are about the other direction and are mapped at the output as always. Through the
  * chain, it waited behind the other direction's data queued in the VNF's ring and for a VNF
  * descheduled on a loaded machine (docs/streams.md "Pure ACKs skip the chain").
  */
@@ -132,8 +133,8 @@ static bool ack_direct(const struct flowmgr *fm, const struct fm_tcp_dir *d, str
 {
 	uint16_t path = fm_meta(fm, m)->path;
 
-	return path < FM_SHM_MAX_PATHS && fm->path_ack_direct[path] && d->inflight == 0 &&
-	       d->nb_ooo == 0 && d->nb_pend == 0;
+	return path < FM_SHM_MAX_PATHS && fm->path_ack_direct[path] && d->out_valid &&
+	       d->inflight == 0 && d->nb_ooo == 0 && d->nb_pend == 0;
 }
 
 /* A SYN, or the first segment of a direction flowmgr has not seen start: where the stream

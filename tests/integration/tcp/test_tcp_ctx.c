@@ -346,6 +346,15 @@ START_TEST(test_tcp_ctx_pure_ack_skips_the_chain)
 	m = seg(S_SLOT, d0 + 200, c0 + 1, RTE_TCP_ACK_FLAG, NULL, 0);
 	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
 	rte_pktmbuf_free(m);
+	/* a second connection whose client SYN is still in the chain: the client's ACK after it
+	 * must not overtake it (a replayed capture sends them back to back) */
+	fm.path_ack_direct[0] = 1;
+	m = seg(2, C_ISN, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, 2, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	m = seg(2, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, 2, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
 	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_DIRECT), 2);
 	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_UNSENT), 0);
 	teardown();
