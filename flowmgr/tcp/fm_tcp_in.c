@@ -129,12 +129,20 @@ static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf 
  * chain, it waited behind the other direction's data queued in the VNF's ring and for a VNF
  * descheduled on a loaded machine (docs/streams.md "Pure ACKs skip the chain").
  */
-static bool ack_direct(const struct flowmgr *fm, const struct fm_tcp_dir *d, struct rte_mbuf *m)
+static bool ack_direct(const struct flowmgr *fm, const struct fm_tcp *t, const struct fm_tcp_dir *d,
+		       const struct fm_tcp_hdrs *h, struct rte_mbuf *m)
 {
 	uint16_t path = fm_meta(fm, m)->path;
+	const struct fm_tcp_dir *p = d->peer != FM_IDX_NONE ? &t->dirs[d->peer] : NULL;
 
-	return path < FM_SHM_MAX_PATHS && fm->path_ack_direct[path] && d->out_valid &&
-	       d->inflight == 0 && d->nb_ooo == 0 && d->nb_pend == 0;
+	if (path >= FM_SHM_MAX_PATHS || !fm->path_ack_direct[path] || !d->out_valid ||
+	    d->inflight != 0 || d->nb_ooo != 0 || d->nb_pend != 0)
+		return false;
+	/* ... and it acknowledges only what has left for its sender's peer: a real receiver cannot
+	 * ACK more; a replayed capture can (its ACK comes right behind the data, which is still in
+	 * the chain): through the chain it stays behind that data, as before */
+	return (h->flags & RTE_TCP_ACK_FLAG) && p != NULL && p->out_valid &&
+	       fm_seq_leq(rte_be_to_cpu_32(h->tcp->recv_ack), p->out_nxt);
 }
 
 /* A SYN, or the first segment of a direction flowmgr has not seen start: where the stream
@@ -184,7 +192,7 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, unsigned int w, struct rt
 	end = seq + h.plen + ((h.flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 	if ((h.flags & RTE_TCP_RST_FLAG) || end == seq) { /* RST, pure ACK, window update */
 		mark(t, d, m, seq, 0, false, 0);
-		if (!(h.flags & RTE_TCP_RST_FLAG) && h.plen == 0 && ack_direct(fm, d, m)) {
+		if (!(h.flags & RTE_TCP_RST_FLAG) && h.plen == 0 && ack_direct(fm, t, d, &h, m)) {
 			CNT(t, ACK_DIRECT);
 			return FM_TCP_ACK_OUT;
 		}

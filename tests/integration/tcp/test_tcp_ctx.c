@@ -315,6 +315,10 @@ START_TEST(test_tcp_ctx_pure_ack_skips_the_chain)
 	/* its next 100 bytes enter the chain and stay there (the VNF is stopped) */
 	inchain = seg(S_SLOT, d0 + 100, c0, RTE_TCP_ACK_FLAG, a, 100);
 	ck_assert_int_eq(in(inchain, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	/* an ACK of bytes still in the chain (a replayed capture) stays behind them */
+	m = seg(C_SLOT, c0, d0 + 220, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
 	/* the client ACKs the 120 it got: past the chain, ACK mapped back to the server's 100 */
 	m = seg(C_SLOT, c0, d0 + 120, RTE_TCP_ACK_FLAG, NULL, 0);
 	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_ACK_OUT);
