@@ -144,6 +144,7 @@ struct flowmgr {
 	uint32_t
 	    nb_paths; /* path ids 0..nb_paths-1 exist (fm_shm.nb_paths, kept out of VNFs' reach) */
 	uint8_t path_tcp[FM_SHM_MAX_PATHS]; /* a VNF on the path is in_order/resize: TCP context */
+	uint8_t path_ack_direct[FM_SHM_MAX_PATHS]; /* every one is: pure ACKs skip them */
 	bool stream; /* such a path exists: every worker has its TCP context (fm_wctx.tcp) */
 	/* fragments and hidden transports (fm_frag.h): the chain's policy applies (a stream chain:
 	 * fm->stream set); reasm_flag marks reassembled mbufs (fm_reasm.h), 0 when nothing

@@ -324,7 +324,7 @@ static void tcp_ingress(struct fm_wk *w, struct rte_mbuf *m, struct fm_mbuf_meta
 
 	if (v == FM_TCP_DROP) {
 		drop(w, m, FM_DROP_TCP);
-	} else if (v == FM_TCP_REPLAY) {
+	} else if (v == FM_TCP_REPLAY || v == FM_TCP_ACK_OUT) {
 		stage_out(w, m, meta);
 	} else if (v == FM_TCP_PASS) {
 		route(w, m, meta, fm_hop_resolve(fm->shm, meta));

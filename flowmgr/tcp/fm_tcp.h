@@ -66,6 +66,8 @@ enum fm_tcp_verdict {
 	FM_TCP_REPLAY,	 /* already inspected: to the output (after what is in the chain), as copies
 			  */
 	FM_TCP_DROP,	 /* duplicate of a held segment, queue full, back-pressure, no state */
+	FM_TCP_ACK_OUT,	 /* a pure ACK the path's VNFs need not see: straight to the output
+			  * (docs/streams.md "Pure ACKs skip the chain") */
 };
 
 /* Counters (names in fm_tcp_cnt_names). */
@@ -104,6 +106,10 @@ enum fm_tcp_verdict {
 	X(CLOSED_DROP, "tcp_closed_drops")                                                         \
 	X(REQ_BAD, "tcp_requests_bad")                                                             \
 	X(ACK_UNSENT, "tcp_acks_unsent")                                                           \
+	X(ACK_DIRECT, "tcp_acks_direct")  /* pure ACKs sent past the VNFs (FM_TCP_ACK_OUT) */      \
+	X(ACK_LATE1, "tcp_acks_late_1ms") /* pure ACKs > 1 ms from RX to output */                 \
+	X(ACK_LATE10, "tcp_acks_late_10ms")                                                        \
+	X(ACK_LATE100, "tcp_acks_late_100ms")                                                      \
 	X(NO_SESSION, "tcp_no_session") /* no session FCB (a static class): not managed, dropped   \
 					 */                                                        \
 	X(OOO_BUDGET, "tcp_ooo_budget_drops") /* newest out-of-order segment: budget full */       \

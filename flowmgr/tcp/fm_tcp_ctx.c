@@ -2,6 +2,7 @@
 /* fm_tcp_ctx.c — the TCP context: set-up, directions, release, counters (fm_tcp_int.h lists the
  * wing). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -62,12 +63,23 @@ int fm_tcp_init(struct flowmgr *fm)
 	const char *why;
 	int rc;
 
+	/* FS_TCP_ACKS_VIA_CHAIN=1: pure ACKs go through the VNFs as before (diagnosis only) */
+	const char *via = getenv("FS_TCP_ACKS_VIA_CHAIN");
+
 	for (uint32_t p = 0; p < fm->shm->nb_paths; p++) {
 		const struct fm_shm_path *path = &fm->shm->paths[p];
+		int stream_hops = 0;
 
 		for (int h = 0; h < path->nb_hops; h++)
 			if (ch->vnfs[path->hops[h] - 1].flags & (FM_DECL_IN_ORDER | FM_DECL_RESIZE))
-				fm->path_tcp[p] = 1;
+				stream_hops++;
+		fm->path_tcp[p] = stream_hops > 0;
+		/* Pure ACKs skip the VNFs only where every one is a stream VNF: those read the
+		 * stream's bytes (nfsdk), and a pure ACK carries none; any other VNF (fw, nat, lb,
+		 * flowmon...) still sees every packet (docs/streams.md "Pure ACKs skip the chain").
+		 */
+		fm->path_ack_direct[p] = stream_hops > 0 && stream_hops == path->nb_hops &&
+					 !(via != NULL && strcmp(via, "1") == 0);
 		any |= fm->path_tcp[p] != 0;
 	}
 	if (!any)
@@ -159,6 +171,7 @@ int fm_tcp_create(struct flowmgr *fm, unsigned int w, uint32_t nb_dirs, uint32_t
 	t->rec_dirs = rte_malloc("fm_tcp_rec", sizeof(*t->rec_dirs) * t->nb_recs, 64);
 	t->active = rte_malloc("fm_tcp_active", sizeof(uint32_t) * (t->nb_dirs + 1), 64);
 	t->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
+	t->tsc_ms = (uint32_t)(rte_get_tsc_hz() / 1000);
 	share = fm->cfg != NULL && fm->cfg->stream_mbufs != 0 ? fm->cfg->stream_mbufs
 							      : FM_TCP_SHARE_DEFAULT;
 	if (t->pool != NULL)

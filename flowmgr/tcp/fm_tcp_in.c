@@ -139,6 +139,32 @@ static void release_ooo(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf 
 	fm_tcp_ooo_done(t, d);
 }
 
+/*
+ * A pure ACK (no payload, no SYN/FIN/RST) goes straight to the output when the VNFs of its path
+ * are all stream VNFs (fm->path_ack_direct: they read bytes, and it carries none) and nothing of
+ * its own direction is in the chain, held or waiting, and something of it has left already (its
+ * SYN is not in the chain either: not counted in `inflight`): its SEQ then maps exactly (every
+ * length change before it is in the list) and it overtakes nothing its sender sent. Its ACK and
+ * SACK blocks are about the other direction and are mapped at the output as always. Through the
+ * chain, it waited behind the other direction's data queued in the VNF's ring and for a VNF
+ * descheduled on a loaded machine (docs/streams.md "Pure ACKs skip the chain").
+ */
+static bool ack_direct(const struct flowmgr *fm, const struct fm_tcp *t, const struct fm_tcp_dir *d,
+		       const struct fm_tcp_hdrs *h, struct rte_mbuf *m)
+{
+	uint16_t path = fm_meta(fm, m)->path;
+	const struct fm_tcp_dir *p = d->peer != FM_IDX_NONE ? &t->dirs[d->peer] : NULL;
+
+	if (path >= FM_SHM_MAX_PATHS || !fm->path_ack_direct[path] || !d->out_valid ||
+	    d->inflight != 0 || d->nb_ooo != 0 || d->nb_pend != 0)
+		return false;
+	/* ... and it acknowledges only what has left for its sender's peer: a real receiver cannot
+	 * ACK more; a replayed capture can (its ACK comes right behind the data, which is still in
+	 * the chain): through the chain it stays behind that data, as before */
+	return (h->flags & RTE_TCP_ACK_FLAG) && p != NULL && p->out_valid &&
+	       fm_seq_leq(rte_be_to_cpu_32(h->tcp->recv_ack), p->out_nxt);
+}
+
 /* A SYN, or the first segment of a direction flowmgr has not seen start: where the stream
  * starts. true if the segment is dealt with (it passes). */
 static bool ingress_start(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf *m,
@@ -214,6 +240,10 @@ enum fm_tcp_verdict fm_tcp_ingress(struct flowmgr *fm, unsigned int w, struct rt
 				t->dirs[d->peer].in_end = FM_TCP_END_RST;
 		}
 		mark(t, d, m, seq, 0, false, 0);
+		if (!(h.flags & RTE_TCP_RST_FLAG) && h.plen == 0 && ack_direct(fm, t, d, &h, m)) {
+			CNT(t, ACK_DIRECT);
+			return FM_TCP_ACK_OUT;
+		}
 		return FM_TCP_PASS;
 	}
 	if (fm_seq_leq(end, d->rcv_nxt)) { /* everything already inspected */

@@ -146,6 +146,7 @@ struct fm_tcp {
 	uint32_t nb_recs;
 	struct rte_mempool *pool;
 	uint64_t now_ms;  /* the worker's clock at the last ingress or timer call */
+	uint32_t tsc_ms;  /* TSC cycles per ms (pure ACKs' time in flowmgr, tcp_acks_late_*) */
 	uint32_t *active; /* directions with held or waiting packets or pre-ACKs */
 	uint32_t nb_active;
 	struct fm_tcp_budget budget;

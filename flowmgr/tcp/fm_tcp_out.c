@@ -208,6 +208,21 @@ static void rst_frees(struct fm_tcp *t, struct fm_tcp_dir *d, struct fm_tcp_dir 
 	CNT(t, RST_FREED);
 }
 
+/* A pure ACK leaving: how long it was in flowmgr and the chain since its RX (meta->rx_tsc, the
+ * TSC's low 32 bits: above ~1 s it wraps), counted by threshold. */
+static void ack_late(struct fm_tcp *t, const struct fm_mbuf_meta *meta)
+{
+	uint32_t cyc = (uint32_t)rte_rdtsc() - meta->rx_tsc;
+
+	if (t->tsc_ms == 0 || cyc <= t->tsc_ms)
+		return;
+	CNT(t, ACK_LATE1);
+	if (cyc > 10 * t->tsc_ms)
+		CNT(t, ACK_LATE10);
+	if (cyc > 100 * t->tsc_ms)
+		CNT(t, ACK_LATE100);
+}
+
 unsigned int fm_tcp_output(struct flowmgr *fm, unsigned int w, struct rte_mbuf *m,
 			   struct rte_mbuf **out, unsigned int max,
 			   void (*put)(void *ctx, struct rte_mbuf *m), void *ctx)
@@ -239,6 +254,9 @@ unsigned int fm_tcp_output(struct flowmgr *fm, unsigned int w, struct rte_mbuf *
 		return route_replay(fm, d, m, out, max, put, ctx);
 	note_out(d, tp);
 	fin = h.flags & RTE_TCP_FIN_FLAG;
+	if (h.plen == 0 && tp->in_len == 0 && !tp->fin &&
+	    !(h.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))
+		ack_late(t, meta);
 	if (h.flags & RTE_TCP_SYN_FLAG) {
 		if (peer != NULL && (h.flags & RTE_TCP_ACK_FLAG))
 			fm_tcp_map_ack(t, peer, &h, d->wscale);

@@ -288,6 +288,83 @@ START_TEST(test_tcp_ctx_ack_before_anything_sent_is_ignored)
 }
 END_TEST
 
+/*
+ * Pure ACKs skip the VNFs of a path made only of stream VNFs (issue 13 item 5, docs/streams.md
+ * "Pure ACKs skip the chain"): the client's ACK of the server's data goes straight to the output
+ * while the server's next segment is still in the chain (a VNF that does not run), mapped through
+ * the server's modification list; an ACK of a direction with data of its own in the chain, and
+ * any ACK on a path where that is not allowed, still goes through the VNFs.
+ */
+START_TEST(test_tcp_ctx_pure_ack_skips_the_chain)
+{
+	uint8_t a[100];
+	struct rte_mbuf *m, *inchain, *rel[64], *o[MAX_OUT];
+	unsigned int nrel;
+	uint32_t d0 = S_ISN + 1, c0 = C_ISN + 1;
+
+	memset(a, 'a', sizeof(a));
+	setup();
+	handshake();
+	fm.path_ack_direct[0] = 1;
+	/* the server's 100 bytes grow by 20 in the VNF and leave */
+	m = seg(S_SLOT, d0, c0, RTE_TCP_ACK_FLAG, a, 100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	vnf_insert(m, 10, 20, 'X');
+	ck_assert_uint_eq(out(m, o), 1);
+	rte_pktmbuf_free(o[0]);
+	/* its next 100 bytes enter the chain and stay there (the VNF is stopped) */
+	inchain = seg(S_SLOT, d0 + 100, c0, RTE_TCP_ACK_FLAG, a, 100);
+	ck_assert_int_eq(in(inchain, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	/* an ACK of bytes still in the chain (a replayed capture) stays behind them */
+	m = seg(C_SLOT, c0, d0 + 220, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	/* the client ACKs the 120 it got: past the chain, ACK mapped back to the server's 100 */
+	m = seg(C_SLOT, c0, d0 + 120, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_ACK_OUT);
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_uint_eq(seq_of(o[0]), c0);
+	ck_assert_uint_eq(ack_of(o[0]), d0 + 100);
+	rte_pktmbuf_free(o[0]);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_DIRECT), 1);
+	/* the server's pure ACK while its own data is in the chain goes through it (its SEQ must
+	 * map after that segment's length change, and must not overtake it) */
+	m = seg(S_SLOT, d0 + 200, c0, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	/* the VNF runs again: the segment leaves after the first one's 120 bytes */
+	ck_assert_uint_eq(out(inchain, o), 1);
+	ck_assert_uint_eq(seq_of(o[0]), d0 + 120);
+	rte_pktmbuf_free(o[0]);
+	/* nothing in the chain any more: the server's pure ACK goes past it, SEQ mapped */
+	m = seg(S_SLOT, d0 + 200, c0, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_ACK_OUT);
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_uint_eq(seq_of(o[0]), d0 + 220);
+	rte_pktmbuf_free(o[0]);
+	/* FIN, RST and data never skip it; nor does anything on a path with another VNF */
+	m = seg(C_SLOT, c0, d0 + 220, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	fm.path_ack_direct[0] = 0;
+	m = seg(S_SLOT, d0 + 200, c0 + 1, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	/* a second connection whose client SYN is still in the chain: the client's ACK after it
+	 * must not overtake it (a replayed capture sends them back to back) */
+	fm.path_ack_direct[0] = 1;
+	m = seg(2, C_ISN, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, 2, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	m = seg(2, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0);
+	ck_assert_int_eq(in(m, 2, rel, &nrel), FM_TCP_PASS);
+	rte_pktmbuf_free(m);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_DIRECT), 2);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_ACK_UNSENT), 0);
+	teardown();
+}
+END_TEST
+
 /* ---- model test ------------------------------------------------------------------------------ */
 
 #define NET_Q	    4096 /* sender segments in flight in the network */
@@ -830,6 +907,7 @@ static Suite *tcp_ctx_suite(void)
 
 	tcase_add_test(tc, test_tcp_ctx_blind_ack_changes_nothing);
 	tcase_add_test(tc, test_tcp_ctx_ack_before_anything_sent_is_ignored);
+	tcase_add_test(tc, test_tcp_ctx_pure_ack_skips_the_chain);
 	tcase_add_test(tc, test_tcp_ctx_no_session_is_refused);
 	tcase_add_test(tc, test_tcp_ctx_close_gives_the_budget_back);
 	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
