@@ -40,6 +40,7 @@
 #include "fm_worker.h"
 
 #include "flowmgr.h"
+#include "fm_cksum.h"
 #include "fm_classify.h"
 #include "fm_hop.h"
 #include "fm_pkt.h"
@@ -185,6 +186,7 @@ static void stage_reassembled(struct fm_wk *w, struct rte_mbuf *m)
 				sizeof(struct fm_mbuf_meta), frags, RTE_DIM(frags));
 
 	m->ol_flags &= ~fm->reasm_flag;
+	fm_cksum_tx_sw(m); /* a fragment cannot ask the port for its datagram's L4 checksum */
 	if (n == 0) {
 		stage_port(w, m);
 		return;
@@ -703,8 +705,11 @@ static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 		if (s->n == 0)
 			continue;
 		record_latency(w, s->pkts, s->n);
-		for (uint16_t i = 0; i < s->n; i++) /* before TX: the PMD may free them */
+		for (uint16_t i = 0; i < s->n; i++) { /* before TX: the PMD may free them */
 			fcb_idx[i] = fm_meta(w->fm, s->pkts[i])->fcb;
+			/* checksums asked of a port that cannot compute them (fm_cksum.h) */
+			fm_cksum_tx_resolve(s->pkts[i], w->fm->ports[p].tx_offloads);
+		}
 		k = rte_eth_tx_burst(w->fm->ports[p].port_id, (uint16_t)w->wk->idx, s->pkts, s->n);
 		put_sent(w, fcb_idx, k);
 		if (k < s->n)
