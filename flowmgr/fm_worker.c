@@ -99,6 +99,7 @@ struct fm_wk {
 	struct fm_stage to_port[FM_SHM_MAX_PORTS];
 	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX], frag[FM_FRAG_CNT_MAX];
+	uint64_t cksum_dev[FM_SHM_MAX_PORTS], cksum_sw[FM_SHM_MAX_PORTS]; /* fm_cksum.h */
 	uint64_t handed; /* packets worker 0 handed it (fm_wctx.tcp_out): not published */
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
@@ -117,6 +118,18 @@ static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbu
 {
 	s->pkts[s->n++] = m;
 	w->staged++;
+}
+
+/* A packet staged for port p: the TX checksums it asks are left to the port if it offloads them,
+ * else summed here (fm_cksum.h); counted once per packet. */
+static inline void tx_cksum(struct fm_wk *w, uint16_t p, struct rte_mbuf *m)
+{
+	if (likely((m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)) == 0))
+		return;
+	if (fm_cksum_tx_resolve(m, w->fm->ports[p].tx_offloads))
+		w->cksum_sw[p]++;
+	else
+		w->cksum_dev[p]++;
 }
 
 /*
@@ -170,6 +183,7 @@ static void stage_port(struct fm_wk *w, struct rte_mbuf *m)
 		drop(w, m, FM_DROP_TX_FULL);
 		return;
 	}
+	tx_cksum(w, mo->out_port, m);
 	stage_put(w, s, m);
 	w->staged_ports++;
 }
@@ -242,6 +256,7 @@ static void stage_made(struct fm_wk *w, struct rte_mbuf **pkts, unsigned int n)
 			drop(w, pkts[i], FM_DROP_TX_FULL);
 			continue;
 		}
+		tx_cksum(w, mo->out_port, pkts[i]);
 		stage_put(w, s, pkts[i]);
 		w->staged_ports++;
 	}
@@ -705,11 +720,8 @@ static void flush_ports(struct fm_wk *w, uint64_t now_ms)
 		if (s->n == 0)
 			continue;
 		record_latency(w, s->pkts, s->n);
-		for (uint16_t i = 0; i < s->n; i++) { /* before TX: the PMD may free them */
+		for (uint16_t i = 0; i < s->n; i++) /* before TX: the PMD may free them */
 			fcb_idx[i] = fm_meta(w->fm, s->pkts[i])->fcb;
-			/* checksums asked of a port that cannot compute them (fm_cksum.h) */
-			fm_cksum_tx_resolve(s->pkts[i], w->fm->ports[p].tx_offloads);
-		}
 		k = rte_eth_tx_burst(w->fm->ports[p].port_id, (uint16_t)w->wk->idx, s->pkts, s->n);
 		put_sent(w, fcb_idx, k);
 		if (k < s->n)
@@ -748,6 +760,10 @@ static void publish(struct fm_wk *w)
 	for (int i = 0; i < FM_LAT_BUCKETS; i++)
 		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
 	atomic_store_explicit(&st->lat_sum_ns, w->lat_sum_ns, memory_order_relaxed);
+	for (uint16_t p = 0; p < w->fm->nb_ports; p++) {
+		atomic_store_explicit(&st->tx_cksum_dev[p], w->cksum_dev[p], memory_order_relaxed);
+		atomic_store_explicit(&st->tx_cksum_sw[p], w->cksum_sw[p], memory_order_relaxed);
+	}
 }
 
 /* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */
