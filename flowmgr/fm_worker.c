@@ -196,11 +196,12 @@ static void stage_reassembled(struct fm_wk *w, struct rte_mbuf *m)
 {
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *frags[FM_REASM_REFRAG_MAX];
-	int n = fm_reasm_refrag(m, fm->ports[fm_meta(fm, m)->out_port].mtu, fm->pool, fm->meta_off,
-				sizeof(struct fm_mbuf_meta), frags, RTE_DIM(frags));
+	int n;
 
-	m->ol_flags &= ~fm->reasm_flag;
 	fm_cksum_tx_sw(m); /* a fragment cannot ask the port for its datagram's L4 checksum */
+	n = fm_reasm_refrag(m, fm->ports[fm_meta(fm, m)->out_port].mtu, fm->pool, fm->meta_off,
+			    sizeof(struct fm_mbuf_meta), frags, RTE_DIM(frags));
+	m->ol_flags &= ~fm->reasm_flag;
 	if (n == 0) {
 		stage_port(w, m);
 		return;
