@@ -10,9 +10,11 @@
 # The default chain, paper.yaml, is the paper's chain doing visible work:
 #   clients -> fw -> nat -> flowmon -> lb -> ids -> rewrite -> backends   (docs/demo.md)
 #
-# Usage: sudo ./deploy/demo.sh [--chain NAME|FILE] [--size-mb N] [--downloads N] [--quick]
-#                              [--json] [--plot] [--no-install] [--no-build]
+# Usage: sudo ./deploy/demo.sh [--chain NAME|FILE] [--ports af_xdp|af_packet] [--size-mb N]
+#                              [--downloads N] [--quick] [--json] [--plot] [--no-install] [--no-build]
 #   --chain      a chain of deploy/chains (paper, nat-lb, fig2-run, ...) or a chain file
+#   --ports      flowmgr's ports on the veths: af_xdp (the default: net_af_xdp, its XDP program on
+#                the root-side veths, removed at the end) or af_packet (net_af_packet)
 #   --size-mb    size of each downloaded file (default 8); --downloads: per client (default 8)
 #   --quick      short traffic (1 MB, 2 downloads per client), as the e2e test runs it
 #   --json       the summary as JSON on standard output (everything else on standard error)
@@ -23,6 +25,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 chain=paper
+port_type=${FS_DEMO_PORTS:-af_xdp}
 size_mb=8
 per_client=8
 install=1
@@ -32,6 +35,7 @@ plot=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--chain) chain=$2; shift 2 ;;
+	--ports) port_type=$2; shift 2 ;;
 	--size-mb) size_mb=$2; shift 2 ;;
 	--downloads) per_client=$2; shift 2 ;;
 	--quick) size_mb=1; per_client=2; shift ;;
@@ -39,11 +43,14 @@ while [[ $# -gt 0 ]]; do
 	--plot) plot=1; shift ;;
 	--no-install) install=0; shift ;;
 	--no-build) build_it=0; shift ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "demo: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (namespaces, hugepages)" >&2; exit 1; }
+[[ $port_type == af_xdp || $port_type == af_packet ]] ||
+	{ echo "demo: --ports takes af_xdp or af_packet" >&2; exit 2; }
+export FS_DEMO_PORTS=$port_type # deploy/lib/topo.sh: topo_ports
 [[ $size_mb =~ ^[1-9][0-9]*$ && $per_client =~ ^[1-9][0-9]*$ ]] ||
 	{ echo "demo: --size-mb and --downloads take positive integers" >&2; exit 2; }
 if [[ ! -f $chain ]]; then
@@ -98,6 +105,14 @@ cleanup() {
 	say "cleanup"
 	# Launched VNFs stop with flowmgr; flowmgr before the servers (reverse start order).
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do fs_stop_pid "${pids[i]}" 5; done
+	# af_xdp ports: flowmgr removes its XDP program when it closes a port; after a crash the
+	# program stays on the veth until the veth goes: remove it first, and say so.
+	for x in "$ns-pa" "$ns-pb"; do
+		if ip link show dev "$x" 2>/dev/null | grep -q ' xdp'; then
+			echo "demo: XDP program left on $x: removed"
+			ip link set dev "$x" xdp off 2>/dev/null || true
+		fi
+	done
 	fs_ns_destroy "$ns"
 	fs_cleanup_dpdk "$prefix"
 	if [[ ${FS_DEMO_KEEP:-0} == 1 ]]; then echo "demo: kept $run"; else rm -rf "$run"; fi
@@ -132,7 +147,7 @@ topo_udp_echo_start "$run"
 topo_ipfix_start "$run" "$top"
 [[ -z $topo_ipfix ]] || echo "IPFIX collector on $topo_ipfix"
 
-say "flowmgr ($chain) launching the VNFs"
+say "flowmgr ($chain, $port_type ports) launching the VNFs"
 # From the top: chains name VNF files (ids rules) relative to the repository.
 cd "$top"
 if ! topo_flowmgr "$bin" "$chain" "$sock" "$prefix" "$run/flowmgr.log"; then

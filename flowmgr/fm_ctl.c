@@ -387,6 +387,12 @@ static int ports_link(struct flowmgr *fm, struct ctl_conn *c, uint16_t i, Flowsp
 	p->rx_cksum_offload = (pt->rx_offloads & RTE_ETH_RX_OFFLOAD_CHECKSUM) != 0;
 	p->tx_cksum_offload =
 	    (pt->tx_offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)) != 0;
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		p->tx_cksum_device +=
+		    atomic_load_explicit(&fm->wk[w].stats.tx_cksum_dev[i], memory_order_relaxed);
+		p->tx_cksum_software +=
+		    atomic_load_explicit(&fm->wk[w].stats.tx_cksum_sw[i], memory_order_relaxed);
+	}
 	p->queue_rx_pkts = ctl_reply_alloc(c, (pt->nb_rxq + 1u) * sizeof(*p->queue_rx_pkts));
 	p->queue_worker = ctl_reply_alloc(c, (pt->nb_rxq + 1u) * sizeof(*p->queue_worker));
 	if (p->queue_rx_pkts == NULL || p->queue_worker == NULL)

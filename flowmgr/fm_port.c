@@ -10,19 +10,15 @@
 
 #include "fm_port.h"
 
+#include "fm_cksum.h"
+
 #include "flowmgr.h"
 
 #define FM_RX_DESC 1024
 #define FM_TX_DESC 1024
 
 /* RSS over these where the device can (anything else it hashes is left out) */
-#define FM_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
-#define FM_RX_CKSUM                                                                                \
-	(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |                            \
-	 RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
-#define FM_TX_CKSUM                                                                                \
-	(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |                            \
-	 RTE_ETH_TX_OFFLOAD_TCP_CKSUM)
+#define FM_RSS_HF      (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
 #define FM_RSS_KEY_MAX 128 /* 40 bytes on most NICs, 52 on i40e/ice */
 
 /*
@@ -114,8 +110,13 @@ static int port_setup(struct flowmgr *fm, int i, const char *name, uint16_t pid)
 		conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH;
 		port->rss = true;
 	}
-	conf.rxmode.offloads |= info.rx_offload_capa & FM_RX_CKSUM;
-	conf.txmode.offloads |= info.tx_offload_capa & FM_TX_CKSUM;
+	{ /* checksum offloads the device has (fm_cksum.h: software does the rest at TX) */
+		uint64_t rx, tx;
+
+		fm_cksum_port_offloads(info.rx_offload_capa, info.tx_offload_capa, &rx, &tx);
+		conf.rxmode.offloads |= rx;
+		conf.txmode.offloads |= tx;
+	}
 	rc = rte_eth_dev_configure(pid, port->nb_rxq, port->nb_txq, &conf);
 	if (rc < 0 && port->rss) { /* a key or hash set the driver refuses: no RSS then */
 		RTE_LOG(WARNING, USER1, "port %s: RSS with the symmetric key refused (%s)%s\n",

@@ -40,6 +40,7 @@
 #include "fm_worker.h"
 
 #include "flowmgr.h"
+#include "fm_cksum.h"
 #include "fm_classify.h"
 #include "fm_hop.h"
 #include "fm_pkt.h"
@@ -98,6 +99,7 @@ struct fm_wk {
 	struct fm_stage to_port[FM_SHM_MAX_PORTS];
 	uint64_t port_stuck_since[FM_SHM_MAX_PORTS];
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX], frag[FM_FRAG_CNT_MAX];
+	uint64_t cksum_dev[FM_SHM_MAX_PORTS], cksum_sw[FM_SHM_MAX_PORTS]; /* fm_cksum.h */
 	uint64_t handed; /* packets worker 0 handed it (fm_wctx.tcp_out): not published */
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
@@ -116,6 +118,18 @@ static inline void stage_put(struct fm_wk *w, struct fm_stage *s, struct rte_mbu
 {
 	s->pkts[s->n++] = m;
 	w->staged++;
+}
+
+/* A packet staged for port p: the TX checksums it asks are left to the port if it offloads them,
+ * else summed here (fm_cksum.h); counted once per packet. */
+static inline void tx_cksum(struct fm_wk *w, uint16_t p, struct rte_mbuf *m)
+{
+	if (likely((m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)) == 0))
+		return;
+	if (fm_cksum_tx_resolve(m, w->fm->ports[p].tx_offloads))
+		w->cksum_sw[p]++;
+	else
+		w->cksum_dev[p]++;
 }
 
 /*
@@ -169,6 +183,7 @@ static void stage_port(struct fm_wk *w, struct rte_mbuf *m)
 		drop(w, m, FM_DROP_TX_FULL);
 		return;
 	}
+	tx_cksum(w, mo->out_port, m);
 	stage_put(w, s, m);
 	w->staged_ports++;
 }
@@ -181,9 +196,11 @@ static void stage_reassembled(struct fm_wk *w, struct rte_mbuf *m)
 {
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *frags[FM_REASM_REFRAG_MAX];
-	int n = fm_reasm_refrag(m, fm->ports[fm_meta(fm, m)->out_port].mtu, fm->pool, fm->meta_off,
-				sizeof(struct fm_mbuf_meta), frags, RTE_DIM(frags));
+	int n;
 
+	fm_cksum_tx_sw(m); /* a fragment cannot ask the port for its datagram's L4 checksum */
+	n = fm_reasm_refrag(m, fm->ports[fm_meta(fm, m)->out_port].mtu, fm->pool, fm->meta_off,
+			    sizeof(struct fm_mbuf_meta), frags, RTE_DIM(frags));
 	m->ol_flags &= ~fm->reasm_flag;
 	if (n == 0) {
 		stage_port(w, m);
@@ -240,6 +257,7 @@ static void stage_made(struct fm_wk *w, struct rte_mbuf **pkts, unsigned int n)
 			drop(w, pkts[i], FM_DROP_TX_FULL);
 			continue;
 		}
+		tx_cksum(w, mo->out_port, pkts[i]);
 		stage_put(w, s, pkts[i]);
 		w->staged_ports++;
 	}
@@ -743,6 +761,10 @@ static void publish(struct fm_wk *w)
 	for (int i = 0; i < FM_LAT_BUCKETS; i++)
 		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
 	atomic_store_explicit(&st->lat_sum_ns, w->lat_sum_ns, memory_order_relaxed);
+	for (uint16_t p = 0; p < w->fm->nb_ports; p++) {
+		atomic_store_explicit(&st->tx_cksum_dev[p], w->cksum_dev[p], memory_order_relaxed);
+		atomic_store_explicit(&st->tx_cksum_sw[p], w->cksum_sw[p], memory_order_relaxed);
+	}
 }
 
 /* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */

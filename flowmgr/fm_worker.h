@@ -133,6 +133,10 @@ struct fm_worker_stats {
 	/* Port RX to port TX latency, log2 buckets: [2^i, 2^(i+1)) ns. */
 	_Atomic uint64_t lat_hist[FM_LAT_BUCKETS];
 	_Atomic uint64_t lat_sum_ns; /* their sum (the Prometheus histogram's _sum) */
+	/* Packets leaving port p that asked TX checksums (fm_cksum.h): left to the device, or
+	 * summed in software because the port lacks the offload (nfctl ports). */
+	_Atomic uint64_t tx_cksum_dev[FM_SHM_MAX_PORTS];
+	_Atomic uint64_t tx_cksum_sw[FM_SHM_MAX_PORTS];
 };
 
 /**

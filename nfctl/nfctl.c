@@ -136,7 +136,9 @@ static void json_port(const Flowsplice__PortInfo *p)
 	for (size_t q = 0; q < p->n_queue_rx_pkts; q++)
 		printf("%s{\"rx_pkts\":%" PRIu64 ",\"worker\":%" PRIu32 "}", q ? "," : "",
 		       p->queue_rx_pkts[q], q < p->n_queue_worker ? p->queue_worker[q] : 0);
-	printf("],\"offload_rules\":%" PRIu64 ",\"offload_software\":{", p->offload_rules);
+	printf("],\"tx_cksum_device\":%" PRIu64 ",\"tx_cksum_software\":%" PRIu64,
+	       p->tx_cksum_device, p->tx_cksum_software);
+	printf(",\"offload_rules\":%" PRIu64 ",\"offload_software\":{", p->offload_rules);
 	for (size_t r = 0; r < p->n_offload_software; r++) {
 		printf("%s", r ? "," : "");
 		json_str(p->offload_software[r]->name);
@@ -233,6 +235,10 @@ static void table_links(Flowsplice__PortInfo **p, size_t n)
 		       p[i]->pci ? "PCI" : "vdev", p[i]->rx_queues, p[i]->tx_queues,
 		       p[i]->rss ? "symmetric" : "off", p[i]->rx_cksum_offload ? "on" : "off",
 		       p[i]->tx_cksum_offload ? "on" : "off");
+		if (p[i]->tx_cksum_device + p[i]->tx_cksum_software > 0)
+			printf("    tx checksums flowmgr asked: %" PRIu64 " by the device, %" PRIu64
+			       " in software\n",
+			       p[i]->tx_cksum_device, p[i]->tx_cksum_software);
 		for (size_t q = 0; q < p[i]->n_queue_rx_pkts; q++)
 			printf("    rxq %zu  worker %" PRIu32 "  rx %" PRIu64 "\n", q,
 			       q < p[i]->n_queue_worker ? p[i]->queue_worker[q] : 0,

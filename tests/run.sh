@@ -65,7 +65,8 @@ for d in /var/run/dpdk/fst* /var/run/dpdk/fsdemo* /var/run/dpdk/fs[fwnlmycorpgxz
 done
 for p in fsd fsf fsw fsn fsl fsm fsy fsy2 fsi fsc fso fsr fsk fsx fsz fsq fsu fse fsj fsv fsg fs6 fsh fsw2 \
 	fsdt \
-	fsst; do
+	fsst \
+	fsv2; do
 	fs_ns_destroy "$p" >/dev/null 2>&1 || true
 done
 

@@ -13,9 +13,10 @@
 #   xdp-offload    flowmgr with its XDP program (issue 12 item 4): not built yet — printed and
 #                  written as "not built", never a number
 #
-# every DPDK middle on af_packet ports (net_af_packet, framecnt=4096) and on af_xdp ports
-# (net_af_xdp, start_queue=0, queue_count=1: a veth has one queue; the PMD loads its own XDP
-# program on the root-side veth and removes it when the port closes — checked after every stop).
+# every DPDK middle on af_xdp ports (net_af_xdp, start_queue=0, queue_count=1: a veth has one
+# queue; the PMD loads its own XDP program on the root-side veth and removes it when the port
+# closes — checked after every stop; the default port type on veths, so listed first) and on
+# af_packet ports (net_af_packet, framecnt=4096).
 #
 #   netns NS-a  eth0 198.18.0.1 ==veth== NS-pa [middle] NS-pb ==veth== eth0 198.18.0.2  netns NS-b
 #
@@ -49,7 +50,8 @@ if [[ ${1:-} == --quick ]]; then
 	shift
 fi
 [[ $# -eq 0 ]] || { echo "usage: bench/run.sh io [--quick]" >&2; exit 2; }
-all_confs="bridge:kernel testpmd:af_packet testpmd:af_xdp fwd:af_packet fwd:af_xdp fwd-poll:af_packet fwd-poll:af_xdp counter5:af_packet counter5:af_xdp"
+# af_xdp first: the default port type on veths (deploy/demo.sh, the shipped chains)
+all_confs="bridge:kernel testpmd:af_xdp testpmd:af_packet fwd:af_xdp fwd:af_packet fwd-poll:af_xdp fwd-poll:af_packet counter5:af_xdp counter5:af_packet"
 confs=${FS_BENCH_CONFS:-$all_confs}
 
 # Peers: an error, never a silent skip.
@@ -287,16 +289,16 @@ PY
 }
 echo
 echo "ratios (medians, same run; goals of issue 12):"
-for pt in af_packet af_xdp; do
+for pt in af_xdp af_packet; do
 	ratio "5 stateful VNFs / testpmd io" "counter5:$pt" "testpmd:$pt" iperf3_gbps ">=" 1.0
 done
-for pt in af_packet af_xdp; do
+for pt in af_xdp af_packet; do
 	ratio "RTT 1 VNF / testpmd io" "fwd:$pt" "testpmd:$pt" ping_rtt_ms "<=" 1.5
 	ratio "RTT 1 VNF polling / testpmd io" "fwd-poll:$pt" "testpmd:$pt" ping_rtt_ms "<=" 1.5
 done
 echo "  XDP-offloaded class / Linux bridge (goal >=0.9): not built"
 echo "ratio,XDP-offloaded class / Linux bridge,xdp-offload:af_xdp,bridge:kernel,iperf3_gbps,not built,>=0.9,not built" >>"$csv"
-for pt in af_packet af_xdp; do
+for pt in af_xdp af_packet; do
 	ratio "testpmd io / Linux bridge" "testpmd:$pt" bridge:kernel iperf3_gbps - -
 	ratio "1 VNF / testpmd io" "fwd:$pt" "testpmd:$pt" iperf3_gbps - -
 	ratio "1 VNF polling / testpmd io" "fwd-poll:$pt" "testpmd:$pt" iperf3_gbps - -

@@ -387,8 +387,10 @@ if [[ $part == fig17 ]]; then
 		echo "    - stats"
 		echo "  stats: [output]"
 	} >"$run/natstats.yaml"
-	sed -e 's/timeout_ms: 3000/timeout_ms: 10000/' -e "s/iface=fsc-pa/iface=$ns-pa/" \
-		-e "s/iface=fsc-pb/iface=$ns-pb/" -e 's/20000-29999/20000-59999/' \
+	# the shipped chain's ports are af_xdp; this bed's set-ups all run on af_packet ports
+	sed -e 's/timeout_ms: 3000/timeout_ms: 10000/' \
+		-e "s/net_af_xdp\([01]\),iface=fsc-p\([ab]\),start_queue=0,queue_count=1/net_af_packet\1,iface=$ns-p\2,framecnt=4096/" \
+		-e 's/20000-29999/20000-59999/' \
 		"$top/deploy/chains/nat-lb.yaml" >"$run/chain.yaml"
 	# Linux: the same jobs in the router namespace (flushed and reloaded per set-up)
 	linux_rules() { # linux_rules nat|natstats|chain

@@ -146,10 +146,23 @@ topo_ipfix_start() {
 	pids+=("$!")
 }
 
-# topo_ports — flowmgr's --port options: the chain's p0/p1 on this topology's veths.
+# topo_ports — flowmgr's --port options: the chain's p0/p1 on this topology's veths, as af_xdp
+# ports (the default: FS_DEMO_PORTS unset or af_xdp; one queue, the veth's only combined channel;
+# the PMD attaches its XDP program to the root-side veth and removes it when the port closes) or
+# as af_packet ports (FS_DEMO_PORTS=af_packet, demo.sh --ports af_packet).
 topo_ports() {
-	echo "--port p0=net_af_packet0,iface=$topo_ns-pa,framecnt=4096"
-	echo "--port p1=net_af_packet1,iface=$topo_ns-pb,framecnt=4096"
+	local i side
+	for i in 0 1; do
+		side=$([[ $i -eq 0 ]] && echo a || echo b)
+		case ${FS_DEMO_PORTS:-af_xdp} in
+		af_xdp) echo "--port p$i=net_af_xdp$i,iface=$topo_ns-p$side,start_queue=0,queue_count=1" ;;
+		af_packet) echo "--port p$i=net_af_packet$i,iface=$topo_ns-p$side,framecnt=4096" ;;
+		*)
+			echo "topo: FS_DEMO_PORTS must be af_xdp or af_packet, not '$FS_DEMO_PORTS'" >&2
+			return 1
+			;;
+		esac
+	done
 }
 
 # topo_vnfs_up BIN SOCK — "UP WANT": VNFs running and declared.
@@ -167,6 +180,7 @@ print(sum(x["state"] == "running" for x in v), len(v))' 2>/dev/null || echo "0 1
 topo_flowmgr() {
 	local bin=$1 chain=$2 sock=$3 prefix=$4 log=$5 up=0 want v fm_pid ports
 	shift 5
+	topo_ports >/dev/null || return 1
 	mapfile -t ports < <(topo_ports)
 	# shellcheck disable=SC2068 # each line is "--port VALUE": two words
 	"$bin/flowmgr" -c "$chain" ${ports[@]} "$@" -s "$sock" --wait-vnfs --launch -- \

@@ -7,6 +7,7 @@
 
 #include <rte_byteorder.h>
 
+#include "fm_cksum.h"
 #include "fm_pkt.h"
 
 int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
@@ -49,7 +50,8 @@ void fm_tcp_hdrs_finish(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t plen
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - frame));
 	h->ip->total_length = rte_cpu_to_be_16((uint16_t)(frame - h->l3_off));
 	h->plen = plen;
-	sums(m, h);
+	/* leaving: the egress port's offload or the worker's software sums it at TX */
+	fm_cksum_tx_tcp4(m, h->ip, h->tcp, h->l3_off);
 }
 
 int fm_tcp_trim_head(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t n)
@@ -144,6 +146,7 @@ unsigned int fm_tcp_normalize(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint8_t
 	if (r != 0) {
 		h->flags = h->tcp->tcp_flags;
 		fm_tcp_hdrs_finish(m, h, plen);
+		fm_cksum_tx_sw(m); /* on its way to the VNFs: nothing but a port reads a request */
 	}
 	return r;
 }

@@ -41,7 +41,9 @@ int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h);
 
 /**
  * Sets the payload to `plen` bytes (cuts what follows, Ethernet padding included), the IP total
- * length to match, and recomputes both checksums in full (TX checksum offload flags cleared).
+ * length to match, and asks for both checksums at TX (fm_cksum_tx_tcp4(): the egress port
+ * computes them where it offers the offload, the worker in software before the TX burst where it
+ * does not, fm_cksum_tx_resolve()). For segments on their way out only.
  */
 void fm_tcp_hdrs_finish(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t plen);
 

@@ -6,6 +6,10 @@
  * length and wrote the new SEQ through stale pointers (a 100-byte segment trimmed by 10 kept
  * total length 140 and SEQ 1000 and no longer parsed; trimmed by 1, garbage landed in the length
  * and ports). Every check here reads the frame back with an independent parser and checksum.
+ * Checksum offloads (flowmgr/tcp/fm_cksum.h): the per-port decision from fake capability sets (no
+ * virtual device here offers any), a finished segment asks its egress port for both checksums,
+ * and the TX resolution sums it in software exactly when the port cannot. Regression: the finish
+ * summed every segment in software whatever the port offered.
  */
 #include <check.h>
 
@@ -15,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fm_cksum.h"
 #include "fm_pkt.h"
 #include "fm_tcp_seg.h"
 
@@ -237,7 +242,11 @@ START_TEST(test_tcp_seg_finish_cuts_padding_and_fixes_sums)
 	h.eth[h.pay_off] ^= 0xff; /* a VNF edited the first byte */
 	payload[0] ^= 0xff;
 	fm_tcp_hdrs_finish(&mb, &h, 6);
+	/* the egress port has no TX checksum offload (af_packet, af_xdp): software at TX */
+	ck_assert(fm_cksum_tx_resolve(&mb, 0));
+	ck_assert_uint_eq(mb.ol_flags & FM_CKSUM_TX_FLAGS, 0);
 	check_frame(6, 7000, 0x18);
+	ck_assert(!fm_cksum_tx_resolve(&mb, 0)); /* done once */
 	ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), 18 + 52 + 6);
 	ck_assert_uint_eq(h.plen, 6);
 	ck_assert_mem_eq(h.eth + h.pay_off, payload, 6);
@@ -351,6 +360,83 @@ START_TEST(test_tcp_seg_normalize_after_rst)
 }
 END_TEST
 
+/* A finished segment leaving through a port that computes TCP and IPv4 checksums is left to it:
+ * DPDK's request (flags, l2/l3 lengths, IPv4 checksum 0, the pseudo-header sum in the TCP field);
+ * summing what it asks (what the device does) gives a correct frame. */
+START_TEST(test_cksum_finish_asks_offload_port)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *ip;
+
+	fill_payload();
+	build(true, 10, 5000, 0x18, 8);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	h.tcp->sent_seq = rte_cpu_to_be_32(7000);
+	fm_tcp_hdrs_finish(&mb, &h, 10);
+	ck_assert(!fm_cksum_tx_resolve(&mb, FM_TX_CKSUM));
+	ck_assert(!fm_cksum_tx_resolve(&mb, RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+						RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
+	ck_assert_uint_eq(mb.ol_flags & FM_CKSUM_TX_FLAGS,
+			  RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
+	ck_assert_uint_eq(mb.l2_len, 18);
+	ck_assert_uint_eq(mb.l3_len, 20);
+	ip = rte_pktmbuf_mtod(&mb, uint8_t *) + 18;
+	ck_assert_uint_eq(rd16(ip + 10), 0);
+	ck_assert_uint_eq(rd16(ip + 20 + 16), fold(sum16(ip + 12, 8, 6 + 32 + 10)));
+	fm_cksum_tx_sw(&mb); /* the device's work */
+	check_frame(10, 7000, 0x18);
+}
+END_TEST
+
+/* A port with only some of the offloads: what it lacks makes the worker sum it all. */
+START_TEST(test_cksum_partial_port_gets_software)
+{
+	struct fm_tcp_hdrs h;
+
+	fill_payload();
+	build(false, 20, 9, 0x10, 0);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	fm_tcp_hdrs_finish(&mb, &h, 20);
+	ck_assert(fm_cksum_tx_sw_needed(mb.ol_flags, RTE_ETH_TX_OFFLOAD_IPV4_CKSUM));
+	ck_assert(fm_cksum_tx_sw_needed(mb.ol_flags, RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+							 RTE_ETH_TX_OFFLOAD_UDP_CKSUM));
+	ck_assert(fm_cksum_tx_resolve(&mb, RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
+	ck_assert_uint_eq(mb.ol_flags & FM_CKSUM_TX_FLAGS, 0);
+	check_frame(20, 9, 0x10);
+}
+END_TEST
+
+/* The decision per port, from fake capability sets: each checksum offload enabled exactly when the
+ * device has it, nothing else taken from the capabilities. */
+START_TEST(test_cksum_port_decision)
+{
+	uint64_t rx, tx;
+
+	fm_cksum_port_offloads(0, 0, &rx, &tx); /* af_packet, af_xdp on this machine */
+	ck_assert_uint_eq(rx, 0);
+	ck_assert_uint_eq(tx, 0);
+	fm_cksum_port_offloads(~0ULL, ~0ULL, &rx, &tx); /* a NIC with everything */
+	ck_assert_uint_eq(rx, RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+				  RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
+	ck_assert_uint_eq(tx, RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+				  RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+	fm_cksum_port_offloads(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_VLAN_STRIP |
+				   RTE_ETH_RX_OFFLOAD_RSS_HASH,
+			       RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO |
+				   RTE_ETH_TX_OFFLOAD_MULTI_SEGS,
+			       &rx, &tx);
+	ck_assert_uint_eq(rx, RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
+	ck_assert_uint_eq(tx, RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	/* packets that ask nothing never need software; UDP asks are judged on UDP */
+	ck_assert(!fm_cksum_tx_sw_needed(0, 0));
+	ck_assert(!fm_cksum_tx_sw_needed(RTE_MBUF_F_RX_L4_CKSUM_GOOD, 0));
+	ck_assert(fm_cksum_tx_sw_needed(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM,
+					RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
+	ck_assert(!fm_cksum_tx_sw_needed(RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM,
+					 RTE_ETH_TX_OFFLOAD_UDP_CKSUM));
+}
+END_TEST
+
 START_TEST(test_tcp_seg_syn_wscale_capped)
 {
 	struct fm_tcp_hdrs h;
@@ -380,6 +466,9 @@ static Suite *tcp_seg_suite(void)
 	tcase_add_test(tc, test_tcp_seg_trim_head_all_keeps_fin);
 	tcase_add_test(tc, test_tcp_seg_trim_head_refuses_more_than_payload);
 	tcase_add_test(tc, test_tcp_seg_finish_cuts_padding_and_fixes_sums);
+	tcase_add_test(tc, test_cksum_finish_asks_offload_port);
+	tcase_add_test(tc, test_cksum_partial_port_gets_software);
+	tcase_add_test(tc, test_cksum_port_decision);
 	tcase_add_test(tc, test_tcp_seg_syn_wscale_capped);
 	tcase_add_test(tc, test_tcp_seg_normalize_urgent_cleared);
 	tcase_add_test(tc, test_tcp_seg_normalize_syn_data_cut);
