@@ -13,7 +13,8 @@
 # held the out-of-order segments and put them back, its budget gauges stayed within their bounds;
 # with 2 workers both contexts carried connections. Then: the two runs' alerts (sid, connection)
 # are the same. Prints the hugepage memory flowmgr held (its DPDK hugepage files) in each run.
-# E2E_SCALE_N overrides N (sessions are sized to fit). The capture is cached in the build
+# Sessions idle out after 600 s, not 2 s: a connection waits for every handshake and every earlier
+# group's data (seconds of wall time on a loaded machine at 100 000). E2E_SCALE_N overrides N (sessions are sized to fit). The capture is cached in the build
 # directory (build/cache/), keyed by N and the generator's checksum.
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/pcap_lib.sh
@@ -70,7 +71,7 @@ vnfs:
     class: "tcp"
     session: "5tuple"
     scratchpad: 256
-    timeout_ms: 2000
+    timeout_ms: 600000
     flags: [in_order]
     policy: drop
 YAML
