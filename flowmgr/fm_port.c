@@ -133,9 +133,10 @@ static int port_setup(struct flowmgr *fm, int i, const char *name, uint16_t pid)
 	if (rc < 0)
 		return rc;
 	/* af_packet's PACKET_FANOUT_HASH is the kernel's flow hash, symmetric (fm_port.h); af_xdp
-	 * gets what the kernel's queue selection gives it, not known to be */
+	 * gets what the kernel's queue selection gives it, not known to be; `rx_symmetric: true`:
+	 * the operator vouches for the split (e.g. net_pcap captures split by a symmetric hash) */
 	port->sym_rxq = port->nb_rxq == 1 || (port->rss && !queues_fixed(name)) ||
-			strncmp(name, "net_af_packet", 13) == 0 ||
+			fm->cfg->ports[i].rx_symmetric || strncmp(name, "net_af_packet", 13) == 0 ||
 			strncmp(name, "eth_af_packet", 13) == 0;
 	port->rx_offloads = conf.rxmode.offloads;
 	port->tx_offloads = conf.txmode.offloads;

@@ -47,7 +47,8 @@
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (5), FS_BENCH_CONNS (200), FS_BENCH_KB (2560),
 # FS_BENCH_REQS (5000), FS_BENCH_PAR (16), FS_BENCH_TIMEOUT_MS (session idle timeout of the
 # chains during the requests/s runs, 100; the downloads and iperf3 use 5000), FS_BENCH_PARTS
-# (default "ids tcp rewrite"), FS_BENCH_MANY=0 leaves out the 2000 x 50 KiB run, FS_BENCH_KEEP=1 keeps the run directory (bodies that differed are
+# (default "ids tcp rewrite scale"; scale: bench/streamscale/run.sh, 10 k and 100 k concurrent
+# connections and memory at 1 M, written to bench/results/streamscale.csv), FS_BENCH_MANY=0 leaves out the 2000 x 50 KiB run, FS_BENCH_KEEP=1 keeps the run directory (bodies that differed are
 # kept there as dl.bin.differs.*).
 #
 # Why 200 connections of 2.5 MiB and not more, smaller ones: the TCP context tracks at most 512
@@ -67,7 +68,7 @@ kb=${FS_BENCH_KB:-2560}
 reqs=${FS_BENCH_REQS:-5000}
 par=${FS_BENCH_PAR:-16}
 tmo=${FS_BENCH_TIMEOUT_MS:-100}
-parts=${FS_BENCH_PARTS:-ids tcp rewrite}
+parts=${FS_BENCH_PARTS:-ids tcp rewrite scale}
 ns=${FS_BENCH_NS:-fss}
 rules=$top/tests/tools/ids_rules.txt
 has_part() { [[ " $parts " == *" $1 "* ]]; }
@@ -697,3 +698,10 @@ if [[ ${#notes[@]} -gt 0 ]]; then
 fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other jobs skew both sides)"
 echo "written to $csv"
+if has_part scale; then # ids vs Suricata at 10 k / 100 k concurrent connections, memory at 1 M
+	echo
+	echo "== 4. ids vs Suricata with many concurrent connections (bench/streamscale/run.sh) =="
+	trap - EXIT
+	finish
+	FS_BENCH_CSV=$(dirname "$csv")/streamscale.csv "$top/bench/streamscale/run.sh"
+fi

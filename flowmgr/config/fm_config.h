@@ -21,6 +21,9 @@
  *	  # dev may also be a PCI address ("0000:3b:00.0", devargs after a comma): flowmgr then
  *	  # allow-lists it (-a) instead of adding --no-pci (fm_config_eal_ports())
  *	  # rx_queues: N / tx_queues: N (1..FM_MAX_QUEUES, optional; 0/absent: auto, fm_port.h)
+ *	  # rx_symmetric: true — the operator vouches that both directions of a connection arrive on
+ *	  # the same RX queue index (e.g. net_pcap with one capture per queue split by a symmetric
+ *	  # hash): lets a stream chain run with --workers N on queues flowmgr cannot hash itself
  *	mode: bridge                       # optional; the only mode: p0 <-> p1 (1 port: hairpin)
  *	sessions: 65536                    # optional: concurrent sessions bound (FCB pool)
  *	exhaust: drop                      # optional: drop | evict (the oldest idle session)
@@ -147,6 +150,7 @@ struct fm_port_cfg {
 	bool reverse;		  /* packets received here walk their path backwards */
 	uint16_t rx_queues;	  /* RX queues to poll, 0: auto (fm_port.h) */
 	uint16_t tx_queues;	  /* TX queues, 0: one per worker */
+	bool rx_symmetric; /* the operator vouches: RX queues split connections symmetrically */
 };
 
 /* How flowmgr may start a VNF (a later issue); exec "" = started by the operator. */

@@ -78,13 +78,16 @@ fail() {
 # pcap_replay CHAIN_FILE PACKETS — runs flowmgr (launching the chain's VNFs) until it received
 # PACKETS packets and its counters stopped moving (everything that went into the chain came out,
 # was dropped, or is held); keeps its counters in $run/stats.json, then stops it (net_pcap writes
-# its output files then).
+# its output files then). Env: PCAP_FM_ARGS (more flowmgr options, e.g. "--workers 2"),
+# PCAP_LCORES (default 0@0,1@1), PCAP_WAIT (tenths of a second to wait at most, default 300),
+# PCAP_HOOK (a command run once everything passed, before flowmgr stops).
 pcap_replay() {
 	local now last="" still=0
-	"$bin/flowmgr" -c "$1" -s "$run/fm.sock" --wait-vnfs --launch -- \
-		--file-prefix "$prefix" --lcores 0@0,1@1 >"$run/fm.log" 2>&1 &
+	# shellcheck disable=SC2086
+	"$bin/flowmgr" -c "$1" -s "$run/fm.sock" --wait-vnfs --launch ${PCAP_FM_ARGS:-} -- \
+		--file-prefix "$prefix" --lcores "${PCAP_LCORES:-0@0,1@1}" >"$run/fm.log" 2>&1 &
 	PCAP_FM_PID=$!
-	for _ in $(seq 300); do
+	for _ in $(seq "${PCAP_WAIT:-300}"); do
 		sleep 0.1
 		now=$("$bin/nfctl" -s "$run/fm.sock" --json stats 2>/dev/null | python3 -c '
 import json, sys
@@ -96,6 +99,7 @@ print(c["worker_rx"], c["worker_tx"], c["worker_to_vnf"], c["worker_from_vnf"])'
 		[[ $still -ge 3 ]] && break
 	done
 	"$bin/nfctl" -s "$run/fm.sock" --json stats >"$run/stats.json" 2>/dev/null || true
+	[[ -z ${PCAP_HOOK:-} ]] || $PCAP_HOOK
 	fs_stop_pid "$PCAP_FM_PID" 10
 	PCAP_FM_PID=
 	fs_cleanup_dpdk "$prefix"

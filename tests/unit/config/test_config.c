@@ -374,7 +374,8 @@ START_TEST(test_config_port_queues)
 {
 	static const char y[] = "name: q\n"
 				"ports:\n"
-				"  - {name: p0, dev: net_null0, rx_queues: 2, tx_queues: 4}\n"
+				"  - {name: p0, dev: net_null0, rx_queues: 2, tx_queues: 4,\n"
+				"     rx_symmetric: true}\n"
 				"  - {name: p1, dev: net_null1}\n";
 	char *buf = NULL;
 	size_t len = 0;
@@ -385,11 +386,14 @@ START_TEST(test_config_port_queues)
 	ck_assert_uint_eq(cfg->ports[0].tx_queues, 4);
 	ck_assert_uint_eq(cfg->ports[1].rx_queues, 0); /* auto */
 	ck_assert_uint_eq(cfg->ports[1].tx_queues, 0);
+	ck_assert(cfg->ports[0].rx_symmetric);
+	ck_assert(!cfg->ports[1].rx_symmetric);
 	f = open_memstream(&buf, &len);
 	ck_assert_ptr_nonnull(f);
 	fm_config_print(cfg, f);
 	fclose(f);
-	ck_assert_ptr_nonnull(strstr(buf, "    rx_queues: 2\n    tx_queues: 4\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(buf, "    rx_queues: 2\n    tx_queues: 4\n    rx_symmetric: true\n"));
 	free(buf);
 	ck_assert_int_eq(parse("name: q\nports:\n  - {name: p0, dev: net_null0, rx_queues: 17}\n"),
 			 -EINVAL);
@@ -532,7 +536,7 @@ static const struct bad_case bad[] = {
     {"name: t\nports: []\n", "<string>:2:8: ports: at least one port is required"},
     {"name: t\nports:\n  - {name: p0, dev: a, iface: b}\n",
      "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse, rx_queues, "
-     "tx_queues)"},
+     "tx_queues, rx_symmetric)"},
     {"name: t\nports:\n  - {name: \"p 0\", dev: a}\n",
      "<string>:3:12: port name: bad name 'p 0' (letters, digits, '_' and '-', starting with a "
      "letter)"},
