@@ -10,9 +10,10 @@
  * from the frame, Ethernet padding is no payload). The IP layer is this file's business only:
  * fm_tcp_l3_set_end() sets a datagram's length and fm_tcp_hdrs_finish()/fm_tcp_sum() its
  * checksums (IPv6: the pseudo-header of RFC 8200 8.1 over the upper-layer length, extension
- * headers excluded), so the rest of the context never looks at which IP version it handles. Every function that moves bytes of the frame
- * leaves the struct pointing at the frame as it is afterwards, so a caller never holds a stale
- * pointer (fm_tcp_trim_head() once wrote the new sequence number through the old pointers).
+ * headers excluded), so the rest of the context never looks at which IP version it handles. Every
+ * function that moves bytes of the frame leaves the struct pointing at the frame as it is
+ * afterwards, so a caller never holds a stale pointer (fm_tcp_trim_head() once wrote the new
+ * sequence number through the old pointers).
  *
  * Design: DPDK headers only (inline mbuf and checksum helpers), no EAL, no allocation: the unit
  * tests run it on hand-made mbufs (tests/unit/tcp/test_tcp_seg.c).

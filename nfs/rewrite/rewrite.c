@@ -49,14 +49,14 @@
  * Per data packet: the payload (IP total length based; Ethernet padding ignored) goes through
  * rw_feed() and the result replaces it in the mbuf, which is trimmed or extended (single-segment
  * mbufs; the headers stay as they are except the IP length (IPv4 total length, with an
- * incremental header checksum update, or IPv6 payload length), set to the new size, because flowmgr reads a packet's payload length from it;
- * it recomputes both checksums anyway). A packet may carry up to max(its own length, one MSS of
- * a 1514-byte frame: 1448 bytes with timestamps) — the engine carries what does not fit to the
- * next packets. When the carry would overflow (growing replacements in full-size packets) the
- * packet may grow to what its mbuf holds (flowmgr splits it); if even that is not enough the
- * direction is bypassed: rewriting stops, the carried bytes and the rest of the stream pass
- * unchanged (counted as streams_bypassed). The FIN packet takes the payload that is still
- * carried (as much as its mbuf holds; the rest is lost and counted, fin_truncated — only with
+ * incremental header checksum update, or IPv6 payload length), set to the new size, because flowmgr
+ *reads a packet's payload length from it; it recomputes both checksums anyway). A packet may carry
+ *up to max(its own length, one MSS of a 1514-byte frame: 1448 bytes with timestamps) — the engine
+ *carries what does not fit to the next packets. When the carry would overflow (growing replacements
+ *in full-size packets) the packet may grow to what its mbuf holds (flowmgr splits it); if even that
+ *is not enough the direction is bypassed: rewriting stops, the carried bytes and the rest of the
+ *stream pass unchanged (counted as streams_bypassed). The FIN packet takes the payload that is
+ *still carried (as much as its mbuf holds; the rest is lost and counted, fin_truncated — only with
  * pathological rule sets or a full-size FIN segment after heavy growth).
  *
  * Limits: bytes that may begin a word (at most 63) wait at the end of a packet for the next one
@@ -158,7 +158,8 @@ struct rw_dir {
 	uint8_t pad[5];
 };
 
-#define RW_UDP_HDR_MAX 64 /* headers kept for the flush datagram (Ethernet + IPv4/IPv6 + UDP: 42/62) */
+#define RW_UDP_HDR_MAX                                                                             \
+	64 /* headers kept for the flush datagram (Ethernet + IPv4/IPv6 + UDP: 42/62) */
 
 /*
  * Scratchpad of a UDP session with --udp: the direction, its stream in the nfsdk stream API (the

@@ -29,8 +29,8 @@ int nf_udp_fix(uint8_t *ip, uint32_t l4off, uint32_t l3len)
 	if (ip == NULL || l3len > 65535)
 		return -EINVAL;
 	v6 = (ip[0] >> 4) == 6;
-	if (v6 ? l4off < 40 : ((ip[0] >> 4) != 4 || ip[9] != 17 || l4off != (ip[0] & 0x0fu) * 4u ||
-			       l4off < 20))
+	if (v6 ? l4off < 40
+	       : ((ip[0] >> 4) != 4 || ip[9] != 17 || l4off != (ip[0] & 0x0fu) * 4u || l4off < 20))
 		return -EINVAL;
 	if (l4off + 8 > l3len)
 		return -EINVAL;

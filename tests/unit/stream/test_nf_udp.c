@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_nf_udp.c — nf_udp4_fix()/nf_udp_fix(), the header fix-up of an IPv4 or IPv6 UDP datagram whose payload an edit
- * resized (nfsdk/stream.h, UDP context in docs/streams.md): against datagrams built by an
- * independent computation (Python's, bytes below) and, on random datagrams, against a reference
- * checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop); and the TCP
- * segments VNFs build to reset a connection or answer a request (nfsdk/nf_pkt.h) against the
+ * test_nf_udp.c — nf_udp4_fix()/nf_udp_fix(), the header fix-up of an IPv4 or IPv6 UDP datagram
+ * whose payload an edit resized (nfsdk/stream.h, UDP context in docs/streams.md): against datagrams
+ * built by an independent computation (Python's, bytes below) and, on random datagrams, against a
+ * reference checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop); and the
+ * TCP segments VNFs build to reset a connection or answer a request (nfsdk/nf_pkt.h) against the
  * same reference.
  */
 #include <check.h>
@@ -297,7 +297,8 @@ START_TEST(test_nf_tcp_segment_short_frame_padded)
 END_TEST
 
 /* ---- IPv6 (issue #13 item 3): nf_udp_fix() on IPv6 datagrams, with or without a destination
- * options header before the UDP header ---------------------------------------------------------- */
+ * options header before the UDP header ----------------------------------------------------------
+ */
 
 /* fd00:6::1:40000 -> fd00:6::12:7001 carrying pay[0..plen), ext bytes of destination options
  * (0 or 8); the UDP checksum set by the reference. Returns the datagram's length from ip. */
@@ -396,7 +397,8 @@ START_TEST(test_nf_udp_fix_ipv6_random_against_reference)
 		check_valid6(d, l4, l4 + 8 + nlen);
 		ck_assert_uint_eq(d[6], ext ? 60 : 17); /* the chain of headers is untouched */
 	}
-	/* refused: a UDP header beyond the datagram, inside the IPv6 header, IPv4 at a wrong offset */
+	/* refused: a UDP header beyond the datagram, inside the IPv6 header, IPv4 at a wrong offset
+	 */
 	build6(d, 0, pay, 10);
 	ck_assert_int_eq(nf_udp_fix(d, 40, 47), -EINVAL);
 	ck_assert_int_eq(nf_udp_fix(d, 20, 58), -EINVAL);

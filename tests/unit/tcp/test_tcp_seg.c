@@ -298,7 +298,7 @@ static uint8_t *build6(bool vlan, unsigned int ext, uint16_t plen, uint32_t seq,
 	ip[5] = (uint8_t)(ext + l4len);
 	ip[6] = ext ? 60 : 6; /* destination options, or TCP */
 	ip[7] = 64;
-	memcpy(ip + 8, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\0\x01", 16); /* fd00:6::1 */
+	memcpy(ip + 8, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\0\x01", 16);    /* fd00:6::1 */
 	memcpy(ip + 24, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\x01\x00", 16); /* fd00:6::100 */
 	if (ext) { /* next header TCP, length 0 (8 bytes), PadN of 4 */
 		memcpy(ip + 40, "\x06\x00\x01\x04\x00\x00\x00\x00", 8);
