@@ -119,6 +119,8 @@ static int parse_ipv6(const uint8_t *data, uint32_t len, uint32_t off, struct fm
 		    nh == 51 ? ((uint32_t)data[p + 1] + 2) * 4 : ((uint32_t)data[p + 1] + 1) * 8;
 		if (end < p + elen)
 			return -EINVAL;
+		if (nh == 43 && data[p + 3] != 0) /* segments left */
+			out->ip6_rh = 1;
 		nh = data[p];
 		p += elen;
 	}

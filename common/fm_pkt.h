@@ -28,6 +28,9 @@
  * parseable; flowmgr must not let it bypass a stream VNF (docs/security.md, "Fragments and
  * unparseable headers"): fm_frag.h decides.
  *
+ * Routing headers: `ip6_rh` is set when one has segments left (the destination in the IPv6
+ * header is not the final one), so that whoever recomputes a TCP/UDP checksum can refuse it.
+ *
  * Concurrency: pure function, thread-safe.
  */
 #ifndef FM_PKT_H
@@ -78,6 +81,9 @@ struct fm_pkt {
 	uint16_t payload_off;
 	uint8_t ip_frag;   /* an IP fragment, first or not: L4 payload incomplete */
 	uint8_t l4_hidden; /* too many VLAN tags / IPv6 extension headers to reach L4 */
+	uint8_t ip6_rh;	   /* an IPv6 routing header with segments left: the transport checksum's
+			    * pseudo-header takes the final destination, not the header's (RFC 8200
+			    * 8.1); a context that recomputes it leaves such a frame alone */
 	uint32_t len;	   /* frame length given to the parser */
 };
 

@@ -124,8 +124,8 @@ static_assert(FM_SHM_MAX_NODES < FM_OWNER_FREE, "node ids fit the owner stamp");
 /*
  * Stream requests (nfsdk/stream.h → flowmgr's TCP context): a VNF hands flowmgr, on its ring to
  * flowmgr, an mbuf whose meta.out_port is FM_PORT_STREAM_REQ, meta.fcb FM_IDX_NONE, and whose data
- * is a struct fm_stream_req followed by a copy of the Ethernet/IPv4/TCP headers (no options
- * needed, IPv4 total length = headers only) of the session's packet it is about. flowmgr checks
+ * is a struct fm_stream_req followed by a copy of the Ethernet/IP/TCP headers (IPv4 or IPv6; no
+ * options needed, IP length = headers only) of the session's packet it is about. flowmgr checks
  * everything (magic, FCB slot, TCP state) and frees the request.
  *   FM_STREAM_REQ_ACK    pro-active ACK: the sender of session `fcb`'s direction is sent an ACK
  *                        up to input position `ack` (clamped to what flowmgr received); flowmgr

@@ -3,7 +3,7 @@
  * nf_stream.c — the stream view of a TCP direction or a UDP session (nfsdk/stream.h): content
  * offsets, the window of held packets + the current one, edits in the mbufs, the hold store,
  * pro-active ACK and close requests to flowmgr (TCP only). An edited UDP datagram is fixed up
- * here (nf_udp4_fix(): lengths, both checksums), an edited TCP segment by flowmgr at egress.
+ * here (nf_udp_fix(): lengths, checksums), an edited TCP segment by flowmgr at egress.
  *
  * Hold store (process-private, allocated once at the first stream call): NF_HOLD_SESSIONS slots
  * of NF_HOLD_PKTS mbuf pointers; a stream finds its slot through nf_stream.hold, checked against
@@ -159,9 +159,11 @@ static void slot_free(struct nf_hold_slot *sl)
 }
 
 /*
- * IPv4 TCP or UDP in one segment: payload offset, IPv4 header offset, payload length, flags (0
- * for UDP), SEQ (TCP). Returns the protocol, -EPROTO. A UDP datagram whose UDP length is not what
- * the IPv4 length leaves is refused (the fix-up after an edit would otherwise change it).
+ * TCP or UDP over IPv4 or IPv6 in one segment: payload offset, IP header offset, payload length,
+ * flags (0 for UDP), SEQ (TCP). Returns the protocol, -EPROTO. A UDP datagram whose UDP length is
+ * not what the IP length leaves is refused (the fix-up after an edit would otherwise change it),
+ * and so is an IPv6 frame with a routing header with segments left (its checksum's
+ * pseudo-header names another destination: fm_pkt.ip6_rh).
  */
 static int parse(struct rte_mbuf *m, uint16_t *pay, uint16_t *l3, uint32_t *plen, uint8_t *flags,
 		 uint32_t *seq)
@@ -171,10 +173,11 @@ static int parse(struct rte_mbuf *m, uint16_t *pay, uint16_t *l3, uint32_t *plen
 	uint32_t end;
 
 	if (m->nb_segs != 1 || fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0 ||
-	    p.l3 != FM_L3_IPV4 || (p.proto != FM_PROTO_TCP && p.proto != FM_PROTO_UDP) ||
-	    !p.has_l4 || p.is_frag)
+	    (p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6) ||
+	    (p.proto != FM_PROTO_TCP && p.proto != FM_PROTO_UDP) || !p.has_l4 || p.is_frag ||
+	    p.ip6_rh)
 		return -EPROTO;
-	end = p.l3_off + (uint32_t)nf_rd16(e + p.l3_off + 2);
+	end = p.l3_off + nf_ip_len(e + p.l3_off);
 	if (end < p.payload_off || end > rte_pktmbuf_data_len(m))
 		return -EPROTO;
 	if (p.proto == FM_PROTO_UDP && nf_rd16(e + p.l4_off + 4) != end - p.l4_off)
@@ -308,8 +311,8 @@ static struct nf_hold_store *window(struct nf_ctx *nf, struct nf_stream *s)
 
 /*
  * After an edit that wrote `ins` bytes at window position `pos`: each packet whose payload length
- * changed gets its mbuf and IPv4 length set; a UDP datagram whose bytes changed (its length, or
- * it holds some of the bytes written) is fixed up whole (nf_udp4_fix: its checksum covers them).
+ * changed gets its mbuf and IP length set; a UDP datagram whose bytes changed (its length, or
+ * it holds some of the bytes written) is fixed up whole (nf_udp_fix: its checksum covers them).
  */
 static void write_back(struct nf_hold_store *hs, uint32_t pos, uint32_t ins)
 {
@@ -318,7 +321,7 @@ static void write_back(struct nf_hold_store *hs, uint32_t pos, uint32_t ins)
 	for (unsigned int k = 0; k < hs->nwin; at += hs->win[k].len, k++) {
 		struct rte_mbuf *m = hs->win_m[k];
 		uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(e + hs->win_l3[k]);
+		uint8_t *ip = e + hs->win_l3[k];
 		uint32_t end = (uint32_t)hs->win_pay[k] + hs->win[k].len;
 		uint32_t dl = rte_pktmbuf_data_len(m);
 		bool written = ins > 0 && at < pos + ins && pos < at + hs->win[k].len;
@@ -330,13 +333,12 @@ static void write_back(struct nf_hold_store *hs, uint32_t pos, uint32_t ins)
 		else if (end < dl)
 			rte_pktmbuf_trim(m, (uint16_t)(dl - end));
 		if (hs->win_udp[k]) { /* lengths and both checksums: the datagram is final here */
-			nf_udp4_fix((uint8_t *)ip, end - hs->win_l3[k]);
+			nf_udp_fix(ip, (uint32_t)hs->win_pay[k] - 8 - hs->win_l3[k],
+				   end - hs->win_l3[k]);
 			continue;
 		}
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(end - hs->win_l3[k]));
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum =
-		    rte_ipv4_cksum(ip); /* flowmgr redoes the TCP checksum at egress */
+		/* flowmgr redoes the TCP checksum at egress */
+		nf_ip_set_len(ip, end - hs->win_l3[k]);
 	}
 }
 
@@ -453,8 +455,8 @@ static int request(struct nf_ctx *nf, struct nf_hold_store *hs, uint32_t op, uin
 	rq->out_port = cm->out_port;
 	rq->hdr_len = hl;
 	memcpy(d + sizeof(*rq), rte_pktmbuf_mtod(cur, uint8_t *), hl);
-	/* the copy's IPv4 total length covers the headers only */
-	nf_wr16(d + sizeof(*rq) + hs->cur_l3 + 2, (uint16_t)(hl - hs->cur_l3));
+	/* the copy's IP length covers the headers only */
+	nf_ip_set_len(d + sizeof(*rq) + hs->cur_l3, (uint32_t)(hl - hs->cur_l3));
 	meta = nf_meta(nf, m);
 	meta->path = cm->path;
 	meta->in_port = cm->in_port;

@@ -61,13 +61,15 @@ ctest --test-dir "$top/build" --output-on-failure "${ctest_args[@]}" || rc=1
 for d in /var/run/dpdk/fst* /var/run/dpdk/fsdemo* /var/run/dpdk/fs[fwnlmycorpgxzkquejvsi][0-9]* /var/run/dpdk/fs6[0-9]* /var/run/dpdk/fsw2[0-9]* \
 	/var/run/dpdk/fsdt[0-9]* \
 	/var/run/dpdk/fsst[0-9]* \
-	/var/run/dpdk/fssc[0-9]*; do
+	/var/run/dpdk/fssc[0-9]* \
+	/var/run/dpdk/fs6c[0-9]*; do
 	[[ -e $d ]] && fs_cleanup_dpdk "$(basename "$d")"
 done
 for p in fsd fsf fsw fsn fsl fsm fsy fsy2 fsi fsc fso fsr fsk fsx fsz fsq fsu fse fsj fsv fsg fs6 fsh fsw2 \
 	fsdt \
 	fsst \
-	fsv2; do
+	fsv2 \
+	fs6c; do
 	fs_ns_destroy "$p" >/dev/null 2>&1 || true
 done
 

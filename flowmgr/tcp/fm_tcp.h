@@ -37,7 +37,8 @@
  * modification lists in bounded block pools, and the mbufs it keeps within a share of the pool
  * (config `stream_mbufs`, flowmgr/tcp/fm_tcp_pool.h); what does not fit is refused and counted.
  *
- * Limits (documented in docs/streams.md): IPv4 only (other TCP passes unmanaged); recovery of
+ * Limits (documented in docs/streams.md): IPv4 and IPv6 (fm_tcp_seg.h; a routing header with
+ * segments left or a non-first fragment passes unmanaged); recovery of
  * pre-ACKed bytes one hole per round trip (NewReno); a connection whose modification list
  * overflows (FM_SEQMAP_CAP unacknowledged modifications) has the packet dropped and counted.
  *

@@ -159,8 +159,7 @@ static void old_ack(struct fm_tcp_dir *d, struct fm_tcp_dir *peer, struct fm_tcp
 		peer->edge_told = peer->edge;
 		peer->told_valid = 1;
 	}
-	h->tcp->cksum = 0;
-	h->tcp->cksum = rte_ipv4_udptcp_cksum(h->ip, h->tcp);
+	fm_tcp_sum(h);
 }
 
 /* The receiver's progress on pre-ACKed bytes: a fast retransmission on the third duplicate ACK,
@@ -268,9 +267,9 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp *t, struct
 				    bool rev, uint32_t seq, uint32_t ack, uint8_t flags,
 				    uint16_t win, const uint8_t *ts, uint16_t port)
 {
-	uint16_t optlen = ts != NULL ? 12 : 0, len = (uint16_t)(ch->l3_off + 20 + 20 + optlen);
+	uint16_t l3len = ch->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint16_t optlen = ts != NULL ? 12 : 0, len = (uint16_t)(ch->l3_off + l3len + 20 + optlen);
 	struct rte_mbuf *c = rte_pktmbuf_alloc(t->pool);
-	struct rte_ipv4_hdr *ip;
 	struct rte_tcp_hdr *tcp;
 	struct fm_mbuf_meta *meta;
 	struct fm_tcp_hdrs h;
@@ -286,16 +285,29 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp *t, struct
 		memcpy(e, ch->eth + 6, 6);
 		memcpy(e + 6, ch->eth, 6);
 	}
-	ip = (struct rte_ipv4_hdr *)(e + ch->l3_off);
-	memcpy(ip, ch->ip, 20);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->packet_id = 0;
-	ip->time_to_live = 64;
-	if (rev) {
-		ip->src_addr = ch->ip->dst_addr;
-		ip->dst_addr = ch->ip->src_addr;
+	if (ch->v6) { /* the fixed header only: extension headers stay with the session's packets */
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(e + ch->l3_off);
+
+		memcpy(ip6, ch->ip6, sizeof(*ip6));
+		ip6->proto = IPPROTO_TCP;
+		ip6->hop_limits = 64;
+		if (rev) {
+			memcpy(ip6->src_addr, ch->ip6->dst_addr, 16);
+			memcpy(ip6->dst_addr, ch->ip6->src_addr, 16);
+		}
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(e + ch->l3_off);
+
+		memcpy(ip, ch->ip, 20);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->packet_id = 0;
+		ip->time_to_live = 64;
+		if (rev) {
+			ip->src_addr = ch->ip->dst_addr;
+			ip->dst_addr = ch->ip->src_addr;
+		}
 	}
-	tcp = (struct rte_tcp_hdr *)((uint8_t *)ip + 20);
+	tcp = (struct rte_tcp_hdr *)(e + ch->l3_off + l3len);
 	memset(tcp, 0, 20 + optlen);
 	tcp->src_port = rev ? ch->tcp->dst_port : ch->tcp->src_port;
 	tcp->dst_port = rev ? ch->tcp->src_port : ch->tcp->dst_port;
@@ -319,7 +331,7 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp *t, struct
 	meta->out_port = port;
 	meta->rx_tsc = (uint32_t)rte_rdtsc();
 	fm_tcp_pkt_of(t, c)->flags = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - ch->l3_off));
+	fm_tcp_l3_set_end(e, ch->l3_off, ch->v6, len);
 	if (fm_tcp_hdrs_parse(c, &h) < 0) {
 		rte_pktmbuf_free(c);
 		return NULL;

@@ -136,8 +136,7 @@ static unsigned int split(struct flowmgr *fm, struct fm_tcp *t, struct rte_mbuf 
 		}
 		memcpy(cd, h->eth, h->pay_off);
 		memcpy(cd + h->pay_off, h->eth + h->pay_off + off, len);
-		((struct rte_ipv4_hdr *)(cd + h->l3_off))->total_length =
-		    rte_cpu_to_be_16((uint16_t)(h->pay_off - h->l3_off + len));
+		fm_tcp_l3_set_end(cd, h->l3_off, h->v6, (uint32_t)h->pay_off + len);
 		*fm_meta(fm, c) = *fm_meta(fm, m);
 		fm_meta(fm, c)->fcb = FM_IDX_NONE;
 		fm_tcp_pkt_of(t, c)->flags = 0;

@@ -17,15 +17,18 @@ int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
 	uint32_t iplen;
 
 	if (m->nb_segs != 1 || fm_pkt_parse(e, rte_pktmbuf_data_len(m), &p) < 0 ||
-	    p.l3 != FM_L3_IPV4 || p.proto != FM_PROTO_TCP || !p.has_l4 || p.is_frag)
+	    (p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6) || p.proto != FM_PROTO_TCP || !p.has_l4 ||
+	    p.is_frag || p.ip6_rh)
 		return -1;
 	h->eth = e;
-	h->ip = (struct rte_ipv4_hdr *)(e + p.l3_off);
+	h->l3 = e + p.l3_off;
 	h->tcp = (struct rte_tcp_hdr *)(e + p.l4_off);
 	h->l3_off = p.l3_off;
 	h->l4_off = p.l4_off;
 	h->pay_off = p.payload_off;
-	iplen = rte_be_to_cpu_16(h->ip->total_length);
+	h->v6 = p.l3 == FM_L3_IPV6;
+	iplen = h->v6 ? sizeof(struct rte_ipv6_hdr) + rte_be_to_cpu_16(h->ip6->payload_len)
+		      : rte_be_to_cpu_16(h->ip->total_length);
 	if (p.l3_off + iplen > rte_pktmbuf_data_len(m) || p.l3_off + iplen < p.payload_off)
 		return -1;
 	h->plen = (uint16_t)(p.l3_off + iplen - p.payload_off);
@@ -33,12 +36,38 @@ int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
 	return 0;
 }
 
+/* The TCP checksum over IPv6: the pseudo-header (addresses, upper-layer length, next header 6;
+ * RFC 8200 8.1) and the TCP header and payload up to the end of the datagram. Not
+ * rte_ipv6_udptcp_cksum(): it takes the length and next header from the IPv6 header, which are
+ * not the TCP segment's when extension headers come between. */
+static uint16_t tcp6_sum(const struct fm_tcp_hdrs *h)
+{
+	uint32_t l4len = (uint32_t)(h->pay_off - h->l4_off) + h->plen;
+	struct {
+		rte_be32_t len, proto;
+	} psd = {rte_cpu_to_be_32(l4len), rte_cpu_to_be_32(IPPROTO_TCP)};
+	uint32_t sum = __rte_raw_cksum(&h->ip6->src_addr, 32, 0);
+	uint16_t ck;
+
+	sum = __rte_raw_cksum(&psd, sizeof(psd), sum);
+	sum = __rte_raw_cksum(h->tcp, l4len, sum);
+	ck = (uint16_t)~__rte_raw_cksum_reduce(sum);
+	return ck;
+}
+
+void fm_tcp_sum(struct fm_tcp_hdrs *h)
+{
+	h->tcp->cksum = 0;
+	h->tcp->cksum = h->v6 ? tcp6_sum(h) : rte_ipv4_udptcp_cksum(h->ip, h->tcp);
+}
+
 static void sums(struct rte_mbuf *m, struct fm_tcp_hdrs *h)
 {
-	h->ip->hdr_checksum = 0;
-	h->ip->hdr_checksum = rte_ipv4_cksum(h->ip);
-	h->tcp->cksum = 0;
-	h->tcp->cksum = rte_ipv4_udptcp_cksum(h->ip, h->tcp);
+	if (!h->v6) {
+		h->ip->hdr_checksum = 0;
+		h->ip->hdr_checksum = rte_ipv4_cksum(h->ip);
+	}
+	fm_tcp_sum(h);
 	m->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
 }
 
@@ -48,15 +77,19 @@ void fm_tcp_hdrs_finish(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t plen
 
 	if (rte_pktmbuf_data_len(m) > frame)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - frame));
-	h->ip->total_length = rte_cpu_to_be_16((uint16_t)(frame - h->l3_off));
+	fm_tcp_l3_set_end(h->eth, h->l3_off, h->v6, frame);
 	h->plen = plen;
-	/* leaving: the egress port's offload or the worker's software sums it at TX */
-	fm_cksum_tx_tcp4(m, h->ip, h->tcp, h->l3_off);
+	/* leaving: the egress port's offload or the worker's software sums it at TX (IPv4); an
+	 * IPv6 segment is summed here (its pseudo-header skips the extension headers) */
+	if (h->v6)
+		sums(m, h);
+	else
+		fm_cksum_tx_tcp4(m, h->ip, h->tcp, h->l3_off);
 }
 
 int fm_tcp_trim_head(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t n)
 {
-	uint16_t iplen = rte_be_to_cpu_16(h->ip->total_length);
+	uint32_t end = (uint32_t)h->pay_off + h->plen; /* where the datagram ends (padding after) */
 	uint32_t seq = rte_be_to_cpu_32(h->tcp->sent_seq);
 	uint8_t *e;
 
@@ -70,9 +103,9 @@ int fm_tcp_trim_head(struct rte_mbuf *m, struct fm_tcp_hdrs *h, uint16_t n)
 	memmove(h->eth + n, h->eth, h->pay_off);
 	e = (uint8_t *)rte_pktmbuf_adj(m, n);
 	h->eth = e;
-	h->ip = (struct rte_ipv4_hdr *)(e + h->l3_off);
+	h->l3 = e + h->l3_off;
 	h->tcp = (struct rte_tcp_hdr *)(e + h->l4_off);
-	h->ip->total_length = rte_cpu_to_be_16((uint16_t)(iplen - n));
+	fm_tcp_l3_set_end(e, h->l3_off, h->v6, end - n);
 	h->tcp->sent_seq = rte_cpu_to_be_32(seq + n);
 	h->plen = (uint16_t)(h->plen - n);
 	sums(m, h);

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fm_tcp_seg.h — the headers of one IPv4 TCP segment in an mbuf, as the TCP context reads and
- * rewrites them: parse, options, trimming an already inspected head, and the final fix-up of
- * lengths and checksums.
+ * fm_tcp_seg.h — the headers of one TCP segment (IPv4 or IPv6) in an mbuf, as the TCP context
+ * reads and rewrites them: parse, options, trimming an already inspected head, and the final
+ * fix-up of lengths and checksums.
  *
  * What: struct fm_tcp_hdrs points into a single-segment mbuf (Ethernet, up to two VLAN tags,
- * IPv4, TCP) and carries the offsets and the payload length taken from the IP total length (not
- * from the frame: Ethernet padding is no payload). Every function that moves bytes of the frame
- * leaves the struct pointing at the frame as it is afterwards, so a caller never holds a stale
- * pointer (fm_tcp_trim_head() once wrote the new sequence number through the old pointers).
+ * IPv4 or IPv6 with the extension headers fm_pkt.h walks, TCP) and carries the offsets and the
+ * payload length taken from the IP length field (IPv4 total length, IPv6 payload length: not
+ * from the frame, Ethernet padding is no payload). The IP layer is this file's business only:
+ * fm_tcp_l3_set_end() sets a datagram's length and fm_tcp_hdrs_finish()/fm_tcp_sum() its
+ * checksums (IPv6: the pseudo-header of RFC 8200 8.1 over the upper-layer length, extension
+ * headers excluded), so the rest of the context never looks at which IP version it handles. Every
+ * function that moves bytes of the frame leaves the struct pointing at the frame as it is
+ * afterwards, so a caller never holds a stale pointer (fm_tcp_trim_head() once wrote the new
+ * sequence number through the old pointers).
  *
  * Design: DPDK headers only (inline mbuf and checksum helpers), no EAL, no allocation: the unit
  * tests run it on hand-made mbufs (tests/unit/tcp/test_tcp_seg.c).
@@ -18,6 +23,7 @@
 #ifndef FM_TCP_SEG_H
 #define FM_TCP_SEG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ip.h>
@@ -26,18 +32,42 @@
 
 struct fm_tcp_hdrs {
 	uint8_t *eth;
-	struct rte_ipv4_hdr *ip;
+	union { /* the IP header (which one: v6) */
+		struct rte_ipv4_hdr *ip;
+		struct rte_ipv6_hdr *ip6;
+		uint8_t *l3;
+	};
 	struct rte_tcp_hdr *tcp;
 	uint16_t l3_off, l4_off, pay_off; /* from the start of the frame */
 	uint16_t plen;			  /* payload bytes (IP total length based) */
 	uint8_t flags;			  /* TCP flags */
+	uint8_t v6;			  /* IPv6 (ip6), else IPv4 (ip) */
 };
 
 /**
- * Parses an IPv4 TCP segment (single-segment mbuf, not a fragment, IP total length within the
- * frame). @return 0, or -1 for anything else (h is then undefined).
+ * Parses a TCP segment over IPv4 or IPv6 (single-segment mbuf, not a non-first fragment, IP length
+ * within the frame; IPv6: no routing header with segments left, fm_pkt.ip6_rh). @return 0, or -1
+ * for anything else (h is then undefined).
  */
 int fm_tcp_hdrs_parse(struct rte_mbuf *m, struct fm_tcp_hdrs *h);
+
+/**
+ * Sets the length field of the IP header at frame + l3_off (IPv6 if v6) so that its datagram ends
+ * at frame offset `end`: IPv4 total length (the header checksum is left to fm_tcp_hdrs_finish()),
+ * IPv6 payload length (extension headers included).
+ */
+static inline void fm_tcp_l3_set_end(uint8_t *frame, uint16_t l3_off, bool v6, uint32_t end)
+{
+	if (v6)
+		((struct rte_ipv6_hdr *)(frame + l3_off))->payload_len =
+		    rte_cpu_to_be_16((uint16_t)(end - l3_off - sizeof(struct rte_ipv6_hdr)));
+	else
+		((struct rte_ipv4_hdr *)(frame + l3_off))->total_length =
+		    rte_cpu_to_be_16((uint16_t)(end - l3_off));
+}
+
+/** Recomputes the TCP checksum only (the IP header unchanged: IPv4/IPv6 pseudo-header). */
+void fm_tcp_sum(struct fm_tcp_hdrs *h);
 
 /**
  * Sets the payload to `plen` bytes (cuts what follows, Ethernet padding included), the IP total

@@ -58,9 +58,9 @@
  *
  * Fail-open cases, each counted: packets without a scratchpad, not TCP over IPv4/IPv6. Without
  * `bidir` in the chain the 403 page starts at the request's acknowledgement number and only the
- * client's direction is closed (counted: no_common). IPv6 (no platform TCP context, no stream
- * API): nothing is held, a head is decided when its deciding bytes pass; the RST to the server
- * and the page are built the same way.
+ * client's direction is closed (counted: no_common). Without the stream API (a segment the
+ * platform's TCP context does not manage): nothing is held, a head is decided when its deciding
+ *bytes pass; the RST to the server and the page are built the same way.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -187,7 +187,7 @@ struct hf_pkt {
 	uint32_t seq, ack, len;
 	uint32_t srv_seq; /* client packets: the server's next sequence number (best known) */
 	uint16_t win;	  /* client packets: window field for segments to the client */
-	bool stream;	  /* the stream API follows it (IPv4 TCP): held packets possible */
+	bool stream; /* the stream API follows it (TCP over IPv4/IPv6): held packets possible */
 };
 
 /*

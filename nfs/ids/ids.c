@@ -37,7 +37,7 @@
  * packet is reported, then the packet is dropped and the platform closes the connection
  * (nf_stream_close(), nfsdk/stream.h: flowmgr sends an RST to each end with the sequence numbers
  * that end expects, mapped when a VNF resized the stream, and drops the connection's later
- * packets; counted as closes_platform). For what flowmgr's TCP context does not manage (IPv6),
+ * packets; counted as closes_platform). For what flowmgr's TCP context does not manage,
  * two RSTs are built from the packet's headers — one to its receiver (out of the other port,
  * nf_in_port ^ 1, seq = the packet's seq, the receiver's next expected byte since the packet never
  * reaches it) and one back to its sender (out of the port it came in, seq = the packet's ack,
@@ -378,7 +378,7 @@ static void inspect(struct ids *ids, struct nf_ctx *nf, struct ids_session *s, s
 	}
 	len = payload_len(e, &p);
 	seq = nf_rd32(e + p.l4_off + 4);
-	platform = nf_stream_packet(nf, &s->st, m) >= 0; /* IPv4 TCP: the platform can close it */
+	platform = nf_stream_packet(nf, &s->st, m) >= 0; /* TCP: the platform can close it */
 	if (s->state == IDS_S_NEW)
 		open_stream(ids, s, seq, p.tcp_flags);
 	if (p.tcp_flags & TCP_RST) { /* receivers discard an RST's payload: not scanned */

@@ -38,24 +38,25 @@
  * replayed by flowmgr from what went out, out-of-order segments are held), and flowmgr fixes
  * SEQ/ACK/SACK, the TCP checksum and splits segments beyond the MTU at egress, from the change
  * of each packet's payload length. This VNF only edits payload bytes. Without the context
- * (a flowmgr that ignores the flags, or a non-IPv4 path) the rewrite would be wrong in every way:
+ * (a flowmgr that ignores the flags) the rewrite would be wrong in every way:
  * a retransmission would be rewritten again against a state that has moved on (bytes carried
  * twice or lost), reordered segments would be rewritten in arrival order (occurrences missed,
  * carried bytes pasted at the wrong place), and any length change would desynchronise SEQ/ACK
- * between the endpoints (stalled or reset connections). IPv6 TCP (which the context does not
- * manage) is therefore left untouched and counted.
+ * between the endpoints (stalled or reset connections). IPv4 and IPv6 alike; what the context
+ * does not manage (a fragment, an IPv6 routing header with segments left) is left untouched and
+ * counted (not_ipv4_tcp: the counter keeps its name).
  *
  * Per data packet: the payload (IP total length based; Ethernet padding ignored) goes through
  * rw_feed() and the result replaces it in the mbuf, which is trimmed or extended (single-segment
- * mbufs; the headers stay as they are except the IPv4 total length, set to the new size with an
- * incremental header checksum update, because flowmgr reads a packet's payload length from it;
- * it recomputes both checksums anyway). A packet may carry up to max(its own length, one MSS of
- * a 1514-byte frame: 1448 bytes with timestamps) — the engine carries what does not fit to the
- * next packets. When the carry would overflow (growing replacements in full-size packets) the
- * packet may grow to what its mbuf holds (flowmgr splits it); if even that is not enough the
- * direction is bypassed: rewriting stops, the carried bytes and the rest of the stream pass
- * unchanged (counted as streams_bypassed). The FIN packet takes the payload that is still
- * carried (as much as its mbuf holds; the rest is lost and counted, fin_truncated — only with
+ * mbufs; the headers stay as they are except the IP length (IPv4 total length, with an
+ * incremental header checksum update, or IPv6 payload length), set to the new size, because flowmgr
+ *reads a packet's payload length from it; it recomputes both checksums anyway). A packet may carry
+ *up to max(its own length, one MSS of a 1514-byte frame: 1448 bytes with timestamps) — the engine
+ *carries what does not fit to the next packets. When the carry would overflow (growing replacements
+ *in full-size packets) the packet may grow to what its mbuf holds (flowmgr splits it); if even that
+ *is not enough the direction is bypassed: rewriting stops, the carried bytes and the rest of the
+ *stream pass unchanged (counted as streams_bypassed). The FIN packet takes the payload that is
+ *still carried (as much as its mbuf holds; the rest is lost and counted, fin_truncated — only with
  * pathological rule sets or a full-size FIN segment after heavy growth).
  *
  * Limits: bytes that may begin a word (at most 63) wait at the end of a packet for the next one
@@ -68,7 +69,7 @@
  * declared class becomes "tcp or udp", the scratchpad sizeof(struct rw_udp_dir) = 528 bytes). The
  * stream of a UDP session is the concatenation of its datagrams' payloads in arrival order; each
  * datagram goes through the nfsdk stream API (nf_stream_packet, then nf_stream_replace of its
- * payload by the engine's output: nfsdk fixes the UDP and IPv4 lengths and checksums). The carry
+ * payload by the engine's output: nfsdk fixes the UDP and IP lengths and checksums). The carry
  * moves bytes between datagrams; a datagram may leave EMPTY, and is still sent; it may grow up to
  * a 1514-byte frame (nothing splits a datagram), the engine carries the rest, and bypasses the
  * session when the carry overflows. The stream ends when the session is released after its idle
@@ -157,7 +158,8 @@ struct rw_dir {
 	uint8_t pad[5];
 };
 
-#define RW_UDP_HDR_MAX 64 /* headers kept for the flush datagram (Ethernet + IPv4 + UDP: 42) */
+#define RW_UDP_HDR_MAX                                                                             \
+	64 /* headers kept for the flush datagram (Ethernet + IPv4/IPv6 + UDP: 42/62) */
 
 /*
  * Scratchpad of a UDP session with --udp: the direction, its stream in the nfsdk stream API (the
@@ -233,21 +235,19 @@ static int feed(struct rw *rw, struct rw_dir *d, const uint8_t *in, size_t inlen
 	return rc;
 }
 
-/* Replaces the payload [payload_off, end) of m by buf[0..olen): resize, copy, IPv4 length. */
+/* Replaces the payload [payload_off, end) of m by buf[0..olen): resize, copy, IP length. */
 static void set_payload(struct rte_mbuf *m, const struct fm_pkt *p, uint32_t end,
 			const uint8_t *buf, size_t olen)
 {
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *), *ip = e + p->l3_off;
 	uint32_t dl = rte_pktmbuf_data_len(m), new_end = p->payload_off + (uint32_t)olen;
-	uint16_t old_tot = nf_rd16(ip + 2), new_tot = (uint16_t)(new_end - p->l3_off);
 
 	if (new_end != end) {
 		if (new_end > dl)
 			rte_pktmbuf_append(m, (uint16_t)(new_end - dl)); /* room checked */
 		else if (new_end < dl)
 			rte_pktmbuf_trim(m, (uint16_t)(dl - new_end)); /* padding goes too */
-		nf_wr16(ip + 2, new_tot);
-		nf_csum_adjust16(ip + 10, old_tot, new_tot);
+		nf_ip_set_len(ip, new_end - p->l3_off); /* IPv4 (checksum adjusted) or IPv6 */
 	}
 	memcpy(e + p->payload_off, buf, olen);
 }
@@ -465,7 +465,8 @@ static void udp_flush(struct nf_ctx *nf, struct rw *rw, struct rw_udp_dir *u)
 	rw->cnt[RW_CNT_OCCURRENCES] += (uint64_t)rc;
 	memcpy(e, u->hdr, u->hdr_len);
 	memcpy(e + u->hdr_len, rw->buf, olen);
-	if (nf_udp4_fix(e + u->l3_off, (uint32_t)(u->hdr_len - u->l3_off + olen)) < 0 ||
+	if (nf_udp_fix(e + u->l3_off, (uint32_t)(u->hdr_len - 8 - u->l3_off),
+		       (uint32_t)(u->hdr_len - u->l3_off + olen)) < 0 ||
 	    nf_send(nf, m, u->out_port) < 0) {
 		rw->cnt[RW_CNT_CARRY_LOST]++;
 		return;
@@ -500,15 +501,16 @@ static void rw_packet(struct nf_ctx *nf, struct rw *rw, struct rw_dir *d, struct
 		rw->cnt[RW_CNT_MALFORMED]++;
 		return;
 	}
-	if (rw->udp && p.l3 == FM_L3_IPV4 && p.proto == FM_PROTO_UDP) {
+	if (rw->udp && (p.l3 == FM_L3_IPV4 || p.l3 == FM_L3_IPV6) && p.proto == FM_PROTO_UDP) {
 		udp_packet(nf, rw, (struct rw_udp_dir *)d, m, &p);
 		return;
 	}
-	if (p.l3 != FM_L3_IPV4 || p.proto != FM_PROTO_TCP || !p.has_l4 || p.is_frag) {
+	if ((p.l3 != FM_L3_IPV4 && p.l3 != FM_L3_IPV6) || p.proto != FM_PROTO_TCP || !p.has_l4 ||
+	    p.is_frag || p.ip6_rh) {
 		rw->cnt[RW_CNT_NOT_MANAGED]++;
 		return;
 	}
-	end = p.l3_off + (uint32_t)nf_rd16(e + p.l3_off + 2);
+	end = p.l3_off + nf_ip_len(e + p.l3_off);
 	if (end < p.payload_off || end > rte_pktmbuf_data_len(m)) {
 		rw->cnt[RW_CNT_MALFORMED]++;
 		return;

@@ -97,6 +97,27 @@ static inline void nf_csum_adjust32(uint8_t *ck, uint32_t old, uint32_t new)
 	nf_csum_adjust16(ck, (uint16_t)old, (uint16_t) new);
 }
 
+/* The length of the IP datagram whose header is at `ip` by its length field: the IPv4 total
+ * length, or 40 + the IPv6 payload length (extension headers included). */
+static inline uint32_t nf_ip_len(const uint8_t *ip)
+{
+	return (ip[0] >> 4) == 6 ? 40u + nf_rd16(ip + 4) : nf_rd16(ip + 2);
+}
+
+/* Sets that length field to `l3len` bytes from `ip` on: IPv4 total length (header checksum
+ * adjusted), IPv6 payload length (no header checksum). */
+static inline void nf_ip_set_len(uint8_t *ip, uint32_t l3len)
+{
+	if ((ip[0] >> 4) == 6) {
+		nf_wr16(ip + 4, (uint16_t)(l3len - 40));
+	} else {
+		uint16_t old = nf_rd16(ip + 2);
+
+		nf_wr16(ip + 2, (uint16_t)l3len);
+		nf_csum_adjust16(ip + 10, old, (uint16_t)l3len);
+	}
+}
+
 /*
  * Sets the lengths and checksums of the TCP segment at `ip` (IPv4 with a 20-byte header, or IPv6
  * when v6; tcp_len bytes of TCP header and payload follow the IP header): IPv4 total length and

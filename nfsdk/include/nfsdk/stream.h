@@ -25,7 +25,7 @@
  * UDP (docs/streams.md, "UDP context"): the stream of a UDP session (one direction, session
  * "5tuple") is the concatenation of its datagrams' payloads in arrival order; no platform context
  * is needed. Everything above works the same, except: an edit leaves each changed datagram
- * final (nf_udp4_fix(): IPv4 and UDP lengths, both checksums — done by nfsdk at edit time, not by
+ * final (nf_udp_fix(): IP and UDP lengths, the checksums — done by nfsdk at edit time, not by
  * flowmgr); holding keeps datagrams and asks nobody for anything (NF_HOLD_MORE is ignored, empty
  * datagrams are held too, to keep their place); close drops what is held and makes every later
  * datagram of the session -EPIPE (the VNF drops it), nothing is sent to the ends; the stream ends
@@ -121,6 +121,16 @@ int nf_chunks_replace(struct nf_chunk *c, unsigned int n, uint32_t pos, uint32_t
  * @return 0; -EINVAL (not IPv4 UDP, l3len shorter than the headers or above 65535: unchanged).
  */
 int nf_udp4_fix(uint8_t *ip, uint32_t l3len);
+
+/**
+ * The same for an IPv4 or IPv6 UDP datagram whose UDP header is `l4off` bytes after `ip` (IPv4:
+ * the header length; IPv6: 40 + its extension headers): IPv4 total length and header checksum or
+ * IPv6 payload length, the UDP length, and the UDP checksum over the pseudo-header of its version
+ * (IPv6: RFC 8200 8.1, the upper-layer length; the destination is the IPv6 header's, so a datagram
+ * with a routing header with segments left must not be given: fm_pkt.ip6_rh). A 0 checksum stays
+ * 0. @return 0; -EINVAL (not UDP at l4off, headers longer than l3len, l3len above 65535).
+ */
+int nf_udp_fix(uint8_t *ip, uint32_t l4off, uint32_t l3len);
 
 /* ---- the stream of a TCP direction (nfsdk, DPDK) ------------------------------------------ */
 

@@ -32,6 +32,7 @@
 #include <rte_tcp.h>
 
 #include "flowmgr.h"
+#include "fm_pkt.h"
 #include "fm_tcp.h"
 #include "fm_tcp_pool.h"
 #include "fm_tcp_seg.h"
@@ -50,6 +51,7 @@ static struct fm_shm *shm;
 static _Atomic uint32_t bidir_of[SLOTS];
 static struct rte_mempool *pool;
 static unsigned int cur_w; /* the worker in() and out() run as */
+static bool v6;		   /* the connection's frames are IPv6 (fs_tcp_frame_write6) */
 
 static void put(void *ctx, struct rte_mbuf *m)
 {
@@ -103,7 +105,7 @@ static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t f
 			    const uint8_t *pay, uint16_t plen)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	uint16_t len = (uint16_t)(FS_TCP_FRAME_HDRS + plen);
+	uint16_t len = (uint16_t)((v6 ? FS_TCP_FRAME6_HDRS : FS_TCP_FRAME_HDRS) + plen);
 	uint8_t *f;
 	struct fm_mbuf_meta *meta;
 	bool c = slot % 2 == 0; /* even slots: client -> server (C_SLOT) */
@@ -111,7 +113,10 @@ static struct rte_mbuf *seg(uint32_t slot, uint32_t seq, uint32_t ack, uint8_t f
 	ck_assert_ptr_nonnull(m);
 	f = (uint8_t *)rte_pktmbuf_append(m, len);
 	ck_assert_ptr_nonnull(f);
-	fs_tcp_frame_write(f, c, seq, ack, flags, pay, plen);
+	if (v6)
+		fs_tcp_frame_write6(f, c, seq, ack, flags, pay, plen);
+	else
+		fs_tcp_frame_write(f, c, seq, ack, flags, pay, plen);
 	meta = fm_meta(&fm, m);
 	memset(meta, 0, sizeof(*meta));
 	meta->fcb = slot;
@@ -144,7 +149,7 @@ static void vnf_insert(struct rte_mbuf *m, uint16_t at, uint16_t ins, uint8_t c)
 	p = rte_pktmbuf_mtod(m, uint8_t *) + h.pay_off;
 	memmove(p + at + ins, p + at, (size_t)(h.plen - at));
 	memset(p + at, c, ins);
-	h.ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(h.ip->total_length) + ins);
+	fm_tcp_l3_set_end(h.eth, h.l3_off, h.v6, (uint32_t)h.pay_off + h.plen + ins);
 }
 
 static uint32_t seq_of(struct rte_mbuf *m)
@@ -392,7 +397,33 @@ struct model {
 	uint32_t acked_idx;
 	uint8_t have[3 * STREAM_SZ];
 	uint32_t rcv_nxt; /* the receiver's next expected offset in mod[] */
+	uint32_t sums_checked;
 };
+
+/* The TCP checksum of what reaches the receiver holds (its own sum: pseudo-header of the frame's
+ * IP version over the TCP length, extension headers excluded). */
+static bool tcp_sum_ok(struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct fm_pkt p;
+	uint32_t s = 0, end, l4len;
+
+	if (fm_pkt_parse(f, rte_pktmbuf_data_len(m), &p) < 0)
+		return false;
+	end = p.l3 == FM_L3_IPV6
+		  ? p.l3_off + 40u + (uint32_t)(f[p.l3_off + 4] << 8 | f[p.l3_off + 5])
+		  : p.l3_off + (uint32_t)(f[p.l3_off + 2] << 8 | f[p.l3_off + 3]);
+	l4len = end - p.l4_off;
+	for (uint32_t i = 0; i < (p.l3 == FM_L3_IPV6 ? 32u : 8u); i += 2)
+		s += (uint32_t)(f[p.l3_off + (p.l3 == FM_L3_IPV6 ? 8 : 12) + i] << 8 |
+				f[p.l3_off + (p.l3 == FM_L3_IPV6 ? 8 : 12) + i + 1]);
+	s += 6 + l4len;
+	for (uint32_t i = 0; i < l4len; i += 2)
+		s += (uint32_t)(f[p.l4_off + i] << 8 | (i + 1 < l4len ? f[p.l4_off + i + 1] : 0));
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
 
 /* The chain: checks the packet continues the stream exactly, edits it at random (the model
  * follows), and records where its input and output end. */
@@ -421,7 +452,7 @@ static void chain_packet(struct model *md, struct rte_mbuf *m)
 		p = h.eth + h.pay_off;
 		memmove(p + at, p + at + k, h.plen - at - k);
 		rte_pktmbuf_trim(m, (uint16_t)k);
-		h.ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(h.ip->total_length) - k);
+		fm_tcp_l3_set_end(h.eth, h.l3_off, h.v6, (uint32_t)h.pay_off + h.plen - k);
 		break;
 	case 2: /* replace: remove then insert at the same place */
 		if (at < h.plen) {
@@ -448,6 +479,9 @@ static void receive(struct model *md, struct rte_mbuf *m)
 	uint32_t off;
 
 	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	ck_assert_uint_eq(h.v6, v6);
+	ck_assert(tcp_sum_ok(m));
+	md->sums_checked++;
 	off = rte_be_to_cpu_32(h.tcp->sent_seq) - (S_ISN + 1);
 	for (uint32_t i = 0; i < h.plen; i++) {
 		uint32_t pos = off + i;
@@ -484,10 +518,12 @@ static void receiver_ack(struct model *md)
 static void deliver_out(struct model *md, struct rte_mbuf **o, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		if (rte_be_to_cpu_32(
-			rte_pktmbuf_mtod_offset(o[i], struct rte_ipv4_hdr *, 14)->dst_addr) ==
-			0xc6120001 &&
-		    rnd(100) >= 5) {
+		struct fm_pkt p;
+
+		/* to the client (port 40000), IPv4 or IPv6 */
+		if (fm_pkt_parse(rte_pktmbuf_mtod(o[i], const uint8_t *),
+				 rte_pktmbuf_data_len(o[i]), &p) == 0 &&
+		    p.dport == 40000 && rnd(100) >= 5) {
 			receive(md, o[i]);
 			if (rnd(2) == 0)
 				receiver_ack(md);
@@ -751,10 +787,11 @@ END_TEST
 START_TEST(test_tcp_ctx_model_reorder_edit_loss)
 {
 	static struct model md;
-	uint32_t n = 20000 + (uint32_t)_i * 2000, steps = 0;
+	uint32_t n = 20000 + (uint32_t)(_i % 12) * 2000, steps = 0;
 
 	memset(&md, 0, sizeof(md));
-	rng = 0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1);
+	v6 = _i >= 12; /* the same cases over IPv6 (with an extension header) */
+	rng = 0x9e3779b97f4a7c15ull * (uint64_t)(_i % 12 + 1);
 	for (uint32_t i = 0; i < n; i++)
 		md.src[i] = (uint8_t)rnd(256);
 	setup();
@@ -769,7 +806,9 @@ START_TEST(test_tcp_ctx_model_reorder_edit_loss)
 	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_TRIMMED), 0);
 	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_REPLAY_COPIES), 0);
 	ck_assert_uint_gt(fm_tcp_counter(&fm, FM_TCP_CNT_RESIZED), 0);
+	ck_assert_uint_gt(md.sums_checked, 0);
 	teardown();
+	v6 = false;
 }
 END_TEST
 
@@ -913,7 +952,7 @@ static Suite *tcp_ctx_suite(void)
 	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
 	tcase_add_test(tc, test_tcp_ctx_per_worker);
 	tcase_add_test(tc, test_tcp_ctx_normalize_overlaps_urgent_fin_rst);
-	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 12);
+	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 24);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_nf_udp.c — nf_udp4_fix(), the header fix-up of an IPv4 UDP datagram whose payload an edit
- * resized (nfsdk/stream.h, UDP context in docs/streams.md): against datagrams built by an
- * independent computation (Python's, bytes below) and, on random datagrams, against a reference
- * checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop); and the TCP
- * segments VNFs build to reset a connection or answer a request (nfsdk/nf_pkt.h) against the
+ * test_nf_udp.c — nf_udp4_fix()/nf_udp_fix(), the header fix-up of an IPv4 or IPv6 UDP datagram
+ * whose payload an edit resized (nfsdk/stream.h, UDP context in docs/streams.md): against datagrams
+ * built by an independent computation (Python's, bytes below) and, on random datagrams, against a
+ * reference checksum written the plain RFC 1071 way (a pseudo-header buffer, a byte loop); and the
+ * TCP segments VNFs build to reset a connection or answer a request (nfsdk/nf_pkt.h) against the
  * same reference.
  */
 #include <check.h>
@@ -296,6 +296,119 @@ START_TEST(test_nf_tcp_segment_short_frame_padded)
 }
 END_TEST
 
+/* ---- IPv6 (issue #13 item 3): nf_udp_fix() on IPv6 datagrams, with or without a destination
+ * options header before the UDP header ----------------------------------------------------------
+ */
+
+/* fd00:6::1:40000 -> fd00:6::12:7001 carrying pay[0..plen), ext bytes of destination options
+ * (0 or 8); the UDP checksum set by the reference. Returns the datagram's length from ip. */
+static size_t build6(uint8_t *ip, size_t ext, const uint8_t *pay, size_t plen);
+
+/* The IPv6 UDP datagram at ip (UDP header at l4off) is consistent: lengths, UDP checksum over the
+ * RFC 8200 pseudo-header (addresses, 32-bit upper-layer length, three zeros, 17). */
+static void check_valid6(const uint8_t *ip, size_t l4off, size_t l3len)
+{
+	static uint8_t ph[40 + 65536];
+	size_t ulen = l3len - l4off;
+	const uint8_t *udp = ip + l4off;
+
+	ck_assert_uint_eq((size_t)ip[4] * 256 + ip[5], l3len - 40);
+	ck_assert_uint_eq((size_t)udp[4] * 256 + udp[5], ulen);
+	ck_assert(udp[6] != 0 || udp[7] != 0);
+	memcpy(ph, ip + 8, 32);
+	memset(ph + 32, 0, 8);
+	ph[34] = (uint8_t)(ulen >> 8);
+	ph[35] = (uint8_t)ulen;
+	ph[39] = 17;
+	memcpy(ph + 40, udp, ulen);
+	ck_assert_uint_eq(ref_sum(ph, 40 + ulen), 0xffff);
+}
+
+static size_t build6(uint8_t *ip, size_t ext, const uint8_t *pay, size_t plen)
+{
+	size_t l4off = 40 + ext, len = l4off + 8 + plen;
+	uint8_t *udp = ip + l4off;
+	static uint8_t ph[40 + 65536];
+	unsigned int sum;
+
+	memset(ip, 0, l4off + 8);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)((len - 40) >> 8);
+	ip[5] = (uint8_t)(len - 40);
+	ip[6] = ext ? 60 : 17;
+	ip[7] = 64;
+	memcpy(ip + 8, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	memcpy(ip + 24, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\0\x12", 16);
+	if (ext)
+		memcpy(ip + 40, "\x11\x00\x01\x04\x00\x00\x00\x00", 8);
+	udp[0] = 0x9c, udp[1] = 0x40, udp[2] = 0x1b, udp[3] = 0x59;
+	udp[4] = (uint8_t)((8 + plen) >> 8);
+	udp[5] = (uint8_t)(8 + plen);
+	memcpy(udp + 8, pay, plen);
+	memcpy(ph, ip + 8, 32);
+	memset(ph + 32, 0, 8);
+	ph[34] = udp[4], ph[35] = udp[5], ph[39] = 17;
+	memcpy(ph + 40, udp, 8 + plen);
+	sum = ~ref_sum(ph, 48 + plen) & 0xffff;
+	udp[6] = (uint8_t)(sum >> 8);
+	udp[7] = (uint8_t)sum;
+	check_valid6(ip, l4off, len);
+	return len;
+}
+
+/* "hello ATTACK world!" -> "hello  world!" and back, as the rewrite VNF edits a datagram. */
+START_TEST(test_nf_udp_fix_ipv6_remove_and_grow)
+{
+	static const char a[] = "hello ATTACK world!", b[] = "hello  world!";
+	uint8_t d[128], want[128];
+
+	for (size_t ext = 0; ext <= 8; ext += 8) {
+		size_t l4 = 40 + ext, la = build6(d, ext, (const uint8_t *)a, 19);
+		size_t lb = build6(want, ext, (const uint8_t *)b, 13);
+
+		build6(d, ext, (const uint8_t *)a, 19);
+		memmove(d + l4 + 8 + 6, d + l4 + 8 + 12, 7); /* "ATTACK" out */
+		ck_assert_int_eq(nf_udp_fix(d, (uint32_t)l4, (uint32_t)lb), 0);
+		check_valid6(d, l4, lb);
+		ck_assert_mem_eq(d, want, lb); /* the same bytes as a datagram built that way */
+		memmove(d + l4 + 8 + 12, d + l4 + 8 + 6, 7);
+		memcpy(d + l4 + 8 + 6, "ATTACK", 6);
+		ck_assert_int_eq(nf_udp_fix(d, (uint32_t)l4, (uint32_t)la), 0);
+		build6(want, ext, (const uint8_t *)a, 19);
+		ck_assert_mem_eq(d, want, la);
+	}
+}
+END_TEST
+
+START_TEST(test_nf_udp_fix_ipv6_random_against_reference)
+{
+	static uint8_t d[1600], pay[1500];
+	uint32_t seed = 0x6c0ffee6;
+
+	for (int it = 0; it < 2000; it++) {
+		size_t ext = (rnd(&seed) & 1) * 8, l4 = 40 + ext;
+		size_t plen = rnd(&seed) % 1400, nlen = rnd(&seed) % 1400;
+
+		for (size_t i = 0; i < 1500; i++)
+			pay[i] = (uint8_t)rnd(&seed);
+		build6(d, ext, pay, plen);
+		memcpy(d + l4 + 8, pay + 50, nlen); /* an edit of any length */
+		ck_assert_int_eq(nf_udp_fix(d, (uint32_t)l4, (uint32_t)(l4 + 8 + nlen)), 0);
+		check_valid6(d, l4, l4 + 8 + nlen);
+		ck_assert_uint_eq(d[6], ext ? 60 : 17); /* the chain of headers is untouched */
+	}
+	/* refused: a UDP header beyond the datagram, inside the IPv6 header, IPv4 at a wrong offset
+	 */
+	build6(d, 0, pay, 10);
+	ck_assert_int_eq(nf_udp_fix(d, 40, 47), -EINVAL);
+	ck_assert_int_eq(nf_udp_fix(d, 20, 58), -EINVAL);
+	memcpy(d, with_word, sizeof(with_word));
+	ck_assert_int_eq(nf_udp_fix(d, 24, 47), -EINVAL);
+	ck_assert_int_eq(nf_udp_fix(d, 20, 47), 0); /* and the IPv4 one through it */
+	ck_assert_mem_eq(d, with_word, sizeof(with_word));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("nf_udp");
@@ -310,6 +423,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_nf_tcp_segment_back_to_sender_ipv4_vlan);
 	tcase_add_test(tc, test_nf_tcp_segment_rst_to_receiver_ipv6);
 	tcase_add_test(tc, test_nf_tcp_segment_short_frame_padded);
+	tcase_add_test(tc, test_nf_udp_fix_ipv6_remove_and_grow);
+	tcase_add_test(tc, test_nf_udp_fix_ipv6_random_against_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }

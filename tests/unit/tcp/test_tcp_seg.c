@@ -456,6 +456,198 @@ START_TEST(test_tcp_seg_syn_wscale_capped)
 }
 END_TEST
 
+/* ---- IPv6 (issue #13 item 3): the same segment over IPv6, with or without a destination
+ * options header between the IPv6 and TCP headers ---------------------------------------------- */
+
+static unsigned int ext6; /* bytes of extension headers after the IPv6 header (0 or 8) */
+
+/* The TCP checksum over IPv6 (RFC 8200 8.1: addresses, 32-bit upper-layer length, next header
+ * 6), independent of the platform's. */
+static uint32_t sum6(const uint8_t *ip, const uint8_t *tcp, uint32_t l4len)
+{
+	uint32_t s = sum16(ip + 8, 32, 0) + (l4len >> 16) + (l4len & 0xffff) + 6;
+
+	return sum16(tcp, l4len, s);
+}
+
+static uint8_t *build6(bool vlan, unsigned int ext, uint16_t plen, uint32_t seq, uint8_t flags,
+		       uint16_t pad)
+{
+	uint8_t *f = buf + HEADROOM, *ip, *tcp;
+	uint16_t l4len = (uint16_t)(32 + plen);
+	uint32_t s;
+
+	memset(&mb, 0, sizeof(mb));
+	memset(buf, 0, sizeof(buf));
+	l3_off = vlan ? 18 : 14;
+	ext6 = ext;
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	if (vlan)
+		memcpy(f + 12, "\x81\x00\x00\x07", 4);
+	memcpy(f + l3_off - 2, "\x86\xdd", 2);
+	ip = f + l3_off;
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)((ext + l4len) >> 8);
+	ip[5] = (uint8_t)(ext + l4len);
+	ip[6] = ext ? 60 : 6; /* destination options, or TCP */
+	ip[7] = 64;
+	memcpy(ip + 8, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\0\x01", 16);    /* fd00:6::1 */
+	memcpy(ip + 24, "\xfd\x00\x00\x06\0\0\0\0\0\0\0\0\0\0\x01\x00", 16); /* fd00:6::100 */
+	if (ext) { /* next header TCP, length 0 (8 bytes), PadN of 4 */
+		memcpy(ip + 40, "\x06\x00\x01\x04\x00\x00\x00\x00", 8);
+	}
+	tcp = ip + 40 + ext;
+	tcp[0] = SPORT >> 8;
+	tcp[1] = SPORT & 0xff;
+	tcp[2] = DPORT >> 8;
+	tcp[3] = DPORT & 0xff;
+	for (int i = 0; i < 4; i++)
+		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+	memcpy(tcp + 8, "\x00\x00\x27\x10", 4); /* ACK 10000 */
+	tcp[12] = 8 << 4;
+	tcp[13] = flags;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	memcpy(tcp + 20, "\x01\x01\x08\x0a\x00\x00\x00\x05\x00\x00\x00\x09", 12);
+	memcpy(tcp + 32, payload, plen);
+	s = sum6(ip, tcp, l4len);
+	tcp[16] = (uint8_t)(~fold(s) >> 8);
+	tcp[17] = (uint8_t)~fold(s);
+	mb.buf_addr = buf;
+	mb.buf_len = sizeof(buf);
+	mb.data_off = HEADROOM;
+	mb.nb_segs = 1;
+	mb.data_len = (uint16_t)(l3_off + 40 + ext + l4len + pad);
+	mb.pkt_len = mb.data_len;
+	return f;
+}
+
+/* The IPv6 frame as a receiver reads it: payload length, SEQ, flags, the TCP checksum. */
+static uint8_t *check_frame6(uint16_t want_plen, uint32_t want_seq, uint8_t want_flags)
+{
+	uint8_t *f = rte_pktmbuf_mtod(&mb, uint8_t *);
+	uint8_t *ip = f + l3_off, *tcp = ip + 40 + ext6;
+	struct fm_pkt p;
+
+	ck_assert_int_eq(fm_pkt_parse(f, rte_pktmbuf_data_len(&mb), &p), 0);
+	ck_assert_uint_eq(p.l3, FM_L3_IPV6);
+	ck_assert_uint_eq(p.proto, FM_PROTO_TCP);
+	ck_assert_uint_eq(p.sport, SPORT);
+	ck_assert_uint_eq(p.dport, DPORT);
+	ck_assert_uint_eq(p.l4_off, l3_off + 40 + ext6);
+	ck_assert_uint_eq(rd16(ip + 4), ext6 + 32 + want_plen);
+	ck_assert_uint_eq(rd32(tcp + 4), want_seq);
+	ck_assert_uint_eq(rd32(tcp + 8), 10000);
+	ck_assert_uint_eq(tcp[13], want_flags);
+	ck_assert_uint_eq(fold(sum6(ip, tcp, 32u + want_plen)), 0xffff);
+	return f;
+}
+
+START_TEST(test_tcp_seg_ipv6_parse_reads_offsets)
+{
+	struct fm_tcp_hdrs h;
+
+	fill_payload();
+	for (unsigned int ext = 0; ext <= 8; ext += 8) {
+		build6(false, ext, 100, 1000, 0x18, 0);
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+		ck_assert_uint_eq(h.v6, 1);
+		ck_assert_uint_eq(h.l3_off, 14);
+		ck_assert_uint_eq(h.l4_off, 54 + ext);
+		ck_assert_uint_eq(h.pay_off, 86 + ext);
+		ck_assert_uint_eq(h.plen, 100);
+		ck_assert_ptr_eq(h.l3, rte_pktmbuf_mtod(&mb, uint8_t *) + 14);
+		ck_assert_ptr_nonnull(fm_tcp_ts(&h));
+		/* Ethernet padding is no payload */
+		build6(true, ext, 4, 1000, 0x18, 20);
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+		ck_assert_uint_eq(h.plen, 4);
+		/* a payload length beyond the frame is refused */
+		build6(false, ext, 100, 1000, 0x18, 0);
+		mb.data_len = mb.pkt_len = (uint32_t)(mb.data_len - 1);
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), -1);
+	}
+}
+END_TEST
+
+static void trim_case6(bool vlan, unsigned int ext, uint16_t plen, uint16_t n, uint16_t pad,
+		       uint8_t flags)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *f;
+
+	build6(vlan, ext, plen, 1000, flags, pad);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_int_eq(fm_tcp_trim_head(&mb, &h, n), 0);
+	f = check_frame6((uint16_t)(plen - n), 1000u + n, flags);
+	ck_assert_ptr_eq(h.eth, f);
+	ck_assert_ptr_eq(h.l3, f + l3_off);
+	ck_assert_ptr_eq((uint8_t *)h.tcp, f + l3_off + 40 + ext);
+	ck_assert_uint_eq(h.plen, plen - n);
+	ck_assert_mem_eq(f + h.pay_off, payload + n, (size_t)(plen - n));
+	ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), l3_off + 72u + ext + plen - n + pad);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_uint_eq(h.plen, plen - n);
+}
+
+START_TEST(test_tcp_seg_ipv6_trim_head_fixes_length_seq_and_sum)
+{
+	fill_payload();
+	for (unsigned int ext = 0; ext <= 8; ext += 8) {
+		trim_case6(false, ext, 100, 10, 0, 0x18);
+		trim_case6(false, ext, 100, 1, 0, 0x18);
+		trim_case6(true, ext, 100, 99, 0, 0x18);
+		trim_case6(true, ext, 6, 3, 12, 0x10);
+		trim_case6(false, ext, 1428, 1000, 0, 0x10);
+		trim_case6(false, ext, 100, 100, 0, 0x19);
+	}
+}
+END_TEST
+
+/* Resize as a VNF does it (payload grown or cut in place, then the egress fix-up): the payload
+ * length and the checksum over the pseudo-header follow. */
+START_TEST(test_tcp_seg_ipv6_finish_after_resize)
+{
+	struct fm_tcp_hdrs h;
+
+	fill_payload();
+	for (unsigned int ext = 0; ext <= 8; ext += 8) {
+		build6(true, ext, 10, 5000, 0x18, 8); /* cut to 6, padding dropped */
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+		h.tcp->sent_seq = rte_cpu_to_be_32(7000);
+		fm_tcp_hdrs_finish(&mb, &h, 6);
+		check_frame6(6, 7000, 0x18);
+		ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), 18 + 72 + ext + 6);
+		build6(false, ext, 10, 5000, 0x18, 0); /* grown to 40 */
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+		mb.data_len = mb.pkt_len = (uint32_t)(mb.data_len + 30);
+		memcpy(h.eth + h.pay_off + 10, payload + 10, 30);
+		fm_tcp_hdrs_finish(&mb, &h, 40);
+		check_frame6(40, 5000, 0x18);
+		ck_assert_mem_eq(h.eth + h.pay_off, payload, 40);
+	}
+}
+END_TEST
+
+/* A routing header with segments left: the checksum's pseudo-header names its final destination,
+ * not the header's — not a segment the context may fix up. With none left it is one. */
+START_TEST(test_tcp_seg_ipv6_routing_header)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *ip;
+
+	fill_payload();
+	build6(false, 8, 20, 1000, 0x18, 0);
+	ip = rte_pktmbuf_mtod(&mb, uint8_t *) + 14;
+	ip[6] = 43; /* the 8-byte extension header becomes a routing header: type 0, left 1 */
+	memcpy(ip + 40, "\x06\x00\x00\x01\x00\x00\x00\x00", 8);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), -1);
+	ip[43] = 0; /* segments left 0: the header's destination is the final one */
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	ck_assert_uint_eq(h.l4_off, 62);
+}
+END_TEST
+
 static Suite *tcp_seg_suite(void)
 {
 	Suite *s = suite_create("tcp_seg");
@@ -474,6 +666,10 @@ static Suite *tcp_seg_suite(void)
 	tcase_add_test(tc, test_tcp_seg_normalize_syn_data_cut);
 	tcase_add_test(tc, test_tcp_seg_normalize_past_fin);
 	tcase_add_test(tc, test_tcp_seg_normalize_after_rst);
+	tcase_add_test(tc, test_tcp_seg_ipv6_parse_reads_offsets);
+	tcase_add_test(tc, test_tcp_seg_ipv6_trim_head_fixes_length_seq_and_sum);
+	tcase_add_test(tc, test_tcp_seg_ipv6_finish_after_resize);
+	tcase_add_test(tc, test_tcp_seg_ipv6_routing_header);
 	suite_add_tcase(s, tc);
 	return s;
 }
