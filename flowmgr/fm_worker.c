@@ -101,6 +101,9 @@ struct fm_wk {
 	uint64_t rx, tx, to_vnf, from_vnf, drops[FM_DROP_MAX], frag[FM_FRAG_CNT_MAX];
 	uint64_t cksum_dev[FM_SHM_MAX_PORTS], cksum_sw[FM_SHM_MAX_PORTS]; /* fm_cksum.h */
 	uint64_t handed; /* packets worker 0 handed it (fm_wctx.tcp_out): not published */
+	/* worker 0: packets for another worker's TCP context, per owner (hand_off()) */
+	struct rte_mbuf *hand[FM_SHM_MAX_WORKERS][FM_BURST];
+	uint16_t nb_hand[FM_SHM_MAX_WORKERS];
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
@@ -548,8 +551,8 @@ static inline void fault(struct fm_wk *w, uint32_t v, enum fm_vnf_fault f)
 /*
  * Worker 0, a packet of a stream path leaving the chain or a stream request: the TCP context it
  * belongs to is its FCB slot's owner's (fm_tcp_owner()); another worker's gets it through its
- * hand-off ring, in the order the VNFs gave them (a full ring: dropped, counted as tx_full, as a
- * port that refuses it). @return true if it is no longer this worker's.
+ * hand-off ring, in the order the VNFs gave them, one burst per owner (flush_hand()).
+ * @return true if it is no longer this worker's.
  */
 static bool hand_off(struct fm_wk *w, struct rte_mbuf *m)
 {
@@ -558,9 +561,27 @@ static bool hand_off(struct fm_wk *w, struct rte_mbuf *m)
 
 	if (fm->nb_workers < 2 || !fm->stream || (o = fm_tcp_owner(fm, m)) == w->wk->idx)
 		return false;
-	if (fm->wk[o].tcp_out == NULL || rte_ring_enqueue(fm->wk[o].tcp_out, m) != 0)
-		drop(w, m, FM_DROP_TX_FULL);
+	w->hand[o][w->nb_hand[o]++] = m; /* at most one VNF burst: flushed after each */
 	return true;
+}
+
+/* What hand_off() collected: one enqueue per owner; a full ring (or none): the rest dropped,
+ * counted as tx_full, as a port that refuses them. */
+static void flush_hand(struct fm_wk *w)
+{
+	struct flowmgr *fm = w->fm;
+
+	for (unsigned int o = 0; o < fm->nb_workers; o++) {
+		unsigned int n = w->nb_hand[o], k = 0;
+
+		if (n == 0)
+			continue;
+		if (fm->wk[o].tcp_out != NULL)
+			k = rte_ring_enqueue_burst(fm->wk[o].tcp_out, (void **)w->hand[o], n, NULL);
+		for (unsigned int i = k; i < n; i++)
+			drop(w, w->hand[o][i], FM_DROP_TX_FULL);
+		w->nb_hand[o] = 0;
+	}
 }
 
 /*
@@ -647,6 +668,7 @@ static void egress(struct fm_wk *w)
 			}
 			egress_one(w, v, pkts[i], q);
 		}
+		flush_hand(w);
 		w->from_vnf += n;
 	}
 }

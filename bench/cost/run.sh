@@ -86,6 +86,8 @@ for b in flowmgr nfctl forward counter fw nat flowmon lb ids; do
 done
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
+# shellcheck source=bench/lib/bed.sh
+. "$top/bench/lib/bed.sh" # stop_fm, bench_teardown
 fs_ns_check_prefix "$ns" || exit 2
 for x in "$ns-a" "$ns-b"; do
 	if [[ -e /run/netns/$x ]] || ip link show dev "$ns-p${x##*-}" >/dev/null 2>&1; then
@@ -106,11 +108,6 @@ fm_pid=
 srv=()
 made_ns=0
 lock_fd=
-stop_fm() {
-	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
-	fm_pid=
-	fs_cleanup_dpdk "$prefix"
-}
 unlock() {
 	[[ -n $lock_fd ]] && flock -u "$lock_fd"
 	lock_fd=
@@ -124,9 +121,7 @@ finish() {
 	set +e
 	stop_fm
 	unlock
-	for ((i = ${#srv[@]} - 1; i >= 0; i--)); do fs_stop_pid "${srv[i]}" 5; done
-	[[ $made_ns -eq 1 ]] && fs_ns_destroy "$ns"
-	if [[ ${FS_BENCH_KEEP:-0} == 1 ]]; then echo "kept $run" >&2; else rm -rf "$run"; fi
+	bench_teardown "$ns" "$made_ns"
 }
 trap finish EXIT
 

@@ -63,6 +63,8 @@ for b in flowmgr nfctl forward counter; do
 done
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
+# shellcheck source=bench/lib/bed.sh
+. "$top/bench/lib/bed.sh" # stop_fm, bench_teardown
 fs_ns_check_prefix "$ns" || exit 2
 for x in "$ns-a" "$ns-b"; do
 	if [[ -e /run/netns/$x ]] || ip link show dev "$ns-p${x##*-}" >/dev/null 2>&1 ||
@@ -99,9 +101,7 @@ stop_middle() {
 finish() {
 	set +e
 	stop_middle
-	for ((i = ${#srv[@]} - 1; i >= 0; i--)); do fs_stop_pid "${srv[i]}" 5; done
-	[[ $made_ns -eq 1 ]] && fs_ns_destroy "$ns"
-	if [[ ${FS_BENCH_KEEP:-0} == 1 ]]; then echo "kept $run" >&2; else rm -rf "$run"; fi
+	bench_teardown "$ns" "$made_ns"
 }
 trap finish EXIT
 

@@ -39,6 +39,8 @@ fi
 [[ $ports == af_packet ]] || csv=${csv%.csv}-$ports.csv
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
+# shellcheck source=bench/lib/bed.sh
+. "$top/bench/lib/bed.sh" # stop_fm, bench_teardown
 "$top/deploy/hugepages.sh" >/dev/null
 
 ns=${FS_BENCH_NS:-fsb}
@@ -50,16 +52,11 @@ fm_pid=
 srv=()
 cleanup() {
 	set +e
-	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
-	fm_pid=
-	fs_cleanup_dpdk "$prefix"
+	stop_fm
 }
 finish() {
 	cleanup
-	for ((i = ${#srv[@]} - 1; i >= 0; i--)); do fs_stop_pid "${srv[i]}" 5; done
-	ip netns del "$ns-r" 2>/dev/null
-	fs_ns_destroy "$ns"
-	rm -rf "$run"
+	bench_teardown "$ns" 1 "$ns-r"
 }
 trap finish EXIT
 

@@ -59,6 +59,8 @@ for b in flowmgr nfctl forward counter fw nat flowmon lb; do
 done
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
+# shellcheck source=bench/lib/bed.sh
+. "$top/bench/lib/bed.sh" # stop_fm, bench_teardown
 fs_ns_check_prefix "$ns" || exit 2
 for x in "$ns-a" "$ns-b" "$ns-r"; do
 	if [[ -e /run/netns/$x ]]; then
@@ -78,20 +80,10 @@ sock=$run/fm.sock
 fm_pid=
 srv=()
 made=0
-stop_fm() {
-	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
-	fm_pid=
-	fs_cleanup_dpdk "$prefix"
-}
 finish() {
 	set +e
 	stop_fm
-	for ((i = ${#srv[@]} - 1; i >= 0; i--)); do fs_stop_pid "${srv[i]}" 5; done
-	if [[ $made -eq 1 ]]; then
-		ip netns del "$ns-r" 2>/dev/null
-		fs_ns_destroy "$ns"
-	fi
-	rm -rf "$run"
+	bench_teardown "$ns" "$made" "$ns-r"
 }
 trap finish EXIT
 

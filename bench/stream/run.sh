@@ -89,6 +89,8 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
+# shellcheck source=bench/lib/bed.sh
+. "$top/bench/lib/bed.sh" # stop_fm, bench_teardown
 fs_ns_check_prefix "$ns" || exit 2
 for x in "$ns-a" "$ns-b" "$ns-r"; do
 	if [[ -e /run/netns/$x ]] || ip link show dev "$ns-p${x##*-}" >/dev/null 2>&1; then
@@ -104,20 +106,10 @@ sock=$run/fm.sock
 fm_pid=
 srv=()
 made_ns=0
-stop_fm() {
-	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
-	fm_pid=
-	fs_cleanup_dpdk "$prefix"
-}
 finish() {
 	set +e
 	stop_fm
-	for ((i = ${#srv[@]} - 1; i >= 0; i--)); do fs_stop_pid "${srv[i]}" 5; done
-	if [[ $made_ns -eq 1 ]]; then
-		ip netns del "$ns-r" 2>/dev/null
-		fs_ns_destroy "$ns"
-	fi
-	if [[ ${FS_BENCH_KEEP:-0} == 1 ]]; then echo "kept $run" >&2; else rm -rf "$run"; fi
+	bench_teardown "$ns" "$made_ns" "$ns-r"
 }
 trap finish EXIT
 

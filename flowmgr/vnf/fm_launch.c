@@ -164,35 +164,47 @@ int fm_launch_restart(struct flowmgr *fm, uint32_t id)
 	return 0;
 }
 
-void fm_launch_stop_all(struct flowmgr *fm)
+/*
+ * Stops VNF `id`: SIGTERM, up to FM_STOP_WAIT_MS for it to exit, then SIGKILL (said in the log).
+ */
+static void stop_one(struct flowmgr *fm, uint32_t id)
 {
+	struct fm_vnf_rt *rt = &fm->vnf_rt[id];
 	uint64_t end = fm_clock_monotonic(NULL) + FM_STOP_WAIT_MS;
-	int left;
 
-	if (!fm->launch)
+	if (rt->child <= 0)
 		return;
-	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
-		if (fm->vnf_rt[id].child > 0)
-			kill(fm->vnf_rt[id].child, SIGTERM);
-	do {
-		left = 0;
-		for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
-			struct fm_vnf_rt *rt = &fm->vnf_rt[id];
-
-			if (rt->child > 0 && waitpid(rt->child, NULL, WNOHANG) == rt->child)
-				rt->child = 0;
-			left += rt->child > 0;
-		}
-		if (left > 0)
-			usleep(20000);
-	} while (left > 0 && fm_clock_monotonic(NULL) < end);
-	for (uint32_t id = 1; id <= fm->nb_vnfs; id++) {
-		struct fm_vnf_rt *rt = &fm->vnf_rt[id];
-
-		if (rt->child > 0) {
+	kill(rt->child, SIGTERM);
+	while (waitpid(rt->child, NULL, WNOHANG) != rt->child) {
+		if (fm_clock_monotonic(NULL) >= end) {
+			RTE_LOG(WARNING, USER1,
+				"flowmgr: VNF %s (pid %d) still running %u ms after SIGTERM: "
+				"SIGKILL\n",
+				fm->cfg->chain.vnfs[id - 1].name, (int)rt->child, FM_STOP_WAIT_MS);
 			kill(rt->child, SIGKILL);
 			waitpid(rt->child, NULL, 0);
 			rt->child = 0;
+			return;
 		}
+		usleep(10000);
 	}
+	rt->child = 0;
+}
+
+/*
+ * One VNF after the other, last first. Not all at once: a VNF that frees hugepage memory on its
+ * way out (the tables of an independent VNF) shrinks the shared heap through the primary, which
+ * then syncs every secondary while the freeing VNF holds the heap's spinlock and the memory
+ * hotplug lock (both in shared memory). A secondary already inside rte_eal_cleanup no longer
+ * answers that sync: the round trip waits out EAL's 5 s timeout, past FM_STOP_WAIT_MS, and the
+ * SIGKILL then left the locks held by a dead process: flowmgr spun forever in its own
+ * rte_memzone_free (rte_pdump_uninit). Stopped in turn, every other secondary is alive and
+ * answers at once.
+ */
+void fm_launch_stop_all(struct flowmgr *fm)
+{
+	if (!fm->launch)
+		return;
+	for (uint32_t id = fm->nb_vnfs; id >= 1; id--)
+		stop_one(fm, id);
 }

@@ -32,8 +32,9 @@ void fm_launch_tick(struct flowmgr *fm);
  */
 int fm_launch_restart(struct flowmgr *fm, uint32_t id);
 /**
- * Before the shared memory goes: SIGTERM to every launched VNF, SIGKILL to those still alive
- * after FM_STOP_WAIT_MS (3 s); returns once all are reaped.
+ * Before the shared memory goes: stops the launched VNFs one at a time, last first (SIGTERM,
+ * SIGKILL if still alive after FM_STOP_WAIT_MS = 3 s, said in the log; why one at a time:
+ * fm_launch.c); returns once all are reaped.
  */
 void fm_launch_stop_all(struct flowmgr *fm);
 

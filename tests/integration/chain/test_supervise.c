@@ -10,9 +10,11 @@
 
 #include "fs_check.h"
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl_client.h"
@@ -445,6 +447,79 @@ START_TEST(test_launch_restarts_and_stops_vnfs)
 }
 END_TEST
 
+/*
+ * Regression: flowmgr stopping a chain of independent VNFs (each frees its own hugepage tables on
+ * the way out) used to SIGTERM them all at once. A VNF's free shrinks the shared heap through the
+ * primary, which syncs every secondary while the VNF holds the heap and memory hotplug locks; a
+ * secondary already in rte_eal_cleanup never answered, the VNF outlived the 3 s stop budget, was
+ * SIGKILLed holding both locks, and flowmgr spun forever in rte_memzone_free (about 1 stop in
+ * 10). flowmgr now stops them one at a time: every stop of every round must end in a clean exit
+ * with no VNF killed. The 60 s per stop is a watchdog that marks a hang, not a speed check.
+ */
+#define STOP_ROUNDS 12
+#define STOP_VNFS   6
+START_TEST(test_launch_stop_independent_chain)
+{
+	static const char *const opts[] = {"--wait-vnfs", "--launch", NULL};
+	char y[4096], in[512], name[16], log[600], line[512];
+	int clean = 0;
+
+	for (int r = 0; r < STOP_ROUNDS; r++) {
+		struct fs_h h;
+		int st, n;
+		uint64_t end;
+		FILE *f;
+		bool killed = false;
+
+		fs_h_init(&h, "stopind");
+		snprintf(in, sizeof(in), "%s", fs_h_path(&h, "in.pcap"));
+		fs_pcap_write(in, 4096, FLOWS);
+		fs_pcap_write(fs_h_path(&h, "empty.pcap"), 0, 1);
+		n = snprintf(y, sizeof(y),
+			     "name: it-stopind\n"
+			     "ports:\n"
+			     "  - {name: p0, dev: \"net_pcap0,rx_pcap=%s,infinite_rx=1,"
+			     "tx_pcap=/dev/null\"}\n"
+			     "  - {name: p1, dev: \"net_pcap1,rx_pcap=%s,tx_pcap=/dev/null\"}\n"
+			     "vnfs:\n",
+			     in, fs_h_path(&h, "empty.pcap"));
+		for (int i = 1; i <= STOP_VNFS; i++)
+			n += snprintf(
+			    y + n, sizeof(y) - (size_t)n,
+			    "  - {name: c%d, exec: counter, session: \"\", scratchpad: 24, "
+			    "isolation: independent, policy: drop}\n",
+			    i);
+		fs_h_start_flowmgr(&h, fs_h_write(&h, "chain.yaml", y), opts);
+		end = fs_h_now_ms() + 60000;
+		for (int i = 1; i <= STOP_VNFS; i++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			while (vnf_now(&h, name, NULL).state !=
+			       FLOWSPLICE__VNF_STATE__VNF_RUNNING) {
+				ck_assert_msg(fs_h_now_ms() < end, "%s not running after 60 s",
+					      name);
+				fs_h_sleep_ms(20);
+			}
+		}
+		wait_rx_beyond(&h, "c6", 0, 1000);
+		st = fs_h_stop(&h, h.flowmgr, 60000);
+		snprintf(log, sizeof(log), "%s", fs_h_path(&h, "flowmgr.log"));
+		f = fopen(log, "r");
+		ck_assert_ptr_nonnull(f);
+		while (fgets(line, sizeof(line), f) != NULL)
+			killed |= strstr(line, "SIGKILL") != NULL;
+		fclose(f);
+		ck_assert_msg(
+		    WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "round %d: flowmgr did not exit within 60 s of SIGTERM (status %#x, %d "
+		    "clean stops before; see %s)",
+		    r, st, clean, log);
+		ck_assert_msg(!killed, "round %d: a VNF had to be SIGKILLed (see %s)", r, log);
+		fs_h_cleanup(&h);
+		clean++;
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("supervise");
@@ -454,6 +529,7 @@ int main(void)
 	tcase_add_test(tc, test_supervise_kill_restart_reclaims_everything);
 	tcase_add_test(tc, test_supervise_stall_policies);
 	tcase_add_test(tc, test_launch_restarts_and_stops_vnfs);
+	tcase_add_test(tc, test_launch_stop_independent_chain);
 	suite_add_tcase(s, tc);
 	return fs_check_run(s);
 }

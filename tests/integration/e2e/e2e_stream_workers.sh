@@ -16,6 +16,8 @@
 set -euo pipefail
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
+# shellcheck source=tests/integration/e2e/pcap_lib.sh
+. "$(dirname "$0")/pcap_lib.sh" # pcap_ids_chain, pcap_vnf_file
 FS_NS_QUEUES=2
 export FS_NS_QUEUES
 e2e_init e2e_stream_workers fsw2
@@ -28,28 +30,14 @@ python3 "$top/tests/tools/mkscale_pcaps.py" "$run/scale.pcap" "$n" >/dev/null ||
 total=$(tshark -r "$run/scale.pcap" 2>/dev/null | wc -l)
 qp="qpairs=2,blocksz=4096,framesz=2048,framecnt=4096"
 
-# chain FILE [PORT_KEYS] — one in_order ids between af_packet ports (2 queue pairs) on the hosts'
-# veths; PORT_KEYS: more keys of each port.
+# chain FILE [PORT_KEYS] — one in_order ids (pcap_lib.sh's) between af_packet ports (2 queue
+# pairs) on the hosts' veths; PORT_KEYS: more keys of each port.
 chain() {
-	cat >"$1" <<YAML
-name: streamworkers
-mbufs: 32767
-sessions: 16384
-ports:
-  - {name: p0, dev: "net_af_packet0,iface=$(fs_ns_port "$ns" a),$qp"${2:-}}
-  - {name: p1, dev: "net_af_packet1,iface=$(fs_ns_port "$ns" b),$qp"${2:-}}
-vnfs:
-  - name: ids
-    exec: ids
-    args: ["--rules", "$top/tests/tools/ids_rules.txt", "--action", "alert",
-           "--alerts", "$run/alerts", "--report", "$run/report"]
-    class: "tcp"
-    session: "5tuple"
-    scratchpad: 256
-    timeout_ms: 2000
-    flags: [in_order]
-    policy: drop
-YAML
+	pcap_ids_chain "$1" streamworkers \
+		"  - {name: p0, dev: \"net_af_packet0,iface=$(fs_ns_port "$ns" a),$qp\"${2:-}}
+  - {name: p1, dev: \"net_af_packet1,iface=$(fs_ns_port "$ns" b),$qp\"${2:-}}" \
+		alert "$run/ids" "mbufs: 32767
+sessions: 16384"
 }
 
 # replay WORKERS LCORES — flowmgr with that many workers, the capture replayed into host a until
@@ -58,8 +46,7 @@ YAML
 replay() {
 	local now last="" still=0
 	chain "$run/chain.yaml"
-	: >"$run/alerts"
-	chown "${FS_SERVICE_USER:-flowsplice}:" "$run/alerts" # the launched ids runs as the service user
+	pcap_vnf_file "$run/ids.alerts" # the launched ids runs as the service user
 	E2E_LCORES=$2 e2e_flowmgr "$run/chain.yaml" --workers "$1"
 	ip netns exec "$ns-a" tcpreplay -q -i eth0 --pps "$pps" "$run/scale.pcap" \
 		>"$run/tcpreplay.log" 2>&1 || e2e_fail "tcpreplay failed: $(cat "$run/tcpreplay.log")"
@@ -79,7 +66,7 @@ print(c["worker_rx"], c["worker_tx"], c["worker_to_vnf"], c["worker_from_vnf"])'
 	fs_stop_pid "${pids[-1]}" 10
 	unset 'pids[-1]'
 	fs_cleanup_dpdk "$prefix"
-	cp "$run/alerts" "$run/w$1.alerts"
+	cp "$run/ids.alerts" "$run/w$1.alerts"
 }
 
 replay 1 0@0,1@1

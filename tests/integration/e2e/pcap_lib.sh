@@ -35,24 +35,21 @@ pcap_vnf_file() {
 	chown "${FS_SERVICE_USER:-flowsplice}:" "$1"
 }
 
-# pcap_ids_run CHAIN CASE_PCAP OUT ACTION [TOP_LEVEL_LINE] — replays CASE_PCAP through a chain
-# named CHAIN of one in_order ids (tests/tools/ids_rules.txt, --action ACTION; TOP_LEVEL_LINE: an
-# extra key of the chain, e.g. "fragments: reassemble"); writes OUT.p0.pcap, OUT.p1.pcap (what
-# each port sent), OUT.alerts, OUT.report and $run/stats.json.
-pcap_ids_run() {
-	local name=$1 pcap=$2 out=$3 action=$4 extra=${5:-} n
-	n=$(tshark -r "$pcap" 2>/dev/null | wc -l)
-	cat >"$run/chain.yaml" <<YAML
-name: $name
-$extra
+# pcap_ids_chain FILE CHAIN PORTS ACTION OUT [TOP_LEVEL_LINES] — writes FILE: a chain named CHAIN
+# of one in_order ids (tests/tools/ids_rules.txt, --action ACTION, alerts to OUT.alerts, report to
+# OUT.report) between PORTS (the `ports:` list's lines); TOP_LEVEL_LINES: more keys of the chain,
+# e.g. "fragments: reassemble". Also used by e2e_stream_workers.sh (af_packet ports).
+pcap_ids_chain() {
+	cat >"$1" <<YAML
+name: $2
+${6:-}
 ports:
-  - {name: p0, dev: "net_pcap0,rx_pcap=$pcap,tx_pcap=$out.p0.pcap"}
-  - {name: p1, dev: "net_pcap1,rx_pcap=$run/empty.pcap,tx_pcap=$out.p1.pcap"}
+$3
 vnfs:
   - name: ids
     exec: ids
-    args: ["--rules", "$top/tests/tools/ids_rules.txt", "--action", "$action",
-           "--alerts", "$out.alerts", "--report", "$out.report"]
+    args: ["--rules", "$top/tests/tools/ids_rules.txt", "--action", "$4",
+           "--alerts", "$5.alerts", "--report", "$5.report"]
     class: "tcp"
     session: "5tuple"
     scratchpad: 256
@@ -60,6 +57,18 @@ vnfs:
     flags: [in_order]
     policy: drop
 YAML
+}
+
+# pcap_ids_run CHAIN CASE_PCAP OUT ACTION [TOP_LEVEL_LINE] — replays CASE_PCAP through the chain
+# of pcap_ids_chain (TOP_LEVEL_LINE: an extra key of the chain, e.g. "fragments: reassemble");
+# writes OUT.p0.pcap, OUT.p1.pcap (what each port sent), OUT.alerts, OUT.report and
+# $run/stats.json.
+pcap_ids_run() {
+	local pcap=$2 out=$3 n
+	n=$(tshark -r "$pcap" 2>/dev/null | wc -l)
+	pcap_ids_chain "$run/chain.yaml" "$1" \
+		"  - {name: p0, dev: \"net_pcap0,rx_pcap=$pcap,tx_pcap=$out.p0.pcap\"}
+  - {name: p1, dev: \"net_pcap1,rx_pcap=$run/empty.pcap,tx_pcap=$out.p1.pcap\"}" "$4" "$out" "${5:-}"
 	pcap_vnf_file "$out.alerts" # the launched ids runs as the service user
 	pcap_replay "$run/chain.yaml" "$n"
 }

@@ -19,6 +19,7 @@
 
 #include "cls_test_util.h"
 #include "fm_cls.h"
+#include "lib/fs_filter_gen.h"
 
 /* ck_assert() records every passed check (a write per call): hot loops only report failures */
 #define CHECK(cond, ...)                                                                           \
@@ -83,34 +84,11 @@ static int prim(char *b, size_t n)
 	}
 }
 
-/* out-of-line so that the compiler does not reason about truncation (intended, never hit) */
-__attribute__((noinline)) static int join(char *b, size_t n, const char *fmt, const char *x,
-					  const char *op, const char *y)
-{
-	return snprintf(b, n, fmt, x, op, y);
-}
-
 static int expr(char *b, size_t n, int depth)
 {
-	int r = depth > 0 ? (int)R(6) : 0;
-	char x[512], y[512];
-	switch (r) {
-	case 0:
-	case 1:
-		return prim(b, n);
-	case 2:
-		expr(x, sizeof(x), depth - 1);
-		return join(b, n, "%s(%s)%s", "not ", x, "");
-	case 3:
-	case 4:
-		expr(x, sizeof(x), depth - 1);
-		expr(y, sizeof(y), depth - 1);
-		return join(b, n, "(%s) %s (%s)", x, R(2) ? "and" : "&&", y);
-	default:
-		expr(x, sizeof(x), depth - 1);
-		expr(y, sizeof(y), depth - 1);
-		return join(b, n, "(%s) %s (%s)", x, R(2) ? "or" : "||", y);
-	}
+	static const struct fs_filter_gen g = {.rnd = rnd, .prim = prim, .spellings = true};
+
+	return fs_filter_expr(&g, b, n, depth);
 }
 
 static void rand_filter(char *b, size_t n, int empty_pct)

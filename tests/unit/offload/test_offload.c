@@ -22,6 +22,7 @@
 
 #include "../cls/cls_test_util.h"
 #include "fm_cls.h"
+#include "lib/fs_filter_gen.h"
 #include "fm_offload.h"
 #include "ofl_nic_sim.h"
 
@@ -534,32 +535,11 @@ static int prim(char *b, size_t n)
 	}
 }
 
-__attribute__((noinline)) static int join(char *b, size_t n, const char *fmt, const char *x,
-					  const char *op, const char *y)
-{
-	return snprintf(b, n, fmt, x, op, y);
-}
-
 static int expr(char *b, size_t n, int depth)
 {
-	int r = depth > 0 ? (int)R(5) : 0;
-	char x[256], y[256];
-	switch (r) {
-	case 0:
-	case 1:
-		return prim(b, n);
-	case 2:
-		expr(x, sizeof(x), depth - 1);
-		return join(b, n, "%s(%s)%s", "not ", x, "");
-	case 3:
-		expr(x, sizeof(x), depth - 1);
-		expr(y, sizeof(y), depth - 1);
-		return join(b, n, "(%s) %s (%s)", x, "and", y);
-	default:
-		expr(x, sizeof(x), depth - 1);
-		expr(y, sizeof(y), depth - 1);
-		return join(b, n, "(%s) %s (%s)", x, "or", y);
-	}
+	static const struct fs_filter_gen g = {.rnd = rnd, .prim = prim, .spellings = false};
+
+	return fs_filter_expr(&g, b, n, depth);
 }
 
 static void rand_chain(struct fm_chain *c, int idx)
