@@ -51,6 +51,13 @@
 #include "fm_tcp.h"
 #include "fm_frag.h"
 #include "fm_reasm.h"
+#include "fm_xdp.h"
+
+const char *const fm_wk_xdp_names[FM_WK_XDP_MAX] = {
+#define FM_WK_XDP_NAME(n, h) "xdp_" #n,
+    FM_WK_XDP_COUNTERS(FM_WK_XDP_NAME)
+#undef FM_WK_XDP_NAME
+};
 
 #define FM_STAGE_CAP	 (FM_BURST * FM_SHM_MAX_PORTS)
 #define FM_TX_STUCK_MS	 100
@@ -101,6 +108,7 @@ struct fm_wk {
 	uint64_t handed; /* packets worker 0 handed it (fm_wctx.tcp_out): not published */
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
+	uint64_t xdp[FM_WK_XDP_MAX];
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
 	uint64_t hz_ms;		     /* TSC cycles per ms */
 	/* idle and wake paths (fm_idle.h) */
@@ -399,7 +407,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST], *ok[FM_BURST];
 	uint64_t vals[FM_BURST][FM_F_COUNT];
-	uint32_t hash[FM_BURST], group[FM_BURST];
+	uint32_t hash[FM_BURST], group[FM_BURST], xg[FM_BURST];
 	uint16_t tcpf[FM_BURST]; /* TCP flags, for the embryonic-session rule (fm_flow.h) */
 	struct fm_fcb *fcbs[FM_BURST];
 	struct fm_pkt parsed;
@@ -414,6 +422,9 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
+		struct rte_mbuf *rx = pkts[i];
+		/* the XDP program's class (fm_xdp.h), read before anything reuses the headroom */
+		uint32_t xgroup = fm->ports[pidx].xdp ? fm_xdp_meta_group(rx) : FM_FLOW_NO_GROUP;
 
 		meta->owner = FM_NODE_FLOWMGR;
 		meta->fcb = FM_IDX_NONE;
@@ -434,6 +445,20 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL
 				 ? fm_ofl_mark_group(fm->ofl, pkts[i]->hash.fdir.hi)
 				 : FM_FLOW_NO_GROUP;
+		xg[nok] = FM_FLOW_NO_GROUP;
+		if (fm->ports[pidx].xdp) { /* so does the XDP program's metadata */
+			if (xgroup == FM_XDP_META_ABSENT) {
+				w->xdp[FM_WK_XDP_meta_missing]++;
+			} else if (xgroup >= fm->xdp_groups || pkts[i] != rx) {
+				w->xdp[FM_WK_XDP_meta_none]++; /* or reassembled: a new packet */
+			} else {
+				w->xdp[FM_WK_XDP_meta_class]++;
+				if (fm->xdp_verify)
+					xg[nok] = xgroup; /* checked after the full descent */
+				else
+					group[nok] = xgroup;
+			}
+		}
 		ok[nok++] = pkts[i];
 	}
 	if (w->wk->reasm != NULL) /* fragments the table gave up on, freed once per burst */
@@ -448,6 +473,11 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		if (fcbs[i] == NULL) { /* pool exhausted or node memory: counted by fm_flow */
 			drop(w, ok[i], FM_DROP_NO_FCB);
 			continue;
+		}
+		if (xg[i] != FM_FLOW_NO_GROUP) {
+			w->xdp[FM_WK_XDP_verify_checked]++;
+			if (fm_fcb_chdr(fcbs[i])->group != xg[i])
+				w->xdp[FM_WK_XDP_verify_mismatch]++;
 		}
 		fm_flow_count(fcbs[i], rte_pktmbuf_pkt_len(ok[i])); /* nfctl top; owner only */
 		meta->fcb = fm_flow_index(w->wk->flow, fcbs[i]);
@@ -743,6 +773,8 @@ static void publish(struct fm_wk *w)
 	for (int i = 0; i < FM_LAT_BUCKETS; i++)
 		atomic_store_explicit(&st->lat_hist[i], w->lat_hist[i], memory_order_relaxed);
 	atomic_store_explicit(&st->lat_sum_ns, w->lat_sum_ns, memory_order_relaxed);
+	for (int i = 0; i < FM_WK_XDP_MAX; i++)
+		atomic_store_explicit(&st->xdp[i], w->xdp[i], memory_order_relaxed);
 }
 
 /* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */

@@ -93,6 +93,8 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 			fprintf(out, "    rx_queues: %u\n", cfg->ports[i].rx_queues);
 		if (cfg->ports[i].tx_queues)
 			fprintf(out, "    tx_queues: %u\n", cfg->ports[i].tx_queues);
+		if (cfg->ports[i].xdp)
+			fputs("    xdp: offload\n", out);
 	}
 	fm_config_print_chain(cfg, out);
 }
