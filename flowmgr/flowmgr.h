@@ -159,7 +159,7 @@ struct flowmgr {
 	/* rte_flow offload (fm_offload_flow.h): the rules and their state per port; the workers
 	 * read its mark table only. NULL before init. */
 	struct fm_ofl_set *ofl;
-	bool offload_off; /* flowmgr --no-offload */
+	bool offload_off;    /* flowmgr --no-offload */
 	bool xdp_verify;     /* flowmgr --xdp-verify: classify in full, compare with the metadata */
 	uint32_t xdp_groups; /* session groups: a metadata group below this is taken (fm_xdp.h) */
 };

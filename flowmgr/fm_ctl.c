@@ -160,8 +160,8 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 			 size_t *n)
 {
 	size_t nb = 0, cap = 24 + 3 * FM_SHM_MAX_WORKERS + FM_TCP_CNT_COUNT + FM_DROP_MAX +
-			     FM_FRAG_CNT_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT + FM_XDP_CNT_COUNT +
-			     FM_WK_XDP_MAX;
+			     FM_FRAG_CNT_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT +
+			     FM_XDP_CNT_COUNT + FM_WK_XDP_MAX;
 	uint64_t xc[FM_XDP_CNT_COUNT];
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));

@@ -113,10 +113,10 @@ extern const uint32_t fm_fault_threshold[FM_FAULT_MAX];
 
 /* Worker counters of the XDP offload (fm_xdp.h), X(name, help): `nfctl stats` name xdp_<name>. */
 #define FM_WK_XDP_COUNTERS(X)                                                                      \
-	X(meta_class, "frames whose metadata named a class: descent from its group")              \
-	X(meta_none, "frames the program matched no rule for: full descent")                      \
-	X(meta_missing, "frames of an XDP port without our metadata: full descent")               \
-	X(verify_checked, "--xdp-verify: classified frames checked against the full descent")     \
+	X(meta_class, "frames whose metadata named a class: descent from its group")               \
+	X(meta_none, "frames the program matched no rule for: full descent")                       \
+	X(meta_missing, "frames of an XDP port without our metadata: full descent")                \
+	X(verify_checked, "--xdp-verify: classified frames checked against the full descent")      \
 	X(verify_mismatch, "--xdp-verify: the metadata's group is not the full descent's")
 
 enum fm_wk_xdp_cnt {

@@ -163,8 +163,7 @@ static int find_maps(struct xdp_port *x)
 		else
 			close(fd);
 	}
-	return x->rules_fd >= 0 && x->conf_fd >= 0 && x->cnt_fd >= 0 && x->tx_fd >= 0 ? 0
-										       : -ENOENT;
+	return x->rules_fd >= 0 && x->conf_fd >= 0 && x->cnt_fd >= 0 && x->tx_fd >= 0 ? 0 : -ENOENT;
 }
 
 static void port_close(struct xdp_port *x)

@@ -263,8 +263,8 @@ int cfg_get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *cons
 
 static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_cfg *port)
 {
-	static const char *const keys[] = {"name",	"dev",	     "reverse",
-					   "rx_queues", "tx_queues", "xdp", NULL};
+	static const char *const keys[] = {"name",	"dev", "reverse", "rx_queues",
+					   "tx_queues", "xdp", NULL};
 	static const char *const bools[] = {"false", "true"};
 	static const char *const xdps[] = {"off", "offload"};
 	yaml_node_t *v[6];
@@ -288,8 +288,9 @@ static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_
 	if (ret == 0 && v[5] != NULL) {
 		ret = get_enum(c, v[5], xdps, 2, &xdp, "port xdp");
 		if (ret == 0 && xdp == 1 && strncmp(port->dev, "net_af_xdp", 10) != 0)
-			ret = cfg_fail_at(c, v[5]->start_mark,
-					  "port xdp: offload needs an af_xdp port (dev net_af_xdpN,...)");
+			ret = cfg_fail_at(
+			    c, v[5]->start_mark,
+			    "port xdp: offload needs an af_xdp port (dev net_af_xdpN,...)");
 	}
 	port->xdp = xdp == 1;
 	for (int k = 3; k < 5 && ret == 0; k++) {

@@ -27,9 +27,9 @@
 #define FX_INLINE static inline __attribute__((always_inline))
 #endif
 
-#define FM_XDP_MAX_RULES 256	    /* entries of the rule table (map fm_rules) */
+#define FM_XDP_MAX_RULES  256	      /* entries of the rule table (map fm_rules) */
 #define FM_XDP_META_MAGIC 0x46535831u /* "FSX1": the metadata is ours */
-#define FM_XDP_NO_GROUP	0xffffffffu /* metadata of a frame no rule matched */
+#define FM_XDP_NO_GROUP	  0xffffffffu /* metadata of a frame no rule matched */
 
 /* What the program does with the frames of a rule. */
 enum fm_xdp_act {
@@ -41,10 +41,10 @@ enum fm_xdp_act {
 /* Per-CPU counters (map fm_cnt), X(name): counter `xdp_<name>` of nfctl stats, summed over the
  * ports and CPUs. */
 #define FM_XDP_COUNTERS(X)                                                                         \
-	X(user_classified)   /* to user space with a class in the metadata */                     \
-	X(user_unclassified) /* to user space, no rule matched (software decides) */              \
-	X(drop)		     /* early-drop class dropped in the kernel */                         \
-	X(redirect)	     /* class without VNF sent to the egress port in the kernel */       \
+	X(user_classified)   /* to user space with a class in the metadata */                      \
+	X(user_unclassified) /* to user space, no rule matched (software decides) */               \
+	X(drop)		     /* early-drop class dropped in the kernel */                          \
+	X(redirect)	     /* class without VNF sent to the egress port in the kernel */         \
 	X(meta_failed)	     /* bpf_xdp_adjust_meta failed: frame dropped (never seen on veth) */
 
 enum fm_xdp_cnt {
@@ -78,12 +78,12 @@ struct fm_xdp_meta {
 /* The header fields a rule reads, parsed once per frame. */
 struct fm_xdp_pkt {
 	__u8 eth;    /* 14 bytes present */
+	__u8 bad;    /* what the software parser (fm_pkt_parse) refuses, as far as read: no rule */
 	__u8 tagged; /* outer type 0x8100 and the 4-byte tag present */
 	__u8 ver;    /* 4 / 6: a complete IPv4 (IHL >= 5) / IPv6 fixed header at the L3 offset */
 	__u8 frag;   /* IPv4: MF set or fragment offset != 0 */
 	__u8 proto;
 	__u8 tcp_ok, udp_ok; /* 20 / 8 bytes of L4 header present */
-	__u8 pad;
 	__u16 outer, tci, inner, sport, dport;
 	__u32 src[4], dst[4];
 };
@@ -93,34 +93,71 @@ FX_INLINE __u16 fx_be16(const __u8 *p)
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
-/* Parse [b, end). The bounds checks are written for the BPF verifier (pointer + constant <= end
- * before every read). */
+/* An XDP frame (one page, no multi-buffer) is shorter than this: a longer IP length is bad. */
+#define FX_MAX_FRAME 4096
+
+/*
+ * Parse [b, end). The bounds checks are written for the BPF verifier (pointer + bounded value <=
+ * end before every read). `bad` marks the frames fm_pkt_parse() refuses in the layers read here
+ * (IPv4: IHL < 5, total length < IHL or beyond the frame; IPv6: payload beyond the frame; TCP
+ * header cut or data offset < 5; UDP header cut; ARP not Ethernet/IPv4): no rule matches them,
+ * they go to user space unclassified and the worker decides (it drops them as malformed).
+ */
 FX_INLINE void fm_xdp_parse(const __u8 *b, const __u8 *end, struct fm_xdp_pkt *p)
 {
 	const __u8 *ip, *l4;
+	__u16 et, tot;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	if (b + 14 > end)
 		return;
 	p->eth = 1;
-	p->outer = fx_be16(b + 12);
+	p->outer = et = fx_be16(b + 12);
 	ip = b + 14;
 	if (p->outer == 0x8100) {
-		if (b + 18 > end)
+		if (b + 18 > end) {
+			p->bad = 1;
 			return;
+		}
 		p->tagged = 1;
 		p->tci = fx_be16(b + 14);
-		p->inner = fx_be16(b + 16);
+		p->inner = et = fx_be16(b + 16);
 		ip = b + 18;
 	}
-	if (ip + 20 <= end && (ip[0] >> 4) == 4 && (ip[0] & 0xf) >= 5) {
+	if (et == 0x0806) {
+		if (ip + 28 > end || fx_be16(ip) != 1 || fx_be16(ip + 2) != 0x0800 || ip[4] != 6 ||
+		    ip[5] != 4)
+			p->bad = 1;
+		return;
+	}
+	if (et == 0x0800) {
+		if (ip + 20 > end || (ip[0] >> 4) != 4 || (ip[0] & 0xf) < 5) {
+			p->bad = 1;
+			return;
+		}
+		tot = fx_be16(ip + 2);
+		if (tot > FX_MAX_FRAME || tot < (ip[0] & 0xf) * 4 || ip + tot > end) {
+			p->bad = 1;
+			return;
+		}
 		p->ver = 4;
 		p->frag = (fx_be16(ip + 6) & 0x3fff) != 0;
 		p->proto = ip[9];
 		__builtin_memcpy(&p->src[0], ip + 12, 4);
 		__builtin_memcpy(&p->dst[0], ip + 16, 4);
 		l4 = ip + (ip[0] & 0xf) * 4;
-	} else if (ip + 40 <= end && (ip[0] >> 4) == 6) {
+		if (p->frag)
+			return; /* no rule takes a fragment */
+	} else if (et == 0x86dd) {
+		if (ip + 40 > end || (ip[0] >> 4) != 6) {
+			p->bad = 1;
+			return;
+		}
+		tot = fx_be16(ip + 4);
+		if (tot > FX_MAX_FRAME || ip + 40 + tot > end) {
+			p->bad = 1;
+			return;
+		}
 		p->ver = 6;
 		p->proto = ip[6];
 		__builtin_memcpy(p->src, ip + 8, 16);
@@ -135,7 +172,10 @@ FX_INLINE void fm_xdp_parse(const __u8 *b, const __u8 *end, struct fm_xdp_pkt *p
 		p->dport = fx_be16(l4 + 2);
 	}
 	if (l4 + 20 <= end)
-		p->tcp_ok = 1;
+		p->tcp_ok = (l4[12] >> 4) >= 5 && l4 + (l4[12] >> 4) * 4 <= end;
+	if ((p->proto == 6 && !p->tcp_ok) || (p->proto == 17 && !p->udp_ok) ||
+	    (p->proto == 132 && l4 + 12 > end))
+		p->bad = 1;
 }
 
 FX_INLINE int fx_addr(const __u32 *v, const __u32 *spec, const __u32 *mask)
@@ -147,7 +187,7 @@ FX_INLINE int fx_addr(const __u32 *v, const __u32 *spec, const __u32 *mask)
 /* Does rule r hold for the parsed frame? */
 FX_INLINE int fm_xdp_match(const struct fm_xdp_rule *r, const struct fm_xdp_pkt *p)
 {
-	if (!p->eth)
+	if (!p->eth || p->bad)
 		return 0;
 	if (r->has_vlan) {
 		if (!p->tagged || ((p->tci ^ r->vid) & r->vid_mask) != 0 ||

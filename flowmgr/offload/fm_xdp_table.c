@@ -90,7 +90,7 @@ int fm_xdp_table_build(const struct fm_ofl_set *s, const struct fm_tree *t, bool
 		n = cut;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t act = in[i]->action == FM_OFL_DROP ? FM_XDP_ACT_DROP
+		uint8_t act = in[i]->action == FM_OFL_DROP		   ? FM_XDP_ACT_DROP
 			      : redirect && path_no_vnf(t, in[i]->path_id) ? FM_XDP_ACT_REDIRECT
 									   : FM_XDP_ACT_USER;
 

@@ -26,9 +26,9 @@
 #include "fm_xdp_prog.h"
 
 struct fm_xdp_table {
-	uint32_t nb;			       /* entries used */
+	uint32_t nb;				/* entries used */
 	uint32_t nb_drop, nb_redirect, nb_user; /* by action */
-	uint32_t left_out;		       /* rules not in the table (inexpressible, depends, cut) */
+	uint32_t left_out; /* rules not in the table (inexpressible, depends, cut) */
 	struct fm_xdp_rule r[FM_XDP_MAX_RULES];
 };
 

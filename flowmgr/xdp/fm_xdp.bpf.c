@@ -130,8 +130,7 @@ int fm_xdp(struct xdp_md *ctx)
 	}
 	m->group = group;
 	m->magic = FM_XDP_META_MAGIC;
-	count(group == FM_XDP_NO_GROUP ? FM_XDP_CNT_user_unclassified
-				       : FM_XDP_CNT_user_classified);
+	count(group == FM_XDP_NO_GROUP ? FM_XDP_CNT_user_unclassified : FM_XDP_CNT_user_classified);
 	return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
 }
 
