@@ -424,7 +424,20 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
 		struct rte_mbuf *rx = pkts[i];
 		/* the XDP program's class (fm_xdp.h), read before anything reuses the headroom */
-		uint32_t xgroup = fm->ports[pidx].xdp ? fm_xdp_meta_group(rx) : FM_FLOW_NO_GROUP;
+		uint32_t xgroup = FM_FLOW_NO_GROUP;
+
+		if (fm->ports[pidx].xdp) {
+			xgroup = fm_xdp_meta_group(rx);
+			if (xgroup == FM_XDP_META_ABSENT) {
+				w->xdp[FM_WK_XDP_meta_missing]++;
+				xgroup = FM_FLOW_NO_GROUP;
+			} else if (xgroup >= fm->xdp_groups) {
+				w->xdp[FM_WK_XDP_meta_none]++;
+				xgroup = FM_FLOW_NO_GROUP;
+			} else {
+				w->xdp[FM_WK_XDP_meta_class]++;
+			}
+		}
 
 		meta->owner = FM_NODE_FLOWMGR;
 		meta->fcb = FM_IDX_NONE;
@@ -445,19 +458,13 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL
 				 ? fm_ofl_mark_group(fm->ofl, pkts[i]->hash.fdir.hi)
 				 : FM_FLOW_NO_GROUP;
+		/* so does the XDP program's metadata (not for a reassembled packet: a new one) */
 		xg[nok] = FM_FLOW_NO_GROUP;
-		if (fm->ports[pidx].xdp) { /* so does the XDP program's metadata */
-			if (xgroup == FM_XDP_META_ABSENT) {
-				w->xdp[FM_WK_XDP_meta_missing]++;
-			} else if (xgroup >= fm->xdp_groups || pkts[i] != rx) {
-				w->xdp[FM_WK_XDP_meta_none]++; /* or reassembled: a new packet */
-			} else {
-				w->xdp[FM_WK_XDP_meta_class]++;
-				if (fm->xdp_verify)
-					xg[nok] = xgroup; /* checked after the full descent */
-				else
-					group[nok] = xgroup;
-			}
+		if (xgroup != FM_FLOW_NO_GROUP && pkts[i] == rx) {
+			if (fm->xdp_verify)
+				xg[nok] = xgroup; /* checked after the full descent */
+			else
+				group[nok] = xgroup;
 		}
 		ok[nok++] = pkts[i];
 	}

@@ -58,10 +58,10 @@ ctest --test-dir "$top/build" --output-on-failure "${ctest_args[@]}" || rc=1
 # fs[fwnlmycorpgxzkquejvsi]N, fs6N) and its namespaces; its processes died with it (PR_SET_PDEATHSIG). Sweep them.
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
-for d in /var/run/dpdk/fst* /var/run/dpdk/fsdemo* /var/run/dpdk/fs[fwnlmycorpgxzkquejvsi][0-9]* /var/run/dpdk/fs6[0-9]* /var/run/dpdk/fsw2[0-9]*; do
+for d in /var/run/dpdk/fst* /var/run/dpdk/fsdemo* /var/run/dpdk/fs[fwnlmycorpgxzkquejvsi][0-9]* /var/run/dpdk/fs6[0-9]* /var/run/dpdk/fsw2[0-9]* /var/run/dpdk/fsbx[0-9]*; do
 	[[ -e $d ]] && fs_cleanup_dpdk "$(basename "$d")"
 done
-for p in fsd fsf fsw fsn fsl fsm fsy fsy2 fsi fsc fso fsr fsk fsx fsz fsq fsu fse fsj fsv fsg fs6 fsh fsw2; do fs_ns_destroy "$p" >/dev/null 2>&1 || true; done
+for p in fsd fsf fsw fsn fsl fsm fsy fsy2 fsi fsc fso fsr fsk fsx fsz fsq fsu fse fsj fsv fsg fs6 fsh fsw2 fsbx; do fs_ns_destroy "$p" >/dev/null 2>&1 || true; done
 
 if [[ $rc -ne 0 ]]; then
 	echo "tests/run.sh: FAILED" >&2
