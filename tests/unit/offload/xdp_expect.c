@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * xdp_expect — what flowmgr's XDP program must do with the frames of a pcap, and an oracle on it
- * (tests/integration/e2e/e2e_xdp_offload.sh). EAL-free.
+ * (tests/integration/e2e/e2e_xdp_offload.sh). EAL-free. Lives beside the unit tests of the
+ * translation (its seam: offload, cls, config).
  *
  * xdp_expect CHAIN.yaml FRAMES.pcap: builds the chain's tree, its offload rules and the XDP rule
  * table as flowmgr does (two af_xdp ports: classes without VNF are redirected), runs the program's
