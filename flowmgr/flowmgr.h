@@ -93,6 +93,7 @@ struct fm_port {
 	uint16_t mtu; /* L3 bytes a frame sent here may carry (reassembled packets are cut to it) */
 	uint16_t nb_rxq, nb_txq;	   /* queues configured; worker w transmits on TX queue w */
 	uint64_t rx_offloads, tx_offloads; /* RTE_ETH_{RX,TX}_OFFLOAD_* enabled (checksums, hash) */
+	bool xdp; /* flowmgr's XDP program runs on it: frames carry its metadata (fm_xdp.h) */
 	char name[FM_NAME_MAX];
 };
 
@@ -159,7 +160,9 @@ struct flowmgr {
 	/* rte_flow offload (fm_offload_flow.h): the rules and their state per port; the workers
 	 * read its mark table only. NULL before init. */
 	struct fm_ofl_set *ofl;
-	bool offload_off; /* flowmgr --no-offload */
+	bool offload_off;    /* flowmgr --no-offload */
+	bool xdp_verify;     /* flowmgr --xdp-verify: classify in full, compare with the metadata */
+	uint32_t xdp_groups; /* session groups: a metadata group below this is taken (fm_xdp.h) */
 };
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)

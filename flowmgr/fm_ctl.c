@@ -36,6 +36,8 @@
 #include "fm_tcp.h"
 #include "fm_offload.h"
 #include "fm_offload_flow.h"
+#include "fm_worker.h"
+#include "fm_xdp.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -158,7 +160,9 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 			 size_t *n)
 {
 	size_t nb = 0, cap = 24 + 3 * FM_SHM_MAX_WORKERS + FM_TCP_CNT_COUNT + FM_DROP_MAX +
-			     FM_FRAG_CNT_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT;
+			     FM_FRAG_CNT_MAX + FM_LAT_BUCKETS + FM_FLOW_CNT_COUNT +
+			     FM_XDP_CNT_COUNT + FM_WK_XDP_MAX;
+	uint64_t xc[FM_XDP_CNT_COUNT];
 
 	*list = ctl_reply_alloc(c, cap * sizeof(**list));
 	if (*list == NULL)
@@ -216,6 +220,15 @@ static int fill_counters(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Cou
 	(*list)[nb++] = counter(c, "bidir_records", fm->bidir ? fm_bidir_in_use(fm->bidir) : 0);
 	(*list)[nb++] = counter(c, "release_event_full",
 				wsum(fm, offsetof(struct fm_worker_stats, release_ev_full)));
+	/* XDP offload: the program's per-CPU counters (bpf syscalls), then the workers' view */
+	if (fm_xdp_counters(fm, xc) == 0) {
+		for (int i = 0; i < FM_XDP_CNT_COUNT; i++)
+			(*list)[nb++] = counter(c, fm_xdp_cnt_names[i], xc[i]);
+		for (int i = 0; i < FM_WK_XDP_MAX; i++)
+			(*list)[nb++] = counter(
+			    c, fm_wk_xdp_names[i],
+			    wsum(fm, offsetof(struct fm_worker_stats, xdp) + (size_t)i * 8));
+	}
 	/* the TCP contexts (one per worker): summed, and who opened which directions */
 	for (int i = 0; fm->stream && i < FM_TCP_CNT_COUNT; i++)
 		(*list)[nb++] = counter(c, fm_tcp_cnt_names[i], fm_tcp_counter(fm, i));
@@ -907,8 +920,15 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
 		return on_introspect(fm, c, req->introspect, rep);
 	case FLOWSPLICE__REQUEST__BODY_OFFLOAD: {
-		char *text = fm_offload_flow_text(fm);
+		char *text = fm_offload_flow_text(fm), *xdp = fm_xdp_text(fm), *both;
 
+		if (text != NULL && xdp != NULL) { /* rte_flow, then the XDP program */
+			if ((both = malloc(strlen(text) + strlen(xdp) + 1)) != NULL)
+				strcat(strcpy(both, text), xdp);
+			free(text);
+			text = both;
+		}
+		free(xdp);
 		if (text == NULL)
 			return -ENOMEM;
 		return reply_text(c, rep, text);

@@ -49,6 +49,7 @@
 #include "fm_cls.h"
 #include "fm_offload.h"
 #include "fm_offload_flow.h"
+#include "fm_xdp.h"
 #include "fm_reasm.h"
 
 #define FM_MAX_EAL_ARGS 64
@@ -85,7 +86,9 @@ static void usage(FILE *out)
 		"  --check-config FILE   validate FILE and print it, without EAL\n"
 		"  --offload             with --check-config: print only the rte_flow rules, in "
 		"dpdk-testpmd's flow create syntax\n"
-		"  --no-offload          keep every rule in software (no rte_flow calls)\n");
+		"  --no-offload          keep every rule in software (no rte_flow calls)\n"
+		"  --xdp-verify          ports with `xdp: offload`: classify every frame in full "
+		"too and count where the XDP metadata disagrees (tests)\n");
 }
 
 struct fm_opts {
@@ -101,6 +104,7 @@ struct fm_opts {
 	bool launch;
 	bool offload;	 /* --check-config: print the rte_flow rules */
 	bool no_offload; /* no rte_flow rules on the ports */
+	bool xdp_verify; /* compare the XDP metadata with the full descent */
 	uint32_t stall_ms;
 	unsigned int workers;
 	int eal_argc;
@@ -122,6 +126,7 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 	    {"check-config", required_argument, NULL, 'C'},
 	    {"offload", no_argument, NULL, 'O'},
 	    {"no-offload", no_argument, NULL, 'N'},
+	    {"xdp-verify", no_argument, NULL, 'X'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -173,6 +178,9 @@ static int parse_args(int argc, char **argv, struct fm_opts *o)
 			break;
 		case 'N':
 			o->no_offload = true;
+			break;
+		case 'X':
+			o->xdp_verify = true;
 			break;
 		case 'u':
 			o->user = optarg;
@@ -261,6 +269,8 @@ static int eal_init(const struct fm_opts *o, const struct fm_config *cfg,
 		fprintf(stderr, "flowmgr: %s\n", err);
 		return n;
 	}
+	if (fm_xdp_devargs(cfg, argv, argc, argc + n) < 0) /* xdp: offload -> xdp_prog= */
+		return -EINVAL;
 	argc += n;
 	return rte_eal_init(argc, argv);
 }
@@ -593,6 +603,7 @@ int main(int argc, char **argv)
 	fm->launch = o.launch;
 	fm->stall_ms = o.stall_ms;
 	fm->offload_off = o.no_offload;
+	fm->xdp_verify = o.xdp_verify;
 	snprintf(fm->file_prefix, sizeof(fm->file_prefix), "%s",
 		 arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
 		     ? arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
@@ -631,6 +642,8 @@ int main(int argc, char **argv)
 		goto out_ports;
 	if ((rc = fm_offload_flow_init(fm)) < 0) /* rte_flow rules, once the ports started */
 		goto out_ports;
+	if ((rc = fm_xdp_init(fm)) < 0) /* XDP program's maps and link (xdp: offload ports) */
+		goto out_ports;
 	if ((rc = fm_graph_create(fm)) < 0)
 		goto out_graph;
 	if ((rc = fm_pools_create(fm)) < 0)
@@ -667,6 +680,7 @@ out_graph:
 	fm_pools_destroy(fm);
 	fm_graph_destroy(fm);
 out_ports:
+	fm_xdp_uninit(fm);
 	fm_offload_flow_uninit(fm);
 	fm_ports_close(fm);
 	fm_classify_uninit(fm);

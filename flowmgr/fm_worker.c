@@ -52,6 +52,13 @@
 #include "fm_tcp.h"
 #include "fm_frag.h"
 #include "fm_reasm.h"
+#include "fm_xdp.h"
+
+const char *const fm_wk_xdp_names[FM_WK_XDP_MAX] = {
+#define FM_WK_XDP_NAME(n, h) "xdp_" #n,
+    FM_WK_XDP_COUNTERS(FM_WK_XDP_NAME)
+#undef FM_WK_XDP_NAME
+};
 
 #define FM_STAGE_CAP	 (FM_BURST * FM_SHM_MAX_PORTS)
 #define FM_TX_STUCK_MS	 100
@@ -106,6 +113,7 @@ struct fm_wk {
 	uint16_t nb_hand[FM_SHM_MAX_WORKERS];
 	uint64_t lat_hist[FM_LAT_BUCKETS];
 	uint64_t lat_sum_ns;
+	uint64_t xdp[FM_WK_XDP_MAX];
 	uint64_t ns_per_2p20_cycles; /* ns per 2^20 TSC cycles */
 	uint64_t hz_ms;		     /* TSC cycles per ms */
 	/* idle and wake paths (fm_idle.h) */
@@ -420,7 +428,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST], *ok[FM_BURST];
 	uint64_t vals[FM_BURST][FM_F_COUNT];
-	uint32_t hash[FM_BURST], group[FM_BURST];
+	uint32_t hash[FM_BURST], group[FM_BURST], xg[FM_BURST];
 	uint16_t tcpf[FM_BURST]; /* TCP flags, for the embryonic-session rule (fm_flow.h) */
 	struct fm_fcb *fcbs[FM_BURST];
 	struct fm_pkt parsed;
@@ -435,6 +443,22 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, pkts[i]);
+		struct rte_mbuf *rx = pkts[i];
+		/* the XDP program's class (fm_xdp.h), read before anything reuses the headroom */
+		uint32_t xgroup = FM_FLOW_NO_GROUP;
+
+		if (fm->ports[pidx].xdp) {
+			xgroup = fm_xdp_meta_group(rx);
+			if (xgroup == FM_XDP_META_ABSENT) {
+				w->xdp[FM_WK_XDP_meta_missing]++;
+				xgroup = FM_FLOW_NO_GROUP;
+			} else if (xgroup >= fm->xdp_groups) {
+				w->xdp[FM_WK_XDP_meta_none]++;
+				xgroup = FM_FLOW_NO_GROUP;
+			} else {
+				w->xdp[FM_WK_XDP_meta_class]++;
+			}
+		}
 
 		meta->owner = FM_NODE_FLOWMGR;
 		meta->fcb = FM_IDX_NONE;
@@ -455,6 +479,14 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL
 				 ? fm_ofl_mark_group(fm->ofl, pkts[i]->hash.fdir.hi)
 				 : FM_FLOW_NO_GROUP;
+		/* so does the XDP program's metadata (not for a reassembled packet: a new one) */
+		xg[nok] = FM_FLOW_NO_GROUP;
+		if (xgroup != FM_FLOW_NO_GROUP && pkts[i] == rx) {
+			if (fm->xdp_verify)
+				xg[nok] = xgroup; /* checked after the full descent */
+			else
+				group[nok] = xgroup;
+		}
 		ok[nok++] = pkts[i];
 	}
 	if (w->wk->reasm != NULL) /* fragments the table gave up on, freed once per burst */
@@ -469,6 +501,11 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 		if (fcbs[i] == NULL) { /* pool exhausted or node memory: counted by fm_flow */
 			drop(w, ok[i], FM_DROP_NO_FCB);
 			continue;
+		}
+		if (xg[i] != FM_FLOW_NO_GROUP) {
+			w->xdp[FM_WK_XDP_verify_checked]++;
+			if (fm_fcb_chdr(fcbs[i])->group != xg[i])
+				w->xdp[FM_WK_XDP_verify_mismatch]++;
 		}
 		fm_flow_count(fcbs[i], rte_pktmbuf_pkt_len(ok[i])); /* nfctl top; owner only */
 		meta->fcb = fm_flow_index(w->wk->flow, fcbs[i]);
@@ -787,6 +824,8 @@ static void publish(struct fm_wk *w)
 		atomic_store_explicit(&st->tx_cksum_dev[p], w->cksum_dev[p], memory_order_relaxed);
 		atomic_store_explicit(&st->tx_cksum_sw[p], w->cksum_sw[p], memory_order_relaxed);
 	}
+	for (int i = 0; i < FM_WK_XDP_MAX; i++)
+		atomic_store_explicit(&st->xdp[i], w->xdp[i], memory_order_relaxed);
 }
 
 /* Flow-table counters for the control plane (a copy, so it never reads the worker's table). */

@@ -111,6 +111,22 @@ enum fm_vnf_fault {
 extern const char *const fm_fault_names[FM_FAULT_MAX];
 extern const uint32_t fm_fault_threshold[FM_FAULT_MAX];
 
+/* Worker counters of the XDP offload (fm_xdp.h), X(name, help): `nfctl stats` name xdp_<name>. */
+#define FM_WK_XDP_COUNTERS(X)                                                                      \
+	X(meta_class, "frames whose metadata named a class: descent from its group")               \
+	X(meta_none, "frames the program matched no rule for: full descent")                       \
+	X(meta_missing, "frames of an XDP port without our metadata: full descent")                \
+	X(verify_checked, "--xdp-verify: classified frames checked against the full descent")      \
+	X(verify_mismatch, "--xdp-verify: the metadata's group is not the full descent's")
+
+enum fm_wk_xdp_cnt {
+#define FM_WK_XDP_ENUM(n, h) FM_WK_XDP_##n,
+	FM_WK_XDP_COUNTERS(FM_WK_XDP_ENUM)
+#undef FM_WK_XDP_ENUM
+	    FM_WK_XDP_MAX
+};
+extern const char *const fm_wk_xdp_names[FM_WK_XDP_MAX];
+
 /* What one worker publishes (one writer: that worker; see Concurrency above). */
 struct fm_worker_stats {
 	alignas(64) _Atomic uint64_t rx_pkts;
@@ -137,6 +153,8 @@ struct fm_worker_stats {
 	 * summed in software because the port lacks the offload (nfctl ports). */
 	_Atomic uint64_t tx_cksum_dev[FM_SHM_MAX_PORTS];
 	_Atomic uint64_t tx_cksum_sw[FM_SHM_MAX_PORTS];
+	/* Frames of `xdp: offload` ports by their metadata (FM_WK_XDP_COUNTERS). */
+	_Atomic uint64_t xdp[FM_WK_XDP_MAX];
 };
 
 /**

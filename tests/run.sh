@@ -69,7 +69,8 @@ for p in fsd fsf fsw fsn fsl fsm fsy fsy2 fsi fsc fso fsr fsk fsx fsz fsq fsu fs
 	fsdt \
 	fsst \
 	fsv2 \
-	fs6c; do
+	fs6c \
+	fsbx; do
 	fs_ns_destroy "$p" >/dev/null 2>&1 || true
 done
 

@@ -264,12 +264,13 @@ int cfg_get_fields(struct parse_ctx *c, const yaml_node_t *map, const char *cons
 static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_cfg *port)
 {
 	static const char *const keys[] = {"name",	"dev",		"reverse", "rx_queues",
-					   "tx_queues", "rx_symmetric", NULL};
+					   "tx_queues", "rx_symmetric", "xdp",	   NULL};
 	static const char *const bools[] = {"false", "true"};
-	yaml_node_t *v[6];
+	static const char *const xdps[] = {"off", "offload"};
+	yaml_node_t *v[7];
 	int ret = cfg_get_fields(c, n, keys, v, "port");
 	uint32_t q;
-	int rev = 0, sym = 0;
+	int rev = 0, sym = 0, xdp = 0;
 
 	if (ret < 0)
 		return ret;
@@ -287,6 +288,14 @@ static int parse_port(struct parse_ctx *c, const yaml_node_t *n, struct fm_port_
 	if (ret == 0 && v[5] != NULL)
 		ret = get_enum(c, v[5], bools, 2, &sym, "port rx_symmetric");
 	port->rx_symmetric = sym == 1;
+	if (ret == 0 && v[6] != NULL) {
+		ret = get_enum(c, v[6], xdps, 2, &xdp, "port xdp");
+		if (ret == 0 && xdp == 1 && strncmp(port->dev, "net_af_xdp", 10) != 0)
+			ret = cfg_fail_at(
+			    c, v[6]->start_mark,
+			    "port xdp: offload needs an af_xdp port (dev net_af_xdpN,...)");
+	}
+	port->xdp = xdp == 1;
 	for (int k = 3; k < 5 && ret == 0; k++) {
 		if (v[k] == NULL)
 			continue;

@@ -20,6 +20,8 @@
  *	  # the reverse order (the reply direction of a NAT/LB chain: lb, ..., nat, fw)
  *	  # dev may also be a PCI address ("0000:3b:00.0", devargs after a comma): flowmgr then
  *	  # allow-lists it (-a) instead of adding --no-pci (fm_config_eal_ports())
+ *	  # xdp: offload (af_xdp ports only; default off): flowmgr's XDP program classifies the
+ *	  # static levels in the kernel (docs/offload.md "XDP")
  *	  # rx_queues: N / tx_queues: N (1..FM_MAX_QUEUES, optional; 0/absent: auto, fm_port.h)
  *	  # rx_symmetric: true — the operator vouches that both directions of a connection arrive on
  *	  # the same RX queue index (e.g. net_pcap with one capture per queue split by a symmetric
@@ -151,6 +153,7 @@ struct fm_port_cfg {
 	uint16_t rx_queues;	  /* RX queues to poll, 0: auto (fm_port.h) */
 	uint16_t tx_queues;	  /* TX queues, 0: one per worker */
 	bool rx_symmetric; /* the operator vouches: RX queues split connections symmetrically */
+	bool xdp; /* `xdp: offload`: flowmgr's XDP program on this af_xdp port (docs/offload.md) */
 };
 
 /* How flowmgr may start a VNF (a later issue); exec "" = started by the operator. */

@@ -95,6 +95,8 @@ void fm_config_print(const struct fm_config *cfg, FILE *out)
 			fprintf(out, "    tx_queues: %u\n", cfg->ports[i].tx_queues);
 		if (cfg->ports[i].rx_symmetric)
 			fputs("    rx_symmetric: true\n", out);
+		if (cfg->ports[i].xdp)
+			fputs("    xdp: offload\n", out);
 	}
 	fm_config_print_chain(cfg, out);
 }

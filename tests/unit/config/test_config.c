@@ -536,7 +536,9 @@ static const struct bad_case bad[] = {
     {"name: t\nports: []\n", "<string>:2:8: ports: at least one port is required"},
     {"name: t\nports:\n  - {name: p0, dev: a, iface: b}\n",
      "<string>:3:24: port: unknown key 'iface' (expected one of: name, dev, reverse, rx_queues, "
-     "tx_queues, rx_symmetric)"},
+     "tx_queues, rx_symmetric, xdp)"},
+    {"name: t\nports:\n  - {name: p0, dev: net_null0, xdp: offload}\n",
+     "<string>:3:37: port xdp: offload needs an af_xdp port (dev net_af_xdpN,...)"},
     {"name: t\nports:\n  - {name: \"p 0\", dev: a}\n",
      "<string>:3:12: port name: bad name 'p 0' (letters, digits, '_' and '-', starting with a "
      "letter)"},

@@ -11,7 +11,11 @@
  *    the rules to frames of every shape (VLAN, QinQ, fragments, IPv4 options, IPv6 extension
  *    headers, truncated, non-IP) and the class it gives (MARK id -> group, or DROP) must be the
  *    software tree's class for the same frame, and the descent from the marked group must give
- *    the very FCB the full descent gives — on the chains above and on 300 random chains.
+ *    the very FCB the full descent gives — on the chains above and on 300 random chains;
+ *  - the XDP rule table (fm_xdp_table.h) built from the same rules: entries, order, actions
+ *    (drop, redirect for classes without VNF, user), and the same oracle run through the XDP
+ *    program's own classifier (fm_xdp_prog.h) on the same frames: group = the tree's, drops in
+ *    early-drop classes, redirects on paths without VNF, malformed frames never classified.
  */
 #include <check.h>
 
@@ -24,6 +28,7 @@
 #include "fm_cls.h"
 #include "lib/fs_filter_gen.h"
 #include "fm_offload.h"
+#include "fm_xdp_table.h"
 #include "ofl_nic_sim.h"
 
 #define CHECK(cond, ...)                                                                           \
@@ -417,7 +422,54 @@ static uint32_t rand_frame(uint8_t *b)
 
 struct oracle_stats {
 	uint64_t frames, parsed, marked, dropped, software;
+	uint64_t xdp_user, xdp_drop, xdp_redirect, xdp_none; /* the XDP table's verdicts */
 };
+
+static struct fm_xdp_table xtab;
+
+/*
+ * The XDP program's verdict on a frame (fm_xdp_classify: the program's own code) against the
+ * tree: a frame it classifies parses in software and has that group (the descent from the group
+ * gives the same FCB), one it drops is in an early-drop class, one it redirects is on a path
+ * without VNF; software-malformed frames are never classified.
+ */
+static void xdp_check(const struct fm_chain *c, struct fm_tree *t, const uint8_t *b, uint32_t len,
+		      uint32_t k, struct oracle_stats *st)
+{
+	int e = fm_xdp_classify(&xtab, b, len);
+	uint64_t vals[FM_F_COUNT];
+	struct fm_path_info pi;
+	struct fm_pkt p;
+
+	if (e < 0) {
+		st->xdp_none++;
+		return;
+	}
+	CHECK(fm_pkt_parse(b, len, &p) == 0, "chain %s frame %u: XDP classifies a malformed frame",
+	      c->name, k);
+	fm_pkt_fields(&p, vals);
+	struct fm_fcb *fcb = fm_tree_lookup_fields(t, vals);
+	CHECK(fcb != NULL, "lookup failed");
+	CHECK(fm_fcb_chdr(fcb)->group == xtab.r[e].group,
+	      "chain %s frame %u: XDP entry %d (rule %u) gives group %u, the tree group %u",
+	      c->name, k, e, xtab.r[e].rule, xtab.r[e].group, fm_fcb_chdr(fcb)->group);
+	ck_assert_int_eq(fm_tree_path_info(t, (int)fcb->path_id, &pi), 0);
+	switch (xtab.r[e].act) {
+	case FM_XDP_ACT_DROP:
+		CHECK(pi.early_drop, "XDP drop of a class that is not an early drop");
+		st->xdp_drop++;
+		break;
+	case FM_XDP_ACT_REDIRECT:
+		CHECK(pi.nb_hops == 1 && pi.hops[0] == FM_HOP_OUTPUT,
+		      "XDP redirect of a class with a VNF");
+		st->xdp_redirect++;
+		break;
+	default:
+		CHECK(fm_tree_lookup_group(t, xtab.r[e].group, vals) == fcb,
+		      "descent from XDP group %u: other FCB", xtab.r[e].group);
+		st->xdp_user++;
+	}
+}
 
 /*
  * Every frame the NIC marks gets that group from the software tree, and the descent from the
@@ -432,6 +484,7 @@ static void oracle(const struct fm_chain *c, uint32_t nb_frames, struct oracle_s
 
 	fm_ofl_port_add(s, "p0", 1);
 	fm_ofl_place(s, 0, fake_try, &all);
+	fm_xdp_table_build(s, t, true, &xtab);
 	for (uint32_t k = 0; k < nb_frames; k++) {
 		uint32_t len = rand_frame(b);
 		uint64_t vals[FM_F_COUNT];
@@ -440,6 +493,7 @@ static void oracle(const struct fm_chain *c, uint32_t nb_frames, struct oracle_s
 		int r = sim_nic(s, 0, b, len, &tie);
 
 		st->frames++;
+		xdp_check(c, t, b, len, k, st);
 		CHECK(!tie, "chain %s frame %u: two rules of one priority disagree", c->name, k);
 		if (fm_pkt_parse(b, len, &p) < 0)
 			continue; /* malformed: the worker drops it whatever the NIC did */
@@ -475,6 +529,69 @@ static void oracle(const struct fm_chain *c, uint32_t nb_frames, struct oracle_s
 	fm_tree_destroy(t);
 }
 
+/* Classes without VNF (UDP 9999, ARP: output) beside a VNF and an early drop. */
+static void chain_redirect(struct fm_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "redirect");
+	chain_add_edge(&c->input, "arp", FM_HOP_OUTPUT);
+	chain_add_edge(&c->input, "udp dst port 53", FM_HOP_OUTPUT);
+	chain_add_edge(&c->input, "tcp port 22", FM_HOP_DROP);
+	chain_add_edge(&c->input, "", chain_add_vnf(c, "tcp", "tcp", "5tuple", 8));
+}
+
+/* The XDP table of Figure 2 and of a chain with classes without VNF: entries, order, actions. */
+START_TEST(test_xdp_table)
+{
+	struct fm_chain c;
+	struct fm_tree *t;
+	struct fm_ofl_set *s;
+	uint32_t expressible = 0;
+
+	chain_fig2(&c, "10.0.0.27", 0);
+	t = build(&c);
+	s = rules(t);
+	fm_xdp_table_build(s, t, true, &xtab);
+	for (uint32_t i = 0; i < s->nb_rules; i++)
+		expressible += s->rules[i].expressible;
+	/* every rule whose dependencies are expressible; none redirected (every path has a VNF) */
+	ck_assert_uint_eq(xtab.nb + xtab.left_out, s->nb_rules);
+	ck_assert_uint_le(xtab.nb, expressible);
+	ck_assert_uint_eq(xtab.nb_redirect, 0);
+	ck_assert_uint_gt(xtab.nb_drop, 0);
+	for (uint32_t i = 0; i < xtab.nb; i++) {
+		const struct fm_ofl_rule *r = &s->rules[xtab.r[i].rule];
+
+		ck_assert_uint_eq(xtab.r[i].group, r->group);
+		ck_assert_uint_eq(xtab.r[i].act,
+				  r->action == FM_OFL_DROP ? FM_XDP_ACT_DROP : FM_XDP_ACT_USER);
+		if (i > 0) /* (priority, id) order */
+			ck_assert(s->rules[xtab.r[i - 1].rule].priority < r->priority ||
+				  (s->rules[xtab.r[i - 1].rule].priority == r->priority &&
+				   xtab.r[i - 1].rule < r->id));
+	}
+	/* rule 0: tcp dst 80 -> MARK group 0, as an XDP entry (host-order ports, byte addresses) */
+	ck_assert_uint_eq(xtab.r[0].rule, 0);
+	ck_assert_uint_eq(xtab.r[0].l3, 4);
+	ck_assert_uint_eq(xtab.r[0].l4, 6);
+	ck_assert_uint_eq(xtab.r[0].dport, 80);
+	ck_assert_uint_eq(xtab.r[0].dport_mask, 0xffff);
+	fm_ofl_destroy(s);
+	fm_tree_destroy(t);
+
+	chain_redirect(&c);
+	t = build(&c);
+	s = rules(t);
+	fm_xdp_table_build(s, t, true, &xtab);
+	ck_assert_uint_ge(xtab.nb_redirect, 2); /* ARP, UDP 53 (IPv4 and IPv6) */
+	ck_assert_uint_ge(xtab.nb_drop, 1);
+	fm_xdp_table_build(s, t, false, &xtab); /* no kernel egress: to user space */
+	ck_assert_uint_eq(xtab.nb_redirect, 0);
+	fm_ofl_destroy(s);
+	fm_tree_destroy(t);
+}
+END_TEST
+
 START_TEST(test_mark_oracle_fixed_chains)
 {
 	struct oracle_stats st = {0};
@@ -493,6 +610,16 @@ START_TEST(test_mark_oracle_fixed_chains)
 	chain_add_edge(&c.input, "", chain_add_vnf(&c, "tcp", "tcp", "5tuple", 8));
 	chain_add_edge(&c.input, "", chain_add_vnf(&c, "vlan10", "vlan 10", "", 0));
 	oracle(&c, 20000, &st);
+	chain_redirect(&c);
+	oracle(&c, 20000, &st);
+	printf("fixed chains, XDP table: %llu to user space classified, %llu dropped, %llu "
+	       "redirected, %llu unclassified\n",
+	       (unsigned long long)st.xdp_user, (unsigned long long)st.xdp_drop,
+	       (unsigned long long)st.xdp_redirect, (unsigned long long)st.xdp_none);
+	ck_assert_uint_gt(st.xdp_user, st.parsed / 10);
+	ck_assert_uint_gt(st.xdp_drop, 1000);
+	ck_assert_uint_gt(st.xdp_redirect, 1000);
+	ck_assert_uint_gt(st.xdp_none, 1000);
 	printf("fixed chains: %llu frames, %llu parsed: %llu marked, %llu NIC drops, %llu to "
 	       "software\n",
 	       (unsigned long long)st.frames, (unsigned long long)st.parsed,
@@ -600,6 +727,8 @@ START_TEST(test_mark_oracle_random_chains)
 	       (unsigned long long)st.software);
 	ck_assert_int_gt(built, 250);
 	ck_assert_uint_gt(st.marked, st.parsed / 50);
+	ck_assert_uint_gt(st.xdp_user, st.parsed / 50);
+	ck_assert_uint_gt(st.xdp_drop, 1000);
 	ck_assert_uint_gt(st.dropped, 1000);
 }
 END_TEST
@@ -615,6 +744,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_early_drop_rules);
 	tcase_add_test(tc, test_vlan_rules);
 	tcase_add_test(tc, test_place_fallback);
+	tcase_add_test(tc, test_xdp_table);
 	tcase_add_test(tc, test_mark_oracle_fixed_chains);
 	tcase_add_test(tc, test_mark_oracle_random_chains);
 	suite_add_tcase(s, tc);

@@ -28,7 +28,7 @@ endif()
 
 set(ALLOW
     "tests/unit/cls=cls"
-    "tests/unit/offload=offload,cls"
+    "tests/unit/offload=offload,cls,config"
     "tests/unit/flow=flow,cls"
     "tests/unit/tcp=tcp"
     "tests/unit/config=config,cls"
