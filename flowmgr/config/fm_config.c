@@ -503,6 +503,7 @@ enum top_key {
 	TK_LATENCY,
 	TK_STREAM_MBUFS,
 	TK_SYN_TIMEOUT,
+	TK_LIVE_AREA,
 	TK_NB
 };
 
@@ -540,6 +541,8 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 	if (ret == 0 && v[TK_SYN_TIMEOUT]) /* fm_flow.h "Embryonic": 0 = rule off */
 		ret = get_u32(c, v[TK_SYN_TIMEOUT], 0, 3600000, &cfg->syn_timeout_ms,
 			      "syn_timeout_ms");
+	if (ret == 0 && v[TK_LIVE_AREA]) /* docs/operations.md "Live changes": 0 = off */
+		ret = get_u32(c, v[TK_LIVE_AREA], 0, 4096, &cfg->live_area, "live_area");
 	return ret;
 }
 
@@ -638,7 +641,7 @@ static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 	    "name", "socket",  "mbufs",	    "ring_size",	 "ports",	 "mode",
 	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache",	 "sweep_ms",
 	    "user", "metrics", "fragments", "latency_budget_us", "stream_mbufs", "syn_timeout_ms",
-	    NULL};
+	    "live_area", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 
