@@ -278,6 +278,7 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	Flowsplice__RegisterReply *rr;
 	struct fm_shm_vnf *v;
 	int id = vnf_by_name(fm, r->name);
+	bool spliced = false;
 	char why[320];
 
 	if (r->abi_version != FM_SHM_ABI_VERSION)
@@ -310,9 +311,8 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 		d.flags = r->decl->flags;
 		d.isolation = (enum fm_isolation)r->decl->isolation;
 		d.policy = FM_FAIL_DROP;
-		id = fm_live_add_vnf(fm, &d,
-				     r->before && r->before[0] ? r->before : r->after,
-				     r->before && r->before[0], why, sizeof(why));
+		id = fm_live_add_vnf(fm, &d, why, sizeof(why));
+		spliced = id > 0;
 		if (id < 0)
 			return ctl_reply_error(c, rep,
 					       id == -EBUSY ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
@@ -342,6 +342,12 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	fm->vnf_rt[id].conn = c;
 	ctl_conn_set_user(c, (void *)(uintptr_t)id);
 	fm_super_vnf_attached(fm, (uint32_t)id, (int)ctl_conn_pid(c));
+	/* a VNF that declared itself: on a path only now that it is running (fm_live.h) */
+	if (spliced && fm_live_splice(fm, (uint32_t)id,
+				      r->before && r->before[0] ? r->before : r->after,
+				      r->before && r->before[0], why, sizeof(why)) < 0)
+		RTE_LOG(ERR, USER1, "flowmgr: VNF %s attached but not spliced in: %s\n", r->name,
+			why);
 	if (fm->vnf_rt[id].pool_fd >= 0 &&
 	    ctl_reply_attach_fd(c, fm->vnf_rt[id].pool_fd, "scratchpad_pool") < 0)
 		return -ENOMEM;
@@ -677,7 +683,9 @@ static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__R
 		     Flowsplice__Reply *rep)
 {
 	struct fm_config *next = malloc(sizeof(*next));
-	bool changed[FM_MAX_VNFS];
+	static struct fm_decl classes[FM_MAX_VNFS];
+	bool changed[FM_MAX_VNFS], class_changed[FM_MAX_VNFS];
+	int nclass = 0;
 	char why[512], *text = NULL;
 	size_t len = 0, n = 0;
 	FILE *f;
@@ -688,8 +696,29 @@ static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__R
 	fm_config_init(next);
 	rc = fm_config_parse_string(q->yaml ? q->yaml : "", q->yaml ? strlen(q->yaml) : 0, next,
 				    why, sizeof(why));
+	if (rc == 0 && fm->bank_slots != 0) { /* new traffic classes: a new generation */
+		memcpy(classes, next->chain.vnfs, sizeof(classes));
+		nclass = fm_config_reload_classes(fm->cfg, next, class_changed);
+	}
 	if (rc == 0)
 		rc = fm_config_reload_diff(fm->cfg, next, changed, why, sizeof(why));
+	if (rc == 0 && nclass > 0) {
+		static struct fm_chain gen;
+
+		gen = fm->cfg->chain;
+		for (int i = 0; i < gen.nb_vnfs; i++)
+			if (class_changed[i])
+				memcpy(gen.vnfs[i].traffic_class, classes[i].traffic_class,
+				       sizeof(gen.vnfs[i].traffic_class));
+		rc = fm_live_switch(fm, &gen, why, sizeof(why));
+		if (rc < 0) {
+			free(next);
+			return ctl_reply_error(c, rep,
+					       rc == -EBUSY ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
+							    : FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+					       "%s", why);
+		}
+	}
 	if (rc != 0) {
 		free(next);
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", why);
@@ -714,6 +743,13 @@ static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__R
 			fm->cfg->chain.vnfs[i].name, fm_config_policy_name(now));
 		n++;
 	}
+	for (int i = 0; nclass > 0 && i < fm->cfg->chain.nb_vnfs; i++)
+		if (class_changed[i]) {
+			fprintf(f, "%s: traffic_class \"%s\" (generation %u)\n",
+				fm->cfg->chain.vnfs[i].name, fm->cfg->chain.vnfs[i].traffic_class,
+				atomic_load(&fm->gen));
+			n++;
+		}
 	if (n == 0)
 		fputs("no change\n", f);
 	free(next);
@@ -951,6 +987,7 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 	}
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:
 		atomic_store(&fm->ports_open, req->set_ports->open);
+		fm->wait_vnfs = false; /* the operator opens and closes them from now on */
 		RTE_LOG(NOTICE, USER1, "flowmgr: ports %s on operator request\n",
 			req->set_ports->open ? "opened" : "closed");
 		return 0;

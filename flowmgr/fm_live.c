@@ -17,15 +17,9 @@
 #include "fm_graph.h"
 #include "fm_tree.h"
 
-int fm_live_switch(struct flowmgr *fm, const struct fm_chain *next, char *why, size_t len)
+int fm_live_ready(struct flowmgr *fm, char *why, size_t len)
 {
 	uint32_t g = atomic_load_explicit(&fm->gen, memory_order_relaxed);
-	unsigned int nb = FM_LIVE_BANK(g + 1);
-	static uint32_t keep_off[FM_MAX_VNFS], keep_size[FM_MAX_VNFS];
-	struct fm_flow *t[FM_SHM_MAX_WORKERS] = {NULL};
-	struct fm_chain *copy;
-	char err[512];
-	int rc = 0;
 
 	if (fm->bank_slots == 0) {
 		snprintf(why, len, "live chain changes are off (chain config: live_area: 0)");
@@ -51,6 +45,21 @@ int fm_live_switch(struct flowmgr *fm, const struct fm_chain *next, char *why, s
 			return -EBUSY;
 		}
 	}
+	return 0;
+}
+
+int fm_live_switch(struct flowmgr *fm, const struct fm_chain *next, char *why, size_t len)
+{
+	uint32_t g = atomic_load_explicit(&fm->gen, memory_order_relaxed);
+	unsigned int nb = FM_LIVE_BANK(g + 1);
+	static uint32_t keep_off[FM_MAX_VNFS], keep_size[FM_MAX_VNFS];
+	struct fm_flow *t[FM_SHM_MAX_WORKERS] = {NULL};
+	struct fm_chain *copy;
+	char err[512];
+	int rc = 0;
+
+	if ((rc = fm_live_ready(fm, why, len)) < 0)
+		return rc;
 	for (uint32_t v = 0; v < FM_MAX_VNFS; v++) {
 		const struct fm_shm_vnf *s = &fm->shm->vnfs[v + 1];
 
@@ -121,12 +130,10 @@ static void retarget(struct fm_chain_node *n, int from, int to)
 			n->edges[e].to = to;
 }
 
-int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, const char *pos, bool before,
-		    char *why, size_t len)
+int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, char *why, size_t len)
 {
-	static struct fm_chain next;
 	uint32_t id = fm->nb_vnfs + 1;
-	int at = -1, me = (int)id - 1, rc;
+	int me = (int)id - 1, rc;
 
 	if (fm->bank_slots == 0) {
 		snprintf(why, len,
@@ -147,33 +154,8 @@ int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, const char *pos
 			 d->name);
 		return -EINVAL;
 	}
-	if (pos != NULL && pos[0] != '\0' && (at = fm_config_vnf_index(fm->cfg, pos)) < 0) {
-		snprintf(why, len, "no VNF named \"%s\" to put \"%s\" %s", pos, d->name,
-			 before ? "before" : "after");
-		return -ENOENT;
-	}
-	next = fm->cfg->chain;
-	next.vnfs[me] = *d;
-	next.nb_vnfs = me + 1;
-	memset(&next.nodes[me], 0, sizeof(next.nodes[me]));
-	if (at < 0 && before) {
-		snprintf(why, len, "--before needs a VNF name");
-		return -EINVAL;
-	}
-	if (before) { /* every edge into `at` now goes through the new VNF */
-		retarget(&next.input, at, me);
-		for (int v = 0; v < me; v++)
-			retarget(&next.nodes[v], at, me);
-		next.nodes[me].nb_edges = 1;
-		next.nodes[me].edges[0].to = at;
-	} else { /* the new VNF takes the edges out of `at` (or out of the ports) */
-		struct fm_chain_node *src = at < 0 ? &next.input : &next.nodes[at];
-
-		next.nodes[me] = *src;
-		memset(src, 0, sizeof(*src));
-		src->nb_edges = 1;
-		src->edges[0].to = me;
-	}
+	if ((rc = fm_live_ready(fm, why, len)) < 0)
+		return rc;
 	/* The new VNF's slot and rings, before any path leads to it. */
 	{
 		struct fm_shm_vnf *v = &fm->shm->vnfs[id];
@@ -197,11 +179,48 @@ int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, const char *pos
 	}
 	fm->shm->nb_vnfs = id;
 	__atomic_store_n(&fm->nb_vnfs, id, __ATOMIC_RELEASE);
-	fm->cfg->chain.vnfs[me] = *d; /* known by name from now on, even if the switch waits */
+	fm->cfg->chain.vnfs[me] = *d; /* known by name from now on, on no path yet */
 	fm->cfg->chain.nb_vnfs = me + 1;
 	memset(&fm->cfg->chain.nodes[me], 0, sizeof(fm->cfg->chain.nodes[me]));
-	rc = fm_live_switch(fm, &next, why, len);
-	return rc < 0 ? rc : (int)id;
+	return (int)id;
+}
+
+int fm_live_splice(struct flowmgr *fm, uint32_t id, const char *pos, bool before, char *why,
+		   size_t len)
+{
+	static struct fm_chain next;
+	int at = -1, me = (int)id - 1;
+
+	if (id == 0 || id > fm->nb_vnfs)
+		return -EINVAL;
+	if (pos != NULL && pos[0] != '\0' &&
+	    ((at = fm_config_vnf_index(fm->cfg, pos)) < 0 || at == me)) {
+		snprintf(why, len, "no VNF named \"%s\" to put \"%s\" %s", pos,
+			 fm->cfg->chain.vnfs[me].name, before ? "before" : "after");
+		return -ENOENT;
+	}
+	if (at < 0 && before) {
+		snprintf(why, len, "--before needs a VNF name");
+		return -EINVAL;
+	}
+	next = fm->cfg->chain;
+	memset(&next.nodes[me], 0, sizeof(next.nodes[me]));
+	if (before) { /* every edge into `at` now goes through the new VNF */
+		retarget(&next.input, at, me);
+		for (int v = 0; v < next.nb_vnfs; v++)
+			if (v != me)
+				retarget(&next.nodes[v], at, me);
+		next.nodes[me].nb_edges = 1;
+		next.nodes[me].edges[0].to = at;
+	} else { /* the new VNF takes the edges out of `at` (or out of the ports) */
+		struct fm_chain_node *src = at < 0 ? &next.input : &next.nodes[at];
+
+		next.nodes[me] = *src;
+		memset(src, 0, sizeof(*src));
+		src->nb_edges = 1;
+		src->edges[0].to = me;
+	}
+	return fm_live_switch(fm, &next, why, len);
 }
 
 int fm_live_remove_vnf(struct flowmgr *fm, const char *name, char *why, size_t len)

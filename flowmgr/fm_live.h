@@ -35,13 +35,22 @@ struct fm_decl;
 /** Build generation gen + 1 from `next` and publish it. @return 0 or -errno, reason in why. */
 int fm_live_switch(struct flowmgr *fm, const struct fm_chain *next, char *why, size_t len);
 
+/** -EBUSY (reason in why) while a change cannot be made now; -EPERM when live changes are off. */
+int fm_live_ready(struct flowmgr *fm, char *why, size_t len);
+
 /**
- * A VNF not in the chain registers: appended (new id, slot, rings) and spliced in after or before
- * VNF `pos` ("" or NULL: right after the ports), as a new generation. @return its id (> 0) or
- * -errno with the reason in why.
+ * A VNF not in the chain registers: appended (new id, shared slot, rings, its declaration in the
+ * running chain) on no path yet. @return its id (> 0) or -errno with the reason in why.
  */
-int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, const char *pos, bool before,
-		    char *why, size_t len);
+int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, char *why, size_t len);
+
+/**
+ * Splice VNF `id` in after VNF `pos` (its edges out become the new VNF's; "" or NULL: after the
+ * ports) or before it (every edge into `pos` leads to the new VNF, which leads to `pos`), as a
+ * new generation. Once the VNF is attached, so that no packet meets it unattached.
+ */
+int fm_live_splice(struct flowmgr *fm, uint32_t id, const char *pos, bool before, char *why,
+		   size_t len);
 
 /** Take VNF `name` off every path of a new generation (it drains). @return 0 or -errno. */
 int fm_live_remove_vnf(struct flowmgr *fm, const char *name, char *why, size_t len);

@@ -276,6 +276,15 @@ bool fm_config_decl_conflict(const struct fm_decl *chain, const struct fm_decl *
  * nothing else — policy_changed[i] (FM_MAX_VNFS entries) tells which VNF's policy it changes —,
  * 1 when it does, with the first difference in why (one line), -ENOMEM.
  */
+/*
+ * Live chain changes (live_area): the traffic classes of `next` that differ from the running
+ * config's, VNF by VNF (same index and name), are marked in class_changed (FM_MAX_VNFS entries)
+ * and set back to the running ones in `next`, so that fm_config_reload_diff() then compares the
+ * rest. @return how many changed.
+ */
+int fm_config_reload_classes(const struct fm_config *run, struct fm_config *next,
+			     bool *class_changed);
+
 int fm_config_reload_diff(const struct fm_config *run, const struct fm_config *next,
 			  bool *policy_changed, char *why, size_t len);
 

@@ -300,7 +300,7 @@ bool fm_super_vnf_exited(struct flowmgr *fm, uint32_t id)
 
 static void check_ports_open(struct flowmgr *fm)
 {
-	if (!fm->wait_vnfs)
+	if (!fm->wait_vnfs || fm->nb_vnfs == 0)
 		return;
 	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		if (fm->vnf_rt[id].state != FM_VNF_RUNNING)
