@@ -294,6 +294,8 @@ int fm_classify_table(struct flowmgr *fm, const struct fm_chain *chain, unsigned
 	conf.tree.keep_off = keep_off;
 	conf.tree.keep_size = keep_size;
 	conf.tree.area_capacity = (uint32_t)fm->cfg->live_area + fm->live_area0;
+	/* a spliced VNF's fallback edges (fm_live.c) may be unreachable: warnings, not errors */
+	conf.tree.allow_impossible = keep_off != NULL;
 	conf.region = (uint8_t *)mz->addr + (size_t)first * fm->shm->fcb_stride;
 	conf.region_len = (size_t)fm->fcb_per_worker * fm->shm->fcb_stride;
 	conf.base_index = first;

@@ -122,12 +122,91 @@ fail:
 	return rc;
 }
 
-/* Edges of `n` leading to VNF `from` now lead to `to`. */
-static void retarget(struct fm_chain_node *n, int from, int to)
+/* Drops each edge of `n` that repeats an earlier one (same match, same target): the later one
+ * can never be taken. */
+static void dedupe(struct fm_chain_node *n)
 {
-	for (int e = 0; e < n->nb_edges; e++)
-		if (n->edges[e].to == from)
-			n->edges[e].to = to;
+	int k = 0;
+
+	for (int e = 0; e < n->nb_edges; e++) {
+		bool dup = false;
+
+		for (int j = 0; j < k && !dup; j++)
+			dup = n->edges[j].to == n->edges[e].to &&
+			      strcmp(n->edges[j].match, n->edges[e].match) == 0;
+		if (!dup)
+			n->edges[k++] = n->edges[e];
+	}
+	n->nb_edges = k;
+}
+
+/* The edges out of a node as the tree reads them: none means "to the output". */
+static void edges_out(const struct fm_chain_node *n, struct fm_chain_node *out)
+{
+	*out = *n;
+	if (out->nb_edges == 0) {
+		memset(&out->edges[0], 0, sizeof(out->edges[0]));
+		out->edges[0].to = FM_HOP_OUTPUT;
+		out->nb_edges = 1;
+	}
+}
+
+/* Every edge of `n` into VNF `gone` is replaced, in place, by `gone`'s edges out (their matches
+ * joined with the edge's). @return 0, or -E2BIG when the node would have too many edges. */
+static int bypass(struct fm_chain_node *n, int gone, const struct fm_chain_node *out)
+{
+	struct fm_chain_node r;
+
+	memset(&r, 0, sizeof(r));
+	for (int e = 0; e < n->nb_edges; e++) {
+		const struct fm_edge *x = &n->edges[e];
+
+		if (x->to != gone) {
+			if (r.nb_edges == FM_MAX_EDGES)
+				return -E2BIG;
+			r.edges[r.nb_edges++] = *x;
+			continue;
+		}
+		for (int k = 0; k < out->nb_edges; k++) {
+			struct fm_edge *y = &r.edges[r.nb_edges];
+			const char *a = x->match, *b = out->edges[k].match;
+
+			if (r.nb_edges == FM_MAX_EDGES)
+				return -E2BIG;
+			if (a[0] != '\0' && b[0] != '\0') {
+				if ((size_t)snprintf(y->match, sizeof(y->match), "(%s) and (%s)", a, b) >=
+				    sizeof(y->match))
+					return -E2BIG;
+			} else {
+				snprintf(y->match, sizeof(y->match), "%s", a[0] ? a : b);
+			}
+			y->to = out->edges[k].to;
+			r.nb_edges++;
+		}
+	}
+	dedupe(&r);
+	*n = r;
+	return 0;
+}
+
+/* Before every edge of `n` into VNF `at`, one with the same match into VNF `me`: packets of
+ * me's class go through it, the others still reach `at`. */
+static int insert_before(struct fm_chain_node *n, int at, int me)
+{
+	struct fm_chain_node r;
+
+	memset(&r, 0, sizeof(r));
+	for (int e = 0; e < n->nb_edges; e++) {
+		if (r.nb_edges + (n->edges[e].to == at ? 2 : 1) > FM_MAX_EDGES)
+			return -E2BIG;
+		if (n->edges[e].to == at) {
+			r.edges[r.nb_edges] = n->edges[e];
+			r.edges[r.nb_edges++].to = me;
+		}
+		r.edges[r.nb_edges++] = n->edges[e];
+	}
+	*n = r;
+	return 0;
 }
 
 int fm_live_add_vnf(struct flowmgr *fm, const struct fm_decl *d, char *why, size_t len)
@@ -189,7 +268,7 @@ int fm_live_splice(struct flowmgr *fm, uint32_t id, const char *pos, bool before
 		   size_t len)
 {
 	static struct fm_chain next;
-	int at = -1, me = (int)id - 1;
+	int at = -1, me = (int)id - 1, rc = 0;
 
 	if (id == 0 || id > fm->nb_vnfs)
 		return -EINVAL;
@@ -205,20 +284,31 @@ int fm_live_splice(struct flowmgr *fm, uint32_t id, const char *pos, bool before
 	}
 	next = fm->cfg->chain;
 	memset(&next.nodes[me], 0, sizeof(next.nodes[me]));
-	if (before) { /* every edge into `at` now goes through the new VNF */
-		retarget(&next.input, at, me);
-		for (int v = 0; v < next.nb_vnfs; v++)
+	if (before) { /* into `at` through the new VNF first; packets outside its class bypass it */
+		rc = insert_before(&next.input, at, me);
+		for (int v = 0; v < next.nb_vnfs && rc == 0; v++)
 			if (v != me)
-				retarget(&next.nodes[v], at, me);
+				rc = insert_before(&next.nodes[v], at, me);
 		next.nodes[me].nb_edges = 1;
 		next.nodes[me].edges[0].to = at;
-	} else { /* the new VNF takes the edges out of `at` (or out of the ports) */
-		struct fm_chain_node *src = at < 0 ? &next.input : &next.nodes[at];
+	} else { /* out of `at` (or the ports) into the new VNF first, then where they went */
+		struct fm_chain_node *src = at < 0 ? &next.input : &next.nodes[at], e;
 
-		next.nodes[me] = *src;
-		memset(src, 0, sizeof(*src));
-		src->nb_edges = 1;
-		src->edges[0].to = me;
+		edges_out(src, &e);
+		next.nodes[me] = e;
+		if (e.nb_edges == FM_MAX_EDGES) {
+			rc = -E2BIG;
+		} else {
+			memset(src, 0, sizeof(*src));
+			src->edges[0].to = me;
+			memcpy(&src->edges[1], e.edges, sizeof(e.edges[0]) * (size_t)e.nb_edges);
+			src->nb_edges = e.nb_edges + 1;
+		}
+	}
+	if (rc < 0) {
+		snprintf(why, len, "splicing \"%s\" in: a node would have more than %d edges",
+			 fm->cfg->chain.vnfs[me].name, FM_MAX_EDGES);
+		return rc;
 	}
 	return fm_live_switch(fm, &next, why, len);
 }
@@ -226,26 +316,24 @@ int fm_live_splice(struct flowmgr *fm, uint32_t id, const char *pos, bool before
 int fm_live_remove_vnf(struct flowmgr *fm, const char *name, char *why, size_t len)
 {
 	static struct fm_chain next;
-	int at = fm_config_vnf_index(fm->cfg, name);
-	const struct fm_chain_node *out;
+	int at = fm_config_vnf_index(fm->cfg, name), rc;
+	struct fm_chain_node out;
 
 	if (at < 0) {
 		snprintf(why, len, "no VNF named \"%s\"", name);
 		return -ENOENT;
 	}
 	next = fm->cfg->chain;
-	out = &next.nodes[at];
-	if (out->nb_edges != 1 || out->edges[0].match[0] != '\0') {
-		snprintf(why, len,
-			 "VNF \"%s\" has %d edges out: remove only splices out a VNF with one "
-			 "unconditional edge (use nfctl reload for the graph)",
-			 name, out->nb_edges);
-		return -EINVAL;
-	}
-	retarget(&next.input, at, out->edges[0].to);
-	for (int v = 0; v < next.nb_vnfs; v++)
+	edges_out(&fm->cfg->chain.nodes[at], &out);
+	rc = bypass(&next.input, at, &out);
+	for (int v = 0; v < next.nb_vnfs && rc == 0; v++)
 		if (v != at)
-			retarget(&next.nodes[v], at, out->edges[0].to);
+			rc = bypass(&next.nodes[v], at, &out);
+	if (rc < 0) {
+		snprintf(why, len, "removing \"%s\": a node would have more than %d edges", name,
+			 FM_MAX_EDGES);
+		return rc;
+	}
 	memset(&next.nodes[at], 0, sizeof(next.nodes[at])); /* on no path: it drains */
 	return fm_live_switch(fm, &next, why, len);
 }
