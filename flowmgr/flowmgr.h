@@ -185,7 +185,7 @@ static inline uint32_t fm_nb_vnfs(const struct flowmgr *fm)
 }
 
 /* Bank of a generation: generation g's tables are on bank (g - 1) & 1. */
-#define FM_LIVE_BANK(g)	  (((g) - 1u) & 1u)
+#define FM_LIVE_BANK(g)	  (((g)-1u) & 1u)
 #define FM_LIVE_PATH_HALF (FM_SHM_MAX_PATHS / 2) /* bank b's paths start at b * this */
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)

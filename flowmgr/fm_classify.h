@@ -88,8 +88,8 @@ void fm_classify_uninit(struct flowmgr *fm);
  * their common-data record when their path needs one; counted in wk->stats.bidir_*.
  */
 void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_flow *table, uint32_t path_base,
-			      struct fm_fcb **fcbs,
-			      const uint64_t (*vals)[FM_CLS_FIELDS], unsigned int n);
+			      struct fm_fcb **fcbs, const uint64_t (*vals)[FM_CLS_FIELDS],
+			      unsigned int n);
 
 /** Worker side, called between bursts: serves a pending dump request, if any. */
 void fm_classify_dump_poll(struct fm_wctx *wk);

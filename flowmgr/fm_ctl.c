@@ -343,9 +343,9 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	ctl_conn_set_user(c, (void *)(uintptr_t)id);
 	fm_super_vnf_attached(fm, (uint32_t)id, (int)ctl_conn_pid(c));
 	/* a VNF that declared itself: on a path only now that it is running (fm_live.h) */
-	if (spliced && fm_live_splice(fm, (uint32_t)id,
-				      r->before && r->before[0] ? r->before : r->after,
-				      r->before && r->before[0], why, sizeof(why)) < 0)
+	if (spliced &&
+	    fm_live_splice(fm, (uint32_t)id, r->before && r->before[0] ? r->before : r->after,
+			   r->before && r->before[0], why, sizeof(why)) < 0)
 		RTE_LOG(ERR, USER1, "flowmgr: VNF %s attached but not spliced in: %s\n", r->name,
 			why);
 	if (fm->vnf_rt[id].pool_fd >= 0 &&
@@ -638,7 +638,6 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 	return reply_text(c, rep, text);
 }
 
-
 /* nfctl chain: the running chain (vnfs and graph, as YAML) and its generation. */
 static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
 {
@@ -648,8 +647,7 @@ static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Rep
 
 	if (f == NULL)
 		return -ENOMEM;
-	fprintf(f, "# chain \"%s\", generation %u%s\n", fm->cfg->chain.name,
-		atomic_load(&fm->gen),
+	fprintf(f, "# chain \"%s\", generation %u%s\n", fm->cfg->chain.name, atomic_load(&fm->gen),
 		fm->bank_slots != 0 ? " (live changes on)"
 				    : " (live changes off: live_area: 0 in the chain config)");
 	fm_config_print_chain(fm->cfg, f);
@@ -669,7 +667,7 @@ static int on_chain_remove(struct flowmgr *fm, struct ctl_conn *c, const Flowspl
 
 	if (rc < 0)
 		return ctl_reply_error(c, rep,
-				       rc == -EBUSY ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
+				       rc == -EBUSY    ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
 				       : rc == -ENOENT ? FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND
 						       : FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "%s", why);

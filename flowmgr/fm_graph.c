@@ -193,9 +193,9 @@ int fm_graph_add_vnf(struct flowmgr *fm, uint32_t id)
 			wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];
 		} else {
 			snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, id);
-			wk->to_vnf[id] = rte_ring_create(name, fm->cfg->ring_size,
-							 (int)rte_socket_id(),
-							 RING_F_SP_ENQ | RING_F_SC_DEQ);
+			wk->to_vnf[id] =
+			    rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (wk->to_vnf[id] == NULL)
 				return -ENOMEM;
 		}

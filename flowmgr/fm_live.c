@@ -102,7 +102,8 @@ int fm_live_switch(struct flowmgr *fm, const struct fm_chain *next, char *why, s
 
 		if (off != FM_OFF_NONE && keep_off[id - 1] == FM_OFF_NONE) { /* a new area */
 			fm->shm->vnfs[id].area_off = off;
-			fm->shm->vnfs[id].area_size = fm_tree_vnf_size(fm_flow_tree(t[0]), (int)id - 1);
+			fm->shm->vnfs[id].area_size =
+			    fm_tree_vnf_size(fm_flow_tree(t[0]), (int)id - 1);
 		}
 	}
 	for (unsigned int w = 0; w < fm->nb_workers; w++)
@@ -174,8 +175,8 @@ static int bypass(struct fm_chain_node *n, int gone, const struct fm_chain_node 
 			if (r.nb_edges == FM_MAX_EDGES)
 				return -E2BIG;
 			if (a[0] != '\0' && b[0] != '\0') {
-				if ((size_t)snprintf(y->match, sizeof(y->match), "(%s) and (%s)", a, b) >=
-				    sizeof(y->match))
+				if ((size_t)snprintf(y->match, sizeof(y->match), "(%s) and (%s)", a,
+						     b) >= sizeof(y->match))
 					return -E2BIG;
 			} else {
 				snprintf(y->match, sizeof(y->match), "%s", a[0] ? a : b);

@@ -423,8 +423,8 @@ static void lookup_two_gens(struct fm_wk *w, uint64_t (*vals)[FM_F_COUNT], const
 	}
 	if (n == 0)
 		return;
-	fm_flow_lookup_burst_group(wk->flow, (const uint64_t(*)[FM_F_COUNT])nvals, nhash, ngroup,
-				   n, nfcbs);
+	fm_flow_lookup_burst_group(wk->flow, (const uint64_t(*)[FM_F_COUNT])nvals, nhash, ngroup, n,
+				   nfcbs);
 	fm_flow_seen_burst(wk->flow, nfcbs, ntcpf, n);
 	fm_classify_new_sessions(wk, wk->flow, wk->path_base, nfcbs,
 				 (const uint64_t(*)[FM_CLS_FIELDS])nvals, n);

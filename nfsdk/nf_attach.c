@@ -69,7 +69,8 @@ static int parse_opts(struct nf_ctx *nf, int argc, char **argv, int *left)
 			nf->poll = true;
 			continue;
 		}
-		if (strcmp(a, "--splice") == 0) { /* right after the ports, unless --after/--before */
+		if (strcmp(a, "--splice") ==
+		    0) { /* right after the ports, unless --after/--before */
 			nf->splice = true;
 			continue;
 		}
@@ -91,7 +92,8 @@ static int parse_opts(struct nf_ctx *nf, int argc, char **argv, int *left)
 		} else {
 			nf_err(nf->name,
 			       "unknown option %s (nfsdk options: --name --socket --file-prefix "
-			       "--cpus --poll --splice --after --before; the VNF's own options go after --)",
+			       "--cpus --poll --splice --after --before; the VNF's own options go "
+			       "after --)",
 			       a);
 			return -EINVAL;
 		}

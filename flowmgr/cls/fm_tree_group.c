@@ -49,11 +49,10 @@ static int compute_layout(struct fm_tree *t, const struct fm_chain *ch)
 	r->path = paths;
 	r->len = len;
 	char why[256];
-	int rc = t->opts.keep_off == NULL
-		     ? fm_layout_compute(r, t->vnf_off, &t->area_size)
-		     : fm_layout_extend(r, t->opts.keep_off, t->opts.keep_size,
-					t->opts.area_capacity, t->vnf_off, &t->area_size, why,
-					sizeof(why));
+	int rc = t->opts.keep_off == NULL ? fm_layout_compute(r, t->vnf_off, &t->area_size)
+					  : fm_layout_extend(r, t->opts.keep_off, t->opts.keep_size,
+							     t->opts.area_capacity, t->vnf_off,
+							     &t->area_size, why, sizeof(why));
 	r->path = NULL;
 	r->len = NULL;
 	free(len);

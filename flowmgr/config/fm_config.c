@@ -638,10 +638,11 @@ int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned in
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {
-	    "name", "socket",  "mbufs",	    "ring_size",	 "ports",	 "mode",
-	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache",	 "sweep_ms",
-	    "user", "metrics", "fragments", "latency_budget_us", "stream_mbufs", "syn_timeout_ms",
-	    "live_area", NULL};
+	    "name",	    "socket",	      "mbufs",	   "ring_size",
+	    "ports",	    "mode",	      "vnfs",	   "graph",
+	    "sessions",	    "exhaust",	      "cache",	   "sweep_ms",
+	    "user",	    "metrics",	      "fragments", "latency_budget_us",
+	    "stream_mbufs", "syn_timeout_ms", "live_area", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 

@@ -121,7 +121,8 @@ static void *reader(void *arg)
 		}
 		memcpy(w, d + 14 + 20 + 8, sizeof(w));
 		flow = ntohl(w[1]);
-		if (ntohl(w[0]) != MAGIC || flow >= FLOWS || (int32_t)ntohl(w[2]) != c->next[flow]) {
+		if (ntohl(w[0]) != MAGIC || flow >= FLOWS ||
+		    (int32_t)ntohl(w[2]) != c->next[flow]) {
 			c->bad++;
 			continue;
 		}
@@ -247,9 +248,10 @@ static void quiesce(struct fs_h *h)
 
 			for (size_t i = 0; i < st->stats->n_counters && n < sizeof(why) - 64; i++)
 				if (st->stats->counters[i]->value != 0)
-					n += (size_t)snprintf(why + n, sizeof(why) - n, " %s=%lu",
-							      st->stats->counters[i]->name,
-							      (unsigned long)st->stats->counters[i]->value);
+					n += (size_t)snprintf(
+					    why + n, sizeof(why) - n, " %s=%lu",
+					    st->stats->counters[i]->name,
+					    (unsigned long)st->stats->counters[i]->value);
 			ck_abort_msg("in %lu != out %lu after closing the ports:%s",
 				     (unsigned long)port_stat(h, "p0", false),
 				     (unsigned long)port_stat(h, "p1", true), why);

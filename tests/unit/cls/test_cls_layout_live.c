@@ -298,7 +298,7 @@ START_TEST(test_layout_live_tree_keeps_areas)
 	o.keep_size = keep_size;
 	o.area_capacity = 256;
 	ck_assert_int_eq(fm_tree_build(&g2, &o, &t2, err, sizeof(err)), 0);
-	ck_assert_uint_eq(fm_tree_vnf_offset(t2, 0), 0); /* a's live area did not move */
+	ck_assert_uint_eq(fm_tree_vnf_offset(t2, 0), 0);  /* a's live area did not move */
 	ck_assert_uint_ge(fm_tree_vnf_offset(t2, 1), 16); /* b's lies beside it */
 	ck_assert_uint_le(fm_tree_vnf_offset(t2, 1) + 24, 256);
 
