@@ -45,7 +45,7 @@
 #include "fm_hash.h"
 
 #define FM_SHM_MAGIC	   0x53504c46u /* "FLPS" */
-#define FM_SHM_ABI_VERSION 16u
+#define FM_SHM_ABI_VERSION 17u
 
 #define FM_SHM_ZONE	 "fs_shm"
 #define FM_SHM_MBUF_POOL "fs_mbuf"
@@ -282,7 +282,10 @@ struct fm_shm {
 	uint32_t fcb_slots;	 /* slots in the zone (all workers) */
 	uint32_t fcb_per_worker; /* worker w owns slots [w * fcb_per_worker, (w + 1) * ...) */
 	uint32_t nb_workers;
-	uint32_t pad0;
+	/* Bumped (release) after flowmgr created the rings of a VNF spliced into the running chain
+	 * (docs/architecture.md, Chain generations): a VNF then looks up the rings of edge[][] it
+	 * does not have yet (nfsdk, between two bursts). */
+	_Atomic uint32_t edge_gen;
 	uint64_t bidir_of_off; /* FM_SHM_BIDIR_ZONE: offset of the per-slot record index array */
 	/* Key of every hash flowmgr computes on traffic (fm_hash.h: tree hash nodes, flow cache,
 	 * common-data table), drawn at random at each start before any table exists; a VNF that
@@ -329,11 +332,11 @@ static_assert(sizeof(struct fm_shm_vnf) % 64 == 0, "fm_shm_vnf is whole cache li
 static_assert(alignof(struct fm_shm) == 64, "fm_shm is cache aligned");
 
 /*
- * The layouts other processes read, pinned at ABI version 16. An assert that fails here means the
+ * The layouts other processes read, pinned at ABI version 17. An assert that fails here means the
  * shared ABI changed: bump FM_SHM_ABI_VERSION, then re-pin.
  */
-#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 16)")
-FM_SHM_PIN(FM_SHM_ABI_VERSION == 16, "a new version: check the pins below, then update them");
+#define FM_SHM_PIN(cond, what) static_assert(cond, what " (FM_SHM_ABI_VERSION 17)")
+FM_SHM_PIN(FM_SHM_ABI_VERSION == 17, "a new version: check the pins below, then update them");
 FM_SHM_PIN(FM_POOL_NONE == FM_IDX_NONE && FM_BIDIR_NONE == FM_IDX_NONE, "one 'none' index");
 /* FCB zone (fm_fcb.h): nfsdk reads area_off and decrements usage through a slot index. */
 FM_SHM_PIN(sizeof(struct fm_pool_slot) == FM_POOL_SLOT_HDR && FM_POOL_SLOT_HDR == 32, "slot hdr");

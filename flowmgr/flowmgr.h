@@ -29,6 +29,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "fm_chain.h"
 #include "fm_config.h"
 #include "fm_mbuf_check.h"
 #include "fm_shm.h"
@@ -63,7 +64,15 @@ struct fm_wctx {
 	struct flowmgr *fm;
 	unsigned int idx;
 	unsigned int lcore;
-	struct fm_flow *flow;
+	struct fm_flow *flow; /* the table of the generation it runs (its own lcore writes it) */
+	/* Live chain changes (fm_live.h): its table on each FCB bank, published by the control
+	 * thread (release) before the generation that uses it; old_flow: the previous
+	 * generation's table while it still has sessions (worker only); gen: the generation it
+	 * runs, old_gone: the last one whose table it let go of (worker writes, release). */
+	struct fm_flow *_Atomic bank[2];
+	struct fm_flow *old_flow;
+	uint16_t path_base, old_path_base; /* first path id of flow's and old_flow's bank */
+	_Atomic uint32_t gen, old_gone;
 	struct rte_ring *to_vnf[FM_SHM_MAX_NODES]; /* this worker → VNF i */
 	struct rte_ring *ev[FM_SHM_MAX_NODES];	   /* release events to VNF i */
 	struct rte_ring *ack[FM_SHM_MAX_NODES];	   /* their acknowledgements */
@@ -163,7 +172,25 @@ struct flowmgr {
 	bool offload_off;    /* flowmgr --no-offload */
 	bool xdp_verify;     /* flowmgr --xdp-verify: classify in full, compare with the metadata */
 	uint32_t xdp_groups; /* session groups: a metadata group below this is taken (fm_xdp.h) */
+	/* Live chain changes (fm_live.h; cfg->live_area != 0): FCB slots per bank (bank 1 follows
+	 * bank 0 in the zone; 0: one bank), the FCB object size every generation shares, the
+	 * generation the control thread published (release; workers adopt it between bursts) */
+	uint32_t bank_slots;
+	size_t fcb_obj_size;
+	uint32_t live_area0; /* area bytes of the chain flowmgr started with */
+	_Atomic uint32_t gen;
+	struct fm_chain *bank_chain[2]; /* the chain each bank's tables were built from */
 };
+
+/* VNF ids 1..n exist (n grows when a VNF is spliced in live; its rings exist before). */
+static inline uint32_t fm_nb_vnfs(const struct flowmgr *fm)
+{
+	return __atomic_load_n(&fm->nb_vnfs, __ATOMIC_ACQUIRE);
+}
+
+/* Bank of a generation: generation g's tables are on bank (g - 1) & 1. */
+#define FM_LIVE_BANK(g)	  (((g)-1u) & 1u)
+#define FM_LIVE_PATH_HALF (FM_SHM_MAX_PATHS / 2) /* bank b's paths start at b * this */
 
 static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_mbuf *m)
 {
@@ -173,9 +200,23 @@ static inline struct fm_mbuf_meta *fm_meta(const struct flowmgr *fm, struct rte_
 /* The worker owning FCB slot `idx`. */
 static inline struct fm_wctx *fm_fcb_owner(struct flowmgr *fm, uint32_t idx)
 {
-	uint32_t w = fm->fcb_per_worker ? idx / fm->fcb_per_worker : 0;
+	uint32_t w;
 
+	if (fm->bank_slots != 0 && idx >= fm->bank_slots)
+		idx -= fm->bank_slots; /* bank 1 (live chain changes) */
+	w = fm->fcb_per_worker ? idx / fm->fcb_per_worker : 0;
 	return w < fm->nb_workers ? &fm->wk[w] : NULL;
+}
+
+/* The flow table holding FCB slot `idx` (its owner's table on the slot's bank), or NULL. */
+static inline struct fm_flow *fm_fcb_table(struct flowmgr *fm, uint32_t idx, struct fm_wctx **owner)
+{
+	unsigned int b = fm->bank_slots != 0 && idx >= fm->bank_slots;
+	struct fm_wctx *o = idx < fm->fcb_slots ? fm_fcb_owner(fm, idx) : NULL;
+
+	if (owner != NULL)
+		*owner = o;
+	return o == NULL ? NULL : atomic_load_explicit(&o->bank[b], memory_order_acquire);
 }
 
 #endif /* FLOWMGR_H */

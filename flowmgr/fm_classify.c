@@ -37,24 +37,36 @@
  * Shared path table: path i as the tree synthesised it; when a port has `reverse: true`, path
  * nb + i holds the same hops backwards (fm->path_rev[i]), taken by packets received there.
  */
-static int fill_paths(struct flowmgr *fm)
+int fm_classify_fill_paths(struct flowmgr *fm, const struct fm_tree *tree,
+			   const struct fm_chain *ch, uint32_t base)
 {
-	int nb = fm_tree_nb_paths(fm->tree);
+	int nb = fm_tree_nb_paths(tree);
+	int room = fm->bank_slots != 0 ? FM_LIVE_PATH_HALF : FM_SHM_MAX_PATHS;
 	bool rev = false;
 
 	for (int i = 0; i < fm->cfg->nb_ports; i++) /* before the ports are up */
 		rev |= fm->cfg->ports[i].reverse;
-	if (nb * (rev ? 2 : 1) > FM_SHM_MAX_PATHS) {
+	if (nb * (rev ? 2 : 1) > room) {
 		RTE_LOG(ERR, USER1, "flowmgr: the chain has %d paths; at most %d are supported\n",
-			nb, FM_SHM_MAX_PATHS);
+			nb, room);
 		return -E2BIG;
 	}
-	for (int i = 0; i < nb; i++) {
+	for (int k = 0; k < nb; k++) {
+		uint32_t i = base + (uint32_t)k;
 		struct fm_path_info pi;
 		struct fm_shm_path *p = &fm->shm->paths[i];
 
-		if (fm_tree_path_info(fm->tree, i, &pi) < 0 || pi.id != (uint32_t)i)
+		if (fm_tree_path_info(tree, k, &pi) < 0 || pi.id != (uint32_t)k)
 			return -EINVAL;
+		fm->path_bidir[i] = fm->path_alias[i] = fm->path_tcp[i] = 0;
+		for (int h = 0; h < pi.nb_hops; h++) {
+			uint32_t f = pi.hops[h] >= 0 ? ch->vnfs[pi.hops[h]].flags : 0;
+
+			fm->path_bidir[i] |=
+			    fm->bidir != NULL &&
+			    (f & (FM_DECL_BIDIR | FM_DECL_IN_ORDER | FM_DECL_RESIZE)) != 0;
+			fm->path_alias[i] |= fm->bidir != NULL && (f & FM_DECL_REWRITE) != 0;
+		}
 		memset(p, 0, sizeof(*p));
 		for (int h = 0; h < pi.nb_hops; h++) {
 			int8_t hop = pi.hops[h];
@@ -83,7 +95,8 @@ static int fill_paths(struct flowmgr *fm)
 			fm->path_alias[nb + i] = fm->path_alias[i];
 		}
 	}
-	fm->shm->nb_paths = (uint32_t)(rev ? 2 * nb : nb);
+	/* live chain changes: both halves stay valid ids (a half no generation uses is zeroed) */
+	fm->shm->nb_paths = fm->bank_slots != 0 ? FM_SHM_MAX_PATHS : (uint32_t)(rev ? 2 * nb : nb);
 	fm->nb_paths = fm->shm->nb_paths; /* flowmgr's own copy: VNFs can write the shm one */
 	return 0;
 }
@@ -138,7 +151,12 @@ static void on_usage_bad(void *opaque, const struct fm_fcb *fcb)
 {
 	struct fm_wctx *wk = opaque;
 	uint32_t path = fcb->path_id, id;
+	const struct rte_memzone *mz;
 
+	if (wk->fm->bank_slots != 0 && (mz = rte_memzone_lookup(FM_SHM_FCB_ZONE)) != NULL &&
+	    (const uint8_t *)fcb >=
+		(const uint8_t *)mz->addr + (size_t)wk->fm->bank_slots * wk->fm->shm->fcb_stride)
+		path += FM_LIVE_PATH_HALF; /* bank 1 (fault path only: the lookup is fine) */
 	if (path >= wk->fm->nb_paths || (id = wk->fm->path_sole_vnf[path]) == 0)
 		return;
 	atomic_fetch_add_explicit(&wk->stats.vnf_faults[id][FM_FAULT_FCB], 1, memory_order_relaxed);
@@ -150,8 +168,9 @@ static void on_usage_bad(void *opaque, const struct fm_fcb *fcb)
  * the session (keyed by the direction-independent 5-tuple) in the shared table; the record lives
  * until both FCBs are released. Only for paths where a VNF declared `bidir`.
  */
-void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
-			      const uint64_t (*vals)[FM_CLS_FIELDS], unsigned int n)
+void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_flow *table, uint32_t path_base,
+			      struct fm_fcb **fcbs, const uint64_t (*vals)[FM_CLS_FIELDS],
+			      unsigned int n)
 {
 	struct flowmgr *fm = wk->fm;
 
@@ -162,8 +181,8 @@ void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
 		uint32_t idx, rec;
 		bool fwd, created;
 
-		if (fcbs[i] == NULL || !fm->path_bidir[fcbs[i]->path_id] ||
-		    (idx = fm_flow_index(wk->flow, fcbs[i])) == FM_IDX_NONE ||
+		if (fcbs[i] == NULL || !fm->path_bidir[path_base + fcbs[i]->path_id] ||
+		    (idx = fm_flow_index(table, fcbs[i])) == FM_IDX_NONE ||
 		    atomic_load_explicit(&fm->bidir_of[idx], memory_order_relaxed) != FM_IDX_NONE)
 			continue;
 		fm_bidir_key_from_fields(vals[i], &k, &fwd);
@@ -236,41 +255,87 @@ static int bidir_create(struct flowmgr *fm, uint32_t slots)
 	return 0;
 }
 
-/* One flow table per worker, each on its slice of the FCB zone (global slot index = w * cap + i).
- */
-static int flow_create(struct flowmgr *fm)
+/* The settings every flow table of flowmgr shares (the chain and layout aside). */
+static void table_conf(struct flowmgr *fm, struct fm_flow_conf *conf)
 {
 	static uint64_t hz_ms;
 	static struct fm_clock clock;
-	struct fm_flow_conf conf;
-	const struct rte_memzone *mz;
-	size_t bytes;
-	char err[512];
-	int rc;
 
 	hz_ms = rte_get_tsc_hz() / 1000;
 	clock.now_ms = tsc_ms;
 	clock.opaque = &hz_ms;
-	memset(&conf, 0, sizeof(conf));
-	conf.chain = &fm->cfg->chain;
-	conf.max_sessions = fm->cfg->sessions;
-	conf.exhaust = fm->cfg->exhaust_evict ? FM_FLOW_EXHAUST_EVICT : FM_FLOW_EXHAUST_DROP;
-	conf.cache_size = fm->cfg->cache;
-	conf.full_sweep_ms = fm->cfg->sweep_ms;
-	conf.syn_timeout_ms = fm->cfg->syn_timeout_ms;
-	conf.clock = &clock;
-	conf.on_release = on_release;
-	conf.tree.hash_seed = fm->shm->hash_seed; /* drawn by shm_create() */
-	conf.on_usage_bad = on_usage_bad;
-	conf.usage_max = fm->usage_max;
+	memset(conf, 0, sizeof(*conf));
+	conf->chain = &fm->cfg->chain;
+	conf->max_sessions = fm->cfg->sessions;
+	conf->exhaust = fm->cfg->exhaust_evict ? FM_FLOW_EXHAUST_EVICT : FM_FLOW_EXHAUST_DROP;
+	conf->cache_size = fm->cfg->cache;
+	conf->full_sweep_ms = fm->cfg->sweep_ms;
+	conf->syn_timeout_ms = fm->cfg->syn_timeout_ms;
+	conf->clock = &clock;
+	conf->on_release = on_release;
+	conf->tree.hash_seed = fm->shm->hash_seed; /* drawn by shm_create() */
+	conf->on_usage_bad = on_usage_bad;
+	conf->usage_max = fm->usage_max;
+	conf->fcb_size = fm->fcb_obj_size;
+}
+
+int fm_classify_table(struct flowmgr *fm, const struct fm_chain *chain, unsigned int bank,
+		      unsigned int w, const uint32_t *keep_off, const uint32_t *keep_size,
+		      struct fm_flow **out, char *err, size_t errlen)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(FM_SHM_FCB_ZONE);
+	uint32_t first = bank * fm->bank_slots + w * fm->fcb_per_worker;
+	struct fm_flow_conf conf;
+
+	if (mz == NULL || fm->fcb_obj_size == 0)
+		return -ENOENT;
+	table_conf(fm, &conf);
+	conf.chain = chain;
+	conf.tree.keep_off = keep_off;
+	conf.tree.keep_size = keep_size;
+	conf.tree.area_capacity = (uint32_t)fm->cfg->live_area + fm->live_area0;
+	/* a spliced VNF's fallback edges (fm_live.c) may be unreachable: warnings, not errors */
+	conf.tree.allow_impossible = keep_off != NULL;
+	conf.region = (uint8_t *)mz->addr + (size_t)first * fm->shm->fcb_stride;
+	conf.region_len = (size_t)fm->fcb_per_worker * fm->shm->fcb_stride;
+	conf.base_index = first;
+	conf.release_opaque = &fm->wk[w];
+	return fm_flow_create(&conf, out, err, errlen);
+}
+
+/* One flow table per worker, each on its slice of the FCB zone (global slot index = w * cap + i);
+ * with live chain changes (cfg->live_area) the zone has a second bank of the same size after the
+ * first, and every FCB has live_area spare bytes of area (fm_live.h). */
+static int flow_create(struct flowmgr *fm)
+{
+	struct fm_flow_conf conf;
+	const struct rte_memzone *mz;
+	unsigned int banks = fm->cfg->live_area != 0 ? 2 : 1;
+	struct fm_tree *t;
+	size_t bytes;
+	char err[512];
+	int rc;
+
+	table_conf(fm, &conf);
+	conf.fcb_size = 0;
+	if (fm->cfg->live_area != 0) {
+		rc = fm_tree_build(conf.chain, &conf.tree, &t, err, sizeof(err));
+		if (rc < 0)
+			goto fail;
+		fm->live_area0 = fm_tree_area_size(t);
+		conf.fcb_size = fm_tree_fcb_size(t) + fm->cfg->live_area + 64; /* + key words */
+		fm_tree_destroy(t);
+	}
 	rc = fm_flow_region_size(&conf, &bytes, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
-	mz = rte_memzone_reserve_aligned(FM_SHM_FCB_ZONE, bytes * fm->nb_workers,
+	if (conf.fcb_size != 0)
+		bytes = fm_fcb_pool_region_size(conf.fcb_size, conf.max_sessions);
+	mz = rte_memzone_reserve_aligned(FM_SHM_FCB_ZONE, bytes * fm->nb_workers * banks,
 					 (int)rte_socket_id(), 0, 64);
 	if (mz == NULL) {
 		snprintf(err, sizeof(err), "cannot reserve %zu bytes of FCBs for %u sessions: %s",
-			 bytes * fm->nb_workers, fm->cfg->sessions * fm->nb_workers,
+			 bytes * fm->nb_workers * banks, fm->cfg->sessions * fm->nb_workers,
 			 rte_strerror(rte_errno));
 		rc = -ENOMEM;
 		goto fail;
@@ -283,11 +348,16 @@ static int flow_create(struct flowmgr *fm)
 		rc = fm_flow_create(&conf, &fm->wk[w].flow, err, sizeof(err));
 		if (rc < 0)
 			goto fail;
+		atomic_store(&fm->wk[w].bank[0], fm->wk[w].flow);
+		atomic_store(&fm->wk[w].gen, 1);
 	}
+	atomic_store(&fm->gen, 1);
+	fm->fcb_obj_size = conf.fcb_size;
 	fm->tree = fm_flow_tree(fm->wk[0].flow);
 	fm->shm->fcb_stride = fm_fcb_pool_slot_stride(fm_flow_pool(fm->wk[0].flow));
 	fm->shm->fcb_per_worker = fm->fcb_per_worker = fm->cfg->sessions;
-	fm->shm->fcb_slots = fm->fcb_slots = fm->cfg->sessions * fm->nb_workers;
+	fm->bank_slots = banks > 1 ? fm->cfg->sessions * fm->nb_workers : 0;
+	fm->shm->fcb_slots = fm->fcb_slots = fm->cfg->sessions * fm->nb_workers * banks;
 	fm->shm->nb_workers = fm->nb_workers;
 	return bidir_create(fm, fm->fcb_slots);
 fail:
@@ -309,7 +379,7 @@ int fm_classify_init(struct flowmgr *fm)
 		fm->shm->vnfs[id].area_off = off == FM_OFF_NONE ? FM_IDX_NONE : off;
 		fm->shm->vnfs[id].area_size = fm_tree_vnf_size(fm->tree, (int)id - 1);
 	}
-	rc = fill_paths(fm);
+	rc = fm_classify_fill_paths(fm, fm->tree, &fm->cfg->chain, 0);
 	if (rc < 0)
 		fm_classify_uninit(fm);
 	return rc;
@@ -321,9 +391,13 @@ void fm_classify_uninit(struct flowmgr *fm)
 	const struct rte_memzone *bz = rte_memzone_lookup(FM_SHM_BIDIR_ZONE);
 
 	for (unsigned int w = 0; w < FM_SHM_MAX_WORKERS; w++) {
-		if (fm->wk[w].flow != NULL)
-			fm_flow_destroy(fm->wk[w].flow);
-		fm->wk[w].flow = NULL;
+		for (unsigned int b = 0; b < 2; b++) {
+			struct fm_flow *t = atomic_exchange(&fm->wk[w].bank[b], NULL);
+
+			if (t != NULL)
+				fm_flow_destroy(t);
+		}
+		fm->wk[w].flow = fm->wk[w].old_flow = NULL;
 		free(fm->wk[w].dump_buf); /* an answer that came after its request timed out */
 		fm->wk[w].dump_buf = NULL;
 	}

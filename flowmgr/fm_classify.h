@@ -39,6 +39,9 @@
 struct flowmgr;
 struct fm_wctx;
 struct fm_fcb;
+struct fm_flow;
+struct fm_tree;
+struct fm_chain;
 
 /* Introspection requests (struct fm_wctx.dump_req). */
 enum { FM_DUMP_NONE = 0, FM_DUMP_TREE = 1, FM_DUMP_LAYOUT = 2, FM_DUMP_FLOWS = 3, FM_DUMP_TOP = 4 };
@@ -64,6 +67,19 @@ struct fm_top_list {
  * reason logged (chain errors, too many paths, no memory for the FCB or common-data zones).
  */
 int fm_classify_init(struct flowmgr *fm);
+/**
+ * The shared path table's entries of `tree` from path id `base` (live chain changes put each FCB
+ * bank's paths in its own half), with flowmgr's per-path arrays. @return 0, -E2BIG, -EINVAL.
+ */
+int fm_classify_fill_paths(struct flowmgr *fm, const struct fm_tree *tree,
+			   const struct fm_chain *ch, uint32_t base);
+/**
+ * Worker w's flow table for `chain` on FCB bank `bank` (fm_live.h), the tree's layout given by
+ * keep_off/keep_size (fm_tree_opts) when not NULL. @return 0 or -errno with the reason in err.
+ */
+int fm_classify_table(struct flowmgr *fm, const struct fm_chain *chain, unsigned int bank,
+		      unsigned int w, const uint32_t *keep_off, const uint32_t *keep_size,
+		      struct fm_flow **out, char *err, size_t errlen);
 /** Frees the flow tables and the shared zones fm_classify_init() reserved (idempotent). */
 void fm_classify_uninit(struct flowmgr *fm);
 
@@ -71,8 +87,9 @@ void fm_classify_uninit(struct flowmgr *fm);
  * Worker `wk`'s n new session FCBs (vals[i]: the field values fcbs[i] was classified from) meet
  * their common-data record when their path needs one; counted in wk->stats.bidir_*.
  */
-void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_fcb **fcbs,
-			      const uint64_t (*vals)[FM_CLS_FIELDS], unsigned int n);
+void fm_classify_new_sessions(struct fm_wctx *wk, struct fm_flow *table, uint32_t path_base,
+			      struct fm_fcb **fcbs, const uint64_t (*vals)[FM_CLS_FIELDS],
+			      unsigned int n);
 
 /** Worker side, called between bursts: serves a pending dump request, if any. */
 void fm_classify_dump_poll(struct fm_wctx *wk);

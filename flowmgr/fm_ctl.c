@@ -23,6 +23,7 @@
 #include "flowmgr.h"
 #include "fm_capture.h"
 #include "fm_classify.h"
+#include "fm_live.h"
 #include "fm_clock.h"
 #include "fm_graph.h"
 #include "fm_port.h"
@@ -290,6 +291,7 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	Flowsplice__RegisterReply *rr;
 	struct fm_shm_vnf *v;
 	int id = vnf_by_name(fm, r->name);
+	bool spliced = false;
 	char why[320];
 
 	if (r->abi_version != FM_SHM_ABI_VERSION)
@@ -298,16 +300,38 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 		    "VNF built for shared-memory ABI %u, flowmgr speaks %u: rebuild "
 		    "the VNF against this FlowSplice",
 		    r->abi_version, FM_SHM_ABI_VERSION);
-	if (id < 0)
-		return ctl_reply_error(
-		    c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
-		    "no VNF named \"%s\" in chain \"%s\" (a VNF attaches through its "
-		    "entry in the chain config: splicing a VNF into a running "
-		    "chain is not supported yet)",
-		    r->name, fm->cfg->chain.name);
 	if (ctl_conn_user(c) != NULL)
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID,
 				       "this connection already registered a VNF");
+	if (id < 0 && (!r->splice || r->decl == NULL || r->name == NULL || r->name[0] == '\0'))
+		return ctl_reply_error(
+		    c, rep, FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND,
+		    "no VNF named \"%s\" in chain \"%s\" (a VNF attaches through its "
+		    "entry in the chain config, or asks to be spliced in: nfsdk --splice, "
+		    "--after NAME, --before NAME, with live_area in the config)",
+		    r->name, fm->cfg->chain.name);
+	if (id < 0) { /* a VNF that declares itself: spliced in as a new generation (fm_live.h) */
+		static struct fm_decl d;
+
+		memset(&d, 0, sizeof(d));
+		snprintf(d.name, sizeof(d.name), "%s", r->name);
+		snprintf(d.traffic_class, sizeof(d.traffic_class), "%s",
+			 r->decl->traffic_class ? r->decl->traffic_class : "");
+		snprintf(d.session, sizeof(d.session), "%s",
+			 r->decl->session ? r->decl->session : "");
+		d.scratchpad = r->decl->scratchpad_size;
+		d.timeout_ms = r->decl->timeout_ms;
+		d.flags = r->decl->flags;
+		d.isolation = (enum fm_isolation)r->decl->isolation;
+		d.policy = FM_FAIL_DROP;
+		id = fm_live_add_vnf(fm, &d, why, sizeof(why));
+		spliced = id > 0;
+		if (id < 0)
+			return ctl_reply_error(c, rep,
+					       id == -EBUSY ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
+							    : FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+					       "%s", why);
+	}
 	/* What the VNF declares must fit its entry in the chain (fm_config_decl_conflict()). */
 	if (r->decl != NULL && decl_conflict(fm, id, r->decl, why, sizeof(why)))
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", why);
@@ -331,6 +355,12 @@ static int on_register(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice_
 	fm->vnf_rt[id].conn = c;
 	ctl_conn_set_user(c, (void *)(uintptr_t)id);
 	fm_super_vnf_attached(fm, (uint32_t)id, (int)ctl_conn_pid(c));
+	/* a VNF that declared itself: on a path only now that it is running (fm_live.h) */
+	if (spliced &&
+	    fm_live_splice(fm, (uint32_t)id, r->before && r->before[0] ? r->before : r->after,
+			   r->before && r->before[0], why, sizeof(why)) < 0)
+		RTE_LOG(ERR, USER1, "flowmgr: VNF %s attached but not spliced in: %s\n", r->name,
+			why);
 	if (fm->vnf_rt[id].pool_fd >= 0 &&
 	    ctl_reply_attach_fd(c, fm->vnf_rt[id].pool_fd, "scratchpad_pool") < 0)
 		return -ENOMEM;
@@ -627,9 +657,6 @@ static int on_introspect(struct flowmgr *fm, struct ctl_conn *c, const Flowsplic
 	return reply_text(c, rep, text);
 }
 
-/* The chain's generation: 1, the chain flowmgr started with (live changes are not built yet). */
-#define FM_CHAIN_GENERATION 1u
-
 /* nfctl chain: the running chain (vnfs and graph, as YAML) and its generation. */
 static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Reply *rep)
 {
@@ -639,10 +666,9 @@ static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Rep
 
 	if (f == NULL)
 		return -ENOMEM;
-	fprintf(f,
-		"# chain \"%s\", generation %u (the chain flowmgr started with; changing it "
-		"means restarting flowmgr)\n",
-		fm->cfg->chain.name, FM_CHAIN_GENERATION);
+	fprintf(f, "# chain \"%s\", generation %u%s\n", fm->cfg->chain.name, atomic_load(&fm->gen),
+		fm->bank_slots != 0 ? " (live changes on)"
+				    : " (live changes off: live_area: 0 in the chain config)");
 	fm_config_print_chain(fm->cfg, f);
 	if (fclose(f) != 0 || text == NULL) {
 		free(text);
@@ -651,12 +677,32 @@ static int on_chain_show(struct flowmgr *fm, struct ctl_conn *c, Flowsplice__Rep
 	return reply_text(c, rep, text);
 }
 
+/* nfctl chain remove NAME: a new generation without the VNF (fm_live.h). */
+static int on_chain_remove(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__ChainRemove *q,
+			   Flowsplice__Reply *rep)
+{
+	char why[512], *text;
+	int rc = fm_live_remove_vnf(fm, q->name ? q->name : "", why, sizeof(why));
+
+	if (rc < 0)
+		return ctl_reply_error(c, rep,
+				       rc == -EBUSY    ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
+				       : rc == -ENOENT ? FLOWSPLICE__ERROR_CODE__ERR_NOT_FOUND
+						       : FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+				       "%s", why);
+	if (asprintf(&text, "%s removed: generation %u\n", q->name, atomic_load(&fm->gen)) < 0)
+		return -ENOMEM;
+	return reply_text(c, rep, text);
+}
+
 /* nfctl reload: apply the failure policies of a new chain file; refuse any other change. */
 static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__Reload *q,
 		     Flowsplice__Reply *rep)
 {
 	struct fm_config *next = malloc(sizeof(*next));
-	bool changed[FM_MAX_VNFS];
+	static struct fm_decl classes[FM_MAX_VNFS];
+	bool changed[FM_MAX_VNFS], class_changed[FM_MAX_VNFS];
+	int nclass = 0;
 	char why[512], *text = NULL;
 	size_t len = 0, n = 0;
 	FILE *f;
@@ -667,8 +713,29 @@ static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__R
 	fm_config_init(next);
 	rc = fm_config_parse_string(q->yaml ? q->yaml : "", q->yaml ? strlen(q->yaml) : 0, next,
 				    why, sizeof(why));
+	if (rc == 0 && fm->bank_slots != 0) { /* new traffic classes: a new generation */
+		memcpy(classes, next->chain.vnfs, sizeof(classes));
+		nclass = fm_config_reload_classes(fm->cfg, next, class_changed);
+	}
 	if (rc == 0)
 		rc = fm_config_reload_diff(fm->cfg, next, changed, why, sizeof(why));
+	if (rc == 0 && nclass > 0) {
+		static struct fm_chain gen;
+
+		gen = fm->cfg->chain;
+		for (int i = 0; i < gen.nb_vnfs; i++)
+			if (class_changed[i])
+				memcpy(gen.vnfs[i].traffic_class, classes[i].traffic_class,
+				       sizeof(gen.vnfs[i].traffic_class));
+		rc = fm_live_switch(fm, &gen, why, sizeof(why));
+		if (rc < 0) {
+			free(next);
+			return ctl_reply_error(c, rep,
+					       rc == -EBUSY ? FLOWSPLICE__ERROR_CODE__ERR_BUSY
+							    : FLOWSPLICE__ERROR_CODE__ERR_INVALID,
+					       "%s", why);
+		}
+	}
 	if (rc != 0) {
 		free(next);
 		return ctl_reply_error(c, rep, FLOWSPLICE__ERROR_CODE__ERR_INVALID, "%s", why);
@@ -693,6 +760,13 @@ static int on_reload(struct flowmgr *fm, struct ctl_conn *c, const Flowsplice__R
 			fm->cfg->chain.vnfs[i].name, fm_config_policy_name(now));
 		n++;
 	}
+	for (int i = 0; nclass > 0 && i < fm->cfg->chain.nb_vnfs; i++)
+		if (class_changed[i]) {
+			fprintf(f, "%s: traffic_class \"%s\" (generation %u)\n",
+				fm->cfg->chain.vnfs[i].name, fm->cfg->chain.vnfs[i].traffic_class,
+				atomic_load(&fm->gen));
+			n++;
+		}
 	if (n == 0)
 		fputs("no change\n", f);
 	free(next);
@@ -915,6 +989,8 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 		return on_top_flows(fm, c, req->top_flows, rep);
 	case FLOWSPLICE__REQUEST__BODY_CHAIN:
 		return on_chain_show(fm, c, rep);
+	case FLOWSPLICE__REQUEST__BODY_CHAIN_REMOVE:
+		return on_chain_remove(fm, c, req->chain_remove, rep);
 	case FLOWSPLICE__REQUEST__BODY_RELOAD:
 		return on_reload(fm, c, req->reload, rep);
 	case FLOWSPLICE__REQUEST__BODY_INTROSPECT:
@@ -935,6 +1011,7 @@ static int on_request(void *arg, struct ctl_conn *c, const Flowsplice__Request *
 	}
 	case FLOWSPLICE__REQUEST__BODY_SET_PORTS:
 		atomic_store(&fm->ports_open, req->set_ports->open);
+		fm->wait_vnfs = false; /* the operator opens and closes them from now on */
 		RTE_LOG(NOTICE, USER1, "flowmgr: ports %s on operator request\n",
 			req->set_ports->open ? "opened" : "closed");
 		return 0;

@@ -168,3 +168,50 @@ void fm_graph_destroy(struct flowmgr *fm)
 		}
 	}
 }
+
+int fm_graph_add_vnf(struct flowmgr *fm, uint32_t id)
+{
+	unsigned int size = rte_align32pow2(fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions);
+	char name[RTE_RING_NAMESIZE];
+	int rc;
+
+	/* every edge it may ever need: to and from flowmgr and every other VNF (a later change
+	 * may put it anywhere) */
+	if ((rc = ring_create(fm, FM_NODE_FLOWMGR, id)) < 0 ||
+	    (rc = ring_create(fm, id, FM_NODE_FLOWMGR)) < 0)
+		return rc;
+	for (uint32_t i = 1; i < id; i++) {
+		if (fm->rings[i][id] == NULL && (rc = ring_create(fm, i, id)) < 0)
+			return rc;
+		if (fm->rings[id][i] == NULL && (rc = ring_create(fm, id, i)) < 0)
+			return rc;
+	}
+	for (unsigned int w = 0; w < fm->nb_workers; w++) {
+		struct fm_wctx *wk = &fm->wk[w];
+
+		if (w == 0) {
+			wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];
+		} else {
+			snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, id);
+			wk->to_vnf[id] =
+			    rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (wk->to_vnf[id] == NULL)
+				return -ENOMEM;
+		}
+		if (w == 0)
+			snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
+		else
+			snprintf(name, sizeof(name), FM_SHM_WEVENT_FMT, id, w);
+		if ((wk->ev[id] = ring_named(name, size)) == NULL)
+			return -ENOMEM;
+		if (w == 0)
+			snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
+		else
+			snprintf(name, sizeof(name), FM_SHM_WACK_FMT, id, w);
+		if ((wk->ack[id] = ring_named(name, size)) == NULL)
+			return -ENOMEM;
+	}
+	atomic_fetch_add_explicit(&fm->shm->edge_gen, 1, memory_order_release);
+	return 0;
+}

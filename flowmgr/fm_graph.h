@@ -30,6 +30,13 @@ struct rte_ring;
 /** Every ring of the graph (see above). @return 0 or -errno (logged); destroy frees a partial one.
  */
 int fm_graph_create(struct flowmgr *fm);
+/**
+ * Live chain changes (fm_live.h): the rings of VNF `id`, appended to the chain: to and from
+ * flowmgr (every worker), to and from every other VNF, its release events and acknowledgements;
+ * then fm_shm.edge_gen is bumped so that the running VNFs look the new ones up. @return 0 or
+ * -errno.
+ */
+int fm_graph_add_vnf(struct flowmgr *fm, uint32_t id);
 /** Frees every ring fm_graph_create() made (idempotent). */
 void fm_graph_destroy(struct flowmgr *fm);
 

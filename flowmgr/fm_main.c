@@ -608,7 +608,8 @@ int main(int argc, char **argv)
 		 arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
 		     ? arg_value(o.eal_argc, o.eal_argv, "--file-prefix")
 		     : "flowsplice");
-	fm->wait_vnfs = o.wait_vnfs && g_cfg.chain.nb_vnfs > 0;
+	/* an empty chain with live changes: closed until a VNF is spliced in or nfctl ports open */
+	fm->wait_vnfs = o.wait_vnfs && (g_cfg.chain.nb_vnfs > 0 || g_cfg.live_area != 0);
 	atomic_store(&fm->ports_open, !fm->wait_vnfs);
 	fm->start_ms = fm_clock_monotonic(NULL);
 	if (priv_prepare(&o, &priv) < 0)

@@ -150,13 +150,14 @@ static inline void tx_cksum(struct fm_wk *w, uint16_t p, struct rte_mbuf *m)
 static inline void put_idx(struct fm_wk *w, uint32_t idx)
 {
 	struct fm_wctx *owner;
+	struct fm_flow *t;
 	struct fm_fcb *fcb;
 
-	if (idx == FM_IDX_NONE || (owner = fm_fcb_owner(w->fm, idx)) == NULL ||
-	    (fcb = fm_flow_fcb(owner->flow, idx)) == NULL)
+	if (idx == FM_IDX_NONE || (t = fm_fcb_table(w->fm, idx, &owner)) == NULL ||
+	    (fcb = fm_flow_fcb(t, idx)) == NULL)
 		return;
 	if (owner == w->wk)
-		fm_flow_put(owner->flow, fcb);
+		fm_flow_put(t, fcb);
 	else
 		fm_fcb_usage_dec(fcb);
 }
@@ -420,6 +421,47 @@ static struct rte_mbuf *frag_guard(struct fm_wk *w, struct rte_mbuf *m, struct f
 }
 
 /*
+ * A chain change is draining (docs/architecture.md, Chain generations): a packet with a live
+ * session in the previous generation's table stays on it (its path, its FCB layout); every
+ * other packet is classified by the current generation's table, where new sessions start.
+ */
+static void lookup_two_gens(struct fm_wk *w, uint64_t (*vals)[FM_F_COUNT], const uint32_t *hash,
+			    const uint32_t *group, const uint16_t *tcpf, unsigned int nok,
+			    struct fm_fcb **fcbs, uint8_t *old)
+{
+	struct fm_wctx *wk = w->wk;
+	uint64_t nvals[FM_BURST][FM_F_COUNT];
+	uint32_t nhash[FM_BURST], ngroup[FM_BURST];
+	uint16_t ntcpf[FM_BURST];
+	struct fm_fcb *nfcbs[FM_BURST];
+	uint8_t at[FM_BURST];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < nok; i++) {
+		old[i] = fm_flow_find(wk->old_flow, vals[i]) != NULL;
+		if (old[i]) {
+			fcbs[i] = fm_flow_lookup(wk->old_flow, vals[i], hash[i]);
+			fm_flow_seen_burst(wk->old_flow, &fcbs[i], &tcpf[i], 1);
+			continue;
+		}
+		memcpy(nvals[n], vals[i], sizeof(nvals[n]));
+		nhash[n] = hash[i];
+		ngroup[n] = group[i];
+		ntcpf[n] = tcpf[i];
+		at[n++] = (uint8_t)i;
+	}
+	if (n == 0)
+		return;
+	fm_flow_lookup_burst_group(wk->flow, (const uint64_t(*)[FM_F_COUNT])nvals, nhash, ngroup, n,
+				   nfcbs);
+	fm_flow_seen_burst(wk->flow, nfcbs, ntcpf, n);
+	fm_classify_new_sessions(wk, wk->flow, wk->path_base, nfcbs,
+				 (const uint64_t(*)[FM_CLS_FIELDS])nvals, n);
+	for (unsigned int k = 0; k < n; k++)
+		fcbs[at[k]] = nfcbs[k];
+}
+
+/*
  * Classifies one received burst: parse every packet (prefetched), then one burst lookup in the
  * flow table (RSS-hash cache verified bottom-up, else tree descent; usage++), then route.
  */
@@ -431,6 +473,7 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 	uint32_t hash[FM_BURST], group[FM_BURST], xg[FM_BURST];
 	uint16_t tcpf[FM_BURST]; /* TCP flags, for the embryonic-session rule (fm_flow.h) */
 	struct fm_fcb *fcbs[FM_BURST];
+	uint8_t old[FM_BURST]; /* fcbs[i] is a session of the previous generation */
 	struct fm_pkt parsed;
 	uint16_t out = fm->nb_ports == 2 ? (uint16_t)(pidx ^ 1) : pidx;
 	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, queue, pkts, FM_BURST);
@@ -491,12 +534,20 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 	}
 	if (w->wk->reasm != NULL) /* fragments the table gave up on, freed once per burst */
 		w->drops[FM_DROP_FRAG_FAILED] += fm_reasm_flush(w->wk->reasm);
-	fm_flow_lookup_burst_group(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash, group,
-				   nok, fcbs);
-	fm_flow_seen_burst(w->wk->flow, fcbs, tcpf, nok);
-	fm_classify_new_sessions(w->wk, fcbs, (const uint64_t(*)[FM_CLS_FIELDS])vals, nok);
+	if (w->wk->old_flow == NULL) {
+		fm_flow_lookup_burst_group(w->wk->flow, (const uint64_t(*)[FM_F_COUNT])vals, hash,
+					   group, nok, fcbs);
+		fm_flow_seen_burst(w->wk->flow, fcbs, tcpf, nok);
+		fm_classify_new_sessions(w->wk, w->wk->flow, w->wk->path_base, fcbs,
+					 (const uint64_t(*)[FM_CLS_FIELDS])vals, nok);
+		memset(old, 0, sizeof(old));
+	} else {
+		lookup_two_gens(w, vals, hash, group, tcpf, nok, fcbs, old);
+	}
 	for (unsigned int i = 0; i < nok; i++) {
 		struct fm_mbuf_meta *meta = fm_meta(fm, ok[i]);
+		struct fm_flow *t = old[i] ? w->wk->old_flow : w->wk->flow;
+		uint32_t path;
 
 		if (fcbs[i] == NULL) { /* pool exhausted or node memory: counted by fm_flow */
 			drop(w, ok[i], FM_DROP_NO_FCB);
@@ -508,9 +559,9 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 				w->xdp[FM_WK_XDP_verify_mismatch]++;
 		}
 		fm_flow_count(fcbs[i], rte_pktmbuf_pkt_len(ok[i])); /* nfctl top; owner only */
-		meta->fcb = fm_flow_index(w->wk->flow, fcbs[i]);
-		meta->path = fm->ports[pidx].reverse ? fm->path_rev[fcbs[i]->path_id]
-						     : (uint16_t)fcbs[i]->path_id;
+		meta->fcb = fm_flow_index(t, fcbs[i]);
+		path = (old[i] ? w->wk->old_path_base : w->wk->path_base) + fcbs[i]->path_id;
+		meta->path = fm->ports[pidx].reverse ? fm->path_rev[path] : (uint16_t)path;
 		meta->hop = 0;
 		meta->in_port = pidx;
 		meta->out_port = out;
@@ -528,15 +579,19 @@ static void release_acks(struct fm_wk *w)
 {
 	void *acks[FM_BURST];
 
-	for (uint32_t v = 1; v <= w->fm->nb_vnfs; v++) {
+	for (uint32_t v = 1; v <= fm_nb_vnfs(w->fm); v++) {
 		struct rte_ring *r = w->wk->ack[v];
 		unsigned int n;
 
 		if (r == NULL)
 			continue;
 		n = rte_ring_dequeue_burst(r, acks, FM_BURST, NULL);
-		for (unsigned int i = 0; i < n; i++)
-			fm_flow_release_ack(w->wk->flow, (uint32_t)(uintptr_t)acks[i]);
+		for (unsigned int i = 0; i < n; i++) {
+			uint32_t idx = (uint32_t)(uintptr_t)acks[i];
+			struct fm_flow *t = fm_fcb_table(w->fm, idx, NULL);
+
+			fm_flow_release_ack(t != NULL ? t : w->wk->flow, idx);
+		}
 	}
 }
 
@@ -686,7 +741,7 @@ static void egress(struct fm_wk *w)
 	struct flowmgr *fm = w->fm;
 	struct rte_mbuf *pkts[FM_BURST];
 
-	for (uint32_t v = 1; v <= fm->nb_vnfs; v++) {
+	for (uint32_t v = 1; v <= fm_nb_vnfs(fm); v++) {
 		struct rte_ring *r = fm->rings[v][FM_NODE_FLOWMGR];
 		unsigned int n;
 		bool q;
@@ -712,7 +767,7 @@ static void egress(struct fm_wk *w)
 
 static void flush_nodes(struct fm_wk *w)
 {
-	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++) {
+	for (uint32_t d = 1; d <= fm_nb_vnfs(w->fm); d++) {
 		struct fm_stage *s = &w->to_node[d];
 		uint16_t before = s->n;
 		unsigned int k, dropped;
@@ -755,15 +810,18 @@ static void put_sent(struct fm_wk *w, const uint32_t *idx, uint16_t k)
 
 	for (uint16_t i = 0; i < k; i++) {
 		struct fm_wctx *owner;
+		struct fm_flow *t;
 		struct fm_fcb *fcb;
 
-		if (idx[i] == FM_IDX_NONE || (owner = fm_fcb_owner(w->fm, idx[i])) == NULL ||
-		    (fcb = fm_flow_fcb(owner->flow, idx[i])) == NULL)
+		if (idx[i] == FM_IDX_NONE || (t = fm_fcb_table(w->fm, idx[i], &owner)) == NULL ||
+		    (fcb = fm_flow_fcb(t, idx[i])) == NULL)
 			continue;
-		if (owner == w->wk)
-			own[n++] = fcb;
-		else
+		if (owner != w->wk)
 			fm_fcb_usage_dec(fcb);
+		else if (t == w->wk->flow)
+			own[n++] = fcb;
+		else /* a session of the previous generation (live chain change) */
+			fm_flow_put(t, fcb);
 	}
 	if (n > 0)
 		fm_flow_put_burst(w->wk->flow, own, n);
@@ -849,7 +907,7 @@ static uint64_t bells_due(struct fm_wk *w, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 
-	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++) {
+	for (uint32_t d = 1; d <= fm_nb_vnfs(w->fm); d++) {
 		if (w->bell[d].pending == 0)
 			continue;
 		if (fm_bell_due(&w->bell[d], &w->bellc, now))
@@ -863,7 +921,7 @@ static uint64_t bells_due(struct fm_wk *w, uint64_t now)
 /* Every deferred wake, now. */
 static void bells_ring_all(struct fm_wk *w)
 {
-	for (uint32_t d = 1; d <= w->fm->nb_vnfs; d++)
+	for (uint32_t d = 1; d <= fm_nb_vnfs(w->fm); d++)
 		if (fm_bell_flush(&w->bell[d]))
 			fm_doorbell_ring(w->fm->shm, d);
 }
@@ -918,6 +976,30 @@ static void drain_stages(struct fm_wk *w)
 			drop(w, w->to_port[p].pkts[i], FM_DROP_TX_FULL);
 }
 
+/*
+ * Between two bursts (nothing staged, no lookup in progress): adopt the generation the control
+ * thread published (fm_live.h), and let go of the previous generation's table once it has no
+ * session left (released and acknowledged). Each step is reported with a release store.
+ */
+static void gen_poll(struct fm_wctx *wk)
+{
+	struct flowmgr *fm = wk->fm;
+	uint32_t g = atomic_load_explicit(&fm->gen, memory_order_acquire);
+	uint32_t mine = atomic_load_explicit(&wk->gen, memory_order_relaxed);
+
+	if (wk->old_flow != NULL && fm_flow_in_use(wk->old_flow) == 0) {
+		wk->old_flow = NULL;
+		atomic_store_explicit(&wk->old_gone, mine - 1, memory_order_release);
+	}
+	if (g == mine || wk->old_flow != NULL) /* the control thread waits for old_gone */
+		return;
+	wk->old_flow = wk->flow;
+	wk->old_path_base = wk->path_base;
+	wk->flow = atomic_load_explicit(&wk->bank[FM_LIVE_BANK(g)], memory_order_acquire);
+	wk->path_base = (uint16_t)(FM_LIVE_BANK(g) * FM_LIVE_PATH_HALF);
+	atomic_store_explicit(&wk->gen, g, memory_order_release);
+}
+
 int fm_worker_main(void *arg)
 {
 	static struct fm_wk wks[FM_SHM_MAX_WORKERS]; /* too large for the stack */
@@ -956,6 +1038,9 @@ int fm_worker_main(void *arg)
 		}
 		release_acks(&w);
 		fm_flow_upkeep(wk->flow, w.rx == before_rx);
+		if (wk->old_flow != NULL) /* draining: no new session, sweep it as if idle */
+			fm_flow_upkeep(wk->old_flow, true);
+		gen_poll(wk); /* its quiescent point: nothing of this iteration is staged */
 		publish(&w);
 		if ((++iter & 63) == 0 && rte_rdtsc() > next_pub) { /* ~every 10 ms */
 			next_pub = rte_rdtsc() + hz_ms * 10;

@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"  tree                       the classification tree (levels, nodes, growth)\n"
 		"  layout                     the FCB layout per VNF and per path\n"
 		"  chain                      the running chain (VNFs, graph) and its generation\n"
+		"  chain remove NAME          splice VNF NAME out (new generation; it drains)\n"
 		"  offload                    the rte_flow rules per port: on the NIC or in "
 		"software, and why\n"
 		"  capture VNF FILE [--dir in|out|both] [--filter EXPR] [--count N]\n"
@@ -561,6 +562,14 @@ static int cmd_platform(const struct nfctl *o, int argc, char **argv)
 	Flowsplice__ChainShow cs = FLOWSPLICE__CHAIN_SHOW__INIT;
 	const char *cmd = argv[0];
 
+	if (strcmp(cmd, "chain") == 0 && argc == 3) { /* chain remove NAME */
+		Flowsplice__ChainRemove cr = FLOWSPLICE__CHAIN_REMOVE__INIT;
+
+		cr.name = argv[2];
+		req.body_case = FLOWSPLICE__REQUEST__BODY_CHAIN_REMOVE;
+		req.chain_remove = &cr;
+		return call(o, "chain remove", &req, FLOWSPLICE__REPLY__BODY_TEXT);
+	}
 	if (strcmp(cmd, "chain") == 0) {
 		req.body_case = FLOWSPLICE__REQUEST__BODY_CHAIN;
 		req.chain = &cs;
@@ -640,6 +649,7 @@ static int run(const struct nfctl *o, int argc, char **argv)
 	if (is(cmd, "capture"))
 		return nfctl_capture(o->path, o->timeout_ms, argc, argv);
 	if (((is(cmd, "tree") || is(cmd, "layout") || is(cmd, "chain")) && argc == 1) ||
+	    (is(cmd, "chain") && argc == 3 && is(argv[1], "remove")) ||
 	    (is(cmd, "ports") && argc == 2 && (is(argv[1], "open") || is(argv[1], "close"))))
 		return cmd_platform(o, argc, argv);
 	fprintf(stderr, "nfctl: unknown command or wrong arguments: %s\n", cmd);

@@ -69,6 +69,11 @@ static int parse_opts(struct nf_ctx *nf, int argc, char **argv, int *left)
 			nf->poll = true;
 			continue;
 		}
+		if (strcmp(a, "--splice") ==
+		    0) { /* right after the ports, unless --after/--before */
+			nf->splice = true;
+			continue;
+		}
 		if (v == NULL) {
 			nf_err(nf->name, "option %s needs a value (or is unknown)", a);
 			return -EINVAL;
@@ -81,10 +86,14 @@ static int parse_opts(struct nf_ctx *nf, int argc, char **argv, int *left)
 			snprintf(nf->file_prefix, sizeof(nf->file_prefix), "%s", v);
 		else if (strcmp(a, "--cpus") == 0)
 			snprintf(nf->cpus, sizeof(nf->cpus), "%s", v);
-		else {
+		else if (strcmp(a, "--after") == 0 || strcmp(a, "--before") == 0) {
+			snprintf(a[2] == 'a' ? nf->after : nf->before, sizeof(nf->after), "%s", v);
+			nf->splice = true;
+		} else {
 			nf_err(nf->name,
 			       "unknown option %s (nfsdk options: --name --socket --file-prefix "
-			       "--cpus --poll; the VNF's own options go after --)",
+			       "--cpus --poll --splice --after --before; the VNF's own options go "
+			       "after --)",
 			       a);
 			return -EINVAL;
 		}
@@ -135,6 +144,9 @@ static int do_register(struct nf_ctx *nf, const struct nf_decl *d)
 	reg.abi_version = FM_SHM_ABI_VERSION;
 	reg.pid = getpid();
 	reg.decl = &decl;
+	reg.splice = nf->splice;
+	reg.after = nf->after;
+	reg.before = nf->before;
 	req.body_case = FLOWSPLICE__REQUEST__BODY_REGISTER;
 	req.register_ = &reg;
 	nb_fds = CTL_MAX_FDS;
@@ -206,6 +218,43 @@ static int eal_attach(struct nf_ctx *nf, const char *prog)
 	return 0;
 }
 
+/* Ring `name` (an input): appended to nf->in unless it is there already. */
+static void add_input(struct nf_ctx *nf, const char *name)
+{
+	struct rte_ring *r = rte_ring_lookup(name);
+
+	if (r == NULL)
+		return;
+	for (unsigned int k = 0; k < nf->nb_in; k++)
+		if (nf->in[k] == r)
+			return;
+	if (nf->nb_in < sizeof(nf->in) / sizeof(nf->in[0]))
+		nf->in[nf->nb_in++] = r;
+}
+
+void nf_rings_rescan(struct nf_ctx *nf)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	nf->edge_gen = atomic_load_explicit(&nf->shm->edge_gen, memory_order_acquire);
+	for (unsigned int p = 0; p < FM_SHM_MAX_NODES; p++) {
+		if (nf->shm->edge[p][nf->id]) {
+			snprintf(name, sizeof(name), FM_SHM_RING_FMT, p, nf->id);
+			add_input(nf, name);
+		}
+		if (p == FM_NODE_FLOWMGR && nf->shm->edge[p][nf->id])
+			for (unsigned int w = 1; w < nf->shm->nb_workers && w < FM_SHM_MAX_WORKERS;
+			     w++) {
+				snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, nf->id);
+				add_input(nf, name);
+			}
+		if (nf->shm->edge[nf->id][p] && nf->out[p] == NULL) {
+			snprintf(name, sizeof(name), FM_SHM_RING_FMT, nf->id, p);
+			nf->out[p] = rte_ring_lookup(name);
+		}
+	}
+}
+
 static int lookup_shared(struct nf_ctx *nf)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(FM_SHM_ZONE);
@@ -224,6 +273,7 @@ static int lookup_shared(struct nf_ctx *nf)
 		return -EPROTO;
 	}
 	nf->self = &nf->shm->vnfs[nf->id];
+	nf->edge_gen = atomic_load_explicit(&nf->shm->edge_gen, memory_order_acquire);
 	fm_mbox_attach(nf->self); /* a command left by a previous process of ours is not run */
 	nf->pool = rte_mempool_lookup(FM_SHM_MBUF_POOL);
 	nf->meta_off = rte_mbuf_dynfield_lookup(FM_MBUF_DYNFIELD, NULL);

@@ -47,6 +47,10 @@ struct nf_stage {
 struct nf_ctx {
 	char name[FM_SHM_NAME_MAX];
 	char socket[108];
+	/* live chain changes: where to splice this VNF in when it is not in the chain config */
+	char after[32], before[32];
+	bool splice;
+	uint32_t edge_gen; /* fm_shm.edge_gen its rings were looked up at */
 	char file_prefix[64];
 	char cpus[128];
 	bool poll;
@@ -143,5 +147,8 @@ static inline struct fm_mbuf_meta *nf_meta(const struct nf_ctx *nf, struct rte_m
 {
 	return RTE_MBUF_DYNFIELD(m, nf->meta_off, struct fm_mbuf_meta *);
 }
+
+/* Live chain changes: look up the rings flowmgr added since nf->edge_gen (fm_shm.edge_gen). */
+void nf_rings_rescan(struct nf_ctx *nf);
 
 #endif /* NF_INT_H */

@@ -213,6 +213,8 @@ int nf_run(struct nf_ctx *nf, const struct nf_ops *ops, void *arg)
 
 		serve_report(nf, ops, arg);
 		serve_command(nf, ops, arg);
+		if (atomic_load_explicit(&nf->shm->edge_gen, memory_order_relaxed) != nf->edge_gen)
+			nf_rings_rescan(nf); /* a VNF was spliced in (live chain change) */
 		nf_events_poll(nf, ops, arg);
 		nf_stream_upkeep(nf);
 		if (nf->staged > 0)

@@ -94,6 +94,12 @@ struct fm_tree_opts {
 	/* Key of the hash nodes' hash (fm_hash.h): flowmgr's random per-start seed; all zero
 	 * (tests, benchmarks) is valid and deterministic. */
 	struct fm_hash_seed hash_seed;
+	/* A live chain's next generation (docs/architecture.md, Chain generations): when keep_off
+	 * is set, the layout is fm_layout_extend(keep_off, keep_size, area_capacity) instead of
+	 * fm_layout_compute(): no area a live session uses moves. Arrays of FM_MAX_VNFS. */
+	const uint32_t *keep_off;
+	const uint32_t *keep_size;
+	uint32_t area_capacity;
 };
 
 /*

@@ -48,7 +48,11 @@ static int compute_layout(struct fm_tree *t, const struct fm_chain *ch)
 	r->nb_paths = (int)t->nb_paths;
 	r->path = paths;
 	r->len = len;
-	int rc = fm_layout_compute(r, t->vnf_off, &t->area_size);
+	char why[256];
+	int rc = t->opts.keep_off == NULL ? fm_layout_compute(r, t->vnf_off, &t->area_size)
+					  : fm_layout_extend(r, t->opts.keep_off, t->opts.keep_size,
+							     t->opts.area_capacity, t->vnf_off,
+							     &t->area_size, why, sizeof(why));
 	r->path = NULL;
 	r->len = NULL;
 	free(len);

@@ -515,6 +515,7 @@ enum top_key {
 	TK_LATENCY,
 	TK_STREAM_MBUFS,
 	TK_SYN_TIMEOUT,
+	TK_LIVE_AREA,
 	TK_NB
 };
 
@@ -552,6 +553,8 @@ static int parse_flow_settings(struct parse_ctx *c, yaml_node_t **v)
 	if (ret == 0 && v[TK_SYN_TIMEOUT]) /* fm_flow.h "Embryonic": 0 = rule off */
 		ret = get_u32(c, v[TK_SYN_TIMEOUT], 0, 3600000, &cfg->syn_timeout_ms,
 			      "syn_timeout_ms");
+	if (ret == 0 && v[TK_LIVE_AREA]) /* docs/operations.md "Live changes": 0 = off */
+		ret = get_u32(c, v[TK_LIVE_AREA], 0, 4096, &cfg->live_area, "live_area");
 	return ret;
 }
 
@@ -647,10 +650,11 @@ int fm_config_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned in
 static int parse_root(struct parse_ctx *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {
-	    "name", "socket",  "mbufs",	    "ring_size",	 "ports",	 "mode",
-	    "vnfs", "graph",   "sessions",  "exhaust",		 "cache",	 "sweep_ms",
-	    "user", "metrics", "fragments", "latency_budget_us", "stream_mbufs", "syn_timeout_ms",
-	    NULL};
+	    "name",	    "socket",	      "mbufs",	   "ring_size",
+	    "ports",	    "mode",	      "vnfs",	   "graph",
+	    "sessions",	    "exhaust",	      "cache",	   "sweep_ms",
+	    "user",	    "metrics",	      "fragments", "latency_budget_us",
+	    "stream_mbufs", "syn_timeout_ms", "live_area", NULL};
 	yaml_node_t *v[TK_NB];
 	int ret = cfg_get_fields(c, root, keys, v, "config");
 

@@ -35,6 +35,9 @@
  *	                                   # only SYN/RST packets (capped by its path's timeout);
  *	                                   # such sessions are evicted first when the pool is
  *	                                   # full (docs/flowtable.md "Embryonic"); 0 = rule off
+ *	live_area: 256                     # optional: live chain changes (nfctl chain add|remove,
+ *	                                   # VNFs not in this file registering): a second FCB bank
+ *	                                   # and this many spare area bytes per FCB; 0 = off
  *	metrics: 127.0.0.1:9469            # optional: Prometheus endpoint (IPv4:PORT, [IPv6]:PORT)
  *	fragments: drop                    # optional: drop | reassemble | pass (see below)
  *	latency_budget_us: 200             # optional: what idle handling may add to a packet's
@@ -175,6 +178,7 @@ struct fm_config {
 	bool exhaust_evict; /* pool full: evict the oldest idle session (else drop the new one) */
 	uint32_t cache;	    /* RSS-hash cache entries (power of 2), 0 = off */
 	uint32_t sweep_ms;  /* periodic full sweep of idle sessions */
+	uint32_t live_area; /* live chain changes: spare FCB area bytes, 0 = off (fm_live.h) */
 	uint32_t syn_timeout_ms;       /* idle timeout of embryonic TCP sessions, 0 = rule off */
 	uint32_t latency_budget_us;    /* what doorbell moderation and naps may add (fm_idle.h) */
 	enum fm_frag_policy fragments; /* fragments / hidden transports on stream chains */
@@ -279,6 +283,15 @@ bool fm_config_decl_conflict(const struct fm_decl *chain, const struct fm_decl *
  * nothing else — policy_changed[i] (FM_MAX_VNFS entries) tells which VNF's policy it changes —,
  * 1 when it does, with the first difference in why (one line), -ENOMEM.
  */
+/*
+ * Live chain changes (live_area): the traffic classes of `next` that differ from the running
+ * config's, VNF by VNF (same index and name), are marked in class_changed (FM_MAX_VNFS entries)
+ * and set back to the running ones in `next`, so that fm_config_reload_diff() then compares the
+ * rest. @return how many changed.
+ */
+int fm_config_reload_classes(const struct fm_config *run, struct fm_config *next,
+			     bool *class_changed);
+
 int fm_config_reload_diff(const struct fm_config *run, const struct fm_config *next,
 			  bool *policy_changed, char *why, size_t len);
 

@@ -38,6 +38,26 @@ static void line_at(const char *p, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+int fm_config_reload_classes(const struct fm_config *run, struct fm_config *next,
+			     bool *class_changed)
+{
+	int n = 0;
+
+	for (int i = 0; i < FM_MAX_VNFS; i++) {
+		class_changed[i] = false;
+		if (i >= next->chain.nb_vnfs || i >= run->chain.nb_vnfs ||
+		    strcmp(next->chain.vnfs[i].name, run->chain.vnfs[i].name) != 0 ||
+		    strcmp(next->chain.vnfs[i].traffic_class, run->chain.vnfs[i].traffic_class) ==
+			0)
+			continue;
+		class_changed[i] = true;
+		memcpy(next->chain.vnfs[i].traffic_class, run->chain.vnfs[i].traffic_class,
+		       sizeof(next->chain.vnfs[i].traffic_class));
+		n++;
+	}
+	return n;
+}
+
 int fm_config_reload_diff(const struct fm_config *run, const struct fm_config *next,
 			  bool *policy_changed, char *why, size_t len)
 {

@@ -140,6 +140,14 @@ static void conf_defaults(struct fm_flow *f, const struct fm_flow_conf *c)
 static int make_region(struct fm_flow *f, const struct fm_flow_conf *c, char *err, size_t errlen)
 {
 	size_t osz = fm_tree_fcb_size(f->tree);
+	if (c->fcb_size) {
+		if (osz > c->fcb_size) {
+			snprintf(err, errlen, "flow: FCB of %zu bytes, the slots hold %zu", osz,
+				 c->fcb_size);
+			return -ENOSPC;
+		}
+		osz = c->fcb_size;
+	}
 	size_t need = fm_fcb_pool_region_size(osz, c->max_sessions);
 	void *region = c->region;
 	if (!region) {
@@ -891,6 +899,23 @@ unsigned fm_flow_flush(struct fm_flow *f)
 }
 
 /* ---- accessors ----------------------------------------------------------------------------- */
+
+struct fm_fcb *fm_flow_find(struct fm_flow *f, const uint64_t *vals)
+{
+	struct fm_fcb *fcb = (struct fm_fcb *)fm_tree_find(f->tree, vals);
+
+	if (!fcb || !(fcb->flags & FM_FCB_DYNAMIC) ||
+	    fm_fcb_pool_slot_of(fcb)->state != FM_SLOT_IN_USE)
+		return NULL;
+	if (fm_fcb_usage_read(fcb) == 0 && is_expired(f, fcb, fm_clock_now(f->clock)))
+		return NULL;
+	return fcb;
+}
+
+uint32_t fm_flow_in_use(const struct fm_flow *f)
+{
+	return fm_fcb_pool_in_use(f->pool);
+}
 
 struct fm_tree *fm_flow_tree(struct fm_flow *f)
 {

@@ -193,6 +193,10 @@ struct fm_flow_conf {
 	 */
 	uint32_t usage_max;
 	void (*on_usage_bad)(void *opaque, const struct fm_fcb *fcb);
+	/* FCB object size of the pool; 0: the tree's. A live chain (flowmgr `live_changes`) fixes
+	 * it at start so that every generation's tables have the same slot stride: a tree whose
+	 * FCB is larger is refused (-ENOSPC). */
+	size_t fcb_size;
 };
 
 struct fm_flow;
@@ -290,6 +294,16 @@ static inline void fm_flow_count(struct fm_fcb *fcb, uint32_t bytes)
  * session embryonic or established (Embryonic above). A slot-header flag test per packet, no
  * atomics. No effect when conf.syn_timeout_ms is 0.
  */
+/**
+ * A live session of this table for these field values, without touching it (no usage, no
+ * counter, no creation): NULL when none, when the descent ends on a stateless path's static FCB,
+ * or when the session is expired. Live chains: a worker looks up its previous generation's table
+ * with it first (docs/architecture.md, Chain generations).
+ */
+struct fm_fcb *fm_flow_find(struct fm_flow *f, const uint64_t *vals);
+/** Slots in use or draining: 0 once every session was released and acknowledged. */
+uint32_t fm_flow_in_use(const struct fm_flow *f);
+
 void fm_flow_seen_burst(struct fm_flow *f, struct fm_fcb *const *fcbs, const uint16_t *tcp,
 			unsigned n);
 /** Is the session embryonic (Embryonic above)? */

@@ -116,11 +116,11 @@ static void lose(struct flowmgr *fm, uint32_t id, struct rte_mbuf **pkts, unsign
 {
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t idx = fm_meta(fm, pkts[i])->fcb;
-		struct fm_wctx *owner = idx == FM_IDX_NONE ? NULL : fm_fcb_owner(fm, idx);
+		struct fm_flow *t = idx == FM_IDX_NONE ? NULL : fm_fcb_table(fm, idx, NULL);
 		struct fm_fcb *fcb;
 
 		/* A remote usage decrement: the worker's full sweep releases the FCB later. */
-		if (owner != NULL && owner->flow != NULL && (fcb = fm_flow_fcb(owner->flow, idx)))
+		if (t != NULL && (fcb = fm_flow_fcb(t, idx)))
 			fm_fcb_usage_dec(fcb);
 		fm_mbuf_free(pkts[i], fm->meta_off);
 	}
@@ -234,11 +234,10 @@ static void reclaim_one(struct rte_mempool *mp, void *arg, void *obj, unsigned i
 	(void)idx;
 	if (o == a->in_hand) {
 		uint32_t fidx = fm_meta(a->fm, m)->fcb;
-		struct fm_wctx *owner = fidx == FM_IDX_NONE ? NULL : fm_fcb_owner(a->fm, fidx);
+		struct fm_flow *t = fidx == FM_IDX_NONE ? NULL : fm_fcb_table(a->fm, fidx, NULL);
 		struct fm_fcb *fcb;
 
-		if (owner != NULL && owner->flow != NULL &&
-		    (fcb = fm_flow_fcb(owner->flow, fidx)) != NULL)
+		if (t != NULL && (fcb = fm_flow_fcb(t, fidx)) != NULL)
 			fm_fcb_usage_dec(fcb);
 		fm_mbuf_free(m, a->fm->meta_off);
 		a->n++;
@@ -301,7 +300,7 @@ bool fm_super_vnf_exited(struct flowmgr *fm, uint32_t id)
 
 static void check_ports_open(struct flowmgr *fm)
 {
-	if (!fm->wait_vnfs)
+	if (!fm->wait_vnfs || fm->nb_vnfs == 0)
 		return;
 	for (uint32_t id = 1; id <= fm->nb_vnfs; id++)
 		if (fm->vnf_rt[id].state != FM_VNF_RUNNING)

@@ -7,7 +7,7 @@
  * written by nfsdk on SIGUSR1 and at exit). Declares `ip` / 5tuple / 24 bytes; the chain config
  * may override the class, session, timeout and isolation.
  *
- *	counter [nfsdk options] -- [--report FILE] [--independent]
+ *	counter [nfsdk options] -- [--report FILE] [--independent] [--timeout-ms N]
  *
  * --independent: the way a chain of independent VNFs works (the baseline of bench/chain): the VNF
  * parses every packet itself and keeps its own flow table (rte_hash on the 5-tuple, its state in
@@ -179,8 +179,11 @@ int main(int argc, char **argv)
 	char **args;
 	int nargs, rc = 1;
 
-	for (int i = 1; i < argc; i++) /* its own table: it asks the chain for no scratchpad */
+	for (int i = 1; i < argc; i++) { /* its own table: it asks the chain for no scratchpad */
 		independent |= strcmp(argv[i], "--independent") == 0;
+		if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) /* its declaration's */
+			decl.timeout_ms = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+	}
 	if (independent)
 		decl.scratchpad = 0;
 	if (nf_init(argc, argv, &decl, &nf, &nargs, &args) < 0)

@@ -292,8 +292,13 @@ pid_t fs_h_start_vnf(struct fs_h *h, const char *binname, const char *name,
 	end = fs_h_now_ms() + 20000;
 	for (;;) {
 		Flowsplice__Reply *st = fs_h_stats(h);
-		const Flowsplice__VnfInfo *v = fs_h_vnf(st, name);
-		bool up = v->state == FLOWSPLICE__VNF_STATE__VNF_RUNNING && v->pid == pid;
+		const Flowsplice__VnfInfo *v = NULL;
+		bool up;
+
+		for (size_t i = 0; i < st->stats->n_vnfs; i++) /* a spliced VNF: once registered */
+			if (strcmp(st->stats->vnfs[i]->name, name) == 0)
+				v = st->stats->vnfs[i];
+		up = v != NULL && v->state == FLOWSPLICE__VNF_STATE__VNF_RUNNING && v->pid == pid;
 
 		ctl_reply_free(st);
 		if (up)

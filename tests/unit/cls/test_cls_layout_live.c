@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cls_test_util.h"
 #include "fm_layout.h"
+#include "fm_tree.h"
 
 #define NV   FM_MAX_VNFS
 #define NP   6
@@ -257,6 +259,58 @@ START_TEST(test_layout_live_refusals_say_why)
 }
 END_TEST
 
+/*
+ * The tree of a live chain's next generation (fm_tree_opts.keep_off, what flowmgr's
+ * fm_live_switch() builds): VNF "b" spliced in before "a". Computed afresh, a's area would move
+ * behind b's (the maximal layout puts the first VNF of a path at 0); kept, it stays where the
+ * live sessions of the previous generation have it, and b's area overlaps no area on its path.
+ */
+START_TEST(test_layout_live_tree_keeps_areas)
+{
+	struct fm_chain g1, g2;
+	struct fm_tree_opts o;
+	struct fm_tree *t1, *t2, *t3 = NULL, *fresh;
+	uint32_t keep[FM_MAX_VNFS], keep_size[FM_MAX_VNFS];
+	char err[256];
+
+	memset(&g1, 0, sizeof(g1));
+	memset(&o, 0, sizeof(o));
+	chain_add_vnf(&g1, "a", "ip", "5tuple", 16);
+	chain_add_edge(&g1.input, "", 0);
+	ck_assert_int_eq(fm_tree_build(&g1, &o, &t1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(fm_tree_vnf_offset(t1, 0), 0);
+
+	g2 = g1; /* b (index 1) before a: the ports lead to b first, b to a */
+	chain_add_vnf(&g2, "b", "ip", "5tuple", 24);
+	memset(&g2.input, 0, sizeof(g2.input));
+	chain_add_edge(&g2.input, "", 1);
+	chain_add_edge(&g2.input, "", 0);
+	chain_add_edge(&g2.nodes[1], "", 0);
+	o.allow_impossible = true; /* b's class takes every packet: the edge to a is a fallback */
+	ck_assert_msg(fm_tree_build(&g2, &o, &fresh, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_ne(fm_tree_vnf_offset(fresh, 0), 0); /* computed afresh, a would move */
+
+	for (int v = 0; v < FM_MAX_VNFS; v++) {
+		keep[v] = v == 0 ? fm_tree_vnf_offset(t1, 0) : FM_OFF_NONE;
+		keep_size[v] = v == 0 ? fm_tree_vnf_size(t1, 0) : 0;
+	}
+	o.keep_off = keep;
+	o.keep_size = keep_size;
+	o.area_capacity = 256;
+	ck_assert_int_eq(fm_tree_build(&g2, &o, &t2, err, sizeof(err)), 0);
+	ck_assert_uint_eq(fm_tree_vnf_offset(t2, 0), 0);  /* a's live area did not move */
+	ck_assert_uint_ge(fm_tree_vnf_offset(t2, 1), 16); /* b's lies beside it */
+	ck_assert_uint_le(fm_tree_vnf_offset(t2, 1) + 24, 256);
+
+	/* a capacity too small for b beside a: refused */
+	o.area_capacity = 32;
+	ck_assert_int_ne(fm_tree_build(&g2, &o, &t3, err, sizeof(err)), 0);
+	fm_tree_destroy(t1);
+	fm_tree_destroy(t2);
+	fm_tree_destroy(fresh);
+}
+END_TEST
+
 static Suite *layout_live_suite(void)
 {
 	Suite *s = suite_create("layout_live");
@@ -264,6 +318,7 @@ static Suite *layout_live_suite(void)
 
 	tcase_add_loop_test(tc, test_layout_live_never_moves_an_area, 0, 20);
 	tcase_add_test(tc, test_layout_live_refusals_say_why);
+	tcase_add_test(tc, test_layout_live_tree_keeps_areas);
 	suite_add_tcase(s, tc);
 	return s;
 }

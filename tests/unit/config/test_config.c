@@ -493,7 +493,7 @@ static const struct bad_case bad[] = {
     {BASE "rign_size: 1024\n",
      "<string>:4:1: config: unknown key 'rign_size' (expected one of: name, socket, mbufs, "
      "ring_size, ports, mode, vnfs, graph, sessions, exhaust, cache, sweep_ms, user, metrics, "
-     "fragments, latency_budget_us, stream_mbufs, syn_timeout_ms)"},
+     "fragments, latency_budget_us, stream_mbufs, syn_timeout_ms, live_area)"},
     {BASE "latency_budget_us: 19\n",
      "<string>:4:20: latency_budget_us: 19 is out of range [20, 100000]"},
     {BASE "latency_budget_us: \"200\"\n", "<string>:4:20: latency_budget_us: expected"},
