@@ -15,6 +15,7 @@
 #include "fm_classify.h"
 #include "fm_flow.h"
 #include "fm_graph.h"
+#include "fm_offload.h"
 #include "fm_tree.h"
 
 int fm_live_ready(struct flowmgr *fm, char *why, size_t len)
@@ -28,6 +29,26 @@ int fm_live_ready(struct flowmgr *fm, char *why, size_t len)
 	if (fm->stream) {
 		snprintf(why, len, "live chain changes are not supported with stream VNFs");
 		return -EPERM;
+	}
+	/* The offloads were derived from generation 1's tree: the XDP program's maps (drops,
+	 * kernel redirects of classes with no VNF) and rte_flow rules on a NIC (DROP, MARK) would
+	 * go on applying the old chain to new sessions. Workers ignore the class hints past
+	 * generation 1, but a drop or a redirect never reaches them. */
+	for (uint16_t p = 0; p < fm->nb_ports; p++) {
+		if (fm->ports[p].xdp) {
+			snprintf(why, len,
+				 "live chain changes are not supported with `xdp: offload` (port %s): "
+				 "the XDP program's maps hold the starting chain",
+				 fm->ports[p].name);
+			return -EPERM;
+		}
+		if (fm->ofl != NULL && p < fm->ofl->nb_ports && fm->ofl->offloaded[p] > 0) {
+			snprintf(why, len,
+				 "live chain changes are not supported while port %s has rte_flow "
+				 "rules on its NIC (%llu; flowmgr --no-offload)",
+				 fm->ports[p].name, (unsigned long long)fm->ofl->offloaded[p]);
+			return -EPERM;
+		}
 	}
 	for (unsigned int w = 0; w < fm->nb_workers; w++) {
 		struct fm_wctx *wk = &fm->wk[w];

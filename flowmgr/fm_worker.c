@@ -479,6 +479,9 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 	uint16_t n = rte_eth_rx_burst(fm->ports[pidx].port_id, queue, pkts, FM_BURST);
 	uint32_t now = (uint32_t)rte_rdtsc();
 	const struct fm_hash_seed seed = fm->shm->hash_seed; /* fixed while flowmgr runs */
+	/* the offloads' class hints (rte_flow MARK, XDP metadata) name groups of generation 1's
+	 * tree: a later generation descends in full (fm_live.h) */
+	const bool hints = atomic_load_explicit(&w->wk->gen, memory_order_relaxed) == 1;
 	unsigned int nok = 0;
 
 	w->rx += n;
@@ -519,12 +522,12 @@ static void ingress_port(struct fm_wk *w, uint16_t pidx, uint16_t queue)
 				? fm_flow_rss_hash(pkts[i]->hash.rss, vals[nok])
 				: fm_flow_hash(&seed, vals[nok]);
 		/* the NIC's rte_flow MARK names the class: skip the static levels */
-		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL
+		group[nok] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) && fm->ofl != NULL && hints
 				 ? fm_ofl_mark_group(fm->ofl, pkts[i]->hash.fdir.hi)
 				 : FM_FLOW_NO_GROUP;
 		/* so does the XDP program's metadata (not for a reassembled packet: a new one) */
 		xg[nok] = FM_FLOW_NO_GROUP;
-		if (xgroup != FM_FLOW_NO_GROUP && pkts[i] == rx) {
+		if (xgroup != FM_FLOW_NO_GROUP && pkts[i] == rx && hints) {
 			if (fm->xdp_verify)
 				xg[nok] = xgroup; /* checked after the full descent */
 			else

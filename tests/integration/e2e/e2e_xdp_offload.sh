@@ -27,6 +27,7 @@ ip netns exec "$ns-b" ethtool -K eth0 gro on >/dev/null
 
 cat >"$run/chain.yaml" <<YAML
 name: xdp-e2e
+live_area: 64
 ports:
   - {name: p0, dev: "net_af_xdp0,iface=$ns-pa,start_queue=0,queue_count=1", xdp: offload}
   - {name: p1, dev: "net_af_xdp1,iface=$ns-pb,start_queue=0,queue_count=1", xdp: offload}
@@ -80,6 +81,12 @@ e2e_flowmgr "$run/chain.yaml" --xdp-verify
 ip -d link show dev "$ns-pa" >"$run/link.txt"
 "$bin/nfctl" -s "$sock" offload >"$run/offload.txt"
 grep -q "offload (XDP, af_xdp ports)" "$run/offload.txt" || e2e_fail "nfctl offload shows no XDP part"
+# A live chain change would leave the kernel applying the starting chain (drops, redirects): refused.
+if "$bin/nfctl" -s "$sock" chain remove netflow >"$run/remove.txt" 2>&1; then
+	e2e_fail "a live chain change was accepted with xdp: offload: $(cat "$run/remove.txt")"
+fi
+grep -q "not supported with .xdp: offload" "$run/remove.txt" ||
+	e2e_fail "live change refused for another reason: $(cat "$run/remove.txt")"
 replay
 python3 - "$run/stats.json" "$e_drop" "$e_redir" "$e_cls" "$e_uncls" "$e_frames" "$(cat "$run/b_before")" "$(b_rx)" <<'PY' ||
 import json, sys
