@@ -57,38 +57,46 @@ static struct rte_ring *ring_named(const char *name, unsigned int size)
  * Per worker w: its ring to every VNF the input reaches (worker 0's is the node-0 ring), and the
  * release events to each VNF with their acknowledgements back: one SP/SC ring each way.
  */
-static int worker_rings_create(struct flowmgr *fm, unsigned int w, const uint8_t *from_input)
+/* Worker w's rings for VNF `id`: its input ring when flowmgr feeds it (worker 0 uses the shared
+ * flowmgr -> VNF ring, the others their own SP/SC ring), its release-event and ack rings. */
+static int worker_vnf_rings(struct flowmgr *fm, unsigned int w, uint32_t id, bool input,
+			    unsigned int size)
 {
 	struct fm_wctx *wk = &fm->wk[w];
-	unsigned int size = rte_align32pow2(fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions);
 	char name[RTE_RING_NAMESIZE];
 
-	for (unsigned int id = 1; id <= fm->nb_vnfs; id++) {
-		if (from_input[id - 1]) {
-			if (w == 0) {
-				wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];
-			} else {
-				snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, id);
-				wk->to_vnf[id] =
-				    rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
-						    RING_F_SP_ENQ | RING_F_SC_DEQ);
-				if (wk->to_vnf[id] == NULL)
-					return -ENOMEM;
-			}
-		}
-		if (w == 0)
-			snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
-		else
-			snprintf(name, sizeof(name), FM_SHM_WEVENT_FMT, id, w);
-		if ((wk->ev[id] = ring_named(name, size)) == NULL)
-			return -ENOMEM;
-		if (w == 0)
-			snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
-		else
-			snprintf(name, sizeof(name), FM_SHM_WACK_FMT, id, w);
-		if ((wk->ack[id] = ring_named(name, size)) == NULL)
+	if (input && w == 0) {
+		wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];
+	} else if (input) {
+		snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, id);
+		wk->to_vnf[id] = rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
+						 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (wk->to_vnf[id] == NULL)
 			return -ENOMEM;
 	}
+	if (w == 0)
+		snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
+	else
+		snprintf(name, sizeof(name), FM_SHM_WEVENT_FMT, id, w);
+	if ((wk->ev[id] = ring_named(name, size)) == NULL)
+		return -ENOMEM;
+	if (w == 0)
+		snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
+	else
+		snprintf(name, sizeof(name), FM_SHM_WACK_FMT, id, w);
+	if ((wk->ack[id] = ring_named(name, size)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int worker_rings_create(struct flowmgr *fm, unsigned int w, const uint8_t *from_input)
+{
+	unsigned int size = rte_align32pow2(fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions);
+	int rc;
+
+	for (unsigned int id = 1; id <= fm->nb_vnfs; id++)
+		if ((rc = worker_vnf_rings(fm, w, id, from_input[id - 1] != 0, size)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -172,7 +180,6 @@ void fm_graph_destroy(struct flowmgr *fm)
 int fm_graph_add_vnf(struct flowmgr *fm, uint32_t id)
 {
 	unsigned int size = rte_align32pow2(fm->cfg->sessions < 65536 ? 65536 : fm->cfg->sessions);
-	char name[RTE_RING_NAMESIZE];
 	int rc;
 
 	/* every edge it may ever need: to and from flowmgr and every other VNF (a later change
@@ -186,32 +193,9 @@ int fm_graph_add_vnf(struct flowmgr *fm, uint32_t id)
 		if (fm->rings[id][i] == NULL && (rc = ring_create(fm, id, i)) < 0)
 			return rc;
 	}
-	for (unsigned int w = 0; w < fm->nb_workers; w++) {
-		struct fm_wctx *wk = &fm->wk[w];
-
-		if (w == 0) {
-			wk->to_vnf[id] = fm->rings[FM_NODE_FLOWMGR][id];
-		} else {
-			snprintf(name, sizeof(name), FM_SHM_WRING_FMT, w, id);
-			wk->to_vnf[id] =
-			    rte_ring_create(name, fm->cfg->ring_size, (int)rte_socket_id(),
-					    RING_F_SP_ENQ | RING_F_SC_DEQ);
-			if (wk->to_vnf[id] == NULL)
-				return -ENOMEM;
-		}
-		if (w == 0)
-			snprintf(name, sizeof(name), FM_SHM_EVENT_FMT, id);
-		else
-			snprintf(name, sizeof(name), FM_SHM_WEVENT_FMT, id, w);
-		if ((wk->ev[id] = ring_named(name, size)) == NULL)
-			return -ENOMEM;
-		if (w == 0)
-			snprintf(name, sizeof(name), FM_SHM_ACK_FMT, id);
-		else
-			snprintf(name, sizeof(name), FM_SHM_WACK_FMT, id, w);
-		if ((wk->ack[id] = ring_named(name, size)) == NULL)
-			return -ENOMEM;
-	}
+	for (unsigned int w = 0; w < fm->nb_workers; w++)
+		if ((rc = worker_vnf_rings(fm, w, id, true, size)) < 0)
+			return rc;
 	atomic_fetch_add_explicit(&fm->shm->edge_gen, 1, memory_order_release);
 	return 0;
 }
