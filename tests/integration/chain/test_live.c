@@ -134,20 +134,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void ports(struct fs_h *h, bool open)
-{
-	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
-	Flowsplice__SetPorts sp = FLOWSPLICE__SET_PORTS__INIT;
-	Flowsplice__Reply *rep;
-
-	sp.open = open;
-	req.body_case = FLOWSPLICE__REQUEST__BODY_SET_PORTS;
-	req.set_ports = &sp;
-	rep = fs_h_call(h, &req);
-	ck_assert_int_eq(rep->code, FLOWSPLICE__ERROR_CODE__OK);
-	ctl_reply_free(rep);
-}
-
 static uint64_t port_stat(struct fs_h *h, const char *name, bool tx)
 {
 	Flowsplice__Reply *st = fs_h_stats(h);
@@ -241,7 +227,7 @@ static void quiesce(struct fs_h *h)
 {
 	uint64_t end = fs_h_now_ms() + 20000;
 
-	ports(h, false);
+	fs_h_ports(h, false);
 	while (port_stat(h, "p0", false) != port_stat(h, "p1", true)) {
 		if (fs_h_now_ms() >= end) {
 			Flowsplice__Reply *st = fs_h_stats(h);
@@ -312,7 +298,7 @@ START_TEST(test_live_changes)
 	ck_assert_uint_eq(generation(&h, NULL, 0), 1);
 
 	/* 0: the empty chain forwards (ports open: traffic runs until the end) */
-	ports(&h, true);
+	fs_h_ports(&h, true);
 	while (port_stat(&h, "p1", true) < 8 * NPKTS)
 		fs_h_sleep_ms(2);
 
@@ -362,7 +348,7 @@ START_TEST(test_live_changes)
 	ca0 = vnf_rx(&h, "ca");
 	cb0 = vnf_rx(&h, "cb");
 	rx0 = port_stat(&h, "p0", false);
-	ports(&h, true);
+	fs_h_ports(&h, true);
 	while (port_stat(&h, "p0", false) < rx0 + 16 * NPKTS)
 		fs_h_sleep_ms(2);
 	quiesce(&h);

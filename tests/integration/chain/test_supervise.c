@@ -25,26 +25,12 @@
 
 static const char *const vnfs[3] = {"fwd1", "ctr", "fwd3"};
 
-static void ports(struct fs_h *h, bool open)
-{
-	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
-	Flowsplice__SetPorts sp = FLOWSPLICE__SET_PORTS__INIT;
-	Flowsplice__Reply *rep;
-
-	sp.open = open;
-	req.body_case = FLOWSPLICE__REQUEST__BODY_SET_PORTS;
-	req.set_ports = &sp;
-	rep = fs_h_call(h, &req);
-	ck_assert_int_eq(rep->code, FLOWSPLICE__ERROR_CODE__OK);
-	ctl_reply_free(rep);
-}
-
 /* Closes the ports and waits until nothing moves any more; returns the final stats. */
 static Flowsplice__Reply *drain(struct fs_h *h)
 {
 	uint64_t last = UINT64_MAX, end = fs_h_now_ms() + 10000;
 
-	ports(h, false);
+	fs_h_ports(h, false);
 	for (;;) {
 		Flowsplice__Reply *st = fs_h_stats(h);
 		uint64_t now = fs_h_counter(st, "worker_tx");
@@ -138,7 +124,7 @@ static void sup_quiesce(struct sup *s)
 	s->bypass0 = fs_h_vnf(st, "ctr")->bypass_pkts;
 	s->lost0 = fs_h_vnf(st, "ctr")->lost_pkts;
 	ctl_reply_free(st);
-	ports(&s->h, true);
+	fs_h_ports(&s->h, true);
 }
 
 /* SIGKILL ctr `kills` times under traffic; its neighbours keep forwarding while it is down. */

@@ -125,6 +125,20 @@ Flowsplice__Reply *fs_h_call(struct fs_h *h, Flowsplice__Request *req)
 	return rep;
 }
 
+void fs_h_ports(struct fs_h *h, bool open)
+{
+	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;
+	Flowsplice__SetPorts sp = FLOWSPLICE__SET_PORTS__INIT;
+	Flowsplice__Reply *rep;
+
+	sp.open = open;
+	req.body_case = FLOWSPLICE__REQUEST__BODY_SET_PORTS;
+	req.set_ports = &sp;
+	rep = fs_h_call(h, &req);
+	ck_assert_int_eq(rep->code, FLOWSPLICE__ERROR_CODE__OK);
+	ctl_reply_free(rep);
+}
+
 Flowsplice__Reply *fs_h_stats(struct fs_h *h)
 {
 	Flowsplice__Request req = FLOWSPLICE__REQUEST__INIT;

@@ -53,6 +53,8 @@ void fs_h_cleanup(struct fs_h *h);
 /* Control calls (fail the test on transport errors). Free with ctl_reply_free(). */
 Flowsplice__Reply *fs_h_call(struct fs_h *h, Flowsplice__Request *req);
 Flowsplice__Reply *fs_h_stats(struct fs_h *h);
+/* Opens or closes flowmgr's ports (SetPorts); the reply must be OK. */
+void fs_h_ports(struct fs_h *h, bool open);
 const Flowsplice__VnfInfo *fs_h_vnf(const Flowsplice__Reply *stats, const char *name);
 uint64_t fs_h_counter(const Flowsplice__Reply *stats, const char *name);
 
