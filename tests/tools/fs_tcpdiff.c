@@ -270,6 +270,7 @@ struct tx {
 	uint16_t sport, dport;
 	uint32_t isn, irs;
 	int mark;
+	bool dstopts; /* IPv6: this case's segments carry a destination options header */
 };
 
 static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
@@ -339,6 +340,30 @@ static void tx_send(struct tx *t, uint32_t seq, uint32_t ack, uint8_t flags, uin
 	s = ~s & 0xffff;
 	pkt[16] = (uint8_t)(s >> 8);
 	pkt[17] = (uint8_t)s;
+	if (t->dstopts) { /* 8 bytes between the IPv6 and TCP headers: PadN of 4 (RFC 8200 4.2) */
+		static const uint8_t opts[8] = {0, 0, 1, 4, 0, 0, 0, 0};
+		union {
+			struct cmsghdr h;
+			uint8_t b[CMSG_SPACE(sizeof(opts))];
+		} cb;
+		struct iovec iov = {.iov_base = pkt, .iov_len = (size_t)hl + len};
+		struct msghdr mh = {.msg_name = &t->dst.ss,
+				    .msg_namelen = t->dst.len,
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cb.b,
+				    .msg_controllen = sizeof(cb.b)};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		memset(&cb, 0, sizeof(cb));
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_DSTOPTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(opts));
+		memcpy(CMSG_DATA(cm), opts, sizeof(opts));
+		if (sendmsg(t->fd, &mh, 0) < 0)
+			perror("fs_tcpdiff: sendmsg");
+		return;
+	}
 	if (sendto(t->fd, pkt, hl + len, 0, (struct sockaddr *)&t->dst.ss, t->dst.len) < 0)
 		perror("fs_tcpdiff: sendto");
 }
@@ -546,11 +571,12 @@ static void make_plan(struct plan *p)
 	p->past_fin = p->kind == K_FIN && rnd(6) == 0;
 }
 
-static void plan_log(FILE *lf, unsigned int c, uint16_t sport, uint32_t isn, const struct plan *p)
+static void plan_log(FILE *lf, unsigned int c, uint16_t sport, uint32_t isn, const struct plan *p,
+		     bool dstopts)
 {
-	fprintf(lf, "case %u port %u isn %u len %u kind %s%s%s plan", c, sport, isn, p->len,
-		kind_names[p->kind], p->syn_data ? " syn-data" : "",
-		p->past_fin ? " past-fin" : "");
+	fprintf(lf, "case %u port %u isn %u len %u kind %s%s%s%s plan", c, sport, isn, p->len,
+		kind_names[p->kind], p->syn_data ? " syn-data" : "", p->past_fin ? " past-fin" : "",
+		dstopts ? " dstopts" : "");
 	for (unsigned int i = 0; i < p->n; i++) {
 		const struct seg *g = &p->s[i];
 
@@ -579,7 +605,7 @@ static bool run_case(struct tx *t, struct plan *p, FILE *lf, unsigned int c, cha
 	bool peer_fin = false;
 
 	t->isn = p->wrap ? (uint32_t)(0u - 1u - rnd(MAXLEN + 200)) : (uint32_t)rnd(UINT32_MAX);
-	plan_log(lf, c, t->sport, t->isn, p);
+	plan_log(lf, c, t->sport, t->isn, p, t->dstopts);
 	/* handshake */
 	for (int tries = 0; tries < 5 && !got; tries++) {
 		uint8_t sd[8];
@@ -767,6 +793,9 @@ static int do_send(int argc, char **argv)
 			rnd(2);
 		make_plan(&p);
 		t.sport = (uint16_t)(sport + c);
+		/* IPv6: every 4th case with a destination options header (not from the generator,
+		 * so that a seed plays the same plans over IPv4 and IPv6) */
+		t.dstopts = t.src.fam == AF_INET6 && c % 4 == 3;
 		t.dport = (uint16_t)(port + (p.kind == K_ZW ? 1 : 0));
 		if (!run_case(&t, &p, lf, (unsigned int)c, why, sizeof(why))) {
 			fprintf(lf, "incomplete case %lu port %u: %s\n", c, t.sport, why);

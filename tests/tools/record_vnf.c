@@ -7,8 +7,8 @@
  *
  *	u16 sport, u16 dport (host order), u32 stream offset, u16 length, then the bytes
  *
- * (little-endian fields). It forwards everything untouched. IPv6 packets, which the stream API
- * does not take yet, are recorded by the same rule from their own headers.
+ * (little-endian fields). It forwards everything untouched. IPv4 and IPv6 alike: both go through
+ * nf_stream_packet() (a packet the stream API refuses is recorded nowhere, so the test sees it).
  *
  *	record_vnf [nfsdk options] -- --out FILE
  */
@@ -26,7 +26,6 @@
 
 struct rec_session {
 	struct nf_stream st;
-	uint64_t v6_off; /* IPv6: the stream offset kept here */
 };
 
 static FILE *out;
@@ -54,7 +53,6 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 		const uint8_t *e = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 		struct fm_pkt p;
 		int r;
-		uint32_t plen;
 
 		if (fm_pkt_parse(e, rte_pktmbuf_data_len(pkts[i]), &p) < 0 ||
 		    p.proto != FM_PROTO_TCP || !p.has_l4)
@@ -64,19 +62,9 @@ static void on_session(struct nf_ctx *nf, void *arg, void *scratch, struct rte_m
 			verdicts[i] = NF_DROP;
 			continue;
 		}
-		if (r >= 0) {
-			if (r > 0)
-				record(p.sport, p.dport, nf_stream_offset(&s->st),
-				       e + p.payload_off, (uint16_t)r);
-			continue;
-		}
-		if (p.l3 != FM_L3_IPV6) /* the stream API refused it: nothing to record */
-			continue;
-		plen = p.l3_off + 40u + nf_rd16(e + p.l3_off + 4) - p.payload_off;
-		if ((p.tcp_flags & 0x06) || plen == 0 || plen > 0xffff)
-			continue;
-		record(p.sport, p.dport, s->v6_off, e + p.payload_off, (uint16_t)plen);
-		s->v6_off += plen;
+		if (r > 0) /* < 0: the stream API refused it, nothing to record */
+			record(p.sport, p.dport, nf_stream_offset(&s->st), e + p.payload_off,
+			       (uint16_t)r);
 	}
 	fflush(out);
 }

@@ -13,10 +13,11 @@
 # equal the bytes read, and the case completed (its FIN acknowledged, or its RST sent). On failure
 # the seed and the failing case's plan are printed; E2E_DIFF_SEED=S E2E_DIFF_ONLY=CASE replays one.
 #
-# IPv6: E2E_DIFF_V6=1 runs the same cases over IPv6 too (fd00:6::1 -> fd00:6::2). Off by default
-# until the TCP context manages IPv6 (issue 13 item 3): today IPv6 TCP passes it unmanaged.
+# IPv4 and IPv6: the same cases (the same seed, the same plans) play over IPv4 (198.18.x) and then
+# over IPv6 (fd00:6::1 -> fd00:6::2; every 4th IPv6 case with a destination options header
+# between the IPv6 and TCP headers), E2E_DIFF_CASES each. E2E_DIFF_V6=0 plays IPv4 only.
 set -euo pipefail
-v6=${E2E_DIFF_V6:-0}
+v6=${E2E_DIFF_V6:-1}
 [[ $v6 == 1 ]] && export FS_NS_IPV6=1
 # shellcheck source=tests/integration/e2e/e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -159,11 +160,14 @@ for sp, line in sorted(cases.items()):
         why = incomplete[sp]
     if why:
         fails.append((line, why))
+dst = sum(1 for line in cases.values() if " dstopts " in line)
 print("e2e_stream_diff: IPv%s: %d cases, %d differ (%d ended by the sender's RST: data past "
-      "its FIN taken first; %d probed a zero window)" % (fam, len(cases), len(fails),
-                                                         len(incomplete), zw))
+      "its FIN taken first; %d probed a zero window; %d with a destination options header)"
+      % (fam, len(cases), len(fails), len(incomplete), zw, dst))
 for line, why in fails[:10]:
-    print("e2e_stream_diff: FAIL seed %s %s\n    %s" % (seed, line, why))
+    print("e2e_stream_diff: FAIL IPv%s seed %s %s\n    %s\n    replay: E2E_DIFF_SEED=%s "
+          "E2E_DIFF_ONLY=%s%s" % (fam, seed, line, why, seed, line.split()[1],
+                                  "" if fam == "6" else " E2E_DIFF_V6=0"))
 sys.exit(1 if fails or not cases else 0)
 PY
 }
@@ -173,7 +177,9 @@ t0=$SECONDS
 round 4 "$a" "$b" 20000 || rc=1
 echo "e2e_stream_diff: IPv4 round in $((SECONDS - t0)) s"
 if [[ $v6 == 1 ]]; then
+	t0=$SECONDS
 	round 6 "$a6" "$b6" 40000 || rc=1
+	echo "e2e_stream_diff: IPv6 round in $((SECONDS - t0)) s"
 fi
 for c in tcp_trimmed tcp_replayed tcp_held tcp_dup_dropped tcp_urg_cleared tcp_after_end_drops; do
 	printf '%s=%s ' "$c" "$(e2e_counter "$c" 2>/dev/null || echo -)"

@@ -648,6 +648,80 @@ START_TEST(test_tcp_seg_ipv6_routing_header)
 }
 END_TEST
 
+/* Normalization over IPv6 (docs/streams.md "Normalization"): the same rules, and the frame that
+ * goes on is a valid IPv6 segment (payload length, checksum over the pseudo-header), with or
+ * without an extension header between the IPv6 and TCP headers. */
+static unsigned int norm_case6(unsigned int ext, uint16_t plen, uint32_t seq, uint8_t flags,
+			       uint16_t urp, uint8_t end, uint32_t rcv_nxt)
+{
+	struct fm_tcp_hdrs h;
+	uint8_t *ip, *tcp;
+	unsigned int r;
+	uint32_t s;
+
+	ip = build6(false, ext, plen, seq, flags, 6) + l3_off;
+	tcp = ip + 40 + ext;
+	tcp[18] = (uint8_t)(urp >> 8);
+	tcp[19] = (uint8_t)urp;
+	tcp[16] = tcp[17] = 0;
+	s = sum6(ip, tcp, 32u + plen);
+	tcp[16] = (uint8_t)(~fold(s) >> 8);
+	tcp[17] = (uint8_t)~fold(s);
+	ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+	r = fm_tcp_normalize(&mb, &h, end, rcv_nxt);
+	if (!(r & FM_TCP_NORM_DROP)) {
+		ck_assert_int_eq(fm_tcp_hdrs_parse(&mb, &h), 0);
+		ck_assert_uint_eq(h.flags, h.tcp->tcp_flags);
+		ck_assert_uint_eq(h.v6, 1);
+	}
+	return r;
+}
+
+START_TEST(test_tcp_seg_ipv6_normalize)
+{
+	uint8_t *f;
+
+	fill_payload();
+	for (unsigned int ext = 0; ext <= 8; ext += 8) {
+		/* urgent pointer: flag and pointer cleared, every byte stays */
+		ck_assert_uint_eq(norm_case6(ext, 100, 1000, 0x38, 10, FM_TCP_END_NONE, 1000),
+				  FM_TCP_NORM_URG);
+		f = check_frame6(100, 1000, 0x18);
+		ck_assert_uint_eq(rd16(f + l3_off + 40 + ext + 18), 0);
+		ck_assert_mem_eq(f + l3_off + 72 + ext, payload, 100);
+		ck_assert_uint_eq(norm_case6(ext, 0, 1000, 0x30, 50, FM_TCP_END_NONE, 1000),
+				  FM_TCP_NORM_URG);
+		check_frame6(0, 1000, 0x10);
+		/* SYN data: cut (the Ethernet padding goes too) */
+		ck_assert_uint_eq(norm_case6(ext, 20, 999, 0x02, 0, FM_TCP_END_NONE, 0),
+				  FM_TCP_NORM_SYN);
+		check_frame6(0, 999, 0x02);
+		ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), l3_off + 72 + ext);
+		/* past an inspected FIN at 1099: cut at it, its own FIN cleared; wholly past: drop
+		 */
+		ck_assert_uint_eq(norm_case6(ext, 150, 1000, 0x19, 0, FM_TCP_END_FIN, 1100),
+				  FM_TCP_NORM_CUT);
+		ck_assert_mem_eq(check_frame6(99, 1000, 0x18) + l3_off + 72 + ext, payload, 99);
+		ck_assert_uint_eq(norm_case6(ext, 10, 1099, 0x18, 0, FM_TCP_END_FIN, 1100),
+				  FM_TCP_NORM_DROP);
+		/* across 2^32 */
+		ck_assert_uint_eq(norm_case6(ext, 40, 0xfffffff0u, 0x18, 0, FM_TCP_END_FIN, 0x11),
+				  FM_TCP_NORM_CUT);
+		check_frame6(32, 0xfffffff0u, 0x18);
+		/* after an accepted RST at 1100: what reaches beyond it is dropped, old data kept
+		 */
+		ck_assert_uint_eq(norm_case6(ext, 20, 1095, 0x18, 0, FM_TCP_END_RST, 1100),
+				  FM_TCP_NORM_DROP);
+		ck_assert_uint_eq(norm_case6(ext, 20, 1000, 0x18, 0, FM_TCP_END_RST, 1100), 0);
+		check_frame6(20, 1000, 0x18);
+		/* nothing to normalize: untouched, padding and all */
+		ck_assert_uint_eq(norm_case6(ext, 100, 1000, 0x18, 0, FM_TCP_END_NONE, 1000), 0);
+		check_frame6(100, 1000, 0x18);
+		ck_assert_uint_eq(rte_pktmbuf_data_len(&mb), l3_off + 72 + ext + 100 + 6);
+	}
+}
+END_TEST
+
 static Suite *tcp_seg_suite(void)
 {
 	Suite *s = suite_create("tcp_seg");
@@ -670,6 +744,7 @@ static Suite *tcp_seg_suite(void)
 	tcase_add_test(tc, test_tcp_seg_ipv6_trim_head_fixes_length_seq_and_sum);
 	tcase_add_test(tc, test_tcp_seg_ipv6_finish_after_resize);
 	tcase_add_test(tc, test_tcp_seg_ipv6_routing_header);
+	tcase_add_test(tc, test_tcp_seg_ipv6_normalize);
 	suite_add_tcase(s, tc);
 	return s;
 }
