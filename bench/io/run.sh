@@ -36,8 +36,8 @@
 # offload is off on every veth end (netns.sh), for the bridge too, so TSO is off for all.
 #
 # Run it under the shared lock: `flock /tmp/fs-e2e.lock bench/run.sh io` (it takes no lock itself;
-# a full run is ~5 min (313 s measured with 13 configurations), --quick ~3.5 min on the shared 2-core VM). The load
-# average at start and end is printed and written: on a shared machine absolute figures are noisy,
+# a full run is ~5 min (313 s measured, 13 configurations), --quick ~3.5 min on the shared 2-core
+# VM). The load average at start and end is printed and written: on a shared machine absolute figures are noisy,
 # ratios side by side are what counts. Writes bench/results/io.csv; `bench/plot.sh io` draws
 # docs/img/io.png from it.
 #
