@@ -37,8 +37,8 @@
 #
 # Run it under the shared lock: `flock /tmp/fs-e2e.lock bench/run.sh io` (it takes no lock itself;
 # a full run is ~5 min (313 s measured, 13 configurations), --quick ~3.5 min on the shared 2-core
-# VM). The load average at start and end is printed and written: on a shared machine absolute figures are noisy,
-# ratios side by side are what counts. Writes bench/results/io.csv; `bench/plot.sh io` draws
+# VM). The load average at start and end is printed and written: on a shared machine absolute
+# figures are noisy, ratios side by side are what counts. Writes bench/results/io.csv; `bench/plot.sh io` draws
 # docs/img/io.png from it.
 #
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (4), FS_BENCH_PINGS (50), FS_BENCH_NS (fsbio: the
