@@ -113,26 +113,30 @@ if ! wants io; then
 	:
 elif [[ -f $res/io.csv ]]; then
 	# io.csv rows: setup,ports,metric,median,rounds; one bar group per setup, one bar per port type
-	# (the bridge is the kernel's: drawn in the af_packet column); failed or not built: no bar
+	# (the bridges are the kernel's: drawn in the af_packet column; SETUP-xdp: the setup on af_xdp
+	# with XDP offload, its third bar); failed or not built: no bar
 	for m in iperf3_gbps ping_rtt_ms; do
 		awk -F, -v m="$m" '$3 == m && $1 != "ratio" && $1 != "run" && $1 != "xdp-offload" {
-			v[$1, $2 == "kernel" ? "af_packet" : $2] = ($4 ~ /^[0-9.]+$/) ? $4 : "NaN"
-			if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+			s = $1; c = $2 == "kernel" ? "af_packet" : $2
+			if (s ~ /-xdp$/) { sub(/-xdp$/, "", s); c = "xdp" }
+			v[s, c] = ($4 ~ /^[0-9.]+$/) ? $4 : "NaN"
+			if (!(s in seen)) { seen[s] = 1; order[++n] = s } }
 			END { for (i = 1; i <= n; i++) { s = order[i]
 				a = ((s, "af_packet") in v) ? v[s, "af_packet"] : "NaN"
 				x = ((s, "af_xdp") in v) ? v[s, "af_xdp"] : "NaN"
-				print s, a, x } }' "$res/io.csv" >"$tmp/io-$m"
+				d = ((s, "xdp") in v) ? v[s, "xdp"] : "NaN"
+				print s, a, x, d } }' "$res/io.csv" >"$tmp/io-$m"
 	done
 	gnuplot <<GP
 set terminal png size 1000,440 noenhanced
 set output "$img/io.png"
-set multiplot layout 1,2 title "Two netns hosts, one veth test bed, iperf3 TCP / ping (medians; XDP offload: not built)"
+set multiplot layout 1,2 title "Two netns hosts, one veth test bed, iperf3 TCP / ping (medians)"
 set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1
 set grid ytics; set yrange [0:*]; set xtics rotate by -20; set key outside bottom center horizontal
 set title "iperf3 TCP goodput"; set ylabel "Gbit/s"
-plot "$tmp/io-iperf3_gbps" using 2:xtic(1) title "af_packet (bridge: kernel)", "" using 3 title "af_xdp"
+plot "$tmp/io-iperf3_gbps" using 2:xtic(1) title "af_packet (bridge: kernel)", "" using 3 title "af_xdp", "" using 4 title "af_xdp + XDP offload"
 set title "ping RTT (idle path)"; set ylabel "ms"
-plot "$tmp/io-ping_rtt_ms" using 2:xtic(1) title "af_packet (bridge: kernel)", "" using 3 title "af_xdp"
+plot "$tmp/io-ping_rtt_ms" using 2:xtic(1) title "af_packet (bridge: kernel)", "" using 3 title "af_xdp", "" using 4 title "af_xdp + XDP offload"
 unset multiplot
 GP
 	echo "plot: $img/io.png"

@@ -470,6 +470,9 @@ static int load_config(const struct fm_opts *o)
 			fprintf(stderr, "flowmgr: %s\n", err);
 			return rc;
 		}
+		if (rc == 1)
+			printf("flowmgr: --port %s: not an af_xdp port, xdp: offload off on it\n",
+			       o->ports[i]);
 	}
 	if (o->socket != NULL)
 		snprintf(g_cfg.socket_path, sizeof(g_cfg.socket_path), "%s", o->socket);

@@ -10,8 +10,16 @@
 #                  testpmd does): its ping RTT is the like-for-like one
 #   counter5       flowmgr + 5 stateful `counter` VNFs (5-tuple sessions, one combined
 #                  classification, scratchpads inline: isolation direct), shared-core mode
-#   xdp-offload    flowmgr with its XDP program (issue 12 item 4): not built yet — printed and
-#                  written as "not built", never a number
+#   fwd-xdp        fwd with `xdp: offload` on both af_xdp ports (flowmgr's XDP program classifies
+#                  the static levels in the kernel, the class in the frame's metadata; issue 12
+#                  item 4, docs/offload.md "XDP")
+#   counter5-xdp   counter5 with `xdp: offload` on both ports
+#   novnf-xdp      a class that needs no VNF (`{match: "ip", to: output}`, ARP too), offloaded to
+#                  XDP: flowmgr's program XDP_REDIRECTs it from one veth to the other in the kernel,
+#                  it never reaches user space (one forward VNF is there, for the other classes).
+#                  A redirect into a veth needs NAPI on the receiving end: GRO on on both hosts'
+#                  eth0 for this configuration only (docs/offload.md), so also
+#   bridge-gro     the Linux bridge with that same GRO setting (like for like with novnf-xdp)
 #
 # every DPDK middle on af_xdp ports (net_af_xdp, start_queue=0, queue_count=1: a veth has one
 # queue; the PMD loads its own XDP program on the root-side veth and removes it when the port
@@ -28,9 +36,9 @@
 # offload is off on every veth end (netns.sh), for the bridge too, so TSO is off for all.
 #
 # Run it under the shared lock: `flock /tmp/fs-e2e.lock bench/run.sh io` (it takes no lock itself;
-# a full run is ~4 min (220 s measured), --quick ~2.5 min on the shared 2-core VM). The load
-# average at start and end is printed and written: on a shared machine absolute figures are noisy,
-# ratios side by side are what counts. Writes bench/results/io.csv; `bench/plot.sh io` draws
+# a full run is ~5 min (313 s measured, 13 configurations), --quick ~3.5 min on the shared 2-core
+# VM). The load average at start and end is printed and written: on a shared machine absolute
+# figures are noisy, ratios side by side are what counts. Writes bench/results/io.csv; `bench/plot.sh io` draws
 # docs/img/io.png from it.
 #
 # Env: FS_BENCH_ROUNDS (3), FS_BENCH_SECONDS (4), FS_BENCH_PINGS (50), FS_BENCH_NS (fsbio: the
@@ -51,7 +59,7 @@ if [[ ${1:-} == --quick ]]; then
 fi
 [[ $# -eq 0 ]] || { echo "usage: bench/run.sh io [--quick]" >&2; exit 2; }
 # af_xdp first: the default port type on veths (deploy/demo.sh, the shipped chains)
-all_confs="bridge:kernel testpmd:af_xdp testpmd:af_packet fwd:af_xdp fwd:af_packet fwd-poll:af_xdp fwd-poll:af_packet counter5:af_xdp counter5:af_packet"
+all_confs="bridge:kernel bridge-gro:kernel novnf-xdp:af_xdp testpmd:af_xdp testpmd:af_packet fwd:af_xdp fwd-xdp:af_xdp fwd:af_packet fwd-poll:af_xdp fwd-poll:af_packet counter5:af_xdp counter5-xdp:af_xdp counter5:af_packet"
 confs=${FS_BENCH_CONFS:-$all_confs}
 
 # Peers: an error, never a silent skip.
@@ -61,6 +69,8 @@ done
 for b in flowmgr nfctl forward counter; do
 	[[ -x $bin/$b ]] || { echo "bench io: $bin/$b not built" >&2; exit 1; }
 done
+[[ $confs != *-xdp* || -f ${FS_XDP_OBJ:-$bin/fm_xdp.bpf.o} ]] ||
+	{ echo "bench io: $bin/fm_xdp.bpf.o not built (clang, libbpf: deploy/install-deps.sh)" >&2; exit 1; }
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
 # shellcheck source=bench/lib/bed.sh
@@ -89,6 +99,7 @@ stop_middle() {
 	pids=()
 	fs_cleanup_dpdk "$prefix" || true
 	ip link del "$ns-br" 2>/dev/null || true
+	gro off
 	# An af_xdp port that did not close cleanly leaves its XDP program on our veth: remove it
 	# (our veths only), and say so.
 	for x in "$ns-pa" "$ns-pb"; do
@@ -121,25 +132,42 @@ devargs() {
 	esac
 }
 
+# gro on|off — GRO on both hosts' eth0 (NAPI on the veth: needed to receive XDP redirects)
+gro() {
+	local x
+	for x in a b; do ip netns exec "$ns-$x" ethtool -K eth0 gro "$1" >/dev/null 2>&1 || true; done
+}
+
 # chain_file KIND FILE — flowmgr's chain: 1 forward VNF or 5 counter VNFs (started by hand below,
-# so that --poll can reach them); the ports come from --port.
+# so that --poll can reach them); the ports come from --port. KIND-xdp: `xdp: offload` on both
+# ports; novnf-xdp: IPv4 and ARP are a class without VNF (kernel XDP_REDIRECT), the rest to v1.
 chain_file() {
-	local i
+	local i xdp="" d0=net_null0 d1=net_null1
+	# (the config check wants an af_xdp dev for `xdp: offload` before --port overrides it)
+	[[ $1 != *-xdp ]] || xdp=", xdp: offload" d0=$(devargs af_xdp 0 "$ns-pa") d1=$(devargs af_xdp 1 "$ns-pb")
 	{
 		echo "name: bench-io"
 		echo "ports:"
-		echo "  - {name: p0, dev: \"net_null0\"}"
-		echo "  - {name: p1, dev: \"net_null1\", reverse: true}"
+		echo "  - {name: p0, dev: \"$d0\"$xdp}"
+		echo "  - {name: p1, dev: \"$d1\", reverse: true$xdp}"
 		echo "mbufs: 32767"
 		echo "sessions: 16384"
 		echo "vnfs:"
-		if [[ $1 == counter5 ]]; then
+		if [[ $1 == counter5* ]]; then
 			for i in 1 2 3 4 5; do
 				echo "  - {name: v$i, session: \"5tuple\", scratchpad: 24, timeout_ms: 60000," \
 					"isolation: direct, policy: drop}"
 			done
 		else
 			echo "  - {name: v1, policy: drop}"
+		fi
+		if [[ $1 == novnf-xdp ]]; then
+			echo "graph:"
+			echo "  input:"
+			echo "    - {match: \"arp\", to: output}"
+			echo "    - {match: \"ip\", to: output}"
+			echo "    - v1"
+			echo "  v1: [output]"
 		fi
 	} >"$2"
 }
@@ -148,7 +176,8 @@ chain_file() {
 start_middle() {
 	local kind=$1 pt=$2 poll=() vnf=forward n=1 i up=0
 	case $kind in
-	bridge)
+	bridge | bridge-gro)
+		[[ $kind == bridge ]] || gro on
 		ip link add "$ns-br" type bridge
 		sysctl -q -w "net.ipv6.conf.$ns-br.disable_ipv6=1"
 		ip link set "$ns-pa" master "$ns-br"
@@ -172,7 +201,8 @@ start_middle() {
 		return 0
 		;;
 	fwd-poll) poll=(--poll) ;;
-	counter5) vnf=counter n=5 ;;
+	counter5*) vnf=counter n=5 ;;
+	novnf-xdp) gro on ;;
 	esac
 	chain_file "$kind" "$run/chain.yaml"
 	"$bin/flowmgr" -c "$run/chain.yaml" --port "p0=$(devargs "$pt" 0 "$ns-pa")" \
@@ -223,6 +253,19 @@ print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_se
 	add "$1,iperf3_gbps" "$gbps"
 	add "$1,ping_rtt_ms" "$rtt"
 	printf '    %-20s %8s Gbit/s %8s ms\n' "$1" "$gbps" "$rtt"
+	[[ $1 == *-xdp:* ]] || return 0
+	# where the frames went: the XDP program's counters (nfctl stats) — the kernel's share
+	# (redirected + dropped) of all frames the program saw
+	"$bin/nfctl" -s "$sock" --json stats 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+k = c["xdp_redirect"] + c["xdp_drop"]
+u = c["xdp_user_classified"] + c["xdp_user_unclassified"]
+print("%.4f" % (k / (k + u)) if k + u else "fail", file=open(sys.argv[1], "w"))
+print("      xdp: redirect %d drop %d to user space %d classified + %d not; meta_class %d" % (
+    c["xdp_redirect"], c["xdp_drop"], c["xdp_user_classified"], c["xdp_user_unclassified"],
+    c["xdp_meta_class"]))' "$run/kfrac" || echo fail >"$run/kfrac"
+	add "$1,xdp_kernel_frac" "$(cat "$run/kfrac")"
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -252,18 +295,18 @@ median() { # median "V V V" (failed rounds left out; "fail" if none succeeded)
 }
 echo "setup,ports,metric,median,rounds" >"$csv"
 echo
-printf '%-10s %-10s %14s %14s   %s\n' setup ports "iperf3 Gbit/s" "ping RTT ms" "rounds (Gbit/s; ms)"
+printf '%-12s %-10s %14s %14s   %s\n' setup ports "iperf3 Gbit/s" "ping RTT ms" "rounds (Gbit/s; ms)"
 for c in "${conf_list[@]}"; do
-	for m in iperf3_gbps ping_rtt_ms; do
+	ms=(iperf3_gbps ping_rtt_ms)
+	[[ $c != *-xdp:* ]] || ms+=(xdp_kernel_frac)
+	for m in "${ms[@]}"; do
 		res[$c,$m,med]=$(median "${res[$c,$m]}")
 		echo "${c%%:*},${c#*:},$m,${res[$c,$m,med]},\"${res[$c,$m]# }\"" >>"$csv"
 	done
-	printf '%-10s %-10s %14s %14s   %s; %s\n' "${c%%:*}" "${c#*:}" "${res[$c,iperf3_gbps,med]}" \
-		"${res[$c,ping_rtt_ms,med]}" "${res[$c,iperf3_gbps]# }" "${res[$c,ping_rtt_ms]# }"
+	printf '%-12s %-10s %14s %14s   %s; %s%s\n' "${c%%:*}" "${c#*:}" "${res[$c,iperf3_gbps,med]}" \
+		"${res[$c,ping_rtt_ms,med]}" "${res[$c,iperf3_gbps]# }" "${res[$c,ping_rtt_ms]# }" \
+		"${res[$c,xdp_kernel_frac]:+; frames in the kernel ${res[$c,xdp_kernel_frac]}}"
 done
-for m in iperf3_gbps ping_rtt_ms; do echo "xdp-offload,af_xdp,$m,not built,\"\"" >>"$csv"; done
-printf '%-10s %-10s %14s %14s   %s\n' xdp-offload af_xdp "not built" "not built" \
-	"(flowmgr's XDP program, issue 12 item 4, does not exist yet)"
 
 # ratio NAME NUM DEN METRIC GOAL_OP GOAL — prints and writes one ratio with its verdict
 ratio() {
@@ -292,12 +335,18 @@ echo "ratios (medians, same run; goals of issue 12):"
 for pt in af_xdp af_packet; do
 	ratio "5 stateful VNFs / testpmd io" "counter5:$pt" "testpmd:$pt" iperf3_gbps ">=" 1.0
 done
+ratio "5 stateful VNFs XDP / testpmd io" counter5-xdp:af_xdp testpmd:af_xdp iperf3_gbps ">=" 1.0
+ratio "XDP-offloaded class / Linux bridge" novnf-xdp:af_xdp bridge:kernel iperf3_gbps ">=" 0.9
+ratio "XDP-offloaded class / bridge GRO" novnf-xdp:af_xdp bridge-gro:kernel iperf3_gbps ">=" 0.9
 for pt in af_xdp af_packet; do
 	ratio "RTT 1 VNF / testpmd io" "fwd:$pt" "testpmd:$pt" ping_rtt_ms "<=" 1.5
 	ratio "RTT 1 VNF polling / testpmd io" "fwd-poll:$pt" "testpmd:$pt" ping_rtt_ms "<=" 1.5
 done
-echo "  XDP-offloaded class / Linux bridge (goal >=0.9): not built"
-echo "ratio,XDP-offloaded class / Linux bridge,xdp-offload:af_xdp,bridge:kernel,iperf3_gbps,not built,>=0.9,not built" >>"$csv"
+ratio "RTT 1 VNF XDP / testpmd io" fwd-xdp:af_xdp testpmd:af_xdp ping_rtt_ms "<=" 1.5
+ratio "RTT XDP-offloaded class / bridge" novnf-xdp:af_xdp bridge:kernel ping_rtt_ms - -
+ratio "1 VNF XDP / 1 VNF" fwd-xdp:af_xdp fwd:af_xdp iperf3_gbps - -
+ratio "5 stateful VNFs XDP / no XDP" counter5-xdp:af_xdp counter5:af_xdp iperf3_gbps - -
+ratio "bridge GRO / bridge" bridge-gro:kernel bridge:kernel iperf3_gbps - -
 for pt in af_xdp af_packet; do
 	ratio "testpmd io / Linux bridge" "testpmd:$pt" bridge:kernel iperf3_gbps - -
 	ratio "1 VNF / testpmd io" "fwd:$pt" "testpmd:$pt" iperf3_gbps - -

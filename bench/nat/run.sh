@@ -17,7 +17,10 @@
 #   backends 198.18.0.11-13)   |  a:eth1 == router netns fsb-r (nftables masquerade) == b:eth1
 #                                     198.19.1.254 / 198.19.2.254            198.19.2.2
 # --ports af_xdp: flowmgr's ports are net_af_xdp (start_queue=0, queue_count=1) instead of
-# net_af_packet (framecnt=4096); the nftables side is the same.
+# net_af_packet (framecnt=4096); the nftables side is the same. --ports af_xdp --xdp: with
+# `xdp: offload` on both ports (flowmgr's XDP program classifies the static levels in the kernel,
+# docs/offload.md "XDP"; every class has a VNF here, so nothing is redirected in the kernel):
+# nat-af_xdp-xdp.csv.
 # Env: FS_BENCH_SECONDS (default 5), FS_BENCH_ROUNDS (default 3), FS_BENCH_NS (the netns/veth
 # prefix, default fsb; the DPDK file prefix is NS + pid).
 set -euo pipefail
@@ -28,15 +31,21 @@ csv=${FS_BENCH_CSV:-$top/bench/results/nat.csv}
 secs=${FS_BENCH_SECONDS:-5}
 rounds=${FS_BENCH_ROUNDS:-3}
 ports=af_packet
+xdp=0
 if [[ ${1:-} == --ports ]]; then
 	ports=${2:-}
 	shift 2 || true
 fi
-if [[ $# -ne 0 || ($ports != af_packet && $ports != af_xdp) ]]; then
-	echo "usage: bench/run.sh nat [--ports af_packet|af_xdp]" >&2
+if [[ ${1:-} == --xdp ]]; then
+	xdp=1
+	shift
+fi
+if [[ $# -ne 0 || ($ports != af_packet && $ports != af_xdp) || ($xdp -eq 1 && $ports != af_xdp) ]]; then
+	echo "usage: bench/run.sh nat [--ports af_packet|af_xdp [--xdp]]" >&2
 	exit 2
 fi
 [[ $ports == af_packet ]] || csv=${csv%.csv}-$ports.csv
+[[ $xdp -eq 0 ]] || csv=${csv%.csv}-xdp.csv
 # shellcheck disable=SC1091
 . "$top/deploy/lib/netns.sh"
 # shellcheck source=bench/lib/bed.sh
@@ -151,6 +160,14 @@ vnfs:
 YAML
 # The chain as shipped, and the same chain with every VNF classifying on its own.
 sed 's/timeout_ms: 3000/timeout_ms: 10000/' "$top/deploy/chains/nat-lb.yaml" >"$run/chain.yaml"
+if [[ $xdp -eq 1 ]]; then # `xdp: offload` needs an af_xdp dev in the file (--port overrides it)
+	sed -i -e "s|dev: \"net_af_packet\([01]\),iface=\([^\"]*\)\"|dev: \"net_af_xdp\1,iface=\2\"|" \
+		-e 's/^\(  - {name: p[01], .*\)}$/\1, xdp: offload}/' "$run/nat.yaml" "$run/chain.yaml"
+	if ! grep -q 'xdp: offload' "$run/nat.yaml" || ! grep -q 'xdp: offload' "$run/chain.yaml"; then
+		echo "bench nat: could not set xdp: offload on the ports" >&2
+		exit 1
+	fi
+fi
 sed -e 's/session: "5tuple"/session: ""\n    isolation: independent/' \
 	-e '/flags: \[bidir\]/d' -e 's/flags: \[bidir, rewrite\]/flags: [rewrite]/' \
 	"$run/chain.yaml" >"$run/chain-indep.yaml"
@@ -182,12 +199,17 @@ add() {
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "bench nat: $ports ports, $rounds rounds of ${secs} s, alternated; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench nat: $ports ports$([[ $xdp -eq 0 ]] || echo " + XDP offload"), $rounds rounds of ${secs} s, alternated; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= rounds; r++)); do
 	start_chain "$run/nat.yaml"
 	add "flowsplice_nat,iperf3_gbps" "$(iperf "$b")"
 	add "flowsplice_nat,wrk_1k_rps" "$(wrkrps "http://$b/1k.bin" 32)"
 	add "flowsplice_nat,wrk_1m_rps" "$(wrkrps "http://$b/1m.bin" 8)"
+	if [[ $xdp -eq 1 ]]; then # the offload saw the traffic (nfctl stats)
+		echo "    xdp: $("$bin/nfctl" -s "$sock" stats | awk '/^counters/ {c = 1; next}
+			c && $1 ~ /^xdp_(user_classified|user_unclassified|redirect|drop|meta_class|meta_none)$/ {
+			printf "%s %s ", $1, $2}')"
+	fi
 	cleanup
 	add "nftables_nat,iperf3_gbps" "$(iperf 198.19.2.2)"
 	add "nftables_nat,wrk_1k_rps" "$(wrkrps "http://198.19.2.2/1k.bin" 32)"
@@ -228,5 +250,5 @@ for m in wrk_1k_rps wrk_1m_rps; do
 	python3 -c "import sys; a,b=map(float,sys.argv[1:3]); print('ratio,chain_combined/chain_independent,%s,%s' % (sys.argv[3], '%.3f' % (a/b) if b else 'nan'))" \
 		"${res[chain_combined,$m,med]}" "${res[chain_independent,$m,med]}" "$m" >>"$csv"
 done
-echo "ports $ports; load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ports $ports$([[ $xdp -eq 0 ]] || echo " + xdp: offload"); load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "written to $csv"

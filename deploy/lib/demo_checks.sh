@@ -220,6 +220,7 @@ demo_checks_run() {
 		demo_check_result downloads FAILED "$ok of $n downloads byte-exact ($total files)"
 	fi
 	_demo_check_users "$run"
+	_demo_check_xdp "$run"
 	for c in "${topo_checks[@]}"; do "_demo_check_$c" "$run"; done
 	if declare -F demo_check >/dev/null; then demo_check "$run"; fi
 	return 0
@@ -260,6 +261,40 @@ print("\n".join(str(p) for p in dict.fromkeys(pids)))')
 		demo_check_result service_user ok "flowmgr and its $((${#pids[@]} - 1)) VNF(s) run as $user (ps)"
 	else
 		demo_check_result service_user FAILED "not all as $user: ${wrong[*]:-no processes found}"
+	fi
+}
+
+# XDP offload (ports with `xdp: offload`, docs/offload.md "XDP"): flowmgr's program is on the
+# ports (nfctl offload: "program N on IFACE (bpf_link)"), it saw the traffic (frames handed to
+# user space, RUN/stats.json right after the traffic), every frame the worker received from it
+# carried its metadata and no metadata write failed; the worker cannot have received more than
+# the program handed up. RUN/xdp.txt: the XDP counters and ports (demo_show). No check when no
+# port has the offload (e.g. --ports af_packet).
+_demo_check_xdp() {
+	local run=$1 detail
+	nfctl offload 2>/dev/null | grep -E '^port .*: program .*bpf_link' >"$run/xdp_ports.txt" || true
+	[[ -s $run/xdp_ports.txt ]] || return 0
+	if detail=$(python3 - "$run/stats.json" "$(wc -l <"$run/xdp_ports.txt")" "$run/xdp.txt" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+x = {k: v for k, v in c.items() if k.startswith("xdp_")}
+with open(sys.argv[3], "w") as f:
+    for k, v in x.items():
+        f.write("%s %d\n" % (k, v))
+up = c["xdp_user_classified"] + c["xdp_user_unclassified"]
+seen = c["xdp_meta_class"] + c["xdp_meta_none"]
+print("%s port(s): %d frames to user space (%d classified in the kernel, %d not), %d dropped, "
+      "%d redirected in the kernel; the worker read the class of %d, metadata missing %d, "
+      "failed %d" % (sys.argv[2], up, c["xdp_user_classified"], c["xdp_user_unclassified"],
+                     c["xdp_drop"], c["xdp_redirect"], seen, c["xdp_meta_missing"],
+                     c["xdp_meta_failed"]))
+ok = up > 0 and 0 < seen <= up and c["xdp_meta_missing"] == 0 and c["xdp_meta_failed"] == 0
+sys.exit(0 if ok else 1)
+PY
+	); then
+		demo_check_result xdp ok "$detail"
+	else
+		demo_check_result xdp FAILED "${detail:-no XDP counters in nfctl stats}"
 	fi
 }
 
@@ -370,6 +405,11 @@ _demo_check_udp_echo() {
 # demo_show RUN — what the VNFs did, from nfctl and the checks' evidence.
 demo_show() {
 	local run=$1
+	if [[ -s $run/xdp.txt ]]; then
+		say "XDP offload: flowmgr's program on the af_xdp ports (nfctl offload; nfctl stats xdp_*)"
+		cat "$run/xdp_ports.txt"
+		column -c 100 "$run/xdp.txt"
+	fi
 	if [[ -s $run/lb.txt ]]; then
 		say "LB spread (nfctl cmd lb backends)"
 		cat "$run/lb.txt"

@@ -890,6 +890,14 @@ int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_
 		if (strlen(cfg->ports[i].name) == nlen &&
 		    strncmp(cfg->ports[i].name, spec, nlen) == 0) {
 			snprintf(cfg->ports[i].dev, sizeof(cfg->ports[i].dev), "%s", eq + 1);
+			/* `xdp: offload` needs an af_xdp port: overridden with another port type
+			 * (e.g. deploy/demo.sh --ports af_packet), the port runs without it; 1 says
+			 * so */
+			if (cfg->ports[i].xdp &&
+			    strncmp(cfg->ports[i].dev, "net_af_xdp", 10) != 0) {
+				cfg->ports[i].xdp = false;
+				return 1;
+			}
 			return 0;
 		}
 	}

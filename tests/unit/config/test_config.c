@@ -480,6 +480,23 @@ START_TEST(test_config_set_port_overrides_devargs)
 }
 END_TEST
 
+/* `xdp: offload` stays with an af_xdp override and goes (return 1) with another port type */
+START_TEST(test_config_set_port_xdp_offload)
+{
+	ck_assert_int_eq(parse("name: t\nports:\n"
+			       "  - {name: p0, dev: \"net_af_xdp0,iface=a\", xdp: offload}\n"
+			       "  - {name: p1, dev: \"net_af_xdp1,iface=b\", xdp: offload}\n"),
+			 0);
+	ck_assert(cfg->ports[0].xdp && cfg->ports[1].xdp);
+	ck_assert_int_eq(fm_config_set_port(cfg, "p0=net_af_xdp0,iface=c", err, sizeof(err)), 0);
+	ck_assert(cfg->ports[0].xdp);
+	ck_assert_int_eq(fm_config_set_port(cfg, "p1=net_af_packet1,iface=d", err, sizeof(err)), 1);
+	ck_assert(!cfg->ports[1].xdp);
+	ck_assert_int_eq(fm_config_set_port(cfg, "p1=net_af_xdp1,iface=d", err, sizeof(err)), 0);
+	ck_assert(!cfg->ports[1].xdp);
+}
+END_TEST
+
 /* ---- malformed configs ----------------------------------------------------------------- */
 
 struct bad_case {
@@ -932,6 +949,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_load_reports_file_errors);
 	tcase_add_test(tc, test_config_parse_error_leaves_cfg_unchanged);
 	tcase_add_test(tc, test_config_set_port_overrides_devargs);
+	tcase_add_test(tc, test_config_set_port_xdp_offload);
 	tcase_add_loop_test(tc, test_config_parse_rejects_malformed, 0,
 			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_config_parse_rejects_over_limits);
