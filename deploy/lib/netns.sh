@@ -16,6 +16,11 @@
 # FS_NS_IPV6=1 is set when calling fs_ns_create. FS_NS_QUEUES=N gives every veth N RX and N TX
 # queues, whatever the number of CPUs (af_xdp queue_count, af_packet qpairs: the test stand-ins
 # for a multi-queue NIC).
+# TCP congestion control in the hosts: FS_NS_CC (default cubic), whatever the machine's default.
+# This machine defaults to bbr, whose v1 long-term (policer) mode turns the burst losses a loaded
+# platform makes (af_xdp RX rings full, a full out-of-order hold in the TCP context) into a
+# pacing rate of a few kbit/s for 48 round trips of seconds each: one connection then crawls for
+# minutes (e2e_cksum_afxdp, docs/operations.md "af_xdp ports on a loaded machine").
 #
 # Naming: PREFIX is 1-12 characters [a-z0-9] so that "PREFIX-pa" fits IFNAMSIZ (15). Use one
 # prefix per test run (also as the DPDK --file-prefix, see fs_cleanup_dpdk).
@@ -24,6 +29,7 @@ FS_NS_IP_A=198.18.0.1
 FS_NS_IP_B=198.18.0.2
 FS_NS_PLEN=24
 FS_NS_MTU=1500
+FS_NS_CC=${FS_NS_CC:-cubic}
 
 _fs_err() {
 	echo "netns.sh: $*" >&2
@@ -87,6 +93,7 @@ _fs_ns_host() {
 		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 || return 1
 	fi
 	sysctl -q -w "net.ipv6.conf.$port.disable_ipv6=1" 2>/dev/null || true
+	ip netns exec "$ns" sysctl -q -w "net.ipv4.tcp_congestion_control=$FS_NS_CC" || return 1
 	ip -n "$ns" link set lo up || return 1
 	ip -n "$ns" addr add "$ip/$FS_NS_PLEN" dev eth0 || return 1
 	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null || return 1
