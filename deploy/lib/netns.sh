@@ -17,7 +17,8 @@
 # queues, whatever the number of CPUs (af_xdp queue_count, af_packet qpairs: the test stand-ins
 # for a multi-queue NIC).
 # TCP congestion control in the hosts: FS_NS_CC (default cubic; reno, which every namespace may
-# use, if the machine's tcp_allowed_congestion_control lacks it), whatever the machine's default.
+# use, if the machine's tcp_allowed_congestion_control lacks it), whatever the machine's default
+# (FS_NS_CC=system keeps that, e.g. to compare bench figures taken with it).
 # This machine defaults to bbr, whose v1 long-term (policer) mode turns the burst losses a loaded
 # platform makes (af_xdp RX rings full, a full out-of-order hold in the TCP context) into a
 # pacing rate of a few kbit/s for 48 round trips of seconds each: one connection then crawls for
@@ -95,8 +96,12 @@ _fs_ns_host() {
 	fi
 	sysctl -q -w "net.ipv6.conf.$port.disable_ipv6=1" 2>/dev/null || true
 	# a namespace may only pick an algorithm of tcp_allowed_congestion_control (reno always is)
-	ip netns exec "$ns" sysctl -q -w "net.ipv4.tcp_congestion_control=$FS_NS_CC" 2>/dev/null ||
-		ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_congestion_control=reno || return 1
+	if [[ $FS_NS_CC != system ]]; then
+		ip netns exec "$ns" sysctl -q -w "net.ipv4.tcp_congestion_control=$FS_NS_CC" \
+			2>/dev/null ||
+			ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_congestion_control=reno ||
+			return 1
+	fi
 	ip -n "$ns" link set lo up || return 1
 	ip -n "$ns" addr add "$ip/$FS_NS_PLEN" dev eth0 || return 1
 	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null || return 1
