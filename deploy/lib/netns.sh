@@ -16,6 +16,13 @@
 # FS_NS_IPV6=1 is set when calling fs_ns_create. FS_NS_QUEUES=N gives every veth N RX and N TX
 # queues, whatever the number of CPUs (af_xdp queue_count, af_packet qpairs: the test stand-ins
 # for a multi-queue NIC).
+# TCP congestion control in the hosts: FS_NS_CC (default cubic; reno, which every namespace may
+# use, if the machine's tcp_allowed_congestion_control lacks it), whatever the machine's default
+# (FS_NS_CC=system keeps that, e.g. to compare bench figures taken with it).
+# This machine defaults to bbr, whose v1 long-term (policer) mode turns the burst losses a loaded
+# platform makes (af_xdp RX rings full, a full out-of-order hold in the TCP context) into a
+# pacing rate of a few kbit/s for 48 round trips of seconds each: one connection then crawls for
+# minutes (e2e_cksum_afxdp, docs/operations.md "af_xdp ports on a loaded machine").
 #
 # Naming: PREFIX is 1-12 characters [a-z0-9] so that "PREFIX-pa" fits IFNAMSIZ (15). Use one
 # prefix per test run (also as the DPDK --file-prefix, see fs_cleanup_dpdk).
@@ -24,6 +31,7 @@ FS_NS_IP_A=198.18.0.1
 FS_NS_IP_B=198.18.0.2
 FS_NS_PLEN=24
 FS_NS_MTU=1500
+FS_NS_CC=${FS_NS_CC:-cubic}
 
 _fs_err() {
 	echo "netns.sh: $*" >&2
@@ -87,6 +95,13 @@ _fs_ns_host() {
 		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 || return 1
 	fi
 	sysctl -q -w "net.ipv6.conf.$port.disable_ipv6=1" 2>/dev/null || true
+	# a namespace may only pick an algorithm of tcp_allowed_congestion_control (reno always is)
+	if [[ $FS_NS_CC != system ]]; then
+		ip netns exec "$ns" sysctl -q -w "net.ipv4.tcp_congestion_control=$FS_NS_CC" \
+			2>/dev/null ||
+			ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_congestion_control=reno ||
+			return 1
+	fi
 	ip -n "$ns" link set lo up || return 1
 	ip -n "$ns" addr add "$ip/$FS_NS_PLEN" dev eth0 || return 1
 	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null || return 1

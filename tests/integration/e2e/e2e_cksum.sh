@@ -26,7 +26,8 @@ af_packet) dev0="net_af_packet0,iface=$ns-qb,framecnt=4096" dev1="net_af_packet1
 af_xdp) dev0="net_af_xdp0,iface=$ns-qb,start_queue=0,queue_count=1" dev1="net_af_xdp1,iface=$ns-pb,start_queue=0,queue_count=1" ;;
 *) e2e_fail "E2E_PORTS must be af_packet or af_xdp" ;;
 esac
-E2E_FAIL_FILES=("$run/stats" "$run/impair.log" "$run/tcp-progress.log" "$run/client.log")
+E2E_FAIL_FILES=("$run/stats" "$run/impair.log" "$run/tcp-progress.log" "$run/client.log"
+	"$run/ss.txt")
 cleanup_impair() {
 	impair_path_remove "$ns"
 	e2e_cleanup
@@ -157,7 +158,11 @@ e2e_tcp_progress "$run/tcp-progress.log"
 fs_ns_exec "$ns" a ping -c 3 -i 0.2 -W 1 "$b" >/dev/null 2>&1 || true
 t0=$(date +%s.%N)
 fs_ns_exec "$ns" a timeout 300 python3 "$run/xfer.py" client "$b" "$run/client.txt" "${sizes[@]}" \
-	>"$run/client.log" 2>&1 || e2e_fail "the transfers failed"
+	>"$run/client.log" 2>&1 || {
+	# what the stuck sockets were doing (congestion control, pacing, backoff)
+	for h in a b; do fs_ns_exec "$ns" "$h" ss -tino >>"$run/ss.txt" 2>&1; done
+	e2e_fail "the transfers failed"
+}
 t1=$(date +%s.%N)
 wait "$srv_pid" || e2e_fail "the server failed: $(cat "$run/server.log")"
 echo "e2e_cksum: ${#sizes[@]} concurrent connections, $(awk '{s += $3 + $6} END {print s}' \
