@@ -5,6 +5,11 @@
 # $run (the bench's private directory).
 # shellcheck disable=SC2154 # those globals are the caller's
 
+# The benches' hosts keep the machine's TCP congestion control (the committed figures were taken
+# with it; the tests pin theirs, deploy/lib/netns.sh FS_NS_CC); FS_BENCH_NS_CC picks another.
+FS_NS_CC=${FS_BENCH_NS_CC:-system} # read by fs_ns_create
+export FS_NS_CC
+
 # stop_fm — stops flowmgr (SIGTERM, SIGKILL after 10 s) and removes its prefix's DPDK files.
 stop_fm() {
 	[[ -n $fm_pid ]] && fs_stop_pid "$fm_pid" 10
