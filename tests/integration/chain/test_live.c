@@ -98,7 +98,9 @@ static void *feeder(void *arg)
 {
 	struct feed *f = arg;
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	FILE *fp = fopen(f->path, "w"); /* blocks until flowmgr opens p0 */
+	FILE *fp =
+	    fopen(f->path, "we"); /* blocks until flowmgr opens p0; close-on-exec: a VNF forked
+				     later must not hold it open (p0 would never see its end) */
 	pcap_dumper_t *d;
 
 	/* A secondary (a VNF) probing net_pcap opens the files of the port's devargs again: it
@@ -178,7 +180,7 @@ static void *reader(void *arg)
 {
 	struct capture *c = arg;
 	char err[PCAP_ERRBUF_SIZE];
-	FILE *fp = fopen(c->path, "r"); /* blocks until flowmgr opens p1 */
+	FILE *fp = fopen(c->path, "re"); /* blocks until flowmgr opens p1 */
 	pcap_t *p;
 	struct pcap_pkthdr *h;
 	const u_char *d;
