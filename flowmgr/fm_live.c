@@ -36,10 +36,11 @@ int fm_live_ready(struct flowmgr *fm, char *why, size_t len)
 	 * generation 1, but a drop or a redirect never reaches them. */
 	for (uint16_t p = 0; p < fm->nb_ports; p++) {
 		if (fm->ports[p].xdp) {
-			snprintf(why, len,
-				 "live chain changes are not supported with `xdp: offload` (port %s): "
-				 "the XDP program's maps hold the starting chain",
-				 fm->ports[p].name);
+			snprintf(
+			    why, len,
+			    "live chain changes are not supported with `xdp: offload` (port %s): "
+			    "the XDP program's maps hold the starting chain",
+			    fm->ports[p].name);
 			return -EPERM;
 		}
 		if (fm->ofl != NULL && p < fm->ofl->nb_ports && fm->ofl->offloaded[p] > 0) {

@@ -222,8 +222,8 @@ int fm_config_parse_string(const char *yaml, size_t len, struct fm_config *cfg, 
 /*
  * Replaces the devargs of one port from a "NAME=DEVARGS" spec (flowmgr's --port option).
  * Returns 0; 1 when the port had `xdp: offload` and the new devargs are not af_xdp (the offload
- * is turned off for it); or -EINVAL with a message (no '=', unknown port name, devargs empty or too long);
- * *cfg is unchanged on failure.
+ * is turned off for it); or -EINVAL with a message (no '=', unknown port name, devargs empty or too
+ * long); *cfg is unchanged on failure.
  */
 int fm_config_set_port(struct fm_config *cfg, const char *spec, char *err, size_t errlen);
 
