@@ -60,15 +60,15 @@ static unsigned int replay(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_t
 			continue;
 		}
 		{
-			/* The network duplicated a segment (same TSval as what went out): the
-			 * receiver has it or gets it; a copy would only draw a PAWS reject and a
-			 * duplicate ACK, which the sender reads as loss. Only a retransmission (a
-			 * newer TSval) gets copies. */
+			/* The network duplicated a segment (fm_tcp_net_dup: same TSval and IPv4
+			 * identification as what went out): the receiver has it or gets it; a copy
+			 * would only draw a PAWS reject and a duplicate ACK. A retransmission gets
+			 * copies, also one within the sender's TSval tick (same TSval, new
+			 * identification): dropping it made the sender retransmit again a round
+			 * trip later (TCPLostRetransmit, docs/streams.md "Retransmissions"). */
 			struct fm_tcp_hdrs oh;
-			uint8_t *ots, *nts = fm_tcp_ts(h);
 
-			if (nts != NULL && fm_tcp_hdrs_parse(x->m, &oh) == 0 &&
-			    (ots = fm_tcp_ts(&oh)) != NULL && memcmp(ots, nts, 4) == 0) {
+			if (fm_tcp_hdrs_parse(x->m, &oh) == 0 && fm_tcp_net_dup(&oh, h)) {
 				CNT(t, DUP_DROP);
 				(*dups)++;
 				continue;

@@ -140,6 +140,15 @@ uint8_t *fm_tcp_ts(struct fm_tcp_hdrs *h)
 	return o == NULL ? NULL : o + 2;
 }
 
+bool fm_tcp_net_dup(struct fm_tcp_hdrs *orig, struct fm_tcp_hdrs *dup)
+{
+	const uint8_t *ots = fm_tcp_ts(orig), *dts = fm_tcp_ts(dup);
+
+	if (ots == NULL || dts == NULL || memcmp(ots, dts, 4) != 0 || orig->v6 || dup->v6)
+		return false;
+	return orig->ip->packet_id != 0 && orig->ip->packet_id == dup->ip->packet_id;
+}
+
 uint8_t fm_tcp_syn_wscale(struct fm_tcp_hdrs *h)
 {
 	uint8_t *o = fm_tcp_opt(h, 3, 3);

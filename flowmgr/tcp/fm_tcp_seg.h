@@ -94,6 +94,18 @@ uint8_t *fm_tcp_opt(struct fm_tcp_hdrs *h, uint8_t kind, uint8_t len);
 /** The timestamps option's 8 bytes (TSval, TSecr; RFC 7323 kind 8), or NULL. */
 uint8_t *fm_tcp_ts(struct fm_tcp_hdrs *h);
 
+/**
+ * Whether segment `dup` is the network's copy of segment `orig` (what went out earlier for the
+ * same range) rather than its sender's retransmission: the same TSval, and over IPv4 the same
+ * non-zero identification. A sender stamps TSval with a clock of 1 ms on Linux: where the round
+ * trip is shorter, a fast retransmission carries the original's TSval; Linux numbers every IPv4
+ * packet of a connected socket, retransmissions included, so the identification tells them
+ * apart. Over IPv6 (no identification) and with identification 0 they cannot be told apart:
+ * false, a retransmission (a duplicate forwarded costs the receiver one D-SACK, as without
+ * flowmgr; a retransmission dropped costs the sender a lost retransmission and a round trip).
+ */
+bool fm_tcp_net_dup(struct fm_tcp_hdrs *orig, struct fm_tcp_hdrs *dup);
+
 /** The window scale a SYN announces (RFC 7323 kind 3, at most 14), 0 without the option. */
 uint8_t fm_tcp_syn_wscale(struct fm_tcp_hdrs *h);
 

@@ -941,6 +941,73 @@ START_TEST(test_tcp_ctx_normalize_overlaps_urgent_fin_rst)
 }
 END_TEST
 
+/* A server data segment over IPv4 with the timestamps option (TSval `tsval`, TSecr 0) and IPv4
+ * identification `id`: what a Linux sender stamps on every packet. */
+static struct rte_mbuf *seg_ts(uint32_t seq, const uint8_t *pay, uint16_t plen, uint32_t tsval,
+			       uint16_t id)
+{
+	struct rte_mbuf *m = seg(S_SLOT, seq, C_ISN + 1, RTE_TCP_ACK_FLAG, NULL, 0);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(12 + plen)), *opt;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+
+	ck_assert_ptr_nonnull(f);
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	ip = (struct rte_ipv4_hdr *)(f + 14);
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 32 + plen));
+	ip->packet_id = rte_cpu_to_be_16(id);
+	tcp->data_off = 8 << 4;
+	opt = (uint8_t *)(tcp + 1);
+	memcpy(opt, "\x01\x01\x08\x0a", 4);
+	for (int i = 0; i < 4; i++)
+		opt[4 + i] = (uint8_t)(tsval >> (24 - 8 * i));
+	memset(opt + 8, 0, 4);
+	memcpy(opt + 12, pay, plen);
+	return m;
+}
+
+/* A retransmission within the sender's TSval tick (the TSval of what went out, a new IPv4
+ * identification) gets its copy; the network's duplicate (the same identification too) gets
+ * none. Regression (issue #13 item 5): both were taken for the network's duplicate; with round
+ * trips under Linux's 1 ms TSval clock the receiver then never got the fast retransmission and
+ * the sender retransmitted again a round trip later (e2e_stream_rewrite: TCPLostRetransmit
+ * 61-132 per mask round against 4-7 through a pass-through chain). */
+START_TEST(test_tcp_ctx_same_tick_retransmission_is_replayed)
+{
+	static uint8_t pay[100];
+	struct rte_mbuf *m, *rel[64], *o[MAX_OUT];
+	unsigned int nrel;
+
+	memset(pay, 'd', sizeof(pay));
+	setup();
+	handshake();
+	rte_pktmbuf_free(through(seg_ts(S_ISN + 1, pay, 100, 500, 0x100), S_SLOT));
+	/* the network's duplicate: dropped, counted */
+	m = seg_ts(S_ISN + 1, pay, 100, 500, 0x100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_REPLAY);
+	ck_assert_uint_eq(nrel, 0);
+	ck_assert_uint_eq(out(m, o), 0);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_DUP_DROP), 1);
+	/* the sender's retransmission in the same millisecond: its copy goes out */
+	m = seg_ts(S_ISN + 1, pay, 100, 500, 0x101);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_REPLAY);
+	ck_assert_uint_eq(out(m, o), 1);
+	ck_assert_uint_eq(seq_of(o[0]), S_ISN + 1);
+	ck_assert_uint_eq(plen_of(o[0]), 100);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_DUP_DROP), 1);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_REPLAY_COPIES), 1);
+	rte_pktmbuf_free(o[0]);
+	/* a later TSval: a retransmission whatever its identification */
+	m = seg_ts(S_ISN + 1, pay, 100, 501, 0x100);
+	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_REPLAY);
+	ck_assert_uint_eq(out(m, o), 1);
+	rte_pktmbuf_free(o[0]);
+	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_DUP_DROP), 1);
+	teardown();
+}
+END_TEST
+
 static Suite *tcp_ctx_suite(void)
 {
 	Suite *s = suite_create("tcp_ctx");
@@ -952,6 +1019,7 @@ static Suite *tcp_ctx_suite(void)
 	tcase_add_test(tc, test_tcp_ctx_no_session_is_refused);
 	tcase_add_test(tc, test_tcp_ctx_close_gives_the_budget_back);
 	tcase_add_test(tc, test_tcp_ctx_rst_frees_the_copies);
+	tcase_add_test(tc, test_tcp_ctx_same_tick_retransmission_is_replayed);
 	tcase_add_test(tc, test_tcp_ctx_per_worker);
 	tcase_add_test(tc, test_tcp_ctx_normalize_overlaps_urgent_fin_rst);
 	tcase_add_loop_test(tc, test_tcp_ctx_model_reorder_edit_loss, 0, 24);
