@@ -48,9 +48,42 @@ bool fm_tcp_hold_ingress(struct fm_tcp *t, struct fm_tcp_dir *d, struct fm_tcp_h
 	return d->closed != 0;
 }
 
+static void oaddr_note(struct fm_tcp_oaddr *oa, const struct fm_tcp_hdrs *h)
+{
+	memcpy(oa->eth, h->eth, 12);
+	if (h->v6) {
+		memcpy(oa->src, h->ip6->src_addr, 16);
+		memcpy(oa->dst, h->ip6->dst_addr, 16);
+	} else {
+		memcpy(oa->src, &h->ip->src_addr, 4);
+		memcpy(oa->dst, &h->ip->dst_addr, 4);
+	}
+	oa->sport = h->tcp->src_port;
+	oa->dport = h->tcp->dst_port;
+	oa->v6 = h->v6;
+	oa->valid = 1;
+}
+
+bool fm_tcp_oaddr_apply(const struct fm_tcp_oaddr *oa, struct fm_tcp_hdrs *h)
+{
+	if (oa == NULL || !oa->valid || oa->v6 != h->v6)
+		return false;
+	memcpy(h->eth, oa->eth, 12);
+	if (h->v6) {
+		memcpy(h->ip6->src_addr, oa->src, 16);
+		memcpy(h->ip6->dst_addr, oa->dst, 16);
+	} else {
+		memcpy(&h->ip->src_addr, oa->src, 4);
+		memcpy(&h->ip->dst_addr, oa->dst, 4);
+	}
+	h->tcp->src_port = oa->sport;
+	h->tcp->dst_port = oa->dport;
+	return true;
+}
+
 /* Segments of direction d that leave: where the receiver's stream stands, the window and TSval
- * it was shown; a pre-ACKed data segment starts flowmgr's retransmission timer if it is not
- * running (RFC 6298 5.1). */
+ * it was shown, the addresses they carry; a pre-ACKed data segment starts flowmgr's retransmission
+ * timer if it is not running (RFC 6298 5.1). */
 void fm_tcp_hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **pkts,
 		      unsigned int n)
 {
@@ -61,6 +94,7 @@ void fm_tcp_hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **
 
 		if (fm_tcp_hdrs_parse(pkts[i], &h) < 0)
 			continue;
+		oaddr_note(&d->oa, &h);
 		end = rte_be_to_cpu_32(h.tcp->sent_seq) + h.plen +
 		      ((h.flags & RTE_TCP_SYN_FLAG) ? 1u : 0u) +
 		      ((h.flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
@@ -261,11 +295,14 @@ unsigned int fm_tcp_timers(struct flowmgr *fm, unsigned int w, uint64_t now_ms,
 /*
  * A control segment (ACK or RST) built from the header copy `ch` of a segment of the session:
  * `rev` sends it the other way (addresses, ports, MACs swapped). With ts != NULL it carries the
- * timestamps option (TSval, TSecr: 8 bytes).
+ * timestamps option (TSval, TSecr: 8 bytes). `oa`: the addressing of the direction it travels as
+ * its segments left the chain (the header copy may be a VNF's view, before another VNF's NAT);
+ * without one yet, the copy's.
  */
 static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp *t, struct fm_tcp_hdrs *ch,
 				    bool rev, uint32_t seq, uint32_t ack, uint8_t flags,
-				    uint16_t win, const uint8_t *ts, uint16_t port)
+				    uint16_t win, const uint8_t *ts, uint16_t port,
+				    const struct fm_tcp_oaddr *oa)
 {
 	uint16_t l3len = ch->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	uint16_t optlen = ts != NULL ? 12 : 0, len = (uint16_t)(ch->l3_off + l3len + 20 + optlen);
@@ -336,6 +373,7 @@ static struct rte_mbuf *ctl_segment(struct flowmgr *fm, struct fm_tcp *t, struct
 		rte_pktmbuf_free(c);
 		return NULL;
 	}
+	fm_tcp_oaddr_apply(oa, &h);
 	fm_tcp_hdrs_finish(c, &h, 0);
 	return c;
 }
@@ -360,7 +398,8 @@ static struct rte_mbuf *preack_segment(struct flowmgr *fm, struct fm_tcp_dir *d,
 		d->told_valid = 1;
 	}
 	return ctl_segment(fm, fm_tcp_of(fm, d->fcb), ch, true, peer->out_nxt, ack,
-			   RTE_TCP_ACK_FLAG, win, peer->out_ts_ok && d->in_ts_ok ? ts : NULL, port);
+			   RTE_TCP_ACK_FLAG, win, peer->out_ts_ok && d->in_ts_ok ? ts : NULL, port,
+			   &peer->oa);
 }
 
 /*
@@ -446,15 +485,17 @@ static unsigned int req_close(struct flowmgr *fm, struct fm_tcp_dir *d, struct f
 
 	if (max < 3)
 		return 0;
-	if ((c = ctl_segment(fm, t, ch, false, to_rcv_seq, to_rcv_ack, rst, 0, NULL, rq->out_port)))
+	if ((c = ctl_segment(fm, t, ch, false, to_rcv_seq, to_rcv_ack, rst, 0, NULL, rq->out_port,
+			     &d->oa)))
 		out[n++] = c;
 	/* the receiver may still miss bytes before out_nxt: an RST at its ACK point as well (an
 	 * RST that is in the window but not exact only draws a challenge ACK, RFC 5961) */
 	if (d->acked_valid && d->acked_out != to_rcv_seq &&
-	    (c = ctl_segment(fm, t, ch, false, d->acked_out, to_rcv_ack, rst, 0, NULL,
-			     rq->out_port)))
+	    (c = ctl_segment(fm, t, ch, false, d->acked_out, to_rcv_ack, rst, 0, NULL, rq->out_port,
+			     &d->oa)))
 		out[n++] = c;
-	if ((c = ctl_segment(fm, t, ch, true, to_snd_seq, d->rcv_nxt, rst, 0, NULL, rq->in_port)))
+	if ((c = ctl_segment(fm, t, ch, true, to_snd_seq, d->rcv_nxt, rst, 0, NULL, rq->in_port,
+			     peer != NULL ? &peer->oa : NULL)))
 		out[n++] = c;
 	drop_copies(t, d);
 	if (peer != NULL)

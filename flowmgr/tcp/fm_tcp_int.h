@@ -84,6 +84,18 @@ struct fm_tcp_pendq { /* replays waiting for the chain */
 	uint32_t mark[FM_TCP_PEND]; /* in_no when it arrived: it leaves once out_no is there */
 };
 
+/* Where a direction's segments go once the chain has seen them: MACs, addresses and ports as they
+ * last left (a VNF may have rewritten them: a load balancer's NAT). A segment flowmgr sends without
+ * the chain (the one old byte of a replay the receiver has acknowledged, pro-active ACKs, the RSTs
+ * of a close) carries those of the direction it travels, or its receiver meets a connection it
+ * does not know. */
+struct fm_tcp_oaddr {
+	uint8_t eth[12];	  /* destination, source */
+	uint8_t src[16], dst[16]; /* IPv4: the first 4 bytes */
+	uint16_t sport, dport;	  /* network order */
+	uint8_t valid, v6;
+};
+
 /* One connection direction: what every session on a TCP-context path keeps (its idle cost, see
  * docs/streams.md "Connection state and budgets"); the rest is in blocks (FM_TCP_POOL_NONE:
  * none). */
@@ -132,6 +144,7 @@ struct fm_tcp_dir {
 	uint8_t out_ts[4];		 /* TSval of the last segment sent */
 	uint8_t in_ts[4];		 /* TSval of the last segment received from the sender */
 	struct fm_seqmap map;		 /* entries attached from map_blk */
+	struct fm_tcp_oaddr oa;		 /* as its segments last left (fm_tcp_hold_sent()) */
 	uint32_t hchunk[FM_TCP_HCHUNKS]; /* the ring of copies, by blocks (struct fm_tcp_hchunk) */
 };
 
@@ -248,6 +261,10 @@ void fm_tcp_hold_sent(struct fm_tcp *t, struct fm_tcp_dir *d, struct rte_mbuf **
 unsigned int fm_tcp_hold_output(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
 				struct fm_tcp_hdrs *h, bool ack_ok, struct rte_mbuf **out,
 				unsigned int n, unsigned int max);
+/* Gives the segment h the MACs, addresses and ports a direction's segments last left with (oa);
+ * false (h unchanged) if none left yet or the family differs. The caller sums it
+ * (fm_tcp_hdrs_finish). */
+bool fm_tcp_oaddr_apply(const struct fm_tcp_oaddr *oa, struct fm_tcp_hdrs *h);
 /* A retransmission of bytes flowmgr pre-ACKed that a VNF still holds: the pre-ACK again. */
 unsigned int fm_tcp_preack_again(struct flowmgr *fm, struct fm_tcp_dir *d, struct fm_tcp_dir *peer,
 				 struct fm_tcp_hdrs *h, uint32_t end, uint16_t port,
