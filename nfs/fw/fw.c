@@ -25,7 +25,8 @@
  * (`allow icmp6`) or hosts cannot resolve each other through the firewall.
  *
  * Counters (registered with nfsdk: `nfctl stats`, --report FILE): per rule the sessions it
- * decided (rule_N), sessions no rule matched, invalid packets, packets denied and allowed.
+ * decided (rule_N), sessions no rule matched, invalid packets, closed sessions a new SYN reopened
+ * (decided anew: fw_tcp_reopens()), packets denied and allowed.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -69,6 +70,7 @@ struct fw_rule {
 	X(DEFAULT_DENY, "default_deny")	  /* sessions no rule matched */                           \
 	X(INVALID, "invalid")		  /* packets out of TCP state, or not of a session */      \
 	X(RST_BLIND, "rst_out_of_window") /* RSTs outside their receiver's window: dropped */      \
+	X(REOPENED, "reopened")		  /* ended sessions a SYN reopened: decided anew */        \
 	X(DENIED_PKTS, "denied_pkts")                                                              \
 	X(ALLOWED_PKTS, "allowed_pkts")
 
@@ -133,6 +135,11 @@ static void on_burst(struct nf_ctx *nf, void *arg, struct rte_mbuf **pkts, uint1
 		}
 		if (!s->decided)
 			decide(fw, s, &p);
+		else if (p.proto == FM_PROTO_TCP && p.has_l4 && fw_tcp_reopens(&s->tcp, &p)) {
+			fw->cnt[FW_C_REOPENED]++; /* another connection: the rules decide */
+			s->rev_decided = 0;
+			decide(fw, s, &p);
+		}
 		from_init = fw_peer_is_src(&s->init, &p);
 		if (fw_icmp_reverse_request(rte_pktmbuf_mtod(pkts[i], const uint8_t *), &p,
 					    from_init)) {

@@ -20,6 +20,11 @@ void fw_tcp_init(struct fw_tcp *t)
 	t->ws[0] = t->ws[1] = FW_WS_NONE;
 }
 
+bool fw_tcp_reopens(const struct fw_tcp *t, const struct fm_pkt *p)
+{
+	return t->state == FW_CLOSED && (p->tcp_flags & (0x02 | 0x04 | 0x10)) == 0x02;
+}
+
 void fw_peer_set(struct fw_peer *peer, const struct fm_pkt *p)
 {
 	memset(peer, 0, sizeof(*peer));

@@ -79,6 +79,18 @@ bool fw_icmp_reverse_request(const uint8_t *data, const struct fm_pkt *p, bool f
 void fw_tcp_init(struct fw_tcp *t);
 
 /**
+ * Does `p` (TCP, parsed by fm_pkt_parse()) open a new connection on a session that has ended? A
+ * SYN without ACK, from either side, once FINs from both sides or an accepted reset closed the
+ * session. The caller then decides it as a new session (its rules, a new initiator, fw_tcp_init())
+ * before tracking it, as Linux conntrack does with a SYN on a closed or TIME-WAIT entry (RFC 1122
+ * §4.2.2.13 lets the peer reopen from TIME-WAIT). The same addresses and ports are then another
+ * connection: a client's port reused while its old connection lingers, or a connection straight
+ * to a backend from the port a load-balanced connection to the backend used (the backend's
+ * replies of the old one carried the same addresses and ports).
+ */
+bool fw_tcp_reopens(const struct fw_tcp *t, const struct fm_pkt *p);
+
+/**
  * One TCP segment of the session (parsed by fm_pkt_parse() from `data`), from the initiator's side
  * or not. Updates the state and says whether the segment may pass.
  */

@@ -185,6 +185,49 @@ START_TEST(test_fw_track_states)
 }
 END_TEST
 
+/* Regression (e2e_ipv6_chain in CI): a SYN on a session that has ended is a new connection on the
+ * same addresses and ports; fw decides it anew instead of counting it invalid. Not before both
+ * FINs, and only a SYN without ACK (or RST). */
+START_TEST(test_fw_track_closed_session_reopens_on_syn)
+{
+	struct fw_tcp t;
+
+	established(&t);
+	seg(true, F_SYN, C_ISN + 5000, 0, 65535, 0, 7);
+	ck_assert(!fw_tcp_reopens(&t, &pkt)); /* established: a SYN is invalid, not a reopening */
+	ck_assert_int_eq(go(&t, true, F_FIN | F_ACK, C_ISN + 1001, S_ISN + 1001, 512, 0),
+			 FW_TRACK_PASS);
+	seg(true, F_SYN, C_ISN + 5000, 0, 65535, 0, 7);
+	ck_assert(!fw_tcp_reopens(&t, &pkt)); /* one FIN: still closing */
+	ck_assert_int_eq(go(&t, false, F_FIN | F_ACK, S_ISN + 1001, C_ISN + 1002, 256, 0),
+			 FW_TRACK_PASS);
+	ck_assert_uint_eq(t.state, FW_CLOSED);
+	seg(true, F_SYN | F_ACK, C_ISN + 5000, 1, 65535, 0, 7);
+	ck_assert(!fw_tcp_reopens(&t, &pkt));
+	seg(true, F_ACK, C_ISN + 1002, S_ISN + 1002, 512, 0, -1);
+	ck_assert(!fw_tcp_reopens(&t, &pkt));
+	seg(true, F_SYN | F_RST, C_ISN + 5000, 0, 0, 0, -1);
+	ck_assert(!fw_tcp_reopens(&t, &pkt));
+	/* a SYN from either side opens another connection */
+	seg(false, F_SYN, 77, 0, 65535, 0, 7);
+	ck_assert(fw_tcp_reopens(&t, &pkt));
+	seg(true, F_SYN, C_ISN + 5000, 0, 65535, 0, 7);
+	ck_assert(fw_tcp_reopens(&t, &pkt));
+	/* as the caller does: tracked from scratch, the handshake passes */
+	fw_tcp_init(&t);
+	ck_assert_int_eq(fw_tcp_track(&t, frame, &pkt, true), FW_TRACK_PASS);
+	ck_assert_int_eq(go(&t, false, F_SYN | F_ACK, 900, C_ISN + 5001, 65535, 0), FW_TRACK_PASS);
+	ck_assert_int_eq(go(&t, true, F_ACK, C_ISN + 5001, 901, 512, 0), FW_TRACK_PASS);
+	ck_assert_uint_eq(t.state, FW_ESTABLISHED);
+	/* after an accepted reset too */
+	established(&t);
+	ck_assert_int_eq(go(&t, true, F_RST | F_ACK, C_ISN + 1001, S_ISN + 1001, 0, 0),
+			 FW_TRACK_PASS);
+	seg(true, F_SYN, C_ISN + 9000, 0, 65535, 0, 7);
+	ck_assert(fw_tcp_reopens(&t, &pkt));
+}
+END_TEST
+
 /* IPv6 (issue #13 item 3): the same session as seg() between 2001:db8::1 port 40000 and
  * 2001:db8::2 port 80, with `ext` bytes of a destination-options header before TCP (not payload)
  * and 6 bytes of Ethernet padding after the datagram (not payload either). */
@@ -356,6 +399,7 @@ static Suite *fw_track_suite(void)
 	tcase_add_test(tc, test_fw_track_window_unscaled_without_both_options);
 	tcase_add_test(tc, test_fw_track_rst_to_syn_must_ack_it);
 	tcase_add_test(tc, test_fw_track_states);
+	tcase_add_test(tc, test_fw_track_closed_session_reopens_on_syn);
 	tcase_add_test(tc, test_fw_track_ipv6_session);
 	tcase_add_test(tc, test_fw_peer_ipv6);
 	tcase_add_test(tc, test_fw_icmp6_reverse_request);
