@@ -941,21 +941,64 @@ START_TEST(test_tcp_ctx_normalize_overlaps_urgent_fin_rst)
 }
 END_TEST
 
-/* What a load balancer does to the server's segments on their way back (reverse NAT): the source
- * becomes the virtual address and port, the MACs those of the client's side. */
-static void vnf_reverse_nat(struct rte_mbuf *m)
+/* What a load balancer does to a segment (its NAT): the source (`src`) or the destination address
+ * becomes 198.18.0.<last> (IPv6: last byte), its port `port`; the MACs become mac_d's and mac_s's
+ * bytes. */
+static void vnf_nat(struct rte_mbuf *m, bool src, uint8_t last, uint16_t port, uint8_t mac_d,
+		    uint8_t mac_s)
 {
 	struct fm_tcp_hdrs h;
 
 	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
-	memset(h.eth, 0xaa, 6);
-	memset(h.eth + 6, 0xbb, 6);
+	memset(h.eth, mac_d, 6);
+	memset(h.eth + 6, mac_s, 6);
 	if (h.v6)
-		h.ip6->src_addr[15] = 0x64;
+		(src ? h.ip6->src_addr : h.ip6->dst_addr)[15] = last;
+	else if (src)
+		h.ip->src_addr = rte_cpu_to_be_32(0xc6120000 | last);
 	else
-		h.ip->src_addr = rte_cpu_to_be_32(0xc6120064);
-	h.tcp->src_port = rte_cpu_to_be_16(8888);
+		h.ip->dst_addr = rte_cpu_to_be_32(0xc6120000 | last);
+	if (src)
+		h.tcp->src_port = rte_cpu_to_be_16(port);
+	else
+		h.tcp->dst_port = rte_cpu_to_be_16(port);
 	fm_tcp_hdrs_finish(m, &h, h.plen);
+}
+
+/* A segment through ingress (must pass), vnf_nat() and the output (must leave as one: freed). */
+static void nat_through(struct rte_mbuf *m, bool src, uint8_t last, uint16_t port, uint8_t mac_d,
+			uint8_t mac_s)
+{
+	struct rte_mbuf *rel[64], *o[MAX_OUT];
+	unsigned int nrel;
+
+	ck_assert_int_eq(in(m, fm_meta(&fm, m)->fcb, rel, &nrel), FM_TCP_PASS);
+	ck_assert_uint_eq(nrel, 0);
+	vnf_nat(m, src, last, port, mac_d, mac_s);
+	ck_assert_uint_eq(out(m, o), 1);
+	rte_pktmbuf_free(o[0]);
+}
+
+/* `m` (freed) carries what vnf_nat() wrote, the client's port 40000 on the other side, and a
+ * valid TCP checksum once summed as the worker does at TX for a port without checksum offload. */
+static void nat_check(struct rte_mbuf *m, bool src, uint8_t last, uint16_t port, uint8_t mac_d,
+		      uint8_t mac_s)
+{
+	struct fm_tcp_hdrs h;
+
+	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
+	ck_assert_uint_eq(h.eth[0], mac_d);
+	ck_assert_uint_eq(h.eth[11], mac_s);
+	if (v6)
+		ck_assert_uint_eq((src ? h.ip6->src_addr : h.ip6->dst_addr)[15], last);
+	else
+		ck_assert_uint_eq(rte_be_to_cpu_32(src ? h.ip->src_addr : h.ip->dst_addr),
+				  0xc6120000u | last);
+	ck_assert_uint_eq(rte_be_to_cpu_16(src ? h.tcp->src_port : h.tcp->dst_port), port);
+	ck_assert_uint_eq(rte_be_to_cpu_16(src ? h.tcp->dst_port : h.tcp->src_port), 40000);
+	fm_cksum_tx_sw(m);
+	ck_assert(tcp_sum_ok(m));
+	rte_pktmbuf_free(m);
 }
 
 /* A retransmission of data the receiver has acknowledged leaves as one old byte, without crossing
@@ -967,18 +1010,15 @@ START_TEST(test_tcp_ctx_acked_replay_leaves_as_the_chain_wrote)
 {
 	static uint8_t pay[100];
 	struct rte_mbuf *m, *rel[64], *o[MAX_OUT];
-	struct fm_tcp_hdrs h;
 	unsigned int nrel;
 
 	memset(pay, 'd', sizeof(pay));
 	v6 = _i == 1;
 	setup();
 	handshake();
-	m = seg(S_SLOT, S_ISN + 1, C_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100);
-	ck_assert_int_eq(in(m, S_SLOT, rel, &nrel), FM_TCP_PASS);
-	vnf_reverse_nat(m);
-	ck_assert_uint_eq(out(m, o), 1);
-	rte_pktmbuf_free(o[0]);
+	/* the server's data, reverse NATed on its way: the source becomes the VIP */
+	nat_through(seg(S_SLOT, S_ISN + 1, C_ISN + 1, RTE_TCP_ACK_FLAG, pay, 100), true, 0x64, 8888,
+		    0xaa, 0xbb);
 	/* the client acknowledges it; its ACK does not reach the server, which retransmits */
 	rte_pktmbuf_free(
 	    through(seg(C_SLOT, C_ISN + 1, S_ISN + 101, RTE_TCP_ACK_FLAG, NULL, 0), C_SLOT));
@@ -988,39 +1028,11 @@ START_TEST(test_tcp_ctx_acked_replay_leaves_as_the_chain_wrote)
 	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_REPLAY_ACKED), 1);
 	ck_assert_uint_eq(seq_of(o[0]), S_ISN + 100);
 	ck_assert_uint_eq(plen_of(o[0]), 1);
-	ck_assert_int_eq(fm_tcp_hdrs_parse(o[0], &h), 0);
-	ck_assert_uint_eq(h.eth[0], 0xaa);
-	ck_assert_uint_eq(h.eth[11], 0xbb);
-	if (v6)
-		ck_assert_uint_eq(h.ip6->src_addr[15], 0x64);
-	else
-		ck_assert_uint_eq(rte_be_to_cpu_32(h.ip->src_addr), 0xc6120064);
-	ck_assert_uint_eq(rte_be_to_cpu_16(h.tcp->src_port), 8888);
-	ck_assert_uint_eq(rte_be_to_cpu_16(h.tcp->dst_port), 40000);
-	fm_cksum_tx_sw(o[0]); /* as the worker does at TX for a port without checksum offload */
-	ck_assert(tcp_sum_ok(o[0]));
-	rte_pktmbuf_free(o[0]);
+	nat_check(o[0], true, 0x64, 8888, 0xaa, 0xbb);
 	v6 = false;
 	teardown();
 }
 END_TEST
-
-/* What a load balancer does to the client's segments on their way in (NAT to the backend): the
- * destination becomes the backend's address and port, the MACs those of the server's side. */
-static void vnf_forward_nat(struct rte_mbuf *m)
-{
-	struct fm_tcp_hdrs h;
-
-	ck_assert_int_eq(fm_tcp_hdrs_parse(m, &h), 0);
-	memset(h.eth, 0xcc, 6);
-	memset(h.eth + 6, 0xdd, 6);
-	if (h.v6)
-		h.ip6->dst_addr[15] = 0x63;
-	else
-		h.ip->dst_addr = rte_cpu_to_be_32(0xc6120063);
-	h.tcp->dst_port = rte_cpu_to_be_16(8080);
-	fm_tcp_hdrs_finish(m, &h, h.plen);
-}
 
 /* A stream VNF's pro-active ACK request for the server's direction, with its view of one of the
  * server's segments (before the load balancer's NAT: the server as the client knows it). */
@@ -1056,8 +1068,7 @@ static struct rte_mbuf *preack_request(uint32_t ack)
 START_TEST(test_tcp_ctx_preack_goes_as_the_chain_wrote)
 {
 	static uint8_t pay[100];
-	struct rte_mbuf *m, *held, *rel[64], *o[MAX_OUT];
-	struct fm_tcp_hdrs h;
+	struct rte_mbuf *held, *rel[64], *o[MAX_OUT];
 	unsigned int nrel, n;
 
 	memset(pay, 'g', sizeof(pay));
@@ -1065,11 +1076,8 @@ START_TEST(test_tcp_ctx_preack_goes_as_the_chain_wrote)
 	setup();
 	handshake();
 	/* the client's request, NATed to the backend on its way */
-	m = seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 10);
-	ck_assert_int_eq(in(m, C_SLOT, rel, &nrel), FM_TCP_PASS);
-	vnf_forward_nat(m);
-	ck_assert_uint_eq(out(m, o), 1);
-	rte_pktmbuf_free(o[0]);
+	nat_through(seg(C_SLOT, C_ISN + 1, S_ISN + 1, RTE_TCP_ACK_FLAG, pay, 10), false, 0x63, 8080,
+		    0xcc, 0xdd);
 	/* the server's answer, held by the VNF, which asks flowmgr to ACK it */
 	held = seg(S_SLOT, S_ISN + 1, C_ISN + 11, RTE_TCP_ACK_FLAG, pay, 100);
 	ck_assert_int_eq(in(held, S_SLOT, rel, &nrel), FM_TCP_PASS);
@@ -1077,18 +1085,7 @@ START_TEST(test_tcp_ctx_preack_goes_as_the_chain_wrote)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(fm_tcp_counter(&fm, FM_TCP_CNT_PREACK), 1);
 	ck_assert_uint_eq(ack_of(o[0]), S_ISN + 101);
-	ck_assert_int_eq(fm_tcp_hdrs_parse(o[0], &h), 0);
-	ck_assert_uint_eq(h.eth[0], 0xcc);
-	ck_assert_uint_eq(h.eth[11], 0xdd);
-	if (v6)
-		ck_assert_uint_eq(h.ip6->dst_addr[15], 0x63);
-	else
-		ck_assert_uint_eq(rte_be_to_cpu_32(h.ip->dst_addr), 0xc6120063);
-	ck_assert_uint_eq(rte_be_to_cpu_16(h.tcp->dst_port), 8080);
-	ck_assert_uint_eq(rte_be_to_cpu_16(h.tcp->src_port), 40000);
-	fm_cksum_tx_sw(o[0]);
-	ck_assert(tcp_sum_ok(o[0]));
-	rte_pktmbuf_free(o[0]);
+	nat_check(o[0], false, 0x63, 8080, 0xcc, 0xdd);
 	n = out(held, o);
 	for (unsigned int i = 0; i < n; i++)
 		rte_pktmbuf_free(o[i]);
