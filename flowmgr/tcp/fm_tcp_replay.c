@@ -132,7 +132,7 @@ unsigned int fm_tcp_replay_out(struct flowmgr *fm, struct fm_tcp_dir *d, struct 
 			 * It has not crossed the chain: it takes the addresses and ports the
 			 * direction's segments leave with (a load balancer's reverse NAT; with the
 			 * sender's, the receiver answered a connection it did not know with an RST
-			 * that reached the sender: e2e_ipv6_chain in CI, a download stalled).
+			 * towards the sender, and the download stalled: e2e_ipv6_chain).
 			 */
 			uint16_t keep = h.plen > 0 ? 1 : 0;
 			uint8_t *ts;

@@ -1004,8 +1004,8 @@ static void nat_check(struct rte_mbuf *m, bool src, uint8_t last, uint16_t port,
 /* A retransmission of data the receiver has acknowledged leaves as one old byte, without crossing
  * the chain, and with the MACs, addresses and ports the chain gave the direction's segments.
  * Regression (e2e_ipv6_chain in CI, a download stalled): it carried the sender's, the ones before
- * the load balancer's reverse NAT; the client answered that unknown connection with an RST, which
- * reached the backend and reset the download. Over IPv4 (_i 0) and IPv6 (_i 1). */
+ * the load balancer's reverse NAT; the client answered that unknown connection with an RST
+ * towards the backend, and the download never resumed. Over IPv4 (_i 0) and IPv6 (_i 1). */
 START_TEST(test_tcp_ctx_acked_replay_leaves_as_the_chain_wrote)
 {
 	static uint8_t pay[100];
